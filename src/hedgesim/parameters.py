@@ -1,0 +1,256 @@
+"""The model's knobs: the three challenges and the mechanism parameters.
+
+Plain dataclasses, so the domain core needs no configuration framework. Every field carries
+its meaning, its allowed range and where its default comes from in ``metadata``; validation
+and docs/ODD.md read the same metadata.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+HAND = "hand-set to a plausible order of magnitude; calibrated in conf/calibration"
+PAPER = "policy paper (2020), section named in the meaning"
+
+
+def knob(default: float, low: float, high: float, meaning: str, source: str = HAND) -> Any:
+    """A documented, range-checked float field."""
+    return field(
+        default=default,
+        metadata={"min": low, "max": high, "meaning": meaning, "source": source},
+    )
+
+
+class ParameterError(ValueError):
+    """A parameter outside its allowed range; the message names key, value and range."""
+
+
+def check_ranges(obj: Any, prefix: str) -> None:
+    """Raise ParameterError for the first field outside its [min, max]."""
+    for f in fields(obj):
+        if "min" not in f.metadata:
+            continue
+        value = getattr(obj, f.name)
+        low, high = f.metadata["min"], f.metadata["max"]
+        if not isinstance(value, (int, float)) or math.isnan(value) or not low <= value <= high:
+            raise ParameterError(
+                f"{prefix}.{f.name}={value!r} is out of range; allowed: a number in [{low}, {high}]"
+            )
+
+
+@dataclass
+class Challenges:
+    """The three challenges of the policy paper, each a level in [0, 1]."""
+
+    trust: float = knob(
+        0.5, 0.0, 1.0,
+        "capacity for mutual trust: scales how fast trust grows through contact "
+        "(0 = none grows, 0.5 = historical pace, 1 = twice faster) and the floor it falls to",
+        "policy paper, challenge 1; 0.5 is the reference scale",
+    )
+    vested_interests: float = knob(
+        0.5, 0.0, 1.0,
+        "strength of status-quo interests: scales the spoiler hazard (0 = no spoilers, "
+        "1 = twice the historical rate)",
+        "policy paper, challenge 2; 0.5 is the reference scale",
+    )
+    tension: float = knob(
+        0.3, 0.0, 1.0,
+        "background Russia-West tension before wars add to it; also scales the hazard of "
+        "new wars after the dated timeline",
+        "policy paper, challenge 3; 0.3 reads 2008 as moderate tension",
+    )
+
+    def validate(self) -> None:
+        check_ranges(self, "challenges")
+
+
+@dataclass
+class ModelParameters:
+    """Mechanism parameters; see docs/ODD.md for the equations they enter."""
+
+    # --- trust ------------------------------------------------------------------------
+    trust_gain: float = knob(
+        0.035, 0.0, 1.0, "monthly share of the gap to full trust closed by one unit of cooperation"
+    )
+    trust_loss: float = knob(
+        0.35, 0.0, 1.0,
+        "monthly share of trust lost per unit of conflict (faster down than up)",
+        "DESIGN: trust collapses quickly after a betrayal; ratio to trust_gain ~10",
+    )
+    trust_floor: float = knob(0.05, 0.0, 0.5, "trust never falls below this (contacts persist)")
+    trust_init_blr_eu: float = knob(0.25, 0.0, 1.0, "Belarus's trust in the EU in 2008-01")
+    trust_init_eu_blr: float = knob(0.15, 0.0, 1.0, "EU's trust in Belarus in 2008-01")
+    trust_init_blr_russia: float = knob(0.6, 0.0, 1.0, "Belarus's trust in Russia in 2008-01")
+    trust_init_russia_blr: float = knob(0.65, 0.0, 1.0, "Russia's trust in Belarus in 2008-01")
+    trust_init_ukraine_blr: float = knob(0.5, 0.0, 1.0, "Ukraine's trust in Belarus in 2008-01")
+    trust_init_lithuania_blr: float = knob(0.35, 0.0, 1.0, "Lithuania's trust in Belarus in 2008-01")
+
+    # --- Belarus's hedging rule -------------------------------------------------------
+    risk_aversion: float = knob(1.5, 0.0, 20.0, "weight of payoff variance w'Σw in the hedge")
+    room_value: float = knob(
+        0.12, 0.001, 5.0, "value of room for manoeuvre: weight of the entropy of the hedge"
+    )
+    hedge_inertia: float = knob(
+        0.12, 0.0, 1.0, "share of the gap to the optimal hedge closed each month"
+    )
+    alliance_floor: float = knob(
+        0.4, 0.0, 1.0, "minimum engagement weight on Russia from the alliance",
+        "Union State, EAEU, CSTO commitments (policy paper)",
+    )
+    floor_max: float = knob(
+        0.9, 0.0, 1.0, "Russia floor once neutrality is impossible (tension far past threshold)"
+    )
+    neutrality_threshold: float = knob(
+        0.75, 0.0, 1.0, "tension past which the Russia floor rises steeply",
+        "policy paper, challenge 3: past some level neutrality becomes impossible",
+    )
+    floor_steepness: float = knob(0.04, 0.001, 1.0, "width of the floor's logistic rise in tension")
+    benefit_russia: float = knob(1.0, 0.0, 5.0, "Russia's benefit to Belarus: energy and market")
+    benefit_eu: float = knob(1.1, 0.0, 5.0, "EU benefit to Belarus at a full offer")
+    benefit_ukraine: float = knob(0.35, 0.0, 5.0, "Ukraine's benefit to Belarus: trade, transit")
+    benefit_other: float = knob(0.3, 0.0, 5.0, "benefit of the outside option (China and others)")
+    integration_cost: float = knob(
+        0.6, 0.0, 5.0, "loss of Russia's benefit per unit of Russia's integration pressure"
+    )
+    sanction_cost: float = knob(0.4, 0.0, 5.0, "loss of EU benefit at the full sanctions list")
+    neutrality_value: float = knob(
+        0.5, 0.0, 5.0, "value to Belarus of Ukraine's and the EU's regard for its neutrality, per unit tension"
+    )
+    var_russia: float = knob(0.15, 0.0, 5.0, "base variance of Russia's payoff (energy leverage)")
+    var_russia_dispute: float = knob(0.6, 0.0, 5.0, "added variance during an energy dispute")
+    var_russia_tension: float = knob(0.3, 0.0, 5.0, "added Russia variance per unit tension")
+    var_eu: float = knob(0.2, 0.0, 5.0, "base variance of the EU payoff (conditionality)")
+    var_eu_sanctions: float = knob(0.4, 0.0, 5.0, "added EU variance at the full sanctions list")
+    var_ukraine: float = knob(0.2, 0.0, 5.0, "base variance of Ukraine's payoff")
+    var_ukraine_war: float = knob(0.5, 0.0, 5.0, "added Ukraine variance while it is at war")
+    var_other: float = knob(0.3, 0.0, 5.0, "variance of the outside option's payoff")
+
+    # --- EU conditionality ------------------------------------------------------------
+    offer_rate: float = knob(0.08, 0.0, 1.0, "share of the gap to the EU's target offer closed monthly")
+    security_interest: float = knob(
+        0.6, 0.0, 5.0, "EU's interest in a neutral Belarus per unit tension, in its offer",
+        "policy paper: tension raises the EU's interest in a neutral Belarus",
+    )
+    sanctions_full: float = knob(
+        243.0, 0.0, 1000.0, "persons listed when repression is at its peak",
+        "EU Council lists, peak of 243 in 2012 (targets.csv)",
+    )
+    sanctions_core: float = knob(
+        4.0, 0.0, 100.0, "persons kept listed whatever the concessions",
+        "EU Council decision of February 2016 (targets.csv)",
+    )
+    sanctions_initial: float = knob(
+        41.0, 0.0, 1000.0, "persons listed in 2008-01",
+        "EU travel bans of 2004-2006 (about 41 persons)",
+    )
+    listing_rate: float = knob(
+        0.65, 0.0, 1.0, "share of the gap to the target list added per month after repression"
+    )
+    delisting_share: float = knob(
+        1.0, 0.0, 1.0, "share of the excess list removed at each review (February, October)",
+        "EU reviews its Belarus measures each February and October",
+    )
+    repression_persistence: float = knob(
+        0.996, 0.9, 1.0, "monthly persistence of political prisoners without a release (pardons)"
+    )
+    repression_initial: float = knob(0.15, 0.0, 1.0, "political prisoners in 2008-01, share of peak")
+
+    sanctions_friction: float = knob(
+        0.6, 0.0, 5.0, "conflict with the EU per month at the full sanctions list"
+    )
+    repression_friction: float = knob(
+        0.1, 0.0, 5.0, "EU's monthly conflict signal while all political prisoners are held"
+    )
+    conditionality: float = knob(
+        0.7, 0.0, 1.0, "share of the EU offer withheld while all political prisoners are held",
+        "policy paper: engagement only in return for progress on human rights",
+    )
+
+    engagement_scale: float = knob(
+        3.0, 0.0, 20.0,
+        "routine cooperation with a partner per unit of hedge weight times the partner's openness",
+    )
+    pressure_friction: float = knob(1.0, 0.0, 10.0, "conflict with Russia per unit of pressure")
+    npp_friction: float = knob(0.3, 0.0, 5.0, "conflict with Lithuania per unit of its NPP concern")
+    alignment_friction: float = knob(
+        0.5, 0.0, 5.0, "conflict with Ukraine per month while Belarus reads as aligned with Russia"
+    )
+
+    # --- agreements -------------------------------------------------------------------
+    visa_open_offer: float = knob(0.3, 0.0, 1.0, "EU offer at which visa facilitation talks open")
+    visa_months: float = knob(
+        66.0, 1.0, 240.0, "months of negotiation visa facilitation needs at full engagement",
+        "talks opened 2014, signed January 2020 (policy paper)",
+    )
+    priorities_open_offer: float = knob(
+        0.4, 0.0, 1.0, "EU offer at which partnership priorities talks open"
+    )
+    priorities_months: float = knob(24.0, 1.0, 240.0, "months partnership priorities need")
+    framework_open_trust: float = knob(
+        0.65, 0.0, 1.0, "EU trust in Belarus needed to open a framework agreement",
+        "policy paper: the EU lacks the political will (trust) for it",
+    )
+    framework_months: float = knob(48.0, 1.0, 240.0, "months a framework agreement needs")
+    veto_threshold: float = knob(
+        0.5, 0.0, 1.0, "Lithuania's NPP concern above which it blocks by consensus"
+    )
+
+    # --- Russia -----------------------------------------------------------------------
+    pressure_gain: float = knob(2.0, 0.0, 10.0, "integration pressure per unit EU weight above tolerance")
+    pressure_tolerance: float = knob(0.25, 0.0, 1.0, "EU weight Russia tolerates without pressure")
+    pressure_decay: float = knob(0.1, 0.0, 1.0, "monthly share of pressure that fades")
+
+    # --- Lithuania and Ukraine --------------------------------------------------------
+    npp_concern_initial: float = knob(0.2, 0.0, 1.0, "Lithuania's NPP concern in 2008-01")
+    npp_softening: float = knob(
+        0.02, 0.0, 1.0, "monthly share of the concern that fades once the plant runs",
+        "policy paper: Lithuania may soften once the plant runs",
+    )
+    alignment_threshold: float = knob(
+        0.7, 0.0, 1.0, "Russia weight above which Ukraine reads Belarus as aligned, not neutral"
+    )
+
+    # --- vested interests -------------------------------------------------------------
+    spoiler_rate: float = knob(
+        0.05, 0.0, 1.0, "monthly spoiler hazard at full rapprochement and reference vested interests"
+    )
+    spoiler_trust_hit: float = knob(0.15, 0.0, 1.0, "conflict a spoiler event causes")
+    spoiler_setback: float = knob(0.15, 0.0, 1.0, "share of negotiation progress a spoiler undoes")
+    success_wear: float = knob(0.5, 0.0, 5.0, "how much each concluded agreement wears vested interests")
+
+    # --- tension ----------------------------------------------------------------------
+    war_impact: float = knob(0.2, 0.0, 1.0, "tension a war of size 1 adds")
+    tension_decay: float = knob(
+        0.01, 0.0, 1.0, "monthly share of war-driven tension that fades"
+    )
+
+    # --- observation: event analysis ---------------------------------------------------
+    events_positive: float = knob(
+        9.0, 0.0, 100.0, "positive events per month with a partner at full engagement"
+    )
+    events_negative: float = knob(
+        9.0, 0.0, 100.0, "negative events per month with a partner at full friction"
+    )
+    event_score: float = knob(
+        1.5, 0.0, 10.0, "mean absolute score of one event, in index points",
+        "Belarus Foreign Policy Index scores events -3..+3",
+    )
+
+    # --- trade ------------------------------------------------------------------------
+    trade_non_oil: float = knob(
+        6.0, 0.0, 100.0, "EU turnover not tied to oil, USD bn per year"
+    )
+    trade_oil: float = knob(
+        16.0, 0.0, 100.0, "oil-linked EU turnover at full supply and the reference price, USD bn"
+    )
+    oil_price_reference: float = knob(100.0, 1.0, 500.0, "Brent price at which trade_oil holds, USD/bbl")
+    oil_price_elasticity: float = knob(0.8, 0.0, 3.0, "elasticity of oil-linked turnover to the price")
+    supply_recovery: float = knob(
+        0.15, 0.0, 1.0, "monthly share of a crude supply cut that recovers after a dispute"
+    )
+
+    def validate(self) -> None:
+        check_ranges(self, "params")
