@@ -163,6 +163,14 @@ class Timeline:
         kinds, ids = set(kinds), set(ids)
         return Timeline(tuple(s for s in self.shocks if s.kind.value not in kinds and s.id not in ids))
 
+    def records(self) -> list[dict[str, Any]]:
+        """One plain row per shock (for tables, figures and the classroom page)."""
+        return [
+            {"id": s.id, "date": s.date.to_date(), "end": s.end.to_date(), "kind": s.kind.value,
+             "size": s.size, "actors": ";".join(s.actors), "label": s.label}
+            for s in self.shocks
+        ]
+
     @property
     def last_month(self) -> Month | None:
         return max((s.date for s in self.shocks), default=None)

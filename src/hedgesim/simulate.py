@@ -12,7 +12,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from hedgesim.config import ConfigError, RunSpec, build_run, register_configs
+from hedgesim.config import ConfigError, HedgesimConfig, RunSpec, build_run, register_configs
 from hedgesim.model import HedgingModel
 
 CONFIG_MODULE = "hedgesim.conf"
@@ -52,11 +52,26 @@ def describe_config_error(err: BaseException) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     key = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("full_key:")), None)
     head = lines[0] if lines else type(err).__name__
-    if "not in struct" in text or "Key '" in head and "not in" in head:
-        return f"{key or head}: unknown key; allowed keys are listed by `hedgesim --cfg job`"
+    if "not in struct" in text or ("Key '" in head and "not in" in head):
+        return f"{key or head}: unknown key; allowed: {', '.join(allowed_keys(key or ''))}"
+    offered = [i for i, ln in enumerate(lines) if ln.startswith("Available options")]
+    if offered:
+        after = lines[offered[0] + 1 :]
+        options = after[: next((i for i, ln in enumerate(after) if ln.endswith(":")), len(after))]
+        return f"{head}; allowed: {', '.join(options)}"
     if key and key not in head:
         return f"{key}: {head}"
     return head
+
+
+def allowed_keys(full_key: str) -> list[str]:
+    """The keys the schema allows beside ``full_key`` (the keys of its parent node)."""
+    node = OmegaConf.structured(HedgesimConfig)
+    for part in full_key.split(".")[:-1]:
+        if not isinstance(node, DictConfig) or part not in node:
+            break
+        node = node[part]
+    return sorted(str(k) for k in node) if isinstance(node, DictConfig) else []
 
 
 def run_spec(spec: RunSpec) -> HedgingModel:

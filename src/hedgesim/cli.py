@@ -1,0 +1,133 @@
+"""Thin Hydra entry points: ``hedgesim`` runs one scenario (or a sweep with -m).
+
+Overrides are checked before Hydra starts any job, so a mistake costs one line on stderr,
+exit code 2, and no run folder.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import hydra
+import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import DictConfig
+
+from hedgesim import plots
+from hedgesim.config import ConfigError, build_run, register_configs
+from hedgesim.results import EVENTS, TRAJECTORIES, atomic_write, write_manifest, write_parquet, write_text
+from hedgesim.simulate import compose_config, resolved_yaml, run_spec
+
+EXIT_USAGE = 2
+_VALUE_OPTIONS = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd",
+                  "--package", "-p", "--cfg", "-c", "--experimental-rerun"}
+
+
+def user_overrides(argv: Sequence[str]) -> list[str]:
+    """The key=value overrides in a Hydra command line (options and their values left out)."""
+    found, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token in _VALUE_OPTIONS:
+            skip = True
+            continue
+        if not token.startswith("-") and "=" in token:
+            found.append(token)
+    return found
+
+
+def check_overrides(overrides: Sequence[str]) -> int:
+    """Compose and validate every value a command line asks for, sweeps expanded per key.
+
+    Returns:
+        How many configurations were checked.
+
+    Raises:
+        ConfigError: for the first bad key or value.
+    """
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException as err:
+        raise ConfigError(str(err).splitlines()[0]) from None
+    plain, sweeps = [], []
+    for override in parsed:
+        if override.get_key_element().startswith("hydra"):
+            continue
+        if override.is_sweep_override():
+            values = _sweep_values(override)
+            sweeps.append([f"{override.get_key_element()}={v}" for v in values])
+        else:
+            plain.append(override.input_line)
+    checks = [[]] + [[choice] for choice in itertools.chain.from_iterable(sweeps)]
+    for extra in checks:
+        build_run(compose_config([*plain, *extra]))
+    return len(checks)
+
+
+def _sweep_values(override) -> list[str]:
+    try:
+        return list(override.sweep_string_iterator())
+    except (HydraException, TypeError, ValueError):
+        return []
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry: validate overrides, then hand the command line to Hydra."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not any(a in ("--help", "-h", "--hydra-help", "--info", "-i") for a in args):
+        try:
+            check_overrides(user_overrides(args))
+        except ConfigError as err:
+            print(f"hedgesim: error: {err}", file=sys.stderr)
+            raise SystemExit(EXIT_USAGE) from None
+    sys.argv = [sys.argv[0], *args]
+    register_configs()
+    run_app()
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def run_app(cfg: DictConfig) -> None:
+    """One Hydra job: run the configured scenario into the job's output folder."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    try:
+        spec = build_run(cfg)
+    except ConfigError as err:
+        print(f"hedgesim: error: {err}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    out = Path(HydraConfig.get().runtime.output_dir)
+    run_into(cfg, spec, out)
+
+
+def run_into(cfg: DictConfig, spec, out: Path) -> list[str]:
+    """Run and write the folder: tables, config, figure, then the manifest."""
+    started = time.perf_counter()
+    model = run_spec(spec)
+    files = [TRAJECTORIES]
+    trajectories = model.trajectories()
+    write_parquet(trajectories, out / TRAJECTORIES)
+    if cfg.output.events:
+        write_parquet(model.event_log(), out / EVENTS)
+        files.append(EVENTS)
+    write_text(resolved_yaml(cfg), out / "config.yaml")
+    files.append("config.yaml")
+    if cfg.output.figure:
+        figure = plots.relations_figure(trajectories, pd.DataFrame(spec.timeline.records()))
+        atomic_write(out / "relations.png", lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
+        files.append("relations.png")
+    write_manifest(
+        out, seed=spec.seed, replicates=len(spec.replicate_ids),
+        first_replicate=spec.replicate_ids[0], scenario=cfg.scenario.name,
+        start=str(spec.calendar.start), end=str(spec.calendar.end),
+        rows=len(trajectories), files=files, wall_time_s=round(time.perf_counter() - started, 3),
+    )
+    print(f"hedgesim: wrote {out}", file=sys.stderr)
+    return files

@@ -1,0 +1,61 @@
+"""Figures from DataFrames only: no model, no files (the caller saves them)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+RELATIONS = {
+    "relations_eu": "EU",
+    "relations_russia": "Russia",
+    "relations_ukraine": "Ukraine",
+    "relations_lithuania": "Lithuania",
+}
+SHOCK_COLOURS = {
+    "war": "tab:red", "election": "tab:purple", "concession": "tab:green",
+    "oil_dispute": "tab:brown", "gas_dispute": "tab:brown", "npp": "tab:orange",
+    "npp_start": "tab:orange",
+}
+
+
+def ensemble_band(frame: pd.DataFrame, column: str, low: float = 0.05, high: float = 0.95) -> pd.DataFrame:
+    """Median and quantile band of one column over replicates, per date."""
+    grouped = frame.groupby("date", sort=True)[column]
+    return pd.DataFrame({
+        "median": grouped.median(), "low": grouped.quantile(low), "high": grouped.quantile(high)
+    })
+
+
+def relations_figure(trajectories: pd.DataFrame, shocks: pd.DataFrame | None = None) -> Figure:
+    """Each relations index over time: median and 5-95% band, dated shocks marked.
+
+    Args:
+        trajectories: the tidy table (``date``, ``replicate``, ``relations_*``).
+        shocks: optional table with ``date``, ``kind`` and ``label`` of dated shocks.
+    """
+    fig, axes = plt.subplots(len(RELATIONS), 1, figsize=(10, 10), sharex=True, layout="constrained")
+    replicates = trajectories["replicate"].nunique()
+    for ax, (column, name) in zip(axes, RELATIONS.items(), strict=True):
+        band = ensemble_band(trajectories, column)
+        ax.fill_between(band.index, band["low"], band["high"], alpha=0.25, label="5-95% of replicates")
+        ax.plot(band.index, band["median"], lw=1.6, label="median")
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_ylabel(f"{name}\n(points/month)")
+        _mark_shocks(ax, shocks)
+    axes[0].legend(loc="upper left", fontsize=8)
+    axes[0].set_title(f"Relations with Belarus: event-analysis index, {replicates} replicates")
+    axes[-1].set_xlabel("month")
+    return fig
+
+
+def _mark_shocks(ax, shocks: pd.DataFrame | None) -> None:
+    if shocks is None or shocks.empty:
+        return
+    for row in shocks.itertuples():
+        colour = SHOCK_COLOURS.get(row.kind, "tab:grey")
+        ax.axvline(pd.Timestamp(row.date), color=colour, lw=0.7, ls="--", alpha=0.6)

@@ -1,0 +1,28 @@
+"""Shared fixtures: small, fast runs of the real model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hedgesim.simulate import simulate_run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def small_run():
+    """A 40-replicate baseline run shared by the read-only tests."""
+    return simulate_run(replicates=40, seed=11)
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the hedgesim console script as a user would."""
+    exe = Path(sys.executable).with_name("hedgesim")
+    env = {**os.environ, "HYDRA_FULL_ERROR": ""}
+    env.pop("HYDRA_FULL_ERROR")
+    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)

@@ -1,0 +1,54 @@
+"""The hedgesim command end to end, into temporary folders."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+
+@pytest.mark.slow
+def test_run_writes_a_complete_folder(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("replicates=12", "seed=7", "challenges.trust=0.3", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("trajectories.parquet", "events.parquet", "config.yaml", "manifest.json", "relations.png"):
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["replicates"] == 12 and manifest["rows"] == 12 * 144
+    assert manifest["versions"]["mesa"].startswith("3.")
+    df = pd.read_parquet(out / "trajectories.parquet")
+    assert df["replicate"].nunique() == 12
+    assert "trust: 0.3" in (out / "config.yaml").read_text()
+    assert not list(out.glob(".*.tmp"))
+
+
+@pytest.mark.slow
+def test_cli_matches_the_python_api(tmp_path):
+    from hedgesim import simulate
+
+    out = tmp_path / "run"
+    assert run_cli("replicates=3", "seed=9", f"hydra.run.dir={out}", cwd=tmp_path).returncode == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "trajectories.parquet"),
+                                  simulate(replicates=3, seed=9), check_categorical=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["challenges.trust=1.5"], "challenges.trust=1.5 is out of range"),
+        (["challenges.nope=1"], "challenges.nope: unknown key"),
+        (["scenario.end=2019-14"], "scenario.end='2019-14'"),
+        (["shocks.timeline.0.kind=meteor"], "kind='meteor' is unknown"),
+        (["-m", "challenges.trust=0.2,1.4"], "challenges.trust=1.4 is out of range"),
+    ],
+)
+def test_bad_input_is_one_line_and_leaves_nothing(tmp_path, args, message):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,85 @@
+"""Every conf group composes; bad values get one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hedgesim.config import ConfigError, build_run
+from hedgesim.simulate import compose_config
+
+CONF = Path(__file__).resolve().parents[1] / "src" / "hedgesim" / "conf"
+GROUPS = ["scenario", "shocks", "challenges", "params"]
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
+
+
+@pytest.mark.parametrize(("group", "option"), [(g, o) for g in GROUPS for o in options(g)])
+def test_every_group_option_composes_and_validates(group, option):
+    spec = build_run(compose_config([f"{group}={option}"]))
+    assert spec.calendar.n_steps > 0
+
+
+def test_baseline_defaults():
+    spec = build_run(compose_config())
+    assert str(spec.calendar.start) == "2008-01" and str(spec.calendar.end) == "2019-12"
+    assert spec.challenges.trust == 0.5
+    assert len(spec.timeline.shocks) > 20
+    assert all(s.date <= spec.calendar.end for s in spec.timeline.shocks)
+
+
+def test_forward_scenario_keeps_the_2020_shocks():
+    spec = build_run(compose_config(["scenario=forward_2030"]))
+    assert str(spec.calendar.end) == "2030-12"
+    assert "astravets-start" in {s.id for s in spec.timeline.shocks}
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("challenges.trust=1.2", r"challenges.trust=1.2 is out of range; allowed: a number in \[0.0, 1.0\]"),
+        ("challenges.tension=-0.1", r"challenges.tension=-0.1 is out of range"),
+        ("params.risk_aversion=99", r"params.risk_aversion=99.0 is out of range; allowed"),
+        ("challenges.foo=1", r"challenges.foo: unknown key; allowed: tension, trust, vested_interests"),
+        ("scenario.end=2019-13", r"scenario.end='2019-13'.*not a real date"),
+        ("scenario.start=2020-01", r"ends \(2019-12\) before it starts \(2020-01\)"),
+        ("replicates=0", r"replicates=0; allowed: an integer >= 1"),
+        ("seed=abc", r"seed: Value 'abc'"),
+        ("shocks.disabled_kinds=[meteor]", r"names unknown kinds; allowed: war"),
+        ("shocks.disabled_ids=[nope]", r"disabled_ids=\['nope'\] names no shock in the run"),
+        ("scenario=nope", r"Could not find 'scenario/nope'; allowed: baseline, forward_2030"),
+        ("shocks.timeline.0.kind=meteor", r"kind='meteor' is unknown"),
+        ("shocks.timeline.0.date=2001-05", r"date 2001-05 is outside the run; allowed: 2008-01..2019-12"),
+    ],
+)
+def test_bad_values_are_one_line_errors(override, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        build_run(compose_config([override]))
+    assert "\n" not in str(info.value)
+
+
+def test_timeline_from_a_users_file(tmp_path):
+    path = tmp_path / "my_timeline.csv"
+    path.write_text(
+        "date,end,kind,actors,size,label\n"
+        "2012-06,,war,RUS;UKR,high,an imagined early war\n"
+        "2010-12-19,,election,BLR;EU,0.0,a calm election\n"
+    )
+    spec = build_run(compose_config([f"shocks.file={path}"]))
+    assert [s.kind.value for s in spec.timeline.shocks] == ["election", "war"]
+    path.write_text("date,kind,actors,size\n2012-06,flood,BLR,0.5\n")
+    with pytest.raises(ConfigError, match="kind='flood' is unknown"):
+        build_run(compose_config([f"shocks.file={path}"]))
+
+
+def test_timeline_from_a_users_searchpath(tmp_path):
+    group = tmp_path / "shocks"
+    group.mkdir()
+    (group / "calm.yaml").write_text(
+        "name: calm\ntimeline:\n  - {date: '2009-03', kind: institutional, actors: [EU, BLR], size: 0.5}\n"
+    )
+    spec = build_run(compose_config([f"hydra.searchpath=[file://{tmp_path}]", "shocks=calm"]))
+    assert [s.kind.value for s in spec.timeline.shocks] == ["institutional"]

@@ -1,0 +1,43 @@
+"""Counter-based per-replicate streams: uniform, independent of ensemble size."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from hedgesim.streams import ReplicateStreams
+
+
+def test_draws_are_uniform():
+    streams = ReplicateStreams(5, np.arange(20000), ("a", "b"))
+    u = streams.uniforms(3)
+    assert u.shape == (20000, 2)
+    assert stats.kstest(u.ravel(), "uniform").pvalue > 1e-3
+    assert abs(np.corrcoef(u[:, 0], u[:, 1])[0, 1]) < 0.03
+
+
+def test_steps_and_replicates_are_uncorrelated():
+    streams = ReplicateStreams(5, np.arange(5000), ("a",))
+    a, b = streams.uniforms(0)[:, 0], streams.uniforms(1)[:, 0]
+    assert abs(np.corrcoef(a, b)[0, 1]) < 0.05
+    assert abs(np.corrcoef(a[:-1], a[1:])[0, 1]) < 0.05
+
+
+def test_replicate_draws_do_not_depend_on_the_ensemble():
+    big = ReplicateStreams(9, np.arange(1000), ("a", "b", "c"))
+    one = ReplicateStreams(9, np.array([417]), ("a", "b", "c"))
+    for step in (0, 7, 143):
+        np.testing.assert_array_equal(big.uniforms(step)[417], one.uniforms(step)[0])
+
+
+def test_seed_changes_every_draw():
+    a = ReplicateStreams(1, np.arange(100), ("a",)).uniforms(0)
+    b = ReplicateStreams(2, np.arange(100), ("a",)).uniforms(0)
+    assert not np.any(a == b)
+
+
+def test_normals_are_standard():
+    streams = ReplicateStreams(4, np.arange(50000), ("x", "y"))
+    z = streams.normal(streams.uniforms(2), "x", "y")
+    assert abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02
+    assert np.isfinite(z).all()
