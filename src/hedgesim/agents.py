@@ -71,15 +71,21 @@ class EU(Actor):
         self.progress = np.zeros((len(AGREEMENTS), r))
         self.status = np.full((len(AGREEMENTS), r), int(Milestone.NOT_STARTED), dtype=np.int8)
         self.months_to = np.full((len(AGREEMENTS), r), -1, dtype=np.int32)
+        self.prisoners_seen = np.full(r, p.repression_initial)
+        self.new_listings = np.zeros(r)
 
     @property
     def successes(self) -> np.ndarray:
         """Concluded agreements: the success stories that wear vested interests down."""
         return (self.status == Milestone.CONCLUDED).sum(axis=0)
 
+    def perceive(self) -> None:
+        """The EU learns of arrests and releases with a month's delay (it acts before Belarus)."""
+        self.prisoners_seen = self.model.belarus.prisoners.copy()
+
     def update_trust(self) -> None:
         dyad = self.model.interactions[self.code]
-        repression = self.model.params.repression_friction * self.model.belarus.prisoners
+        repression = self.model.params.repression_friction * self.prisoners_seen
         self.trust = self._updated(self.trust, dyad.cooperation, dyad.conflict + repression)
 
     def decide(self) -> None:
@@ -89,38 +95,43 @@ class EU(Actor):
 
     def _set_sanctions(self) -> None:
         """List fast after repression; delist at the February and October reviews."""
-        p, prisoners = self.model.params, self.model.belarus.prisoners
-        target = p.sanctions_core + (p.sanctions_full - p.sanctions_core) * prisoners
+        p = self.model.params
+        target = p.sanctions_core + (p.sanctions_full - p.sanctions_core) * self.prisoners_seen
         listing = np.maximum(target - self.sanctions, 0.0) * p.listing_rate
         review = self.model.month.month in REVIEW_MONTHS
         delisting = np.maximum(self.sanctions - target, 0.0) * (p.delisting_share if review else 0.0)
         self.sanctions = self.sanctions + listing - delisting
+        self.new_listings = listing
 
     def _set_offer(self) -> None:
+        """Trust-based engagement is conditional on human rights; the interest in a neutral
+        Belarus, which grows with tension, is not."""
         p, m = self.model.params, self.model
         neutral = 1.0 - m.belarus.weights[:, hedging.RUSSIA]
-        wanted = np.clip(self.trust + p.security_interest * m.tension * neutral, 0.0, 1.0)
-        target = wanted * (1.0 - p.conditionality * m.belarus.prisoners)
+        conditional = self.trust * (1.0 - p.conditionality * self.prisoners_seen)
+        target = np.clip(conditional + p.security_interest * m.tension * neutral, 0.0, 1.0)
         self.offer += p.offer_rate * (target - self.offer)
 
     def _negotiate(self) -> None:
-        """Open talks when the offer (or trust) allows; progress at a pace set by mutual trust."""
+        """Open talks when the offer (or trust) allows; progress one month at a time while it still
+        does (talks freeze otherwise), set back by spoilers; conclusion needs consensus, so
+        Lithuania's veto can block it."""
         p, m = self.model.params, self.model
         opening = (
             self.offer >= p.visa_open_offer,
             self.offer >= p.priorities_open_offer,
-            (self.trust >= p.framework_open_trust) & (m.belarus.prisoners < 0.05),
+            (self.trust >= p.framework_open_trust) & (self.prisoners_seen < 0.05),
         )
         months = (p.visa_months, p.priorities_months, p.framework_months)
         vetoable = (False, True, True)
-        pace = np.minimum(1.0, (self.trust + m.belarus.trust[hedging.EU]) / 1.0)
         setback = np.where(m.spoiled, p.spoiler_setback, 0.0)
         for k, (opens, length, can_veto) in enumerate(zip(opening, months, vetoable, strict=True)):
             status = self.status[k]
             status[(status == Milestone.NOT_STARTED) & opens] = Milestone.NEGOTIATING
             talking = (status == Milestone.NEGOTIATING) | (status == Milestone.BLOCKED)
+            advance = np.where(opens, 1.0 / length, 0.0)
             self.progress[k] = np.where(
-                talking, np.minimum(self.progress[k] * (1.0 - setback) + pace / length, 1.0), self.progress[k]
+                talking, np.minimum(self.progress[k] * (1.0 - setback) + advance, 1.0), self.progress[k]
             )
             ready = talking & (self.progress[k] >= 1.0)
             vetoed = m.lithuania.vetoes if can_veto else np.zeros_like(ready)

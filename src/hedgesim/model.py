@@ -219,7 +219,6 @@ class HedgingModel(mesa.Model):
         self.dispute_months_left = np.where(starts, s.energy_dispute_months, self.dispute_months_left)
         disputing = self.dispute_months_left > 0
         impulses.supply_cut = np.where(disputing, np.maximum(impulses.supply_cut, s.energy_dispute_size), impulses.supply_cut)
-        impulses.conflict["russia"] += np.where(disputing, s.energy_dispute_size, 0.0)
         self.dispute_months_left = np.maximum(self.dispute_months_left - 1, 0)
         impulses.war += np.where(drawn.war, s.war_size * self.params.war_impact, 0.0)
         first = len(self.timeline.shocks)
@@ -245,13 +244,16 @@ class HedgingModel(mesa.Model):
         aligned = w[:, hedging.RUSSIA] > p.alignment_threshold
         routine = {
             "eu": w[:, hedging.EU] * self.eu.offer,
-            "russia": w[:, hedging.RUSSIA] * self.russia.trust,
+            "russia": p.alliance_routine * w[:, hedging.RUSSIA] * self.russia.trust
+            * (1.0 - self.russia.supply_cut),
             "ukraine": w[:, hedging.UKRAINE] * np.where(aligned, 0.0, 1.0) * (0.5 + self.tension),
             "lithuania": w[:, hedging.EU] * (1.0 - self.lithuania.concern),
         }
         friction = {
-            "eu": p.sanctions_friction * sanctioned + self.spoiled * p.spoiler_trust_hit,
-            "russia": self.russia.supply_cut + imp.gas_dispute + p.pressure_friction * self.russia.pressure,
+            "eu": p.sanctions_friction * self.eu.new_listings / max(p.sanctions_full, 1.0)
+            + self.spoiled * p.spoiler_trust_hit,
+            "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute)
+            + p.pressure_friction * self.russia.pressure,
             "ukraine": p.alignment_friction * aligned,
             "lithuania": p.npp_friction * self.lithuania.concern,
         }
@@ -382,7 +384,6 @@ def _apply_dated(
         else:
             impulses.coop["eu"] += per_month
     elif kind in DISPUTE_KINDS:
-        impulses.conflict["russia"] += size
         if kind is ShockKind.OIL_DISPUTE:
             impulses.supply_cut = np.maximum(impulses.supply_cut, size)
         else:

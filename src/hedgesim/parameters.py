@@ -73,10 +73,10 @@ class ModelParameters:
 
     # --- trust ------------------------------------------------------------------------
     trust_gain: float = knob(
-        0.035, 0.0, 1.0, "monthly share of the gap to full trust closed by one unit of cooperation"
+        0.025, 0.0, 1.0, "monthly share of the gap to full trust closed by one unit of cooperation"
     )
     trust_loss: float = knob(
-        0.35, 0.0, 1.0,
+        0.2, 0.0, 1.0,
         "monthly share of trust lost per unit of conflict (faster down than up)",
         "DESIGN: trust collapses quickly after a betrayal; ratio to trust_gain ~10",
     )
@@ -91,7 +91,7 @@ class ModelParameters:
     # --- Belarus's hedging rule -------------------------------------------------------
     risk_aversion: float = knob(1.5, 0.0, 20.0, "weight of payoff variance w'Σw in the hedge")
     room_value: float = knob(
-        0.12, 0.001, 5.0, "value of room for manoeuvre: weight of the entropy of the hedge"
+        0.15, 0.001, 5.0, "value of room for manoeuvre: weight of the entropy of the hedge"
     )
     hedge_inertia: float = knob(
         0.12, 0.0, 1.0, "share of the gap to the optimal hedge closed each month"
@@ -104,14 +104,14 @@ class ModelParameters:
         0.9, 0.0, 1.0, "Russia floor once neutrality is impossible (tension far past threshold)"
     )
     neutrality_threshold: float = knob(
-        0.75, 0.0, 1.0, "tension past which the Russia floor rises steeply",
+        0.8, 0.0, 1.0, "tension past which the Russia floor rises steeply",
         "policy paper, challenge 3: past some level neutrality becomes impossible",
     )
     floor_steepness: float = knob(0.04, 0.001, 1.0, "width of the floor's logistic rise in tension")
     benefit_russia: float = knob(1.0, 0.0, 5.0, "Russia's benefit to Belarus: energy and market")
-    benefit_eu: float = knob(1.1, 0.0, 5.0, "EU benefit to Belarus at a full offer")
-    benefit_ukraine: float = knob(0.35, 0.0, 5.0, "Ukraine's benefit to Belarus: trade, transit")
-    benefit_other: float = knob(0.3, 0.0, 5.0, "benefit of the outside option (China and others)")
+    benefit_eu: float = knob(2.0, 0.0, 5.0, "EU benefit to Belarus at a full offer")
+    benefit_ukraine: float = knob(0.2, 0.0, 5.0, "Ukraine's benefit to Belarus: trade, transit")
+    benefit_other: float = knob(0.2, 0.0, 5.0, "benefit of the outside option (China and others)")
     integration_cost: float = knob(
         0.6, 0.0, 5.0, "loss of Russia's benefit per unit of Russia's integration pressure"
     )
@@ -121,7 +121,7 @@ class ModelParameters:
     )
     var_russia: float = knob(0.15, 0.0, 5.0, "base variance of Russia's payoff (energy leverage)")
     var_russia_dispute: float = knob(0.6, 0.0, 5.0, "added variance during an energy dispute")
-    var_russia_tension: float = knob(0.3, 0.0, 5.0, "added Russia variance per unit tension")
+    var_russia_tension: float = knob(1.0, 0.0, 5.0, "added Russia variance per unit tension")
     var_eu: float = knob(0.2, 0.0, 5.0, "base variance of the EU payoff (conditionality)")
     var_eu_sanctions: float = knob(0.4, 0.0, 5.0, "added EU variance at the full sanctions list")
     var_ukraine: float = knob(0.2, 0.0, 5.0, "base variance of Ukraine's payoff")
@@ -129,9 +129,9 @@ class ModelParameters:
     var_other: float = knob(0.3, 0.0, 5.0, "variance of the outside option's payoff")
 
     # --- EU conditionality ------------------------------------------------------------
-    offer_rate: float = knob(0.08, 0.0, 1.0, "share of the gap to the EU's target offer closed monthly")
+    offer_rate: float = knob(0.1, 0.0, 1.0, "share of the gap to the EU's target offer closed monthly")
     security_interest: float = knob(
-        0.6, 0.0, 5.0, "EU's interest in a neutral Belarus per unit tension, in its offer",
+        1.0, 0.0, 5.0, "EU's interest in a neutral Belarus per unit tension, in its offer (not conditional)",
         "policy paper: tension raises the EU's interest in a neutral Belarus",
     )
     sanctions_full: float = knob(
@@ -159,13 +159,14 @@ class ModelParameters:
     repression_initial: float = knob(0.15, 0.0, 1.0, "political prisoners in 2008-01, share of peak")
 
     sanctions_friction: float = knob(
-        0.6, 0.0, 5.0, "conflict with the EU per month at the full sanctions list"
+        3.0, 0.0, 20.0, "conflict with the EU from new listings, per full list added in a month"
     )
     repression_friction: float = knob(
-        0.1, 0.0, 5.0, "EU's monthly conflict signal while all political prisoners are held"
+        0.03, 0.0, 5.0, "EU's monthly conflict signal while all political prisoners are held"
     )
     conditionality: float = knob(
-        0.7, 0.0, 1.0, "share of the EU offer withheld while all political prisoners are held",
+        0.7, 0.0, 1.0,
+        "share of the trust-based EU offer withheld while all political prisoners are held",
         "policy paper: engagement only in return for progress on human rights",
     )
 
@@ -173,7 +174,13 @@ class ModelParameters:
         3.0, 0.0, 20.0,
         "routine cooperation with a partner per unit of hedge weight times the partner's openness",
     )
+    alliance_routine: float = knob(
+        0.5, 0.0, 5.0, "share of Russia's routine (alliance) contact that shows as cooperation events"
+    )
     pressure_friction: float = knob(1.0, 0.0, 10.0, "conflict with Russia per unit of pressure")
+    dispute_friction: float = knob(
+        2.0, 0.0, 10.0, "conflict with Russia per month per unit of crude or gas cut in a dispute"
+    )
     npp_friction: float = knob(0.3, 0.0, 5.0, "conflict with Lithuania per unit of its NPP concern")
     alignment_friction: float = knob(
         0.5, 0.0, 5.0, "conflict with Ukraine per month while Belarus reads as aligned with Russia"
@@ -182,15 +189,15 @@ class ModelParameters:
     # --- agreements -------------------------------------------------------------------
     visa_open_offer: float = knob(0.3, 0.0, 1.0, "EU offer at which visa facilitation talks open")
     visa_months: float = knob(
-        66.0, 1.0, 240.0, "months of negotiation visa facilitation needs at full engagement",
+        70.0, 1.0, 240.0, "months of negotiation visa facilitation needs at full engagement",
         "talks opened 2014, signed January 2020 (policy paper)",
     )
     priorities_open_offer: float = knob(
         0.4, 0.0, 1.0, "EU offer at which partnership priorities talks open"
     )
-    priorities_months: float = knob(24.0, 1.0, 240.0, "months partnership priorities need")
+    priorities_months: float = knob(30.0, 1.0, 240.0, "months partnership priorities need")
     framework_open_trust: float = knob(
-        0.65, 0.0, 1.0, "EU trust in Belarus needed to open a framework agreement",
+        0.75, 0.0, 1.0, "EU trust in Belarus needed to open a framework agreement",
         "policy paper: the EU lacks the political will (trust) for it",
     )
     framework_months: float = knob(48.0, 1.0, 240.0, "months a framework agreement needs")
@@ -222,7 +229,7 @@ class ModelParameters:
     success_wear: float = knob(0.5, 0.0, 5.0, "how much each concluded agreement wears vested interests")
 
     # --- tension ----------------------------------------------------------------------
-    war_impact: float = knob(0.2, 0.0, 1.0, "tension a war of size 1 adds")
+    war_impact: float = knob(0.15, 0.0, 1.0, "tension a war of size 1 adds")
     tension_decay: float = knob(
         0.01, 0.0, 1.0, "monthly share of war-driven tension that fades"
     )
