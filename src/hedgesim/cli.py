@@ -10,24 +10,49 @@ import itertools
 import logging
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
+import matplotlib.pyplot as plt
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from hedgesim import plots
-from hedgesim.config import ConfigError, build_run, register_configs
-from hedgesim.results import EVENTS, TRAJECTORIES, atomic_write, write_manifest, write_parquet, write_text
-from hedgesim.simulate import compose_config, resolved_yaml, run_spec
+from hedgesim.config import ConfigError, RunSpec, build_run, register_configs
+from hedgesim.model import HedgingModel
+from hedgesim.results import (
+    EVENTS,
+    TRAJECTORIES,
+    atomic_write,
+    is_complete,
+    write_manifest,
+    write_parquet,
+    write_text,
+)
+from hedgesim.simulate import compose_config, resolved_yaml
 
 EXIT_USAGE = 2
-_VALUE_OPTIONS = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd",
-                  "--package", "-p", "--cfg", "-c", "--experimental-rerun"}
+ERROR = "error.txt"
+log = logging.getLogger(__name__)
+_VALUE_OPTIONS = {
+    "--config-name",
+    "-cn",
+    "--config-path",
+    "-cp",
+    "--config-dir",
+    "-cd",
+    "--package",
+    "-p",
+    "--cfg",
+    "-c",
+    "--experimental-rerun",
+}
 
 
 def user_overrides(argv: Sequence[str]) -> list[str]:
@@ -95,22 +120,69 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
-def run_app(cfg: DictConfig) -> None:
-    """One Hydra job: run the configured scenario into the job's output folder."""
+def run_app(cfg: DictConfig) -> str:
+    """One Hydra job: run the configured scenario into the job's output folder.
+
+    In a multirun, a cell whose folder is already complete for the same config is skipped
+    (that is how an interrupted sweep resumes), and a cell that fails records its error in
+    ``error.txt`` instead of stopping the other cells; the aggregation lists it.
+    """
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
         spec = build_run(cfg)
     except ConfigError as err:
         print(f"hedgesim: error: {err}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
-    out = Path(HydraConfig.get().runtime.output_dir)
-    run_into(cfg, spec, out)
+    hydra_cfg = HydraConfig.get()
+    out = Path(hydra_cfg.runtime.output_dir)
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        run_into(cfg, spec, out)
+        return "complete"
+    if already_done(cfg, out):
+        log.info("cell %s: complete already, skipped", out.name)
+        return "skipped"
+    (out / ERROR).unlink(missing_ok=True)
+    try:
+        run_into(cfg, spec, out, label=f"cell {hydra_cfg.job.num} [{out.name}]")
+    except Exception as err:  # noqa: BLE001 - one failed cell must not stop the sweep
+        write_text(f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}", out / ERROR)
+        log.error("cell %s failed: %s: %s", out.name, type(err).__name__, err)
+        return "failed"
+    return "complete"
 
 
-def run_into(cfg: DictConfig, spec, out: Path) -> list[str]:
+def already_done(cfg: DictConfig, out: Path) -> bool:
+    """A complete folder written from the very same resolved config."""
+    saved = out / "config.yaml"
+    return is_complete(out) and saved.is_file() and saved.read_text(encoding="utf-8") == resolved_yaml(cfg)
+
+
+def run_model(spec: RunSpec, label: str = "run", every: float = 0.25) -> HedgingModel:
+    """Build and step the model, logging its progress every ``every`` of the run."""
+    model = HedgingModel(
+        calendar=spec.calendar,
+        timeline=spec.timeline,
+        params=spec.params,
+        challenges=spec.challenges,
+        stochastic=spec.stochastic,
+        oil_prices=spec.oil_prices,
+        seed=spec.seed,
+        replicate_ids=spec.replicate_ids,
+    )
+    steps = spec.calendar.n_steps
+    marks = {max(1, round(steps * k * every)) for k in range(1, round(1 / every) + 1)}
+    while not model.finished:
+        model.step()
+        done = model.step_index + 1
+        if done in marks:
+            log.info("%s: %3d%% (%s)", label, round(100 * done / steps), model.month)
+    return model
+
+
+def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
     """Run and write the folder: tables, config, figure, then the manifest."""
     started = time.perf_counter()
-    model = run_spec(spec)
+    model = run_model(spec, label)
     files = [TRAJECTORIES]
     trajectories = model.trajectories()
     write_parquet(trajectories, out / TRAJECTORIES)
@@ -122,12 +194,19 @@ def run_into(cfg: DictConfig, spec, out: Path) -> list[str]:
     if cfg.output.figure:
         figure = plots.relations_figure(trajectories, pd.DataFrame(spec.timeline.records()))
         atomic_write(out / "relations.png", lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
+        plt.close(figure)
         files.append("relations.png")
     write_manifest(
-        out, seed=spec.seed, replicates=len(spec.replicate_ids),
-        first_replicate=spec.replicate_ids[0], scenario=cfg.scenario.name,
-        start=str(spec.calendar.start), end=str(spec.calendar.end),
-        rows=len(trajectories), files=files, wall_time_s=round(time.perf_counter() - started, 3),
+        out,
+        seed=spec.seed,
+        replicates=len(spec.replicate_ids),
+        first_replicate=spec.replicate_ids[0],
+        scenario=cfg.scenario.name,
+        start=str(spec.calendar.start),
+        end=str(spec.calendar.end),
+        rows=len(trajectories),
+        files=files,
+        wall_time_s=round(time.perf_counter() - started, 3),
     )
     print(f"hedgesim: wrote {out}", file=sys.stderr)
     return files
