@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from conftest import run_cli
 
 
@@ -31,8 +32,9 @@ def test_cli_matches_the_python_api(tmp_path):
 
     out = tmp_path / "run"
     assert run_cli("replicates=3", "seed=9", f"hydra.run.dir={out}", cwd=tmp_path).returncode == 0
-    pd.testing.assert_frame_equal(pd.read_parquet(out / "trajectories.parquet"),
-                                  simulate(replicates=3, seed=9), check_categorical=False)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "trajectories.parquet"), simulate(replicates=3, seed=9), check_categorical=False
+    )
 
 
 @pytest.mark.parametrize(

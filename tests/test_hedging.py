@@ -62,8 +62,11 @@ def test_optimum_beats_a_general_solver(u, v, lam_, eta_, floor):
             {"type": "ineq", "fun": lambda x, i=i: x[hedging.RUSSIA] - floor[i]},
         ]
         other = minimize(
-            lambda x, i=i: -objective(x, u[i], v[i], lam_, eta_), np.full(4, 0.25),
-            bounds=[(1e-12, 1.0)] * 4, constraints=constraints, method="SLSQP",
+            lambda x, i=i: -objective(x, u[i], v[i], lam_, eta_),
+            np.full(4, 0.25),
+            bounds=[(1e-12, 1.0)] * 4,
+            constraints=constraints,
+            method="SLSQP",
             options={"ftol": 1e-12, "maxiter": 500},
         )
         assert objective(w[i], u[i], v[i], lam_, eta_) >= objective(other.x, u[i], v[i], lam_, eta_) - 1e-8
@@ -86,8 +89,9 @@ def test_result_of_a_replicate_does_not_depend_on_its_neighbours():
     rng = np.random.default_rng(3)
     u, v, f = rng.uniform(0, 2, (500, 4)), rng.uniform(0, 1, (500, 4)), rng.uniform(0, 0.8, 500)
     together = hedging.optimal_hedge(u, v, 2.0, 0.1, f)
-    alone = np.vstack([hedging.optimal_hedge(u[i : i + 1], v[i : i + 1], 2.0, 0.1, f[i : i + 1])
-                       for i in range(0, 500, 37)])
+    alone = np.vstack(
+        [hedging.optimal_hedge(u[i : i + 1], v[i : i + 1], 2.0, 0.1, f[i : i + 1]) for i in range(0, 500, 37)]
+    )
     np.testing.assert_array_equal(together[::37], alone)
 
 

@@ -13,10 +13,23 @@ from hedgesim.model import HedgingModel
 from hedgesim.simulate import compose_config
 
 REQUIRED = [
-    "date", "replicate", "relations_eu", "relations_russia", "relations_ukraine", "relations_lithuania",
-    "trust_blr_eu", "trust_eu_blr", "trust_blr_russia", "hedge_eu", "hedge_russia",
-    "sanctions_persons", "tension", "trade_eu_turnover",
-    "visa_facilitation", "partnership_priorities", "framework_agreement",
+    "date",
+    "replicate",
+    "relations_eu",
+    "relations_russia",
+    "relations_ukraine",
+    "relations_lithuania",
+    "trust_blr_eu",
+    "trust_eu_blr",
+    "trust_blr_russia",
+    "hedge_eu",
+    "hedge_russia",
+    "sanctions_persons",
+    "tension",
+    "trade_eu_turnover",
+    "visa_facilitation",
+    "partnership_priorities",
+    "framework_agreement",
 ]
 
 
@@ -83,10 +96,25 @@ def test_oil_dispute_cuts_supply_and_trade(small_run):
 
 
 def test_lithuania_blocks_partnership_priorities_when_concerned():
-    spec = build_run(compose_config(["params.priorities_open_offer=0.0", "params.priorities_months=12",
-                                     "params.npp_concern_initial=0.9"]))
-    model = HedgingModel(spec.calendar, spec.timeline, spec.params, spec.challenges,
-                         spec.stochastic, spec.oil_prices, seed=1, replicates=20).run()
+    spec = build_run(
+        compose_config(
+            [
+                "params.priorities_open_offer=0.0",
+                "params.priorities_months=12",
+                "params.npp_concern_initial=0.9",
+            ]
+        )
+    )
+    model = HedgingModel(
+        spec.calendar,
+        spec.timeline,
+        spec.params,
+        spec.challenges,
+        spec.stochastic,
+        spec.oil_prices,
+        seed=1,
+        replicates=20,
+    ).run()
     assert (model.trajectories()["partnership_priorities"].iloc[-20:] == "blocked").all()
 
 

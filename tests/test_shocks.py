@@ -75,11 +75,13 @@ def test_stochastic_elections_follow_the_constitutional_calendar():
     assert process.first_step == calendar.step_of(Month(2020, 11))
     months = sorted(str(calendar.month_at(s)) for s in process.election_steps)
     assert months == ["2025-01", "2030-01"]
-    none = process.draw(process.first_step - 1, {}, tension=None, pressure=None,
-                        eu_weight=None, prisoners=None)
+    none = process.draw(
+        process.first_step - 1, {}, tension=None, pressure=None, eu_weight=None, prisoners=None
+    )
     assert none is None
     u = {k: np.zeros(3) for k in ("crackdown", "release", "dispute", "war")}
     step = calendar.step_of(Month(2025, 1))
-    drawn = process.draw(step, u, tension=np.ones(3), pressure=np.zeros(3),
-                         eu_weight=np.ones(3), prisoners=np.ones(3))
+    drawn = process.draw(
+        step, u, tension=np.ones(3), pressure=np.zeros(3), eu_weight=np.ones(3), prisoners=np.ones(3)
+    )
     assert drawn.crackdown.all() and drawn.war.all()

@@ -38,6 +38,9 @@ def test_seed_changes_every_draw():
 
 def test_normals_are_standard():
     streams = ReplicateStreams(4, np.arange(50000), ("x", "y"))
-    z = streams.normal(streams.uniforms(2), "x", "y")
-    assert abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02
-    assert np.isfinite(z).all()
+    z1, z2 = streams.normal_pair(streams.uniforms(2), "x", "y")
+    for z in (z1, z2):
+        assert abs(z.mean()) < 0.02 and abs(z.std() - 1) < 0.02
+        assert stats.kstest(z, "norm").pvalue > 1e-3
+        assert np.isfinite(z).all()
+    assert abs(np.corrcoef(z1, z2)[0, 1]) < 0.03

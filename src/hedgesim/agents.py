@@ -23,8 +23,12 @@ REVIEW_MONTHS = (2, 10)
 
 
 def updated_trust(
-    trust: np.ndarray, cooperation: np.ndarray, conflict: np.ndarray,
-    gain: float, loss: float, floor: float,
+    trust: np.ndarray,
+    cooperation: np.ndarray,
+    conflict: np.ndarray,
+    gain: float,
+    loss: float,
+    floor: float,
 ) -> np.ndarray:
     """Trust moves up with cooperation toward 1 and down with conflict toward 0, faster down."""
     grown = trust + gain * cooperation * (1.0 - trust)
@@ -214,8 +218,12 @@ class Belarus(Actor):
         super().__init__(model, 0.0)
         r = model.n_replicates
         self.trust = np.array(
-            [np.full(r, p.trust_init_blr_eu), np.full(r, p.trust_init_blr_russia),
-             np.full(r, p.trust_init_blr_eu), np.full(r, 0.5)]
+            [
+                np.full(r, p.trust_init_blr_eu),
+                np.full(r, p.trust_init_blr_russia),
+                np.full(r, p.trust_init_blr_eu),
+                np.full(r, 0.5),
+            ]
         )
         self.prisoners = np.full(r, p.repression_initial)
         self.weights = np.full((r, 4), 0.25)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 from hydra.core.config_store import ConfigStore
@@ -33,8 +33,8 @@ class ShockConfig:
     kind: str = "???"
     size: float = 0.5
     actors: list[str] = field(default_factory=list)
-    end: Optional[str] = None
-    id: Optional[str] = None
+    end: str | None = None
+    id: str | None = None
     label: str = ""
     source: str = ""
 
@@ -45,7 +45,7 @@ class ShocksConfig:
 
     name: str = "custom"
     timeline: list[ShockConfig] = field(default_factory=list)
-    file: Optional[str] = None
+    file: str | None = None
     disabled_kinds: list[str] = field(default_factory=list)
     disabled_ids: list[str] = field(default_factory=list)
     stochastic: StochasticShocks = field(default_factory=StochasticShocks)
@@ -143,8 +143,14 @@ def _build(conf: HedgesimConfig) -> RunSpec:
             raise ConfigError(f"scenario.oil_price.{year}={price}; allowed: a price > 0")
     ids = tuple(range(conf.first_replicate, conf.first_replicate + conf.replicates))
     return RunSpec(
-        calendar, timeline, conf.params, conf.challenges, conf.shocks.stochastic,
-        dict(conf.scenario.oil_price), conf.seed, ids,
+        calendar,
+        timeline,
+        conf.params,
+        conf.challenges,
+        conf.shocks.stochastic,
+        dict(conf.scenario.oil_price),
+        conf.seed,
+        ids,
     )
 
 

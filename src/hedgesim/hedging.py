@@ -27,7 +27,7 @@ EU, RUSSIA, UKRAINE, OTHER = range(4)
 DRIVERS = ("trust", "benefit", "risk", "floor")
 _NEWTON_STEPS = 60
 _MAX_LOG_STEP = 4.0
-_TOLERANCE = 1e-12
+_TOLERANCE = 1e-11
 
 
 def russia_floor(
@@ -68,7 +68,10 @@ def optimal_hedge(
     if bound.any():
         sub = np.ix_(bound, [EU, UKRAINE, OTHER])
         weights[sub] = _solve_simplex(
-            utility[sub], curvature[sub], room_value, 1.0 - floor[bound],
+            utility[sub],
+            curvature[sub],
+            room_value,
+            1.0 - floor[bound],
             None if start is None else start[sub],
         )
         weights[bound, RUSSIA] = floor[bound]
@@ -85,7 +88,8 @@ def _solve_simplex(
     """Maximise u.w - sum a_j w_j^2 / 2 + eta H(w) over w >= 0 summing to ``total`` (per row).
 
     Newton on y = log w and the multiplier mu of the sum constraint, from a blend of the
-    risk-neutral optimum and the even split (or from ``start``). Stationarity: a_j w_j + eta (log w_j + 1) + mu = u_j.
+    risk-neutral optimum and the even split (or from ``start``).
+    Stationarity: a_j w_j + eta (log w_j + 1) + mu = u_j.
     Rows stop on their own convergence, so a replicate's result never depends on the others.
     Works partner-major (P, R) internally: sums over four contiguous rows are cheap.
     """

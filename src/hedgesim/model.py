@@ -19,6 +19,7 @@ from hedgesim.agents import EU, Belarus, Lithuania, Russia, Ukraine
 from hedgesim.calendar import Month, RunCalendar
 from hedgesim.observe import AGREEMENTS, MILESTONE_NAMES, relations_index, trade_turnover
 from hedgesim.parameters import Challenges, ModelParameters
+from hedgesim.record import EnsembleRecord
 from hedgesim.shocks import (
     STOCHASTIC_CHANNELS,
     Shock,
@@ -33,11 +34,14 @@ PARTNER_DYADS = ("eu", "russia", "ukraine", "lithuania")
 CHANNELS = (
     "spoiler",
     *STOCHASTIC_CHANNELS,
-    *(f"{d}_{sign}_{i}" for d in PARTNER_DYADS for sign in ("pos", "neg") for i in (1, 2)),
+    *(f"{d}_events_{i}" for d in PARTNER_DYADS for i in (1, 2)),
 )
 SPREAD_KINDS = {
-    ShockKind.CONCESSION, ShockKind.AUTONOMY_SIGNAL, ShockKind.INSTITUTIONAL,
-    ShockKind.VENUE, ShockKind.DIPLOMATIC,
+    ShockKind.CONCESSION,
+    ShockKind.AUTONOMY_SIGNAL,
+    ShockKind.INSTITUTIONAL,
+    ShockKind.VENUE,
+    ShockKind.DIPLOMATIC,
 }
 DISPUTE_KINDS = {ShockKind.OIL_DISPUTE, ShockKind.GAS_DISPUTE}
 STOCHASTIC_LABELS = {
@@ -47,12 +51,30 @@ STOCHASTIC_LABELS = {
     "war": "a new war raises tension",
 }
 SERIES = (
-    "relations_eu", "relations_russia", "relations_ukraine", "relations_lithuania",
-    "trust_blr_eu", "trust_eu_blr", "trust_blr_russia", "trust_russia_blr",
-    "trust_blr_ukraine", "trust_ukraine_blr", "trust_lithuania_blr",
-    "hedge_eu", "hedge_russia", "hedge_ukraine", "hedge_other",
-    "russia_floor", "eu_offer", "sanctions_persons", "political_prisoners",
-    "russia_pressure", "oil_supply", "npp_concern", "tension", "trade_eu_turnover",
+    "relations_eu",
+    "relations_russia",
+    "relations_ukraine",
+    "relations_lithuania",
+    "trust_blr_eu",
+    "trust_eu_blr",
+    "trust_blr_russia",
+    "trust_russia_blr",
+    "trust_blr_ukraine",
+    "trust_ukraine_blr",
+    "trust_lithuania_blr",
+    "hedge_eu",
+    "hedge_russia",
+    "hedge_ukraine",
+    "hedge_other",
+    "russia_floor",
+    "eu_offer",
+    "sanctions_persons",
+    "political_prisoners",
+    "russia_pressure",
+    "oil_supply",
+    "npp_concern",
+    "tension",
+    "trade_eu_turnover",
 )
 
 
@@ -78,9 +100,15 @@ class Impulses:
         return cls(
             coop={d: zeros() for d in PARTNER_DYADS},
             conflict={d: zeros() for d in PARTNER_DYADS},
-            crackdown=zeros(), release=zeros(), war=zeros(),
-            war_on_ukraine=np.zeros(n, dtype=bool), supply_cut=zeros(), gas_dispute=zeros(),
-            npp=zeros(), npp_start=np.zeros(n, dtype=bool), shock=np.full(n, -1, dtype=np.int16),
+            crackdown=zeros(),
+            release=zeros(),
+            war=zeros(),
+            war_on_ukraine=np.zeros(n, dtype=bool),
+            supply_cut=zeros(),
+            gas_dispute=zeros(),
+            npp=zeros(),
+            npp_start=np.zeros(n, dtype=bool),
+            shock=np.full(n, -1, dtype=np.int16),
         )
 
 
@@ -152,10 +180,8 @@ class HedgingModel(mesa.Model):
         self.lithuania, self.ukraine = Lithuania(self), Ukraine(self)
         self.belarus = Belarus(self)
         self.deciders = (self.eu, self.russia, self.lithuania, self.ukraine, self.belarus)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in (*SERIES, *AGREEMENTS, "driver",
-                                                                 "moved_partner", "moved_by", "shock")}
-        )
+        self.record = EnsembleRecord(calendar.n_steps, self.n_replicates)
+        self.datacollector = mesa.DataCollector(model_reporters=SUMMARY_REPORTERS)
         self.observed: dict[str, np.ndarray] = {}
         self.running = True
 
@@ -184,6 +210,7 @@ class HedgingModel(mesa.Model):
         for actor in self.deciders:
             actor.decide()
         self._observe(draws)
+        self.record.record(self.step_index, self.observed)
         self.datacollector.collect(self)
         self.running = not self.finished
 
@@ -204,9 +231,12 @@ class HedgingModel(mesa.Model):
 
     def _apply_stochastic(self, impulses: Impulses, column) -> None:
         drawn = self.stochastic.draw(
-            self.step_index, {name: column(name) for name in STOCHASTIC_CHANNELS},
-            tension=self.tension, pressure=self.russia.pressure,
-            eu_weight=self.belarus.weights[:, hedging.EU], prisoners=self.belarus.prisoners,
+            self.step_index,
+            {name: column(name) for name in STOCHASTIC_CHANNELS},
+            tension=self.tension,
+            pressure=self.russia.pressure,
+            eu_weight=self.belarus.weights[:, hedging.EU],
+            prisoners=self.belarus.prisoners,
         )
         if drawn is None:
             return
@@ -218,7 +248,9 @@ class HedgingModel(mesa.Model):
         starts = drawn.dispute & (self.dispute_months_left == 0)
         self.dispute_months_left = np.where(starts, s.energy_dispute_months, self.dispute_months_left)
         disputing = self.dispute_months_left > 0
-        impulses.supply_cut = np.where(disputing, np.maximum(impulses.supply_cut, s.energy_dispute_size), impulses.supply_cut)
+        impulses.supply_cut = np.where(
+            disputing, np.maximum(impulses.supply_cut, s.energy_dispute_size), impulses.supply_cut
+        )
         self.dispute_months_left = np.maximum(self.dispute_months_left - 1, 0)
         impulses.war += np.where(drawn.war, s.war_size * self.params.war_impact, 0.0)
         first = len(self.timeline.shocks)
@@ -240,11 +272,12 @@ class HedgingModel(mesa.Model):
     def _interact(self) -> dict[str, Dyad]:
         p, b, imp = self.params, self.belarus, self.impulses
         w = b.weights
-        sanctioned = self.eu.sanctions / max(p.sanctions_full, 1.0)
         aligned = w[:, hedging.RUSSIA] > p.alignment_threshold
         routine = {
             "eu": w[:, hedging.EU] * self.eu.offer,
-            "russia": p.alliance_routine * w[:, hedging.RUSSIA] * self.russia.trust
+            "russia": p.alliance_routine
+            * w[:, hedging.RUSSIA]
+            * self.russia.trust
             * (1.0 - self.russia.supply_cut),
             "ukraine": w[:, hedging.UKRAINE] * np.where(aligned, 0.0, 1.0) * (0.5 + self.tension),
             "lithuania": w[:, hedging.EU] * (1.0 - self.lithuania.concern),
@@ -264,34 +297,49 @@ class HedgingModel(mesa.Model):
 
     def _observe(self, draws: np.ndarray) -> None:
         p, b = self.params, self.belarus
-        normal = lambda d, sign: self.streams.normal(draws, f"{d}_{sign}_1", f"{d}_{sign}_2")  # noqa: E731
-        out = {
-            f"relations_{d}": relations_index(
-                self.interactions[d].cooperation, self.interactions[d].conflict,
-                normal(d, "pos"), normal(d, "neg"),
-                p.events_positive, p.events_negative, p.event_score,
+        out = {}
+        for d in PARTNER_DYADS:
+            z_pos, z_neg = self.streams.normal_pair(draws, f"{d}_events_1", f"{d}_events_2")
+            out[f"relations_{d}"] = relations_index(
+                self.interactions[d].cooperation,
+                self.interactions[d].conflict,
+                z_pos,
+                z_neg,
+                p.events_positive,
+                p.events_negative,
+                p.event_score,
             )
-            for d in PARTNER_DYADS
-        }
         floor = hedging.russia_floor(
             self.tension, p.alliance_floor, p.floor_max, p.neutrality_threshold, p.floor_steepness
         )
         out |= {
-            "trust_blr_eu": b.trust[hedging.EU], "trust_eu_blr": self.eu.trust,
-            "trust_blr_russia": b.trust[hedging.RUSSIA], "trust_russia_blr": self.russia.trust,
-            "trust_blr_ukraine": b.trust[hedging.UKRAINE], "trust_ukraine_blr": self.ukraine.trust,
+            "trust_blr_eu": b.trust[hedging.EU],
+            "trust_eu_blr": self.eu.trust,
+            "trust_blr_russia": b.trust[hedging.RUSSIA],
+            "trust_russia_blr": self.russia.trust,
+            "trust_blr_ukraine": b.trust[hedging.UKRAINE],
+            "trust_ukraine_blr": self.ukraine.trust,
             "trust_lithuania_blr": self.lithuania.trust,
             **{f"hedge_{name}": b.weights[:, j] for j, name in enumerate(hedging.PARTNERS)},
-            "russia_floor": floor, "eu_offer": self.eu.offer,
-            "sanctions_persons": self.eu.sanctions, "political_prisoners": b.prisoners,
-            "russia_pressure": self.russia.pressure, "oil_supply": 1.0 - self.russia.supply_cut,
-            "npp_concern": self.lithuania.concern, "tension": self.tension,
+            "russia_floor": floor,
+            "eu_offer": self.eu.offer,
+            "sanctions_persons": self.eu.sanctions,
+            "political_prisoners": b.prisoners,
+            "russia_pressure": self.russia.pressure,
+            "oil_supply": 1.0 - self.russia.supply_cut,
+            "npp_concern": self.lithuania.concern,
+            "tension": self.tension,
             "trade_eu_turnover": trade_turnover(
-                1.0 - self.russia.supply_cut, self.oil_prices[self.step_index], p.trade_non_oil,
-                p.trade_oil, p.oil_price_reference, p.oil_price_elasticity,
+                1.0 - self.russia.supply_cut,
+                self.oil_prices[self.step_index],
+                p.trade_non_oil,
+                p.trade_oil,
+                p.oil_price_reference,
+                p.oil_price_elasticity,
             ),
             **{name: self.eu.status[k] for k, name in enumerate(AGREEMENTS)},
-            "driver": b.driver, "moved_partner": np.argmax(np.abs(b.moved), axis=1),
+            "driver": b.driver,
+            "moved_partner": np.argmax(np.abs(b.moved), axis=1),
             "moved_by": b.moved[np.arange(self.n_replicates), np.argmax(np.abs(b.moved), axis=1)],
             "shock": self.impulses.shock,
         }
@@ -299,11 +347,8 @@ class HedgingModel(mesa.Model):
 
     # --- results --------------------------------------------------------------------------
 
-    def _stacked(self, name: str) -> np.ndarray:
-        return np.stack(self.datacollector.model_vars[name])
-
     def _index(self) -> dict[str, np.ndarray]:
-        steps = len(self.datacollector.model_vars["tension"])
+        steps = self.record.steps_done
         dates = self.calendar.dates()[:steps]
         return {
             "replicate": np.tile(self.replicate_ids, steps),
@@ -312,33 +357,60 @@ class HedgingModel(mesa.Model):
 
     def trajectories(self) -> pd.DataFrame:
         """Tidy table: one row per replicate and month, every observed series a column."""
-        frame = {**self._index(), **{name: self._stacked(name).ravel() for name in SERIES}}
+        frame = {**self._index(), **{name: self.record.flat(name) for name in SERIES}}
         for name in AGREEMENTS:
-            codes = self._stacked(name).ravel()
+            codes = self.record.flat(name)
             frame[name] = pd.Categorical.from_codes(codes, categories=list(MILESTONE_NAMES))
-        return pd.DataFrame(frame)
+        return pd.DataFrame(frame, copy=False)
 
     def event_log(self) -> pd.DataFrame:
         """Why Belarus moved: per replicate and month, the partner, the driver and the shock."""
-        shock = self._stacked("shock").ravel()
-        labels = np.array([*self.shock_labels, None], dtype=object)[shock]
-        return pd.DataFrame({
-            **self._index(),
-            "moved_partner": pd.Categorical.from_codes(
-                self._stacked("moved_partner").ravel(), categories=list(hedging.PARTNERS)),
-            "weight_change": self._stacked("moved_by").ravel(),
-            "driver": pd.Categorical.from_codes(
-                self._stacked("driver").ravel(), categories=list(hedging.DRIVERS)),
-            "shock": pd.Categorical(labels),
-        })
+        unique = list(dict.fromkeys(self.shock_labels))
+        to_unique = np.array([unique.index(label) for label in self.shock_labels] + [-1])
+        shocks = pd.Categorical.from_codes(to_unique[self.record.flat("shock")], categories=unique)
+        return pd.DataFrame(
+            {
+                **self._index(),
+                "moved_partner": pd.Categorical.from_codes(
+                    self.record.flat("moved_partner"), categories=list(hedging.PARTNERS)
+                ),
+                "weight_change": self.record.flat("moved_by"),
+                "driver": pd.Categorical.from_codes(
+                    self.record.flat("driver"), categories=list(hedging.DRIVERS)
+                ),
+                "shock": shocks,
+            }
+        )
 
     def milestone_months(self) -> dict[str, np.ndarray]:
         """Step at which each agreement was concluded, -1 if never."""
         return {name: self.eu.months_to[k] for k, name in enumerate(AGREEMENTS)}
 
 
-def _reporter(name: str):
-    return lambda model: np.array(model.observed[name], copy=True)
+def _median(name: str):
+    return lambda model: float(np.median(model.observed[name]))
+
+
+SUMMARY_REPORTERS = {
+    "date": lambda model: str(model.month),
+    **{
+        f"median_{name}": _median(name)
+        for name in (
+            "relations_eu",
+            "relations_russia",
+            "relations_ukraine",
+            "relations_lithuania",
+            "hedge_eu",
+            "hedge_russia",
+            "hedge_ukraine",
+            "hedge_other",
+            "trust_blr_eu",
+            "trust_eu_blr",
+            "sanctions_persons",
+            "tension",
+        )
+    },
+}
 
 
 def _monthly_prices(annual: Mapping[int, float], calendar: RunCalendar) -> np.ndarray:
@@ -363,9 +435,7 @@ def _active_by_step(timeline: Timeline, calendar: RunCalendar) -> dict[int, list
     return active
 
 
-def _apply_dated(
-    impulses: Impulses, shock: Shock, onset: bool, index: int, war_impact: float
-) -> None:
+def _apply_dated(impulses: Impulses, shock: Shock, onset: bool, index: int, war_impact: float) -> None:
     """Add one dated shock's effect for this month (see shocks.EFFECTS)."""
     kind, size = shock.kind, shock.size
     if onset:

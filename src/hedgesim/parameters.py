@@ -45,19 +45,25 @@ class Challenges:
     """The three challenges of the policy paper, each a level in [0, 1]."""
 
     trust: float = knob(
-        0.5, 0.0, 1.0,
+        0.5,
+        0.0,
+        1.0,
         "capacity for mutual trust: scales how fast trust grows through contact "
         "(0 = none grows, 0.5 = historical pace, 1 = twice faster) and the floor it falls to",
         "policy paper, challenge 1; 0.5 is the reference scale",
     )
     vested_interests: float = knob(
-        0.5, 0.0, 1.0,
+        0.5,
+        0.0,
+        1.0,
         "strength of status-quo interests: scales the spoiler hazard (0 = no spoilers, "
         "1 = twice the historical rate)",
         "policy paper, challenge 2; 0.5 is the reference scale",
     )
     tension: float = knob(
-        0.3, 0.0, 1.0,
+        0.3,
+        0.0,
+        1.0,
         "background Russia-West tension before wars add to it; also scales the hazard of "
         "new wars after the dated timeline",
         "policy paper, challenge 3; 0.3 reads 2008 as moderate tension",
@@ -76,7 +82,9 @@ class ModelParameters:
         0.025, 0.0, 1.0, "monthly share of the gap to full trust closed by one unit of cooperation"
     )
     trust_loss: float = knob(
-        0.2, 0.0, 1.0,
+        0.2,
+        0.0,
+        1.0,
         "monthly share of trust lost per unit of conflict (faster down than up)",
         "DESIGN: trust collapses quickly after a betrayal; ratio to trust_gain ~10",
     )
@@ -93,18 +101,22 @@ class ModelParameters:
     room_value: float = knob(
         0.15, 0.001, 5.0, "value of room for manoeuvre: weight of the entropy of the hedge"
     )
-    hedge_inertia: float = knob(
-        0.12, 0.0, 1.0, "share of the gap to the optimal hedge closed each month"
-    )
+    hedge_inertia: float = knob(0.12, 0.0, 1.0, "share of the gap to the optimal hedge closed each month")
     alliance_floor: float = knob(
-        0.4, 0.0, 1.0, "minimum engagement weight on Russia from the alliance",
+        0.4,
+        0.0,
+        1.0,
+        "minimum engagement weight on Russia from the alliance",
         "Union State, EAEU, CSTO commitments (policy paper)",
     )
     floor_max: float = knob(
         0.9, 0.0, 1.0, "Russia floor once neutrality is impossible (tension far past threshold)"
     )
     neutrality_threshold: float = knob(
-        0.8, 0.0, 1.0, "tension past which the Russia floor rises steeply",
+        0.8,
+        0.0,
+        1.0,
+        "tension past which the Russia floor rises steeply",
         "policy paper, challenge 3: past some level neutrality becomes impossible",
     )
     floor_steepness: float = knob(0.04, 0.001, 1.0, "width of the floor's logistic rise in tension")
@@ -117,7 +129,7 @@ class ModelParameters:
     )
     sanction_cost: float = knob(0.4, 0.0, 5.0, "loss of EU benefit at the full sanctions list")
     neutrality_value: float = knob(
-        0.5, 0.0, 5.0, "value to Belarus of Ukraine's and the EU's regard for its neutrality, per unit tension"
+        0.5, 0.0, 5.0, "value to Belarus of Ukraine's regard for its neutrality, per unit tension"
     )
     var_russia: float = knob(0.15, 0.0, 5.0, "base variance of Russia's payoff (energy leverage)")
     var_russia_dispute: float = knob(0.6, 0.0, 5.0, "added variance during an energy dispute")
@@ -131,26 +143,41 @@ class ModelParameters:
     # --- EU conditionality ------------------------------------------------------------
     offer_rate: float = knob(0.1, 0.0, 1.0, "share of the gap to the EU's target offer closed monthly")
     security_interest: float = knob(
-        1.0, 0.0, 5.0, "EU's interest in a neutral Belarus per unit tension, in its offer (not conditional)",
+        1.0,
+        0.0,
+        5.0,
+        "EU's interest in a neutral Belarus per unit tension, in its offer (not conditional)",
         "policy paper: tension raises the EU's interest in a neutral Belarus",
     )
     sanctions_full: float = knob(
-        243.0, 0.0, 1000.0, "persons listed when repression is at its peak",
+        243.0,
+        0.0,
+        1000.0,
+        "persons listed when repression is at its peak",
         "EU Council lists, peak of 243 in 2012 (targets.csv)",
     )
     sanctions_core: float = knob(
-        4.0, 0.0, 100.0, "persons kept listed whatever the concessions",
+        4.0,
+        0.0,
+        100.0,
+        "persons kept listed whatever the concessions",
         "EU Council decision of February 2016 (targets.csv)",
     )
     sanctions_initial: float = knob(
-        41.0, 0.0, 1000.0, "persons listed in 2008-01",
+        41.0,
+        0.0,
+        1000.0,
+        "persons listed in 2008-01",
         "EU travel bans of 2004-2006 (about 41 persons)",
     )
     listing_rate: float = knob(
         0.65, 0.0, 1.0, "share of the gap to the target list added per month after repression"
     )
     delisting_share: float = knob(
-        1.0, 0.0, 1.0, "share of the excess list removed at each review (February, October)",
+        1.0,
+        0.0,
+        1.0,
+        "share of the excess list removed at each review (February, October)",
         "EU reviews its Belarus measures each February and October",
     )
     repression_persistence: float = knob(
@@ -165,13 +192,17 @@ class ModelParameters:
         0.03, 0.0, 5.0, "EU's monthly conflict signal while all political prisoners are held"
     )
     conditionality: float = knob(
-        0.7, 0.0, 1.0,
+        0.7,
+        0.0,
+        1.0,
         "share of the trust-based EU offer withheld while all political prisoners are held",
         "policy paper: engagement only in return for progress on human rights",
     )
 
     engagement_scale: float = knob(
-        3.0, 0.0, 20.0,
+        3.0,
+        0.0,
+        20.0,
         "routine cooperation with a partner per unit of hedge weight times the partner's openness",
     )
     alliance_routine: float = knob(
@@ -189,21 +220,23 @@ class ModelParameters:
     # --- agreements -------------------------------------------------------------------
     visa_open_offer: float = knob(0.3, 0.0, 1.0, "EU offer at which visa facilitation talks open")
     visa_months: float = knob(
-        70.0, 1.0, 240.0, "months of negotiation visa facilitation needs at full engagement",
+        70.0,
+        1.0,
+        240.0,
+        "months of negotiation visa facilitation needs at full engagement",
         "talks opened 2014, signed January 2020 (policy paper)",
     )
-    priorities_open_offer: float = knob(
-        0.4, 0.0, 1.0, "EU offer at which partnership priorities talks open"
-    )
+    priorities_open_offer: float = knob(0.4, 0.0, 1.0, "EU offer at which partnership priorities talks open")
     priorities_months: float = knob(30.0, 1.0, 240.0, "months partnership priorities need")
     framework_open_trust: float = knob(
-        0.75, 0.0, 1.0, "EU trust in Belarus needed to open a framework agreement",
+        0.75,
+        0.0,
+        1.0,
+        "EU trust in Belarus needed to open a framework agreement",
         "policy paper: the EU lacks the political will (trust) for it",
     )
     framework_months: float = knob(48.0, 1.0, 240.0, "months a framework agreement needs")
-    veto_threshold: float = knob(
-        0.5, 0.0, 1.0, "Lithuania's NPP concern above which it blocks by consensus"
-    )
+    veto_threshold: float = knob(0.5, 0.0, 1.0, "Lithuania's NPP concern above which it blocks by consensus")
 
     # --- Russia -----------------------------------------------------------------------
     pressure_gain: float = knob(2.0, 0.0, 10.0, "integration pressure per unit EU weight above tolerance")
@@ -213,7 +246,10 @@ class ModelParameters:
     # --- Lithuania and Ukraine --------------------------------------------------------
     npp_concern_initial: float = knob(0.2, 0.0, 1.0, "Lithuania's NPP concern in 2008-01")
     npp_softening: float = knob(
-        0.02, 0.0, 1.0, "monthly share of the concern that fades once the plant runs",
+        0.02,
+        0.0,
+        1.0,
+        "monthly share of the concern that fades once the plant runs",
         "policy paper: Lithuania may soften once the plant runs",
     )
     alignment_threshold: float = knob(
@@ -230,9 +266,7 @@ class ModelParameters:
 
     # --- tension ----------------------------------------------------------------------
     war_impact: float = knob(0.15, 0.0, 1.0, "tension a war of size 1 adds")
-    tension_decay: float = knob(
-        0.01, 0.0, 1.0, "monthly share of war-driven tension that fades"
-    )
+    tension_decay: float = knob(0.01, 0.0, 1.0, "monthly share of war-driven tension that fades")
 
     # --- observation: event analysis ---------------------------------------------------
     events_positive: float = knob(
@@ -242,14 +276,15 @@ class ModelParameters:
         9.0, 0.0, 100.0, "negative events per month with a partner at full friction"
     )
     event_score: float = knob(
-        1.5, 0.0, 10.0, "mean absolute score of one event, in index points",
+        1.5,
+        0.0,
+        10.0,
+        "mean absolute score of one event, in index points",
         "Belarus Foreign Policy Index scores events -3..+3",
     )
 
     # --- trade ------------------------------------------------------------------------
-    trade_non_oil: float = knob(
-        6.0, 0.0, 100.0, "EU turnover not tied to oil, USD bn per year"
-    )
+    trade_non_oil: float = knob(6.0, 0.0, 100.0, "EU turnover not tied to oil, USD bn per year")
     trade_oil: float = knob(
         16.0, 0.0, 100.0, "oil-linked EU turnover at full supply and the reference price, USD bn"
     )

@@ -17,8 +17,12 @@ RELATIONS = {
     "relations_lithuania": "Lithuania",
 }
 SHOCK_COLOURS = {
-    "war": "tab:red", "election": "tab:purple", "concession": "tab:green",
-    "oil_dispute": "tab:brown", "gas_dispute": "tab:brown", "npp": "tab:orange",
+    "war": "tab:red",
+    "election": "tab:purple",
+    "concession": "tab:green",
+    "oil_dispute": "tab:brown",
+    "gas_dispute": "tab:brown",
+    "npp": "tab:orange",
     "npp_start": "tab:orange",
 }
 
@@ -26,9 +30,9 @@ SHOCK_COLOURS = {
 def ensemble_band(frame: pd.DataFrame, column: str, low: float = 0.05, high: float = 0.95) -> pd.DataFrame:
     """Median and quantile band of one column over replicates, per date."""
     grouped = frame.groupby("date", sort=True)[column]
-    return pd.DataFrame({
-        "median": grouped.median(), "low": grouped.quantile(low), "high": grouped.quantile(high)
-    })
+    return pd.DataFrame(
+        {"median": grouped.median(), "low": grouped.quantile(low), "high": grouped.quantile(high)}
+    )
 
 
 def relations_figure(trajectories: pd.DataFrame, shocks: pd.DataFrame | None = None) -> Figure:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -123,9 +123,7 @@ def _actors(value: Any, key: str) -> tuple[str, ...]:
     actors = tuple(str(a).strip() for a in items if str(a).strip())
     bad = [a for a in actors if not _ACTOR.match(a)]
     if not actors or bad:
-        raise ShockError(
-            f"{key}={value!r} is not allowed; allowed: country codes like BLR;EU;RUS;LTU;UKR"
-        )
+        raise ShockError(f"{key}={value!r} is not allowed; allowed: country codes like BLR;EU;RUS;LTU;UKR")
     return actors
 
 
@@ -166,8 +164,15 @@ class Timeline:
     def records(self) -> list[dict[str, Any]]:
         """One plain row per shock (for tables, figures and the classroom page)."""
         return [
-            {"id": s.id, "date": s.date.to_date(), "end": s.end.to_date(), "kind": s.kind.value,
-             "size": s.size, "actors": ";".join(s.actors), "label": s.label}
+            {
+                "id": s.id,
+                "date": s.date.to_date(),
+                "end": s.end.to_date(),
+                "kind": s.kind.value,
+                "size": s.size,
+                "actors": ";".join(s.actors),
+                "label": s.label,
+            }
             for s in self.shocks
         ]
 
@@ -188,11 +193,14 @@ class StochasticShocks:
     """Hazards of the shocks drawn after the dated timeline ends (projections)."""
 
     enabled: bool = True
-    start: Optional[str] = None
+    start: str | None = None
     presidential_election: str = "2025-01"
     election_every_years: int = 5
     crackdown_probability: float = knob(
-        0.6, 0.0, 1.0, "chance that an election ends in a crackdown",
+        0.6,
+        0.0,
+        1.0,
+        "chance that an election ends in a crackdown",
         "two of the three elections 2010-2020 ended in one",
     )
     crackdown_size: float = knob(1.0, 0.0, 1.0, "severity of a drawn crackdown")
@@ -200,14 +208,15 @@ class StochasticShocks:
         0.03, 0.0, 1.0, "monthly hazard of a prisoner release per unit of Belarus's EU weight"
     )
     energy_dispute_rate: float = knob(
-        0.025, 0.0, 1.0, "monthly hazard of an oil dispute at zero Russian pressure",
+        0.025,
+        0.0,
+        1.0,
+        "monthly hazard of an oil dispute at zero Russian pressure",
         "disputes in 2010, 2016-17, 2019, 2020: about one in 40 months",
     )
     energy_dispute_size: float = knob(0.4, 0.0, 1.0, "supply cut of a drawn dispute")
     energy_dispute_months: int = 4
-    war_rate: float = knob(
-        0.01, 0.0, 1.0, "monthly hazard of a war at tension 1 (scales with tension)"
-    )
+    war_rate: float = knob(0.01, 0.0, 1.0, "monthly hazard of a war at tension 1 (scales with tension)")
     war_size: float = knob(1.0, 0.0, 1.0, "size of a drawn war (tension += size * war_impact)")
 
     def validate(self) -> None:
@@ -267,8 +276,14 @@ class StochasticProcess:
         return cls(settings, calendar.step_of(first), frozenset(steps))
 
     def draw(
-        self, step: int, uniforms: dict[str, np.ndarray], *, tension: np.ndarray,
-        pressure: np.ndarray, eu_weight: np.ndarray, prisoners: np.ndarray,
+        self,
+        step: int,
+        uniforms: dict[str, np.ndarray],
+        *,
+        tension: np.ndarray,
+        pressure: np.ndarray,
+        eu_weight: np.ndarray,
+        prisoners: np.ndarray,
     ) -> DrawnShocks | None:
         """This month's drawn shocks, or None before the stochastic period."""
         s = self.settings

@@ -77,9 +77,14 @@ def allowed_keys(full_key: str) -> list[str]:
 def run_spec(spec: RunSpec) -> HedgingModel:
     """Build the model from a validated spec and run it to the end."""
     return HedgingModel(
-        calendar=spec.calendar, timeline=spec.timeline, params=spec.params,
-        challenges=spec.challenges, stochastic=spec.stochastic, oil_prices=spec.oil_prices,
-        seed=spec.seed, replicate_ids=spec.replicate_ids,
+        calendar=spec.calendar,
+        timeline=spec.timeline,
+        params=spec.params,
+        challenges=spec.challenges,
+        stochastic=spec.stochastic,
+        oil_prices=spec.oil_prices,
+        seed=spec.seed,
+        replicate_ids=spec.replicate_ids,
     ).run()
 
 

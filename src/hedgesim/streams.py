@@ -61,8 +61,8 @@ class ReplicateStreams:
         """One channel's uniforms out of a step's draws."""
         return draws[:, self.channels[channel]]
 
-    def normal(self, draws: np.ndarray, channel_a: str, channel_b: str) -> np.ndarray:
-        """Standard normals by Box-Muller from two uniform channels."""
-        u1 = 1.0 - self.column(draws, channel_a)
-        u2 = self.column(draws, channel_b)
-        return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    def normal_pair(self, draws: np.ndarray, channel_a: str, channel_b: str) -> tuple[np.ndarray, np.ndarray]:
+        """Two independent standard normals by Box-Muller from two uniform channels."""
+        radius = np.sqrt(-2.0 * np.log(1.0 - self.column(draws, channel_a)))
+        angle = 2.0 * np.pi * self.column(draws, channel_b)
+        return radius * np.cos(angle), radius * np.sin(angle)

@@ -1,0 +1,40 @@
+"""Preallocated (month, replicate) arrays for everything a run observes.
+
+Mesa's DataCollector keeps one Python list entry per step and reporter; at 10,000 replicates
+stacking those lists costs as much as the simulation, so the full ensemble goes here instead
+and the DataCollector keeps ensemble summaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+
+class EnsembleRecord:
+    """Arrays of shape (n_steps, n_replicates), one per observed name, filled step by step."""
+
+    def __init__(self, n_steps: int, n_replicates: int):
+        self.n_steps = n_steps
+        self.n_replicates = n_replicates
+        self.steps_done = 0
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def record(self, step: int, observed: Mapping[str, np.ndarray]) -> None:
+        """Store one month's arrays; each name keeps the dtype of its first month."""
+        for name, values in observed.items():
+            array = self._arrays.get(name)
+            if array is None:
+                dtype = np.asarray(values).dtype
+                array = self._arrays[name] = np.zeros((self.n_steps, self.n_replicates), dtype=dtype)
+            array[step] = values
+        self.steps_done = max(self.steps_done, step + 1)
+
+    def series(self, name: str) -> np.ndarray:
+        """The months recorded so far, shape (steps_done, n_replicates)."""
+        return self._arrays[name][: self.steps_done]
+
+    def flat(self, name: str) -> np.ndarray:
+        """Month-major flattening: all replicates of month 0, then month 1, ..."""
+        return self.series(name).reshape(-1)
