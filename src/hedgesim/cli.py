@@ -17,11 +17,14 @@ from pathlib import Path
 import hydra
 import matplotlib.pyplot as plt
 import pandas as pd
+from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from hedgesim import plots
 from hedgesim.config import ConfigError, RunSpec, build_run, register_configs
@@ -35,7 +38,7 @@ from hedgesim.results import (
     write_parquet,
     write_text,
 )
-from hedgesim.simulate import compose_config, resolved_yaml
+from hedgesim.simulate import CONFIG_MODULE, compose_config, resolved_yaml
 
 EXIT_USAGE = 2
 ERROR = "error.txt"
@@ -83,11 +86,18 @@ def check_overrides(overrides: Sequence[str]) -> int:
         parsed = OverridesParser.create().parse_overrides(list(overrides))
     except HydraException as err:
         raise ConfigError(str(err).splitlines()[0]) from None
+    basic = not any(o.get_key_element() == "hydra/sweeper" for o in parsed)
+    parsed = _with_configured_sweeps(parsed)
     plain, sweeps = [], []
     for override in parsed:
         if override.get_key_element().startswith("hydra"):
             continue
         if override.is_sweep_override():
+            if basic and not override.is_discrete_sweep():
+                raise ConfigError(
+                    f"{override.input_line}: the basic sweeper runs only listed values; "
+                    "allowed: a,b,c or range(start,stop,step) or choice(a,b)"
+                )
             values = _sweep_values(override)
             sweeps.append([f"{override.get_key_element()}={v}" for v in values])
         else:
@@ -96,6 +106,28 @@ def check_overrides(overrides: Sequence[str]) -> int:
     for extra in checks:
         build_run(compose_config([*plain, *extra]))
     return len(checks)
+
+
+def _with_configured_sweeps(parsed: list) -> list:
+    """The command line plus the sweep a named experiment sets in ``hydra.sweeper.params``.
+
+    A key swept on the command line replaces the experiment's sweep of it, as in Hydra.
+    """
+    plain = [o.input_line for o in parsed if not o.is_sweep_override()]
+    plain = [line for line in plain if not line.lstrip("+~").startswith("hydra")]
+    register_configs()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            cfg = compose(config_name="config", overrides=plain, return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException):
+        return parsed  # the regular check below reports what is wrong
+    finally:
+        GlobalHydra.instance().clear()
+    params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
+    given = {o.get_key_element().lstrip("+~") for o in parsed}
+    lines = [f"{key}={value}" for key, value in params.items() if key not in given]
+    return [*OverridesParser.create().parse_overrides(lines), *parsed] if lines else parsed
 
 
 def _sweep_values(override) -> list[str]:
@@ -128,14 +160,14 @@ def run_app(cfg: DictConfig) -> str:
     ``error.txt`` instead of stopping the other cells; the aggregation lists it.
     """
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    try:
-        spec = build_run(cfg)
-    except ConfigError as err:
-        print(f"hedgesim: error: {err}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE) from None
     hydra_cfg = HydraConfig.get()
     out = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode != RunMode.MULTIRUN:
+        try:
+            spec = build_run(cfg)
+        except ConfigError as err:
+            print(f"hedgesim: error: {err}", file=sys.stderr)
+            raise SystemExit(EXIT_USAGE) from None
         run_into(cfg, spec, out)
         return "complete"
     if already_done(cfg, out):
@@ -143,7 +175,7 @@ def run_app(cfg: DictConfig) -> str:
         return "skipped"
     (out / ERROR).unlink(missing_ok=True)
     try:
-        run_into(cfg, spec, out, label=f"cell {hydra_cfg.job.num} [{out.name}]")
+        run_into(cfg, build_run(cfg), out, label=f"cell {hydra_cfg.job.num} [{out.name}]")
     except Exception as err:  # noqa: BLE001 - one failed cell must not stop the sweep
         write_text(f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}", out / ERROR)
         log.error("cell %s failed: %s: %s", out.name, type(err).__name__, err)
