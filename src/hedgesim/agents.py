@@ -217,14 +217,8 @@ class Belarus(Actor):
         p = model.params
         super().__init__(model, 0.0)
         r = model.n_replicates
-        self.trust = np.array(
-            [
-                np.full(r, p.trust_init_blr_eu),
-                np.full(r, p.trust_init_blr_russia),
-                np.full(r, p.trust_init_blr_eu),
-                np.full(r, 0.5),
-            ]
-        )
+        initial = (p.trust_init_blr_eu, p.trust_init_blr_russia, p.trust_init_ukraine_blr, p.trust_other)
+        self.trust = np.array([np.full(r, value) for value in initial])
         self.prisoners = np.full(r, p.repression_initial)
         self.weights = np.full((r, 4), 0.25)
         self.optimum: np.ndarray | None = None

@@ -11,8 +11,7 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-HAND = "hand-set to a plausible order of magnitude; calibrated in conf/calibration"
-PAPER = "policy paper (2020), section named in the meaning"
+HAND = "hand-set to a plausible order of magnitude (docs/ODD.md, Details)"
 
 
 def knob(default: float, low: float, high: float, meaning: str, source: str = HAND) -> Any:
@@ -48,16 +47,16 @@ class Challenges:
         0.5,
         0.0,
         1.0,
-        "capacity for mutual trust: scales how fast trust grows through contact "
-        "(0 = none grows, 0.5 = historical pace, 1 = twice faster) and the floor it falls to",
+        "capacity for mutual trust: scales how fast trust grows through contact, "
+        "trust_gain x (0.2 + 1.6 x trust): 0.2x at 0, the historical pace at 0.5, 1.8x at 1",
         "policy paper, challenge 1; 0.5 is the reference scale",
     )
     vested_interests: float = knob(
         0.5,
         0.0,
         1.0,
-        "strength of status-quo interests: scales the spoiler hazard (0 = no spoilers, "
-        "1 = twice the historical rate)",
+        "strength of status-quo interests: scales the spoiler hazard, spoiler_rate x 2 x "
+        "vested_interests (0 = no spoilers, 1 = twice the historical rate)",
         "policy paper, challenge 2; 0.5 is the reference scale",
     )
     tension: float = knob(
@@ -93,7 +92,12 @@ class ModelParameters:
     trust_init_eu_blr: float = knob(0.15, 0.0, 1.0, "EU's trust in Belarus in 2008-01")
     trust_init_blr_russia: float = knob(0.6, 0.0, 1.0, "Belarus's trust in Russia in 2008-01")
     trust_init_russia_blr: float = knob(0.65, 0.0, 1.0, "Russia's trust in Belarus in 2008-01")
-    trust_init_ukraine_blr: float = knob(0.5, 0.0, 1.0, "Ukraine's trust in Belarus in 2008-01")
+    trust_init_ukraine_blr: float = knob(
+        0.5, 0.0, 1.0, "trust between Ukraine and Belarus in 2008-01 (both ways)"
+    )
+    trust_other: float = knob(
+        0.5, 0.0, 1.0, "Belarus's (fixed) trust in the outside option (China and others)"
+    )
     trust_init_lithuania_blr: float = knob(0.35, 0.0, 1.0, "Lithuania's trust in Belarus in 2008-01")
 
     # --- Belarus's hedging rule -------------------------------------------------------
