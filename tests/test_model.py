@@ -72,8 +72,9 @@ def test_replicate_k_is_the_same_in_any_ensemble(scenario):
         pd.testing.assert_frame_equal(mine, alone.reset_index(drop=True))
 
 
-def test_crackdown_fills_the_sanctions_list(small_run):
-    df = small_run.trajectories.groupby("date").median(numeric_only=True)
+def test_crackdown_fills_the_sanctions_list():
+    overrides = ["params.listing_rate=0.65", "params.repression_persistence=0.996"]
+    df = simulate(overrides, replicates=5, seed=1).groupby("date").median(numeric_only=True)
     assert df.loc["2010-11-01", "sanctions_persons"] < 20
     assert df.loc["2011-06-01", "sanctions_persons"] > 200
     assert df.loc["2016-03-01", "sanctions_persons"] < 10
@@ -84,13 +85,20 @@ def test_switching_off_the_2010_crackdown_keeps_sanctions_low():
     assert df["sanctions_persons"][df["date"] >= "2011-01-01"].max() < 50
 
 
-def test_wars_raise_tension_and_the_russia_floor(small_run):
-    df = small_run.trajectories.groupby("date").median(numeric_only=True)
-    assert df.loc["2014-06-01", "tension"] > df.loc["2013-12-01", "tension"] + 0.2
+def test_wars_raise_tension_and_the_russia_floor():
+    overrides = ["params.war_impact=0.2", "params.tension_decay=0.01", "params.neutrality_threshold=0.5"]
+    df = simulate(overrides, replicates=5, seed=1).groupby("date").median(numeric_only=True)
+    before, after = df.loc["2013-12-01"], df.loc["2014-06-01"]
+    assert after["tension"] > before["tension"] + 0.35
+    assert after["russia_floor"] > before["russia_floor"] + 0.1
 
 
-def test_oil_dispute_cuts_supply_and_trade(small_run):
-    df = small_run.trajectories.groupby("date").median(numeric_only=True)
+def test_oil_dispute_cuts_supply_and_trade():
+    df = (
+        simulate(["params.supply_recovery=0.15"], replicates=5, seed=1)
+        .groupby("date")
+        .median(numeric_only=True)
+    )
     assert df.loc["2016-10-01", "oil_supply"] < 0.6
     assert df.loc["2016-10-01", "trade_eu_turnover"] < df.loc["2016-06-01", "trade_eu_turnover"]
 

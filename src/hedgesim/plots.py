@@ -52,9 +52,28 @@ def relations_figure(trajectories: pd.DataFrame, shocks: pd.DataFrame | None = N
         ax.set_ylabel(f"{name}\n(points/month)")
         _mark_shocks(ax, shocks)
     axes[0].legend(loc="upper left", fontsize=8)
+    _shock_legend(axes[-1], shocks)
     axes[0].set_title(f"Relations with Belarus: event-analysis index, {replicates} replicates")
     axes[-1].set_xlabel("month")
     return fig
+
+
+def _shock_legend(ax, shocks: pd.DataFrame | None) -> None:
+    if shocks is None or shocks.empty:
+        return
+    kinds = list(dict.fromkeys(shocks["kind"]))
+    handles = [
+        plt.Line2D([], [], color=SHOCK_COLOURS.get(k, "tab:grey"), ls="--", lw=1, label=k.replace("_", " "))
+        for k in kinds
+    ]
+    ax.legend(
+        handles=handles,
+        title="dated shocks",
+        loc="upper left",
+        fontsize=7,
+        title_fontsize=7,
+        ncol=min(len(handles), 6),
+    )
 
 
 def _mark_shocks(ax, shocks: pd.DataFrame | None) -> None:
