@@ -215,6 +215,7 @@ def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
     """Run and write the folder: tables, config, figure, then the manifest."""
     started = time.perf_counter()
     model = run_model(spec, label)
+    simulated = time.perf_counter() - started
     files = [TRAJECTORIES]
     trajectories = model.trajectories()
     write_parquet(trajectories, out / TRAJECTORIES)
@@ -239,6 +240,7 @@ def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
         rows=len(trajectories),
         files=files,
         wall_time_s=round(time.perf_counter() - started, 3),
+        simulate_s=round(simulated, 3),
     )
     print(f"hedgesim: wrote {out}", file=sys.stderr)
     return files

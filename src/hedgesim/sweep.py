@@ -20,9 +20,11 @@ the same whichever launcher ran the cells and in what order.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from hedgesim import summary
 from hedgesim.cli import ERROR
-from hedgesim.results import TRAJECTORIES, atomic_write, is_complete, write_parquet, write_text
+from hedgesim.results import MANIFEST, TRAJECTORIES, atomic_write, is_complete, write_parquet, write_text
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +193,7 @@ def aggregate(
     Raises:
         SweepError: when the folder holds no multirun.
     """
+    started = time.perf_counter()
     folder = Path(folder)
     if not folder.is_dir():
         raise SweepError(f"folder={str(folder)!r} does not exist; allowed: a multirun folder")
@@ -218,6 +221,7 @@ def aggregate(
                 "swept": keys,
                 "figures": drawn,
                 "outcomes": summary.DEFAULT.names(),
+                "seconds": round(time.perf_counter() - started, 3),
             },
             indent=2,
         )
@@ -334,10 +338,15 @@ def _save(figure, path: Path) -> str:
 
 def progress(folder: Path) -> tuple[int, int | None]:
     """(finished cells, planned cells or None): for the running count of a sweep."""
-    plan = _load_plan(folder)
-    found = cell_folders(folder)
-    finished = sum(cell_status(path) != MISSING for path in found.values())
-    return finished, (len(plan) if plan is not None else None)
+    plan = _cached_plan(str(folder / MULTIRUN), (folder / MULTIRUN).stat().st_mtime_ns)
+    done = {p.parent for p in folder.rglob(MANIFEST)} | {p.parent for p in folder.rglob(ERROR)}
+    return len(done), (len(plan) if plan is not None else None)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_plan(path: str, mtime: int) -> list[tuple[str, ...]] | None:
+    """The plan of a running sweep, read once per worker process (and again if it changes)."""
+    return planned_cells(OmegaConf.load(path))
 
 
 class AggregateSweep(Callback):

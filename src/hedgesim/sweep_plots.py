@@ -92,3 +92,27 @@ def fans(frames: dict[str, pd.DataFrame]) -> Figure:
     axes[0].set_title("Trajectory fans: median and 10-90% of replicates (history to 2019, then projection)")
     axes[-1].set_xlabel("month")
     return fig
+
+
+def sobol_bars(table: pd.DataFrame) -> Figure:
+    """First-order and total Sobol indices with confidence intervals, one panel per outcome.
+
+    Args:
+        table: rows of (outcome, parameter, S1, S1_conf, ST, ST_conf), as
+            ``hedgesim.sensitivity.sobol_table`` returns.
+    """
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    fig, axes = plt.subplots(
+        1, len(outcomes), figsize=(3.6 * len(outcomes) + 0.8, 3.6), layout="constrained", squeeze=False
+    )
+    for ax, outcome in zip(axes[0], outcomes, strict=True):
+        rows = table[table["outcome"] == outcome]
+        x = np.arange(len(rows))
+        ax.bar(x - 0.2, rows["S1"], 0.4, yerr=rows["S1_conf"], capsize=3, label="first order S1")
+        ax.bar(x + 0.2, rows["ST"], 0.4, yerr=rows["ST_conf"], capsize=3, label="total ST")
+        ax.set_xticks(x, [p.split(".")[-1].replace("_", "\n") for p in rows["parameter"]], fontsize=8)
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_title(outcome.replace("_", " "), fontsize=10)
+    axes[0][0].set_ylabel("Sobol index (95% CI)")
+    axes[0][0].legend(fontsize=8)
+    return fig
