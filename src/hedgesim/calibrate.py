@@ -296,6 +296,7 @@ def run_trials(
         return 0
     if warm_start is not None and done == 0:
         study.enqueue_trial(dict(warm_start), skip_if_exists=True)
+    ran: list[int] = []
     bar = tqdm(total=remaining, desc="calibrating", unit="trial", disable=not progress, file=sys.stderr)
 
     def score(trial) -> float:
@@ -304,6 +305,7 @@ def run_trials(
         return tg.loss(table)
 
     def tick(study, trial) -> None:
+        ran.append(trial.number)
         bar.update(1)
         if study.best_trial is not None:
             bar.set_postfix(best=f"{study.best_value:.3f}", passed=study.best_trial.user_attrs.get("passed"))
@@ -312,7 +314,7 @@ def run_trials(
         study.optimize(score, n_trials=remaining, timeout=timeout, callbacks=[tick], gc_after_trial=False)
     finally:
         bar.close()
-    return bar.n
+    return len(ran)
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -527,13 +529,15 @@ def params_header(facts: Mapping[str, Any], settings: Settings) -> list[str]:
         f"How: optuna TPE search (seed {settings.seed}) over the free parameters and ranges of",
         "conf/calibration/search.yaml; loss = mean squared standardised error over the targets of",
         "conf/calibration/targets.yaml (each target's tolerance is its scale), judged on an ensemble",
-        f"of {settings.replicates} replicates per trial (same seed every trial), scenario={settings.scenario}.",
+        f"of {settings.replicates} replicates per trial (same seed every trial), "
+        f"scenario={settings.scenario}.",
         f"Result: best of {facts['trials_total']} trials (trial {facts['best_trial']}); re-checked on "
         f"{settings.final_replicates} replicates:",
         f"loss {facts['loss']:.3f}, {facts['passed']}/{facts['targets']} targets pass. "
         f"Date {today}, source commit {git_commit() or 'unknown'}.",
         "Parameters not listed keep the defaults of hedgesim.parameters.ModelParameters.",
-        "Identification (spread of the best 5% of trials) and the naive-forecast comparison: docs/calibration.md.",
+        "Identification (spread of the best 5% of trials) and the naive-forecast comparison:",
+        "docs/calibration.md.",
         "",
     ]
 

@@ -1,0 +1,153 @@
+"""hedgesim-calibrate: the search space, a tiny resumable study, its outputs and its errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from hedgesim import calibrate as cal
+from hedgesim.parameters import ModelParameters
+from hedgesim.results import is_complete
+
+PARAMS = {f.name: f for f in fields(ModelParameters)}
+
+
+def search_file(tmp_path: Path, parameters: dict, **settings) -> Path:
+    path = tmp_path / "search.yaml"
+    body = {
+        "settings": {"trials": 3, "replicates": 6, "final_replicates": 6, "seed": 5} | settings,
+        "parameters": parameters,
+    }
+    path.write_text(yaml.safe_dump(body), encoding="utf-8")
+    return path
+
+
+TWO = {
+    "trade_non_oil": {"low": 2.0, "high": 12.0},
+    "events_positive": {"low": 3.0, "high": 30.0, "log": True},
+}
+
+
+def calibrate(tmp_path: Path, *extra: str, search: Path | None = None, run: str = "run") -> int:
+    search = search or search_file(tmp_path, TWO)
+    return cal.main(
+        [
+            "--search",
+            str(search),
+            "--run-dir",
+            str(tmp_path / run),
+            "--params-out",
+            str(tmp_path / run / "calibrated.yaml"),
+            "--no-progress",
+            *extra,
+        ]
+    )
+
+
+def test_the_shipped_search_space_names_real_parameters_inside_their_ranges():
+    dims, settings = cal.read_search()
+    assert len(dims) >= 10 and settings.trials >= 100 and 20 <= settings.replicates <= 200
+    for d in dims:
+        meta = PARAMS[d.name].metadata
+        assert meta["min"] <= d.low < d.high <= meta["max"]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"risk_appetite": {"low": 0, "high": 1}}, "search.parameters.risk_appetite: unknown parameter"),
+        (
+            {"trust_gain": {"low": 0.5, "high": 2.0}},
+            r"trust_gain: range \[0.5, 2.0\]; allowed: .*\[0.0, 1.0\]",
+        ),
+        ({"trust_gain": {"low": 0.5, "high": 0.1}}, "low < high"),
+        ({"trust_gain": {"low": 0.0, "high": 0.1, "log": True}}, "log scale needs low > 0"),
+        ({"trust_gain": {"low": 0.0, "high": 0.1, "step": 2}}, r"unknown key\(s\) \['step'\]"),
+        ({"trust_gain": 0.3}, "trust_gain=0.3"),
+    ],
+)
+def test_bad_search_spaces_are_one_line_errors(tmp_path, parameters, message):
+    with pytest.raises(cal.CalibrationError, match=message):
+        cal.read_search(search_file(tmp_path, parameters))
+
+
+def test_bad_search_file_reaches_the_user_as_exit_2(tmp_path, capsys):
+    bad = search_file(tmp_path, {"not_a_parameter": {"low": 0, "high": 1}})
+    assert calibrate(tmp_path, search=bad) == cal.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("hedgesim-calibrate: error: search.parameters.not_a_parameter")
+
+
+def test_bad_override_is_exit_2(tmp_path, capsys):
+    assert calibrate(tmp_path, "params.no_such_knob=1") == cal.EXIT_USAGE
+    assert "no_such_knob" in capsys.readouterr().err
+
+
+def test_tiny_study_writes_parameters_tables_and_resumes(tmp_path, capsys):
+    assert calibrate(tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "targets pass" in out and "naive persistence" in out
+    run = tmp_path / "run"
+    assert (run / "study.db").is_file() and is_complete(run)
+    first = pd.read_csv(run / "trials.csv")
+    assert len(first) == 3 and first["loss"].is_monotonic_increasing
+    written = (run / "calibrated.yaml").read_text(encoding="utf-8")
+    assert written.startswith("# Calibrated mechanism parameters")
+    values = yaml.safe_load(written)
+    assert set(values) == set(TWO)
+    assert 2.0 <= values["trade_non_oil"] <= 12.0 and 3.0 <= values["events_positive"] <= 30.0
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["trials_total"] == 3 and manifest["passed"] <= manifest["targets"]
+
+    assert calibrate(tmp_path, "--trials", "5") == 0  # resumes: two more trials, the first three kept
+    resumed = pd.read_csv(run / "trials.csv")
+    assert len(resumed) == 5
+    kept = resumed[resumed["trial"] < 3].sort_values("trial").reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, first.sort_values("trial").reset_index(drop=True))
+    assert json.loads((run / "manifest.json").read_text())["trials_run_now"] == 2
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path, capsys):
+    assert calibrate(tmp_path) == 0
+    capsys.readouterr()
+    assert calibrate(tmp_path, "--replicates", "7") == cal.EXIT_USAGE
+    assert "other settings" in capsys.readouterr().err
+
+
+def test_same_seed_same_study(tmp_path):
+    assert calibrate(tmp_path, run="a") == 0
+    assert calibrate(tmp_path, run="b") == 0
+    a, b = (pd.read_csv(tmp_path / r / "trials.csv") for r in ("a", "b"))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_first_trial_is_the_configured_baseline(tmp_path):
+    assert calibrate(tmp_path) == 0
+    trials = pd.read_csv(tmp_path / "run" / "trials.csv").set_index("trial")
+    configured = cal.current_values(cal.read_search(tmp_path / "search.yaml")[0], [])
+    for name, value in configured.items():
+        assert trials.loc[0, name] == pytest.approx(value)
+
+
+def test_identification_separates_pinned_from_free_parameters():
+    dims = [cal.Dimension("pinned", 0.0, 10.0), cal.Dimension("free", 0.0, 10.0)]
+    rows = [
+        {"trial": k, "loss": k / 100, "passed": 0, "pinned": 5.0 + (k % 3) * 0.05, "free": (k * 37) % 10}
+        for k in range(100)
+    ]
+    table = cal.identification(pd.DataFrame(rows), dims)
+    labels = dict(zip(table["parameter"], table["identification"], strict=True))
+    assert labels == {"pinned": "well identified", "free": "not identified"}
+    assert (table["top_trials"] == 5).all()
+
+
+def test_calibrated_yaml_round_trips_with_its_header():
+    text = cal.calibrated_yaml({"b": 2.0, "a": 1.0}, ["line one", "", "line two"])
+    assert text.splitlines()[:3] == ["# line one", "#", "# line two"]
+    assert yaml.safe_load(text) == {"a": 1.0, "b": 2.0}
+    assert cal.rounded({"x": 0.123456789}) == {"x": 0.1235}

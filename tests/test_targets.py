@@ -1,0 +1,346 @@
+"""The observed targets: their file, each measure on hand-made trajectories, the pass rules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hedgesim import targets as tg
+from hedgesim.calibrate import TARGETS_FILE, read_targets
+from hedgesim.observe import MILESTONE_NAMES
+
+MONTHS = pd.date_range("2008-01-01", "2020-12-01", freq="MS")
+
+
+def frame(replicates: int = 4, **columns) -> pd.DataFrame:
+    """Trajectories with every month of the reproduction run; a column is a function of (rep, date)."""
+    rows = pd.DataFrame([(r, d) for r in range(replicates) for d in MONTHS], columns=["replicate", "date"])
+    for name, fill in columns.items():
+        rows[name] = [fill(r, d) for r, d in zip(rows["replicate"], rows["date"], strict=True)]
+        if isinstance(rows[name].iloc[0], str):
+            rows[name] = pd.Categorical(rows[name], categories=list(MILESTONE_NAMES))
+    return rows
+
+
+def target(**overrides) -> tg.Target:
+    row = {
+        "id": "t",
+        "series": "relations_eu",
+        "period": "2014-09..2014-10",
+        "observed": 22,
+        "source": "test",
+        "confidence": "high",
+        "measure": "bimonthly",
+        "rule": "level",
+        "tolerance": 6,
+    } | overrides
+    return tg.targets_from_mapping({"targets": [row]})[0]
+
+
+def stat(traj: pd.DataFrame, **overrides) -> np.ndarray:
+    return tg.statistic(tg.Panel(traj), target(**overrides))
+
+
+# --- the targets file ------------------------------------------------------------------------
+
+
+def test_targets_file_keeps_every_observed_row_with_its_source():
+    data = yaml.safe_load(TARGETS_FILE.read_text(encoding="utf-8"))
+    rows = data["targets"]
+    assert len(rows) == 31  # the 30 rows of the observed table; one row names two facts
+    assert len({(str(r["series"]), str(r["period"]), str(r["observed"])) for r in rows}) == 30
+    assert all(r["source"] and r["confidence"] in ("high", "medium") for r in rows)
+    loaded = read_targets()
+    assert [t.id for t in loaded] == [r["id"] for r in rows]
+    context = [t for t in loaded if not t.evaluate]
+    assert {t.id for t in context} == {"trade_2000", "trade_2005", "trade_balance_2010", "trade_balance_2011"}
+    assert all(t.reason for t in context)
+
+
+def test_tolerances_follow_confidence():
+    by_id = {t.id: t for t in read_targets()}
+    assert by_id["eu_2014_09"].tolerance < by_id["russia_2014_09"].tolerance  # high vs medium
+    assert by_id["sanctions_2014_10"].tolerance < by_id["sanctions_2011_01"].tolerance
+    shares = [t for t in by_id.values() if t.rule == "share"]
+    assert all(t.tolerance == (0.33 if t.confidence == "high" else 0.5) for t in shares)
+
+
+# --- measures ----------------------------------------------------------------------------------
+
+
+def test_bimonthly_sums_two_months_of_the_period():
+    traj = frame(relations_eu=lambda r, d: float(d.month + r))
+    # Sep-Oct: (9 + r) + (10 + r)
+    assert stat(traj).tolist() == [19.0, 21.0, 23.0, 25.0]
+    # a span of two periods is their mean: Sep-Oct and Nov-Dec -> (19 + 23) / 2 for r = 0
+    assert stat(traj, period="2012-09..2012-12")[0] == 21.0
+
+
+def test_bimonthly_takes_the_lowest_of_several_series():
+    traj = frame(relations_eu=lambda r, d: 5.0, relations_russia=lambda r, d: -1.0 * r)
+    values = stat(traj, series=["relations_eu", "relations_russia"], reduce_series="min")
+    assert values.tolist() == [0.0, -2.0, -4.0, -6.0]
+
+
+def test_annual_mean_and_year_on_year_change():
+    traj = frame(trade_eu_turnover=lambda r, d: 10.0 if d.year == 2014 else 7.5)
+    assert stat(traj, series="trade_eu_turnover", measure="annual_mean", period="2014")[0] == 10.0
+    change = stat(traj, series="trade_eu_turnover", measure="yoy_change", period="2015")
+    assert change[0] == pytest.approx(-25.0)
+
+
+def test_month_value_and_window_max():
+    traj = frame(sanctions_persons=lambda r, d: float(d.year - 2000 + d.month))
+    assert stat(traj, series="sanctions_persons", measure="month_value", period="2014-10-30")[0] == 24.0
+    peak = stat(traj, series="sanctions_persons", measure="window_max", period="2012-03..2012-12")
+    assert peak[0] == 24.0
+
+
+def test_share_positive_and_slope():
+    traj = frame(relations_eu=lambda r, d: float(d.year - 2015))  # negative before 2015, rising
+    share = stat(
+        traj,
+        measure="share_positive",
+        period="2013-01..2019-12",
+        observed=">0",
+        target_value=1.0,
+        tolerance=0.1,
+    )
+    assert share[0] == pytest.approx(24 / 42)  # 2016-2019 periods are positive
+    slope = stat(
+        traj,
+        measure="slope",
+        period="2013-01..2019-12",
+        rule="share",
+        condition="> 0",
+        observed=">0",
+        tolerance=0.33,
+    )
+    assert slope[0] == pytest.approx(2.0 / 6.0, rel=0.05)  # 2 points a year per two-month sum
+
+
+def test_lowest_year_and_peak_since():
+    traj = frame(
+        relations_eu=lambda r, d: (
+            -5.0 if d.year == 2011 else (9.0 if d == pd.Timestamp("2015-01-01") else 1.0)
+        )
+    )
+    lowest = stat(
+        traj,
+        measure="lowest_year",
+        period="2011-01..2011-12",
+        rule="share",
+        condition="< 0",
+        observed="lowest",
+        tolerance=0.33,
+    )
+    assert lowest[0] == pytest.approx(-10.0 - 2.0)  # 2011 two-month sums -10 vs 2 elsewhere
+    peak = stat(
+        traj,
+        measure="peak_since",
+        period="2015-01..2015-02",
+        since="2011-01",
+        rule="share",
+        condition="> 0",
+        observed="peak",
+        tolerance=0.5,
+    )
+    assert peak[0] == pytest.approx(10.0 - 2.0)
+
+
+def test_most_positive_counts_periods_where_the_first_series_leads():
+    traj = frame(
+        relations_eu=lambda r, d: 3.0,
+        relations_russia=lambda r, d: 5.0 if d.year < 2018 else -1.0,
+        relations_ukraine=lambda r, d: 0.0,
+    )
+    share = stat(
+        traj,
+        series=["relations_eu", "relations_russia", "relations_ukraine"],
+        measure="most_positive",
+        period="2015-10..2019-12",
+        rule="share",
+        condition=">= 0.25",
+        observed="some",
+        tolerance=0.33,
+    )
+    assert share[0] == pytest.approx(12 / 26)  # 2018-2019 of the 26 periods Sep-Oct 2015 .. Nov-Dec 2019
+
+
+def test_milestone_date_and_state():
+    concluded_from = {0: "2019-07-01", 1: "2020-01-01", 2: "2021-01-01", 3: "2020-06-01"}
+
+    def visa(r, d):
+        return "concluded" if d >= pd.Timestamp(concluded_from[r]) else "negotiating"
+
+    traj = frame(
+        visa_facilitation=visa, partnership_priorities=lambda r, d: "blocked" if r < 3 else "negotiating"
+    )
+    months = stat(
+        traj,
+        series="visa_facilitation",
+        measure="months_to_state",
+        state="concluded",
+        period="2020-01-08",
+        observed="signed",
+        target_value=0,
+        tolerance=12,
+    )
+    assert months.tolist() == [-6.0, 0.0, math.inf, 5.0]
+    blocked = stat(
+        traj,
+        series="partnership_priorities",
+        measure="state_in",
+        states=["blocked"],
+        period="2020-01",
+        rule="share",
+        condition="> 0",
+        observed="not_concluded",
+        tolerance=0.33,
+    )
+    assert blocked.tolist() == [1.0, 1.0, 1.0, 0.0]
+
+
+# --- judging -------------------------------------------------------------------------------------
+
+
+def test_level_rule_passes_within_tolerance_of_the_median_only():
+    t = target()
+    assert tg.judge(t, np.array([10.0, 16.0, 17.0]))["passed"]  # median 16, |16 - 22| = 6
+    row = tg.judge(t, np.array([10.0, 15.0, 40.0]))  # median 15: one lucky replicate does not help
+    assert not row["passed"] and row["z"] == pytest.approx(-7 / 6)
+    assert row["q05"] < row["median"] < row["q95"]
+
+
+def test_share_rule_needs_the_share_of_replicates():
+    t = target(rule="share", condition="> 0", observed=">0", tolerance=0.33)
+    assert tg.judge(t, np.array([1.0, 1.0, 1.0, -1.0]))["passed"]  # 75% >= 67%
+    row = tg.judge(t, np.array([1.0, 1.0, -1.0]))  # 66.7% < 67%
+    assert not row["passed"] and row["share"] == pytest.approx(2 / 3)
+    assert row["z"] == pytest.approx((1 - 2 / 3) / 0.33)
+
+
+def test_never_reached_milestone_fails_with_infinite_error_and_capped_loss():
+    t = target(
+        series="visa_facilitation",
+        measure="months_to_state",
+        observed="signed",
+        target_value=0,
+        tolerance=12,
+        period="2020-01",
+    )
+    row = tg.judge(t, np.array([math.inf, math.inf, 3.0]))
+    assert not row["passed"] and math.isinf(row["z"])
+    assert tg.loss(pd.DataFrame([row])) == tg.Z_CAP**2
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"measure": "median_of_everything"}, "measure='median_of_everything'"),
+        ({"rule": "vibes"}, "rule='vibes'"),
+        ({"tolerance": 0}, "tolerance=0"),
+        ({"rule": "share", "condition": "> 0", "tolerance": 1.5}, "tolerance=1.5"),
+        ({"rule": "share", "condition": "about zero", "tolerance": 0.5}, "condition='about zero'"),
+        ({"period": "autumn 2014"}, "period='autumn 2014'"),
+        ({"observed": "high"}, "observed='high'"),
+        ({"colour": "red"}, "unknown key"),
+    ],
+)
+def test_bad_target_definitions_name_the_key(change, message):
+    with pytest.raises(tg.TargetError, match=message.replace("(", r"\(")):
+        target(**change)
+
+
+def test_duplicated_ids_are_refused():
+    row = {
+        "id": "a",
+        "series": "relations_eu",
+        "period": "2014-09",
+        "observed": 1,
+        "source": "s",
+        "confidence": "high",
+        "measure": "bimonthly",
+        "rule": "level",
+        "tolerance": 1,
+    }
+    with pytest.raises(tg.TargetError, match="duplicated"):
+        tg.targets_from_mapping({"targets": [row, dict(row)]})
+
+
+def test_a_month_outside_the_run_is_a_clear_error():
+    traj = frame(sanctions_persons=lambda r, d: 1.0)
+    with pytest.raises(tg.TargetError, match="outside the run"):
+        stat(traj, series="sanctions_persons", measure="month_value", period="2023-01")
+
+
+# --- naive forecasts and the figure's tables -------------------------------------------------------
+
+
+def test_persistence_freezes_and_trend_extends_each_replicate():
+    traj = frame(
+        trade_eu_turnover=lambda r, d: 1.0 + r + 0.5 * ((d.year - 2008) * 12 + d.month - 1),
+        visa_facilitation=lambda r, d: "negotiating" if d.year < 2015 else "concluded",
+    )
+    held = tg.naive_forecast(traj, "persistence")
+    after = held[held["date"] > "2010-12-01"]
+    assert (after.groupby("replicate")["trade_eu_turnover"].nunique() == 1).all()
+    assert set(after["visa_facilitation"]) == {"negotiating"}
+    trend = tg.naive_forecast(traj, "linear_trend")
+    pd.testing.assert_series_equal(trend["trade_eu_turnover"], traj["trade_eu_turnover"], check_exact=False)
+    with pytest.raises(ValueError, match="method='magic'"):
+        tg.naive_forecast(traj, "magic")
+
+
+def test_bands_and_observed_points_share_their_dates():
+    traj = frame(
+        relations_eu=lambda r, d: float(r),
+        sanctions_persons=lambda r, d: 10.0 * r,
+        trade_eu_turnover=lambda r, d: 20.0,
+    )
+    bands = tg.series_bands(traj)
+    assert set(bands["series"]) == {"relations_eu", "sanctions_persons", "trade_eu_turnover"}
+    eu = bands[bands["series"] == "relations_eu"]
+    assert len(eu) == 13 * 6 and (eu["q05"] <= eu["median"]).all() and (eu["median"] <= eu["q95"]).all()
+    points = tg.observed_points(read_targets())
+    eu_points = points[points["series"] == "relations_eu"]
+    assert set(eu_points["start"]).issubset(set(eu["date"]))
+    trade = bands[bands["series"] == "trade_eu_turnover"]
+    assert set(points.loc[points["series"] == "trade_eu_turnover", "start"]).issubset(set(trade["date"]))
+
+
+# --- on the model --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_runs():
+    from hedgesim.simulate import simulate
+
+    base = simulate(["scenario=reproduce"], replicates=30, seed=3)
+    richer = simulate(["scenario=reproduce", "params.trade_non_oil=9"], replicates=30, seed=3)
+    return base, richer
+
+
+def test_every_evaluated_target_gets_one_row_on_a_model_run(model_runs):
+    base, _ = model_runs
+    targets = read_targets()
+    table = tg.evaluate(base, targets)
+    assert table["id"].tolist() == [t.id for t in targets if t.evaluate]
+    assert table["passed"].dtype == bool
+    assert 0 <= tg.pass_count(table) <= len(table)
+    assert tg.loss(table) >= 0
+
+
+def test_a_parameter_moves_its_target(model_runs):
+    from hedgesim.simulate import compose_config
+
+    base, richer = model_runs
+    configured = compose_config(["scenario=reproduce"]).params.trade_non_oil
+    targets = [t for t in read_targets() if t.id == "trade_2010"]
+    low = tg.evaluate(base, targets)["median"].iloc[0]
+    high = tg.evaluate(richer, targets)["median"].iloc[0]
+    assert high - low == pytest.approx(9.0 - configured, abs=1e-6)  # non-oil turnover adds one for one
