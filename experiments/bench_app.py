@@ -1,0 +1,82 @@
+"""Time per displayed step of the classroom page, at 1 and 200 replicates.
+
+A displayed step is what the page does between two frames: step every scenario one month,
+draw the four charts into PNG images (as solara.FigureMatplotlib does), and tell the log.
+The browser's share (decoding the images) is not counted. Run:
+
+    .venv/bin/python experiments/bench_app.py [--steps N] [--replicates 1 200]
+
+Prints the median, 90th percentile and mean milliseconds per displayed step, with and
+without a second scenario side by side; the aim is < 100 ms at 200 replicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import time
+
+from hedgesim.classroom import charts
+from hedgesim.classroom.narration import narrate, replicate_log, shock_kinds
+from hedgesim.classroom.session import ClassroomModel
+from hedgesim.classroom.settings import NO_COMPARISON
+
+FIGURES = (charts.relations_figure, charts.hedge_figure, charts.network_figure, charts.pressure_figure)
+
+
+def displayed_step(model: ClassroomModel) -> dict[str, float]:
+    """One frame; returns milliseconds spent in each part."""
+    parts = {}
+    t = time.perf_counter()
+    model.step()
+    parts["model"] = time.perf_counter() - t
+    t = time.perf_counter()
+    for draw in FIGURES:
+        draw(model.runs).savefig(io.BytesIO(), format="png")
+    parts["charts"] = time.perf_counter() - t
+    t = time.perf_counter()
+    for run in model.runs:
+        narrate(replicate_log(run.model, 0), shock_kinds(run.model))
+    parts["log"] = time.perf_counter() - t
+    return {k: 1000 * v for k, v in parts.items()}
+
+
+def bench(replicates: int, compare: str, steps: int) -> dict[str, float]:
+    model = ClassroomModel(replicates=replicates, compare=compare, seed=20101219)
+    stride = max(1, model.runs[0].model.calendar.n_steps // steps)
+    frames = []
+    while model.running:
+        if model.runs[0].history.steps % stride == 0:
+            frames.append(displayed_step(model))
+        else:
+            model.step()
+    total = [sum(f.values()) for f in frames]
+    return {
+        "frames": len(frames),
+        "median_ms": statistics.median(total),
+        "p90_ms": statistics.quantiles(total, n=10)[-1],
+        **{f"{k}_ms": statistics.mean(f[k] for f in frames) for k in frames[0]},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=40, help="frames timed over the run (spread evenly)")
+    parser.add_argument("--replicates", type=int, nargs="+", default=[1, 200])
+    args = parser.parse_args()
+    print(
+        f"{'replicates':>10} {'scenarios':>9} {'frames':>6} {'median':>8} {'p90':>8} "
+        f"{'model':>7} {'charts':>7} {'log':>6}   (ms per displayed step)"
+    )
+    for replicates in args.replicates:
+        for compare, shown in ((NO_COMPARISON, 1), ("without the 2014 war", 2)):
+            r = bench(replicates, compare, args.steps)
+            print(
+                f"{replicates:>10} {shown:>9} {r['frames']:>6} {r['median_ms']:>8.1f} {r['p90_ms']:>8.1f} "
+                f"{r['model_ms']:>7.1f} {r['charts_ms']:>7.1f} {r['log_ms']:>6.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
