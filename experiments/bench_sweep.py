@@ -57,6 +57,7 @@ def run_sweep(launcher: str, levels: int, replicates: int, folder: Path, workers
     if workers is not None and launcher == "joblib":
         args.append(f"hydra.launcher.n_jobs={workers}")
     started = time.perf_counter()
+    run_sweep.started_at = time.time()
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     if done.returncode != 0:
@@ -75,7 +76,16 @@ def breakdown(folder: Path) -> dict[str, float]:
         write += facts["wall_time_s"] - facts["simulate_s"]
         cells += 1
     aggregate = json.loads((folder / "aggregate.json").read_text())["seconds"]
-    return {"cells": cells, "simulate": simulate, "write": write, "aggregate": aggregate}
+    started = min(p.stat().st_mtime for p in folder.glob("*/.hydra/overrides.yaml"))
+    last = max(p.stat().st_mtime for p in folder.glob("*/manifest.json"))
+    return {
+        "cells": cells,
+        "simulate": simulate,
+        "write": write,
+        "aggregate": aggregate,
+        "first_job": started,
+        "last_job": last,
+    }
 
 
 def report(
@@ -101,6 +111,13 @@ def report(
         f" start-up, validation, launching; {overhead * workers / cells:.2f} worker-s per cell)"
     )
     print(f"simulation share     {parts['simulate'] / workers / wall:8.0%}   of the wall time")
+    startup = parts["first_job"] - run_sweep.started_at
+    jobs = parts["last_job"] - parts["first_job"]
+    print(
+        f"phases               start-up to the first job {startup:.1f} s (imports, validation of every "
+        f"value, Hydra composing each cell's config); jobs {jobs:.1f} s; after the last job "
+        f"{wall - startup - jobs:.1f} s (aggregation, figures, exit)"
+    )
 
 
 def main() -> None:

@@ -88,7 +88,7 @@ def replicate_outcomes(trajectories: pd.DataFrame, horizons: Horizons = DEFAULT)
     months = (df["date"].dt.year - start.year) * 12 + (df["date"].dt.month - start.month)
     out = pd.DataFrame(index=pd.Index(np.unique(df["replicate"]), name="replicate"))
     for name in MILESTONES:
-        done = (df[name].astype(str) == CONCLUDED).to_numpy()
+        done = (df[name] == CONCLUDED).to_numpy(dtype=bool)
         first = months.where(done).groupby(df["replicate"]).min()
         out[f"months_to_{SHORT[name]}"] = first.reindex(out.index).astype(float)
         out[f"year_{SHORT[name]}"] = (start.year + (first + start.month - 1) // 12).reindex(out.index)

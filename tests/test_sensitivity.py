@@ -1,0 +1,128 @@
+"""Sobol sensitivity: factors, the SALib wiring, and hedgesim-sensitivity end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from SALib.sample import sobol as sobol_sample
+
+from hedgesim import sensitivity, summary
+from hedgesim.config import ConfigError, build_run
+from hedgesim.parameters import ParameterError
+from hedgesim.simulate import compose_config
+
+
+def test_factor_bounds_come_from_the_parameter_metadata():
+    factor = sensitivity.parse_factor("challenges.tension")
+    assert (factor.low, factor.high) == (0.0, 1.0)
+    narrowed = sensitivity.parse_factor("params.trust_loss=0.1:0.4")
+    assert (narrowed.key, narrowed.low, narrowed.high) == ("params.trust_loss", 0.1, 0.4)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("params.nope", "--param params.nope: unknown parameter; allowed: challenges.trust"),
+        ("seed", "--param seed: unknown parameter"),
+        ("challenges.trust=0.5:1.5", "bounds out of range"),
+        ("challenges.trust=0.8:0.2", "bounds out of range"),
+        ("challenges.trust=a:b", "bounds must read low:high"),
+    ],
+)
+def test_bad_factors_name_key_and_allowed_values(text, message):
+    with pytest.raises(ConfigError) as err:
+        sensitivity.parse_factor(text)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_values_go_where_the_keys_say():
+    spec = build_run(compose_config(["replicates=2"]))
+    factors = [sensitivity.parse_factor(k) for k in ("challenges.tension", "params.trust_loss")]
+    changed = sensitivity.with_values(spec, factors, [0.9, 0.05])
+    assert changed.challenges.tension == 0.9 and changed.params.trust_loss == 0.05
+    assert changed.challenges.trust == spec.challenges.trust and spec.challenges.tension != 0.9
+    with pytest.raises(ParameterError, match="challenges.tension=1.5"):
+        sensitivity.with_values(spec, factors, [1.5, 0.05])
+
+
+def test_sobol_table_ranks_the_inputs_of_a_known_function():
+    """y = 4 x1 + x2 (x3 inert): analytic S1 = 16/17, 1/17, 0."""
+    factors = [sensitivity.Factor(f"challenges.x{k}", 0.0, 1.0) for k in (1, 2, 3)]
+    points = sobol_sample.sample(sensitivity.problem(factors), 1024, calc_second_order=False, seed=1)
+    samples = pd.DataFrame(points, columns=[f.key for f in factors])
+    samples["y"] = 4 * points[:, 0] + points[:, 1]
+    samples["flat"] = 1.0
+    table = sensitivity.sobol_table(samples, factors, ["y", "flat"], seed=1).set_index("parameter")
+    assert set(table["outcome"]) == {"y"}  # a constant outcome has no index
+    assert table.loc["challenges.x1", "S1"] == pytest.approx(16 / 17, abs=0.05)
+    assert table.loc["challenges.x2", "S1"] == pytest.approx(1 / 17, abs=0.03)
+    assert abs(table.loc["challenges.x3", "ST"]) < 0.01
+    assert (table.loc[["challenges.x1", "challenges.x2"], "S1_conf"] > 0).all()
+    assert (table["ST_conf"] >= 0).all()
+
+
+@pytest.mark.slow
+def test_sensitivity_command_writes_table_chart_and_manifest(tmp_path, capsys):
+    out = tmp_path / "sens"
+    sensitivity.main(
+        [
+            "--param",
+            "challenges.tension",
+            "--param",
+            "challenges.trust=0.2:0.8",
+            "--samples",
+            "4",
+            "--replicates",
+            "3",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+        ]
+    )
+    assert "16/16 points" in capsys.readouterr().err
+    samples = pd.read_parquet(out / "samples.parquet")
+    assert len(samples) == 4 * (2 + 2) and samples["challenges.trust"].between(0.2, 0.8).all()
+    assert samples["replicates"].eq(3).all()
+    table = pd.read_csv(out / "sobol.csv")
+    assert set(table["parameter"]) <= {"challenges.tension", "challenges.trust"}
+    assert set(table["outcome"]) <= set(summary.PROBABILITIES)
+    assert len(table) % 2 == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["points"] == 16 and manifest["overrides"] == ["scenario=forward_2030"]
+    if len(table):
+        assert (out / "sobol.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_points_are_identical_serial_or_parallel():
+    spec = build_run(compose_config(["replicates=2", "scenario.end=2012-12"]))
+    factors = [sensitivity.parse_factor("challenges.tension")]
+    points = np.array([[0.1], [0.7], [0.4]])
+    serial = sensitivity.run_points(spec, factors, points, n_jobs=1)
+    parallel = sensitivity.run_points(spec, factors, points, n_jobs=2)
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--samples", "6"], "--samples=6; allowed: a power of 2"),
+        (["--param", "params.nope"], "--param params.nope: unknown parameter"),
+        (["--outcomes", "p_nothing"], "--outcomes ['p_nothing']: unknown"),
+        (["--replicates", "0"], "--replicates=0"),
+        (["challenges.trust=7"], "challenges.trust=7"),
+    ],
+)
+def test_bad_sensitivity_input_is_one_line(tmp_path, capsys, args, message):
+    with pytest.raises(SystemExit) as stop:
+        sensitivity.main([*args, "--out", str(tmp_path / "x")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "x").exists()
