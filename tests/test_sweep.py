@@ -127,7 +127,7 @@ def test_multirun_aggregates_every_cell_and_row(basic_sweep):
     for name in figures:
         assert (folder / name).stat().st_size > 1000
     assert "4/4 cells finished" in result.stderr
-    assert "cell 3 [" in result.stderr and "100% (2030-12)" in result.stderr
+    assert "cell 3 [" in result.stdout and "100% (2030-12)" in result.stdout  # Hydra's job log
 
 
 @pytest.mark.slow
@@ -173,7 +173,7 @@ def test_resume_recomputes_only_the_deleted_cell(basic_sweep, tmp_path):
     shutil.rmtree(cells[1])
     result = run_sweep(folder, "hydra/launcher=basic", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stderr.count("complete already, skipped") == 3
+    assert result.stdout.count("complete already, skipped") == 3
     after = {c.name: json.loads((c / "manifest.json").read_text())["finished_utc"] for c in cell_dirs(folder)}
     assert set(after) == set(before)
     assert {k for k in after if after[k] != before[k]} <= {cells[1].name}
@@ -193,7 +193,7 @@ def test_a_changed_config_is_not_taken_for_a_complete_cell(basic_sweep, tmp_path
     saved.write_text(saved.read_text().replace("replicates: 3", "replicates: 2"))
     result = run_sweep(folder, "hydra/launcher=basic", cwd=tmp_path)
     assert result.returncode == 0
-    assert result.stderr.count("complete already, skipped") == 3
+    assert result.stdout.count("complete already, skipped") == 3
     assert "replicates: 3" in saved.read_text()
 
 
