@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 ARGS ?=
 
-.PHONY: setup run baseline test lint bench clean
+.PHONY: setup run baseline test lint bench reproduce calibrate sweep app clean
 
 setup:
 	@scripts/setup test
@@ -16,6 +16,21 @@ baseline: run
 ## test: set up, then run the whole test suite (slow tests included)
 test: setup
 	$(PY) -m pytest -q $(ARGS)
+
+## reproduce: the calibrated baseline with 1,000 replicates, every target judged, results/baseline/
+reproduce: setup
+	.venv/bin/hedgesim-reproduce $(ARGS)
+
+calibrate: setup
+	.venv/bin/hedgesim-calibrate $(ARGS)
+
+## sweep: the three-challenges study (5 x 5 x 5 cells to 2030) into results/multirun/
+sweep: setup
+	.venv/bin/hedgesim -m +experiment=three_challenges $(ARGS)
+
+## app: the classroom page on http://127.0.0.1:8765
+app: setup
+	.venv/bin/hedgesim-app $(ARGS)
 
 lint: setup
 	.venv/bin/ruff check src tests experiments
