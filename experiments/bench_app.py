@@ -1,7 +1,7 @@
 """Time per displayed step of the classroom page, at 1 and 200 replicates.
 
 A displayed step is what the page does between two frames: step every scenario one month,
-draw the four charts into PNG images (as solara.FigureMatplotlib does), and tell the log.
+render the four charts into PNG images, and tell the log of one replicate.
 The browser's share (decoding the images) is not counted. Run:
 
     .venv/bin/python experiments/bench_app.py [--steps N] [--replicates 1 200]
@@ -13,27 +13,24 @@ without a second scenario side by side; the aim is < 100 ms at 200 replicates.
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
 import time
 
-from hedgesim.classroom import charts
+from hedgesim.classroom.charts import CHARTS
 from hedgesim.classroom.narration import narrate, replicate_log, shock_kinds
 from hedgesim.classroom.session import ClassroomModel
 from hedgesim.classroom.settings import NO_COMPARISON
 
-FIGURES = (charts.relations_figure, charts.hedge_figure, charts.network_figure, charts.pressure_figure)
 
-
-def displayed_step(model: ClassroomModel) -> dict[str, float]:
+def displayed_step(model: ClassroomModel, charts: list) -> dict[str, float]:
     """One frame; returns milliseconds spent in each part."""
     parts = {}
     t = time.perf_counter()
     model.step()
     parts["model"] = time.perf_counter() - t
     t = time.perf_counter()
-    for draw in FIGURES:
-        draw(model.runs).savefig(io.BytesIO(), format="png")
+    for chart in charts:
+        chart.render()
     parts["charts"] = time.perf_counter() - t
     t = time.perf_counter()
     for run in model.runs:
@@ -44,11 +41,14 @@ def displayed_step(model: ClassroomModel) -> dict[str, float]:
 
 def bench(replicates: int, compare: str, steps: int) -> dict[str, float]:
     model = ClassroomModel(replicates=replicates, compare=compare, seed=20101219)
+    charts = [make(model.runs) for make in CHARTS.values()]
+    for chart in charts:
+        chart.render()  # the first frame draws the axes; the page pays it once, on Reset
     stride = max(1, model.runs[0].model.calendar.n_steps // steps)
     frames = []
     while model.running:
         if model.runs[0].history.steps % stride == 0:
-            frames.append(displayed_step(model))
+            frames.append(displayed_step(model, charts))
         else:
             model.step()
     total = [sum(f.values()) for f in frames]

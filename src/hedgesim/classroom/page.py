@@ -83,17 +83,18 @@ def Status(model: ClassroomModel):
     """The month shown, what runs, and any bad input, in plain view."""
     update_counter.get()
     if model.error:
-        solara.Error(f"Not run: {model.error}. Fix the value and press Reset.")
+        solara.Error(f"Not run: {model.error}. Fix the value and press Reset.", classes=["hedgesim-error"])
         return
     s = model.settings
     c = s.challenges
     shown = model.date if model.started else "not started (press Step or play)"
     solara.HTML(tag="h2", unsafe_innerHTML=f"Month shown: {html.escape(shown)}", classes=["hedgesim-date"])
     solara.Text(
-        f"Trust {c.trust:.2f} · vested interests {c.vested_interests:.2f} · tension {c.tension:.2f} · "
+        classes=["hedgesim-status"],
+        text=f"Trust {c.trust:.2f} · vested interests {c.vested_interests:.2f} · tension {c.tension:.2f} · "
         f"{s.replicates} replicates · seed {s.seed} · shown: "
         + " | ".join(run.title for run in model.runs)
-        + ". Changed settings apply on Reset."
+        + ". Changed settings apply on Reset.",
     )
 
 

@@ -98,6 +98,8 @@ class ClassroomModel(mesa.Model):
         stochastic: draw elections, disputes, releases and wars after the dated timeline.
         compare: the second scenario (see settings.comparisons), or none.
         log_replicate: which replicate's months the log tells, as typed.
+        scenario: what Mesa's page passes on Reset (its empty experiment scenario); the page's
+            own settings are the scenario here, so it is not used.
         **switches: ``kind_<kind>`` and ``event_<id>`` booleans; False switches a shock off.
     """
 
@@ -111,6 +113,7 @@ class ClassroomModel(mesa.Model):
         stochastic: bool = True,
         compare: str = NO_COMPARISON,
         log_replicate: object = 0,
+        scenario: object = None,
         **switches: bool,
     ):
         self.error: str | None = None
