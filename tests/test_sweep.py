@@ -309,3 +309,20 @@ def test_the_named_experiment_sweeps_125_cells_to_2030():
     assert cfg.scenario.name == "forward_2030" and cfg.scenario.end == "2030-12"
     assert len(sweep.planned_cells(cfg)) == 125
     assert check_overrides(["+experiment=three_challenges"]) == 1 + 15
+
+
+def test_fan_cells_match_numbers_whatever_their_spelling():
+    done = pd.DataFrame(
+        {
+            "cell": [0, 1, 2],
+            "tension": [0.0, 0.5, 1.0],
+            "trust": [0.5] * 3,
+            "p_framework_by_2030": [0.1, 0.5, 0.9],
+        }
+    )
+    picked = sweep.choose_fan_cells(
+        done, ["challenges.tension=0,challenges.trust=0.5", "challenges.tension=1"]
+    )
+    assert picked == [0, 2]
+    assert sweep.choose_fan_cells(done, ["challenges.tension=0.3"]) == []
+    assert sweep.choose_fan_cells(done, None) == [0, 1, 2]

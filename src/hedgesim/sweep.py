@@ -200,8 +200,9 @@ def aggregate(
     Args:
         folder: the multirun folder (``hydra.sweep.dir``).
         fans: cells to draw trajectory fans for, each as ``key=value`` pairs joined by commas
-            (a cell matches when it has all of them); None picks the cells with the lowest and
-            highest P(framework agreement) and the middle cell.
+            (a cell matches when it has all of them); None takes the sweep's own choice
+            (``hydra.callbacks.aggregate.fans``), else the cells with the lowest, middle and
+            highest P(framework agreement).
         figures: draw the figures (heatmaps and fans).
         n_jobs: processes reading cells in parallel (joblib; 1 reads them here).
 
@@ -225,6 +226,7 @@ def aggregate(
     cells += sorted(set(found) - set(cells)) if plan is None else []
     keys = [k for k in swept_keys(cells) if not k.startswith("hydra.")]
     base = _read_yaml(folder / MULTIRUN) if (folder / MULTIRUN).is_file() else None
+    fans = fans or _select(base, "hydra.callbacks.aggregate.fans")  # the sweep's own choice
     rows = _summary_rows(folder, cells, found, base, keys, n_jobs)
     table = pd.DataFrame(rows)
     write_parquet(table, folder / "summary.parquet")
@@ -333,8 +335,16 @@ def _matching(done: pd.DataFrame, spec: str) -> pd.Series:
         column = _column(key.strip())
         if column not in done:
             return pd.Series(False, index=done.index)
-        mask &= done[column].astype(str) == str(_number(value.strip()))
+        mask &= _equals(done[column], _number(value.strip()))
     return mask
+
+
+def _equals(column: pd.Series, value: Any) -> pd.Series:
+    """Cells whose value is ``value``: numerically when both are numbers (1 == 1.0)."""
+    numbers = pd.to_numeric(column, errors="coerce")
+    if isinstance(value, (int, float)) and numbers.notna().all():
+        return pd.Series(np.isclose(numbers, value), index=column.index)
+    return column.astype(str) == str(value)
 
 
 def _label(row: pd.Series) -> str:
