@@ -227,6 +227,32 @@ def test_narration_tells_every_logged_shock_in_date_order(small_page_run):
     assert crimea.startswith("2014-02: tension rose after the annexation of Crimea; Belarus ")
 
 
+def test_steady_months_are_told_as_one_stretch():
+    dates = pd.date_range("2016-01-01", periods=6, freq="MS")
+    frame = pd.DataFrame(
+        {
+            "date": dates,
+            "replicate": 0,
+            "moved_partner": "eu",
+            "driver": "benefit",
+            "weight_change": [0.0, 0.02, 0.02, 0.02, -0.02, 0.02],
+            "shock": [None, None, None, "a summit", None, None],
+            "tension": 0.3,
+            "oil_supply": 1.0,
+            "sanctions_persons": 4.0,
+            "political_prisoners": 0.0,
+        }
+    )
+    lines = narrate(frame, {"a summit": "institutional"})
+    assert lines == [
+        "2016-02 to 2016-03: Belarus kept raising its EU weight as ties with the EU paid more "
+        "(+4.0 points over 2 months)",
+        "2016-04: a summit; Belarus raised its EU weight as ties with the EU paid more (+2.0 points)",
+        "2016-05: Belarus lowered its EU weight as ties with the EU paid less (-2.0 points)",
+        "2016-06: Belarus raised its EU weight as ties with the EU paid more (+2.0 points)",
+    ]
+
+
 def test_narration_changes_with_the_replicate_log(small_page_run):
     frame = replicate_log(small_page_run, 0)
     kinds = shock_kinds(small_page_run)

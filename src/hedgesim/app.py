@@ -13,6 +13,7 @@ import ipaddress
 import os
 import socket
 import sys
+import warnings
 from collections.abc import Sequence
 
 PAGE_MODULE = "hedgesim.classroom.page"
@@ -84,6 +85,8 @@ def quiet_environment(host: str, port: int) -> None:
 def serve(host: str, port: int) -> None:
     """Run the solara server (uvicorn) in this process until interrupted."""
     quiet_environment(host, port)
+    # solara warns on every page load over plain http (the loopback case); nothing to act on
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     import uvicorn
 
     config = uvicorn.Config("solara.server.starlette:app", host=host, port=port, log_level="warning")

@@ -157,9 +157,50 @@ def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
 
 
 def narrate(frame: pd.DataFrame, kinds: Mapping[str, str], min_move: float = MIN_MOVE) -> list[str]:
-    """Plain sentences for one replicate's months (see ``records`` for the arguments)."""
-    told = (sentence(r, min_move) for r in records(frame, kinds))
-    return [s for s in told if s is not None]
+    """Plain sentences for one replicate's months (see ``records`` for the arguments).
+
+    Months in a row where nothing happened but the same steady move (same partner, same
+    direction, same driver) are told as one sentence over the stretch, so a class reads the
+    turns, not the same line twelve times.
+    """
+    lines: list[str] = []
+    stretch: list[MonthRecord] = []
+    for record in records(frame, kinds):
+        if _steady(record, min_move) and stretch and _same_move(stretch[-1], record):
+            stretch.append(record)
+            continue
+        lines += _told(stretch, min_move)
+        stretch = [record] if _steady(record, min_move) else []
+        if not stretch:
+            told = sentence(record, min_move)
+            lines += [told] if told else []
+    return lines + _told(stretch, min_move)
+
+
+def _steady(r: MonthRecord, min_move: float) -> bool:
+    """A month whose only news is Belarus moving a weight."""
+    return r.shock is None and not _state_clauses(r) and abs(r.change) >= min_move
+
+
+def _same_move(a: MonthRecord, b: MonthRecord) -> bool:
+    return a.partner == b.partner and a.driver == b.driver and (a.change > 0) == (b.change > 0)
+
+
+def _told(stretch: list[MonthRecord], min_move: float) -> list[str]:
+    if len(stretch) < 2:
+        return [s for s in (sentence(r, min_move) for r in stretch) if s]
+    first, last = stretch[0], stretch[-1]
+    total = sum(r.change for r in stretch)
+    up = total > 0
+    weight = (
+        "weight on outside partners" if first.partner == "other" else f"{PARTNER_NAMES[first.partner]} weight"
+    )
+    verb = "raising" if up else "lowering"
+    why = _why(first.driver, first.partner, up)
+    return [
+        f"{first.date} to {last.date}: Belarus kept {verb} its {weight} {why} "
+        f"({100 * total:+.1f} points over {len(stretch)} months)"
+    ]
 
 
 def replicate_log(model: HedgingModel, position: int) -> pd.DataFrame:

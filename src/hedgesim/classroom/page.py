@@ -68,14 +68,14 @@ def model_params() -> dict:
     return params
 
 
-def _figure(model: ClassroomModel, name: str) -> None:
+def _figure(model: ClassroomModel, name: str, width: str = "100%") -> None:
     """A chart, redrawn when the month shown changes (every displayed step, after Reset)."""
     update_counter.get()
     steps = model.runs[0].history.steps if model.runs else -1
     chart = solara.use_memo(lambda: charts.CHARTS[name](model.runs) if model.runs else None, [id(model)])
     png = solara.use_memo(lambda: chart.render() if chart else None, [id(model), steps])
     if png is not None:
-        solara.Image(png, width="100%", classes=[f"hedgesim-chart-{name}"])
+        solara.Image(png, width=width, classes=[f"hedgesim-chart-{name}"])
 
 
 @solara.component
@@ -109,8 +109,8 @@ def Hedge(model: ClassroomModel):
 
 
 @solara.component
-def TrustNetwork(model: ClassroomModel):
-    _figure(model, "network")
+def TrustNetwork(model: ClassroomModel, width: str = "100%"):
+    _figure(model, "network", width)
 
 
 @solara.component
@@ -141,16 +141,26 @@ def WhyDidBelarusMove(model: ClassroomModel):
 
 @solara.component
 def Charts(model: ClassroomModel):
-    """The charts and the log, laid out for a projector: wide charts first, then the log."""
-    Status(model)
-    with solara.Columns([3, 2]):
-        Relations(model)
-        with solara.Column():
-            TrustNetwork(model)
-    with solara.Columns([1, 1]):
-        Hedge(model)
-        Pressure(model)
-    WhyDidBelarusMove(model)
+    """The charts and the log, laid out for a projector.
+
+    One scenario: relations beside the trust network, then the hedge beside sanctions and
+    tension. Two scenarios: each chart holds both side by side, so each takes the full width.
+    """
+    with solara.Column(classes=["hedgesim-main"]):
+        Status(model)
+        if len(model.runs) < 2:
+            with solara.Columns([3, 2]):
+                Relations(model)
+                TrustNetwork(model)
+            with solara.Columns([1, 1]):
+                Hedge(model)
+                Pressure(model)
+        else:
+            Relations(model)
+            Hedge(model)
+            TrustNetwork(model, width="70%")
+            Pressure(model)
+        WhyDidBelarusMove(model)
 
 
 @solara.component
