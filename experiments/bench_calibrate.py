@@ -1,0 +1,91 @@
+"""Benchmark: what one calibration trial costs, and what a full calibration takes.
+
+Times the parts of a trial (the ensemble run with its tidy table, then the evaluation of every
+target) at the ensemble sizes given, then a short optuna study of ``--trials`` trials in a
+temporary folder (the sampler's own cost included), and projects the full calibration of
+conf/calibration/search.yaml from the measured seconds per trial. Also times one reproduction
+run (1,000 replicates, targets and naive forecasts, without writing).
+
+Usage:
+    python experiments/bench_calibrate.py [--replicates 32 64 128] [--trials 60] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from hedgesim import calibrate as cal
+from hedgesim import targets as tg
+from hedgesim.reproduce import REPLICATES, SEED, run_baseline
+
+
+def best_of(repeat: int, work) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def time_parts(replicates: int, repeat: int) -> tuple[float, float]:
+    """Best seconds of one run (tables built) and of one evaluation, at the configured values."""
+    dims, settings = cal.read_search()
+    objective = cal.Objective(cal.base_spec([], settings, replicates), cal.read_targets())
+    values = cal.current_values(dims, [])
+    trajectories = objective.trajectories(values)
+    run = best_of(repeat, lambda: objective.trajectories(values))
+    judge = best_of(repeat, lambda: tg.evaluate(trajectories, objective.targets))
+    return run, judge
+
+
+def time_study(trials: int, replicates: int) -> float:
+    """Seconds per trial of a short study (sampling, run, evaluation, SQLite)."""
+    dims, settings = cal.read_search()
+    settings = cal.Settings(
+        trials=trials,
+        replicates=replicates,
+        final_replicates=replicates,
+        seed=settings.seed,
+        scenario=settings.scenario,
+    )
+    targets = cal.read_targets()
+    objective = cal.Objective(cal.base_spec([], settings, replicates), targets)
+    with tempfile.TemporaryDirectory() as folder:
+        study = cal.open_study(Path(folder), settings.seed, "bench")
+        start = time.perf_counter()
+        ran = cal.run_trials(study, objective, dims, trials, cal.current_values(dims, []), None, False)
+        return (time.perf_counter() - start) / max(ran, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicates", type=int, nargs="+", default=[32, 64, 128])
+    parser.add_argument("--trials", type=int, default=60)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    dims, settings = cal.read_search()
+    print(f"free parameters: {len(dims)}; targets evaluated: {sum(t.evaluate for t in cal.read_targets())}")
+    print(f"{'replicates':>10} {'run s':>8} {'evaluate s':>11}")
+    for replicates in args.replicates:
+        run, judge = time_parts(replicates, args.repeat)
+        print(f"{replicates:>10} {run:>8.3f} {judge:>11.3f}")
+    per_trial = time_study(args.trials, settings.replicates)
+    full = per_trial * settings.trials + 2 * time_parts(settings.final_replicates, 1)[0]
+    print(f"study of {args.trials} trials at {settings.replicates} replicates: {per_trial:.3f} s per trial")
+    print(f"projected full calibration ({settings.trials} trials, search.yaml): {full / 60:.1f} min")
+    start = time.perf_counter()
+    trajectories = run_baseline([], REPLICATES, SEED)
+    table = tg.evaluate(trajectories, cal.read_targets())
+    cal.naive_tables(trajectories, cal.read_targets())
+    print(
+        f"reproduction run ({REPLICATES} replicates, targets and naive forecasts, no writing): "
+        f"{time.perf_counter() - start:.1f} s; {tg.pass_count(table)}/{len(table)} targets pass"
+    )
+
+
+if __name__ == "__main__":
+    main()
