@@ -58,7 +58,10 @@ def run_sweep(launcher: str, levels: int, replicates: int, folder: Path, workers
         args.append(f"hydra.launcher.n_jobs={workers}")
     started = time.perf_counter()
     run_sweep.started_at = time.time()
-    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    env = dict(os.environ)
+    if launcher == "ray_local":
+        env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # keep every Ray server on 127.0.0.1
+    done = subprocess.run(args, capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-3000:])

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -23,6 +28,22 @@ MONTHS = 276
 
 def run_sweep(folder: Path, *extra: str, cwd: Path):
     return run_cli("-m", *GRID, *BASE, *extra, f"hydra.sweep.dir={folder}", cwd=cwd)
+
+
+def listening_beyond_loopback() -> list[str]:
+    """TCP sockets of this machine listening on an address other than loopback (Linux only)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        lines = Path(table).read_text().splitlines()[1:] if Path(table).exists() else []
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address = local.split(":")[0]
+            loopback = address in ("0100007F", "00000000000000000000000001000000") or address.endswith(
+                "0100007F"
+            )
+            if state == "0A" and not loopback:  # 0A: LISTEN
+                found.append(local)
+    return found
 
 
 def cell_dirs(folder: Path) -> list[Path]:
@@ -261,9 +282,30 @@ def test_ray_on_a_local_instance_gives_the_same_cells(basic_sweep, tmp_path):
     """Ray through the launcher's own ray.init: address local, 127.0.0.1, no dashboard."""
     pytest.importorskip("hydra_plugins.hydra_ray_launcher")
     reference, _ = basic_sweep
-    result = run_sweep(tmp_path / "mr", "hydra/launcher=ray_local", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "Started a local Ray instance" in result.stderr
+    before = set(listening_beyond_loopback())
+    with mock.patch.dict(os.environ, {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}):  # loopback only
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("hedgesim")),
+                "-m",
+                *GRID,
+                *BASE,
+                "hydra/launcher=ray_local",
+                f"hydra.sweep.dir={tmp_path / 'mr'}",
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    opened = set()
+    while process.poll() is None:  # watch the sockets while Ray runs
+        opened |= set(listening_beyond_loopback()) - before
+        time.sleep(0.5)
+    out, err = process.communicate()
+    assert process.returncode == 0, err[-2000:]
+    assert "Started a local Ray instance" in err
+    assert not opened, f"Ray listened beyond loopback: {sorted(opened)}"
     assert_same_cells(tmp_path / "mr", reference)
 
 
