@@ -57,7 +57,7 @@ def time_study(trials: int, replicates: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
         study = cal.open_study(Path(folder), settings.seed, "bench")
         start = time.perf_counter()
-        ran = cal.run_trials(study, objective, dims, trials, cal.current_values(dims, []), None, False)
+        ran = cal.run_trials(study, objective, dims, trials, [cal.current_values(dims, [])], None, False)
         return (time.perf_counter() - start) / max(ran, 1)
 
 

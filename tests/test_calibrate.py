@@ -151,3 +151,29 @@ def test_calibrated_yaml_round_trips_with_its_header():
     assert text.splitlines()[:3] == ["# line one", "#", "# line two"]
     assert yaml.safe_load(text) == {"a": 1.0, "b": 2.0}
     assert cal.rounded({"x": 0.123456789}) == {"x": 0.1235}
+
+
+def test_starting_points_are_tried_right_after_the_configured_baseline(tmp_path):
+    search = search_file(tmp_path, TWO)
+    body = yaml.safe_load(search.read_text()) | {"starts": [{"trade_non_oil": 9.5}]}
+    search.write_text(yaml.safe_dump(body))
+    assert calibrate(tmp_path, search=search) == 0
+    trials = pd.read_csv(tmp_path / "run" / "trials.csv").set_index("trial")
+    configured = cal.current_values(cal.read_search(search)[0], [])
+    assert trials.loc[1, "trade_non_oil"] == 9.5
+    assert trials.loc[1, "events_positive"] == pytest.approx(configured["events_positive"])
+
+
+@pytest.mark.parametrize(
+    ("starts", "message"),
+    [
+        ([{"trust_gain": 0.1}], r"starts\[0\].trust_gain: not a free parameter"),
+        ([{"trade_non_oil": 50}], r"starts\[0\].trade_non_oil=50; allowed: a number in \[2.0, 12.0\]"),
+    ],
+)
+def test_bad_starting_points_are_one_line_errors(tmp_path, starts, message):
+    search = search_file(tmp_path, TWO)
+    search.write_text(yaml.safe_dump(yaml.safe_load(search.read_text()) | {"starts": starts}))
+    dims, _ = cal.read_search(search)
+    with pytest.raises(cal.CalibrationError, match=message):
+        cal.read_starts(search, dims)

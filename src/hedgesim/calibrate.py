@@ -122,6 +122,37 @@ def read_search(path: Path = SEARCH_FILE) -> tuple[list[Dimension], Settings]:
     return dims, settings
 
 
+def read_starts(path: Path, dims: Sequence[Dimension]) -> list[dict[str, float]]:
+    """Starting points the study tries right after the configured baseline (``starts:``).
+
+    Each is a partial mapping of free parameters to values inside their search ranges; the
+    parameters it leaves out keep the configured values.
+
+    Raises:
+        CalibrationError: for a name that is not a free parameter or a value outside its range.
+    """
+    raw = read_yaml(path, "search").get("starts") or []
+    if not isinstance(raw, list):
+        raise CalibrationError(f"search.starts={raw!r}; allowed: a list of mappings parameter: value")
+    ranges = {d.name: d for d in dims}
+    starts = []
+    for k, point in enumerate(raw):
+        if not isinstance(point, dict):
+            raise CalibrationError(f"search.starts[{k}]={point!r}; allowed: a mapping parameter: value")
+        for name, value in point.items():
+            d = ranges.get(name)
+            if d is None:
+                raise CalibrationError(
+                    f"search.starts[{k}].{name}: not a free parameter; allowed: {', '.join(ranges)}"
+                )
+            if not isinstance(value, (int, float)) or not d.low <= value <= d.high:
+                raise CalibrationError(
+                    f"search.starts[{k}].{name}={value!r}; allowed: a number in [{d.low}, {d.high}]"
+                )
+        starts.append({name: float(v) for name, v in point.items()})
+    return starts
+
+
 def _dimension(name: str, spec: Any, known: Mapping[str, dataclasses.Field]) -> Dimension:
     if name not in known:
         raise CalibrationError(
@@ -224,8 +255,26 @@ def current_values(dims: Sequence[Dimension], overrides: Sequence[str]) -> dict[
 # --- the study -------------------------------------------------------------------------------
 
 
+MECHANICS = ("agents.py", "hedging.py", "model.py", "observe.py", "parameters.py", "shocks.py", "streams.py")
+
+
+def mechanics_digest() -> str:
+    """A digest of the model's mechanics and dated shocks: trials made on other mechanics are stale."""
+    package = Path(__file__).resolve().parent
+    files = [package / name for name in MECHANICS] + sorted((CONF_DIR / "shocks").glob("*.yaml"))
+    digest = hashlib.sha256()
+    for path in files:
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def fingerprint(
-    dims: Sequence[Dimension], settings: Settings, targets: Sequence[tg.Target], overrides: Sequence[str]
+    dims: Sequence[Dimension],
+    settings: Settings,
+    targets: Sequence[tg.Target],
+    overrides: Sequence[str],
+    starts: Sequence[Mapping[str, float]] = (),
 ) -> str:
     """What a study's trials depend on; a resumed study must match it."""
     payload = json.dumps(
@@ -240,6 +289,8 @@ def fingerprint(
                 if t.evaluate
             ],
             "overrides": list(overrides),
+            "starts": [dict(sorted(point.items())) for point in starts],
+            "mechanics": mechanics_digest(),
         },
         sort_keys=True,
         default=str,
@@ -267,8 +318,8 @@ def open_study(run_dir: Path, seed: int, stamp: str, name: str = STUDY_NAME):
         study.set_user_attr("fingerprint", stamp)
     elif stored != stamp:
         raise CalibrationError(
-            f"run folder {str(run_dir)!r} holds a study made with other settings (fingerprint {stored}, "
-            f"now {stamp}); allowed: the same settings, or a new --run-dir"
+            f"run folder {str(run_dir)!r} holds a study made with other settings or mechanics (fingerprint "
+            f"{stored}, now {stamp}); allowed: the same settings and model, or a new --run-dir"
         )
     return study
 
@@ -282,7 +333,7 @@ def run_trials(
     objective: Objective,
     dims: Sequence[Dimension],
     n_trials: int,
-    warm_start: Mapping[str, float] | None,
+    starts: Sequence[Mapping[str, float]],
     timeout: float | None,
     progress: bool,
 ) -> int:
@@ -294,8 +345,9 @@ def run_trials(
     remaining = max(n_trials - done, 0)
     if remaining == 0:
         return 0
-    if warm_start is not None and done == 0:
-        study.enqueue_trial(dict(warm_start), skip_if_exists=True)
+    if done == 0:
+        for point in starts:
+            study.enqueue_trial(dict(point), skip_if_exists=True)
     ran: list[int] = []
     bar = tqdm(total=remaining, desc="calibrating", unit="trial", disable=not progress, file=sys.stderr)
 
@@ -482,17 +534,13 @@ def calibrate(args: argparse.Namespace) -> dict[str, Any]:
     settings = effective_settings(args, settings)
     objective = Objective(base_spec(args.overrides, settings, settings.replicates), targets)
     run_dir = Path(args.run_dir)
-    study = open_study(run_dir, settings.seed, fingerprint(dims, settings, targets, args.overrides))
+    configured = current_values(dims, args.overrides)
+    points = read_starts(args.search, dims)
+    starts = [configured, *({**configured, **point} for point in points)]
+    stamp = fingerprint(dims, settings, targets, args.overrides, points)
+    study = open_study(run_dir, settings.seed, stamp)
     started = time.perf_counter()
-    ran = run_trials(
-        study,
-        objective,
-        dims,
-        settings.trials,
-        current_values(dims, args.overrides),
-        args.timeout,
-        not args.no_progress,
-    )
+    ran = run_trials(study, objective, dims, settings.trials, starts, args.timeout, not args.no_progress)
     elapsed = time.perf_counter() - started
     trials = trials_table(study, dims)
     if trials.empty:
