@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -54,3 +55,13 @@ def test_bad_input_is_one_line_and_leaves_nothing(tmp_path, args, message):
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_local_ray_is_kept_on_loopback(monkeypatch):
+    from hedgesim.cli import keep_local_ray_on_loopback
+
+    monkeypatch.delenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", raising=False)
+    keep_local_ray_on_loopback(["-m", "challenges.trust=0,1"])
+    assert "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER" not in os.environ
+    keep_local_ray_on_loopback(["-m", "hydra/launcher=ray_local"])
+    assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import sys
 import time
 import traceback
@@ -38,7 +39,7 @@ from hedgesim.results import (
     write_parquet,
     write_text,
 )
-from hedgesim.simulate import CONFIG_MODULE, compose_config, resolved_yaml
+from hedgesim.simulate import CONFIG_MODULE, build_model, compose_config, resolved_yaml
 
 EXIT_USAGE = 2
 ERROR = "error.txt"
@@ -137,9 +138,24 @@ def _sweep_values(override) -> list[str]:
         return []
 
 
+LOOPBACK_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+
+
+def keep_local_ray_on_loopback(args: Sequence[str]) -> None:
+    """With ``hydra/launcher=ray_local``, make Ray's servers listen on 127.0.0.1 only.
+
+    Ray swaps a loopback node address for the machine's own unless this variable is set, and
+    its servers then listen on every interface; a single-machine sweep needs none of that.
+    """
+    if any(a.endswith("hydra/launcher=ray_local") for a in args):
+        for key, value in LOOPBACK_RAY.items():
+            os.environ.setdefault(key, value)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: validate overrides, then hand the command line to Hydra."""
     args = list(sys.argv[1:] if argv is None else argv)
+    keep_local_ray_on_loopback(args)
     if not any(a in ("--help", "-h", "--hydra-help", "--info", "-i") for a in args):
         try:
             check_overrides(user_overrides(args))
@@ -191,16 +207,7 @@ def already_done(cfg: DictConfig, out: Path) -> bool:
 
 def run_model(spec: RunSpec, label: str = "run", every: float = 0.25) -> HedgingModel:
     """Build and step the model, logging its progress every ``every`` of the run."""
-    model = HedgingModel(
-        calendar=spec.calendar,
-        timeline=spec.timeline,
-        params=spec.params,
-        challenges=spec.challenges,
-        stochastic=spec.stochastic,
-        oil_prices=spec.oil_prices,
-        seed=spec.seed,
-        replicate_ids=spec.replicate_ids,
-    )
+    model = build_model(spec)
     steps = spec.calendar.n_steps
     marks = {max(1, round(steps * k * every)) for k in range(1, round(1 / every) + 1)}
     while not model.finished:

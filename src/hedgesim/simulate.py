@@ -74,8 +74,8 @@ def allowed_keys(full_key: str) -> list[str]:
     return sorted(str(k) for k in node) if isinstance(node, DictConfig) else []
 
 
-def run_spec(spec: RunSpec) -> HedgingModel:
-    """Build the model from a validated spec and run it to the end."""
+def build_model(spec: RunSpec) -> HedgingModel:
+    """The model of a validated spec, not yet stepped."""
     return HedgingModel(
         calendar=spec.calendar,
         timeline=spec.timeline,
@@ -85,7 +85,12 @@ def run_spec(spec: RunSpec) -> HedgingModel:
         oil_prices=spec.oil_prices,
         seed=spec.seed,
         replicate_ids=spec.replicate_ids,
-    ).run()
+    )
+
+
+def run_spec(spec: RunSpec) -> HedgingModel:
+    """Build the model from a validated spec and run it to the end."""
+    return build_model(spec).run()
 
 
 def run_config(cfg: DictConfig) -> SimulationResult:
