@@ -177,3 +177,16 @@ def test_bad_starting_points_are_one_line_errors(tmp_path, starts, message):
     dims, _ = cal.read_search(search)
     with pytest.raises(cal.CalibrationError, match=message):
         cal.read_starts(search, dims)
+
+
+def test_profile_marks_a_parameter_the_targets_ignore_as_not_identified():
+    dims, settings = cal.read_search()
+    objective = cal.Objective(cal.base_spec([], settings, 8), cal.read_targets())
+    free = [cal.Dimension("npp_softening", 0.0, 0.5), next(d for d in dims if d.name == "trade_oil")]
+    best = cal.current_values(dims, [])
+    table = cal.profile(objective, free, best, points=5).set_index("parameter")
+    # Lithuania's concern fades only once the plant runs (October 2020): no target sees it.
+    assert table.loc["npp_softening", "profile_width"] == 1.0
+    assert table.loc["npp_softening", "profile_identification"] == "not identified"
+    # Oil-linked turnover sets most trade targets: most of its range is worse than the best.
+    assert table.loc["trade_oil", "profile_width"] < 0.5
