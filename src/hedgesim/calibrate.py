@@ -585,6 +585,8 @@ def calibrate(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     ran = run_trials(study, objective, dims, settings.trials, starts, args.timeout, not args.no_progress)
     elapsed = time.perf_counter() - started
+    searched = float(study.user_attrs.get("seconds", 0.0)) + elapsed
+    study.set_user_attr("seconds", searched)
     trials = trials_table(study, dims)
     if trials.empty:
         raise CalibrationError("the study has no completed trial; allowed: --trials >= 1")
@@ -598,6 +600,7 @@ def calibrate(args: argparse.Namespace) -> dict[str, Any]:
         "trials_run_now": ran,
         "seconds_now": round(elapsed, 1),
         "seconds_per_trial": round(elapsed / ran, 3) if ran else None,
+        "seconds_study": round(searched, 1),
         "best_trial": int(trials.iloc[0]["trial"]),
         "best_loss_search": float(trials.iloc[0]["loss"]),
         "loss": tg.loss(model_table),
@@ -716,7 +719,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line)
     print(
         f"trials: {facts['trials_total']} in the study, {facts['trials_run_now']} run now "
-        f"in {facts['seconds_now']} s; results in {args.run_dir}"
+        f"in {facts['seconds_now']} s ({facts['seconds_study']} s of search in all); "
+        f"results in {args.run_dir}"
     )
     if not args.no_write:
         print(f"calibrated parameters: {args.params_out}")
