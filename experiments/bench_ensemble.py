@@ -13,27 +13,19 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import time
 
 from hedgesim.config import build_run
 from hedgesim.model import HedgingModel
-from hedgesim.simulate import compose_config
+from hedgesim.simulate import build_model, compose_config
 
 N_AGENTS = 5
 
 
 def build(spec, replicate_ids) -> HedgingModel:
-    return HedgingModel(
-        calendar=spec.calendar,
-        timeline=spec.timeline,
-        params=spec.params,
-        challenges=spec.challenges,
-        stochastic=spec.stochastic,
-        oil_prices=spec.oil_prices,
-        seed=spec.seed,
-        replicate_ids=replicate_ids,
-    )
+    return build_model(dataclasses.replace(spec, replicate_ids=tuple(replicate_ids)))
 
 
 def time_ensemble(spec, replicates: int, repeat: int) -> float:

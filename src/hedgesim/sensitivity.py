@@ -32,10 +32,9 @@ from SALib.sample import sobol as sobol_sample
 
 from hedgesim import summary
 from hedgesim.config import ConfigError, RunSpec, build_run
-from hedgesim.model import HedgingModel
 from hedgesim.parameters import Challenges, ModelParameters, ParameterError
 from hedgesim.results import atomic_write, write_manifest, write_parquet, write_text
-from hedgesim.simulate import compose_config
+from hedgesim.simulate import compose_config, run_spec
 
 EXIT_USAGE = 2
 DEFAULT_PARAMS = ("challenges.trust", "challenges.vested_interests", "challenges.tension")
@@ -101,16 +100,7 @@ def with_values(spec: RunSpec, factors: Sequence[Factor], values: Sequence[float
 
 def evaluate(spec: RunSpec) -> dict[str, float]:
     """One point: run the ensemble, reduce it to the cell outcomes."""
-    model = HedgingModel(
-        calendar=spec.calendar,
-        timeline=spec.timeline,
-        params=spec.params,
-        challenges=spec.challenges,
-        stochastic=spec.stochastic,
-        oil_prices=spec.oil_prices,
-        seed=spec.seed,
-        replicate_ids=spec.replicate_ids,
-    ).run()
+    model = run_spec(spec)
     return summary.cell_outcomes(model.trajectories())
 
 

@@ -18,7 +18,7 @@ from hedgesim.calendar import RunCalendar
 from hedgesim.classroom.settings import NO_COMPARISON, ClassroomSettings, settings_from_inputs
 from hedgesim.config import ConfigError, RunSpec
 from hedgesim.hedging import PARTNERS
-from hedgesim.model import HedgingModel
+from hedgesim.simulate import build_model
 
 RELATIONS = ("eu", "russia", "ukraine", "lithuania")
 TRUST = (
@@ -69,16 +69,7 @@ class EnsembleRun:
 
     def __init__(self, title: str, spec: RunSpec):
         self.title = title
-        self.model = HedgingModel(
-            calendar=spec.calendar,
-            timeline=spec.timeline,
-            params=spec.params,
-            challenges=spec.challenges,
-            stochastic=spec.stochastic,
-            oil_prices=spec.oil_prices,
-            seed=spec.seed,
-            replicate_ids=spec.replicate_ids,
-        )
+        self.model = build_model(spec)
         self.history = EnsembleHistory(spec.calendar)
 
     def step(self) -> None:
