@@ -150,6 +150,15 @@ class TimeChart(LiveChart):
             marker.set_xdata([self.x[step], self.x[step]])
         return list(self.markers)
 
+    def _band_updates(self) -> list:
+        """Month marker plus every (median line, band) in ``self.series``, redrawn."""
+        artists = self._marker_updates()
+        for entry in self.series:
+            ax, history, name, colour, line, fill = entry
+            entry[5] = self._band(ax, history, name, colour, line, fill)
+            artists += [entry[5], line]
+        return artists
+
     def _band(self, ax, history: EnsembleHistory, name: str, colour: str, line, old_fill):
         """Set a median line and redraw its 10-90% band; returns the new band."""
         n = history.steps
@@ -191,13 +200,7 @@ class RelationsChart(TimeChart):
                     ax.set_ylabel(f"{_coloured(dyads)}\npoints / 2 months", fontsize=9)
             axes[0, col].set_title(f"{run.title}\nrelations with Belarus (black: observed)", fontsize=10)
 
-    def _update(self) -> list:
-        artists = self._marker_updates()
-        for entry in self.series:
-            ax, history, name, colour, line, fill = entry
-            entry[5] = self._band(ax, history, name, colour, line, fill)
-            artists += [entry[5], line]
-        return artists
+    _update = TimeChart._band_updates
 
 
 class HedgeChart(TimeChart):
@@ -267,13 +270,7 @@ class PressureChart(TimeChart):
             if col == self.columns - 1:
                 right.set_ylabel("tension", color="#d35400", fontsize=9)
 
-    def _update(self) -> list:
-        artists = self._marker_updates()
-        for entry in self.series:
-            ax, history, name, colour, line, fill = entry
-            entry[5] = self._band(ax, history, name, colour, line, fill)
-            artists += [entry[5], line]
-        return artists
+    _update = TimeChart._band_updates
 
 
 class NetworkChart(LiveChart):
