@@ -18,18 +18,11 @@ from hedgesim.calendar import RunCalendar
 from hedgesim.classroom.settings import NO_COMPARISON, ClassroomSettings, settings_from_inputs
 from hedgesim.config import ConfigError, RunSpec
 from hedgesim.hedging import PARTNERS
+from hedgesim.model import SERIES
 from hedgesim.simulate import build_model
 
 RELATIONS = ("eu", "russia", "ukraine", "lithuania")
-TRUST = (
-    "trust_blr_eu",
-    "trust_eu_blr",
-    "trust_blr_russia",
-    "trust_russia_blr",
-    "trust_blr_ukraine",
-    "trust_ukraine_blr",
-    "trust_lithuania_blr",
-)
+TRUST = tuple(name for name in SERIES if name.startswith("trust_"))
 BANDED = (*(f"relations2_{d}" for d in RELATIONS), "sanctions_persons", "tension", "russia_floor")
 MEANS = (*(f"hedge_{p}" for p in PARTNERS), *TRUST)
 LOW, HIGH = 0.1, 0.9
