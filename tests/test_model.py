@@ -154,3 +154,11 @@ def test_stochastic_shocks_only_after_the_timeline():
     drawn = log[log["shock"].isin(["election ends in a crackdown", "oil dispute with Russia"])]
     assert not drawn.empty
     assert drawn["date"].min() > pd.Timestamp("2020-10-01")
+
+
+def test_datacollector_keeps_ensemble_means_each_month(small_run):
+    frame = small_run.model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 144
+    assert frame["date"].iloc[0] == "2008-01" and frame["date"].iloc[-1] == "2019-12"
+    monthly = small_run.trajectories.groupby("date")["hedge_eu"].mean().to_numpy()
+    np.testing.assert_allclose(frame["mean_hedge_eu"].to_numpy(), monthly)

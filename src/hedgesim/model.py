@@ -387,14 +387,14 @@ class HedgingModel(mesa.Model):
         return {name: self.eu.months_to[k] for k, name in enumerate(AGREEMENTS)}
 
 
-def _median(name: str):
-    return lambda model: float(np.median(model.observed[name]))
+def _mean(name: str):
+    return lambda model: float(np.mean(model.observed[name]))
 
 
 SUMMARY_REPORTERS = {
     "date": lambda model: str(model.month),
     **{
-        f"median_{name}": _median(name)
+        f"mean_{name}": _mean(name)
         for name in (
             "relations_eu",
             "relations_russia",
@@ -411,6 +411,8 @@ SUMMARY_REPORTERS = {
         )
     },
 }
+"""Ensemble means per month in Mesa's DataCollector (``model.datacollector``); the full ensemble
+is in ``model.record``."""
 
 
 def _monthly_prices(annual: Mapping[int, float], calendar: RunCalendar) -> np.ndarray:
