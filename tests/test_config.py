@@ -83,3 +83,16 @@ def test_timeline_from_a_users_searchpath(tmp_path):
     )
     spec = build_run(compose_config([f"hydra.searchpath=[file://{tmp_path}]", "shocks=calm"]))
     assert [s.kind.value for s in spec.timeline.shocks] == ["institutional"]
+
+
+def test_a_file_in_the_events_table_layout_is_read_as_it_is(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "date,end_date,kind,actors,magnitude_hint,description,source\n"
+        "2010-01-01,2010-01-31,oil_dispute,RUS;BLR,medium,Dispute over crude duties,seed paper\n"
+        "2014-02-20,2014-03-18,war,RUS;UKR,high,Crisis in Ukraine,seed paper\n"
+    )
+    spec = build_run(compose_config([f"shocks.file={path}"]))
+    oil, war = spec.timeline.shocks
+    assert (oil.size, str(oil.end), oil.label) == (0.5, "2010-01", "Dispute over crude duties")
+    assert (war.size, str(war.end)) == (1.0, "2014-03")

@@ -86,15 +86,26 @@ class Shock:
         if kind_text not in KINDS:
             raise ShockError(f"{where}.kind={kind_text!r} is unknown; allowed: {', '.join(KINDS)}")
         date = _month(get("date"), f"{where}.date")
-        end = _month(get("end"), f"{where}.end") if get("end") not in (None, "") else date
+        end_text = _first(record, "end", "end_date")
+        end = _month(end_text, f"{where}.end") if end_text not in (None, "") else date
         if end < date:
             raise ShockError(f"{where}.end={end} is before its date {date}; allowed: end >= date")
-        size = _size(get("size"), f"{where}.size")
+        size = _size(_first(record, "size", "magnitude_hint"), f"{where}.size")
         actors = _actors(get("actors"), f"{where}.actors")
         shock_id = str(get("id") or f"{date}-{kind_text}").replace("_", "-").lower()
         if not _ID.match(shock_id):
             raise ShockError(f"{where}.id={shock_id!r} is malformed; allowed: a-z, 0-9, '-', '_'")
-        return cls(shock_id, date, ShockKind(kind_text), size, actors, end, str(get("label") or ""))
+        label = str(_first(record, "label", "description") or "")
+        return cls(shock_id, date, ShockKind(kind_text), size, actors, end, label)
+
+
+def _first(record: Mapping[str, Any], *keys: str) -> Any:
+    """The first of ``keys`` the record fills; the later ones are the events table's names
+    (end_date, magnitude_hint, description), so that table can be read as it is."""
+    for key in keys:
+        if record.get(key) not in (None, ""):
+            return record[key]
+    return None
 
 
 def _month(value: Any, key: str) -> Month:
