@@ -645,21 +645,17 @@ def write_outputs(
     facts: Mapping[str, Any],
 ) -> None:
     """Tables and report into the run folder, each atomically, the manifest last."""
-    write_text(trials.to_csv(index=False), run_dir / "trials.csv")
-    write_text(trials.head(20).to_csv(index=False), run_dir / "best_trials.csv")
-    write_text(ident.to_csv(index=False), run_dir / "identification.csv")
-    write_text(model_table.to_csv(index=False), run_dir / "targets.csv")
-    write_text(comparison(model_table, naive).to_csv(index=False), run_dir / "baseline_comparison.csv")
-    write_text(report_markdown(trials, ident, model_table, naive, facts), run_dir / "report.md")
-    files = [
-        "trials.csv",
-        "best_trials.csv",
-        "identification.csv",
-        "targets.csv",
-        "baseline_comparison.csv",
-        "report.md",
-        "study.db",
-    ]
+    outputs = {
+        "trials.csv": trials.to_csv(index=False),
+        "best_trials.csv": trials.head(20).to_csv(index=False),
+        "identification.csv": ident.to_csv(index=False),
+        "targets.csv": model_table.to_csv(index=False),
+        "baseline_comparison.csv": comparison(model_table, naive).to_csv(index=False),
+        "report.md": report_markdown(trials, ident, model_table, naive, facts),
+    }
+    for name, text in outputs.items():
+        write_text(text, run_dir / name)
+    files = [*outputs, "study.db"]
     write_manifest(run_dir, files=files, **{k: v for k, v in facts.items() if k != "summary"})
 
 

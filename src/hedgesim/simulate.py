@@ -119,7 +119,11 @@ def simulate_run(
     overrides: Sequence[str] = (), replicates: int | None = None, seed: int | None = None
 ) -> SimulationResult:
     """Like :func:`simulate`, with the event log, the config and the model as well."""
-    extra = [f"replicates={replicates}"] * (replicates is not None) + [f"seed={seed}"] * (seed is not None)
+    extra = []
+    if replicates is not None:
+        extra.append(f"replicates={replicates}")
+    if seed is not None:
+        extra.append(f"seed={seed}")
     cfg = compose_config([*overrides, *extra])
     return run_config(cfg)
 
