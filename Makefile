@@ -13,8 +13,10 @@ run: setup
 
 baseline: run
 
-## test: set up, then run the whole test suite (slow tests included)
+## test: set up, check the architecture (import contracts) and lint, then run the whole test suite
 test: setup
+	.venv/bin/lint-imports
+	.venv/bin/ruff check src tests experiments tools
 	$(PY) -m pytest -q $(ARGS)
 
 ## reproduce: the calibrated baseline with 1,000 replicates, every target judged, results/baseline/
@@ -33,8 +35,9 @@ app: setup
 	.venv/bin/hedgesim-app $(ARGS)
 
 lint: setup
-	.venv/bin/ruff check src tests experiments
-	.venv/bin/ruff format --check src tests experiments
+	.venv/bin/lint-imports
+	.venv/bin/ruff check src tests experiments tools
+	.venv/bin/ruff format --check src tests experiments tools
 
 bench: setup
 	$(PY) experiments/bench_ensemble.py

@@ -16,10 +16,10 @@ import argparse
 import statistics
 import time
 
-from hedgesim.classroom.charts import CHARTS
-from hedgesim.classroom.narration import narrate, replicate_log, shock_kinds
-from hedgesim.classroom.session import ClassroomModel
-from hedgesim.classroom.settings import NO_COMPARISON
+from hedgesim.app.charts import CHARTS
+from hedgesim.app.narration import narrate, replicate_log, shock_kinds
+from hedgesim.app.session import ClassroomModel
+from hedgesim.app.settings import NO_COMPARISON
 
 
 def displayed_step(model: ClassroomModel, charts: list) -> dict[str, float]:

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from hedgesim import calibrate as cal
-from hedgesim import targets as tg
-from hedgesim.reproduce import REPLICATES, SEED, run_baseline
+from hedgesim.analysis import targets as tg
+from hedgesim.workflows import calibration as cal
+from hedgesim.workflows.reproduction import REPLICATES, SEED, run_baseline
 
 
 def best_of(repeat: int, work) -> float:

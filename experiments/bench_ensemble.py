@@ -17,9 +17,10 @@ import dataclasses
 import logging
 import time
 
-from hedgesim.config import build_run
-from hedgesim.model import HedgingModel
-from hedgesim.simulate import build_model, compose_config
+from hedgesim.config.compose import compose_config
+from hedgesim.config.spec import build_run
+from hedgesim.core.model import HedgingModel
+from hedgesim.workflows.run import build_model
 
 N_AGENTS = 5
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hedgesim.simulate import simulate_run
+from hedgesim.api import simulate_run
 
 ROOT = Path(__file__).resolve().parents[1]
 

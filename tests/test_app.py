@@ -7,24 +7,24 @@ import socket
 import subprocess
 import sys
 
+import classroom_browser as browser
 import numpy as np
 import pandas as pd
 import pytest
 
-from hedgesim.app import main as app_main
-from hedgesim.app import parse_args
-from hedgesim.classroom import browser
-from hedgesim.classroom.charts import CHARTS
-from hedgesim.classroom.narration import (
+from hedgesim.app.charts import CHARTS
+from hedgesim.app.narration import (
     MonthRecord,
     narrate,
     replicate_log,
     sentence,
     shock_kinds,
 )
-from hedgesim.classroom.observed import OBSERVED
-from hedgesim.classroom.session import ClassroomModel
-from hedgesim.classroom.settings import (
+from hedgesim.app.observed import OBSERVED
+from hedgesim.app.server import main as app_main
+from hedgesim.app.server import parse_args
+from hedgesim.app.session import ClassroomModel
+from hedgesim.app.settings import (
     MAX_REPLICATES,
     ClassroomSettings,
     comparisons,
@@ -35,8 +35,8 @@ from hedgesim.classroom.settings import (
     parse_seed,
     settings_from_inputs,
 )
-from hedgesim.config import ConfigError
-from hedgesim.simulate import run_spec
+from hedgesim.config.errors import ConfigError
+from hedgesim.workflows.run import run_spec
 
 
 def _record(**changes) -> MonthRecord:
@@ -395,7 +395,7 @@ def test_page_in_headless_chromium(tmp_path):
 
 def test_app_module_runs_as_a_script_for_help():
     done = subprocess.run(
-        [sys.executable, "-m", "hedgesim.app", "--help"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "hedgesim.app.server", "--help"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0 and "--port" in done.stdout and "--host" in done.stdout
 

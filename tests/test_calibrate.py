@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from hedgesim import calibrate as cal
-from hedgesim.parameters import ModelParameters
-from hedgesim.results import is_complete
+from hedgesim.core.parameters import ModelParameters
+from hedgesim.workflows import calibration as cal
+from hedgesim.workflows.results import is_complete
 
 PARAMS = {f.name: f for f in fields(ModelParameters)}
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hedgesim.config import ConfigError, build_run
-from hedgesim.simulate import compose_config
+from hedgesim.config.compose import compose_config
+from hedgesim.config.errors import ConfigError
+from hedgesim.config.spec import build_run
 
 CONF = Path(__file__).resolve().parents[1] / "src" / "hedgesim" / "conf"
 GROUPS = ["scenario", "shocks", "challenges", "params"]

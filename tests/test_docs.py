@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import fields
 from pathlib import Path
 
-from hedgesim.parameter_table import BEGIN, END, markdown_table
-from hedgesim.parameters import ModelParameters
-from hedgesim.shocks import KINDS
+from hedgesim.core.parameters import ModelParameters
+from hedgesim.core.shocks import KINDS
+from hedgesim.workflows.parameter_table import BEGIN, END, markdown_table
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
@@ -15,7 +15,7 @@ ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 def test_parameter_tables_are_current():
     text = ODD.read_text(encoding="utf-8")
     block = BEGIN + text.split(BEGIN, 1)[1].split(END, 1)[0] + END
-    assert block == markdown_table(), "run: python -m hedgesim.parameter_table --write docs/ODD.md"
+    assert block == markdown_table(), "run: python -m hedgesim.workflows.parameter_table --write docs/ODD.md"
 
 
 def test_every_parameter_and_shock_kind_is_described():

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.optimize import minimize
 
-from hedgesim import hedging
+from hedgesim.core import hedging
 
 utility = arrays(np.float64, (5, 4), elements=st.floats(-1.0, 3.0))
 variance = arrays(np.float64, (5, 4), elements=st.floats(0.0, 2.0))
@@ -38,7 +38,7 @@ def test_more_risk_aversion_never_raises_exposure(u, v, lam_a, lam_b, eta_, floo
     low, high = sorted((lam_a, lam_b))
     w_low = hedging.optimal_hedge(u, v, low, eta_, floor)
     w_high = hedging.optimal_hedge(u, v, high, eta_, floor)
-    exposure = lambda w: (v * w * w).sum(axis=1)  # noqa: E731
+    exposure = lambda w: (v * w * w).sum(axis=1)
     assert np.all(exposure(w_high) <= exposure(w_low) + 1e-9)
 
 

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from hedgesim import simulate, simulate_run
-from hedgesim.agents import updated_trust
-from hedgesim.config import build_run
-from hedgesim.model import HedgingModel
-from hedgesim.simulate import compose_config
+from hedgesim.config.compose import compose_config
+from hedgesim.config.spec import build_run
+from hedgesim.core.agents import updated_trust
+from hedgesim.core.model import HedgingModel
 
 REQUIRED = [
     "date",
@@ -136,7 +136,7 @@ def test_trust_falls_faster_than_it_grows():
 def test_more_vested_interests_mean_more_spoilers():
     calm = simulate(["challenges.vested_interests=0.0"], replicates=30, seed=2)
     spoiled = simulate(["challenges.vested_interests=1.0"], replicates=30, seed=2)
-    late = lambda df: df[df["date"] >= "2017-01-01"]["trust_eu_blr"].mean()  # noqa: E731
+    late = lambda df: df[df["date"] >= "2017-01-01"]["trust_eu_blr"].mean()
     assert late(spoiled) < late(calm)
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hedgesim import reproduce as rep
-from hedgesim.calibrate import read_targets
-from hedgesim.results import is_complete
+from hedgesim.workflows import reproduction as rep
+from hedgesim.workflows.calibration import read_targets
+from hedgesim.workflows.results import is_complete
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "results" / "baseline"

@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 from SALib.sample import sobol as sobol_sample
 
-from hedgesim import sensitivity, summary
-from hedgesim.config import ConfigError, build_run
-from hedgesim.parameters import ParameterError
-from hedgesim.simulate import compose_config
+from hedgesim.analysis import outcomes as summary
+from hedgesim.config.compose import compose_config
+from hedgesim.config.errors import ConfigError
+from hedgesim.config.spec import build_run
+from hedgesim.core.parameters import ParameterError
+from hedgesim.workflows import sensitivity
 
 
 def test_factor_bounds_come_from_the_parameter_metadata():

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hedgesim.calendar import DateError, Month, RunCalendar
-from hedgesim.shocks import ShockError, StochasticProcess, StochasticShocks, Timeline
+from hedgesim.core.calendar import DateError, Month, RunCalendar
+from hedgesim.core.shocks import ShockError, StochasticProcess, StochasticShocks, Timeline
 
 
 def record(**kw):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from hedgesim.streams import ReplicateStreams
+from hedgesim.core.streams import ReplicateStreams
 
 
 def test_draws_are_uniform():

@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from conftest import run_cli
-from hedgesim import summary, sweep
-from hedgesim.cli import check_overrides
-from hedgesim.config import ConfigError
+from hedgesim.analysis import outcomes as summary
+from hedgesim.config.errors import ConfigError
+from hedgesim.config.overrides import check_overrides
+from hedgesim.workflows import sweep
 
 # A tiny sweep: 2 x 2 cells, 3 replicates, 2008-01..2030-12 (276 months).
 GRID = ["challenges.trust=0.2,0.9", "challenges.vested_interests=0.1,0.8"]
@@ -342,7 +343,7 @@ def test_the_named_experiment_sweeps_125_cells_to_2030():
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
-    from hedgesim.simulate import CONFIG_MODULE
+    from hedgesim.config.compose import CONFIG_MODULE
 
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):

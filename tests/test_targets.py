@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from hedgesim import targets as tg
-from hedgesim.calibrate import TARGETS_FILE, read_targets
-from hedgesim.observe import MILESTONE_NAMES
+from hedgesim.analysis import targets as tg
+from hedgesim.core.vocabulary import MILESTONE_NAMES
+from hedgesim.workflows.calibration import TARGETS_FILE, read_targets
 
 MONTHS = pd.date_range("2008-01-01", "2020-12-01", freq="MS")
 
@@ -318,7 +318,7 @@ def test_bands_and_observed_points_share_their_dates():
 
 @pytest.fixture(scope="module")
 def model_runs():
-    from hedgesim.simulate import simulate
+    from hedgesim.api import simulate
 
     base = simulate(["scenario=reproduce"], replicates=30, seed=3)
     richer = simulate(["scenario=reproduce", "params.trade_non_oil=9"], replicates=30, seed=3)
@@ -336,7 +336,7 @@ def test_every_evaluated_target_gets_one_row_on_a_model_run(model_runs):
 
 
 def test_a_parameter_moves_its_target(model_runs):
-    from hedgesim.simulate import compose_config
+    from hedgesim.config.compose import compose_config
 
     base, richer = model_runs
     configured = compose_config(["scenario=reproduce"]).params.trade_non_oil

@@ -7,6 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0"
 
-from hedgesim.simulate import simulate, simulate_run  # noqa: E402
+from hedgesim.api import simulate, simulate_run
 
 __all__ = ["simulate", "simulate_run", "__version__"]

@@ -1,0 +1,138 @@
+"""Where a rapprochement leads in one sweep cell: outcomes from a trajectories table.
+
+Pure pandas/numpy, no files: the sweep aggregation, the sensitivity analysis and notebooks
+call the same functions, so "P(visa facilitation by 2025)" means the same thing everywhere.
+
+Definitions (per replicate, then over the ensemble):
+
+- a milestone is reached "by" a year when its status is ``concluded`` in some month at or
+  before December of that year (agreements are not undone, but the test does not rely on it);
+- collapse: EU relations fall below the replicate's own 2011 low (the trough after the 2010
+  crackdown) in some month after 2020, i.e. from January 2021 on;
+- months to a milestone count from the first month of the run (2008-01 in every scenario)
+  to the month it was concluded, over the replicates that reached it;
+- "in 2030" values are each replicate's mean over the months of 2030, so one noisy month does
+  not decide them; the cell reports their median over replicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hedgesim.core.vocabulary import AGREEMENTS
+
+CONCLUDED = "concluded"
+MILESTONES = AGREEMENTS
+SHORT = {
+    "visa_facilitation": "visa",
+    "partnership_priorities": "priorities",
+    "framework_agreement": "framework",
+}
+
+
+@dataclass(frozen=True)
+class Horizons:
+    """The dates the outcomes are read at; defaults follow the research question."""
+
+    visa_by: int = 2025
+    agreements_by: int = 2030
+    low_year: int = 2011
+    collapse_after: int = 2020
+    final_year: int = 2030
+
+    def names(self) -> dict[str, str]:
+        """Outcome column -> meaning, in table order."""
+        return {
+            f"p_visa_by_{self.visa_by}": f"share of replicates with visa facilitation concluded by "
+            f"{self.visa_by}-12",
+            f"p_priorities_by_{self.agreements_by}": "share with partnership priorities concluded by "
+            f"{self.agreements_by}-12",
+            f"p_framework_by_{self.agreements_by}": "share with a framework agreement concluded by "
+            f"{self.agreements_by}-12",
+            "p_collapse": f"share whose EU relations fell below their {self.low_year} low after "
+            f"{self.collapse_after}",
+            f"median_relations_eu_{self.final_year}": f"median over replicates of mean EU relations "
+            f"in {self.final_year}",
+            f"median_hedge_eu_{self.final_year}": f"median EU weight of the hedge in {self.final_year}",
+            f"median_hedge_russia_{self.final_year}": f"median Russia weight of the hedge in "
+            f"{self.final_year}",
+            **{
+                f"median_months_to_{SHORT[m]}": f"median months from the run start to {m} "
+                "(replicates that reached it)"
+                for m in MILESTONES
+            },
+        }
+
+
+DEFAULT = Horizons()
+OUTCOMES = tuple(DEFAULT.names())
+PROBABILITIES = tuple(name for name in OUTCOMES if name.startswith("p_"))
+
+
+def replicate_outcomes(trajectories: pd.DataFrame, horizons: Horizons = DEFAULT) -> pd.DataFrame:
+    """One row per replicate: milestone months, collapse, 2030 values.
+
+    Args:
+        trajectories: the table ``hedgesim.api`` returns (or a cell's trajectories.parquet).
+        horizons: the years the outcomes are read at.
+
+    Returns:
+        Columns ``months_to_<milestone>`` (NaN when never concluded), ``collapse`` (bool),
+        ``relations_eu_<final>``, ``hedge_eu_<final>``, ``hedge_russia_<final>`` (NaN when the
+        run ends before that year), indexed by replicate.
+    """
+    df = trajectories.sort_values(["replicate", "date"], kind="stable")
+    year = df["date"].dt.year.to_numpy()
+    start = df["date"].min()
+    months = (df["date"].dt.year - start.year) * 12 + (df["date"].dt.month - start.month)
+    out = pd.DataFrame(index=pd.Index(np.unique(df["replicate"]), name="replicate"))
+    for name in MILESTONES:
+        done = (df[name] == CONCLUDED).to_numpy(dtype=bool)
+        first = months.where(done).groupby(df["replicate"]).min()
+        out[f"months_to_{SHORT[name]}"] = first.reindex(out.index).astype(float)
+        out[f"year_{SHORT[name]}"] = (start.year + (first + start.month - 1) // 12).reindex(out.index)
+    eu = df["relations_eu"]
+    low = eu.where(year == horizons.low_year).groupby(df["replicate"]).min().reindex(out.index)
+    later = eu.where(year > horizons.collapse_after).groupby(df["replicate"]).min().reindex(out.index)
+    out["collapse"] = (later < low).fillna(False).astype(bool)
+    final = year == horizons.final_year
+    for column in ("relations_eu", "hedge_eu", "hedge_russia"):
+        mean = df[column].where(final).groupby(df["replicate"]).mean().reindex(out.index)
+        out[f"{column}_{horizons.final_year}"] = mean
+    return out
+
+
+def cell_outcomes(trajectories: pd.DataFrame, horizons: Horizons = DEFAULT) -> dict[str, float]:
+    """The summary row of one cell: probabilities and medians over its replicates.
+
+    A milestone "by" a year past the end of the run counts what happened by the run's end.
+    Medians over no replicates (a milestone nobody reached, a year the run does not cover)
+    are NaN rather than a made-up number.
+    """
+    per = replicate_outcomes(trajectories, horizons)
+    h, final = horizons, horizons.final_year
+
+    def share_by(short: str, year: int) -> float:
+        return float((per[f"year_{short}"] <= year).mean())
+
+    row = {
+        f"p_visa_by_{h.visa_by}": share_by("visa", h.visa_by),
+        f"p_priorities_by_{h.agreements_by}": share_by("priorities", h.agreements_by),
+        f"p_framework_by_{h.agreements_by}": share_by("framework", h.agreements_by),
+        "p_collapse": float(per["collapse"].mean()),
+        f"median_relations_eu_{final}": _median(per[f"relations_eu_{final}"]),
+        f"median_hedge_eu_{final}": _median(per[f"hedge_eu_{final}"]),
+        f"median_hedge_russia_{final}": _median(per[f"hedge_russia_{final}"]),
+    }
+    for name in MILESTONES:
+        row[f"median_months_to_{SHORT[name]}"] = _median(per[f"months_to_{SHORT[name]}"])
+    row["replicates"] = int(len(per))
+    return row
+
+
+def _median(values: pd.Series) -> float:
+    values = values.dropna()
+    return float(values.median()) if len(values) else float("nan")

@@ -1,0 +1,135 @@
+"""The page's model: one or two hedging ensembles stepped side by side, month by month.
+
+ClassroomModel is the mesa.Model that SolaraViz creates from the page's inputs and steps. It
+wraps a HedgingModel per scenario (same seed, so the second is a true counterfactual) and keeps,
+month by month, the ensemble summaries the charts draw, so a displayed step costs the same in
+2030 as in 2008. A bad input does not raise: the model keeps the message, stops, and the page
+shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import mesa
+import numpy as np
+
+from hedgesim.app.settings import NO_COMPARISON, ClassroomSettings, settings_from_inputs
+from hedgesim.config.errors import ConfigError
+from hedgesim.config.spec import RunSpec
+from hedgesim.core.calendar import RunCalendar
+from hedgesim.core.vocabulary import DYADS, PARTNERS, TRUST
+from hedgesim.workflows.run import build_model
+
+BANDED = (*(f"relations2_{d}" for d in DYADS), "sanctions_persons", "tension", "russia_floor")
+MEANS = (*(f"hedge_{p}" for p in PARTNERS), *TRUST)
+LOW, HIGH = 0.1, 0.9
+
+
+class EnsembleHistory:
+    """Month by month: median and 10-90% band of the banded series, mean of the others.
+
+    ``relations2_*`` is the relations index summed over this and last month, the unit of the
+    observed two-month index.
+    """
+
+    def __init__(self, calendar: RunCalendar):
+        self.dates = calendar.dates()
+        self.steps = 0
+        n = calendar.n_steps
+        self.band = {name: np.full((n, 3), np.nan) for name in BANDED}
+        self.mean = {name: np.full(n, np.nan) for name in MEANS}
+        self._last_relations: dict[str, np.ndarray] = {}
+
+    def record(self, step: int, observed: Mapping[str, np.ndarray]) -> None:
+        """Summarise one month of the ensemble."""
+        values = {name: observed[name] for name in ("sanctions_persons", "tension", "russia_floor")}
+        for d in DYADS:
+            now = observed[f"relations_{d}"]
+            values[f"relations2_{d}"] = now + self._last_relations.get(d, 0.0)
+            self._last_relations[d] = now
+        for name, array in values.items():
+            self.band[name][step] = np.quantile(array, (0.5, LOW, HIGH))
+        for name in MEANS:
+            self.mean[name][step] = float(np.mean(observed[name]))
+        self.steps = step + 1
+
+
+class EnsembleRun:
+    """One scenario on the page: its title, its model and its running summaries."""
+
+    def __init__(self, title: str, spec: RunSpec):
+        self.title = title
+        self.model = build_model(spec)
+        self.history = EnsembleHistory(spec.calendar)
+
+    def step(self) -> None:
+        if self.model.finished:
+            return
+        self.model.step()
+        self.history.record(self.model.step_index, self.model.observed)
+
+
+class ClassroomModel(mesa.Model):
+    """What the page runs: the setting's scenario and, if chosen, a counterfactual beside it.
+
+    Args:
+        trust, vested_interests, tension: the three challenges, each in [0, 1].
+        replicates: ensemble size, as typed (an integer from 1 to 500).
+        seed: run seed, as typed (an integer >= 0); both scenarios share it.
+        stochastic: draw elections, disputes, releases and wars after the dated timeline.
+        compare: the second scenario (see settings.comparisons), or none.
+        log_replicate: which replicate's months the log tells, as typed.
+        scenario: what Mesa's page passes on Reset (its empty experiment scenario); the page's
+            own settings are the scenario here, so it is not used.
+        **switches: ``kind_<kind>`` and ``event_<id>`` booleans; False switches a shock off.
+    """
+
+    def __init__(
+        self,
+        trust: float = 0.5,
+        vested_interests: float = 0.5,
+        tension: float = 0.3,
+        replicates: object = 20,
+        seed: object = 20101219,
+        stochastic: bool = True,
+        compare: str = NO_COMPARISON,
+        log_replicate: object = 0,
+        scenario: object = None,
+        **switches: bool,
+    ):
+        self.error: str | None = None
+        self.settings: ClassroomSettings | None = None
+        self.runs: list[EnsembleRun] = []
+        try:
+            self.settings = settings_from_inputs(
+                trust,
+                vested_interests,
+                tension,
+                replicates,
+                seed,
+                stochastic,
+                compare,
+                log_replicate,
+                switches,
+            )
+            self.runs = [EnsembleRun(title, spec) for title, spec in self.settings.runs()]
+        except ConfigError as err:
+            self.error = str(err)
+        super().__init__(rng=self.settings.seed if self.settings else None)
+        self.running = self.error is None
+
+    @property
+    def date(self) -> str:
+        """The month shown: the last one simulated (the first one before any step)."""
+        return str(self.runs[0].model.month) if self.runs else "-"
+
+    @property
+    def started(self) -> bool:
+        return bool(self.runs) and self.runs[0].history.steps > 0
+
+    def step(self) -> None:
+        """One month in every scenario."""
+        for run in self.runs:
+            run.step()
+        self.running = bool(self.runs) and not all(run.model.finished for run in self.runs)

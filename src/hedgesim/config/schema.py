@@ -1,0 +1,77 @@
+"""The configuration schema: Hydra structured configs that validate every key and type.
+
+YAML in conf/ only fills in these dataclasses; Hydra rejects unknown keys and wrong types.
+Ranges, dates and shock kinds are checked when a config becomes a run (hedgesim.config.spec).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hydra.core.config_store import ConfigStore
+
+from hedgesim.core.parameters import Challenges, ModelParameters
+from hedgesim.core.shocks import StochasticShocks
+
+
+@dataclass
+class ShockConfig:
+    """One dated shock as written in YAML (see hedgesim.core.shocks.Shock)."""
+
+    date: str = "???"
+    kind: str = "???"
+    size: float = 0.5
+    actors: list[str] = field(default_factory=list)
+    end: str | None = None
+    id: str | None = None
+    label: str = ""
+    source: str = ""
+
+
+@dataclass
+class ShocksConfig:
+    """The dated timeline (inline or from a file), switches, and the stochastic processes."""
+
+    name: str = "custom"
+    timeline: list[ShockConfig] = field(default_factory=list)
+    file: str | None = None
+    disabled_kinds: list[str] = field(default_factory=list)
+    disabled_ids: list[str] = field(default_factory=list)
+    stochastic: StochasticShocks = field(default_factory=StochasticShocks)
+
+
+@dataclass
+class ScenarioConfig:
+    """The run's window and its exogenous series."""
+
+    name: str = "baseline"
+    start: str = "2008-01"
+    end: str = "2019-12"
+    oil_price: dict[int, float] = field(default_factory=dict)
+
+
+@dataclass
+class OutputConfig:
+    """What a CLI run writes beside trajectories.parquet."""
+
+    figure: bool = True
+    events: bool = True
+
+
+@dataclass
+class HedgesimConfig:
+    """A whole run: the schema that conf/config.yaml fills in."""
+
+    seed: int = 20101219
+    replicates: int = 200
+    first_replicate: int = 0
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    shocks: ShocksConfig = field(default_factory=ShocksConfig)
+    challenges: Challenges = field(default_factory=Challenges)
+    params: ModelParameters = field(default_factory=ModelParameters)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+def register_configs() -> None:
+    """Put the schema in Hydra's ConfigStore as ``hedgesim_schema``."""
+    ConfigStore.instance().store(name="hedgesim_schema", node=HedgesimConfig)

@@ -1,0 +1,124 @@
+"""One run: build the model from a validated spec, step it with progress, write its folder.
+
+A folder gets its tables, its resolved config, its figure and, written last, its manifest; so a
+folder with a manifest is complete, and a sweep cell written from the same config is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from omegaconf import DictConfig
+
+from hedgesim.config.compose import resolved_yaml
+from hedgesim.config.spec import RunSpec, build_run
+from hedgesim.core.model import HedgingModel
+from hedgesim.plots import relations as plots
+from hedgesim.workflows.results import (
+    EVENTS,
+    TRAJECTORIES,
+    atomic_write,
+    is_complete,
+    write_manifest,
+    write_parquet,
+    write_text,
+)
+
+ERROR = "error.txt"
+"""The file a failed sweep cell leaves in its folder, with the error and its traceback."""
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SimulationResult:
+    """A finished run: its tables, its config and the model it came from."""
+
+    trajectories: pd.DataFrame
+    events: pd.DataFrame
+    config: DictConfig
+    model: HedgingModel
+
+
+def build_model(spec: RunSpec) -> HedgingModel:
+    """The model of a validated spec, not yet stepped."""
+    return HedgingModel(
+        calendar=spec.calendar,
+        timeline=spec.timeline,
+        params=spec.params,
+        challenges=spec.challenges,
+        stochastic=spec.stochastic,
+        oil_prices=spec.oil_prices,
+        seed=spec.seed,
+        replicate_ids=spec.replicate_ids,
+    )
+
+
+def run_spec(spec: RunSpec) -> HedgingModel:
+    """Build the model from a validated spec and run it to the end."""
+    return build_model(spec).run()
+
+
+def run_config(cfg: DictConfig) -> SimulationResult:
+    """Run a composed config; both tables come back."""
+    model = run_spec(build_run(cfg))
+    return SimulationResult(model.trajectories(), model.event_log(), cfg, model)
+
+
+def already_done(cfg: DictConfig, out: Path) -> bool:
+    """A complete folder written from the very same resolved config."""
+    saved = out / "config.yaml"
+    return is_complete(out) and saved.is_file() and saved.read_text(encoding="utf-8") == resolved_yaml(cfg)
+
+
+def run_model(spec: RunSpec, label: str = "run", every: float = 0.25) -> HedgingModel:
+    """Build and step the model, logging its progress every ``every`` of the run."""
+    model = build_model(spec)
+    steps = spec.calendar.n_steps
+    marks = {max(1, round(steps * k * every)) for k in range(1, round(1 / every) + 1)}
+    while not model.finished:
+        model.step()
+        done = model.step_index + 1
+        if done in marks:
+            log.info("%s: %3d%% (%s)", label, round(100 * done / steps), model.month)
+    return model
+
+
+def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
+    """Run and write the folder: tables, config, figure, then the manifest."""
+    started = time.perf_counter()
+    model = run_model(spec, label)
+    simulated = time.perf_counter() - started
+    files = [TRAJECTORIES]
+    trajectories = model.trajectories()
+    write_parquet(trajectories, out / TRAJECTORIES)
+    if cfg.output.events:
+        write_parquet(model.event_log(), out / EVENTS)
+        files.append(EVENTS)
+    write_text(resolved_yaml(cfg), out / "config.yaml")
+    files.append("config.yaml")
+    if cfg.output.figure:
+        figure = plots.relations_figure(trajectories, pd.DataFrame(spec.timeline.records()))
+        atomic_write(out / "relations.png", lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
+        plt.close(figure)
+        files.append("relations.png")
+    write_manifest(
+        out,
+        seed=spec.seed,
+        replicates=len(spec.replicate_ids),
+        first_replicate=spec.replicate_ids[0],
+        scenario=cfg.scenario.name,
+        start=str(spec.calendar.start),
+        end=str(spec.calendar.end),
+        rows=len(trajectories),
+        files=files,
+        wall_time_s=round(time.perf_counter() - started, 3),
+        simulate_s=round(simulated, 3),
+    )
+    print(f"hedgesim: wrote {out}", file=sys.stderr)
+    return files

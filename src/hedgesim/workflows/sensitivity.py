@@ -1,0 +1,270 @@
+"""``hedgesim-sensitivity``: Sobol indices of the sweep outcomes (SALib), with confidence intervals.
+
+Which of the three challenges (and any mechanism parameter the user lists) decides where a
+rapprochement leads? Saltelli-Sobol sampling (``SALib.sample.sobol``) draws N x (D + 2)
+parameter points; each point is one ensemble run to 2030 and is reduced to the cell outcomes
+of :mod:`hedgesim.analysis.outcomes`; ``SALib.analyze.sobol`` gives first-order (S1) and total (ST)
+indices with bootstrap confidence intervals.
+
+Every point runs with the same seed (common random numbers), so an outcome is a deterministic
+function of the parameters and differences between points come from the parameters alone.
+
+Writes into ``--out`` (default ``results/sensitivity/<time>``): ``samples.parquet`` (points
+and outcomes), ``sobol.parquet`` and ``sobol.csv`` (one row per outcome and parameter),
+``sobol.png`` (bar chart), and ``manifest.json`` last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import sobol as sobol_sample
+
+from hedgesim.analysis import outcomes as summary
+from hedgesim.config.compose import compose_config
+from hedgesim.config.errors import ConfigError
+from hedgesim.config.spec import RunSpec, build_run
+from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError
+from hedgesim.workflows.results import atomic_write, write_manifest, write_parquet, write_text
+from hedgesim.workflows.run import run_spec
+
+EXIT_USAGE = 2
+DEFAULT_PARAMS = ("challenges.trust", "challenges.vested_interests", "challenges.tension")
+GROUPS = {"challenges": Challenges, "params": ModelParameters}
+
+
+@dataclasses.dataclass(frozen=True)
+class Factor:
+    """One uncertain input: its config key and the bounds it is sampled in."""
+
+    key: str
+    low: float
+    high: float
+
+
+def parse_factor(text: str) -> Factor:
+    """``key`` (bounds from the parameter's metadata) or ``key=low:high``.
+
+    Raises:
+        ConfigError: for an unknown key or bounds outside the parameter's allowed range.
+    """
+    key, _, bounds = text.partition("=")
+    group, _, name = key.partition(".")
+    fields = {f.name: f for f in dataclasses.fields(GROUPS[group])} if group in GROUPS else {}
+    if name not in fields or "min" not in fields[name].metadata:
+        allowed = [f"{g}.{f.name}" for g, cls in GROUPS.items() for f in dataclasses.fields(cls)]
+        raise ConfigError(f"--param {key}: unknown parameter; allowed: {', '.join(allowed)}")
+    meta = fields[name].metadata
+    if not bounds:
+        return Factor(key, float(meta["min"]), float(meta["max"]))
+    try:
+        low, high = (float(v) for v in bounds.split(":"))
+    except ValueError:
+        raise ConfigError(f"--param {text}: bounds must read low:high, e.g. {key}=0.2:0.8") from None
+    if not meta["min"] <= low < high <= meta["max"]:
+        raise ConfigError(
+            f"--param {text}: bounds out of range; allowed: low < high within [{meta['min']}, {meta['max']}]"
+        )
+    return Factor(key, low, high)
+
+
+def problem(factors: Sequence[Factor]) -> dict:
+    """The SALib problem definition."""
+    return {
+        "num_vars": len(factors),
+        "names": [f.key for f in factors],
+        "bounds": [[f.low, f.high] for f in factors],
+    }
+
+
+def with_values(spec: RunSpec, factors: Sequence[Factor], values: Sequence[float]) -> RunSpec:
+    """The base run with the factors set to ``values`` (validated like any config)."""
+    changes: dict[str, dict[str, float]] = {group: {} for group in GROUPS}
+    for factor, value in zip(factors, values, strict=True):
+        group, _, name = factor.key.partition(".")
+        changes[group][name] = float(value)
+    challenges = dataclasses.replace(spec.challenges, **changes["challenges"])
+    params = dataclasses.replace(spec.params, **changes["params"])
+    challenges.validate()
+    params.validate()
+    return dataclasses.replace(spec, challenges=challenges, params=params)
+
+
+def evaluate(spec: RunSpec) -> dict[str, float]:
+    """One point: run the ensemble, reduce it to the cell outcomes."""
+    model = run_spec(spec)
+    return summary.cell_outcomes(model.trajectories())
+
+
+def _evaluate_chunk(spec: RunSpec, factors: Sequence[Factor], points: np.ndarray) -> list[dict]:
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    return [evaluate(with_values(spec, factors, point)) for point in points]
+
+
+def run_points(spec: RunSpec, factors: Sequence[Factor], points: np.ndarray, n_jobs: int) -> pd.DataFrame:
+    """Outcomes at every point, in chunks over ``n_jobs`` processes, with a progress line."""
+    chunks = np.array_split(points, max(1, min(len(points), 8 * max(n_jobs, 1))))
+    rows: list[dict] = []
+    if n_jobs == 1:
+        for k, chunk in enumerate(chunks, 1):
+            rows += _evaluate_chunk(spec, factors, chunk)
+            _progress(len(rows), len(points), k, len(chunks))
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        for k, part in enumerate(parallel(delayed(_evaluate_chunk)(spec, factors, c) for c in chunks), 1):
+            rows += part
+            _progress(len(rows), len(points), k, len(chunks))
+    frame = pd.DataFrame(points, columns=[f.key for f in factors])
+    return pd.concat([frame, pd.DataFrame(rows)], axis=1)
+
+
+def _progress(done: int, total: int, chunk: int, chunks: int) -> None:
+    sys.stderr.write(f"hedgesim-sensitivity: {done}/{total} points ({chunk}/{chunks} chunks)\n")
+    sys.stderr.flush()
+
+
+def sobol_table(
+    samples: pd.DataFrame, factors: Sequence[Factor], outcomes: Sequence[str], seed: int, conf: float = 0.95
+) -> pd.DataFrame:
+    """S1 and ST with their confidence half-widths, one row per outcome and parameter.
+
+    An outcome that is undefined at some point (a median over no replicate) or constant
+    over all points has no meaningful index; it is left out, not reported as zero.
+    """
+    rows = []
+    for outcome in outcomes:
+        y = samples[outcome].to_numpy(dtype=float)
+        if not np.isfinite(y).all() or np.ptp(y) == 0:
+            continue
+        si = sobol_analyze.analyze(problem(factors), y, calc_second_order=False, conf_level=conf, seed=seed)
+        for k, factor in enumerate(factors):
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "parameter": factor.key,
+                    "S1": si["S1"][k],
+                    "S1_conf": si["S1_conf"][k],
+                    "ST": si["ST"][k],
+                    "ST_conf": si["ST_conf"][k],
+                }
+            )
+    return pd.DataFrame(rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
+
+
+def analyse(
+    overrides: Sequence[str],
+    factors: Sequence[Factor],
+    samples: int,
+    replicates: int,
+    seed: int,
+    outcomes: Sequence[str] = summary.PROBABILITIES,
+    n_jobs: int = 1,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sample, run and analyse; returns (samples with outcomes, Sobol table)."""
+    spec = build_run(compose_config([*overrides, f"replicates={replicates}"]))
+    points = sobol_sample.sample(problem(factors), samples, calc_second_order=False, seed=seed)
+    table = run_points(spec, factors, points, n_jobs)
+    return table, sobol_table(table, factors, outcomes, seed)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry: ``hedgesim-sensitivity [--param KEY[=LOW:HIGH]]... [overrides]``."""
+    args = _parser().parse_args(argv)
+    started = time.perf_counter()
+    try:
+        factors = [parse_factor(p) for p in (args.param or DEFAULT_PARAMS)]
+        _check(args, factors)
+        overrides = list(args.overrides)
+        if not any(o.startswith("scenario=") for o in overrides):
+            overrides.insert(0, "scenario=forward_2030")
+        samples, table = analyse(
+            overrides, factors, args.samples, args.replicates, args.seed, args.outcomes, args.jobs
+        )
+    except (ConfigError, ParameterError) as err:
+        print(f"hedgesim-sensitivity: error: {err}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    out = args.out or Path("results/sensitivity") / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    write_outputs(out, samples, table, factors, args, overrides, time.perf_counter() - started)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"hedgesim-sensitivity: wrote {out}", file=sys.stderr)
+
+
+def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
+    keys = [f.key for f in factors]
+    if len(set(keys)) != len(keys):
+        raise ConfigError(f"--param lists a key twice: {keys}; allowed: each parameter once")
+    if args.samples < 2 or args.samples & (args.samples - 1):
+        raise ConfigError(f"--samples={args.samples}; allowed: a power of 2 >= 2 (Sobol sequence)")
+    if args.replicates < 1:
+        raise ConfigError(f"--replicates={args.replicates}; allowed: an integer >= 1")
+    unknown = [o for o in args.outcomes if o not in summary.OUTCOMES]
+    if unknown:
+        raise ConfigError(f"--outcomes {unknown}: unknown; allowed: {', '.join(summary.OUTCOMES)}")
+
+
+def write_outputs(out: Path, samples, table, factors, args, overrides, seconds: float) -> None:
+    """Tables, chart, then the manifest (a folder with a manifest is complete)."""
+    from hedgesim.plots import sweep as sweep_plots
+
+    write_parquet(samples, out / "samples.parquet")
+    write_parquet(table, out / "sobol.parquet")
+    write_text(table.to_csv(index=False), out / "sobol.csv")
+    files = ["samples.parquet", "sobol.parquet", "sobol.csv"]
+    if not table.empty:
+        figure = sweep_plots.sobol_bars(table)
+        atomic_write(out / "sobol.png", lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
+        files.append("sobol.png")
+    write_manifest(
+        out,
+        seed=args.seed,
+        samples=args.samples,
+        points=len(samples),
+        replicates=args.replicates,
+        factors=[dataclasses.asdict(f) for f in factors],
+        overrides=overrides,
+        outcomes=list(args.outcomes),
+        files=files,
+        wall_time_s=round(seconds, 3),
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hedgesim-sensitivity",
+        description="Sobol indices (SALib) of the sweep outcomes with respect to the three challenges "
+        "and any parameters listed with --param. Extra arguments are Hydra overrides of the base run "
+        "(default scenario=forward_2030).",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        metavar="KEY[=LOW:HIGH]",
+        help="a parameter to vary, e.g. params.trust_loss or challenges.tension=0.2:0.9 "
+        "(repeatable; default: the three challenges over [0, 1])",
+    )
+    parser.add_argument("--samples", type=int, default=64, help="Sobol base sample N, a power of 2 (64)")
+    parser.add_argument("--replicates", type=int, default=50, help="replicates per point (50)")
+    parser.add_argument("--seed", type=int, default=20101219, help="run and sampling seed")
+    parser.add_argument(
+        "--outcomes",
+        nargs="+",
+        default=list(summary.PROBABILITIES),
+        help="summary outcomes to analyse (default: the probabilities; any of "
+        f"{', '.join(summary.OUTCOMES)})",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="processes running points (default 1)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides of the base run")
+    return parser

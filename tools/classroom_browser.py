@@ -1,0 +1,194 @@
+"""Drive the classroom page in a real browser: the server on a free loopback port, headless Chromium.
+
+Used by the browser test and by the script that takes the screenshots of docs/teaching.md.
+Chromium is Debian's (/usr/bin/chromium, installed by scripts/setup-extras); Playwright only
+drives it and never downloads a browser of its own. Playwright is imported when a browser is
+opened, so the page itself does not need it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A port nobody listens on at the loopback address right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(port: int | None = None, timeout: float = 120.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``hedgesim-app`` on the loopback address until the block ends; yield (url, process).
+
+    The server runs in its own process group, which is ended (SIGTERM, then SIGKILL after 15 s)
+    when the block ends, whatever happened inside it.
+    """
+    port = port or free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hedgesim.app.server", "--host", LOOPBACK, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    url = f"http://{LOOPBACK}:{port}/"
+    try:
+        _wait_until_up(url, process, timeout)
+        yield url, process
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End the server's process group and wait for it."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+    if process.stdout:
+        process.stdout.close()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"hedgesim-app exited with {process.returncode}: {output[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"hedgesim-app did not answer at {url} within {timeout:.0f} s")
+
+
+@contextmanager
+def chromium(user_data_dir: Path, width: int = 1600, height: int = 1100):
+    """A headless Chromium context with a fresh profile in ``user_data_dir``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(user_data_dir),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=list(CHROMIUM_FLAGS),
+            viewport={"width": width, "height": height},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class ClassroomPage:
+    """The page's controls, by what a teacher sees on them."""
+
+    def __init__(self, page, timeout_ms: float = 60_000):
+        self.page = page
+        self.timeout_ms = timeout_ms
+
+    def open(self, url: str) -> None:
+        self.page.goto(url, wait_until="domcontentloaded", timeout=self.timeout_ms)
+        self.page.locator(".hedgesim-date").first.wait_for(timeout=self.timeout_ms)
+
+    def month(self) -> str:
+        """The month shown, YYYY-MM, or '' before the first step."""
+        text = self.page.locator(".hedgesim-date").first.inner_text()
+        found = re.search(r"\d{4}-\d{2}", text)
+        return found.group(0) if found else ""
+
+    def status(self) -> str:
+        return self.page.locator(".hedgesim-status").first.inner_text()
+
+    def button(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).click()
+
+    def step(self, times: int = 1) -> None:
+        for _ in range(times):
+            before = self.month()
+            self.button("Step")
+            self.page.wait_for_function(
+                "before => { const e = document.querySelector('.hedgesim-date');"
+                " return e && !e.innerText.includes(before || 'not started'); }",
+                arg=before,
+                timeout=self.timeout_ms,
+            )
+
+    def reset(self, expect: str | None = None) -> None:
+        """Press Reset; with ``expect``, wait until the status line shows that text."""
+        self.button("Reset")
+        if expect is not None:
+            self.page.locator(".hedgesim-status", has_text=expect).first.wait_for(timeout=self.timeout_ms)
+        self.page.get_by_text("not started").first.wait_for(timeout=self.timeout_ms)
+
+    def error(self) -> str:
+        """The visible message about a bad value ('' when there is none)."""
+        found = self.page.locator(".hedgesim-error")
+        return found.first.inner_text() if found.count() else ""
+
+    def play_until(self, month: str) -> None:
+        """Press play, wait until the month shown reaches ``month``, press pause."""
+        self.button("▶")
+        self.page.wait_for_function(
+            "m => { const e = document.querySelector('.hedgesim-date');"
+            " const f = e && e.innerText.match(/\\d{4}-\\d{2}/); return f && f[0] >= m; }",
+            arg=month,
+            timeout=self.timeout_ms,
+        )
+        self.button("❚❚")
+
+    def type_into(self, label: str, value: str) -> None:
+        field = self.page.get_by_label(label)
+        field.fill(value)
+        field.press("Enter")
+
+    def slide(self, label: str, notches: int) -> None:
+        """Move the slider named ``label`` by ``notches`` steps (negative: to the left)."""
+        slider = self.page.locator(".v-input").filter(has_text=label).get_by_role("slider").first
+        slider.focus()
+        for _ in range(abs(notches)):
+            slider.press("ArrowRight" if notches > 0 else "ArrowLeft")
+
+    def choose(self, label: str, option: str) -> None:
+        self.page.locator(".v-input").filter(has_text=label).first.click()
+        self.page.get_by_role("option", name=option, exact=True).click()
+
+    def switch(self, label: str) -> None:
+        self.page.get_by_label(label, exact=True).click()
+
+    def log_entries(self) -> list[str]:
+        return [t for t in self.page.locator(".hedgesim-log-entries li").all_inner_texts() if t]
+
+    def chart(self, name: str):
+        return self.page.locator(f".hedgesim-chart-{name}").first
