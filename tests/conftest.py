@@ -10,8 +10,20 @@ from pathlib import Path
 import pytest
 
 from hedgesim.api import simulate_run
+from hedgesim.config.compose import compose_config
+from hedgesim.config.spec import RunSpec, build_run
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def baseline_spec() -> RunSpec:
+    """The baseline config composed once per test session (Hydra composition costs ~0.1 s).
+
+    A RunSpec is frozen: vary it with ``dataclasses.replace`` (and replace params or challenges
+    the same way) instead of composing again.
+    """
+    return build_run(compose_config())
 
 
 @pytest.fixture(scope="session")
