@@ -17,9 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from hedgesim.analysis import targets as tg
-from hedgesim.workflows import calibration as cal
+from hedgesim.analysis.naive import naive_tables
+from hedgesim.analysis.pass_rules import evaluate, pass_count
+from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
+from hedgesim.workflows.calibration.search import Settings, read_search
+from hedgesim.workflows.calibration.study import open_study, run_trials
 from hedgesim.workflows.reproduction import REPLICATES, SEED, run_baseline
+from hedgesim.workflows.targets_file import read_targets
 
 
 def best_of(repeat: int, work) -> float:
@@ -33,31 +37,31 @@ def best_of(repeat: int, work) -> float:
 
 def time_parts(replicates: int, repeat: int) -> tuple[float, float]:
     """Best seconds of one run (tables built) and of one evaluation, at the configured values."""
-    dims, settings = cal.read_search()
-    objective = cal.Objective(cal.base_spec([], settings, replicates), cal.read_targets())
-    values = cal.current_values(dims, [])
+    dims, settings = read_search()
+    objective = Objective(base_spec([], settings, replicates), read_targets())
+    values = current_values(dims, [])
     trajectories = objective.trajectories(values)
     run = best_of(repeat, lambda: objective.trajectories(values))
-    judge = best_of(repeat, lambda: tg.evaluate(trajectories, objective.targets))
+    judge = best_of(repeat, lambda: evaluate(trajectories, objective.targets))
     return run, judge
 
 
 def time_study(trials: int, replicates: int) -> float:
     """Seconds per trial of a short study (sampling, run, evaluation, SQLite)."""
-    dims, settings = cal.read_search()
-    settings = cal.Settings(
+    dims, settings = read_search()
+    settings = Settings(
         trials=trials,
         replicates=replicates,
         final_replicates=replicates,
         seed=settings.seed,
         scenario=settings.scenario,
     )
-    targets = cal.read_targets()
-    objective = cal.Objective(cal.base_spec([], settings, replicates), targets)
+    targets = read_targets()
+    objective = Objective(base_spec([], settings, replicates), targets)
     with tempfile.TemporaryDirectory() as folder:
-        study = cal.open_study(Path(folder), settings.seed, "bench")
+        study = open_study(Path(folder), settings.seed, "bench")
         start = time.perf_counter()
-        ran = cal.run_trials(study, objective, dims, trials, [cal.current_values(dims, [])], None, False)
+        ran = run_trials(study, objective, dims, trials, [current_values(dims, [])], None, False)
         return (time.perf_counter() - start) / max(ran, 1)
 
 
@@ -67,8 +71,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    dims, settings = cal.read_search()
-    print(f"free parameters: {len(dims)}; targets evaluated: {sum(t.evaluate for t in cal.read_targets())}")
+    dims, settings = read_search()
+    print(f"free parameters: {len(dims)}; targets evaluated: {sum(t.evaluate for t in read_targets())}")
     print(f"{'replicates':>10} {'run s':>8} {'evaluate s':>11}")
     for replicates in args.replicates:
         run, judge = time_parts(replicates, args.repeat)
@@ -79,11 +83,11 @@ def main() -> None:
     print(f"projected full calibration ({settings.trials} trials, search.yaml): {full / 60:.1f} min")
     start = time.perf_counter()
     trajectories = run_baseline([], REPLICATES, SEED)
-    table = tg.evaluate(trajectories, cal.read_targets())
-    cal.naive_tables(trajectories, cal.read_targets())
+    table = evaluate(trajectories, read_targets())
+    naive_tables(trajectories, read_targets())
     print(
         f"reproduction run ({REPLICATES} replicates, targets and naive forecasts, no writing): "
-        f"{time.perf_counter() - start:.1f} s; {tg.pass_count(table)}/{len(table)} targets pass"
+        f"{time.perf_counter() - start:.1f} s; {pass_count(table)}/{len(table)} targets pass"
     )
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from hedgesim.workflows import reproduction as rep
-from hedgesim.workflows.calibration import read_targets
 from hedgesim.workflows.results import is_complete
+from hedgesim.workflows.targets_file import read_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "results" / "baseline"

@@ -1,4 +1,5 @@
-"""The observed targets: their file, each measure on hand-made trajectories, the pass rules."""
+"""The observed targets: their file, each measure on hand-made trajectories, the pass rules,
+the ensemble bands and the naive forecasts."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from hedgesim.analysis import targets as tg
+from hedgesim.analysis import measures
+from hedgesim.analysis.bands import median_band, monthly_bands, observed_points, series_bands
+from hedgesim.analysis.measures import Panel, statistic
+from hedgesim.analysis.naive import naive_forecast
+from hedgesim.analysis.pass_rules import Z_CAP, evaluate, judge, loss, pass_count
+from hedgesim.analysis.targets import MEASURES, Target, TargetError, targets_from_mapping
 from hedgesim.core.vocabulary import MILESTONE_NAMES
-from hedgesim.workflows.calibration import TARGETS_FILE, read_targets
+from hedgesim.workflows.targets_file import TARGETS_FILE, read_targets
 
 MONTHS = pd.date_range("2008-01-01", "2020-12-01", freq="MS")
 
@@ -26,7 +32,7 @@ def frame(replicates: int = 4, **columns) -> pd.DataFrame:
     return rows
 
 
-def target(**overrides) -> tg.Target:
+def target(**overrides) -> Target:
     row = {
         "id": "t",
         "series": "relations_eu",
@@ -38,11 +44,11 @@ def target(**overrides) -> tg.Target:
         "rule": "level",
         "tolerance": 6,
     } | overrides
-    return tg.targets_from_mapping({"targets": [row]})[0]
+    return targets_from_mapping({"targets": [row]})[0]
 
 
 def stat(traj: pd.DataFrame, **overrides) -> np.ndarray:
-    return tg.statistic(tg.Panel(traj), target(**overrides))
+    return statistic(Panel(traj), target(**overrides))
 
 
 # --- the targets file ------------------------------------------------------------------------
@@ -70,6 +76,10 @@ def test_tolerances_follow_confidence():
 
 
 # --- measures ----------------------------------------------------------------------------------
+
+
+def test_every_measure_a_target_may_name_has_a_statistic():
+    assert set(measures.FUNCTIONS) == set(MEASURES)
 
 
 def test_bimonthly_sums_two_months_of_the_period():
@@ -210,16 +220,16 @@ def test_milestone_date_and_state():
 
 def test_level_rule_passes_within_tolerance_of_the_median_only():
     t = target()
-    assert tg.judge(t, np.array([10.0, 16.0, 17.0]))["passed"]  # median 16, |16 - 22| = 6
-    row = tg.judge(t, np.array([10.0, 15.0, 40.0]))  # median 15: one lucky replicate does not help
+    assert judge(t, np.array([10.0, 16.0, 17.0]))["passed"]  # median 16, |16 - 22| = 6
+    row = judge(t, np.array([10.0, 15.0, 40.0]))  # median 15: one lucky replicate does not help
     assert not row["passed"] and row["z"] == pytest.approx(-7 / 6)
     assert row["q05"] < row["median"] < row["q95"]
 
 
 def test_share_rule_needs_the_share_of_replicates():
     t = target(rule="share", condition="> 0", observed=">0", tolerance=0.33)
-    assert tg.judge(t, np.array([1.0, 1.0, 1.0, -1.0]))["passed"]  # 75% >= 67%
-    row = tg.judge(t, np.array([1.0, 1.0, -1.0]))  # 66.7% < 67%
+    assert judge(t, np.array([1.0, 1.0, 1.0, -1.0]))["passed"]  # 75% >= 67%
+    row = judge(t, np.array([1.0, 1.0, -1.0]))  # 66.7% < 67%
     assert not row["passed"] and row["share"] == pytest.approx(2 / 3)
     assert row["z"] == pytest.approx((1 - 2 / 3) / 0.33)
 
@@ -233,9 +243,33 @@ def test_never_reached_milestone_fails_with_infinite_error_and_capped_loss():
         tolerance=12,
         period="2020-01",
     )
-    row = tg.judge(t, np.array([math.inf, math.inf, 3.0]))
+    row = judge(t, np.array([math.inf, math.inf, 3.0]))
     assert not row["passed"] and math.isinf(row["z"])
-    assert tg.loss(pd.DataFrame([row])) == tg.Z_CAP**2
+    assert loss(pd.DataFrame([row])) == Z_CAP**2
+
+
+def test_loss_and_pass_count_on_a_hand_built_table():
+    share = target(rule="share", condition="> 0", observed=">0", tolerance=0.5)
+    never = target(
+        series="visa_facilitation",
+        measure="months_to_state",
+        observed="signed",
+        target_value=0,
+        tolerance=12,
+        period="2020-01",
+    )
+    rows = [
+        judge(target(), np.array([20.0, 25.0, 30.0])),  # median 25: z = 3 / 6 = 0.5, passes
+        judge(target(), np.array([16.0, 16.0, 16.0])),  # z = -1: on the edge, passes
+        judge(target(), np.array([34.0, 34.0, 40.0])),  # z = 2, fails
+        judge(share, np.array([1.0, -1.0, -1.0, -1.0])),  # share 0.25: z = 0.75 / 0.5 = 1.5, fails
+        judge(never, np.array([math.inf, math.inf, 3.0])),  # z = inf, capped at 10, fails
+    ]
+    table = pd.DataFrame(rows)
+    assert table["z"].tolist() == [0.5, -1.0, 2.0, 1.5, math.inf]
+    assert table["passed"].tolist() == [True, True, False, False, False]
+    assert pass_count(table) == 2
+    assert loss(table) == pytest.approx((0.5**2 + 1.0 + 2.0**2 + 1.5**2 + Z_CAP**2) / 5)  # 21.5
 
 
 @pytest.mark.parametrize(
@@ -252,7 +286,7 @@ def test_never_reached_milestone_fails_with_infinite_error_and_capped_loss():
     ],
 )
 def test_bad_target_definitions_name_the_key(change, message):
-    with pytest.raises(tg.TargetError, match=message.replace("(", r"\(")):
+    with pytest.raises(TargetError, match=message.replace("(", r"\(")):
         target(**change)
 
 
@@ -268,13 +302,13 @@ def test_duplicated_ids_are_refused():
         "rule": "level",
         "tolerance": 1,
     }
-    with pytest.raises(tg.TargetError, match="duplicated"):
-        tg.targets_from_mapping({"targets": [row, dict(row)]})
+    with pytest.raises(TargetError, match="duplicated"):
+        targets_from_mapping({"targets": [row, dict(row)]})
 
 
 def test_a_month_outside_the_run_is_a_clear_error():
     traj = frame(sanctions_persons=lambda r, d: 1.0)
-    with pytest.raises(tg.TargetError, match="outside the run"):
+    with pytest.raises(TargetError, match="outside the run"):
         stat(traj, series="sanctions_persons", measure="month_value", period="2023-01")
 
 
@@ -286,14 +320,36 @@ def test_persistence_freezes_and_trend_extends_each_replicate():
         trade_eu_turnover=lambda r, d: 1.0 + r + 0.5 * ((d.year - 2008) * 12 + d.month - 1),
         visa_facilitation=lambda r, d: "negotiating" if d.year < 2015 else "concluded",
     )
-    held = tg.naive_forecast(traj, "persistence")
+    held = naive_forecast(traj, "persistence")
     after = held[held["date"] > "2010-12-01"]
     assert (after.groupby("replicate")["trade_eu_turnover"].nunique() == 1).all()
     assert set(after["visa_facilitation"]) == {"negotiating"}
-    trend = tg.naive_forecast(traj, "linear_trend")
+    trend = naive_forecast(traj, "linear_trend")
     pd.testing.assert_series_equal(trend["trade_eu_turnover"], traj["trade_eu_turnover"], check_exact=False)
     with pytest.raises(ValueError, match="method='magic'"):
-        tg.naive_forecast(traj, "magic")
+        naive_forecast(traj, "magic")
+
+
+def test_median_band_interpolates_and_takes_order_statistics_past_infinity():
+    median, low, high = median_band(np.arange(101.0))
+    assert (median, low, high) == (50.0, 5.0, 95.0)
+    assert median_band(np.arange(101.0), 0.1, 0.9)[1:] == (10.0, 90.0)
+    # a milestone never reached: no interpolation towards infinity, the band's values are replicates'
+    median, low, high = median_band(np.array([1.0, 2.0, 3.0, math.inf]))
+    assert (median, low, high) == (2.5, 1.0, math.inf)
+    matrix = np.array([[0.0, 10.0], [1.0, 20.0], [2.0, 30.0]])  # replicate x month
+    assert [m.tolist() for m in median_band(matrix, 0.0, 1.0)] == [[1.0, 20.0], [0.0, 10.0], [2.0, 30.0]]
+
+
+def test_monthly_bands_follow_each_month_over_the_replicates_in_any_row_order():
+    traj = frame(replicates=5, hedge_eu=lambda r, d: r + d.year - 2008.0)
+    shuffled = traj.sample(frac=1.0, random_state=1)
+    bands = monthly_bands(shuffled, ["hedge_eu"], 0.25, 0.75)
+    assert bands.columns.tolist() == ["series", "date", "median", "low", "high"]
+    assert bands["date"].tolist() == list(MONTHS)
+    years = bands["date"].dt.year - 2008.0
+    assert (bands["median"] == years + 2).all()  # replicates 0..4: median 2, quartiles 1 and 3
+    assert (bands["low"] == years + 1).all() and (bands["high"] == years + 3).all()
 
 
 def test_bands_and_observed_points_share_their_dates():
@@ -302,11 +358,15 @@ def test_bands_and_observed_points_share_their_dates():
         sanctions_persons=lambda r, d: 10.0 * r,
         trade_eu_turnover=lambda r, d: 20.0,
     )
-    bands = tg.series_bands(traj)
+    bands = series_bands(traj)
     assert set(bands["series"]) == {"relations_eu", "sanctions_persons", "trade_eu_turnover"}
     eu = bands[bands["series"] == "relations_eu"]
-    assert len(eu) == 13 * 6 and (eu["q05"] <= eu["median"]).all() and (eu["median"] <= eu["q95"]).all()
-    points = tg.observed_points(read_targets())
+    assert len(eu) == 13 * 6  # two-month sums 0, 2, 4, 6 over the four replicates, every period
+    assert eu["median"].eq(3.0).all()
+    assert np.allclose(eu["q05"], 0.3) and np.allclose(eu["q95"], 5.7)
+    sanctions = bands[bands["series"] == "sanctions_persons"]
+    assert len(sanctions) == len(MONTHS) and sanctions["median"].eq(15.0).all()
+    points = observed_points(read_targets())
     eu_points = points[points["series"] == "relations_eu"]
     assert set(eu_points["start"]).issubset(set(eu["date"]))
     trade = bands[bands["series"] == "trade_eu_turnover"]
@@ -328,11 +388,12 @@ def model_runs():
 def test_every_evaluated_target_gets_one_row_on_a_model_run(model_runs):
     base, _ = model_runs
     targets = read_targets()
-    table = tg.evaluate(base, targets)
+    table = evaluate(base, targets)
     assert table["id"].tolist() == [t.id for t in targets if t.evaluate]
     assert table["passed"].dtype == bool
-    assert 0 <= tg.pass_count(table) <= len(table)
-    assert tg.loss(table) >= 0
+    level = table["share"].isna()
+    assert level.tolist() == [t.rule == "level" for t in targets if t.evaluate]
+    assert ((table["q05"] <= table["median"]) & (table["median"] <= table["q95"])).all()
 
 
 def test_a_parameter_moves_its_target(model_runs):
@@ -341,6 +402,6 @@ def test_a_parameter_moves_its_target(model_runs):
     base, richer = model_runs
     configured = compose_config(["scenario=reproduce"]).params.trade_non_oil
     targets = [t for t in read_targets() if t.id == "trade_2010"]
-    low = tg.evaluate(base, targets)["median"].iloc[0]
-    high = tg.evaluate(richer, targets)["median"].iloc[0]
+    low = evaluate(base, targets)["median"].iloc[0]
+    high = evaluate(richer, targets)["median"].iloc[0]
     assert high - low == pytest.approx(9.0 - configured, abs=1e-6)  # non-oil turnover adds one for one

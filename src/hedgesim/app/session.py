@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import mesa
 import numpy as np
 
+from hedgesim.analysis.bands import median_band
 from hedgesim.app.settings import NO_COMPARISON, ClassroomSettings, settings_from_inputs
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec
@@ -49,7 +50,7 @@ class EnsembleHistory:
             values[f"relations2_{d}"] = now + self._last_relations.get(d, 0.0)
             self._last_relations[d] = now
         for name, array in values.items():
-            self.band[name][step] = np.quantile(array, (0.5, LOW, HIGH))
+            self.band[name][step] = median_band(array, LOW, HIGH)
         for name in MEANS:
             self.mean[name][step] = float(np.mean(observed[name]))
         self.steps = step + 1

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from hedgesim.analysis.bands import monthly_bands
 from hedgesim.core.vocabulary import DYADS, LABELS
 
 RELATIONS = {f"relations_{d}": LABELS[d] for d in DYADS}
@@ -20,14 +21,6 @@ SHOCK_COLOURS = {
 }
 
 
-def ensemble_band(frame: pd.DataFrame, column: str, low: float = 0.05, high: float = 0.95) -> pd.DataFrame:
-    """Median and quantile band of one column over replicates, per date."""
-    grouped = frame.groupby("date", sort=True)[column]
-    return pd.DataFrame(
-        {"median": grouped.median(), "low": grouped.quantile(low), "high": grouped.quantile(high)}
-    )
-
-
 def relations_figure(trajectories: pd.DataFrame, shocks: pd.DataFrame | None = None) -> Figure:
     """Each relations index over time: median and 5-95% band, dated shocks marked.
 
@@ -37,10 +30,11 @@ def relations_figure(trajectories: pd.DataFrame, shocks: pd.DataFrame | None = N
     """
     fig, axes = plt.subplots(len(RELATIONS), 1, figsize=(10, 10), sharex=True, layout="constrained")
     replicates = trajectories["replicate"].nunique()
+    bands = monthly_bands(trajectories, list(RELATIONS))
     for ax, (column, name) in zip(axes, RELATIONS.items(), strict=True):
-        band = ensemble_band(trajectories, column)
-        ax.fill_between(band.index, band["low"], band["high"], alpha=0.25, label="5-95% of replicates")
-        ax.plot(band.index, band["median"], lw=1.6, label="median")
+        band = bands[bands["series"] == column]
+        ax.fill_between(band["date"], band["low"], band["high"], alpha=0.25, label="5-95% of replicates")
+        ax.plot(band["date"], band["median"], lw=1.6, label="median")
         ax.axhline(0, color="grey", lw=0.6)
         ax.set_ylabel(f"{name}\n(points/month)")
         _mark_shocks(ax, shocks)

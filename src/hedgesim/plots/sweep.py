@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from hedgesim.plots.relations import ensemble_band
+from hedgesim.analysis.bands import monthly_bands
 
 TITLES = {
     "trust": "mutual trust",
@@ -77,10 +77,11 @@ def fans(frames: dict[str, pd.DataFrame]) -> Figure:
     """
     fig, axes = plt.subplots(len(FAN_SERIES), 1, figsize=(10, 6.5), sharex=True, layout="constrained")
     for label, frame in frames.items():
+        bands = monthly_bands(frame, list(FAN_SERIES), 0.1, 0.9)
         for ax, column in zip(axes, FAN_SERIES, strict=True):
-            band = ensemble_band(frame, column, 0.1, 0.9)
-            line = ax.plot(band.index, band["median"], lw=1.4, label=label)[0]
-            ax.fill_between(band.index, band["low"], band["high"], alpha=0.15, color=line.get_color())
+            band = bands[bands["series"] == column]
+            line = ax.plot(band["date"], band["median"], lw=1.4, label=label)[0]
+            ax.fill_between(band["date"], band["low"], band["high"], alpha=0.15, color=line.get_color())
     for ax, title in zip(axes, FAN_SERIES.values(), strict=True):
         ax.set_ylabel(title)
         ax.axvline(pd.Timestamp("2020-01-01"), color="grey", lw=0.7, ls="--")

@@ -1,6 +1,6 @@
 """The targets figure: each simulated band against the observed points (from DataFrames only).
 
-The caller computes the tables (hedgesim.analysis.targets.series_bands and observed_points) and saves
+The caller computes the tables (hedgesim.analysis.bands.series_bands and observed_points) and saves
 the figure; nothing here runs the model or touches files.
 """
 
@@ -25,8 +25,8 @@ def targets_figure(bands: pd.DataFrame, points: pd.DataFrame, title: str = "") -
     """One panel per series: simulated median and 5-95% band, observed values with tolerance.
 
     Args:
-        bands: ``series, date, median, q05, q95`` (hedgesim.analysis.targets.series_bands).
-        points: ``series, start, end, observed, tolerance, passed`` (analysis.targets.observed_points).
+        bands: ``series, date, median, q05, q95`` (hedgesim.analysis.bands.series_bands).
+        points: ``series, start, end, observed, tolerance, passed`` (analysis.bands.observed_points).
         title: the figure's title.
     """
     names = [n for n in PANELS if n in set(bands["series"])]

@@ -23,22 +23,18 @@ from typing import Any
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from hedgesim.analysis import targets as tg
+from hedgesim.analysis.bands import monthly_bands, observed_points, series_bands
+from hedgesim.analysis.naive import comparison, naive_tables, summary_lines
+from hedgesim.analysis.pass_rules import context_rows, evaluate, loss, pass_count
+from hedgesim.analysis.targets import TargetError
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import build_run
 from hedgesim.plots import targets as target_plots
-from hedgesim.workflows.calibration import (
-    TARGETS_FILE,
-    CalibrationError,
-    comparison,
-    markdown_table,
-    naive_tables,
-    read_targets,
-    summary_lines,
-)
+from hedgesim.workflows.markdown import markdown_table
 from hedgesim.workflows.results import atomic_write, write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import run_spec
+from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 
 DEFAULT_OUT = Path("results/baseline")
 REPLICATES = 1000
@@ -86,19 +82,13 @@ def run_baseline(overrides: Sequence[str], replicates: int, seed: int) -> pd.Dat
 
 def ensemble_summary(trajectories: pd.DataFrame) -> pd.DataFrame:
     """Median and 5-95% band of every numeric series per month (the run, kept small)."""
-    numeric = [
+    numeric = sorted(
         c
         for c in trajectories.columns
         if c not in ("date", "replicate") and pd.api.types.is_numeric_dtype(trajectories[c])
-    ]
-    grouped = trajectories.groupby("date", sort=True)[numeric]
-    parts = {"median": grouped.median(), "q05": grouped.quantile(0.05), "q95": grouped.quantile(0.95)}
-    long = [
-        frame.reset_index().melt(id_vars="date", var_name="series", value_name=stat)
-        for stat, frame in parts.items()
-    ]
-    out = long[0].merge(long[1], on=["date", "series"]).merge(long[2], on=["date", "series"])
-    return out.sort_values(["series", "date"]).reset_index(drop=True)
+    )
+    bands = monthly_bands(trajectories, numeric).rename(columns={"low": "q05", "high": "q95"})
+    return bands[["date", "series", "median", "q05", "q95"]]
 
 
 def reproduce(args: argparse.Namespace) -> dict[str, Any]:
@@ -106,10 +96,10 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     targets = read_targets(args.targets)
     started = time.perf_counter()
     trajectories = run_baseline(args.overrides, args.replicates, args.seed)
-    table = tg.evaluate(trajectories, targets)
+    table = evaluate(trajectories, targets)
     naive = naive_tables(trajectories, targets)
-    bands = tg.series_bands(trajectories)
-    points = tg.observed_points(targets, table)
+    bands = series_bands(trajectories)
+    points = observed_points(targets, table)
     elapsed = time.perf_counter() - started
     facts = {
         "command": " ".join(["hedgesim-reproduce", *args.overrides]),
@@ -118,14 +108,14 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
         "scenario": SCENARIO,
         "overrides": list(args.overrides),
         "targets": len(table),
-        "passed": tg.pass_count(table),
-        "loss": round(tg.loss(table), 6),
+        "passed": pass_count(table),
+        "loss": round(loss(table), 6),
         "failed": table.loc[~table["passed"], "id"].tolist(),
         "seconds": round(elapsed, 1),
     }
     tables = {
         "targets.csv": table,
-        "context.csv": tg.context_rows(targets),
+        "context.csv": context_rows(targets),
         "bands.csv": bands,
         "observed.csv": points,
         "comparison.csv": comparison(table, naive),
@@ -140,7 +130,7 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
         tables,
         ensemble_summary(trajectories),
         figure,
-        report_markdown(table, tg.context_rows(targets), naive, facts),
+        report_markdown(table, context_rows(targets), naive, facts),
         facts,
     )
     plt.close(figure)
@@ -273,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         facts = reproduce(args)
-    except (CalibrationError, ConfigError, tg.TargetError) as err:
+    except (InputError, ConfigError, TargetError) as err:
         print(f"hedgesim-reproduce: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     for line in facts["summary"][:1]:

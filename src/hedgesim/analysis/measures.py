@@ -1,0 +1,211 @@
+"""How each target is measured on the simulated ensemble: one statistic per replicate.
+
+The trajectories table is turned once into a Panel (replicate x month arrays per series and
+their two-month sums, the unit the Belarus Foreign Policy Index publishes), so each target's
+statistic is a few array operations; the calibration evaluates every target on every trial.
+The statistic of a target is an array with one value per replicate (``+inf`` where an event
+never happens); :mod:`hedgesim.analysis.pass_rules` judges the ensemble from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from hedgesim.analysis.targets import Period, Target, TargetError
+
+
+class Panel:
+    """The trajectories as arrays (replicate x month) per series, plus two-month sums.
+
+    Built once per evaluation, so each target's statistic is a few array operations.
+    """
+
+    def __init__(self, trajectories: pd.DataFrame):
+        frame = trajectories.sort_values(["replicate", "date"])
+        self.months = pd.DatetimeIndex(frame["date"].drop_duplicates().sort_values())
+        self.replicates = np.sort(frame["replicate"].unique())
+        self._frame = frame
+        self._cache: dict[str, np.ndarray] = {}
+        starts = self.months.month - (self.months.month - 1) % 2
+        self._bimonth_start = pd.to_datetime(
+            {"year": self.months.year, "month": starts, "day": np.ones(len(self.months), dtype=int)}
+        )
+
+    def matrix(self, name: str) -> np.ndarray:
+        """Replicate x month array of one series (milestones as their category strings)."""
+        if name not in self._cache:
+            if name not in self._frame.columns:
+                raise TargetError(f"series {name!r} is not in the trajectories table")
+            column = self._frame[name]
+            values = (
+                column.astype(str).to_numpy()
+                if isinstance(column.dtype, pd.CategoricalDtype)
+                else (column.to_numpy(dtype=float))
+            )
+            self._cache[name] = values.reshape(len(self.replicates), len(self.months))
+        return self._cache[name]
+
+    def month_mask(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+        """Which months of the run lie in [start, end]."""
+        return np.asarray((self.months >= start) & (self.months <= end))
+
+    def bimonthly(self, name: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
+        """Two-month sums (Jan-Feb, Mar-Apr, ...), complete periods only: (period starts, array)."""
+        key = f"bimonthly:{name}"
+        if key not in self._cache:
+            values = self.matrix(name)
+            starts = pd.DatetimeIndex(self._bimonth_start)
+            unique = starts.unique()
+            counts = np.array([(starts == s).sum() for s in unique])
+            sums = np.stack([values[:, np.asarray(starts == s)].sum(axis=1) for s in unique], axis=1)
+            keep = counts == 2
+            self._cache[key] = sums[:, keep]
+            self._cache[f"{key}:index"] = unique[keep]
+        return self._cache[f"{key}:index"], self._cache[key]
+
+    def periods_within(self, name: str, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+        """Two-month sums of the periods that overlap [start, end], replicate x period."""
+        index, sums = self.bimonthly(name)
+        overlap = np.asarray((index <= end) & (index + pd.DateOffset(months=1) >= start))
+        if not overlap.any():
+            raise TargetError(f"no complete two-month period of {name} in {start:%Y-%m}..{end:%Y-%m}")
+        return sums[:, overlap]
+
+    def annual_mean(self, name: str, year: int) -> np.ndarray:
+        """Per replicate, the mean of one series over a fully simulated year."""
+        mask = np.asarray(self.months.year == year)
+        if mask.sum() < 12:
+            raise TargetError(
+                f"year {year} of {name} is not fully simulated (run covers "
+                f"{self.months[0]:%Y-%m}..{self.months[-1]:%Y-%m})"
+            )
+        return self.matrix(name)[:, mask].mean(axis=1)
+
+
+def statistic(panel: Panel, target: Target) -> np.ndarray:
+    """The target's statistic for each replicate (float; +inf where an event never happens)."""
+    return FUNCTIONS[target.measure](panel, target)
+
+
+def _bimonthly(panel: Panel, t: Target) -> np.ndarray:
+    """Mean two-month sum over the period; with several series, their lowest (or ``reduce_series``)."""
+    per_series = [panel.periods_within(s, t.period.start, t.period.end).mean(axis=1) for s in t.series]
+    if len(per_series) == 1:
+        return per_series[0]
+    reduce = t.options.get("reduce_series", "min")
+    return {"min": np.min, "max": np.max, "mean": np.mean}[reduce](np.stack(per_series), axis=0)
+
+
+def _share_positive(panel: Panel, t: Target) -> np.ndarray:
+    """Share of the period's two-month sums above zero."""
+    return (panel.periods_within(t.series[0], t.period.start, t.period.end) > 0).mean(axis=1)
+
+
+def _slope(panel: Panel, t: Target) -> np.ndarray:
+    """Least-squares trend of the two-month sums, in points per period."""
+    values = panel.periods_within(t.series[0], t.period.start, t.period.end)
+    x = np.arange(values.shape[1], dtype=float)
+    x -= x.mean()
+    return (values - values.mean(axis=1, keepdims=True)) @ x / (x @ x)
+
+
+def _peak_since(panel: Panel, t: Target) -> np.ndarray:
+    """The period's index minus the highest two-month sum since ``since``."""
+    since = Period.parse(t.options.get("since", "2011-01"), t.id).start
+    now = panel.periods_within(t.series[0], t.period.start, t.period.end).mean(axis=1)
+    before = panel.periods_within(t.series[0], since, t.period.start - pd.DateOffset(months=2))
+    return now - before.max(axis=1)
+
+
+def _lowest_year(panel: Panel, t: Target) -> np.ndarray:
+    """The year's mean two-month sum minus the lowest other year's in ``window``."""
+    window = Period.parse(t.options.get("window", "2008-01..2019-12"), t.id)
+    index, sums = panel.bimonthly(t.series[0])
+    years = range(window.start.year, window.end.year + 1)
+    means = {y: sums[:, np.asarray(index.year == y)].mean(axis=1) for y in years if (index.year == y).any()}
+    year = t.period.start.year
+    if year not in means:
+        raise TargetError(f"targets.{t.id}: year {year} is not simulated")
+    others = np.stack([m for y, m in means.items() if y != year])
+    return means[year] - others.min(axis=0)
+
+
+def _most_positive(panel: Panel, t: Target) -> np.ndarray:
+    """Share of periods in which the first series is positive and above the others."""
+    first, *rest = (panel.periods_within(s, t.period.start, t.period.end) for s in t.series)
+    above = first > 0
+    for other in rest:
+        above &= first > other
+    return above.mean(axis=1)
+
+
+def _month_value(panel: Panel, t: Target) -> np.ndarray:
+    """The series in the target's month."""
+    return panel.matrix(t.series[0])[:, _one_month(panel, t)]
+
+
+def _window_max(panel: Panel, t: Target) -> np.ndarray:
+    """The series' maximum over the period."""
+    mask = panel.month_mask(t.period.start, t.period.end)
+    if not mask.any():
+        raise TargetError(f"targets.{t.id}: period {t.period.label} is outside the run")
+    return panel.matrix(t.series[0])[:, mask].max(axis=1)
+
+
+def _annual_mean(panel: Panel, t: Target) -> np.ndarray:
+    """The series' mean over the twelve months of the year."""
+    return panel.annual_mean(t.series[0], t.period.start.year)
+
+
+def _yoy_change(panel: Panel, t: Target) -> np.ndarray:
+    """Percent change of the annual mean on the year before."""
+    year = t.period.start.year
+    return 100.0 * (panel.annual_mean(t.series[0], year) / panel.annual_mean(t.series[0], year - 1) - 1.0)
+
+
+def _months_to_state(panel: Panel, t: Target) -> np.ndarray:
+    """Months from the observed date to the first month in ``state`` (+inf: not by the run's end)."""
+    states = panel.matrix(t.series[0])
+    reached = states == t.options.get("state", "concluded")
+    first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
+    offset = np.array(
+        [(m.year - t.period.start.year) * 12 + m.month - t.period.start.month for m in panel.months],
+        dtype=float,
+    )
+    return np.where(first >= 0, offset[np.maximum(first, 0)], np.inf)
+
+
+def _state_in(panel: Panel, t: Target) -> np.ndarray:
+    """1 where the agreement is in one of ``states`` in the target's month, else 0."""
+    states = panel.matrix(t.series[0])[:, _one_month(panel, t)]
+    return np.isin(states, list(t.options.get("states", []))).astype(float)
+
+
+def _one_month(panel: Panel, t: Target) -> int:
+    """Column of the target's month in the panel, or a TargetError naming the run's span."""
+    where = np.flatnonzero(panel.months == t.period.start)
+    if where.size == 0:
+        raise TargetError(
+            f"targets.{t.id}: month {t.period.start:%Y-%m} is outside the run "
+            f"({panel.months[0]:%Y-%m}..{panel.months[-1]:%Y-%m})"
+        )
+    return int(where[0])
+
+
+FUNCTIONS: dict[str, Callable[[Panel, Target], np.ndarray]] = {
+    "bimonthly": _bimonthly,
+    "share_positive": _share_positive,
+    "slope": _slope,
+    "peak_since": _peak_since,
+    "lowest_year": _lowest_year,
+    "most_positive": _most_positive,
+    "month_value": _month_value,
+    "window_max": _window_max,
+    "annual_mean": _annual_mean,
+    "yoy_change": _yoy_change,
+    "months_to_state": _months_to_state,
+    "state_in": _state_in,
+}

@@ -1,0 +1,176 @@
+"""The ``hedgesim-calibrate`` console script: options, the calibration from end to end, exit status.
+
+A mistake in the inputs (search space, targets, overrides, options) is one line on stderr and
+exit status 2; the study itself is resumable, so an interrupted calibration loses no trial.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hedgesim.analysis.naive import naive_tables, summary_lines
+from hedgesim.analysis.pass_rules import evaluate, loss, pass_count
+from hedgesim.analysis.targets import TargetError
+from hedgesim.config.compose import CONF_DIR
+from hedgesim.config.errors import ConfigError
+from hedgesim.workflows.calibration.identification import identification, profile
+from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
+from hedgesim.workflows.calibration.report import calibrated_yaml, params_header, rounded, write_outputs
+from hedgesim.workflows.calibration.search import (
+    SEARCH_FILE,
+    CalibrationError,
+    Dimension,
+    Settings,
+    read_search,
+    read_starts,
+)
+from hedgesim.workflows.calibration.study import fingerprint, open_study, run_trials, trials_table
+from hedgesim.workflows.results import write_text
+from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
+
+CALIBRATED_FILE = CONF_DIR / "params" / "calibrated.yaml"
+DEFAULT_RUN_DIR = Path("results/runs/calibration")
+EXIT_USAGE = 2
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The command line: Hydra overrides for the base run, then the study's options."""
+    parser = argparse.ArgumentParser(
+        prog="hedgesim-calibrate",
+        description="Fit the free mechanism parameters to the 2011-2019 targets (optuna TPE, resumable).",
+    )
+    parser.add_argument(
+        "overrides", nargs="*", help="Hydra overrides for the base run, e.g. challenges.trust=0.5"
+    )
+    parser.add_argument("--trials", type=int, help="total trials of the study (default: search.yaml)")
+    parser.add_argument("--replicates", type=int, help="ensemble per trial (default: search.yaml)")
+    parser.add_argument("--final-replicates", type=int, help="ensemble for re-checking the best trial")
+    parser.add_argument("--seed", type=int, help="model and sampler seed (default: search.yaml)")
+    parser.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=DEFAULT_RUN_DIR,
+        help=f"study folder (SQLite, tables, report); default {DEFAULT_RUN_DIR}",
+    )
+    parser.add_argument("--search", type=Path, default=SEARCH_FILE, help="free parameters and settings")
+    parser.add_argument("--targets", type=Path, default=TARGETS_FILE, help="observed targets")
+    parser.add_argument(
+        "--params-out",
+        type=Path,
+        default=CALIBRATED_FILE,
+        help="where to write the calibrated parameters (default: conf/params/calibrated.yaml)",
+    )
+    parser.add_argument("--no-write", action="store_true", help="do not write the calibrated parameters")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser.parse_args(list(argv))
+
+
+def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings:
+    """The search file's settings with the command line's choices on top."""
+    chosen = {
+        k: getattr(args, k)
+        for k in ("trials", "replicates", "final_replicates", "seed")
+        if getattr(args, k) is not None
+    }
+    for key, value in chosen.items():
+        if value < (0 if key == "seed" else 1):
+            raise CalibrationError(
+                f"--{key.replace('_', '-')}={value}; allowed: an integer >= {0 if key == 'seed' else 1}"
+            )
+    return dataclasses.replace(settings, **chosen)
+
+
+def calibrate(args: argparse.Namespace) -> dict[str, Any]:
+    """Run (or resume) the study, then write the tables, the report and the parameters."""
+    targets = read_targets(args.targets)
+    dims, settings = read_search(args.search)
+    settings = effective_settings(args, settings)
+    objective = Objective(base_spec(args.overrides, settings, settings.replicates), targets)
+    configured = current_values(dims, args.overrides)
+    points = read_starts(args.search, dims)
+    starts = [configured, *({**configured, **point} for point in points)]
+    stamp = fingerprint(dims, settings, targets, args.overrides, points)
+    study = open_study(Path(args.run_dir), settings.seed, stamp)
+    timing = _search(study, objective, dims, settings, starts, args)
+    trials = trials_table(study, dims)
+    if trials.empty:
+        raise CalibrationError("the study has no completed trial; allowed: --trials >= 1")
+    best = rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})
+    final = objective.trajectories(best, settings.final_replicates)
+    model_table = evaluate(final, targets)
+    naive = naive_tables(final, targets)
+    ident = identification(trials, dims).merge(profile(objective, dims, best), on="parameter")
+    facts = {
+        **timing,
+        **_result(trials, model_table),
+        "settings": dataclasses.asdict(settings),
+        "overrides": list(args.overrides),
+    }
+    write_outputs(Path(args.run_dir), trials, ident, model_table, naive, facts)
+    if not args.no_write:
+        write_text(calibrated_yaml(best, params_header(facts, settings)), args.params_out)
+    facts["summary"] = summary_lines(model_table, naive)
+    return facts
+
+
+def _search(
+    study,
+    objective: Objective,
+    dims: Sequence[Dimension],
+    settings: Settings,
+    starts: Sequence[Mapping[str, float]],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """Run the trials the study still lacks; how long it took, now and over the whole study."""
+    started = time.perf_counter()
+    ran = run_trials(study, objective, dims, settings.trials, starts, args.timeout, not args.no_progress)
+    elapsed = time.perf_counter() - started
+    searched = float(study.user_attrs.get("seconds", 0.0)) + elapsed
+    study.set_user_attr("seconds", searched)
+    return {
+        "trials_run_now": ran,
+        "seconds_now": round(elapsed, 1),
+        "seconds_per_trial": round(elapsed / ran, 3) if ran else None,
+        "seconds_study": round(searched, 1),
+    }
+
+
+def _result(trials: pd.DataFrame, model_table: pd.DataFrame) -> dict[str, Any]:
+    """The best trial and its re-check on the final ensemble."""
+    return {
+        "trials_total": len(trials),
+        "best_trial": int(trials.iloc[0]["trial"]),
+        "best_loss_search": float(trials.iloc[0]["loss"]),
+        "loss": loss(model_table),
+        "passed": pass_count(model_table),
+        "targets": len(model_table),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point: ``hedgesim-calibrate [overrides] [--trials N] ...``."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        facts = calibrate(args)
+    except (InputError, ConfigError, TargetError) as err:
+        print(f"hedgesim-calibrate: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in facts["summary"]:
+        print(line)
+    print(
+        f"trials: {facts['trials_total']} in the study, {facts['trials_run_now']} run now "
+        f"in {facts['seconds_now']} s ({facts['seconds_study']} s of search in all); "
+        f"results in {args.run_dir}"
+    )
+    if not args.no_write:
+        print(f"calibrated parameters: {args.params_out}")
+    return 0

@@ -1,0 +1,118 @@
+"""What a calibration leaves behind: the calibrated parameters file, the tables and the report.
+
+The parameters file carries a header saying how its values were obtained, so whoever reads
+conf/params/calibrated.yaml can tell which study, targets and commit stand behind them. The
+run folder's files are each written atomically, the manifest last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from hedgesim.analysis.naive import comparison, summary_lines
+from hedgesim.workflows.calibration.search import Settings
+from hedgesim.workflows.markdown import markdown_table
+from hedgesim.workflows.results import git_commit, write_manifest, write_text
+
+TARGET_COLUMNS = ["id", "observed", "median", "q05", "q95", "share", "z", "passed"]
+IDENTIFICATION_COLUMNS = [
+    "parameter",
+    "best",
+    "q05_top",
+    "q95_top",
+    "low",
+    "high",
+    "relative_spread",
+    "identification",
+    "profile_low",
+    "profile_high",
+    "profile_width",
+    "profile_identification",
+]
+
+
+def rounded(values: Mapping[str, float], digits: int = 4) -> dict[str, float]:
+    """Values to ``digits`` significant digits: what the YAML file holds and what is re-checked."""
+    return {k: float(f"{v:.{digits}g}") for k, v in values.items()}
+
+
+def calibrated_yaml(values: Mapping[str, float], header: Sequence[str]) -> str:
+    """The calibrated parameters as a params group file, with a header saying how they came."""
+    body = yaml.safe_dump({k: float(v) for k, v in sorted(values.items())}, sort_keys=True)
+    return "".join(f"# {line}\n" if line else "#\n" for line in header) + body
+
+
+def params_header(facts: Mapping[str, Any], settings: Settings) -> list[str]:
+    """The header lines of the calibrated parameters file: method, result, date and commit."""
+    today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    return [
+        "Calibrated mechanism parameters of the hedgesim baseline; written by hedgesim-calibrate.",
+        f"How: optuna TPE search (seed {settings.seed}) over the free parameters and ranges of",
+        "conf/calibration/search.yaml; loss = mean squared standardised error over the targets of",
+        "conf/calibration/targets.yaml (each target's tolerance is its scale), judged on an ensemble",
+        f"of {settings.replicates} replicates per trial (same seed every trial), "
+        f"scenario={settings.scenario}.",
+        f"Result: best of {facts['trials_total']} trials (trial {facts['best_trial']}); re-checked on "
+        f"{settings.final_replicates} replicates:",
+        f"loss {facts['loss']:.3f}, {facts['passed']}/{facts['targets']} targets pass. "
+        f"Date {today}, source commit {git_commit() or 'unknown'}.",
+        "Parameters not listed keep the defaults of hedgesim.core.parameters.ModelParameters.",
+        "Identification (loss profiles, spread of the best 5% of trials) and the naive comparison:",
+        "docs/calibration.md.",
+        "",
+    ]
+
+
+def write_outputs(
+    run_dir: Path,
+    trials: pd.DataFrame,
+    ident: pd.DataFrame,
+    model_table: pd.DataFrame,
+    naive: Mapping[str, pd.DataFrame],
+    facts: Mapping[str, Any],
+) -> None:
+    """Tables and report into the run folder, each atomically, the manifest last."""
+    outputs = {
+        "trials.csv": trials.to_csv(index=False),
+        "best_trials.csv": trials.head(20).to_csv(index=False),
+        "identification.csv": ident.to_csv(index=False),
+        "targets.csv": model_table.to_csv(index=False),
+        "baseline_comparison.csv": comparison(model_table, naive).to_csv(index=False),
+        "report.md": report_markdown(trials, ident, model_table, naive, facts),
+    }
+    for name, text in outputs.items():
+        write_text(text, run_dir / name)
+    files = [*outputs, "study.db"]
+    write_manifest(run_dir, files=files, **{k: v for k, v in facts.items() if k != "summary"})
+
+
+def report_markdown(
+    trials: pd.DataFrame,
+    ident: pd.DataFrame,
+    model_table: pd.DataFrame,
+    naive: Mapping[str, pd.DataFrame],
+    facts: Mapping[str, Any],
+) -> str:
+    """The run folder's report.md: result, what the mechanisms add, targets, identification."""
+    failing = model_table.loc[~model_table["passed"], "id"].tolist()
+    sections = [
+        "# Calibration report",
+        f"{facts['trials_total']} trials; best trial {facts['best_trial']} "
+        f"(search loss {facts['best_loss_search']:.3f}). Re-checked on "
+        f"{facts['settings']['final_replicates']} replicates: **loss {facts['loss']:.3f}, "
+        f"{facts['passed']}/{facts['targets']} targets pass**."
+        + (f" Failing: {', '.join(failing)}." if failing else ""),
+        "## What the mechanisms add\n\n"
+        + "\n".join(f"- {line}" for line in summary_lines(model_table, naive)),
+        "## Targets (best parameters)\n\n" + markdown_table(model_table[TARGET_COLUMNS]),
+        f"## Identification (spread of the best {ident['top_trials'].iloc[0]} trials; one-at-a-time "
+        "loss profile around the best)\n\n" + markdown_table(ident[IDENTIFICATION_COLUMNS]),
+        "## Best trials\n\n" + markdown_table(trials.head(10)),
+    ]
+    return "\n\n".join(sections) + "\n"

@@ -1,0 +1,171 @@
+"""The optuna study: stored in SQLite, resumable, and refused when its inputs changed.
+
+A study's trials are only comparable while everything they depend on stays the same: the
+search space, the settings, the targets, the overrides, the starting points and the model's
+mechanics. A fingerprint of all of these is stored with the study; resuming with another one
+is an error rather than a silent mix of incomparable trials.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from hedgesim import core
+from hedgesim.analysis.pass_rules import loss, pass_count
+from hedgesim.analysis.targets import Target
+from hedgesim.config.compose import CONF_DIR
+from hedgesim.workflows.calibration.objective import Objective
+from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings
+
+STUDY_NAME = "hedgesim-baseline"
+CORE_DIR = Path(core.__file__).resolve().parent
+SHOCKS_DIR = CONF_DIR / "shocks"
+STARTUP_TRIALS = 40
+
+
+def mechanics_digest() -> str:
+    """A digest of the model's mechanics and dated shocks: trials made on other mechanics are stale.
+
+    Every ``.py`` file under hedgesim/core (subpackages included) and every YAML file of
+    conf/shocks, in path order.
+    """
+    files = sorted(CORE_DIR.rglob("*.py")) + sorted(SHOCKS_DIR.glob("*.yaml"))
+    digest = hashlib.sha256()
+    for path in files:
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def fingerprint(
+    dims: Sequence[Dimension],
+    settings: Settings,
+    targets: Sequence[Target],
+    overrides: Sequence[str],
+    starts: Sequence[Mapping[str, float]] = (),
+) -> str:
+    """What a study's trials depend on; a resumed study must match it."""
+    payload = json.dumps(
+        {
+            "dims": [dataclasses.asdict(d) for d in dims],
+            "replicates": settings.replicates,
+            "seed": settings.seed,
+            "scenario": settings.scenario,
+            "targets": [
+                (t.id, t.rule, t.tolerance, str(t.observed), t.target_value, t.condition)
+                for t in targets
+                if t.evaluate
+            ],
+            "overrides": list(overrides),
+            "starts": [dict(sorted(point.items())) for point in starts],
+            "mechanics": mechanics_digest(),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def open_study(run_dir: Path, seed: int, stamp: str, name: str = STUDY_NAME):
+    """Create or resume the SQLite-backed study in ``run_dir``.
+
+    Raises:
+        CalibrationError: when the stored study was made for other settings.
+    """
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    storage = f"sqlite:///{(run_dir / 'study.db').resolve()}"
+    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=STARTUP_TRIALS)
+    study = optuna.create_study(
+        study_name=name, storage=storage, sampler=sampler, direction="minimize", load_if_exists=True
+    )
+    stored = study.user_attrs.get("fingerprint")
+    if stored is None:
+        study.set_user_attr("fingerprint", stamp)
+    elif stored != stamp:
+        raise CalibrationError(
+            f"run folder {str(run_dir)!r} holds a study made with other settings or mechanics (fingerprint "
+            f"{stored}, now {stamp}); allowed: the same settings and model, or a new --run-dir"
+        )
+    return study
+
+
+def suggest(trial, dims: Sequence[Dimension]) -> dict[str, float]:
+    """The trial's values of the free parameters, drawn by the sampler."""
+    return {d.name: trial.suggest_float(d.name, d.low, d.high, log=d.log) for d in dims}
+
+
+def completed(study) -> list:
+    """The study's completed trials (failed or pruned ones are not results)."""
+    import optuna
+
+    return study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+
+
+def run_trials(
+    study,
+    objective: Objective,
+    dims: Sequence[Dimension],
+    n_trials: int,
+    starts: Sequence[Mapping[str, float]],
+    timeout: float | None,
+    progress: bool,
+) -> int:
+    """Run the trials a (possibly resumed) study still lacks; returns how many ran.
+
+    A fresh study first tries ``starts`` (the configured baseline first), so a calibration never
+    ends worse than where it started.
+    """
+    from tqdm.auto import tqdm
+
+    done = len(completed(study))
+    remaining = max(n_trials - done, 0)
+    if remaining == 0:
+        return 0
+    if done == 0:
+        for point in starts:
+            study.enqueue_trial(dict(point), skip_if_exists=True)
+    ran: list[int] = []
+    bar = tqdm(total=remaining, desc="calibrating", unit="trial", disable=not progress, file=sys.stderr)
+
+    def score(trial) -> float:
+        table = objective.table(suggest(trial, dims))
+        trial.set_user_attr("passed", pass_count(table))
+        return loss(table)
+
+    def tick(study, trial) -> None:
+        ran.append(trial.number)
+        bar.update(1)
+        if study.best_trial is not None:
+            bar.set_postfix(best=f"{study.best_value:.3f}", passed=study.best_trial.user_attrs.get("passed"))
+
+    try:
+        study.optimize(score, n_trials=remaining, timeout=timeout, callbacks=[tick], gc_after_trial=False)
+    finally:
+        bar.close()
+    return len(ran)
+
+
+def trials_table(study, dims: Sequence[Dimension]) -> pd.DataFrame:
+    """Completed trials, best first: number, loss, passes and the parameter values."""
+    rows = [
+        {
+            "trial": t.number,
+            "loss": t.value,
+            "passed": t.user_attrs.get("passed"),
+            **{d.name: t.params.get(d.name, math.nan) for d in dims},
+        }
+        for t in completed(study)
+    ]
+    frame = pd.DataFrame(rows, columns=["trial", "loss", "passed", *(d.name for d in dims)])
+    return frame.sort_values(["loss", "trial"]).reset_index(drop=True)
