@@ -22,6 +22,10 @@ import numpy as np
 import pandas as pd
 
 RULES = ("level", "share")
+ROLES = ("evidence", "fitted", "context")
+"""What a target's pass says: ``evidence`` is behaviour the mechanisms must produce; ``fitted``
+means a parameter is set from it or it is an accounting identity of inputs (its pass says
+nothing about the mechanisms); ``context`` is reported but never judged."""
 MEASURES = (
     "bimonthly",
     "share_positive",
@@ -110,6 +114,7 @@ class Target:
     options: Mapping[str, Any] = field(default_factory=dict)
     evaluate: bool = True
     reason: str = ""
+    role: str = "evidence"
 
     @property
     def reference(self) -> float:
@@ -158,6 +163,7 @@ _KNOWN_KEYS = {
     "condition",
     "evaluate",
     "reason",
+    "class",
 }
 _OPTION_KEYS = {"window", "since", "reduce_series", "state", "states"}
 
@@ -203,6 +209,7 @@ def _target(row: Any, index: int) -> Target:
         options={k: row[k] for k in _OPTION_KEYS if k in row},
         evaluate=bool(row.get("evaluate", True)),
         reason=str(row.get("reason", "")),
+        role=str(row.get("class", "evidence" if row.get("evaluate", True) else "context")),
     )
     _check_rule_inputs(target, where)
     return target
@@ -218,6 +225,10 @@ def _check_keys(row: Mapping[str, Any], where: str) -> None:
             raise TargetError(f"{where}.{key}: missing")
     if row["measure"] not in MEASURES:
         raise TargetError(f"{where}.measure={row['measure']!r}; allowed: {', '.join(MEASURES)}")
+    if row.get("class", "evidence") not in ROLES:
+        raise TargetError(f"{where}.class={row['class']!r}; allowed: {', '.join(ROLES)}")
+    if row.get("class") == "context" and row.get("evaluate", False):
+        raise TargetError(f"{where}: class context with evaluate: true; allowed: a context row is not judged")
     if row["rule"] not in RULES:
         raise TargetError(f"{where}.rule={row['rule']!r}; allowed: {', '.join(RULES)}")
     tolerance = row["tolerance"]
@@ -240,6 +251,11 @@ def _check_rule_inputs(target: Target, where: str) -> None:
         ) from None
     if math.isnan(value):
         raise TargetError(f"{where}.target_value is NaN; allowed: a number")
+
+
+def evidence(targets: Sequence[Target]) -> list[Target]:
+    """The targets whose pass counts as evidence for the mechanisms."""
+    return [t for t in targets if t.evaluate and t.role == "evidence"]
 
 
 def required_span(targets: Sequence[Target]) -> tuple[pd.Timestamp, pd.Timestamp]:
