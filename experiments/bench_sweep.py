@@ -70,7 +70,11 @@ def run_sweep(launcher: str, levels: int, replicates: int, folder: Path, workers
 
 
 def breakdown(folder: Path) -> dict[str, float]:
-    """Simulation and writing time summed over cells, and the aggregation time."""
+    """Simulation and writing time summed over cells, and the aggregation time.
+
+    The aggregation times itself (``seconds`` in ``aggregate.json``, written last by
+    hedgesim.workflows.sweep.aggregate), so launcher overhead is not counted in it.
+    """
     simulate = write = 0.0
     cells = 0
     for manifest in folder.glob("*/manifest.json"):

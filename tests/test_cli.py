@@ -1,4 +1,4 @@
-"""The hedgesim command end to end, into temporary folders."""
+"""The hedgesim command: refusals before Hydra starts (fast), and runs end to end (slow)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import run_cli
+from hedgesim import cli
 
 
 @pytest.mark.slow
@@ -38,17 +39,30 @@ def test_cli_matches_the_python_api(tmp_path):
     )
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["challenges.trust=1.5"], "challenges.trust=1.5 is out of range"),
-        (["challenges.nope=1"], "challenges.nope: unknown key"),
-        (["scenario.end=2019-14"], "scenario.end='2019-14'"),
-        (["shocks.timeline.0.kind=meteor"], "kind='meteor' is unknown"),
-        (["-m", "challenges.trust=0.2,1.4"], "challenges.trust=1.4 is out of range"),
-    ],
-)
+BAD_INPUT = [
+    (["challenges.trust=1.5"], "challenges.trust=1.5 is out of range"),
+    (["challenges.nope=1"], "challenges.nope: unknown key"),
+    (["scenario.end=2019-14"], "scenario.end='2019-14'"),
+    (["shocks.timeline.0.kind=meteor"], "kind='meteor' is unknown"),
+    (["-m", "challenges.trust=0.2,1.4"], "challenges.trust=1.4 is out of range"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
+def test_bad_input_is_refused_before_hydra_starts(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(args)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hedgesim: error: ") and message in err and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
 def test_bad_input_is_one_line_and_leaves_nothing(tmp_path, args, message):
+    """The same refusals through the console script: no traceback, no folder."""
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
@@ -58,10 +72,8 @@ def test_bad_input_is_one_line_and_leaves_nothing(tmp_path, args, message):
 
 
 def test_local_ray_is_kept_on_loopback(monkeypatch):
-    from hedgesim.cli import keep_local_ray_on_loopback
-
     monkeypatch.delenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", raising=False)
-    keep_local_ray_on_loopback(["-m", "challenges.trust=0,1"])
+    cli.keep_local_ray_on_loopback(["-m", "challenges.trust=0,1"])
     assert "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER" not in os.environ
-    keep_local_ray_on_loopback(["-m", "hydra/launcher=ray_local"])
+    cli.keep_local_ray_on_loopback(["-m", "hydra/launcher=ray_local"])
     assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"

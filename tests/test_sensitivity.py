@@ -9,12 +9,19 @@ import pandas as pd
 import pytest
 from SALib.sample import sobol as sobol_sample
 
-from hedgesim.analysis import outcomes as summary
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import build_run
-from hedgesim.core.parameters import ParameterError
+from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError, allowed_range
 from hedgesim.workflows import sensitivity
+
+
+def test_allowed_range_is_the_documented_range():
+    assert allowed_range(Challenges, "tension") == (0.0, 1.0)
+    assert allowed_range(ModelParameters, "repression_persistence") == (0.9, 1.0)
+    assert allowed_range(ModelParameters, "sanctions_full") == (0.0, 1000.0)
+    with pytest.raises(ParameterError, match=r"Challenges.nope has no allowed range; allowed: trust, "):
+        allowed_range(Challenges, "nope")
 
 
 def test_factor_bounds_come_from_the_parameter_metadata():
@@ -22,6 +29,8 @@ def test_factor_bounds_come_from_the_parameter_metadata():
     assert (factor.low, factor.high) == (0.0, 1.0)
     narrowed = sensitivity.parse_factor("params.trust_loss=0.1:0.4")
     assert (narrowed.key, narrowed.low, narrowed.high) == ("params.trust_loss", 0.1, 0.4)
+    edge = sensitivity.parse_factor("params.repression_persistence=0.9:1")
+    assert (edge.low, edge.high) == (0.9, 1.0)
 
 
 @pytest.mark.parametrize(
@@ -31,6 +40,8 @@ def test_factor_bounds_come_from_the_parameter_metadata():
         ("seed", "--param seed: unknown parameter"),
         ("challenges.trust=0.5:1.5", "bounds out of range"),
         ("challenges.trust=0.8:0.2", "bounds out of range"),
+        ("params.repression_persistence=0.5:1", "allowed: low < high within [0.9, 1.0]"),
+        ("params.", "--param params.: unknown parameter"),
         ("challenges.trust=a:b", "bounds must read low:high"),
     ],
 )
@@ -40,8 +51,8 @@ def test_bad_factors_name_key_and_allowed_values(text, message):
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-def test_values_go_where_the_keys_say():
-    spec = build_run(compose_config(["replicates=2"]))
+def test_values_go_where_the_keys_say(baseline_spec):
+    spec = baseline_spec
     factors = [sensitivity.parse_factor(k) for k in ("challenges.tension", "params.trust_loss")]
     changed = sensitivity.with_values(spec, factors, [0.9, 0.05])
     assert changed.challenges.tension == 0.9 and changed.params.trust_loss == 0.05
@@ -68,6 +79,8 @@ def test_sobol_table_ranks_the_inputs_of_a_known_function():
 
 @pytest.mark.slow
 def test_sensitivity_command_writes_table_chart_and_manifest(tmp_path, capsys):
+    import matplotlib.pyplot as plt
+
     out = tmp_path / "sens"
     sensitivity.main(
         [
@@ -85,20 +98,32 @@ def test_sensitivity_command_writes_table_chart_and_manifest(tmp_path, capsys):
             str(out),
             "--jobs",
             "2",
+            "--outcomes",
+            "p_visa_by_2025",
+            "median_relations_eu_2030",
         ]
     )
     assert "16/16 points" in capsys.readouterr().err
     samples = pd.read_parquet(out / "samples.parquet")
-    assert len(samples) == 4 * (2 + 2) and samples["challenges.trust"].between(0.2, 0.8).all()
+    factors = [
+        sensitivity.Factor("challenges.tension", 0.0, 1.0),
+        sensitivity.Factor("challenges.trust", 0.2, 0.8),
+    ]
+    points = sobol_sample.sample(sensitivity.problem(factors), 4, calc_second_order=False, seed=2)
+    np.testing.assert_array_equal(samples[["challenges.tension", "challenges.trust"]].to_numpy(), points)
     assert samples["replicates"].eq(3).all()
     table = pd.read_csv(out / "sobol.csv")
-    assert set(table["parameter"]) <= {"challenges.tension", "challenges.trust"}
-    assert set(table["outcome"]) <= set(summary.PROBABILITIES)
-    assert len(table) % 2 == 0
+    expected = sensitivity.sobol_table(
+        samples, factors, ["p_visa_by_2025", "median_relations_eu_2030"], seed=2
+    )
+    pd.testing.assert_frame_equal(table, expected, check_exact=False)
+    assert "median_relations_eu_2030" in set(table["outcome"])  # a continuous outcome always has indices
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["points"] == 16 and manifest["overrides"] == ["scenario=forward_2030"]
-    if len(table):
-        assert (out / "sobol.png").stat().st_size > 1000
+    assert manifest["factors"] == [{"key": f.key, "low": f.low, "high": f.high} for f in factors]
+    assert manifest["files"] == ["samples.parquet", "sobol.parquet", "sobol.csv", "sobol.png"]
+    assert (out / "sobol.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plt.get_fignums() == []  # the chart is closed once saved
 
 
 @pytest.mark.slow
@@ -109,6 +134,8 @@ def test_points_are_identical_serial_or_parallel():
     serial = sensitivity.run_points(spec, factors, points, n_jobs=1)
     parallel = sensitivity.run_points(spec, factors, points, n_jobs=2)
     pd.testing.assert_frame_equal(serial, parallel)
+    assert serial["challenges.tension"].tolist() == [0.1, 0.7, 0.4] and serial["replicates"].eq(2).all()
+    assert serial["median_relations_eu_2030"].isna().all()  # the run ends in 2012: no 2030
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Sweeps end to end: outcomes of a cell, aggregation, resume, failures, launchers, bad input."""
+"""Sweeps: outcomes of a cell, the plan and aggregation of a folder, and end to end (slow):
+resume, failures, launchers; bad input refused before any job starts."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ import pandas as pd
 import pytest
 
 from conftest import run_cli
+from hedgesim import cli
 from hedgesim.analysis import outcomes as summary
-from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import check_overrides
-from hedgesim.workflows import sweep
+from hedgesim.workflows.sweep import callback, command, figures, plan
 
 # A tiny sweep: 2 x 2 cells, 3 replicates, 2008-01..2030-12 (276 months).
 GRID = ["challenges.trust=0.2,0.9", "challenges.vested_interests=0.1,0.8"]
@@ -111,7 +112,92 @@ def test_outcome_names_match_the_row():
     assert set(summary.OUTCOMES) <= set(summary.cell_outcomes(synthetic()))
 
 
-# --- a small multirun ----------------------------------------------------------------------
+# --- a multirun folder written by hand (fast) ---------------------------------------------
+
+HAND_PLAN = """\
+hydra:
+  sweeper:
+    _target_: hydra._internal.core_plugins.basic_sweeper.BasicSweeper
+    params: null
+  overrides:
+    task:
+    - challenges.trust=0.2,0.5,0.9
+    - replicates=4
+seed: 5
+replicates: 4
+challenges: {trust: 0.5, vested_interests: 0.5, tension: 0.3}
+"""
+
+
+def hand_made_multirun(folder: Path) -> Path:
+    """Three planned cells as Hydra would leave them: trust 0.2 complete, 0.5 failed, 0.9 never ran."""
+    folder.mkdir()
+    (folder / "multirun.yaml").write_text(HAND_PLAN)
+    for trust in (0.2, 0.5):
+        hydra_dir = folder / f"challenges.trust={trust}" / ".hydra"
+        hydra_dir.mkdir(parents=True)
+        (hydra_dir / "overrides.yaml").write_text(f"- challenges.trust={trust}\n- replicates=4\n")
+        (hydra_dir / "config.yaml").write_text(
+            f"challenges: {{trust: {trust}, vested_interests: 0.5, tension: 0.3}}\nseed: 5\nreplicates: 4\n"
+        )
+    done = folder / "challenges.trust=0.2"
+    synthetic().to_parquet(done / "trajectories.parquet")
+    (done / "manifest.json").write_text(json.dumps({"files": ["trajectories.parquet"]}))
+    (folder / "challenges.trust=0.5" / "error.txt").write_text("ValueError: boom\n\nTraceback (...)\n")
+    stale = plan.dataset_part(folder, 1)  # left by an earlier aggregation, before the cell failed
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"stale")
+    return folder
+
+
+def test_the_plan_lists_cells_that_never_ran(tmp_path):
+    folder = hand_made_multirun(tmp_path / "mr")
+    cells = plan.load_plan(folder)
+    assert cells == [(f"challenges.trust={t}", "replicates=4") for t in ("0.2", "0.5", "0.9")]
+    assert sorted(plan.cell_folders(folder)) == cells[:2]
+    assert [plan.cell_status(plan.cell_folders(folder).get(c)) for c in cells] == [
+        "complete",
+        "failed",
+        "missing",
+    ]
+    assert plan.swept_keys(cells) == ["challenges.trust"]
+    assert callback.progress(folder) == (2, 3)
+
+
+def test_aggregate_by_hand_summarises_complete_failed_and_missing_cells(tmp_path, capsys):
+    import matplotlib.pyplot as plt
+
+    folder = hand_made_multirun(tmp_path / "mr")
+    with pytest.raises(SystemExit) as stop:
+        command.main([str(folder), "--jobs", "1"])
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert (
+        "aggregated 1/3 cells" in err
+        and "2 cells failed or missing: cell 1 (failed), cell 2 (missing)" in err
+    )
+    table = pd.read_parquet(folder / "summary.parquet")
+    assert table["status"].tolist() == ["complete", "failed", "missing"]
+    assert table["trust"].tolist() == [0.2, 0.5, 0.9]  # the missing cell's from its overrides
+    assert (table["tension"] == 0.3).all() and (table["seed"] == 5).all()  # from the sweep's config
+    assert table["error"].tolist() == ["", "ValueError: boom", ""]
+    assert table["folder"].tolist() == ["challenges.trust=0.2", "challenges.trust=0.5", ""]
+    expected = summary.cell_outcomes(synthetic())
+    for column in summary.OUTCOMES:
+        assert table.loc[0, column] == pytest.approx(expected[column], nan_ok=True), column
+    assert table.loc[1:, list(summary.PROBABILITIES)].isna().all().all()
+    dataset = pd.read_parquet(folder / "dataset")
+    assert len(dataset) == 4 * MONTHS and set(dataset["cell"]) == {0}  # the stale part is gone
+    assert (dataset["challenge_trust"] == 0.2).all() and (dataset["challenge_tension"] == 0.3).all()
+    record = json.loads((folder / "aggregate.json").read_text())
+    assert record["status"] == {"complete": 1, "failed": 1, "missing": 1}
+    assert record["swept"] == ["challenges.trust"]
+    assert record["figures"] == ["figures/fans.png"]  # one trust value: nothing to map
+    assert (folder / "figures" / "fans.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plt.get_fignums() == []  # saved figures are closed
+
+
+# --- a small multirun (slow) ---------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +221,6 @@ def test_multirun_aggregates_every_cell_and_row(basic_sweep):
         (0.9, 0.8),
     ]
     assert (table["replicates"] == 3).all() and (table["tension"] == 0.3).all()
-    for column in summary.PROBABILITIES:
-        assert table[column].between(0, 1).all(), column
     csv = pd.read_csv(folder / "summary.csv")
     assert list(csv.columns) == list(table.columns) and len(csv) == 4
     dataset = pd.read_parquet(folder / "dataset")
@@ -144,10 +228,10 @@ def test_multirun_aggregates_every_cell_and_row(basic_sweep):
     assert dataset.groupby("cell", observed=True).size().tolist() == [3 * MONTHS] * 4
     assert set(dataset["challenge_trust"]) == {0.2, 0.9}
     assert "tension" in dataset and (dataset["challenge_tension"] == 0.3).all()
-    figures = json.loads((folder / "aggregate.json").read_text())["figures"]
-    assert "figures/fans.png" in figures and any("heatmap_p_visa" in f for f in figures)
-    for name in figures:
-        assert (folder / name).stat().st_size > 1000
+    drawn = json.loads((folder / "aggregate.json").read_text())["figures"]
+    assert drawn == [f"figures/heatmap_{p}.png" for p in summary.PROBABILITIES] + ["figures/fans.png"]
+    for name in drawn:
+        assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "4/4 cells finished" in result.stderr
     assert "cell 3 [" in result.stdout and "100% (2030-12)" in result.stdout  # Hydra's job log
 
@@ -156,10 +240,10 @@ def test_multirun_aggregates_every_cell_and_row(basic_sweep):
 def test_summary_matches_the_cells_own_trajectories(basic_sweep):
     folder, _ = basic_sweep
     table = pd.read_parquet(folder / "summary.parquet")
-    row = table.iloc[2]
-    own = summary.cell_outcomes(pd.read_parquet(folder / row["folder"] / "trajectories.parquet"))
-    for column in summary.OUTCOMES:
-        assert row[column] == pytest.approx(own[column], nan_ok=True), column
+    for _, row in table.iterrows():
+        own = summary.cell_outcomes(pd.read_parquet(folder / row["folder"] / "trajectories.parquet"))
+        for column in summary.OUTCOMES:
+            assert row[column] == pytest.approx(own[column], nan_ok=True), (row["cell"], column)
 
 
 @pytest.mark.slow
@@ -169,7 +253,7 @@ def test_aggregate_by_hand_gives_the_same_summary(basic_sweep, tmp_path, capsys)
     shutil.copytree(folder, copy)
     shutil.rmtree(copy / "dataset")
     (copy / "summary.parquet").unlink()
-    sweep.aggregate_main([str(copy), "--no-figures"])
+    command.main([str(copy), "--no-figures"])
     assert "aggregated 4/4 cells" in capsys.readouterr().err
     pd.testing.assert_frame_equal(
         pd.read_parquet(copy / "summary.parquet"), pd.read_parquet(folder / "summary.parquet")
@@ -179,7 +263,7 @@ def test_aggregate_by_hand_gives_the_same_summary(basic_sweep, tmp_path, capsys)
 
 def test_aggregate_of_a_missing_folder_is_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
-        sweep.aggregate_main([str(tmp_path / "nope")])
+        command.main([str(tmp_path / "nope")])
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("hedgesim-aggregate: error: folder=") and len(err.splitlines()) == 1
@@ -214,9 +298,13 @@ def test_a_changed_config_is_not_taken_for_a_complete_cell(basic_sweep, tmp_path
     saved = cell / "config.yaml"
     saved.write_text(saved.read_text().replace("replicates: 3", "replicates: 2"))
     result = run_sweep(folder, "hydra/launcher=basic", cwd=tmp_path)
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("complete already, skipped") == 3
     assert "replicates: 3" in saved.read_text()
+    pd.testing.assert_frame_equal(  # recomputed: the same as the reference, common random numbers
+        pd.read_parquet(cell / "trajectories.parquet"),
+        pd.read_parquet(reference / cell.name / "trajectories.parquet"),
+    )
 
 
 @pytest.mark.slow
@@ -313,19 +401,36 @@ def test_ray_on_a_local_instance_gives_the_same_cells(basic_sweep, tmp_path):
 # --- bad sweeps are refused before any job starts -----------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["challenges.tension=range(0,2,0.5)"], "challenges.tension=1.5 is out of range"),
-        (["challenges.trust=0,0.5", "challenges.tension=0.2,1.2"], "challenges.tension=1.2 is out of range"),
-        (["challenges.nope=0,1"], "challenges.nope: unknown key"),
-        (["challenges.trust=interval(0,1)"], "the basic sweeper runs only listed values"),
-        (["replicates=5,0"], "replicates=0"),
-        (["+experiment=three_challenges", "challenges.vested_interests=0,2"], "vested_interests=2.0"),
-        (["+experiment=nope"], "Could not find 'experiment/nope'"),
-    ],
-)
+BAD_SWEEPS = [
+    (["challenges.tension=range(0,2,0.5)"], "challenges.tension=1.5 is out of range"),
+    (["challenges.trust=0,0.5", "challenges.tension=0.2,1.2"], "challenges.tension=1.2 is out of range"),
+    (["challenges.nope=0,1"], "challenges.nope: unknown key"),
+    (["challenges.trust=interval(0,1)"], "the basic sweeper runs only listed values"),
+    (["replicates=5,0"], "replicates=0"),
+    pytest.param(  # composes all 15 values of the experiment: seconds
+        ["+experiment=three_challenges", "challenges.vested_interests=0,2"],
+        "vested_interests=2.0",
+        marks=pytest.mark.slow,
+    ),
+    (["+experiment=nope"], "Could not find 'experiment/nope'"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_SWEEPS)
+def test_bad_sweeps_are_refused_before_hydra_starts(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["-m", *args])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hedgesim: error: ") and message in err and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("args", "message"), BAD_SWEEPS)
 def test_bad_sweeps_are_one_line_and_start_nothing(tmp_path, args, message):
+    """The same refusals through the console script: no traceback, no folder."""
     result = run_cli("-m", *args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
@@ -334,14 +439,14 @@ def test_bad_sweeps_are_one_line_and_start_nothing(tmp_path, args, message):
 
 
 def test_range_sweep_values_are_each_checked():
-    with pytest.raises(ConfigError, match=r"challenges.trust=1.25 is out of range"):
-        check_overrides(["challenges.trust=range(0,1.5,0.25)"])
-    assert check_overrides(["challenges.trust=range(0,1.01,0.25)"]) == 1 + 5
+    """Each value a range expands to is composed and validated (its refusal: BAD_SWEEPS)."""
+    assert check_overrides(["challenges.trust=range(0,1.01,0.5)"]) == 1 + 3  # the base, 0, 0.5, 1
 
 
-def test_the_named_experiment_sweeps_125_cells_to_2030():
+def test_the_named_experiment_plans_125_cells_to_2030_and_aggregates_them():
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
+    from hydra.utils import instantiate
 
     from hedgesim.config.compose import CONFIG_MODULE
 
@@ -350,7 +455,15 @@ def test_the_named_experiment_sweeps_125_cells_to_2030():
         cfg = compose("config", overrides=["+experiment=three_challenges"], return_hydra_config=True)
     GlobalHydra.instance().clear()
     assert cfg.scenario.name == "forward_2030" and cfg.scenario.end == "2030-12"
-    assert len(sweep.planned_cells(cfg)) == 125
+    cells = plan.planned_cells(cfg)
+    assert len(cells) == 125 and len(set(cells)) == 125
+    assert plan.swept_keys(cells) == ["challenges.tension", "challenges.trust", "challenges.vested_interests"]
+    hook = instantiate(cfg.hydra.callbacks.aggregate)  # the callback Hydra will call
+    assert isinstance(hook, callback.AggregateSweep) and hook.n_jobs == -1 and len(hook.fans) == 3
+
+
+@pytest.mark.slow
+def test_the_named_experiment_is_checked_value_by_value():
     assert check_overrides(["+experiment=three_challenges"]) == 1 + 15
 
 
@@ -363,9 +476,9 @@ def test_fan_cells_match_numbers_whatever_their_spelling():
             "p_framework_by_2030": [0.1, 0.5, 0.9],
         }
     )
-    picked = sweep.choose_fan_cells(
+    picked = figures.choose_fan_cells(
         done, ["challenges.tension=0,challenges.trust=0.5", "challenges.tension=1"]
     )
     assert picked == [0, 2]
-    assert sweep.choose_fan_cells(done, ["challenges.tension=0.3"]) == []
-    assert sweep.choose_fan_cells(done, None) == [0, 1, 2]
+    assert figures.choose_fan_cells(done, ["challenges.tension=0.3"]) == []
+    assert figures.choose_fan_cells(done, None) == [0, 1, 2]

@@ -300,3 +300,18 @@ class ModelParameters:
 
     def validate(self) -> None:
         check_ranges(self, "params")
+
+
+def allowed_range(cls: type, name: str) -> tuple[float, float]:
+    """The [min, max] a field of ``cls`` may take, read from the metadata ``knob`` wrote.
+
+    For callers that need the range itself (sampling bounds) rather than a verdict on one
+    value, so no one re-reads the metadata by hand; judging a value stays :func:`check_ranges`.
+
+    Raises:
+        ParameterError: when ``cls`` has no field ``name`` or the field has no range.
+    """
+    ranged = {f.name: f.metadata for f in fields(cls) if "min" in f.metadata}
+    if name not in ranged:
+        raise ParameterError(f"{cls.__name__}.{name} has no allowed range; allowed: {', '.join(ranged)}")
+    return float(ranged[name]["min"]), float(ranged[name]["max"])

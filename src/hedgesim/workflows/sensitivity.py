@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from SALib.analyze import sobol as sobol_analyze
@@ -34,9 +35,10 @@ from hedgesim.analysis import outcomes as summary
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
-from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError
-from hedgesim.workflows.results import atomic_write, write_manifest, write_parquet, write_text
+from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError, allowed_range
+from hedgesim.workflows.results import write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import run_spec
+from hedgesim.workflows.sweep.figures import save_figure
 
 EXIT_USAGE = 2
 DEFAULT_PARAMS = ("challenges.trust", "challenges.vested_interests", "challenges.tension")
@@ -53,29 +55,36 @@ class Factor:
 
 
 def parse_factor(text: str) -> Factor:
-    """``key`` (bounds from the parameter's metadata) or ``key=low:high``.
+    """``key`` (bounds from the parameter's allowed range) or ``key=low:high``.
 
     Raises:
         ConfigError: for an unknown key or bounds outside the parameter's allowed range.
     """
     key, _, bounds = text.partition("=")
-    group, _, name = key.partition(".")
-    fields = {f.name: f for f in dataclasses.fields(GROUPS[group])} if group in GROUPS else {}
-    if name not in fields or "min" not in fields[name].metadata:
-        allowed = [f"{g}.{f.name}" for g, cls in GROUPS.items() for f in dataclasses.fields(cls)]
-        raise ConfigError(f"--param {key}: unknown parameter; allowed: {', '.join(allowed)}")
-    meta = fields[name].metadata
+    allowed_low, allowed_high = _allowed_range(key)
     if not bounds:
-        return Factor(key, float(meta["min"]), float(meta["max"]))
+        return Factor(key, allowed_low, allowed_high)
     try:
         low, high = (float(v) for v in bounds.split(":"))
     except ValueError:
         raise ConfigError(f"--param {text}: bounds must read low:high, e.g. {key}=0.2:0.8") from None
-    if not meta["min"] <= low < high <= meta["max"]:
+    if not allowed_low <= low < high <= allowed_high:
         raise ConfigError(
-            f"--param {text}: bounds out of range; allowed: low < high within [{meta['min']}, {meta['max']}]"
+            f"--param {text}: bounds out of range; allowed: low < high within [{allowed_low}, {allowed_high}]"
         )
     return Factor(key, low, high)
+
+
+def _allowed_range(key: str) -> tuple[float, float]:
+    """The documented range of ``challenges.<name>`` or ``params.<name>``, else a ConfigError."""
+    group, _, name = key.partition(".")
+    if group in GROUPS:
+        try:
+            return allowed_range(GROUPS[group], name)
+        except ParameterError:
+            pass
+    allowed = [f"{g}.{f.name}" for g, cls in GROUPS.items() for f in dataclasses.fields(cls)]
+    raise ConfigError(f"--param {key}: unknown parameter; allowed: {', '.join(allowed)}")
 
 
 def problem(factors: Sequence[Factor]) -> dict:
@@ -107,6 +116,7 @@ def evaluate(spec: RunSpec) -> dict[str, float]:
 
 
 def _evaluate_chunk(spec: RunSpec, factors: Sequence[Factor], points: np.ndarray) -> list[dict]:
+    """Several points per task, so a worker process starts once per chunk, not per point."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     return [evaluate(with_values(spec, factors, point)) for point in points]
 
@@ -131,6 +141,7 @@ def run_points(spec: RunSpec, factors: Sequence[Factor], points: np.ndarray, n_j
 
 
 def _progress(done: int, total: int, chunk: int, chunks: int) -> None:
+    """A line per chunk on stderr, so a long analysis shows it is moving."""
     sys.stderr.write(f"hedgesim-sensitivity: {done}/{total} points ({chunk}/{chunks} chunks)\n")
     sys.stderr.flush()
 
@@ -181,6 +192,7 @@ def analyse(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: ``hedgesim-sensitivity [--param KEY[=LOW:HIGH]]... [overrides]``."""
+    matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
     args = _parser().parse_args(argv)
     started = time.perf_counter()
     try:
@@ -202,6 +214,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
+    """Refuse bad options before any point runs, one line naming the allowed values."""
     keys = [f.key for f in factors]
     if len(set(keys)) != len(keys):
         raise ConfigError(f"--param lists a key twice: {keys}; allowed: each parameter once")
@@ -223,8 +236,7 @@ def write_outputs(out: Path, samples, table, factors, args, overrides, seconds: 
     write_text(table.to_csv(index=False), out / "sobol.csv")
     files = ["samples.parquet", "sobol.parquet", "sobol.csv"]
     if not table.empty:
-        figure = sweep_plots.sobol_bars(table)
-        atomic_write(out / "sobol.png", lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
+        save_figure(sweep_plots.sobol_bars(table), out / "sobol.png")
         files.append("sobol.png")
     write_manifest(
         out,
@@ -241,6 +253,7 @@ def write_outputs(out: Path, samples, table, factors, args, overrides, seconds: 
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The command line: factors, sampling and run sizes, then Hydra overrides of the base run."""
     parser = argparse.ArgumentParser(
         prog="hedgesim-sensitivity",
         description="Sobol indices (SALib) of the sweep outcomes with respect to the three challenges "

@@ -1,0 +1,55 @@
+"""``hedgesim-aggregate <multirun folder>``: re-aggregate a sweep by hand.
+
+For a folder whose launcher was killed before the end, or to redraw the fans for other cells;
+it writes exactly what the callback writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+from hedgesim.workflows.sweep.aggregate import aggregate, report
+from hedgesim.workflows.sweep.plan import SweepError
+
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry: aggregate the folder, one line on stderr, exit 1 if cells are missing."""
+    matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
+    args = _parser().parse_args(argv)
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
+    try:
+        table = aggregate(args.folder, args.fan, not args.no_figures, args.jobs)
+    except SweepError as err:
+        print(f"hedgesim-aggregate: error: {err}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    report(args.folder, table)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hedgesim-aggregate",
+        description="Aggregate a hedgesim multirun folder into dataset/, summary.parquet, "
+        "summary.csv and figures/.",
+    )
+    parser.add_argument("folder", type=Path, help="the multirun folder (hydra.sweep.dir)")
+    parser.add_argument(
+        "--fan",
+        action="append",
+        default=None,
+        metavar="CELL",
+        help="a cell to draw a trajectory fan for, e.g. "
+        "'challenges.trust=0.5,challenges.tension=0.75' (repeatable)",
+    )
+    parser.add_argument("--no-figures", action="store_true", help="skip the heatmaps and fans")
+    parser.add_argument(
+        "--jobs", type=int, default=-1, help="processes reading cells (default -1: all cores)"
+    )
+    return parser

@@ -1,0 +1,164 @@
+"""The plan of a sweep and its cells on disk: what should have run, what did, with what values.
+
+The plan comes from ``multirun.yaml``, which Hydra writes before any job starts, so a cell that
+never ran is listed as missing rather than silently dropped. Cells are matched to folders by
+their overrides (``.hydra/overrides.yaml``), not by job number, so the summary is the same
+whichever launcher ran the cells and in what order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+
+from hedgesim.workflows.results import is_complete
+from hedgesim.workflows.run import ERROR
+
+MULTIRUN = "multirun.yaml"
+DATASET = "dataset"
+CHALLENGES = ("trust", "vested_interests", "tension")
+COMPLETE, FAILED, MISSING = "complete", "failed", "missing"
+
+CellKey = tuple[str, ...]  # a cell as its sorted override lines: the same whatever ran it
+
+
+class SweepError(ValueError):
+    """A folder that cannot be aggregated: one line for the user."""
+
+
+def planned_cells(multirun_cfg: DictConfig) -> list[CellKey] | None:
+    """The cells a basic-sweeper multirun launches, each as its sorted override lines.
+
+    Returns:
+        None when the sweep was not run by Hydra's basic sweeper (another sweeper decides its
+        cells as it goes, so only the folders it wrote can be aggregated).
+
+    Raises:
+        SweepError: when Hydra cannot expand the sweep.
+    """
+    hydra_cfg = multirun_cfg.get("hydra", {})
+    target = str(OmegaConf.select(hydra_cfg, "sweeper._target_", default=""))
+    if not target.endswith("BasicSweeper"):
+        return None
+    params = OmegaConf.select(hydra_cfg, "sweeper.params", default=None) or {}
+    lines = [f"{key}={value}" for key, value in params.items()]
+    lines += list(OmegaConf.select(hydra_cfg, "overrides.task", default=[]) or [])
+    try:
+        parsed = OverridesParser.create().parse_overrides(lines)
+        batches = BasicSweeper.split_arguments(parsed, None)
+    except HydraException as err:
+        raise SweepError(f"{MULTIRUN}: cannot expand the sweep: {str(err).splitlines()[0]}") from None
+    return [cell_key(cell) for cell in batches[0]]
+
+
+def cell_key(overrides: Sequence[str]) -> CellKey:
+    """A cell's identity: its overrides sorted, so their order on the command line is moot."""
+    return tuple(sorted(str(o) for o in overrides))
+
+
+def load_plan(folder: Path) -> list[CellKey] | None:
+    """The planned cells of a multirun folder; None without ``multirun.yaml`` or a basic sweeper."""
+    path = folder / MULTIRUN
+    if not path.is_file():
+        return None
+    return planned_cells(OmegaConf.load(path))
+
+
+def cell_folders(folder: Path) -> dict[CellKey, Path]:
+    """Folders under a multirun folder that Hydra started a job in, keyed by their overrides."""
+    found = {}
+    for overrides in sorted(folder.rglob(".hydra/overrides.yaml")):
+        cell = overrides.parent.parent
+        if DATASET in cell.relative_to(folder).parts:
+            continue
+        found[cell_key(read_yaml(overrides) or [])] = cell
+    return found
+
+
+def cell_status(cell: Path | None) -> str:
+    """complete (manifest and files present), failed (error.txt) or missing."""
+    if cell is None:
+        return MISSING
+    if is_complete(cell):
+        return COMPLETE
+    return FAILED if (cell / ERROR).is_file() else MISSING
+
+
+def dataset_part(folder: Path, cell: int) -> Path:
+    """Where one cell's rows live in the sweep's partitioned dataset."""
+    return folder / DATASET / f"cell={cell}" / "part-0.parquet"
+
+
+def swept_keys(cells: Sequence[CellKey]) -> list[str]:
+    """Keys whose value differs between cells (``+experiment`` and the like left out)."""
+    values: dict[str, set[str]] = {}
+    for cell in cells:
+        for line in cell:
+            key, _, value = line.partition("=")
+            values.setdefault(key.lstrip("+~"), set()).add(value)
+    if len(cells) == 1:
+        return sorted(k for k in values if "." in k)
+    return sorted(k for k, v in values.items() if len(v) > 1)
+
+
+def cell_values(cell: CellKey, folder: Path | None, base: dict | None, keys: list[str]) -> dict[str, Any]:
+    """Challenge and swept values of one cell, and its seed and replicates.
+
+    Each value comes from the cell's resolved config when it ran, else from its overrides,
+    else from the sweep's base config, so a missing cell still shows where it sits.
+    """
+    cfg = None
+    if folder is not None and (folder / ".hydra" / "config.yaml").is_file():
+        cfg = read_yaml(folder / ".hydra" / "config.yaml")
+    given = {line.partition("=")[0].lstrip("+~"): line.partition("=")[2] for line in cell}
+    row: dict[str, Any] = {}
+    for name in (*[f"challenges.{c}" for c in CHALLENGES], *keys, "seed", "replicates"):
+        value = select(cfg, name)
+        if value is None and name in given:
+            value = parse_number(given[name])
+        if value is None:
+            value = select(base, name)
+        row[column_name(name)] = value
+    return row
+
+
+def read_yaml(path: Path) -> Any:
+    """Plain YAML (the C loader when present).
+
+    A resolved config needs no OmegaConf, and one is read per cell, so otherwise this is most
+    of the aggregation's reading time.
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+
+
+def select(tree: Any, dotted: str) -> Any:
+    """``tree[a][b]`` for ``"a.b"``, or None when any part is absent (plain dicts, no OmegaConf)."""
+    for part in dotted.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return tree
+
+
+def column_name(key: str) -> str:
+    """The summary column of a config key: the challenges go by their bare names."""
+    return key.removeprefix("challenges.")
+
+
+def parse_number(text: str) -> Any:
+    """An override's value as a number when it reads as one, else the text itself."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
