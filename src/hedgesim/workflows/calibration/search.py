@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hedgesim.config.compose import CONF_DIR
-from hedgesim.core.parameters import ModelParameters
+from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
 from hedgesim.workflows.targets_file import InputError, read_yaml
 
 SEARCH_FILE = CONF_DIR / "calibration" / "search.yaml"
@@ -127,8 +127,10 @@ def _dimension(name: str, spec: Any, known: Mapping[str, dataclasses.Field]) -> 
             f"search.parameters.{name}: unknown key(s) {sorted(extra)}; allowed: low, high, log"
         )
     low, high, log = spec["low"], spec["high"], bool(spec.get("log", False))
-    meta = known[name].metadata
-    lo_ok, hi_ok = meta.get("min", -math.inf), meta.get("max", math.inf)
+    try:
+        lo_ok, hi_ok = allowed_range(ModelParameters, name)
+    except ParameterError:
+        lo_ok, hi_ok = -math.inf, math.inf
     if not all(isinstance(v, (int, float)) for v in (low, high)) or not lo_ok <= low < high <= hi_ok:
         raise CalibrationError(
             f"search.parameters.{name}: range [{low}, {high}]; allowed: low < high inside [{lo_ok}, {hi_ok}]"
