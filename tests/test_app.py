@@ -1,7 +1,8 @@
-"""The classroom page: its settings, its narration, its charts, its server, and a real browser."""
+"""The classroom page: its settings, its charts, its server, and the page in a real browser."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -11,22 +12,15 @@ import classroom_browser as browser
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from hedgesim.app.charts import CHARTS
-from hedgesim.app.narration import (
-    MonthRecord,
-    narrate,
-    replicate_log,
-    sentence,
-    shock_kinds,
-)
 from hedgesim.app.observed import OBSERVED
 from hedgesim.app.server import main as app_main
 from hedgesim.app.server import parse_args
 from hedgesim.app.session import ClassroomModel
 from hedgesim.app.settings import (
     MAX_REPLICATES,
-    ClassroomSettings,
     comparisons,
     event_key,
     historical_events,
@@ -35,28 +29,8 @@ from hedgesim.app.settings import (
     parse_seed,
     settings_from_inputs,
 )
+from hedgesim.config.compose import CONF_DIR
 from hedgesim.config.errors import ConfigError
-from hedgesim.workflows.run import run_spec
-
-
-def _record(**changes) -> MonthRecord:
-    quiet = dict(
-        date="2014-03",
-        shock=None,
-        kind=None,
-        partner="eu",
-        change=0.0,
-        driver="risk",
-        tension=0.3,
-        tension_change=0.0,
-        supply=1.0,
-        supply_change=0.0,
-        sanctions=4.0,
-        sanctions_change=0.0,
-        prisoners_change=0.0,
-    )
-    return MonthRecord(**{**quiet, **changes})
-
 
 # --- settings: what a teacher types -------------------------------------------------------
 
@@ -155,133 +129,57 @@ def test_a_parameter_set_on_the_page_moves_the_output():
     )
 
 
-# --- narration: why did Belarus move -------------------------------------------------------
-
-
-def test_sentence_follows_the_log_and_the_state():
-    war = _record(shock="the annexation of Crimea", kind="war", tension_change=0.3, change=0.008)
-    assert sentence(war) == (
-        "2014-03: tension rose after the annexation of Crimea; "
-        "Belarus raised its EU weight to spread risk (+0.8 points)"
-    )
-    calm_war = _record(shock="the annexation of Crimea", kind="war", tension_change=0.0, change=0.008)
-    assert sentence(calm_war).startswith("2014-03: the annexation of Crimea;")
-    trust = _record(partner="russia", change=-0.02, driver="trust")
-    assert (
-        sentence(trust)
-        == "2014-03: Belarus lowered its Russia weight as its trust in Russia fell (-2.0 points)"
-    )
-    floor = _record(partner="russia", change=0.015, driver="floor")
-    assert "as the alliance floor rose with tension" in sentence(floor)
-    assert sentence(_record(change=0.001)) is None  # a quiet month is not told
-    sanctions = _record(sanctions=159.0, sanctions_change=155.0)
-    assert sentence(sanctions) == "2014-03: the EU widened its sanctions to 159 persons"
-    dispute = _record(
-        shock="a dispute",
-        kind="oil_dispute",
-        supply=0.5,
-        supply_change=-0.5,
-        change=-0.01,
-        driver="benefit",
-        partner="russia",
-    )
-    assert sentence(dispute) == (
-        "2014-03: Russian crude deliveries fell 50% with a dispute; "
-        "Belarus lowered its Russia weight as ties with Russia paid less (-1.0 points)"
-    )
-
-
-@pytest.fixture(scope="module")
-def small_page_run():
-    settings = settings_from_inputs(0.5, 0.5, 0.3, "3", "20101219")
-    ((_, spec),) = settings.runs()
-    return run_spec(spec)
-
-
-def test_replicate_log_is_the_models_own_event_log(small_page_run):
-    model = small_page_run
-    ours = replicate_log(model, 1)
-    log = model.event_log()
-    theirs = log[log["replicate"] == model.replicate_ids[1]].reset_index(drop=True)
-    assert len(ours) == len(theirs) == model.calendar.n_steps
-    for column in ("moved_partner", "driver"):
-        assert list(ours[column]) == list(theirs[column].astype(str))
-    np.testing.assert_allclose(ours["weight_change"], theirs["weight_change"])
-    assert list(ours["shock"].fillna("-")) == list(theirs["shock"].astype(object).fillna("-"))
-    state = model.trajectories()
-    state = state[state["replicate"] == model.replicate_ids[1]].reset_index(drop=True)
-    np.testing.assert_allclose(ours["tension"], state["tension"])
-
-
-def test_narration_tells_every_logged_shock_in_date_order(small_page_run):
-    model = small_page_run
-    frame = replicate_log(model, 0)
-    lines = narrate(frame, shock_kinds(model))
-    dates = [line[:7] for line in lines]
-    assert dates == sorted(dates) and len(lines) > 10
-    shocks = frame.iloc[1:].dropna(subset=["shock"])
-    for row in shocks.itertuples():
-        told = [line for line in lines if line.startswith(f"{row.date:%Y-%m}:")]
-        assert told and row.shock in told[0]
-    crimea = next(line for line in lines if "the annexation of Crimea" in line)
-    assert crimea.startswith("2014-02: tension rose after the annexation of Crimea; Belarus ")
-
-
-def test_steady_months_are_told_as_one_stretch():
-    dates = pd.date_range("2016-01-01", periods=6, freq="MS")
-    frame = pd.DataFrame(
-        {
-            "date": dates,
-            "replicate": 0,
-            "moved_partner": "eu",
-            "driver": "benefit",
-            "weight_change": [0.0, 0.02, 0.02, 0.02, -0.02, 0.02],
-            "shock": [None, None, None, "a summit", None, None],
-            "tension": 0.3,
-            "oil_supply": 1.0,
-            "sanctions_persons": 4.0,
-            "political_prisoners": 0.0,
-        }
-    )
-    lines = narrate(frame, {"a summit": "institutional"})
-    assert lines == [
-        "2016-02 to 2016-03: Belarus kept raising its EU weight as ties with the EU paid more "
-        "(+4.0 points over 2 months)",
-        "2016-04: a summit; Belarus raised its EU weight as ties with the EU paid more (+2.0 points)",
-        "2016-05: Belarus lowered its EU weight as ties with the EU paid less (-2.0 points)",
-        "2016-06: Belarus raised its EU weight as ties with the EU paid more (+2.0 points)",
-    ]
-
-
-def test_narration_changes_with_the_replicate_log(small_page_run):
-    frame = replicate_log(small_page_run, 0)
-    kinds = shock_kinds(small_page_run)
-    moved = frame.copy()
-    moved.loc[100, ["weight_change", "moved_partner", "driver"]] = [0.05, "ukraine", "trust"]
-    line = next(x for x in narrate(moved, kinds) if x.startswith(f"{moved.loc[100, 'date']:%Y-%m}"))
-    assert "Belarus raised its Ukraine weight as its trust in Ukraine grew (+5.0 points)" in line
-
-
 # --- charts and observed targets --------------------------------------------------------------
 
 
-def test_observed_targets_are_in_the_package_with_sources():
-    levels = {(p.series, str(p.end)): p.value for p in OBSERVED if p.kind == "level"}
-    assert levels[("relations_eu", "2016-10")] == 32.0
-    assert levels[("relations_russia", "2016-10")] == -15.0
-    assert all(p.source and p.start <= p.end for p in OBSERVED)
+def test_observed_points_are_the_relations_targets_of_the_calibration():
+    """The page's copy of the observed index is the calibration's, value for value."""
+    targets = yaml.safe_load((CONF_DIR / "calibration" / "targets.yaml").read_text())["targets"]
+    relations = [
+        t
+        for t in targets
+        if isinstance(t["series"], str)
+        and t["series"].startswith("relations_")
+        and t["kind"] in ("level", "sign")
+    ]
+    wanted = {
+        (t["series"], t["period"], t["kind"], float(t["observed"]) if t["kind"] == "level" else 0.0)
+        for t in relations
+    }
+    shown = {(p.series, f"{p.start}..{p.end}", p.kind, p.value) for p in OBSERVED}
+    assert shown == wanted
+    sources = {(t["series"], t["period"]): t["source"] for t in relations if t["kind"] == "level"}
+    assert {(p.series, f"{p.start}..{p.end}"): p.source for p in OBSERVED if p.kind == "level"} == sources
 
 
 @pytest.mark.parametrize("compare", ["no second scenario", "without the 2014 war"])
-def test_charts_render_and_change_with_the_month(compare):
+def test_charts_draw_each_runs_summaries_up_to_the_month(compare):
     model = ClassroomModel(replicates="6", seed="1", compare=compare)
     charts = {name: make(model.runs) for name, make in CHARTS.items()}
-    first = {name: chart.render() for name, chart in charts.items()}
     for _ in range(80):
         model.step()
-    later = {name: chart.render() for name, chart in charts.items()}
-    for name in CHARTS:
-        assert first[name].startswith(b"\x89PNG") and later[name] != first[name]
+    assert all(chart.render().startswith(b"\x89PNG") for chart in charts.values())
+    relations, hedge = charts["relations"], charts["hedge"]
+    assert relations.columns == len(model.runs)
+    assert [h for _, h, *_ in relations.series] == [r.history for r in model.runs for _ in range(4)]
+    for ax, history, name, _, line, _ in relations.series + charts["pressure"].series:
+        median, low, high = history.band[name][:80].T
+        np.testing.assert_array_equal(line.get_ydata(), median)
+        np.testing.assert_array_equal(line.get_xdata(), relations.x[:80])
+        bottom, top = ax.get_ylim()
+        assert bottom <= np.nanmin(low) and np.nanmax(high) <= top  # the band fits its axes
+    for marker in relations.markers:
+        assert list(marker.get_xdata()) == [relations.x[79]] * 2  # the month marker is at 2014-08
+    for (_, history, floor, stack), run in zip(hedge.panels, model.runs, strict=True):
+        assert history is run.history and len(stack) == 4
+        np.testing.assert_array_equal(floor.get_ydata(), history.band["russia_floor"][:80, 0])
+    for run, arrows, title in charts["network"].panels:
+        assert title.get_text() == f"{run.title}\ntrust (mean), 2014-08"
+        for name, _, label in arrows:
+            assert label.get_text() == f"{run.history.mean[name][79]:.2f}"
+    eu_axes = next(ax for ax, _, name, *_ in relations.series if name == "relations2_eu")
+    diamonds = [line for line in eu_axes.lines if line.get_marker() == "D"]
+    assert sorted(float(line.get_ydata()[0]) for line in diamonds) == [0.0, 22.0, 32.0]
 
 
 # --- the server's command line ----------------------------------------------------------------
@@ -321,6 +219,11 @@ def test_a_taken_port_is_refused_before_serving(capsys):
 # --- the page in a real browser -----------------------------------------------------------------
 
 
+def _next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
 def _chromium_or_skip() -> None:
     if browser.CHROMIUM.exists():
         return
@@ -353,7 +256,10 @@ def test_page_in_headless_chromium(tmp_path):
         month = ui.month()
         assert month >= "2009-06"
         page.wait_for_timeout(500)
-        assert ui.month() == month or ui.month() > month  # paused: at most one more frame
+        paused = ui.month()
+        assert paused in (month, _next_month(month))  # at most the frame already under way
+        page.wait_for_timeout(1500)
+        assert ui.month() == paused  # paused: the month stands still
         after = {name: ui.chart(name).screenshot() for name in CHARTS}
         assert all(after[name] != before[name] for name in CHARTS)
         entries = ui.log_entries()
@@ -393,16 +299,42 @@ def test_page_in_headless_chromium(tmp_path):
     ]
 
 
-def test_app_module_runs_as_a_script_for_help():
-    done = subprocess.run(
-        [sys.executable, "-m", "hedgesim.app.server", "--help"], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0 and "--port" in done.stdout and "--host" in done.stdout
+def test_app_module_runs_as_a_script_with_its_help_and_its_exit_codes():
+    def run(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "hedgesim.app.server", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    shown = run("--help")
+    text = " ".join(shown.stdout.split())  # argparse wraps to the terminal's width
+    assert shown.returncode == 0 and text.startswith("usage: hedgesim-app [-h] [--host HOST] [--port PORT]")
+    assert "--host HOST address to bind (default 127.0.0.1)" in text
+    assert "--port PORT port, 1-65535 (default 8765)" in text
+    refused = run("--port", "0")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == "hedgesim-app: error: --port='0'; allowed: an integer from 1 to 65535\n"
 
 
 def test_settings_are_frozen_and_carry_the_page_scenario():
-    settings = settings_from_inputs(0.5, 0.5, 0.3, "2", "3")
-    assert isinstance(settings, ClassroomSettings)
-    assert "scenario=forward_2030" in settings.overrides()
-    with pytest.raises(AttributeError):
+    settings = settings_from_inputs(
+        0.2, 0.7, 0.4, "2", "3", stochastic=False, switches={kind_key("npp"): False}
+    )
+    assert settings.overrides(("war",), ("crimea",)) == [
+        "scenario=forward_2030",
+        "seed=3",
+        "replicates=2",
+        "challenges.trust=0.2",
+        "challenges.vested_interests=0.7",
+        "challenges.tension=0.4",
+        "shocks.stochastic.enabled=false",
+        "shocks.disabled_kinds=['npp','war']",
+        "shocks.disabled_ids=['crimea']",
+    ]
+    ((title, spec),) = settings.runs()
+    assert title == "A: as set" and str(spec.calendar.end) == "2030-12"
+    assert spec.seed == 3 and spec.replicate_ids == (0, 1) and not spec.stochastic.enabled
+    c = spec.challenges
+    assert (c.trust, c.vested_interests, c.tension) == (0.2, 0.7, 0.4)
+    kinds, ids = {s.kind.value for s in spec.timeline.shocks}, {s.id for s in spec.timeline.shocks}
+    assert "npp" not in kinds and "war" in kinds and "crimea" in ids  # only the setting's switches
+    with pytest.raises(dataclasses.FrozenInstanceError):
         settings.seed = 4  # type: ignore[misc]

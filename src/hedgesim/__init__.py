@@ -7,6 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0"
 
-from hedgesim.api import simulate, simulate_run
+from hedgesim.api import HedgingModel, outcomes, simulate, simulate_run
 
-__all__ = ["simulate", "simulate_run", "__version__"]
+__all__ = ["HedgingModel", "outcomes", "simulate", "simulate_run", "__version__"]

@@ -1,13 +1,40 @@
-"""The Python API: compose a config with Hydra overrides, run the model, get tidy tables."""
+"""The Python API: runs as tidy tables, and entry points for the wider ABM ecosystem.
+
+``simulate`` composes the Hydra config for every call, so it accepts any override. The
+ecosystem entry points are called thousands of times with a few numbers changed, so they
+compose each scenario once per process (:func:`base_spec`) and then only replace values in
+that validated spec (:func:`vary`), checking each value as the config would:
+
+- :func:`outcomes` is a plain function of keyword numbers returning a dict of scalars, which is
+  what the EMA Workbench's ``Model(name, function=...)`` calls;
+- :class:`HedgingModel` is the domain model with every input defaulted, constructed from scalar
+  keywords and Mesa's ``rng``, which is what ``mesa.batch_run`` constructs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import fields, replace
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from hedgesim.analysis.outcomes import cell_outcomes
 from hedgesim.config.compose import compose_config
-from hedgesim.workflows.run import SimulationResult, run_config
+from hedgesim.config.errors import ConfigError
+from hedgesim.config.spec import RunSpec, build_run
+from hedgesim.core import model as core
+from hedgesim.core.parameters import ModelParameters, ParameterError
+from hedgesim.workflows.run import SimulationResult, run_config, run_spec
+
+FORWARD = "forward_2030"
+"""The scenario :func:`outcomes` runs: the sweep's outcomes are read in 2030."""
+BASELINE = "baseline"
+"""The scenario :class:`HedgingModel` runs by default: the calibrated history, 2008-2019."""
+PARAMETERS = tuple(f.name for f in fields(ModelParameters))
 
 
 def simulate(
@@ -37,3 +64,175 @@ def simulate_run(
         extra.append(f"seed={seed}")
     cfg = compose_config([*overrides, *extra])
     return run_config(cfg)
+
+
+# --- the ecosystem entry points -----------------------------------------------------------
+
+
+@functools.cache
+def base_spec(scenario: str = FORWARD) -> RunSpec:
+    """The validated run of a scenario's shipped config, composed once per process.
+
+    Hydra composition costs about as much as a small run; callers vary the cached spec with
+    :func:`vary`, which copies what it changes, so the cached spec is never altered.
+    """
+    return build_run(compose_config([f"scenario={scenario}"]))
+
+
+def vary(
+    base: RunSpec,
+    challenges: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    replicates: Any = None,
+    seed: Any = None,
+) -> RunSpec:
+    """``base`` with some values replaced; a value left out (or None) keeps the config's.
+
+    Args:
+        base: a validated spec, e.g. :func:`base_spec`.
+        challenges: new values of ``Challenges`` fields, by name.
+        params: new values of ``ModelParameters`` fields, by name.
+        replicates: ensemble size (replicates are numbered from the base's first one).
+        seed: the run seed.
+
+    Raises:
+        ConfigError: one line naming the key, the value and what is allowed.
+    """
+    first = base.replicate_ids[0]
+    count = len(base.replicate_ids) if replicates is None else _integer("replicates", replicates, 1)
+    return replace(
+        base,
+        challenges=_replaced(base.challenges, "challenges", challenges or {}),
+        params=_replaced(base.params, "params", params or {}),
+        seed=base.seed if seed is None else _integer("seed", seed, 0),
+        replicate_ids=tuple(range(first, first + count)),
+        oil_prices=dict(base.oil_prices),
+    )
+
+
+def _replaced(knobs: Any, prefix: str, values: Mapping[str, Any]) -> Any:
+    """A validated copy of a parameter dataclass with ``values`` set (None keeps a value)."""
+    limits = {f.name: f.metadata for f in fields(knobs)}
+    given = {name: value for name, value in values.items() if value is not None}
+    for name, value in given.items():
+        if name not in limits:
+            raise ConfigError(f"{prefix}.{name}={value!r}: unknown key; allowed: {', '.join(limits)}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            low, high = limits[name]["min"], limits[name]["max"]
+            raise ConfigError(f"{prefix}.{name}={value!r}; allowed: a number in [{low}, {high}]")
+    copy = replace(knobs, **{name: float(value) for name, value in given.items()})
+    try:
+        copy.validate()
+    except ParameterError as err:
+        raise ConfigError(str(err)) from None
+    return copy
+
+
+def _integer(key: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ConfigError(f"{key}={value!r}; allowed: an integer >= {low}")
+    return int(value)
+
+
+def _known(names: Mapping[str, Any], keywords: str) -> dict[str, Any]:
+    """Keyword arguments that must all be ModelParameters fields; the error lists the keywords too."""
+    for name, value in names.items():
+        if name not in PARAMETERS:
+            raise ConfigError(
+                f"{name}={value!r}: unknown parameter; allowed: {keywords} or a ModelParameters "
+                f"field ({', '.join(PARAMETERS)})"
+            )
+    return dict(names)
+
+
+def outcomes(
+    trust: float | None = None,
+    vested_interests: float | None = None,
+    tension: float | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    **params: float,
+) -> dict[str, float]:
+    """The sweep summary's outcomes of one setting, run from 2008 to 2030 (``forward_2030``).
+
+    The same numbers as the cell of ``hedgesim -m`` with the same values, replicates and seed,
+    so an EMA Workbench model is ``Model("hedgesim", function=hedgesim.outcomes)`` with its
+    uncertainties named as these keywords. Left out (or None), a value is the config's.
+
+    Args:
+        trust, vested_interests, tension: the three challenges, each in [0, 1].
+        replicates: ensemble size (config: 200, as in the sweep).
+        seed: run seed, an integer >= 0.
+        **params: ``ModelParameters`` fields by name, e.g. ``spoiler_rate=0.1``.
+
+    Returns:
+        Outcome name -> value, as :func:`hedgesim.analysis.outcomes.cell_outcomes` defines them
+        (``p_visa_by_2025``, ``p_collapse``, ``median_hedge_eu_2030``... and ``replicates``).
+
+    Raises:
+        ConfigError: a value out of range or an unknown parameter name, in one line.
+    """
+    given = {"trust": trust, "vested_interests": vested_interests, "tension": tension}
+    chosen = _known(params, "trust, vested_interests, tension, replicates, seed")
+    spec = vary(base_spec(FORWARD), given, chosen, replicates, seed)
+    return cell_outcomes(run_spec(spec).trajectories())
+
+
+def seed_from_rng(rng: Any) -> int:
+    """The integer run seed of Mesa's ``rng`` argument, derived as ``mesa.Model`` derives ``_seed``.
+
+    An integer is the seed itself; anything else (None, a SeedSequence, a Generator) seeds a
+    numpy Generator that draws it, so ``rng=None`` gives a fresh seed kept in ``model._seed``.
+    """
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return _integer("rng", rng, 0)
+    try:
+        return int(np.random.default_rng(rng).integers(np.iinfo(np.int32).max))
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"rng={rng!r}; allowed: an integer >= 0, a SeedSequence, a numpy Generator or None"
+        ) from None
+
+
+class HedgingModel(core.HedgingModel):
+    """The hedging model with everything defaulted, for ``mesa.batch_run`` and notebooks.
+
+    Defaults are the shipped baseline: its calendar (2008-01 to 2019-12), its historical
+    timeline, oil prices and calibrated parameters, one replicate. The core model takes those
+    objects; this one takes scalars, so a batch run can sweep any of them by name::
+
+        mesa.batch_run(hedgesim.HedgingModel, {"trust": [0.1, 0.9]}, rng=[1, 2], max_steps=60)
+
+    Args:
+        trust, vested_interests, tension: the three challenges, each in [0, 1].
+        replicates: ensemble size (each Mesa step advances every replicate one month).
+        rng: Mesa's seed argument; an integer gives the same numbers every time, None a fresh
+            seed (read it back from ``model._seed``).
+        **params: ``ModelParameters`` fields by name.
+
+    Raises:
+        ConfigError: a value out of range or an unknown parameter name, in one line.
+    """
+
+    def __init__(
+        self,
+        trust: float | None = None,
+        vested_interests: float | None = None,
+        tension: float | None = None,
+        replicates: int = 1,
+        rng: Any = None,
+        **params: float,
+    ):
+        given = {"trust": trust, "vested_interests": vested_interests, "tension": tension}
+        chosen = _known(params, "trust, vested_interests, tension, replicates, rng")
+        spec = vary(base_spec(BASELINE), given, chosen, replicates, seed_from_rng(rng))
+        super().__init__(
+            calendar=spec.calendar,
+            timeline=spec.timeline,
+            params=spec.params,
+            challenges=spec.challenges,
+            stochastic=spec.stochastic,
+            oil_prices=spec.oil_prices,
+            seed=spec.seed,
+            replicate_ids=spec.replicate_ids,
+        )
