@@ -1,16 +1,21 @@
-"""The model: outputs, determinism, replicate independence, mechanisms."""
+"""The model: outputs, determinism, replicate independence, the clock, mechanisms."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from hedgesim import simulate, simulate_run
 from hedgesim.config.compose import compose_config
-from hedgesim.config.spec import build_run
-from hedgesim.core.agents import updated_trust
+from hedgesim.config.spec import RunSpec, build_run
+from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.model import HedgingModel
+from hedgesim.core.parameters import ParameterError
+from hedgesim.core.shocks import ShockError, StochasticShocks
+from hedgesim.core.vocabulary import PARTNERS
+from hedgesim.workflows.run import build_model, run_spec
 
 REQUIRED = [
     "date",
@@ -33,6 +38,32 @@ REQUIRED = [
 ]
 
 
+@pytest.fixture(scope="module")
+def forward_spec() -> RunSpec:
+    """The forward_2030 scenario, composed once: its timeline runs on into 2020."""
+    return build_run(compose_config(["scenario=forward_2030"]))
+
+
+def vary(spec: RunSpec, replicates: int = 5, seed: int = 1, first: int = 0, **params) -> RunSpec:
+    """The spec with another ensemble, seed and parameters."""
+    ids = tuple(range(first, first + replicates))
+    return replace(spec, seed=seed, replicate_ids=ids, params=replace(spec.params, **params))
+
+
+def medians(spec: RunSpec) -> pd.DataFrame:
+    """Ensemble medians per month."""
+    return run_spec(spec).trajectories().groupby("date").median(numeric_only=True)
+
+
+def short(spec: RunSpec, end: Month) -> RunSpec:
+    """The spec cut to end at ``end``."""
+    calendar = RunCalendar(spec.calendar.start, end)
+    return replace(spec, calendar=calendar, timeline=spec.timeline.before_end_of(calendar))
+
+
+# --- outputs ----------------------------------------------------------------------------
+
+
 def test_tidy_table_has_one_row_per_replicate_and_month(small_run):
     df = small_run.trajectories
     assert set(REQUIRED) <= set(df.columns)
@@ -44,7 +75,7 @@ def test_tidy_table_has_one_row_per_replicate_and_month(small_run):
 
 def test_outputs_stay_in_their_domains(small_run):
     df = small_run.trajectories
-    hedge = df[["hedge_eu", "hedge_russia", "hedge_ukraine", "hedge_other"]]
+    hedge = df[[f"hedge_{p}" for p in PARTNERS]]
     np.testing.assert_allclose(hedge.sum(axis=1), 1.0, atol=1e-9)
     assert (hedge >= 0).all().all()
     assert (df["hedge_russia"] >= df["russia_floor"] - 1e-9).all()
@@ -55,105 +86,19 @@ def test_outputs_stay_in_their_domains(small_run):
         assert (df[col] / 1.5 == (df[col] / 1.5).round()).all()  # whole events times the score
 
 
-def test_same_seed_same_numbers_other_seed_other_numbers():
-    a = simulate(replicates=5, seed=3)
-    b = simulate(replicates=5, seed=3)
-    c = simulate(replicates=5, seed=4)
-    pd.testing.assert_frame_equal(a, b)
-    assert not np.array_equal(a["relations_eu"], c["relations_eu"])
-
-
-@pytest.mark.parametrize("scenario", ["baseline", "forward_2030"])
-def test_replicate_k_is_the_same_in_any_ensemble(scenario):
-    big = simulate([f"scenario={scenario}"], replicates=300, seed=21)
-    for k in (0, 137, 299):
-        alone = simulate([f"scenario={scenario}", f"first_replicate={k}"], replicates=1, seed=21)
-        mine = big[big["replicate"] == k].reset_index(drop=True)
-        pd.testing.assert_frame_equal(mine, alone.reset_index(drop=True))
-
-
-def test_crackdown_fills_the_sanctions_list():
-    overrides = ["params.listing_rate=0.65", "params.repression_persistence=0.996"]
-    df = simulate(overrides, replicates=5, seed=1).groupby("date").median(numeric_only=True)
-    assert df.loc["2010-11-01", "sanctions_persons"] < 20
-    assert df.loc["2011-06-01", "sanctions_persons"] > 200
-    assert df.loc["2016-03-01", "sanctions_persons"] < 10
-
-
-def test_switching_off_the_2010_crackdown_keeps_sanctions_low():
-    df = simulate(["shocks.disabled_ids=[election-2010]"], replicates=10, seed=1)
-    assert df["sanctions_persons"][df["date"] >= "2011-01-01"].max() < 50
-
-
-def test_wars_raise_tension_and_the_russia_floor():
-    overrides = ["params.war_impact=0.2", "params.tension_decay=0.01", "params.neutrality_threshold=0.5"]
-    df = simulate(overrides, replicates=5, seed=1).groupby("date").median(numeric_only=True)
-    before, after = df.loc["2013-12-01"], df.loc["2014-06-01"]
-    assert after["tension"] > before["tension"] + 0.35
-    assert after["russia_floor"] > before["russia_floor"] + 0.1
-
-
-def test_oil_dispute_cuts_supply_and_trade():
-    df = (
-        simulate(["params.supply_recovery=0.15"], replicates=5, seed=1)
-        .groupby("date")
-        .median(numeric_only=True)
-    )
-    assert df.loc["2016-10-01", "oil_supply"] < 0.6
-    assert df.loc["2016-10-01", "trade_eu_turnover"] < df.loc["2016-06-01", "trade_eu_turnover"]
-
-
-def test_lithuania_blocks_partnership_priorities_when_concerned():
-    spec = build_run(
-        compose_config(
-            [
-                "params.priorities_open_offer=0.0",
-                "params.priorities_months=12",
-                "params.npp_concern_initial=0.9",
-            ]
-        )
-    )
-    model = HedgingModel(
-        spec.calendar,
-        spec.timeline,
-        spec.params,
-        spec.challenges,
-        spec.stochastic,
-        spec.oil_prices,
-        seed=1,
-        replicates=20,
-    ).run()
-    assert (model.trajectories()["partnership_priorities"].iloc[-20:] == "blocked").all()
-
-
-def test_trust_falls_faster_than_it_grows():
-    t = np.array([0.5])
-    up = updated_trust(t, np.array([1.0]), np.array([0.0]), 0.035, 0.35, 0.05) - t
-    down = t - updated_trust(t, np.array([0.0]), np.array([1.0]), 0.035, 0.35, 0.05)
-    assert down[0] > 5 * up[0]
-
-
-def test_more_vested_interests_mean_more_spoilers():
-    calm = simulate(["challenges.vested_interests=0.0"], replicates=30, seed=2)
-    spoiled = simulate(["challenges.vested_interests=1.0"], replicates=30, seed=2)
-    late = lambda df: df[df["date"] >= "2017-01-01"]["trust_eu_blr"].mean()
-    assert late(spoiled) < late(calm)
-
-
-def test_event_log_names_a_driver_each_month(small_run):
-    log = small_run.events
-    assert len(log) == len(small_run.trajectories)
-    assert set(log["driver"].cat.categories) == {"trust", "benefit", "risk", "floor"}
+def test_event_log_names_the_partner_that_moved_and_why(small_run):
+    log, df = small_run.events, small_run.trajectories
+    assert len(log) == len(df) and log["driver"].notna().all() and log["moved_partner"].notna().all()
+    assert {"benefit", "risk"} <= set(log.loc[log["date"] > "2008-01-01", "driver"])
+    hedge = df[[f"hedge_{p}" for p in PARTNERS]].to_numpy()
+    change = hedge - df.groupby("replicate")[[f"hedge_{p}" for p in PARTNERS]].shift().to_numpy()
+    later = (log["date"] > "2008-01-01").to_numpy()
+    named = log["moved_partner"].cat.codes.to_numpy()
+    moved = change[np.arange(len(df)), named]
+    np.testing.assert_allclose(moved[later], log["weight_change"].to_numpy()[later], atol=1e-12)
+    assert (np.abs(moved[later]) >= np.abs(change[later]).max(axis=1) - 1e-12).all()
     crackdown = log[log["date"] == "2010-12-01"]["shock"]
     assert (crackdown == "the crackdown after the December 2010 election").all()
-
-
-def test_stochastic_shocks_only_after_the_timeline():
-    run = simulate_run(["scenario=forward_2030"], replicates=50, seed=5)
-    log = run.events
-    drawn = log[log["shock"].isin(["election ends in a crackdown", "oil dispute with Russia"])]
-    assert not drawn.empty
-    assert drawn["date"].min() > pd.Timestamp("2020-10-01")
 
 
 def test_datacollector_keeps_ensemble_means_each_month(small_run):
@@ -162,3 +107,115 @@ def test_datacollector_keeps_ensemble_means_each_month(small_run):
     assert frame["date"].iloc[0] == "2008-01" and frame["date"].iloc[-1] == "2019-12"
     monthly = small_run.trajectories.groupby("date")["hedge_eu"].mean().to_numpy()
     np.testing.assert_allclose(frame["mean_hedge_eu"].to_numpy(), monthly)
+
+
+# --- determinism ------------------------------------------------------------------------
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(baseline_spec):
+    a, b, c = (run_spec(vary(baseline_spec, seed=s)).trajectories() for s in (3, 3, 4))
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.array_equal(a["relations_eu"], c["relations_eu"])
+
+
+@pytest.mark.parametrize("scenario", ["baseline_spec", "forward_spec"])
+def test_replicate_k_is_the_same_in_any_ensemble(scenario, request):
+    spec = request.getfixturevalue(scenario)
+    big = run_spec(vary(spec, replicates=300, seed=21)).trajectories()
+    for k in (0, 137, 299):
+        alone = run_spec(vary(spec, replicates=1, seed=21, first=k)).trajectories()
+        mine = big[big["replicate"] == k].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone)
+
+
+# --- the clock --------------------------------------------------------------------------
+
+
+def test_the_month_is_mesas_step_count_less_one(baseline_spec):
+    spec = short(vary(baseline_spec, replicates=2), Month(2008, 6))
+    model = build_model(spec)
+    assert (model.steps, model.month_index, str(model.month)) == (0, -1, "2008-01")
+    for k in range(1, 7):
+        model.step()
+        assert (model.steps, model.month_index, model.record.steps_done) == (k, k - 1, k)
+        assert model.month == Month(2008, k) and model.finished == (k == 6) and model.running != (k == 6)
+    observed = model.observed
+    model.step()  # past the end: nothing is simulated
+    assert (model.month_index, str(model.month), model.record.steps_done) == (5, "2008-06", 6)
+    assert model.observed is observed and not model.running
+
+
+def test_conclusion_months_are_the_months_the_table_shows(small_run):
+    df, months = small_run.trajectories, small_run.model.milestone_months()
+    dates = small_run.model.calendar.dates()
+    for name, month in months.items():
+        concluded = df[df[name] == "concluded"].groupby("replicate")["date"].min()
+        expected = pd.Series(dates[month[month >= 0]], index=np.flatnonzero(month >= 0), name="date")
+        pd.testing.assert_series_equal(concluded, expected, check_index_type=False, check_names=False)
+    assert (months["visa_facilitation"] >= 0).any()
+
+
+def test_the_model_checks_what_it_is_given(baseline_spec):
+    spec = short(baseline_spec, Month(2008, 3))
+    with pytest.raises(ParameterError, match=r"params\.trust_gain=2\.0"):
+        build_model(replace(spec, params=replace(spec.params, trust_gain=2.0)))
+    with pytest.raises(ParameterError, match=r"challenges\.tension=-0\.1"):
+        build_model(replace(spec, challenges=replace(spec.challenges, tension=-0.1)))
+    with pytest.raises(ShockError, match=r"shocks\.stochastic\.energy_dispute_months=0"):
+        build_model(replace(spec, stochastic=StochasticShocks(energy_dispute_months=0)))
+    with pytest.raises(ValueError, match="replicate_ids"):
+        HedgingModel(spec.calendar, spec.timeline, replicate_ids=[])
+
+
+# --- mechanisms -------------------------------------------------------------------------
+
+
+def test_crackdown_fills_the_sanctions_list(baseline_spec):
+    df = medians(vary(baseline_spec, listing_rate=0.65, repression_persistence=0.996))
+    assert df.loc["2010-11-01", "sanctions_persons"] < 20
+    assert df.loc["2011-06-01", "sanctions_persons"] > 200
+    assert df.loc["2016-03-01", "sanctions_persons"] < 10
+
+
+def test_switching_off_the_2010_crackdown_keeps_sanctions_low(baseline_spec):
+    timeline = baseline_spec.timeline.without(ids=["election-2010"])
+    assert len(timeline.shocks) == len(baseline_spec.timeline.shocks) - 1
+    df = run_spec(replace(vary(baseline_spec, replicates=10), timeline=timeline)).trajectories()
+    assert df["sanctions_persons"][df["date"] >= "2011-01-01"].max() < 50
+
+
+def test_wars_raise_tension_and_the_russia_floor(baseline_spec):
+    war = {"war_impact": 0.2, "tension_decay": 0.01, "neutrality_threshold": 0.5}
+    df = medians(vary(baseline_spec, **war))
+    before, after = df.loc["2013-12-01"], df.loc["2014-06-01"]
+    assert after["tension"] > before["tension"] + 0.35
+    assert after["russia_floor"] > before["russia_floor"] + 0.1
+
+
+def test_oil_dispute_cuts_supply_and_trade(baseline_spec):
+    df = medians(vary(baseline_spec, supply_recovery=0.15))
+    assert df.loc["2016-10-01", "oil_supply"] < 0.6
+    assert df.loc["2016-10-01", "trade_eu_turnover"] < df.loc["2016-06-01", "trade_eu_turnover"]
+
+
+def test_lithuania_blocks_partnership_priorities_when_concerned(baseline_spec):
+    concerned = {"priorities_open_offer": 0.0, "priorities_months": 12, "npp_concern_initial": 0.9}
+    df = run_spec(vary(baseline_spec, replicates=20, **concerned)).trajectories()
+    assert (df["partnership_priorities"].iloc[-20:] == "blocked").all()
+
+
+def test_more_vested_interests_mean_more_spoilers(baseline_spec):
+    def late_trust(vested: float) -> float:
+        spec = vary(baseline_spec, replicates=30, seed=2)
+        spec = replace(spec, challenges=replace(spec.challenges, vested_interests=vested))
+        df = run_spec(spec).trajectories()
+        return df[df["date"] >= "2017-01-01"]["trust_eu_blr"].mean()
+
+    assert late_trust(1.0) < late_trust(0.0)
+
+
+def test_stochastic_shocks_only_after_the_timeline(forward_spec):
+    log = run_spec(vary(forward_spec, replicates=50, seed=5)).event_log()
+    drawn = log[log["shock"].isin(["election ends in a crackdown", "oil dispute with Russia"])]
+    assert not drawn.empty
+    assert drawn["date"].min() > pd.Timestamp(forward_spec.timeline.last_month.to_date())

@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hedgesim.core.calendar import DateError, Month, RunCalendar
-from hedgesim.core.shocks import ShockError, StochasticProcess, StochasticShocks, Timeline
+from hedgesim.core.shocks import (
+    STOCHASTIC_CHANNELS,
+    ShockError,
+    StochasticProcess,
+    StochasticShocks,
+    Timeline,
+)
 
 
 def record(**kw):
@@ -75,13 +81,32 @@ def test_stochastic_elections_follow_the_constitutional_calendar():
     assert process.first_step == calendar.step_of(Month(2020, 11))
     months = sorted(str(calendar.month_at(s)) for s in process.election_steps)
     assert months == ["2025-01", "2030-01"]
-    none = process.draw(
-        process.first_step - 1, {}, tension=None, pressure=None, eu_weight=None, prisoners=None
+
+
+def test_draws_start_after_the_timeline_and_follow_their_hazards():
+    calendar = RunCalendar(Month(2008, 1), Month(2030, 12))
+    process = StochasticProcess.for_run(
+        StochasticShocks(), calendar, Timeline.from_records([record(date="2020-10")])
     )
-    assert none is None
-    u = {k: np.zeros(3) for k in ("crackdown", "release", "dispute", "war")}
-    step = calendar.step_of(Month(2025, 1))
-    drawn = process.draw(
-        step, u, tension=np.ones(3), pressure=np.zeros(3), eu_weight=np.ones(3), prisoners=np.ones(3)
+    state = {"tension": np.ones(3), "pressure": np.zeros(3), "eu_weight": np.ones(3), "prisoners": np.ones(3)}
+    assert process.draw(process.first_step - 1, {}, **state) is None
+    election, other = calendar.step_of(Month(2025, 1)), calendar.step_of(Month(2025, 2))
+    low = {k: np.zeros(3) for k in STOCHASTIC_CHANNELS}
+    high = {k: np.full(3, 0.999) for k in STOCHASTIC_CHANNELS}
+    everything = process.draw(election, low, **state)
+    assert all(getattr(everything, k).all() for k in STOCHASTIC_CHANNELS)
+    assert not process.draw(other, low, **state).crackdown.any()  # crackdowns need an election
+    nothing = process.draw(election, high, **state)
+    assert not any(getattr(nothing, k).any() for k in STOCHASTIC_CHANNELS)
+    calm = process.draw(election, low, **(state | {"tension": np.zeros(3), "prisoners": np.zeros(3)}))
+    assert not calm.war.any() and not calm.release.any()  # no tension, no war; no prisoners, no release
+
+
+def test_active_months_mark_the_onset_and_stop_at_the_run_end():
+    calendar = RunCalendar(Month(2014, 1), Month(2014, 4))
+    timeline = Timeline.from_records(
+        [record(id="a", date="2014-02", end="2014-06", kind="institutional"), record(id="b")]
     )
-    assert drawn.crackdown.all() and drawn.war.all()
+    active = timeline.active_by_step(calendar)
+    rows = {step: [(a.shock.id, a.index, a.onset) for a in shocks] for step, shocks in active.items()}
+    assert rows == {1: [("a", 0, True)], 2: [("a", 0, False), ("b", 1, True)], 3: [("a", 0, False)]}

@@ -68,7 +68,7 @@ class EnsembleRun:
         if self.model.finished:
             return
         self.model.step()
-        self.history.record(self.model.step_index, self.model.observed)
+        self.history.record(self.model.month_index, self.model.observed)
 
 
 class ClassroomModel(mesa.Model):

@@ -142,7 +142,7 @@ class EU(Actor):
             status[ready & vetoed] = Milestone.BLOCKED
             done = ready & ~vetoed
             status[done] = Milestone.CONCLUDED
-            self.months_to[k] = np.where(done & (self.months_to[k] < 0), m.step_index, self.months_to[k])
+            self.months_to[k] = np.where(done & (self.months_to[k] < 0), m.month_index, self.months_to[k])
 
 
 class Russia(Actor):

@@ -83,7 +83,7 @@ def run_model(spec: RunSpec, label: str = "run", every: float = 0.25) -> Hedging
     marks = {max(1, round(steps * k * every)) for k in range(1, round(1 / every) + 1)}
     while not model.finished:
         model.step()
-        done = model.step_index + 1
+        done = model.steps
         if done in marks:
             log.info("%s: %3d%% (%s)", label, round(100 * done / steps), model.month)
     return model

@@ -1,22 +1,20 @@
-"""Shocks: the dated timeline the model takes as given, and the stochastic processes after it.
+"""The dated shock timeline the model takes as given: kinds, their effects, parsing, validation.
 
 A shock has a date, a kind, the actors it hits and a size in [0, 1]. The dated timeline holds
 inputs only (wars, elections, disputes, releases, NPP milestones, summits, venues); sanctions,
-agreements, trust and the hedge are outcomes of the rules and never appear here.
+agreements, trust and the hedge are outcomes of the rules and never appear here. How each kind
+becomes a month's impulses is in ``impulses``; EFFECTS says it in words.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-import numpy as np
-
 from hedgesim.core.calendar import DateError, Month, RunCalendar
-from hedgesim.core.parameters import check_ranges, knob
 
 
 class ShockKind(Enum):
@@ -76,6 +74,7 @@ class Shock:
 
     @property
     def duration(self) -> int:
+        """Months the shock is active, its first and last included."""
         return self.end - self.date + 1
 
     @classmethod
@@ -85,9 +84,9 @@ class Shock:
         kind_text = str(get("kind", ""))
         if kind_text not in KINDS:
             raise ShockError(f"{where}.kind={kind_text!r} is unknown; allowed: {', '.join(KINDS)}")
-        date = _month(get("date"), f"{where}.date")
+        date = parse_month(get("date"), f"{where}.date")
         end_text = _first(record, "end", "end_date")
-        end = _month(end_text, f"{where}.end") if end_text not in (None, "") else date
+        end = parse_month(end_text, f"{where}.end") if end_text not in (None, "") else date
         if end < date:
             raise ShockError(f"{where}.end={end} is before its date {date}; allowed: end >= date")
         size = _size(_first(record, "size", "magnitude_hint"), f"{where}.size")
@@ -108,7 +107,8 @@ def _first(record: Mapping[str, Any], *keys: str) -> Any:
     return None
 
 
-def _month(value: Any, key: str) -> Month:
+def parse_month(value: Any, key: str) -> Month:
+    """A month, or a ShockError that names the key."""
     try:
         return Month.parse(value)
     except DateError as err:
@@ -116,6 +116,7 @@ def _month(value: Any, key: str) -> Month:
 
 
 def _size(value: Any, key: str) -> float:
+    """A number in [0, 1], or a magnitude word of the events table."""
     if isinstance(value, str) and value in MAGNITUDES:
         return MAGNITUDES[value]
     try:
@@ -130,6 +131,7 @@ def _size(value: Any, key: str) -> float:
 
 
 def _actors(value: Any, key: str) -> tuple[str, ...]:
+    """Country codes, from a list or the CSV form ``BLR;EU``."""
     items = value.split(";") if isinstance(value, str) else list(value or [])
     actors = tuple(str(a).strip() for a in items if str(a).strip())
     bad = [a for a in actors if not _ACTOR.match(a)]
@@ -146,6 +148,7 @@ class Timeline:
 
     @classmethod
     def from_records(cls, records: Iterable[Mapping[str, Any]], where: str = "shocks") -> Timeline:
+        """Validate every record; ``where`` prefixes the key an error names (``shocks[3].size``)."""
         shocks = [Shock.from_record(r, f"{where}[{i}]") for i, r in enumerate(records)]
         seen: set[str] = set()
         for shock in shocks:
@@ -189,120 +192,27 @@ class Timeline:
 
     @property
     def last_month(self) -> Month | None:
+        """The latest start, after which the stochastic shocks take over (None if empty)."""
         return max((s.date for s in self.shocks), default=None)
 
-    def starting_at(self, calendar: RunCalendar) -> dict[int, list[Shock]]:
-        """Shocks grouped by the step at which they start."""
-        by_step: dict[int, list[Shock]] = {}
-        for shock in self.shocks:
-            by_step.setdefault(calendar.step_of(shock.date), []).append(shock)
-        return by_step
+    def active_by_step(self, calendar: RunCalendar) -> dict[int, list[ActiveShock]]:
+        """For each step, the shocks active then, in timeline order; the run's end cuts them."""
+        active: dict[int, list[ActiveShock]] = {}
+        for index, shock in enumerate(self.shocks):
+            first = calendar.step_of(shock.date)
+            for step in range(first, min(first + shock.duration, calendar.n_steps)):
+                active.setdefault(step, []).append(ActiveShock(shock, index, step == first))
+        return active
 
 
-@dataclass
-class StochasticShocks:
-    """Hazards of the shocks drawn after the dated timeline ends (projections)."""
+@dataclass(frozen=True)
+class ActiveShock:
+    """A dated shock in one of its active months.
 
-    enabled: bool = True
-    start: str | None = None
-    presidential_election: str = "2025-01"
-    election_every_years: int = 5
-    crackdown_probability: float = knob(
-        0.6,
-        0.0,
-        1.0,
-        "chance that an election ends in a crackdown",
-        "two of the three elections 2010-2020 ended in one",
-    )
-    crackdown_size: float = knob(1.0, 0.0, 1.0, "severity of a drawn crackdown")
-    release_rate: float = knob(
-        0.03, 0.0, 1.0, "monthly hazard of a prisoner release per unit of Belarus's EU weight"
-    )
-    energy_dispute_rate: float = knob(
-        0.025,
-        0.0,
-        1.0,
-        "monthly hazard of an oil dispute at zero Russian pressure",
-        "disputes in 2010, 2016-17, 2019, 2020: about one in 40 months",
-    )
-    energy_dispute_size: float = knob(0.4, 0.0, 1.0, "supply cut of a drawn dispute")
-    energy_dispute_months: int = 4
-    war_rate: float = knob(0.01, 0.0, 1.0, "monthly hazard of a war at tension 1 (scales with tension)")
-    war_size: float = knob(1.0, 0.0, 1.0, "size of a drawn war (tension += size * war_impact)")
+    ``index`` is its position in the timeline, the code the event log names it by; ``onset``
+    marks its first month, when one-off effects happen.
+    """
 
-    def validate(self) -> None:
-        check_ranges(self, "shocks.stochastic")
-        for key in ("start", "presidential_election"):
-            value = getattr(self, key)
-            if value is not None:
-                _month(value, f"shocks.stochastic.{key}")
-        if self.election_every_years < 1:
-            raise ShockError(
-                f"shocks.stochastic.election_every_years={self.election_every_years}; allowed: >= 1"
-            )
-        if self.energy_dispute_months < 1:
-            raise ShockError(
-                f"shocks.stochastic.energy_dispute_months={self.energy_dispute_months}; allowed: >= 1"
-            )
-
-
-STOCHASTIC_CHANNELS = ("crackdown", "release", "dispute", "war")
-
-
-@dataclass
-class DrawnShocks:
-    """Per-replicate shocks drawn for one month (boolean masks)."""
-
-    crackdown: np.ndarray
-    release: np.ndarray
-    dispute: np.ndarray
-    war: np.ndarray
-
-
-@dataclass
-class StochasticProcess:
-    """Draws elections, releases, energy disputes and wars after the dated timeline."""
-
-    settings: StochasticShocks
-    first_step: int
-    election_steps: frozenset[int] = field(default_factory=frozenset)
-
-    @classmethod
-    def for_run(
-        cls, settings: StochasticShocks, calendar: RunCalendar, timeline: Timeline
-    ) -> StochasticProcess:
-        if settings.start is not None:
-            first = Month.parse(settings.start)
-        elif timeline.last_month is not None:
-            first = timeline.last_month + 1
-        else:
-            first = calendar.start
-        anchor = Month.parse(settings.presidential_election)
-        every = 12 * settings.election_every_years
-        steps = {
-            calendar.step_of(anchor + every * k)
-            for k in range(-20, 20)
-            if calendar.contains(anchor + every * k) and anchor + every * k >= first
-        }
-        return cls(settings, calendar.step_of(first), frozenset(steps))
-
-    def draw(
-        self,
-        step: int,
-        uniforms: dict[str, np.ndarray],
-        *,
-        tension: np.ndarray,
-        pressure: np.ndarray,
-        eu_weight: np.ndarray,
-        prisoners: np.ndarray,
-    ) -> DrawnShocks | None:
-        """This month's drawn shocks, or None before the stochastic period."""
-        s = self.settings
-        if not s.enabled or step < self.first_step:
-            return None
-        election = step in self.election_steps
-        crackdown = (uniforms["crackdown"] < s.crackdown_probability) & election
-        release = (uniforms["release"] < s.release_rate * eu_weight) & (prisoners > 0.05)
-        dispute = uniforms["dispute"] < s.energy_dispute_rate * (1.0 + pressure)
-        war = uniforms["war"] < s.war_rate * tension
-        return DrawnShocks(crackdown, release, dispute, war)
+    shock: Shock
+    index: int
+    onset: bool

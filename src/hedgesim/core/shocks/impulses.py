@@ -1,0 +1,182 @@
+"""A month's shocks as impulses: what the dated and the drawn shocks do before anyone responds.
+
+The agents never read shocks; they read ``Impulses``, one array per effect over the replicates.
+This module is the single translation from shock kinds to those arrays (EFFECTS in words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from hedgesim.core.shocks.stochastic import DrawnShocks, EnergyDisputes, StochasticShocks
+from hedgesim.core.shocks.timeline import ActiveShock, ShockKind
+from hedgesim.core.vocabulary import DYADS
+
+SPREAD_KINDS = frozenset(
+    {
+        ShockKind.CONCESSION,
+        ShockKind.AUTONOMY_SIGNAL,
+        ShockKind.INSTITUTIONAL,
+        ShockKind.VENUE,
+        ShockKind.DIPLOMATIC,
+    }
+)
+"""Kinds whose size is spread evenly over their active months."""
+DISPUTE_KINDS = frozenset({ShockKind.OIL_DISPUTE, ShockKind.GAS_DISPUTE})
+"""Kinds that act at their full size in every active month."""
+ONSET_KINDS = frozenset(ShockKind) - SPREAD_KINDS - DISPUTE_KINDS
+"""Kinds that act once, in their first month, whatever their duration."""
+
+
+@dataclass
+class Impulses:
+    """What this month's shocks do, per replicate, before the agents respond.
+
+    Attributes:
+        coop, conflict: cooperation and conflict per dyad, added to the month's interactions.
+        crackdown: political prisoners rise to at least this.
+        release: share of political prisoners released.
+        war: tension added by wars.
+        war_on_ukraine: a war names Ukraine.
+        supply_cut: share of Russian crude cut by an oil dispute.
+        gas_dispute: size of a gas dispute.
+        npp: Lithuania's added NPP concern.
+        npp_start: the plant starts running.
+        shock: code of the shock the event log names this month, -1 for none.
+    """
+
+    coop: dict[str, np.ndarray]
+    conflict: dict[str, np.ndarray]
+    crackdown: np.ndarray
+    release: np.ndarray
+    war: np.ndarray
+    war_on_ukraine: np.ndarray
+    supply_cut: np.ndarray
+    gas_dispute: np.ndarray
+    npp: np.ndarray
+    npp_start: np.ndarray
+    shock: np.ndarray
+
+    @classmethod
+    def quiet(cls, n: int) -> Impulses:
+        """A month without shocks in any of ``n`` replicates."""
+        zeros = lambda: np.zeros(n)
+        return cls(
+            coop={d: zeros() for d in DYADS},
+            conflict={d: zeros() for d in DYADS},
+            crackdown=zeros(),
+            release=zeros(),
+            war=zeros(),
+            war_on_ukraine=np.zeros(n, dtype=bool),
+            supply_cut=zeros(),
+            gas_dispute=zeros(),
+            npp=zeros(),
+            npp_start=np.zeros(n, dtype=bool),
+            shock=np.full(n, -1, dtype=np.int16),
+        )
+
+
+@dataclass(frozen=True)
+class DrawnMonth:
+    """This month's drawn shocks with the state and settings that say what they do.
+
+    Attributes:
+        shocks: the draws.
+        disputes: the energy disputes after this month's draws (the model's state).
+        settings: sizes of the drawn shocks.
+        first_code: the event-log code of the first drawn kind (they follow the dated shocks).
+    """
+
+    shocks: DrawnShocks
+    disputes: EnergyDisputes
+    settings: StochasticShocks
+    first_code: int
+
+
+def month_impulses(
+    n: int, dated: Iterable[ActiveShock], drawn: DrawnMonth | None, war_impact: float
+) -> Impulses:
+    """The impulses of one month: the active dated shocks, in timeline order, then the drawn."""
+    impulses = Impulses.quiet(n)
+    for active in dated:
+        add_dated(impulses, active, war_impact)
+    if drawn is not None:
+        add_drawn(impulses, drawn, war_impact)
+    return impulses
+
+
+def add_dated(impulses: Impulses, active: ActiveShock, war_impact: float) -> None:
+    """Add one dated shock's effect in one of its active months (see EFFECTS)."""
+    if active.onset:
+        impulses.shock[:] = active.index
+    kind = active.shock.kind
+    if kind in SPREAD_KINDS:
+        _add_spread(impulses, active)
+    elif kind in DISPUTE_KINDS:
+        _add_dispute(impulses, kind, active.shock.size)
+    elif active.onset:
+        _add_onset(impulses, active, war_impact)
+
+
+def _add_spread(impulses: Impulses, active: ActiveShock) -> None:
+    """Cooperation (and for a signal, conflict with Russia) of size / duration a month."""
+    shock = active.shock
+    kind, size = shock.kind, shock.size
+    per_month = size / shock.duration
+    if kind is ShockKind.CONCESSION:
+        impulses.release = np.maximum(impulses.release, size if active.onset else 0.0)
+        impulses.coop["eu"] += per_month
+    elif kind is ShockKind.AUTONOMY_SIGNAL:
+        impulses.coop["eu"] += per_month
+        impulses.conflict["russia"] += per_month
+    elif kind is ShockKind.VENUE:
+        impulses.coop["ukraine"] += per_month
+        impulses.coop["eu"] += per_month
+    else:
+        impulses.coop["eu"] += per_month
+
+
+def _add_dispute(impulses: Impulses, kind: ShockKind, size: float) -> None:
+    """A dispute holds its cut every active month; the largest of overlapping ones counts."""
+    if kind is ShockKind.OIL_DISPUTE:
+        impulses.supply_cut = np.maximum(impulses.supply_cut, size)
+    else:
+        impulses.gas_dispute = np.maximum(impulses.gas_dispute, size)
+
+
+def _add_onset(impulses: Impulses, active: ActiveShock, war_impact: float) -> None:
+    """One-off effects: wars, elections and NPP milestones act in their first month only."""
+    shock = active.shock
+    kind, size = shock.kind, shock.size
+    if kind is ShockKind.WAR:
+        impulses.war += size * war_impact
+        impulses.war_on_ukraine |= "UKR" in shock.actors
+    elif kind is ShockKind.ELECTION:
+        impulses.crackdown = np.maximum(impulses.crackdown, size)
+        impulses.conflict["eu"] += size
+    elif kind is ShockKind.NPP:
+        impulses.npp += size
+        impulses.conflict["lithuania"] += size
+    elif kind is ShockKind.NPP_START:
+        impulses.npp_start[:] = True
+
+
+def add_drawn(impulses: Impulses, drawn: DrawnMonth, war_impact: float) -> None:
+    """Add the drawn shocks: crackdowns and releases as their dated kinds do, a running
+    dispute's supply cut, a war's tension; the event log names the last of them that starts."""
+    d, s = drawn.shocks, drawn.settings
+    impulses.crackdown = np.where(d.crackdown, s.crackdown_size, impulses.crackdown)
+    impulses.conflict["eu"] += np.where(d.crackdown, s.crackdown_size, 0.0)
+    impulses.release = np.where(d.release, 1.0, impulses.release)
+    impulses.coop["eu"] += d.release
+    active = drawn.disputes.active
+    impulses.supply_cut = np.where(
+        active, np.maximum(impulses.supply_cut, s.energy_dispute_size), impulses.supply_cut
+    )
+    impulses.war += np.where(d.war, s.war_size * war_impact, 0.0)
+    starts = (d.crackdown, d.release, drawn.disputes.started, d.war)
+    for k, mask in enumerate(starts):
+        impulses.shock = np.where(mask, drawn.first_code + k, impulses.shock).astype(np.int16)

@@ -1,0 +1,161 @@
+"""The shocks drawn after the dated timeline ends: elections, releases, energy disputes, wars.
+
+Projections past the last dated shock need shocks no one has dated yet. Their hazards are
+settings (``StochasticShocks``); ``StochasticProcess`` turns one month's uniforms into drawn
+shocks, and ``EnergyDisputes`` carries a drawn dispute over the months it lasts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hedgesim.core.calendar import Month, RunCalendar
+from hedgesim.core.parameters import check_ranges, knob
+from hedgesim.core.shocks.timeline import ShockError, Timeline, parse_month
+
+STOCHASTIC_CHANNELS = ("crackdown", "release", "dispute", "war")
+"""The random-stream channels of the drawn shocks, one uniform each per replicate and month."""
+STOCHASTIC_LABELS = {
+    "crackdown": "election ends in a crackdown",
+    "release": "political prisoners released",
+    "dispute": "oil dispute with Russia",
+    "war": "a new war raises tension",
+}
+"""How the event log names each drawn shock, in the order of their codes after the dated ones."""
+
+
+@dataclass
+class StochasticShocks:
+    """Hazards of the shocks drawn after the dated timeline ends (projections)."""
+
+    enabled: bool = True
+    start: str | None = None
+    presidential_election: str = "2025-01"
+    election_every_years: int = 5
+    crackdown_probability: float = knob(
+        0.6,
+        0.0,
+        1.0,
+        "chance that an election ends in a crackdown",
+        "two of the three elections 2010-2020 ended in one",
+    )
+    crackdown_size: float = knob(1.0, 0.0, 1.0, "severity of a drawn crackdown")
+    release_rate: float = knob(
+        0.03, 0.0, 1.0, "monthly hazard of a prisoner release per unit of Belarus's EU weight"
+    )
+    energy_dispute_rate: float = knob(
+        0.025,
+        0.0,
+        1.0,
+        "monthly hazard of an oil dispute at zero Russian pressure",
+        "disputes in 2010, 2016-17, 2019, 2020: about one in 40 months",
+    )
+    energy_dispute_size: float = knob(0.4, 0.0, 1.0, "supply cut of a drawn dispute")
+    energy_dispute_months: int = 4
+    war_rate: float = knob(0.01, 0.0, 1.0, "monthly hazard of a war at tension 1 (scales with tension)")
+    war_size: float = knob(1.0, 0.0, 1.0, "size of a drawn war (tension += size * war_impact)")
+
+    def validate(self) -> None:
+        """Ranges by the shared check; the dates and counts it cannot express, here."""
+        check_ranges(self, "shocks.stochastic")
+        for key in ("start", "presidential_election"):
+            value = getattr(self, key)
+            if value is not None:
+                parse_month(value, f"shocks.stochastic.{key}")
+        for key in ("election_every_years", "energy_dispute_months"):
+            value = getattr(self, key)
+            if value < 1:
+                raise ShockError(f"shocks.stochastic.{key}={value}; allowed: >= 1")
+
+
+@dataclass
+class DrawnShocks:
+    """Per-replicate shocks drawn for one month (boolean masks)."""
+
+    crackdown: np.ndarray
+    release: np.ndarray
+    dispute: np.ndarray
+    war: np.ndarray
+
+
+@dataclass
+class StochasticProcess:
+    """Draws elections, releases, energy disputes and wars after the dated timeline."""
+
+    settings: StochasticShocks
+    first_step: int
+    election_steps: frozenset[int] = field(default_factory=frozenset)
+
+    @classmethod
+    def for_run(
+        cls, settings: StochasticShocks, calendar: RunCalendar, timeline: Timeline
+    ) -> StochasticProcess:
+        """Start the month after the last dated shock (or at ``settings.start``); elections
+        follow the constitutional cycle from ``presidential_election``."""
+        if settings.start is not None:
+            first = Month.parse(settings.start)
+        elif timeline.last_month is not None:
+            first = timeline.last_month + 1
+        else:
+            first = calendar.start
+        anchor = Month.parse(settings.presidential_election)
+        every = 12 * settings.election_every_years
+        steps = {
+            calendar.step_of(anchor + every * k)
+            for k in range(-20, 20)
+            if calendar.contains(anchor + every * k) and anchor + every * k >= first
+        }
+        return cls(settings, calendar.step_of(first), frozenset(steps))
+
+    def draw(
+        self,
+        step: int,
+        uniforms: dict[str, np.ndarray],
+        *,
+        tension: np.ndarray,
+        pressure: np.ndarray,
+        eu_weight: np.ndarray,
+        prisoners: np.ndarray,
+    ) -> DrawnShocks | None:
+        """This month's drawn shocks, or None before the stochastic period."""
+        s = self.settings
+        if not s.enabled or step < self.first_step:
+            return None
+        election = step in self.election_steps
+        crackdown = (uniforms["crackdown"] < s.crackdown_probability) & election
+        release = (uniforms["release"] < s.release_rate * eu_weight) & (prisoners > 0.05)
+        dispute = uniforms["dispute"] < s.energy_dispute_rate * (1.0 + pressure)
+        war = uniforms["war"] < s.war_rate * tension
+        return DrawnShocks(crackdown, release, dispute, war)
+
+
+@dataclass(frozen=True)
+class EnergyDisputes:
+    """Drawn energy disputes in one month, per replicate.
+
+    A drawn dispute lasts ``energy_dispute_months``; a draw while one runs starts nothing, so
+    disputes do not stack. The model owns this state and advances it once a month.
+
+    Attributes:
+        started: a dispute starts this month (the event log names it).
+        active: a dispute cuts supply this month.
+        months_left: months the running dispute lasts after this one.
+    """
+
+    started: np.ndarray
+    active: np.ndarray
+    months_left: np.ndarray
+
+    @classmethod
+    def none(cls, n: int) -> EnergyDisputes:
+        """No dispute in any of ``n`` replicates."""
+        no = np.zeros(n, dtype=bool)
+        return cls(no, no, np.zeros(n, dtype=np.int32))
+
+    def advanced(self, drawn: np.ndarray, months: int) -> EnergyDisputes:
+        """The following month's disputes, given that month's draws (True: a dispute is drawn)."""
+        started = drawn & (self.months_left == 0)
+        left = np.where(started, months, self.months_left)
+        return EnergyDisputes(started, left > 0, np.maximum(left - 1, 0))

@@ -1,0 +1,54 @@
+"""The tidy tables of a run, built from its ensemble record: trajectories and the event log.
+
+Rows are month-major (all replicates of the first month, then the next), the order in which
+``EnsembleRecord.flat`` lays the arrays out, so no table is ever sorted or stacked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from hedgesim.core.calendar import RunCalendar
+from hedgesim.core.record import EnsembleRecord
+from hedgesim.core.vocabulary import AGREEMENTS, DRIVERS, MILESTONE_NAMES, PARTNERS, SERIES
+
+
+def row_index(record: EnsembleRecord, calendar: RunCalendar, replicate_ids: np.ndarray) -> dict:
+    """The replicate and date of every row, for the months recorded so far."""
+    steps = record.steps_done
+    return {
+        "replicate": np.tile(replicate_ids, steps),
+        "date": np.repeat(calendar.dates()[:steps], replicate_ids.size),
+    }
+
+
+def trajectories(record: EnsembleRecord, calendar: RunCalendar, replicate_ids: np.ndarray) -> pd.DataFrame:
+    """One row per replicate and month, every observed series a column, agreements categorical."""
+    frame = {**row_index(record, calendar, replicate_ids), **{name: record.flat(name) for name in SERIES}}
+    for name in AGREEMENTS:
+        frame[name] = pd.Categorical.from_codes(record.flat(name), categories=list(MILESTONE_NAMES))
+    return pd.DataFrame(frame, copy=False)
+
+
+def event_log(
+    record: EnsembleRecord, calendar: RunCalendar, replicate_ids: np.ndarray, shock_labels: Sequence[str]
+) -> pd.DataFrame:
+    """Why Belarus moved: per replicate and month, the partner, the driver and the shock.
+
+    Shock codes index ``shock_labels``; shocks that share a label share a category.
+    """
+    unique = list(dict.fromkeys(shock_labels))
+    to_unique = np.array([unique.index(label) for label in shock_labels] + [-1])
+    codes = lambda name, categories: pd.Categorical.from_codes(record.flat(name), categories=list(categories))
+    return pd.DataFrame(
+        {
+            **row_index(record, calendar, replicate_ids),
+            "moved_partner": codes("moved_partner", PARTNERS),
+            "weight_change": record.flat("moved_by"),
+            "driver": codes("driver", DRIVERS),
+            "shock": pd.Categorical.from_codes(to_unique[record.flat("shock")], categories=unique),
+        }
+    )

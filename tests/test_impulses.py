@@ -1,0 +1,181 @@
+"""Each shock kind's impulses: what one shock does in each month of a run, and nothing more."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from hedgesim.core.calendar import Month, RunCalendar
+from hedgesim.core.model import HedgingModel
+from hedgesim.core.parameters import ModelParameters
+from hedgesim.core.shocks import (
+    EFFECTS,
+    ONSET_KINDS,
+    SPREAD_KINDS,
+    STOCHASTIC_LABELS,
+    DrawnMonth,
+    DrawnShocks,
+    EnergyDisputes,
+    Impulses,
+    ShockKind,
+    StochasticShocks,
+    Timeline,
+    month_impulses,
+)
+
+CALENDAR = RunCalendar(Month(2020, 1), Month(2020, 8))
+ONSET, LAST = 2, 4  # the shock runs 2020-03..2020-05
+SIZE, MONTHS = 0.6, 3
+WAR_IMPACT = ModelParameters().war_impact
+QUIET = StochasticShocks(enabled=False)
+
+# Per kind: what moves in the onset month only, and what moves in every active month.
+EXPECTED: dict[ShockKind, tuple[dict, dict]] = {
+    ShockKind.WAR: ({"war": SIZE * WAR_IMPACT, "war_on_ukraine": True}, {}),
+    ShockKind.ELECTION: ({"crackdown": SIZE, "conflict.eu": SIZE}, {}),
+    ShockKind.CONCESSION: ({"release": SIZE}, {"coop.eu": SIZE / MONTHS}),
+    ShockKind.OIL_DISPUTE: ({}, {"supply_cut": SIZE}),
+    ShockKind.GAS_DISPUTE: ({}, {"gas_dispute": SIZE}),
+    ShockKind.AUTONOMY_SIGNAL: ({}, {"coop.eu": SIZE / MONTHS, "conflict.russia": SIZE / MONTHS}),
+    ShockKind.INSTITUTIONAL: ({}, {"coop.eu": SIZE / MONTHS}),
+    ShockKind.VENUE: ({}, {"coop.ukraine": SIZE / MONTHS, "coop.eu": SIZE / MONTHS}),
+    ShockKind.DIPLOMATIC: ({}, {"coop.eu": SIZE / MONTHS}),
+    ShockKind.NPP: ({"npp": SIZE, "conflict.lithuania": SIZE}, {}),
+    ShockKind.NPP_START: ({"npp_start": True}, {}),
+}
+
+
+def flat(impulses: Impulses) -> dict[str, np.ndarray]:
+    """Every impulse array by name, per dyad as ``coop.eu``."""
+    out = {f"{k}.{d}": v for k in ("coop", "conflict") for d, v in getattr(impulses, k).items()}
+    fields = (f.name for f in dataclasses.fields(impulses) if f.name not in ("coop", "conflict"))
+    return out | {name: getattr(impulses, name) for name in fields}
+
+
+def moved(impulses: Impulses) -> dict[str, float]:
+    """The impulses that differ from a quiet month, by name; all replicates must agree."""
+    quiet = flat(Impulses.quiet(impulses.shock.size))
+    out = {}
+    for name, values in flat(impulses).items():
+        assert (values == values[0]).all(), f"{name} differs between replicates"
+        if values[0] != quiet[name][0]:
+            out[name] = values[0].item()
+    return out
+
+
+def monthly_impulses(timeline: Timeline, stochastic: StochasticShocks = QUIET, replicates: int = 2):
+    """The model's impulses in each month of the run."""
+    model = HedgingModel(CALENDAR, timeline, stochastic=stochastic, replicates=replicates, seed=3)
+    months = []
+    while not model.finished:
+        model.step()
+        months.append(model.impulses)
+    return months
+
+
+def one_shock(kind: ShockKind, actors: str = "RUS;UKR;BLR") -> Timeline:
+    record = {"id": "only", "date": "2020-03", "end": "2020-05", "kind": kind.value}
+    return Timeline.from_records([{**record, "size": SIZE, "actors": actors}])
+
+
+def test_every_kind_is_documented_and_tested():
+    assert set(EFFECTS) == set(EXPECTED) == set(ShockKind)
+
+
+@pytest.mark.parametrize("kind", list(ShockKind), ids=lambda k: k.value)
+def test_one_shock_moves_what_its_kind_documents_and_nothing_else(kind):
+    onset, every = EXPECTED[kind]
+    months = monthly_impulses(one_shock(kind))
+    assert len(months) == CALENDAR.n_steps
+    for step, impulses in enumerate(months):
+        expected = {}
+        if ONSET <= step <= LAST:
+            expected |= every
+        if step == ONSET:
+            expected |= onset | {"shock": 0}
+        assert moved(impulses) == pytest.approx(expected), f"step {step}"
+
+
+@pytest.mark.parametrize("kind", sorted(SPREAD_KINDS, key=lambda k: k.value), ids=lambda k: k.value)
+def test_spread_kinds_deliver_their_size_over_their_duration(kind):
+    months = monthly_impulses(one_shock(kind))
+    delivered = sum(m.coop["eu"] + m.coop["ukraine"] for m in months)
+    shares = 2 if kind is ShockKind.VENUE else 1
+    np.testing.assert_allclose(delivered, shares * SIZE)
+
+
+@pytest.mark.parametrize("kind", sorted(ONSET_KINDS, key=lambda k: k.value), ids=lambda k: k.value)
+def test_onset_kinds_act_once_however_long_they_last(kind):
+    active = [moved(m) for m in monthly_impulses(one_shock(kind))]
+    assert [bool(a) for a in active] == [step == ONSET for step in range(CALENDAR.n_steps)]
+
+
+def test_a_war_not_naming_ukraine_leaves_it_at_peace():
+    months = monthly_impulses(one_shock(ShockKind.WAR, actors="RUS;GEO"))
+    assert moved(months[ONSET]) == pytest.approx({"war": SIZE * WAR_IMPACT, "shock": 0})
+
+
+def test_the_run_end_cuts_a_spread_shock():
+    record = {"date": "2020-08", "end": "2020-11", "kind": "institutional", "size": SIZE, "actors": "EU"}
+    months = monthly_impulses(Timeline.from_records([record]))
+    assert moved(months[-1]) == pytest.approx({"coop.eu": SIZE / 4, "shock": 0})
+
+
+def test_energy_disputes_run_their_months_and_never_stack():
+    draws = [True, True, False, False, True, False]
+    disputes, seen = EnergyDisputes.none(1), []
+    for drawn in draws:
+        disputes = disputes.advanced(np.array([drawn]), 3)
+        seen.append((bool(disputes.started[0]), bool(disputes.active[0]), int(disputes.months_left[0])))
+    assert seen == [
+        (True, True, 2),
+        (False, True, 1),
+        (False, True, 0),
+        (False, False, 0),
+        (True, True, 2),
+        (False, True, 1),
+    ]
+
+
+def test_each_drawn_shock_gives_its_impulse():
+    eye = np.eye(4, dtype=bool)  # replicate k draws shock k: crackdown, release, dispute, war
+    drawn = DrawnShocks(*eye)
+    settings = StochasticShocks(crackdown_size=0.7, energy_dispute_size=0.4, war_size=0.5)
+    disputes = EnergyDisputes.none(4).advanced(drawn.dispute, settings.energy_dispute_months)
+    impulses = month_impulses(4, (), DrawnMonth(drawn, disputes, settings, first_code=9), WAR_IMPACT)
+    expected = [
+        {"crackdown": 0.7, "conflict.eu": 0.7, "shock": 9},
+        {"release": 1.0, "coop.eu": 1.0, "shock": 10},
+        {"supply_cut": 0.4, "shock": 11},
+        {"war": 0.5 * WAR_IMPACT, "shock": 12},
+    ]
+    quiet = flat(Impulses.quiet(4))
+    for k, name in enumerate(STOCHASTIC_LABELS):
+        mine = {key: v[k].item() for key, v in flat(impulses).items() if v[k] != quiet[key][k]}
+        assert mine == pytest.approx(expected[k]), name
+
+
+def test_a_running_dispute_cuts_supply_in_months_without_a_draw():
+    settings = StochasticShocks()
+    none = DrawnShocks(*np.zeros((4, 1), dtype=bool))
+    started = EnergyDisputes.none(1).advanced(np.array([True]), settings.energy_dispute_months)
+    running = started.advanced(none.dispute, settings.energy_dispute_months)
+    impulses = month_impulses(1, (), DrawnMonth(none, running, settings, first_code=0), WAR_IMPACT)
+    assert moved(impulses) == {"supply_cut": settings.energy_dispute_size}  # it started earlier
+
+
+def test_drawn_disputes_in_the_model_last_their_months_and_never_stack():
+    only_disputes = {"crackdown_probability": 0.0, "release_rate": 0.0, "war_rate": 0.0}
+    stochastic = StochasticShocks(
+        start="2020-01", energy_dispute_rate=0.3, energy_dispute_months=3, **only_disputes
+    )
+    months = monthly_impulses(Timeline(), stochastic, replicates=60)
+    starts = np.array([m.shock == list(STOCHASTIC_LABELS).index("dispute") for m in months])
+    cuts = np.array([m.supply_cut for m in months])
+    running = np.array([starts[max(t - 2, 0) : t + 1].any(axis=0) for t in range(len(months))])
+    assert starts.any() and not running.all()
+    np.testing.assert_array_equal(cuts, np.where(running, stochastic.energy_dispute_size, 0.0))
+    for t in range(1, len(months)):
+        assert not (starts[t] & starts[max(t - 2, 0) : t].any(axis=0)).any(), f"stacked at step {t}"

@@ -1,0 +1,187 @@
+"""Properties over random inputs: trust updates, event counts, shock records."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from hedgesim.core.agents import updated_trust
+from hedgesim.core.calendar import Month
+from hedgesim.core.observe import event_count, relations_index
+from hedgesim.core.shocks import KINDS, MAGNITUDES, Shock, ShockError, ShockKind, Timeline
+
+N = 6
+unit = st.floats(0.0, 1.0)
+levels = arrays(np.float64, (N,), elements=unit)
+amounts = arrays(np.float64, (N,), elements=st.floats(0.0, 10.0))
+gains = st.floats(0.0, 1.8)  # trust_gain up to 1 times the trust challenge's factor up to 1.8
+losses = unit
+floors = st.floats(0.0, 0.5)
+
+
+# --- trust ------------------------------------------------------------------------------
+
+
+@given(levels, amounts, amounts, gains, losses, floors)
+def test_trust_stays_between_its_floor_and_one(trust, cooperation, conflict, gain, loss, floor):
+    new = updated_trust(trust, cooperation, conflict, gain, loss, floor)
+    assert np.all((new >= floor) & (new <= 1.0))
+
+
+@given(levels, amounts, amounts, amounts, gains, losses, floors)
+def test_more_cooperation_never_lowers_trust(trust, cooperation, more, conflict, gain, loss, floor):
+    low = updated_trust(trust, cooperation, conflict, gain, loss, floor)
+    high = updated_trust(trust, cooperation + more, conflict, gain, loss, floor)
+    assert np.all(high >= low - 1e-12)
+
+
+@given(levels, amounts, amounts, amounts, gains, losses, floors)
+def test_more_conflict_never_raises_trust(trust, cooperation, conflict, more, gain, loss, floor):
+    low = updated_trust(trust, cooperation, conflict + more, gain, loss, floor)
+    high = updated_trust(trust, cooperation, conflict, gain, loss, floor)
+    assert np.all(low <= high + 1e-12)
+
+
+@given(levels, amounts, gains, losses, floors)
+def test_cooperation_alone_raises_and_conflict_alone_lowers_trust(trust, amount, gain, loss, floor):
+    trust = np.maximum(trust, floor)
+    none = np.zeros(N)
+    assert np.all(updated_trust(trust, amount, none, gain, loss, floor) >= trust)
+    assert np.all(updated_trust(trust, none, amount, gain, loss, floor) <= trust)
+
+
+@given(st.floats(0.01, 1.0), st.floats(0.001, 1.0), losses, st.floats(0.0, 0.05))
+def test_trust_falls_faster_than_it_rises_as_the_parameters_say(amount, gain, loss, floor):
+    """From even trust, a unit of conflict costs loss/gain times what a unit of cooperation
+    brings: trust is lost faster than it is won exactly when trust_loss > trust_gain."""
+    half, x, none = np.array([0.5]), np.array([amount]), np.zeros(1)
+    assume(0.5 * (1.0 - loss * amount) >= floor)  # the floor does not cut the fall
+    up = updated_trust(half, x, none, gain, loss, floor)[0] - 0.5
+    down = 0.5 - updated_trust(half, none, x, gain, loss, floor)[0]
+    assert down == pytest.approx(loss / gain * up, rel=1e-9, abs=1e-12)
+
+
+# --- event counts -----------------------------------------------------------------------
+
+rates = arrays(np.float64, (N,), elements=st.floats(0.0, 40.0) | st.floats(0.0, 500.0))
+"""Rates below 36 matter: there r + sqrt(r) z dips below zero for the draws z of -6..0."""
+normals = arrays(np.float64, (N,), elements=st.floats(-6.0, 6.0))
+steps_up = arrays(np.float64, (N,), elements=st.just(0.0) | st.floats(1e-6, 100.0))
+
+
+@given(rates, normals)
+def test_event_counts_are_non_negative_integers(rate, normal):
+    counts = event_count(rate, normal)
+    assert np.all(counts >= 0) and np.all(counts == np.round(counts))
+
+
+@given(rates, steps_up, normals)
+def test_event_counts_never_fall_as_the_rate_rises(rate, more, normal):
+    """r + sqrt(r) z dips below zero for z < 0 before it climbs; the clamp at zero hides the
+    dip, so for a fixed draw more interaction never means fewer events."""
+    assert np.all(event_count(rate + more, normal) >= event_count(rate, normal))
+
+
+@given(amounts, amounts, steps_up, normals, normals, st.floats(0.0, 30.0), st.floats(0.0, 30.0))
+def test_relations_index_is_whole_events_and_rises_with_cooperation(coop, conflict, more, z1, z2, pos, neg):
+    score = 1.5
+    index = relations_index(coop, conflict, z1, z2, pos, neg, score)
+    assert np.all(index / score == np.round(index / score))
+    assert np.all(relations_index(coop + more, conflict, z1, z2, pos, neg, score) >= index)
+    assert np.all(relations_index(coop, conflict + more, z1, z2, pos, neg, score) <= index)
+
+
+# --- shock records ----------------------------------------------------------------------
+
+months = st.builds(Month, st.integers(1990, 2060), st.integers(1, 12))
+codes = st.from_regex(r"[A-Z]{2,3}", fullmatch=True)
+records = st.fixed_dictionaries(
+    {
+        "date": months.map(str),
+        "kind": st.sampled_from(KINDS),
+        "size": unit | st.sampled_from(list(MAGNITUDES)),
+        "actors": st.lists(codes, min_size=1, max_size=4),
+    },
+    optional={
+        "id": st.from_regex(r"[a-z0-9][a-z0-9_\-]{0,20}", fullmatch=True),
+        "label": st.text(max_size=40),
+    },
+)
+
+
+@st.composite
+def dated_records(draw):
+    """A valid record, its end somewhere from its start to five years later."""
+    record = draw(records)
+    record["end"] = str(Month.parse(record["date"]) + draw(st.integers(0, 60)))
+    return record
+
+
+@given(dated_records())
+def test_a_shock_round_trips_through_its_row(record):
+    shock = Shock.from_record(record, "shocks[0]")
+    (row,) = Timeline((shock,)).records()
+    assert Shock.from_record(row, "shocks[0]") == shock
+
+
+@given(st.lists(dated_records(), max_size=8, unique_by=lambda r: r.get("id", r["date"] + r["kind"])))
+def test_a_timeline_round_trips_through_its_rows(rows):
+    assume(len({Shock.from_record(r, "x").id for r in rows}) == len(rows))
+    timeline = Timeline.from_records(rows)
+    assert Timeline.from_records(timeline.records()) == timeline
+
+
+DATE_LIKE = re.compile(r"\s*\d{4}-\d{2}(-\d{2})?\s*")
+
+
+def is_unit_number(text: str) -> bool:
+    try:
+        return 0.0 <= float(text) <= 1.0
+    except ValueError:
+        return False
+
+
+def rejected_with_key(record, key: str) -> None:
+    with pytest.raises(ShockError, match=re.escape(f"shocks[0].{key}=")):
+        Timeline.from_records([record])
+
+
+@given(dated_records(), st.text(max_size=12).filter(lambda k: k not in KINDS))
+def test_an_unknown_kind_is_refused_naming_the_key(record, kind):
+    rejected_with_key({**record, "kind": kind}, "kind")
+
+
+@given(dated_records(), st.integers(0, 9999), st.integers(13, 99) | st.just(0))
+def test_an_impossible_month_is_refused_naming_the_key(record, year, month):
+    rejected_with_key({**record, "date": f"{year:04d}-{month:02d}"}, "date")
+
+
+@given(dated_records(), st.text(max_size=12).filter(lambda t: not DATE_LIKE.fullmatch(t)))
+def test_a_malformed_date_is_refused_naming_the_key(record, text):
+    rejected_with_key({**record, "date": text}, "date")
+
+
+@given(dated_records(), st.floats(allow_nan=True).filter(lambda x: not 0.0 <= x <= 1.0))
+def test_a_size_outside_zero_to_one_is_refused_naming_the_key(record, size):
+    rejected_with_key({**record, "size": size}, "size")
+
+
+@given(dated_records(), st.text(min_size=1, max_size=12).filter(lambda t: t not in MAGNITUDES))
+def test_a_size_that_is_neither_number_nor_magnitude_is_refused(record, text):
+    assume(not is_unit_number(text))
+    rejected_with_key({**record, "size": text}, "size")
+
+
+@given(dated_records(), st.integers(1, 60))
+def test_an_end_before_the_date_is_refused_naming_the_key(record, months_back):
+    end = Month.parse(record["date"]) + -months_back
+    rejected_with_key({**record, "end": str(end)}, "end")
+
+
+def test_every_kind_can_be_written_in_a_record():
+    assert set(KINDS) == {k.value for k in ShockKind}
