@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hedgesim.core.model import STOCHASTIC_LABELS, HedgingModel
+from hedgesim.core.model import HedgingModel
+from hedgesim.core.shocks import STOCHASTIC_LABELS
 from hedgesim.core.vocabulary import DRIVERS, PARTNERS
 
 STATE_COLUMNS = ("tension", "oil_supply", "sanctions_persons", "political_prisoners")

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -99,3 +100,15 @@ def is_complete(folder: Path) -> bool:
     except (OSError, json.JSONDecodeError):
         return False
     return all((Path(folder) / name).is_file() for name in files)
+
+
+def save_figure(figure: Any, path: Path, dpi: int = 110) -> Path:
+    """Write a matplotlib figure as PNG (atomically) and close it, even when saving fails, so a
+    long sweep or a calibration holds no figures open."""
+    import matplotlib.pyplot as plt
+
+    try:
+        atomic_write(path, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png"))
+    finally:
+        plt.close(figure)
+    return path

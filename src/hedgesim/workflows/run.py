@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from omegaconf import DictConfig
 
@@ -23,8 +22,8 @@ from hedgesim.plots import relations as plots
 from hedgesim.workflows.results import (
     EVENTS,
     TRAJECTORIES,
-    atomic_write,
     is_complete,
+    save_figure,
     write_manifest,
     write_parquet,
     write_text,
@@ -104,8 +103,7 @@ def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
     files.append("config.yaml")
     if cfg.output.figure:
         figure = plots.relations_figure(trajectories, pd.DataFrame(spec.timeline.records()))
-        atomic_write(out / "relations.png", lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
-        plt.close(figure)
+        save_figure(figure, out / "relations.png")
         files.append("relations.png")
     write_manifest(
         out,

@@ -36,9 +36,8 @@ from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError, allowed_range
-from hedgesim.workflows.results import write_manifest, write_parquet, write_text
+from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import run_spec
-from hedgesim.workflows.sweep.figures import save_figure
 
 EXIT_USAGE = 2
 DEFAULT_PARAMS = ("challenges.trust", "challenges.vested_interests", "challenges.tension")

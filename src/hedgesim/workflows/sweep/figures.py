@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hedgesim.analysis import outcomes as summary
-from hedgesim.workflows.results import atomic_write
+from hedgesim.workflows.results import save_figure
 from hedgesim.workflows.sweep.plan import CHALLENGES, COMPLETE, column_name, dataset_part, parse_number
 
 FIGURES = "figures"
@@ -67,20 +67,9 @@ def choose_fan_cells(done: pd.DataFrame, fans: Sequence[str] | None) -> list[int
     return list(dict.fromkeys(picks))
 
 
-def save_figure(figure: Any, path: Path) -> Path:
-    """Write a figure as PNG (atomically) and close it, so a long sweep holds no figures open."""
-    import matplotlib.pyplot as plt
-
-    try:
-        atomic_write(path, lambda tmp: figure.savefig(tmp, dpi=DPI, format="png"))
-    finally:
-        plt.close(figure)
-    return path
-
-
 def _save(figure: Any, folder: Path, name: str) -> str:
     """Save into ``figures/``; returns the name relative to the multirun folder."""
-    save_figure(figure, folder / FIGURES / name)
+    save_figure(figure, folder / FIGURES / name, dpi=DPI)
     return str(Path(FIGURES) / name)
 
 
