@@ -28,7 +28,7 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.core import model as core
 from hedgesim.core.parameters import ModelParameters, ParameterError
-from hedgesim.workflows.run import SimulationResult, run_config, run_spec
+from hedgesim.workflows.run import SimulationResult, model_inputs, run_config, run_spec
 
 FORWARD = "forward_2030"
 """The scenario :func:`outcomes` runs: the sweep's outcomes are read in 2030."""
@@ -226,13 +226,4 @@ class HedgingModel(core.HedgingModel):
         given = {"trust": trust, "vested_interests": vested_interests, "tension": tension}
         chosen = _known(params, "trust, vested_interests, tension, replicates, rng")
         spec = vary(base_spec(BASELINE), given, chosen, replicates, seed_from_rng(rng))
-        super().__init__(
-            calendar=spec.calendar,
-            timeline=spec.timeline,
-            params=spec.params,
-            challenges=spec.challenges,
-            stochastic=spec.stochastic,
-            oil_prices=spec.oil_prices,
-            seed=spec.seed,
-            replicate_ids=spec.replicate_ids,
-        )
+        super().__init__(**model_inputs(spec))

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from omegaconf import DictConfig
@@ -44,18 +45,23 @@ class SimulationResult:
     model: HedgingModel
 
 
+def model_inputs(spec: RunSpec) -> dict[str, Any]:
+    """The core model's keyword arguments for a validated spec (one mapping for every builder)."""
+    return {
+        "calendar": spec.calendar,
+        "timeline": spec.timeline,
+        "params": spec.params,
+        "challenges": spec.challenges,
+        "stochastic": spec.stochastic,
+        "oil_prices": spec.oil_prices,
+        "seed": spec.seed,
+        "replicate_ids": spec.replicate_ids,
+    }
+
+
 def build_model(spec: RunSpec) -> HedgingModel:
     """The model of a validated spec, not yet stepped."""
-    return HedgingModel(
-        calendar=spec.calendar,
-        timeline=spec.timeline,
-        params=spec.params,
-        challenges=spec.challenges,
-        stochastic=spec.stochastic,
-        oil_prices=spec.oil_prices,
-        seed=spec.seed,
-        replicate_ids=spec.replicate_ids,
-    )
+    return HedgingModel(**model_inputs(spec))
 
 
 def run_spec(spec: RunSpec) -> HedgingModel:
