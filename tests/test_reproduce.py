@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from hedgesim.analysis.pass_rules import context_rows, judge
+from hedgesim.analysis.targets import targets_from_mapping
 from hedgesim.workflows import reproduction as rep
+from hedgesim.workflows import reproduction_report as report
 from hedgesim.workflows.results import is_complete
 from hedgesim.workflows.targets_file import read_targets
 
@@ -42,6 +46,9 @@ def test_report_lists_every_evaluated_target_with_source_and_result(small):
     assert "naive persistence" in report and "Context rows" in report
     table = pd.read_csv(out / "targets.csv")
     assert table["id"].tolist() == [t.id for t in evaluated]
+    assert table["class"].tolist() == [t.role for t in evaluated]
+    context = pd.read_csv(out / "context.csv")
+    assert context["id"].tolist() == [t.id for t in read_targets() if not t.evaluate]
 
 
 def test_exit_status_says_whether_every_target_passes(small):
@@ -49,8 +56,65 @@ def test_exit_status_says_whether_every_target_passes(small):
     table = pd.read_csv(out / "targets.csv")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert code == (0 if table["passed"].all() else rep.EXIT_FAILED)
-    assert manifest["passed"] == int(table["passed"].sum()) and manifest["replicates"] == 24
-    assert manifest["failed"] == table.loc[~table["passed"], "id"].tolist()
+    evidence = table[table["class"] == "evidence"]
+    assert manifest["targets"] == len(evidence) and manifest["replicates"] == 24
+    assert manifest["passed"] == int(evidence["passed"].sum())
+    assert manifest["failed"] == evidence.loc[~evidence["passed"], "id"].tolist()
+    fitted = table[table["class"] == "fitted"]
+    assert manifest["fitted_targets"] == len(fitted)
+    assert manifest["fitted_passed"] == int(fitted["passed"].sum())
+
+
+def _row(target_id: str, **fields) -> dict:
+    return {
+        "id": target_id,
+        "series": "relations_eu",
+        "period": "2014-09..2014-10",
+        "observed": 22,
+        "source": "test",
+        "confidence": "high",
+        "measure": "bimonthly",
+        "rule": "level",
+        "tolerance": 6,
+    } | fields
+
+
+def test_the_report_counts_evidence_only_and_flags_single_value_bands():
+    targets = targets_from_mapping(
+        {
+            "targets": [
+                _row("moves"),
+                _row("stuck"),
+                _row("fails"),
+                _row("set_by_a_parameter", **{"class": "fitted", "reason": "sanctions_full is set from it"}),
+                _row("outside", **{"class": "context", "reason": "before 2008"}),
+            ]
+        }
+    )
+    values = {
+        "moves": np.array([20.0, 22.0, 24.0]),
+        "stuck": np.array([23.0, 23.0, 23.0]),
+        "fails": np.array([38.0, 40.0, 42.0]),  # z = 3
+        "set_by_a_parameter": np.array([50.0, 50.0, 50.0]),  # fails, but is not evidence
+    }
+    table = pd.DataFrame([judge(t, values[t.id]) for t in targets if t.evaluate])
+    context = context_rows(targets)
+    facts = {"command": "c", "replicates": 3, "seed": 1, "scenario": "s"}
+    facts |= report.evidence_facts(table, context)
+    assert (facts["passed"], facts["targets"], facts["failed"]) == (2, 3, ["fails"])
+    assert facts["loss"] == pytest.approx((0 + (1 / 6) ** 2 + 3**2) / 3)
+    assert (facts["fitted_passed"], facts["fitted_targets"], facts["context_rows"]) == (0, 1, 1)
+    assert facts["single_value_bands"] == ["stuck"]
+    naive = {"persistence": table}
+    text = report.report_markdown(table, targets, context, naive, facts)
+    assert "**2/3 evidence targets pass; loss 3.009**" in text
+    assert "0/1 fitted targets pass" in text and "1 context rows" in text
+    assert "23 .. 23 (single value)" in text and "- `stuck`" in text
+    fitted_section = text.split("## Fitted targets", 1)[1].split("##", 1)[0]
+    assert "set_by_a_parameter" in fitted_section and "sanctions_full is set from it" in fitted_section
+    failing = text.split("## Failing evidence targets", 1)[1].split("##", 1)[0]
+    assert "`fails`" in failing and "set_by_a_parameter" not in failing
+    assert "2/3 targets pass" in text  # the naive comparison also counts evidence only
 
 
 def test_rerun_replaces_the_folder_whole(small, tmp_path):

@@ -74,6 +74,22 @@ class Panel:
             raise TargetError(f"no complete two-month period of {name} in {start:%Y-%m}..{end:%Y-%m}")
         return sums[:, overlap]
 
+    def two_month_rate(self, name: str, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+        """Per replicate, the index over [start, end] in points per two months (twice the monthly mean).
+
+        Over whole two-month periods this is the mean of their sums; a period off that grid (the
+        Foreign Policy Index's first issues: January-March, April-May, June-August 2011) is read
+        from its own months and scaled to two, instead of borrowing months from its neighbours.
+        """
+        mask = self.month_mask(start, end)
+        wanted = (end.year - start.year) * 12 + end.month - start.month + 1
+        if mask.sum() != wanted:
+            raise TargetError(
+                f"{name} over {start:%Y-%m}..{end:%Y-%m} is not fully simulated (run covers "
+                f"{self.months[0]:%Y-%m}..{self.months[-1]:%Y-%m})"
+            )
+        return 2.0 * self.matrix(name)[:, mask].mean(axis=1)
+
     def annual_mean(self, name: str, year: int) -> np.ndarray:
         """Per replicate, the mean of one series over a fully simulated year."""
         mask = np.asarray(self.months.year == year)
@@ -91,8 +107,9 @@ def statistic(panel: Panel, target: Target) -> np.ndarray:
 
 
 def _bimonthly(panel: Panel, t: Target) -> np.ndarray:
-    """Mean two-month sum over the period; with several series, their lowest (or ``reduce_series``)."""
-    per_series = [panel.periods_within(s, t.period.start, t.period.end).mean(axis=1) for s in t.series]
+    """The index over the period in points per two months; with several series, their lowest
+    (or ``reduce_series``)."""
+    per_series = [panel.two_month_rate(s, t.period.start, t.period.end) for s in t.series]
     if len(per_series) == 1:
         return per_series[0]
     reduce = t.options.get("reduce_series", "min")
@@ -140,6 +157,19 @@ def _most_positive(panel: Panel, t: Target) -> np.ndarray:
     for other in rest:
         above &= first > other
     return above.mean(axis=1)
+
+
+def _change_since(panel: Panel, t: Target) -> np.ndarray:
+    """The period's index minus the ``previous`` period's, in points per two months.
+
+    This is what a direction word of the Foreign Policy Index ("improved", "slackened") compares:
+    one issue's value with the issue before. With ``absolute`` the size of the change, for "unchanged".
+    """
+    previous = Period.parse(t.options["previous"], t.id)
+    series = t.series[0]
+    now = panel.two_month_rate(series, t.period.start, t.period.end)
+    change = now - panel.two_month_rate(series, previous.start, previous.end)
+    return np.abs(change) if t.options.get("absolute", False) else change
 
 
 def _month_value(panel: Panel, t: Target) -> np.ndarray:
@@ -202,6 +232,7 @@ FUNCTIONS: dict[str, Callable[[Panel, Target], np.ndarray]] = {
     "peak_since": _peak_since,
     "lowest_year": _lowest_year,
     "most_positive": _most_positive,
+    "change_since": _change_since,
     "month_value": _month_value,
     "window_max": _window_max,
     "annual_mean": _annual_mean,

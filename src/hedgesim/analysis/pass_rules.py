@@ -8,7 +8,9 @@ Pass rules, always over the ensemble, never one replicate:
   of the replicates. Its standardised error is ``z = (1 - share) / tolerance``.
 
 Either way a target passes when ``|z| <= 1``, and the calibration loss is the mean of ``z**2``
-(simulated method of moments with each tolerance as its scale).
+(simulated method of moments with each tolerance as its scale). Every row carries the target's
+class, so a report can count the evidence alone (:func:`of_class`): a fitted target's pass says
+nothing about the mechanisms.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from hedgesim.analysis.targets import Target
 Z_CAP = 10.0
 COLUMNS = (
     "id",
+    "class",
     "series",
     "period",
     "kind",
@@ -57,6 +60,7 @@ def judge(target: Target, values: np.ndarray) -> dict[str, Any]:
         z = (1.0 - share) / target.tolerance
     return {
         "id": target.id,
+        "class": target.role,
         "series": "+".join(target.series),
         "period": target.period.label,
         "kind": target.kind,
@@ -117,3 +121,18 @@ def loss(table: pd.DataFrame) -> float:
 def pass_count(table: pd.DataFrame) -> int:
     """How many targets of an evaluation pass."""
     return int(table["passed"].sum())
+
+
+def of_class(table: pd.DataFrame, role: str = "evidence") -> pd.DataFrame:
+    """The rows of an evaluation whose target is of one class (evidence by default)."""
+    return table[table["class"] == role].reset_index(drop=True)
+
+
+def single_value_bands(table: pd.DataFrame) -> list[str]:
+    """Ids whose ensemble 90% band is one value (q05 == q95): the replicates do not disagree.
+
+    For a level target this means the statistic does not depend on the model's randomness (an
+    input or a parameter sets it); for a 0/1 statistic, that at least 95% of replicates agree.
+    """
+    same = np.isclose(table["q05"].to_numpy(float), table["q95"].to_numpy(float), rtol=1e-12, atol=1e-12)
+    return table.loc[same, "id"].tolist()

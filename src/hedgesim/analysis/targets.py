@@ -33,6 +33,7 @@ MEASURES = (
     "peak_since",
     "lowest_year",
     "most_positive",
+    "change_since",
     "month_value",
     "window_max",
     "annual_mean",
@@ -164,8 +165,9 @@ _KNOWN_KEYS = {
     "evaluate",
     "reason",
     "class",
+    "bfpi",
 }
-_OPTION_KEYS = {"window", "since", "reduce_series", "state", "states"}
+_OPTION_KEYS = {"window", "since", "reduce_series", "state", "states", "previous", "absolute"}
 
 
 def targets_from_mapping(data: Mapping[str, Any]) -> list[Target]:
@@ -207,9 +209,9 @@ def _target(row: Any, index: int) -> Target:
         target_value=row.get("target_value"),
         condition=row.get("condition"),
         options={k: row[k] for k in _OPTION_KEYS if k in row},
-        evaluate=bool(row.get("evaluate", True)),
+        evaluate=_role(row) != "context",
         reason=str(row.get("reason", "")),
-        role=str(row.get("class", "evidence" if row.get("evaluate", True) else "context")),
+        role=_role(row),
     )
     _check_rule_inputs(target, where)
     return target
@@ -225,10 +227,15 @@ def _check_keys(row: Mapping[str, Any], where: str) -> None:
             raise TargetError(f"{where}.{key}: missing")
     if row["measure"] not in MEASURES:
         raise TargetError(f"{where}.measure={row['measure']!r}; allowed: {', '.join(MEASURES)}")
-    if row.get("class", "evidence") not in ROLES:
-        raise TargetError(f"{where}.class={row['class']!r}; allowed: {', '.join(ROLES)}")
-    if row.get("class") == "context" and row.get("evaluate", False):
-        raise TargetError(f"{where}: class context with evaluate: true; allowed: a context row is not judged")
+    _check_role(row, where)
+    if row["measure"] == "change_since":
+        try:
+            Period.parse(row["previous"], where)
+        except (KeyError, TargetError):
+            raise TargetError(
+                f"{where}.previous={row.get('previous')!r}; allowed for change_since: the period the "
+                "change is taken against (YYYY-MM..YYYY-MM)"
+            ) from None
     if row["rule"] not in RULES:
         raise TargetError(f"{where}.rule={row['rule']!r}; allowed: {', '.join(RULES)}")
     tolerance = row["tolerance"]
@@ -236,6 +243,25 @@ def _check_keys(row: Mapping[str, Any], where: str) -> None:
         raise TargetError(f"{where}.tolerance={tolerance!r}; allowed: a number > 0")
     if row["rule"] == "share" and not tolerance < 1:
         raise TargetError(f"{where}.tolerance={tolerance!r}; allowed for a share rule: a number in (0, 1)")
+
+
+def _role(row: Mapping[str, Any]) -> str:
+    """The row's class; without one, ``evaluate: false`` reads as context, anything else as evidence."""
+    return str(row.get("class", "evidence" if row.get("evaluate", True) else "context"))
+
+
+def _check_role(row: Mapping[str, Any], where: str) -> None:
+    """A known class that agrees with ``evaluate``; fitted and context rows say why in ``reason``."""
+    role = _role(row)
+    if role not in ROLES:
+        raise TargetError(f"{where}.class={role!r}; allowed: {', '.join(ROLES)}")
+    if "evaluate" in row and bool(row["evaluate"]) != (role != "context"):
+        raise TargetError(
+            f"{where}: class {role} with evaluate: {row['evaluate']}; "
+            "allowed: context rows only are not judged"
+        )
+    if role != "evidence" and not str(row.get("reason", "")).strip():
+        raise TargetError(f"{where}.reason: missing; allowed: a {role} row says why in 'reason'")
 
 
 def _check_rule_inputs(target: Target, where: str) -> None:
@@ -259,6 +285,8 @@ def evidence(targets: Sequence[Target]) -> list[Target]:
 
 
 def required_span(targets: Sequence[Target]) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last month the evaluated targets need the run to cover."""
+    """First and last month the evaluated targets need the run to cover (a change's base included)."""
     evaluated = [t for t in targets if t.evaluate]
-    return min(t.period.start for t in evaluated), max(t.period.end for t in evaluated)
+    starts = [t.period.start for t in evaluated]
+    starts += [Period.parse(t.options["previous"], t.id).start for t in evaluated if "previous" in t.options]
+    return min(starts), max(t.period.end for t in evaluated)

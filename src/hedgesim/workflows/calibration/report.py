@@ -2,7 +2,9 @@
 
 The parameters file carries a header saying how its values were obtained, so whoever reads
 conf/params/calibrated.yaml can tell which study, targets and commit stand behind them. The
-run folder's files are each written atomically, the manifest last.
+run folder's files are each written atomically, the manifest last. The study fits every judged
+target (evidence and fitted: the fitted ones are what some parameters are set from), but the
+report also states how many of them are evidence, the count that speaks for the mechanisms.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import pandas as pd
 import yaml
 
 from hedgesim.analysis.naive import comparison, summary_lines
+from hedgesim.analysis.pass_rules import loss, of_class, pass_count
 from hedgesim.workflows.calibration.search import Settings
 from hedgesim.workflows.markdown import markdown_table
 from hedgesim.workflows.results import git_commit, write_manifest, write_text
 
-TARGET_COLUMNS = ["id", "observed", "median", "q05", "q95", "share", "z", "passed"]
+TARGET_COLUMNS = ["id", "class", "observed", "median", "q05", "q95", "share", "z", "passed"]
 IDENTIFICATION_COLUMNS = [
     "parameter",
     "best",
@@ -46,6 +49,16 @@ def calibrated_yaml(values: Mapping[str, float], header: Sequence[str]) -> str:
     """The calibrated parameters as a params group file, with a header saying how they came."""
     body = yaml.safe_dump({k: float(v) for k, v in sorted(values.items())}, sort_keys=True)
     return "".join(f"# {line}\n" if line else "#\n" for line in header) + body
+
+
+def evidence_counts(model_table: pd.DataFrame) -> dict[str, Any]:
+    """Evidence targets passed and their loss: the part of the result that speaks for the mechanisms."""
+    evidence = of_class(model_table)
+    return {
+        "evidence_targets": len(evidence),
+        "evidence_passed": pass_count(evidence),
+        "evidence_loss": loss(evidence) if len(evidence) else float("nan"),
+    }
 
 
 def params_header(facts: Mapping[str, Any], settings: Settings) -> list[str]:
@@ -89,7 +102,8 @@ def write_outputs(
     for name, text in outputs.items():
         write_text(text, run_dir / name)
     files = [*outputs, "study.db"]
-    write_manifest(run_dir, files=files, **{k: v for k, v in facts.items() if k != "summary"})
+    manifest = {**{k: v for k, v in facts.items() if k != "summary"}, **evidence_counts(model_table)}
+    write_manifest(run_dir, files=files, **manifest)
 
 
 def report_markdown(
@@ -101,6 +115,8 @@ def report_markdown(
 ) -> str:
     """The run folder's report.md: result, what the mechanisms add, targets, identification."""
     failing = model_table.loc[~model_table["passed"], "id"].tolist()
+    counts = evidence_counts(model_table)
+    n_evidence = counts["evidence_targets"]
     sections = [
         "# Calibration report",
         f"{facts['trials_total']} trials; best trial {facts['best_trial']} "
@@ -108,6 +124,11 @@ def report_markdown(
         f"{facts['settings']['final_replicates']} replicates: **loss {facts['loss']:.3f}, "
         f"{facts['passed']}/{facts['targets']} targets pass**."
         + (f" Failing: {', '.join(failing)}." if failing else ""),
+        f"Of the {facts['targets']} judged targets, **{n_evidence} are evidence "
+        f"(behaviour the mechanisms must produce): {counts['evidence_passed']}/{n_evidence} "
+        f"pass, loss {counts['evidence_loss']:.3f}**; the other {facts['targets'] - n_evidence} "
+        "are fitted (a parameter is set from each, or it is an accounting identity of inputs) and say "
+        "nothing about the mechanisms. The search minimises the loss over all of them.",
         "## What the mechanisms add\n\n"
         + "\n".join(f"- {line}" for line in summary_lines(model_table, naive)),
         "## Targets (best parameters)\n\n" + markdown_table(model_table[TARGET_COLUMNS]),

@@ -1,0 +1,186 @@
+"""The report hedgesim-reproduce writes: evidence first, fitted and context rows apart.
+
+Only evidence targets (behaviour the mechanisms must produce) make the headline: a fitted
+target passes because a parameter was set from it or an input dictates it, so counting it would
+credit the mechanisms with what the calibration or the timeline did. Fitted targets and context
+rows are listed in their own sections, each with its reason, and an evidence target whose
+ensemble band is a single value is flagged: nothing random in the model moves its statistic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from hedgesim.analysis.naive import summary_lines
+from hedgesim.analysis.pass_rules import loss, of_class, pass_count, single_value_bands
+from hedgesim.analysis.targets import Target
+from hedgesim.workflows.markdown import markdown_table
+
+RECORD_GROUPS = (
+    ("targets file", lambda i: not i.startswith(("bfpi", "trade_share_"))),
+    ("Foreign Policy Index (coded)", lambda i: i.startswith("bfpi")),
+    ("trade shares (coded)", lambda i: i.startswith("trade_share_")),
+)
+FILES = (
+    "- `targets.csv`: every judged target (evidence and fitted, column `class`) with every statistic\n"
+    "- `context.csv`: the context rows and why they are not judged\n"
+    "- `bands.csv`, `observed.csv`: the tables behind `targets.png`\n"
+    "- `comparison.csv`: standardised errors of the model and the naive forecasts per target\n"
+    "- `trajectories_summary.parquet`: median and 5-95% band of every series per month\n"
+    "- `manifest.json`: seed, versions, commit, the evidence counts (written last)"
+)
+
+
+def fmt(value: float) -> str:
+    """A statistic for a table cell: three significant digits, ``never`` for +inf."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and math.isinf(value):
+        return "never" if value > 0 else "-inf"
+    return f"{value:.3g}"
+
+
+def report_table(table: pd.DataFrame, flagged: Sequence[str] = ()) -> pd.DataFrame:
+    """The reviewer's table: target, source, observed, simulated median and band, rule, result."""
+    bands = [
+        f"{fmt(a)} .. {fmt(b)}" + (" (single value)" if i in flagged else "")
+        for i, a, b in zip(table["id"], table["q05"], table["q95"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "target": table["id"],
+            "period": table["period"],
+            "source": table["source"],
+            "observed": table["observed"],
+            "simulated median": table["median"].map(fmt),
+            "90% band": bands,
+            "share": table["share"].map(lambda v: "" if math.isnan(v) else f"{v:.0%}"),
+            "tolerance": table["tolerance"].map(lambda v: f"{v:g}"),
+            "rule": table["rule"],
+            "result": table["passed"].map({True: "pass", False: "**FAIL**"}),
+        }
+    )
+
+
+def failure_lines(table: pd.DataFrame) -> list[str]:
+    """One line per failing target: by how much and in which direction."""
+    lines = []
+    for row in table[~table["passed"]].itertuples():
+        if math.isnan(row.share):
+            side = "above" if row.z > 0 else "below"
+            lines.append(
+                f"- `{row.id}`: simulated median {fmt(row.median)} lies {side} the observed "
+                f"{row.observed} by more than the tolerance {row.tolerance:g} (z = {row.z:.2f})."
+            )
+        else:
+            lines.append(
+                f"- `{row.id}`: the observed fact holds in {row.share:.0%} of replicates; the rule "
+                f"asks for {1 - row.tolerance:.0%}."
+            )
+    return lines
+
+
+def by_record(evidence: pd.DataFrame) -> pd.DataFrame:
+    """Evidence passed per part of the record: the targets file, the coded index, the trade shares."""
+    rows = []
+    for name, belongs in RECORD_GROUPS:
+        part = evidence[evidence["id"].map(belongs)]
+        rows.append({"evidence from": name, "passed": int(part["passed"].sum()), "targets": len(part)})
+    return pd.DataFrame(rows)
+
+
+def headline(facts: Mapping[str, Any]) -> str:
+    """The result in two sentences: evidence passed and its loss; fitted and context apart."""
+    failed = facts["failed"]
+    verdict = (
+        "Every evidence target passes."
+        if not failed
+        else f"{len(failed)} evidence target(s) fail (listed under *Failing evidence targets*)."
+    )
+    return (
+        f"**{facts['passed']}/{facts['targets']} evidence targets pass; loss {facts['loss']:.3f}** "
+        "(mean squared standardised error over the evidence targets; a target passes when its "
+        f"|z| <= 1). {verdict} Apart from the headline: {facts['fitted_passed']}/{facts['fitted_targets']} "
+        f"fitted targets pass, and {facts['context_rows']} context rows are reported, not judged."
+    )
+
+
+def report_markdown(
+    table: pd.DataFrame,
+    targets: Sequence[Target],
+    context: pd.DataFrame,
+    naive: Mapping[str, pd.DataFrame],
+    facts: Mapping[str, Any],
+) -> str:
+    """The folder's report.md (see the module docstring for what is counted where)."""
+    evidence, fitted = of_class(table, "evidence"), of_class(table, "fitted")
+    naive_evidence = {name: of_class(frame) for name, frame in naive.items()}
+    parts = [
+        "# hedgesim baseline: reproduction of the 2011-2019 targets",
+        f"Command: `{facts['command']}` ({facts['replicates']} replicates, seed {facts['seed']}, "
+        f"scenario `{facts['scenario']}`: 2008-01..2020-12, the configured calibrated parameters).",
+        headline(facts),
+        "Classes: *evidence* is behaviour the mechanisms must produce; *fitted* means a parameter is "
+        "set from the fact, or the fact is an accounting identity of inputs, so its pass says nothing "
+        "about the mechanisms (the calibration still fits both); *context* is reported, never judged. "
+        "Pass rules, always over the ensemble: *level* targets pass when the ensemble median lies within "
+        "the tolerance of the observed value; *share* targets pass when the observed fact holds in at "
+        "least (1 - tolerance) of the replicates. Tolerances follow each source's confidence; the "
+        "Foreign Policy Index and trade-share targets are coded from the evidence record by the rule in "
+        "docs/calibration.md.",
+        "## Evidence by part of the record\n\n" + markdown_table(by_record(evidence)),
+        "## Evidence targets\n\n" + markdown_table(report_table(evidence, facts["single_value_bands"])),
+        _single_value_section(facts["single_value_bands"]),
+    ]
+    if len(evidence) and not evidence["passed"].all():
+        parts.append("## Failing evidence targets\n\n" + "\n".join(failure_lines(evidence)))
+    parts += [
+        "## Fitted targets (judged and fitted by the calibration, not counted as evidence)\n\n"
+        + markdown_table(_with_reason(report_table(fitted), targets)),
+        "## What the mechanisms add\n\nThe evidence targets judged on naive forecasts made from each "
+        "replicate's state at the end of 2010 (persistence: every series frozen; linear trend: every "
+        "series extended along its 2008-2010 line; agreements held):\n\n"
+        + "\n".join(f"- {line}" for line in summary_lines(evidence, naive_evidence)),
+        "## Context rows (reported, not judged)\n\n" + markdown_table(context),
+        "## Files\n\n" + FILES,
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _single_value_section(ids: Sequence[str]) -> str:
+    """The evidence targets whose 90% band is one value, and what that means."""
+    if not ids:
+        return ""
+    return (
+        "## Evidence with a single-value band\n\nThe ensemble's 90% band of these evidence targets is a "
+        "single value (q05 == q95): for a level, nothing random in the model moves the statistic, so the "
+        "band says nothing about uncertainty; for a 0/1 statistic (an agreement's state), at least 95% of "
+        "the replicates agree.\n\n" + "\n".join(f"- `{i}`" for i in ids)
+    )
+
+
+def _with_reason(frame: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
+    """A report table with each target's reason for its class."""
+    reasons = {t.id: t.reason for t in targets}
+    return frame.assign(reason=frame["target"].map(reasons))
+
+
+def evidence_facts(table: pd.DataFrame, context: pd.DataFrame) -> dict[str, Any]:
+    """The manifest's counts: the headline over evidence, fitted and context apart."""
+    evidence, fitted = of_class(table, "evidence"), of_class(table, "fitted")
+    return {
+        "targets": len(evidence),
+        "passed": pass_count(evidence),
+        "loss": round(loss(evidence), 6) if len(evidence) else math.nan,
+        "failed": evidence.loc[~evidence["passed"], "id"].tolist(),
+        "fitted_targets": len(fitted),
+        "fitted_passed": pass_count(fitted),
+        "fitted_failed": fitted.loc[~fitted["passed"], "id"].tolist(),
+        "context_rows": len(context),
+        "loss_judged": round(loss(table), 6) if len(table) else math.nan,
+        "single_value_bands": single_value_bands(evidence),
+    }
