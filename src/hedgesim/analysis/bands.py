@@ -21,6 +21,8 @@ from hedgesim.core.vocabulary import RELATIONS
 
 BAND_COLUMNS = ("series", "resolution", "date", "median", "q05", "q95")
 POINT_MEASURES = ("bimonthly", "month_value", "window_max", "annual_mean")
+HEDGE_PANELS = ("hedge_russia", "hedge_eu", "hedge_ukraine")
+"""The hedge weights that trade-share targets judge (the outside option's share is context)."""
 
 
 def median_band(
@@ -69,7 +71,7 @@ def series_bands(trajectories: pd.DataFrame) -> pd.DataFrame:
     """Ensemble median and 5-95% band of each series in the unit its targets use.
 
     Relations indices as two-month sums (dated by the period's first month), sanctions
-    monthly, trade as annual means (dated 1 July of the year).
+    monthly, trade and the hedge weights that trade shares judge as annual means (dated 1 July).
     """
     panel = Panel(trajectories)
     parts = []
@@ -81,11 +83,12 @@ def series_bands(trajectories: pd.DataFrame) -> pd.DataFrame:
         parts.append(
             _band_frame("sanctions_persons", "month", panel.months, panel.matrix("sanctions_persons"))
         )
-    if "trade_eu_turnover" in trajectories.columns:
-        years = sorted({y for y in panel.months.year if (panel.months.year == y).sum() == 12})
-        annual = np.stack([panel.annual_mean("trade_eu_turnover", y) for y in years], axis=1)
-        dates = pd.DatetimeIndex([pd.Timestamp(year=y, month=7, day=1) for y in years])
-        parts.append(_band_frame("trade_eu_turnover", "year", dates, annual))
+    years = sorted({y for y in panel.months.year if (panel.months.year == y).sum() == 12})
+    dates = pd.DatetimeIndex([pd.Timestamp(year=y, month=7, day=1) for y in years])
+    for name in ("trade_eu_turnover", *HEDGE_PANELS):
+        if name in trajectories.columns:
+            annual = np.stack([panel.annual_mean(name, y) for y in years], axis=1)
+            parts.append(_band_frame(name, "year", dates, annual))
     return pd.concat(parts, ignore_index=True)[list(BAND_COLUMNS)]
 
 

@@ -17,6 +17,9 @@ PANELS = {
     "relations_lithuania": "Lithuania relations\n(index, points per two months)",
     "sanctions_persons": "EU sanctions\n(persons listed)",
     "trade_eu_turnover": "Trade with the EU\n(turnover, USD bn per year)",
+    "hedge_russia": "Russia weight of the hedge\n(observed: share of trade)",
+    "hedge_eu": "EU weight of the hedge\n(observed: share of trade)",
+    "hedge_ukraine": "Ukraine weight of the hedge\n(observed: share of trade)",
 }
 PASS_COLOURS = {True: "tab:green", False: "tab:red", None: "black"}
 
