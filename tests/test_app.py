@@ -235,10 +235,14 @@ def _chromium_or_skip() -> None:
 
 @pytest.mark.slow
 def test_page_in_headless_chromium(tmp_path):
-    """Open the page, move a slider, step and play, check charts, date, log and bad input."""
+    """Open the page, move a slider, step and play, check charts, date, log and bad input.
+
+    Every request to a host other than this machine is aborted and recorded: there must be none.
+    """
     _chromium_or_skip()
     failed: list[str] = []
     with browser.serving() as (url, server), browser.chromium(tmp_path / "profile") as context:
+        traffic = browser.loopback_only(context)  # nothing may leave this machine
         page = context.new_page()
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         page.on("pageerror", lambda e: failed.append(f"page error: {e}"))
@@ -288,6 +292,8 @@ def test_page_in_headless_chromium(tmp_path):
         assert server.poll() is None
     assert server.poll() is not None  # the server was stopped with the block
     assert not failed, failed[:5]
+    assert not traffic.blocked, traffic.blocked[:5]
+    assert any("/_solara/cdn/" in request for request in traffic.allowed)  # the routing saw the page
     port = int(url.rsplit(":", 1)[1].strip("/"))
     with pytest.raises(ConnectionRefusedError):  # nothing listens on its port any more
         socket.create_connection(("127.0.0.1", port), timeout=5).close()

@@ -3,7 +3,8 @@
 Used by the browser test and by the script that takes the screenshots of docs/teaching.md.
 Chromium is Debian's (/usr/bin/chromium, installed by scripts/setup-extras); Playwright only
 drives it and never downloads a browser of its own. Playwright is imported when a browser is
-opened, so the page itself does not need it.
+opened, so the page itself does not need it. ``loopback_only`` keeps the browser on this
+machine: every request to another host is aborted and recorded.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = (
@@ -32,6 +35,7 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
 )
 LOOPBACK = "127.0.0.1"
+LOOPBACK_HOSTS = frozenset({LOOPBACK, "localhost", "::1"})
 
 
 def free_port() -> int:
@@ -42,11 +46,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(port: int | None = None, timeout: float = 120.0) -> Iterator[tuple[str, subprocess.Popen]]:
+def serving(
+    port: int | None = None, timeout: float = 120.0, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run ``hedgesim-app`` on the loopback address until the block ends; yield (url, process).
 
     The server runs in its own process group, which is ended (SIGTERM, then SIGKILL after 15 s)
     when the block ends, whatever happened inside it.
+
+    Args:
+        port: The port to serve on (default: a free one).
+        timeout: Seconds to wait for the page to answer.
+        env: Environment variables for the server, over this process's own.
     """
     port = port or free_port()
     process = subprocess.Popen(
@@ -55,6 +66,7 @@ def serving(port: int | None = None, timeout: float = 120.0) -> Iterator[tuple[s
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
     url = f"http://{LOOPBACK}:{port}/"
     try:
@@ -109,6 +121,39 @@ def chromium(user_data_dir: Path, width: int = 1600, height: int = 1100):
             yield context
         finally:
             context.close()
+
+
+@dataclass
+class Traffic:
+    """The requests a browser context made: ``METHOD url`` of those let through and those aborted."""
+
+    allowed: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+
+def loopback_only(context) -> Traffic:
+    """Abort every request of ``context`` to a host other than this machine, and record them.
+
+    Args:
+        context: A Playwright browser context (e.g. from ``chromium``).
+
+    Returns:
+        The record, filled as the page runs.
+    """
+    traffic = Traffic()
+
+    def route(found) -> None:
+        request = found.request
+        parts = urlsplit(request.url)
+        if parts.scheme in ("data", "blob") or parts.hostname in LOOPBACK_HOSTS:
+            traffic.allowed.append(f"{request.method} {request.url}")
+            found.continue_()
+        else:
+            traffic.blocked.append(f"{request.method} {request.url}")
+            found.abort("blockedbyclient")
+
+    context.route("**/*", route)
+    return traffic
 
 
 class ClassroomPage:
