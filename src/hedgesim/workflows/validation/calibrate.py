@@ -12,6 +12,7 @@ cores halve the wall time) and give the same trials as one after the other.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import queue
 import sys
@@ -69,10 +70,9 @@ def calibrate_origin(
     start = starting_values(dims)
     stamp = fingerprint(dims, settings, training, [f"validation-origin={origin}", *DEFAULTS], [start])
     study = open_study(Path(run_dir) / origin, settings.seed, stamp, name=f"hedgesim-validation-{origin}")
-    tick = None
+    tick = None if report is None else functools.partial(report, 1)
     if report is not None:
         report(len(completed(study)))
-        tick = lambda: report(1)
     started = time.perf_counter()
     ran = run_trials(
         study, search, dims, settings.trials, [start], None, progress, f"calibrating to {origin}", tick

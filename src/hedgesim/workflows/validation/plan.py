@@ -43,13 +43,6 @@ class Plan:
         """The first origin: the headline of summary.json."""
         return self.origins[0]
 
-    def origin_month(self, origin: str) -> pd.Timestamp:
-        return pd.Timestamp(origin)
-
-    @property
-    def end_month(self) -> pd.Timestamp:
-        return pd.Timestamp(self.score_end)
-
     def settings(self) -> Settings:
         """The calibration settings every origin's study runs (hedgesim-calibrate's type)."""
         return Settings(

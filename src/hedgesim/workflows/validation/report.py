@@ -163,7 +163,7 @@ def origin_section(
         f"## Origin {origin}",
         f"Training ({len(split.training)}): {_ids(split.training)}.\n\n"
         f"Held out ({len(split.held_out)}): {_ids(split.held_out)}.\n\n"
-        f"Neither (their measure reads across the origin): {_ids(split.straddling) or 'none'}."
+        f"Neither (their period or their measure spans the origin): {_ids(split.straddling) or 'none'}."
         + (f"\n\nAfter the score window: {_ids(split.later)}." if split.later else ""),
         f"Calibration: best of {calibration['trials']} trials (trial {calibration['best_trial']}), "
         f"training loss {calibration['training_loss_search']:.3f} with "
