@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -120,11 +120,14 @@ def run_trials(
     starts: Sequence[Mapping[str, float]],
     timeout: float | None,
     progress: bool,
+    desc: str = "calibrating",
+    on_trial: Callable[[], None] | None = None,
 ) -> int:
     """Run the trials a (possibly resumed) study still lacks; returns how many ran.
 
     A fresh study first tries ``starts`` (the configured baseline first), so a calibration never
-    ends worse than where it started.
+    ends worse than where it started. ``desc`` labels the progress bar; ``on_trial`` is called
+    after each trial (a study run in another process reports its progress through it).
     """
     from tqdm.auto import tqdm
 
@@ -136,7 +139,7 @@ def run_trials(
         for point in starts:
             study.enqueue_trial(dict(point), skip_if_exists=True)
     ran: list[int] = []
-    bar = tqdm(total=remaining, desc="calibrating", unit="trial", disable=not progress, file=sys.stderr)
+    bar = tqdm(total=remaining, desc=desc, unit="trial", disable=not progress, file=sys.stderr)
 
     def score(trial) -> float:
         table = objective.table(suggest(trial, dims))
@@ -146,6 +149,8 @@ def run_trials(
     def tick(study, trial) -> None:
         ran.append(trial.number)
         bar.update(1)
+        if on_trial is not None:
+            on_trial()
         if study.best_trial is not None:
             bar.set_postfix(best=f"{study.best_value:.3f}", passed=study.best_trial.user_attrs.get("passed"))
 
