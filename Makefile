@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 ARGS ?=
 
-.PHONY: setup run baseline test lint bench reproduce calibrate sweep app clean
+.PHONY: setup run baseline test lint bench reproduce validate calibrate sweep app clean
 
 setup:
 	@scripts/setup test
@@ -22,6 +22,10 @@ test: setup
 ## reproduce: the calibrated baseline with 1,000 replicates, every target judged, results/baseline/
 reproduce: setup
 	.venv/bin/hedgesim-reproduce $(ARGS)
+
+## validate: the pre-registered out-of-sample test (about half an hour on 2 cores), results/validation/
+validate: setup
+	.venv/bin/hedgesim-validate $(ARGS)
 
 calibrate: setup
 	.venv/bin/hedgesim-calibrate $(ARGS)

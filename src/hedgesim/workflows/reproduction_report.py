@@ -166,8 +166,9 @@ def out_of_sample(validation: Mapping[str, Any] | None) -> str:
         lines.append(
             f"- calibrated on the evidence up to {origin}, scored on the {model['total']} evidence targets "
             f"after it: {model['passed']}/{model['total']} pass, held-out loss {model['loss']:.3g} "
-            f"(random prior draws: median {prior['median_loss']:.3g}; fitted naive baseline: "
-            f"{naive['loss']:.3g})"
+            f"(random prior draws: median {prior['median_passed']:g}/{model['total']} pass, loss "
+            f"{prior['median_loss']:.3g}; fitted naive baseline: {naive['passed']}/{model['total']} pass, "
+            f"loss {naive['loss']:.3g})"
         )
     verdict = (
         "beats both benchmarks at every origin"
@@ -175,7 +176,8 @@ def out_of_sample(validation: Mapping[str, Any] | None) -> str:
         else "does NOT beat both benchmarks at every origin"
     )
     return (
-        f"**Out of sample (hedgesim-validate, results/validation/): the model {verdict}.**\n\n"
+        f"**Out of sample (hedgesim-validate, results/validation/): on the pre-registered criterion, "
+        f"the held-out loss, the model {verdict}.**\n\n"
         + "\n".join(lines)
     )
 
