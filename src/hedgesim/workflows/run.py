@@ -1,7 +1,9 @@
 """One run: build the model from a validated spec, step it with progress, write its folder.
 
-A folder gets its tables, its resolved config, its figure and, written last, its manifest; so a
-folder with a manifest is complete, and a sweep cell written from the same config is skipped.
+A folder gets its tables, its resolved config, its figure and, written last, its manifest with
+each file's checksum. The manifest goes first when a folder is (re)written, so a folder is
+complete only while its manifest matches its files, and only then is a sweep cell written from
+the same config skipped; a cell whose files were damaged since is recomputed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from hedgesim.core.model import HedgingModel
 from hedgesim.plots import relations as plots
 from hedgesim.workflows.results import (
     EVENTS,
+    MANIFEST,
     TRAJECTORIES,
+    clean_temporaries,
     is_complete,
     save_figure,
     write_manifest,
@@ -76,7 +80,11 @@ def run_config(cfg: DictConfig) -> SimulationResult:
 
 
 def already_done(cfg: DictConfig, out: Path) -> bool:
-    """A complete folder written from the very same resolved config."""
+    """A complete folder (its files match its manifest) written from the very same resolved config.
+
+    The folder is the job's own, so temporaries a killed job left in it are removed first.
+    """
+    clean_temporaries(out)
     saved = out / "config.yaml"
     return is_complete(out) and saved.is_file() and saved.read_text(encoding="utf-8") == resolved_yaml(cfg)
 
@@ -95,8 +103,14 @@ def run_model(spec: RunSpec, label: str = "run", every: float = 0.25) -> Hedging
 
 
 def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
-    """Run and write the folder: tables, config, figure, then the manifest."""
+    """Run and write the folder: tables, config, figure, then the manifest.
+
+    An old manifest goes first (the folder is not complete while it is rewritten), and so do
+    temporaries a killed run left.
+    """
     started = time.perf_counter()
+    (out / MANIFEST).unlink(missing_ok=True)
+    clean_temporaries(out)
     model = run_model(spec, label)
     simulated = time.perf_counter() - started
     files = [TRAJECTORIES]
