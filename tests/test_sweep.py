@@ -405,6 +405,34 @@ def test_a_truncated_table_is_detected_and_its_cell_recomputed(basic_sweep, tmp_
 
 
 @pytest.mark.slow
+def test_a_full_disk_during_the_sweeps_aggregation_exits_1_and_leaves_nothing_stale(basic_sweep, tmp_path):
+    """The cells are there; the disk fills before the aggregation: Hydra's warning, exit 0, no more."""
+    from test_faults import fill, tmpfs
+
+    reference, _ = basic_sweep
+    with tmpfs(tmp_path / "disk", "4m") as disk:
+        folder = disk / "mr"
+        shutil.copytree(reference, folder)
+        headroom = disk / "headroom"
+        headroom.write_bytes(b"\0" * 128 * 1024)  # room for Hydra's job files, not for the dataset
+        filler = fill(disk)
+        headroom.unlink()
+        full = run_sweep(folder, "hydra/launcher=basic", cwd=tmp_path)
+        assert full.returncode == 1
+        errors = [line for line in full.stderr.splitlines() if "error" in line.lower()]
+        assert len(errors) == 1 and "No space left on device" in errors[0], full.stderr[-2000:]
+        assert errors[0].startswith(f"hedgesim: error: aggregating {folder} failed")
+        assert "Traceback" not in full.stderr and "Callback" not in full.stderr
+        assert list(folder.rglob(".*.tmp")) == []
+        assert not (folder / "summary.csv").exists() and not (folder / "aggregate.json").exists()
+        filler.unlink()
+        again = run_sweep(folder, "hydra/launcher=basic", cwd=tmp_path)
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert list(folder.rglob(".*.tmp")) == []
+        assert (folder / "summary.csv").read_bytes() == (reference / "summary.csv").read_bytes()
+
+
+@pytest.mark.slow
 def test_a_narrower_rerun_into_the_same_folder_keeps_only_its_cells(basic_sweep, tmp_path):
     reference, _ = basic_sweep
     folder = tmp_path / "mr"

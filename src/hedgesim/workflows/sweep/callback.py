@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
@@ -79,7 +80,7 @@ def _overrides_of(cell: Path) -> CellKey | None:
     path = cell / ".hydra" / "overrides.yaml"
     try:
         return _cached_overrides(str(path), path.stat().st_mtime_ns)
-    except OSError:
+    except (OSError, yaml.YAMLError):  # gone, or being written by its job
         return None
 
 
