@@ -72,6 +72,14 @@ def _naive_block(
     return np.maximum(future, 0.0) if column in NON_NEGATIVE else future
 
 
+NAIVE_LABELS = {
+    "persistence": "naive persistence from 2010-12",
+    "linear_trend": "naive linear trend from 2010-12",
+    "fitted_naive": "fitted naive baseline (lines and rules fitted to every evidence target, in sample)",
+}
+"""How each naive forecast is named in reports."""
+
+
 def naive_tables(trajectories: pd.DataFrame, targets: Sequence[Target]) -> dict[str, pd.DataFrame]:
     """The targets judged on each naive forecast made from the model's state at the end of 2010."""
     return {m: evaluate(naive_forecast(trajectories, m), targets) for m in NAIVE_METHODS}
@@ -96,8 +104,6 @@ def summary_lines(model_table: pd.DataFrame, naive: Mapping[str, pd.DataFrame]) 
         f"{pass_count(model_table)}/{n} targets pass"
     ]
     for name, table in naive.items():
-        lines.append(
-            f"naive {name.replace('_', ' ')} from 2010-12: loss {loss(table):.3f}, "
-            f"{pass_count(table)}/{n} targets pass"
-        )
+        label = NAIVE_LABELS.get(name, f"naive {name.replace('_', ' ')}")
+        lines.append(f"{label}: loss {loss(table):.3f}, {pass_count(table)}/{n} targets pass")
     return lines

@@ -12,6 +12,7 @@ folder is built aside and swapped into place, so it is never half-written. The e
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -26,17 +27,19 @@ import pandas as pd
 from hedgesim.analysis.bands import monthly_bands, observed_points, series_bands
 from hedgesim.analysis.naive import comparison, naive_tables, summary_lines
 from hedgesim.analysis.pass_rules import context_rows, evaluate, of_class
-from hedgesim.analysis.targets import TargetError
+from hedgesim.analysis.targets import Target, TargetError
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.spec import build_run
+from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.plots import targets as target_plots
 from hedgesim.workflows.reproduction_report import evidence_facts, report_markdown
 from hedgesim.workflows.results import atomic_write, write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import run_spec
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
+from hedgesim.workflows.validation.benchmarks import naive as naive_baseline
 
 DEFAULT_OUT = Path("results/baseline")
+VALIDATION_SUMMARY = Path("results/validation/summary.json")
 REPLICATES = 1000
 SEED = 20101219
 SCENARIO = "reproduce"
@@ -67,17 +70,46 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
     )
     parser.add_argument("--targets", type=Path, default=TARGETS_FILE, help="observed targets (YAML)")
+    parser.add_argument(
+        "--validation",
+        type=Path,
+        default=VALIDATION_SUMMARY,
+        help=f"hedgesim-validate's summary, quoted beside the result (default {VALIDATION_SUMMARY})",
+    )
     return parser.parse_args(list(argv))
 
 
-def run_baseline(overrides: Sequence[str], replicates: int, seed: int) -> pd.DataFrame:
-    """The configured baseline on the reproduction scenario: one row per replicate and month."""
+def baseline_spec(overrides: Sequence[str], replicates: int, seed: int) -> RunSpec:
+    """The configured baseline on the reproduction scenario, validated."""
     if replicates < 1:
         raise ConfigError(f"--replicates={replicates}; allowed: an integer >= 1")
     if seed < 0:
         raise ConfigError(f"--seed={seed}; allowed: an integer >= 0")
     cfg = compose_config([f"scenario={SCENARIO}", *overrides, f"replicates={replicates}", f"seed={seed}"])
-    return run_spec(build_run(cfg)).trajectories()
+    return build_run(cfg)
+
+
+def run_baseline(overrides: Sequence[str], replicates: int, seed: int) -> pd.DataFrame:
+    """The configured baseline on the reproduction scenario: one row per replicate and month."""
+    return run_spec(baseline_spec(overrides, replicates, seed)).trajectories()
+
+
+def naive_forecasts(spec: RunSpec, trajectories: pd.DataFrame, targets: Sequence[Target]) -> dict:
+    """The targets judged on each naive forecast: frozen or extended from 2010-12, and the fitted
+    naive baseline (lines and rules fitted to every evidence target, so in sample like the model)."""
+    judged = naive_tables(trajectories, targets)
+    training = [t for t in targets if t.evaluate and t.role == "evidence"]
+    _, fitted = naive_baseline(spec, training, str(spec.calendar.end), trajectories)
+    judged["fitted_naive"] = evaluate(fitted, targets)
+    return judged
+
+
+def validation_headline(path: Path) -> dict[str, Any] | None:
+    """The out-of-sample result that hedgesim-validate wrote, if it has been run."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def ensemble_summary(trajectories: pd.DataFrame) -> pd.DataFrame:
@@ -95,9 +127,10 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     """Run, judge and write the folder; returns the facts the manifest records."""
     targets = read_targets(args.targets)
     started = time.perf_counter()
-    trajectories = run_baseline(args.overrides, args.replicates, args.seed)
+    spec = baseline_spec(args.overrides, args.replicates, args.seed)
+    trajectories = run_spec(spec).trajectories()
     table = evaluate(trajectories, targets)
-    naive = naive_tables(trajectories, targets)
+    naive = naive_forecasts(spec, trajectories, targets)
     bands = series_bands(trajectories)
     points = observed_points(targets, table)
     context = context_rows(targets)
@@ -123,7 +156,7 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
         f"{facts['passed']}/{facts['targets']} evidence targets pass"
     )
     figure = target_plots.targets_figure(bands, points, title)
-    report = report_markdown(table, targets, context, naive, facts)
+    report = report_markdown(table, targets, context, naive, facts, validation_headline(args.validation))
     write_folder(Path(args.out), tables, ensemble_summary(trajectories), figure, report, facts)
     plt.close(figure)
     evidence = of_class(table)

@@ -23,7 +23,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -191,12 +191,16 @@ def run_trials(
     starts: Sequence[Mapping[str, float]],
     timeout: float | None,
     progress: bool,
+    desc: str = "calibrating",
+    on_trial: Callable[[], None] | None = None,
 ) -> int:
     """Run the trials a (possibly resumed) study still lacks; returns how many ran.
 
     A fresh study first tries ``starts`` (the configured baseline first), so a calibration never
     ends worse than where it started. The wall time spent here is added to the study's
-    ``seconds`` after every trial and when the search stops, whatever stops it.
+    ``seconds`` after every trial and when the search stops, whatever stops it. ``desc`` labels
+    the progress bar; ``on_trial`` is called after each trial (a study run in another process
+    reports its progress through it).
     """
     from tqdm.auto import tqdm
 
@@ -214,7 +218,7 @@ def run_trials(
         for point in starts:
             study.enqueue_trial(dict(point), skip_if_exists=True)
     ran: list[int] = []
-    bar = tqdm(total=remaining, desc="calibrating", unit="trial", disable=not progress, file=sys.stderr)
+    bar = tqdm(total=remaining, desc=desc, unit="trial", disable=not progress, file=sys.stderr)
 
     def score(trial) -> float:
         table = objective.table(suggest(trial, dims))
@@ -225,6 +229,8 @@ def run_trials(
         ran.append(trial.number)
         clock()
         bar.update(1)
+        if on_trial is not None:
+            on_trial()
         if study.best_trial is not None:
             bar.set_postfix(best=f"{study.best_value:.3f}", passed=study.best_trial.user_attrs.get("passed"))
 

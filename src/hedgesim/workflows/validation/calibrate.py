@@ -1,0 +1,166 @@
+"""Each origin's calibration: hedgesim-calibrate's search, fed the training targets only.
+
+The objective, the optuna study (TPE, fixed seed, SQLite, resumable, fingerprinted) and the
+trial loop are the calibration package's own; what differs is what the study may see. Its
+objective holds the training targets alone, so no held-out value reaches a trial, and its
+fingerprint covers only them. It starts from the uncalibrated defaults: the committed calibration
+and search.yaml's starting points were chosen with every target in view, held-out ones included.
+
+The origins' studies are independent and seeded, so they run side by side, one process each (two
+cores halve the wall time) and give the same trials as one after the other.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import queue
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from hedgesim.analysis.targets import Target
+from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
+from hedgesim.workflows.calibration.report import rounded
+from hedgesim.workflows.calibration.search import CalibrationError, Dimension
+from hedgesim.workflows.calibration.study import (
+    completed,
+    fingerprint,
+    open_study,
+    run_trials,
+    searched_seconds,
+    trials_table,
+)
+from hedgesim.workflows.validation.plan import Plan
+
+DEFAULTS = ("params=default",)
+"""The base run's parameters: the defaults, never the committed calibration."""
+
+
+def objective(plan: Plan, targets: Sequence[Target], replicates: int | None = None) -> Objective:
+    """The base run (defaults, the plan's scenario and seed) judged on ``targets``."""
+    settings = plan.settings()
+    return Objective(base_spec(list(DEFAULTS), settings, replicates or settings.replicates), targets)
+
+
+def starting_values(dims: Sequence[Dimension]) -> dict[str, float]:
+    """The defaults, clipped into the search ranges: the study's first trial."""
+    return current_values(dims, list(DEFAULTS))
+
+
+def calibrate_origin(
+    plan: Plan,
+    origin: str,
+    training: Sequence[Target],
+    dims: Sequence[Dimension],
+    run_dir: Path,
+    progress: bool = True,
+    report: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) the origin's study on its training targets; its best values and facts.
+
+    ``report`` hears of the trials the study already holds, then of each new one (the progress
+    of a study run in another process).
+
+    Returns:
+        ``params`` (the best trial rounded to four significant digits, as hedgesim-calibrate
+        writes them), the trials run now and in all, the best trial, its training loss and
+        passes on the search ensemble, and the seconds spent.
+    """
+    if not training:
+        raise CalibrationError(f"origin {origin}: no evidence target ends by it; allowed: a later origin")
+    settings = plan.settings()
+    search = objective(plan, training)
+    start = starting_values(dims)
+    stamp = fingerprint(dims, settings, training, [f"validation-origin={origin}", *DEFAULTS], [start])
+    study = open_study(Path(run_dir) / origin, settings.seed, stamp, name=f"hedgesim-validation-{origin}")
+    tick = None if report is None else functools.partial(report, 1)
+    if report is not None:
+        report(len(completed(study)))
+    started = time.perf_counter()
+    ran = run_trials(
+        study, search, dims, settings.trials, [start], None, progress, f"calibrating to {origin}", tick
+    )
+    seconds = time.perf_counter() - started  # run_trials adds it to the study's own clock
+    trials = trials_table(study, dims)
+    trials.to_csv(Path(run_dir) / origin / "trials.csv", index=False)
+    best = trials.iloc[0]
+    return {
+        "params": rounded({d.name: float(best[d.name]) for d in dims}),
+        "trials": len(trials),
+        "trials_run_now": ran,
+        "best_trial": int(best["trial"]),
+        "training_loss_search": round(float(best["loss"]), 6),
+        "training_passed_search": int(best["passed"]),
+        "training_targets": len(training),
+        "seconds_now": round(seconds, 1),
+        "seconds_study": round(searched_seconds(study), 1),
+    }
+
+
+def calibrate_all(
+    plan: Plan,
+    training: Mapping[str, Sequence[Target]],
+    dims: Sequence[Dimension],
+    run_dir: Path,
+    progress: bool = True,
+    jobs: int = 2,
+) -> dict[str, dict[str, Any]]:
+    """Every origin's calibration, ``jobs`` at a time in separate processes, one progress bar."""
+    if jobs <= 1 or len(training) <= 1:
+        return {o: calibrate_origin(plan, o, t, dims, run_dir, progress) for o, t in training.items()}
+    from tqdm.auto import tqdm
+
+    context = multiprocessing.get_context("spawn")
+    total = plan.trials * len(training)
+    with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        ticks = manager.Queue()
+        futures = {
+            o: pool.submit(_worker, plan, o, tuple(t), tuple(dims), Path(run_dir), ticks)
+            for o, t in training.items()
+        }
+        bar = tqdm(total=total, desc="calibrating", unit="trial", disable=not progress, file=sys.stderr)
+        with bar:
+            while not all(f.done() for f in futures.values()):
+                _drain(ticks, bar, wait=0.5)
+            _drain(ticks, bar, wait=0.0)
+        return {o: f.result() for o, f in futures.items()}
+
+
+def _worker(plan, origin, training, dims, run_dir, ticks) -> dict[str, Any]:
+    """One origin's calibration in a worker process; progress goes back through ``ticks``."""
+    return calibrate_origin(plan, origin, training, dims, run_dir, False, ticks.put)
+
+
+def _drain(ticks, bar, wait: float) -> None:
+    """Move the workers' reported trials onto the bar."""
+    try:
+        bar.update(ticks.get(timeout=wait) if wait else ticks.get_nowait())
+        while True:
+            bar.update(ticks.get_nowait())
+    except queue.Empty:
+        return
+
+
+def params_of(calibrations: Mapping[str, Any], origin: str, dims: Sequence[Dimension]) -> dict[str, float]:
+    """An origin's committed best values, checked against the search space.
+
+    Raises:
+        CalibrationError: when the origin is missing or its values do not match the free parameters.
+    """
+    entry = calibrations.get(origin)
+    params = entry.get("params") if isinstance(entry, Mapping) else None
+    if not isinstance(params, Mapping):
+        raise CalibrationError(
+            f"calibrations: no params for origin {origin}; allowed: run without --score-only"
+        )
+    names = {d.name for d in dims}
+    if set(params) != names:
+        raise CalibrationError(
+            f"calibrations.{origin}.params names {sorted(set(params) ^ names)} differently from the "
+            "search space; allowed: exactly its free parameters"
+        )
+    return {k: float(v) for k, v in params.items()}

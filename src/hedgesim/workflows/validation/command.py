@@ -1,0 +1,207 @@
+"""The ``hedgesim-validate`` console script: calibrate at each origin, score the held-out targets.
+
+Exit status 0 when the model beats the prior draws and the fitted naive baseline on held-out loss
+at every pre-registered origin, 1 when it does not (the report's first line says where), 2 on a
+mistake in the inputs (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hedgesim.analysis.bands import observed_points, series_bands
+from hedgesim.analysis.pass_rules import evaluate
+from hedgesim.analysis.targets import Target, TargetError
+from hedgesim.config.errors import ConfigError
+from hedgesim.workflows.calibration.search import CalibrationError
+from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
+from hedgesim.workflows.validation import benchmarks, scoring
+from hedgesim.workflows.validation.calibrate import calibrate_all, objective, params_of
+from hedgesim.workflows.validation.plan import PLAN_FILE, Plan, read_plan
+from hedgesim.workflows.validation.report import (
+    read_calibrations,
+    report_markdown,
+    summary_json,
+    write_folder,
+)
+from hedgesim.workflows.validation.split import Split, split
+
+DEFAULT_OUT = Path("results/validation")
+DEFAULT_RUN_DIR = Path("results/runs/validation")
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="hedgesim-validate",
+        description="Pre-registered out-of-sample test: calibrate on the targets before each origin, "
+        "score the held-out ones against prior draws and a fitted naive baseline.",
+    )
+    parser.add_argument("--score-only", action="store_true", help="re-score the committed calibrations")
+    parser.add_argument("--plan", type=Path, default=PLAN_FILE, help="the pre-registration (validation.yaml)")
+    parser.add_argument("--targets", type=Path, default=TARGETS_FILE, help="observed targets")
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help=f"results folder (default {DEFAULT_OUT})"
+    )
+    parser.add_argument(
+        "--run-dir", type=Path, default=DEFAULT_RUN_DIR, help=f"the studies (default {DEFAULT_RUN_DIR})"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="origins calibrated side by side (default 2; same results)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return parser.parse_args(list(argv))
+
+
+def splits_of(plan: Plan, targets: Sequence[Target]) -> dict[str, Split]:
+    """Each origin's split; an origin with nothing to train on or to score is an input error."""
+    splits = {o: split(targets, o, plan.score_end) for o in plan.origins}
+    for origin, s in splits.items():
+        if not s.training or not s.held_out:
+            raise CalibrationError(
+                f"origin {origin}: {len(s.training)} training and {len(s.held_out)} held-out evidence "
+                "targets; allowed: at least one of each"
+            )
+    return splits
+
+
+def calibrations_of(args, plan: Plan, splits: Mapping[str, Split]) -> dict[str, dict[str, Any]]:
+    """Each origin's best parameters: searched now, or read back with ``--score-only``."""
+    dims = plan.dimensions()
+    if args.score_only:
+        stored = read_calibrations(args.out)
+        params = {o: params_of(stored, o, dims) for o in plan.origins}
+        return {o: {**stored[o], "params": values} for o, values in params.items()}
+    if args.jobs < 1:
+        raise CalibrationError(f"--jobs={args.jobs}; allowed: an integer >= 1")
+    training = {o: s.training for o, s in splits.items()}
+    return calibrate_all(plan, training, dims, args.run_dir, not args.no_progress, args.jobs)
+
+
+def score_all(
+    plan: Plan, splits: Mapping[str, Split], calibrations: Mapping[str, Mapping[str, Any]], progress: bool
+) -> dict[str, Any]:
+    """Every forecast judged on every origin's held-out targets; the tables the outputs need."""
+    everything = [t for s in splits.values() for t in (*s.training, *s.held_out)]
+    runner = objective(plan, everything)
+    full_trajectories = benchmarks.full_calibration(plan)
+    draws = benchmarks.prior_draws(plan.dimensions(), plan.prior_draws, plan.seed)
+    held = list({t.id: t for s in splits.values() for t in s.held_out}.values())
+    judged = benchmarks.judge_draws(runner, draws, held, plan.score_replicates, progress)
+    out: dict[str, Any] = {"entries": {}, "held_out": [], "bands": [], "points": [], "fits": {}}
+    for origin, s in splits.items():
+        trajectories = runner.trajectories(calibrations[origin]["params"], plan.score_replicates)
+        fit, naive = benchmarks.naive(runner.spec, s.training, origin, full_trajectories)
+        tables = {
+            "model": evaluate(trajectories, s.held_out),
+            "naive": evaluate(naive, s.held_out),
+            "full": evaluate(full_trajectories, s.held_out),
+        }
+        per_draw = scoring.draws_scores(judged, s.held_out)
+        draws[f"loss_{origin}"] = per_draw["loss"].to_numpy()
+        draws[f"passed_{origin}"] = per_draw["passed"].to_numpy()
+        out["entries"][origin] = scoring.origin_summary(
+            origin,
+            tables["model"],
+            evaluate(trajectories, s.training),
+            per_draw,
+            tables["naive"],
+            tables["full"],
+        )
+        out["held_out"].append(
+            scoring.held_out_table(origin, tables["model"], tables["naive"], tables["full"])
+        )
+        out["bands"] += [_bands(trajectories, origin, "model"), _bands(naive, origin, "naive")]
+        out["points"] += [
+            _points(s.training, None, origin, "training"),
+            _points(s.held_out, tables["model"], origin, "held_out"),
+        ]
+        out["fits"][origin] = fit
+    out["draws"] = draws
+    return out
+
+
+def _bands(trajectories: pd.DataFrame, origin: str, source: str) -> pd.DataFrame:
+    return series_bands(trajectories).assign(origin=origin, source=source)
+
+
+def _points(targets: Sequence[Target], table, origin: str, role: str) -> pd.DataFrame:
+    return observed_points(targets, table).assign(origin=origin, role=role)
+
+
+def validate(args: argparse.Namespace) -> dict[str, Any]:
+    """Calibrate (or read the calibrations), score, write the folder; the facts for the console."""
+    import matplotlib.pyplot as plt
+
+    from hedgesim.plots.validation import validation_figure
+
+    started = time.perf_counter()
+    plan = read_plan(args.plan)
+    splits = splits_of(plan, read_targets(args.targets))
+    calibrations = calibrations_of(args, plan, splits)
+    searched = time.perf_counter() - started
+    scored = score_all(plan, splits, calibrations, not args.no_progress)
+    summary = scoring.summary(scored["entries"], plan.primary, settings_of(plan))
+    held_out = pd.concat(scored["held_out"], ignore_index=True)
+    texts = {
+        "report.md": report_markdown(summary, splits, calibrations, held_out, scored["fits"]),
+        "summary.json": summary_json(summary),
+        "held_out.csv": held_out.to_csv(index=False, float_format="%.10g"),
+        "prior_draws.csv": scored["draws"].to_csv(index=False, float_format="%.10g"),
+    }
+    figure = validation_figure(
+        pd.concat(scored["bands"], ignore_index=True),
+        pd.concat(scored["points"], ignore_index=True),
+        list(plan.origins),
+        f"hedgesim out-of-sample validation: held-out targets after {', '.join(plan.origins)}",
+    )
+    seconds = round(time.perf_counter() - started, 1)
+    facts = {
+        "command": "hedgesim-validate" + (" --score-only" if args.score_only else ""),
+        "seconds": seconds,
+        "seconds_search": round(searched, 1),
+        "seconds_studies": {o: c.get("seconds_study") for o, c in calibrations.items()},
+        "beats_both_at_every_origin": summary["beats_both_at_every_origin"],
+    }
+    write_folder(args.out, texts, figure, None if args.score_only else calibrations, facts)
+    plt.close(figure)
+    return {"summary": summary, "seconds": seconds, "first_line": texts["report.md"].splitlines()[0]}
+
+
+def settings_of(plan: Plan) -> dict[str, Any]:
+    """The pre-registered settings as summary.json records them (no machine paths)."""
+    return {
+        "origins": list(plan.origins),
+        "score_end": plan.score_end,
+        "search": plan.search.name,
+        "trials": plan.trials,
+        "replicates": plan.replicates,
+        "seed": plan.seed,
+        "prior_draws": plan.prior_draws,
+        "score_replicates": plan.score_replicates,
+        "scenario": plan.scenario,
+        "full_params": plan.full_params,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point: ``hedgesim-validate [--score-only] [--out DIR] ...``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        facts = validate(args)
+    except (InputError, ConfigError, TargetError) as err:
+        print(f"hedgesim-validate: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    print(facts["first_line"].replace("**", ""))
+    print(f"{facts['seconds']} s; report: {Path(args.out) / 'report.md'}")
+    return 0 if facts["summary"]["beats_both_at_every_origin"] else EXIT_FAILED
