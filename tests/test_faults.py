@@ -511,6 +511,19 @@ def wait_for(condition, process: subprocess.Popen, seconds: float = 300) -> None
         time.sleep(0.05)
 
 
+def kill_mid_trial(process: subprocess.Popen, mid_trial) -> None:
+    """SIGKILL while a trial runs, with no race: freeze the process, look, and only then kill it
+    (or let it go on and look again), so a trial cannot finish between the look and the kill."""
+    while True:
+        wait_for(mid_trial, process)
+        process.send_signal(signal.SIGSTOP)
+        if mid_trial():
+            break
+        process.send_signal(signal.SIGCONT)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
 @pytest.mark.slow
 def test_kill_9_during_a_calibration_then_resume_fails_the_stale_trial(tmp_path):
     import optuna
@@ -522,9 +535,7 @@ def test_kill_9_during_a_calibration_then_resume_fails_the_stale_trial(tmp_path)
         states = [s for _, s in trial_states(db)]
         return "COMPLETE" in states and "RUNNING" in states
 
-    wait_for(mid_trial, process)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_mid_trial(process, mid_trial)
     stale = [n for n, s in trial_states(db) if s == "RUNNING"]
     assert stale, "the kill came between trials"
     killed = optuna.load_study(study_name=studies.STUDY_NAME, storage=f"sqlite:///{db}")
