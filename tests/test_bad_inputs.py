@@ -360,6 +360,7 @@ def test_bad_input_costs_one_line(case, files, tmp_path, monkeypatch, capsys):
             getattr(api, function)(*_filled(args, files), **kwargs)
         message = str(info.value)
         assert case.expect in message and "\n" not in message, message
+        assert "allowed" in message, "an error says what is allowed"
         return
     started = time.perf_counter()
     with pytest.raises(SystemExit) as stop:
@@ -369,6 +370,7 @@ def test_bad_input_costs_one_line(case, files, tmp_path, monkeypatch, capsys):
     assert stop.value.code == case.code, err
     assert len(err.splitlines()) == 1, err
     assert err.startswith("hedgesim: ") and case.expect in err, err
+    assert case.code == 130 or "; allowed" in err, "an error says what is allowed"
     assert list(tmp_path.iterdir()) == [], "a folder was left behind"
     assert took < 15
 

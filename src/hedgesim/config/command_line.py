@@ -71,7 +71,8 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
                     "then all the overrides together (hedgesim -m a=1 b=2)"
                 )
             raise ConfigError(f"{message}; allowed options: {OPTIONS}")
-        raise ConfigError(message)
+        head, choices = (message.rsplit(" (choose from ", 1) + [""])[:2]
+        raise ConfigError(f"{head}; allowed: {choices.rstrip(')')}" if choices else message)
 
     parser.error = refuse  # type: ignore[method-assign]
     args = parser.parse_args(list(argv))

@@ -22,6 +22,7 @@ from hedgesim.config.timeline_files import load_timeline
 from hedgesim.core.calendar import DateError, Month, RunCalendar
 from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError
 from hedgesim.core.shocks import KINDS, ShockError, StochasticShocks, Timeline
+from hedgesim.core.shocks.timeline import date_problem, show
 
 MAX_REPLICATES = 1_000_000
 """The largest ensemble of one run; a bigger one is split with ``first_replicate``."""
@@ -180,4 +181,4 @@ def _month(value: str, key: str) -> Month:
     try:
         return Month.parse(value)
     except DateError as err:
-        raise ConfigError(f"{key}={value!r}: {err}") from None
+        raise ConfigError(f"{key}={show(value)}: {date_problem(err)}") from None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from omegaconf import DictConfig, OmegaConf
 
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import ShockConfig, ShocksConfig
@@ -59,6 +60,8 @@ def load_timeline(shocks: ShocksConfig) -> Timeline:
 def _plain(shock: Any) -> dict[str, Any]:
     if isinstance(shock, ShockConfig):
         return dict(vars(shock))
+    if isinstance(shock, DictConfig):
+        return OmegaConf.to_container(shock, resolve=True)
     return dict(shock)
 
 

@@ -148,7 +148,8 @@ def _check_values(record: Mapping[str, Any], where: str) -> None:
     for name, value in record.items():
         if not isinstance(name, str):
             raise ShockError(f"{where.rstrip(':')}: key {show(name)} is not a name; allowed: date, kind, ...")
-        items = value if name == "actors" and isinstance(value, list | tuple) else [value]
+        listed = isinstance(value, Sequence) and not isinstance(value, str | bytes)
+        items = value if name == "actors" and listed else [value]
         if not all(isinstance(item, _SCALARS) for item in items):
             raise ShockError(
                 f"{_key(where, name)}={show(value)} is not allowed; allowed: a single value"
@@ -172,7 +173,13 @@ def parse_month(value: Any, key: str) -> Month:
     except DateError as err:
         if value is None:
             raise ShockError(f"{key} is missing; allowed: a date written YYYY-MM or YYYY-MM-DD") from None
-        raise ShockError(f"{key}={show(value)}: {err}") from None
+        raise ShockError(f"{key}={show(value)}: {date_problem(err)}") from None
+
+
+def date_problem(err: DateError) -> str:
+    """A DateError's text, ending in what is allowed."""
+    text = str(err).replace("; write ", "; allowed: ")
+    return text if "allowed:" in text else f"{text}; allowed: a real date, YYYY-MM or YYYY-MM-DD"
 
 
 def _size(value: Any, key: str) -> float:
