@@ -77,3 +77,51 @@ def test_local_ray_is_kept_on_loopback(monkeypatch):
     assert "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER" not in os.environ
     cli.keep_local_ray_on_loopback(["-m", "hydra/launcher=ray_local"])
     assert os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] == "0"
+
+
+# --- the run folder: prepared before Hydra starts, removed when the command fails ----------
+
+
+def test_the_timestamped_folder_is_resolved_once_and_written_complete(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    cli.main(["replicates=1", "output.figure=false", "output.events=false"])
+    (run,) = (tmp_path / "results" / "runs").iterdir()
+    assert (run / "manifest.json").is_file() and not list(run.glob(".hedgesim-probe-*"))
+    assert f"hedgesim: wrote {run}" in capsys.readouterr().err
+
+
+def test_the_pin_joins_the_other_overrides():
+    from hedgesim.config.command_line import CheckedCommand
+
+    checked = CheckedCommand(1, ["a=1", "b=2"], "out", ["hydra.run.dir=out"])
+    assert cli.pinned(["a=1", "b=2", "-m"], checked) == ["a=1", "b=2", "hydra.run.dir=out", "-m"]
+    assert cli.pinned(["-m", "a=1", "b=2"], checked) == ["-m", "a=1", "b=2", "hydra.run.dir=out"]
+    assert cli.pinned(["-m"], CheckedCommand(1, [], "out", ["x=1"])) == ["-m", "x=1"]
+
+
+def test_an_interrupted_run_in_an_existing_folder_keeps_it_without_a_manifest(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")
+    (out / "notes.txt").write_text("kept")
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("hedgesim.workflows.run.run_model", interrupt)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["replicates=1", f"hydra.run.dir={out}"])
+    assert stop.value.code == 130
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"hedgesim: interrupted; {out} is left without manifest.json")
+    assert (out / "notes.txt").read_text() == "kept" and not (out / "manifest.json").exists()
+
+
+def test_a_config_dir_is_searched_by_the_checks(tmp_path):
+    from hedgesim.config.command_line import check_command_line
+
+    (tmp_path / "shocks").mkdir()
+    (tmp_path / "shocks" / "calm.yaml").write_text(
+        "name: calm\ntimeline:\n  - {date: '2009-03', kind: institutional, actors: [EU, BLR], size: 0.5}\n"
+    )
+    assert check_command_line(["-cd", str(tmp_path), "shocks=calm"]).checked == 1

@@ -97,3 +97,37 @@ def test_a_file_in_the_events_table_layout_is_read_as_it_is(tmp_path):
     oil, war = spec.timeline.shocks
     assert (oil.size, str(oil.end), oil.label) == (0.5, "2010-01", "Dispute over crude duties")
     assert (war.size, str(war.end)) == (1.0, "2014-03")
+
+
+def test_a_spreadsheets_byte_order_mark_is_read_as_utf8(tmp_path):
+    plain, marked = tmp_path / "plain.csv", tmp_path / "marked.csv"
+    text = "date,kind,actors,size,label\n2012-06,war,RUS;UKR,high,Крым\n"
+    plain.write_text(text, encoding="utf-8")
+    marked.write_text(text, encoding="utf-8-sig")
+    assert build_run(compose_config([f"shocks.file={marked}"])) == build_run(
+        compose_config([f"shocks.file={plain}"])
+    )
+
+
+def test_a_yaml_file_names_the_line_of_a_bad_shock(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "# my timeline\ntimeline:\n"
+        "  - {date: 2012-06, kind: war, actors: [RUS, UKR], size: 0.5}\n"
+        "  - date: 2013-06\n    kind: flood\n    actors: [RUS]\n    size: 0.5\n"
+    )
+    with pytest.raises(
+        ConfigError, match=r"^shocks.file mine.yaml line 4: kind='flood' is unknown; allowed: war"
+    ):
+        build_run(compose_config([f"shocks.file={path}"]))
+
+
+def test_the_memory_limit_is_half_the_machine(monkeypatch):
+    from hedgesim.config import spec
+
+    monkeypatch.setattr(spec, "machine_memory", lambda: 8_000_000_000)
+    spec.check_size(10_000, 800)  # 4.0 GB: at the limit
+    with pytest.raises(
+        ConfigError, match=r"replicates=10001 x 800 months needs about 4.0 GB; allowed: runs under 4.0 GB"
+    ):
+        spec.check_size(10_001, 800)

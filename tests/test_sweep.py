@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -329,6 +331,130 @@ def test_a_failed_cell_neither_stops_nor_spoils_the_others(basic_sweep, tmp_path
     assert fixed.returncode == 0, fixed.stderr[-2000:]
     assert set(pd.read_parquet(folder / "summary.parquet")["status"]) == {"complete"}
     assert not (broken / "error.txt").exists()
+
+
+# --- faults: kill -9, a damaged table, a narrower re-run (tests/test_faults.py has the rest) --
+
+
+def data_files(folder: Path) -> dict[str, bytes]:
+    """What a sweep's results are, byte for byte: the cells' tables, the summary, the dataset
+    and the figures (not the manifests and logs, which hold times)."""
+    names = [p.relative_to(folder) for p in folder.rglob("*") if p.is_file()]
+    kept = [
+        n
+        for n in names
+        if n.suffix in (".parquet", ".png") or n.name == "summary.csv" or n.name == "config.yaml"
+    ]
+    return {str(n): (folder / n).read_bytes() for n in sorted(kept) if ".hydra" not in n.parts}
+
+
+@pytest.mark.slow
+def test_kill_9_mid_sweep_then_resume_is_byte_identical(basic_sweep, tmp_path):
+    reference, _ = basic_sweep
+    folder = tmp_path / "mr"
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("hedgesim")),
+            "-m",
+            *GRID,
+            *BASE,
+            "hydra/launcher=basic",
+            f"hydra.sweep.dir={folder}",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while not (folder.is_dir() and cell_dirs(folder)):  # kill it once a first cell is written
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert len(cell_dirs(folder)) < 4 and not (folder / "summary.csv").exists()
+    planted = [  # what a kill in the middle of writing leaves
+        cell_dirs(folder)[0] / ".trajectories.parquet.k1ll3d.tmp",
+        folder / "dataset" / "cell=1" / ".part-0.parquet.k1ll3d.tmp",
+        folder / ".summary.csv.k1ll3d.tmp",
+    ]
+    for path in planted:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a file")
+    result = run_sweep(folder, "hydra/launcher=basic", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert list(folder.rglob(".*.tmp")) == []
+    expected, got = data_files(reference), data_files(folder)
+    assert sorted(got) == sorted(expected)
+    for name, data in expected.items():
+        assert got[name] == data, name
+
+
+@pytest.mark.slow
+def test_a_truncated_table_is_detected_and_its_cell_recomputed(basic_sweep, tmp_path):
+    reference, _ = basic_sweep
+    folder = tmp_path / "mr"
+    shutil.copytree(reference, folder)
+    table = cell_dirs(folder)[2] / "trajectories.parquet"
+    table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
+    result = run_sweep(folder, "hydra/launcher=basic", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("complete already, skipped") == 3
+    assert table.read_bytes() == (reference / table.parent.name / table.name).read_bytes()
+    for name in ("summary.csv", "summary.parquet"):
+        assert (folder / name).read_bytes() == (reference / name).read_bytes()
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_the_sweeps_aggregation_exits_1_and_leaves_nothing_stale(basic_sweep, tmp_path):
+    """The cells are there; the disk fills before the aggregation: Hydra's warning, exit 0, no more."""
+    from test_faults import fill, tmpfs
+
+    reference, _ = basic_sweep
+    with tmpfs(tmp_path / "disk", "4m") as disk:
+        folder = disk / "mr"
+        shutil.copytree(reference, folder)
+        headroom = disk / "headroom"
+        headroom.write_bytes(b"\0" * 128 * 1024)  # room for Hydra's job files, not for the dataset
+        filler = fill(disk)
+        headroom.unlink()
+        full = run_sweep(folder, "hydra/launcher=basic", cwd=tmp_path)
+        assert full.returncode == 1
+        errors = [line for line in full.stderr.splitlines() if "error" in line.lower()]
+        assert len(errors) == 1 and "No space left on device" in errors[0], full.stderr[-2000:]
+        assert errors[0].startswith(f"hedgesim: error: aggregating {folder} failed")
+        assert "Traceback" not in full.stderr and "Callback" not in full.stderr
+        assert list(folder.rglob(".*.tmp")) == []
+        assert not (folder / "summary.csv").exists() and not (folder / "aggregate.json").exists()
+        filler.unlink()
+        again = run_sweep(folder, "hydra/launcher=basic", cwd=tmp_path)
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert list(folder.rglob(".*.tmp")) == []
+        assert (folder / "summary.csv").read_bytes() == (reference / "summary.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_a_narrower_rerun_into_the_same_folder_keeps_only_its_cells(basic_sweep, tmp_path):
+    reference, _ = basic_sweep
+    folder = tmp_path / "mr"
+    shutil.copytree(reference, folder)
+    narrower = ["challenges.trust=0.9", "challenges.vested_interests=0.8,0.1"]
+    result = run_cli(
+        "-m", *narrower, *BASE, "hydra/launcher=basic", f"hydra.sweep.dir={folder}", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("complete already, skipped") == 2
+    counts = [(int(k), int(n)) for k, n in re.findall(r"(\d+)/(\d+) cells finished", result.stderr)]
+    assert counts and all(n == 2 and k <= n for k, n in counts)
+    assert sorted(p.name for p in (folder / "dataset").iterdir()) == ["cell=0", "cell=1"]
+    dataset = pd.read_parquet(folder / "dataset")
+    assert len(dataset) == 2 * 3 * MONTHS
+    table = pd.read_parquet(folder / "summary.parquet")
+    assert list(zip(table["trust"], table["vested_interests"], strict=True)) == [(0.9, 0.8), (0.9, 0.1)]
+    assert dataset.groupby("cell", observed=True)["challenge_vested_interests"].first().tolist() == [0.8, 0.1]
+    before = pd.read_parquet(reference / "summary.parquet").set_index("folder")
+    for _, row in table.iterrows():
+        for column in summary.OUTCOMES:
+            assert row[column] == pytest.approx(before.loc[row["folder"], column], nan_ok=True)
 
 
 # --- the same cells whichever launcher ran them -------------------------------------------

@@ -120,7 +120,8 @@ def test_a_measure_reading_past_the_origin_does_not_train():
 def test_only_evidence_targets_take_part():
     rows = [
         _level("a", "relations_eu", "2012-03..2012-04", 5.0),
-        _level("b", "relations_eu", "2016-03..2016-04", 9.0) | {"class": "fitted"},
+        _level("b", "relations_eu", "2016-03..2016-04", 9.0)
+        | {"class": "fitted", "reason": "a parameter is set from it"},
         _level("c", "relations_eu", "2016-05..2016-06", 9.0),
     ]
     s = split(targets_from_mapping({"targets": rows}), "2014-12", "2020-01")

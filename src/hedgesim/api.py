@@ -25,7 +25,8 @@ import pandas as pd
 from hedgesim.analysis.outcomes import cell_outcomes
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.spec import RunSpec, build_run
+from hedgesim.config.overrides import as_override_list, check_single_run
+from hedgesim.config.spec import RunSpec, build_run, check_replicates, check_size
 from hedgesim.core import model as core
 from hedgesim.core.parameters import ModelParameters, ParameterError
 from hedgesim.workflows.run import SimulationResult, model_inputs, run_config, run_spec
@@ -38,14 +39,18 @@ PARAMETERS = tuple(f.name for f in fields(ModelParameters))
 
 
 def simulate(
-    overrides: Sequence[str] = (), replicates: int | None = None, seed: int | None = None
+    overrides: str | Sequence[str] | None = (), replicates: int | None = None, seed: int | None = None
 ) -> pd.DataFrame:
     """Run hedgesim and return one row per replicate and month.
 
     Args:
-        overrides: Hydra overrides, e.g. ``["challenges.trust=0.3", "scenario=forward_2030"]``.
+        overrides: Hydra overrides, e.g. ``["challenges.trust=0.3", "scenario=forward_2030"]``,
+            or one of them as a string (``"challenges.trust=0.3"``).
         replicates: ensemble size (overrides the config's ``replicates``).
         seed: run seed (overrides the config's ``seed``).
+
+    Raises:
+        ConfigError: any bad override or value (the command line's checks), in one line.
 
     Example:
         >>> df = simulate(["challenges.tension=0.6"], replicates=50, seed=7)
@@ -54,15 +59,16 @@ def simulate(
 
 
 def simulate_run(
-    overrides: Sequence[str] = (), replicates: int | None = None, seed: int | None = None
+    overrides: str | Sequence[str] | None = (), replicates: int | None = None, seed: int | None = None
 ) -> SimulationResult:
     """Like :func:`simulate`, with the event log, the config and the model as well."""
+    given = check_single_run(as_override_list(overrides))
     extra = []
     if replicates is not None:
-        extra.append(f"replicates={replicates}")
+        extra.append(f"replicates={_as_text('replicates', replicates, 1)}")
     if seed is not None:
-        extra.append(f"seed={seed}")
-    cfg = compose_config([*overrides, *extra])
+        extra.append(f"seed={_as_text('seed', seed, 0)}")
+    cfg = compose_config([*given, *extra])
     return run_config(cfg)
 
 
@@ -100,6 +106,8 @@ def vary(
     """
     first = base.replicate_ids[0]
     count = len(base.replicate_ids) if replicates is None else _integer("replicates", replicates, 1)
+    check_size(count, base.calendar.n_steps)
+    check_replicates(count, first)
     return replace(
         base,
         challenges=_replaced(base.challenges, "challenges", challenges or {}),
@@ -126,6 +134,11 @@ def _replaced(knobs: Any, prefix: str, values: Mapping[str, Any]) -> Any:
     except ParameterError as err:
         raise ConfigError(str(err)) from None
     return copy
+
+
+def _as_text(key: str, value: Any, low: int) -> str:
+    """An integer keyword as override text; a string is left for the config to check."""
+    return value if isinstance(value, str) else str(_integer(key, value, low))
 
 
 def _integer(key: str, value: Any, low: int) -> int:

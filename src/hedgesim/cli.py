@@ -1,7 +1,9 @@
 """Thin Hydra entry points: ``hedgesim`` runs one scenario (or a sweep with -m).
 
-Overrides are checked before Hydra starts any job, so a mistake costs one line on stderr,
-exit code 2, and no run folder.
+The command line is checked before Hydra starts any job, so a mistake costs one line on stderr,
+exit code 2, and no run folder. The run folder is made and probed first too: one that cannot be
+written costs one line and exit code 1. Ctrl-C costs one line and exit code 130, and removes
+the folder the command made (a sweep keeps its complete cells, to resume).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import hydra
 import matplotlib
@@ -19,14 +22,17 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from hedgesim.config.command_line import CheckedCommand, check_command_line
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.overrides import check_overrides, user_overrides
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_run
 from hedgesim.workflows.results import write_text
-from hedgesim.workflows.run import ERROR, already_done, run_into
+from hedgesim.workflows.run import ERROR, RunFolder, already_done, describe_write_error, run_into
 
 EXIT_USAGE = 2
+EXIT_OUTPUT = 1
+EXIT_INTERRUPTED = 130
+INFO_ONLY = ("--help", "-h", "--hydra-help", "--info", "-i", "--version", "--shell-completion", "-sc")
 log = logging.getLogger(__name__)
 LOOPBACK_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 
@@ -43,19 +49,57 @@ def keep_local_ray_on_loopback(args: Sequence[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry: validate overrides, then hand the command line to Hydra."""
+    """Console entry: check the command line, prepare the run folder, then hand over to Hydra."""
     args = list(sys.argv[1:] if argv is None else argv)
     matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
     keep_local_ray_on_loopback(args)
-    if not any(a in ("--help", "-h", "--hydra-help", "--info", "-i") for a in args):
-        try:
-            check_overrides(user_overrides(args))
-        except ConfigError as err:
-            print(f"hedgesim: error: {err}", file=sys.stderr)
-            raise SystemExit(EXIT_USAGE) from None
-    sys.argv = [sys.argv[0], *args]
-    register_configs()
-    run_app()
+    folder: RunFolder | None = None
+    try:
+        if not any(a in INFO_ONLY or a.startswith("--info=") for a in args):
+            try:
+                checked = check_command_line(args)
+            except ConfigError as err:
+                fail(str(err), EXIT_USAGE)
+            folder = prepare_folder(checked)
+            args = pinned(args, checked)
+        sys.argv = [sys.argv[0], *args]
+        register_configs()
+        run_app()
+    except KeyboardInterrupt:
+        left = folder.discard() if folder is not None else "nothing was written"
+        print(f"hedgesim: interrupted; {left}", file=sys.stderr)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except SystemExit as stop:
+        if stop.code not in (None, 0) and folder is not None:
+            folder.discard()
+        raise
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """One line on stderr, then exit with ``code``."""
+    print(f"hedgesim: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def prepare_folder(checked: CheckedCommand) -> RunFolder | None:
+    """Make and probe the folder the command will write; a folder it cannot write fails here."""
+    if checked.folder is None:
+        return None
+    key = "hydra.sweep.dir" if checked.multirun else "hydra.run.dir"
+    try:
+        return RunFolder.prepare(Path(checked.folder), sweep=checked.multirun)
+    except OSError as err:
+        fail(describe_write_error(err, checked.folder, key), EXIT_OUTPUT)
+
+
+def pinned(args: list[str], checked: CheckedCommand) -> list[str]:
+    """The command line with the folder pinned, its override placed beside the others (Hydra
+    reads the overrides as one group)."""
+    if not checked.pin:
+        return args
+    n = len(checked.overrides)
+    at = next((i + n for i in range(len(args)) if n and args[i : i + n] == checked.overrides), len(args))
+    return [*args[:at], *checked.pin, *args[at:]]
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
@@ -73,9 +117,11 @@ def run_app(cfg: DictConfig) -> str:
         try:
             spec = build_run(cfg)
         except ConfigError as err:
-            print(f"hedgesim: error: {err}", file=sys.stderr)
-            raise SystemExit(EXIT_USAGE) from None
-        run_into(cfg, spec, out)
+            fail(str(err), EXIT_USAGE)
+        try:
+            run_into(cfg, spec, out)
+        except OSError as err:
+            fail(describe_write_error(err, out), EXIT_OUTPUT)
         return "complete"
     if already_done(cfg, out):
         log.info("cell %s: complete already, skipped", out.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,29 +31,60 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config") -
     try:
         with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
             return compose(config_name=config_name, overrides=list(overrides))
-    except (HydraException, OmegaConfBaseException) as err:
+    except (HydraException, OmegaConfBaseException, ValueError) as err:
         raise ConfigError(describe_config_error(err)) from None
     finally:
         GlobalHydra.instance().clear()
 
 
 def describe_config_error(err: BaseException) -> str:
-    """One line from Hydra's or OmegaConf's multi-line message."""
+    """One line from Hydra's or OmegaConf's multi-line message, ending in what is allowed."""
     cause = err.__cause__ if err.__cause__ is not None else err
     text = str(cause).strip() or str(err).strip()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     key = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("full_key:")), None)
-    head = lines[0] if lines else type(err).__name__
+    head = _IN_CONFIG.sub("", lines[0]) if lines else type(err).__name__
     if "not in struct" in text or ("Key '" in head and "not in" in head):
-        return f"{key or head}: unknown key; allowed: {', '.join(allowed_keys(key or ''))}"
+        if key and key.startswith("scenario.oil_price."):
+            year = key.rsplit(".", 1)[1]
+            return f"{key}: a year the scenario does not list; allowed: +scenario.oil_price={{{year}:PRICE}}"
+        allowed = ", ".join(allowed_keys(key or "")) or "no key of its own here"
+        return f"{key or head}: unknown key; allowed: {allowed}"
     offered = [i for i, ln in enumerate(lines) if ln.startswith("Available options")]
     if offered:
         after = lines[offered[0] + 1 :]
         options = after[: next((i for i, ln in enumerate(after) if ln.endswith(":")), len(after))]
         return f"{head}; allowed: {', '.join(options)}"
+    hint = next(
+        (ln.split(" use ", 1)[1] for ln in lines if ln.startswith("To append") and " use " in ln), None
+    )
+    if hint:
+        return f"{head.rstrip('.')}; allowed: {hint}"
     if key and key not in head:
-        return f"{key}: {head}"
-    return head
+        head = f"{key}: {head}"
+    return f"{head}; allowed: {_allowed(head)}" if _allowed(head) else head
+
+
+_IN_CONFIG = re.compile(r"^In '[^']*': ")
+_CONVERTED = {"Integer": "an integer", "Float": "a number", "Boolean": "true or false"}
+
+
+def _allowed(head: str) -> str | None:
+    """What is allowed, for the OmegaConf messages that do not say it."""
+    for word, allowed in _CONVERTED.items():
+        if f"converted to {word}" in head:
+            return allowed
+    if "not a valid bool" in head:
+        return "true or false"
+    if "is not a ListConfig" in head:
+        return "a list in brackets, e.g. [war,npp]"
+    if "does not support deletion" in head:
+        return "key=value to change it"
+    if "missing mandatory value" in head.lower():
+        return "a value for it (it has no default)"
+    if "nterpolation" in head or "resolver" in head:
+        return "a plain value, or ${...} naming a key of the config"
+    return None
 
 
 def allowed_keys(full_key: str) -> list[str]:

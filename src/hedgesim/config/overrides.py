@@ -2,24 +2,35 @@
 
 Every value a command line asks for is composed and validated, sweeps expanded per key (the
 sweep an experiment configures included), so a mistake costs one line and no run folder.
+Hydra's part of the config (launcher, sweeper, folders) is composed too; a '+' may add only
+what ADDABLE lists; sweeps are bounded (MAX_SWEEP_VALUES, MAX_CELLS) before any is listed.
 """
 
 from __future__ import annotations
 
+import difflib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from hedgesim.config.compose import CONFIG_MODULE, compose_config
+from hedgesim.config.compose import (
+    CONF_DIR,
+    CONFIG_MODULE,
+    allowed_keys,
+    compose_config,
+    describe_config_error,
+)
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_run
+from hedgesim.core.shocks.timeline import show
 
 _VALUE_OPTIONS = {
     "--config-name",
@@ -34,6 +45,16 @@ _VALUE_OPTIONS = {
     "-c",
     "--experimental-rerun",
 }
+MAX_SWEEP_VALUES = 1_000
+"""The most values one swept key may take (each is composed and checked before the sweep)."""
+MAX_CELLS = 10_000
+"""The most cells one sweep may have (the three-challenges study has 125)."""
+EXPERIMENTS = tuple(sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")))
+ADDABLE = {
+    "experiment": f"+experiment=NAME ({', '.join(EXPERIMENTS)})",
+    "scenario.oil_price": "+scenario.oil_price={YEAR:PRICE} (a year the scenario does not list)",
+}
+"""The keys a '+' may add: the experiment group, and years of the oil price series."""
 
 
 def user_overrides(argv: Sequence[str]) -> list[str]:
@@ -60,15 +81,17 @@ def check_overrides(overrides: Sequence[str]) -> int:
     Raises:
         ConfigError: for the first bad key or value.
     """
-    try:
-        parsed = OverridesParser.create().parse_overrides(list(overrides))
-    except HydraException as err:
-        raise ConfigError(str(err).splitlines()[0]) from None
+    return check_with_hydra(overrides)[0]
+
+
+def check_with_hydra(overrides: Sequence[str]) -> tuple[int, DictConfig]:
+    """:func:`check_overrides`, and the config composed with Hydra's part."""
+    parsed = parse_overrides(overrides)
     basic = not any(o.get_key_element() == "hydra/sweeper" for o in parsed)
-    parsed = _with_configured_sweeps(parsed)
+    parsed, hydra_cfg = _with_configured_sweeps(parsed)
     plain, sweeps = [], []
     for override in parsed:
-        if override.get_key_element().startswith("hydra"):
+        if override.is_hydra_override():
             continue
         if override.is_sweep_override():
             if basic and not override.is_discrete_sweep():
@@ -80,36 +103,172 @@ def check_overrides(overrides: Sequence[str]) -> int:
             sweeps.append([f"{override.get_key_element()}={v}" for v in values])
         else:
             plain.append(override.input_line)
+    cells = 1
+    for values in sweeps:
+        cells *= max(len(values), 1)
+    if cells > MAX_CELLS:
+        raise ConfigError(f"the sweep has {cells:,} cells; allowed: at most {MAX_CELLS:,} in one sweep")
     checks = [[]] + [[choice] for choice in itertools.chain.from_iterable(sweeps)]
     for extra in checks:
-        build_run(compose_config([*plain, *extra]))
-    return len(checks)
+        build_run(compose_config([*plain, *extra]) if extra else _task_part(hydra_cfg))
+    return len(checks), hydra_cfg
 
 
-def _with_configured_sweeps(parsed: list) -> list:
-    """The command line plus the sweep a named experiment sets in ``hydra.sweeper.params``.
+def _task_part(cfg: DictConfig) -> DictConfig:
+    """A composed config without Hydra's part: the task's config, as compose_config gives it."""
+    task = cfg.copy()
+    with open_dict(task):
+        del task["hydra"]
+    return task
+
+
+def as_override_list(overrides: Any, name: str = "overrides") -> list[str]:
+    """The API's ``overrides``: one string, or a sequence of strings (None: none).
+
+    Raises:
+        ConfigError: anything else, in one line.
+    """
+    if overrides is None:
+        return []
+    if isinstance(overrides, str):
+        return [overrides]
+    allowed = "allowed: a string like 'challenges.trust=0.5' or a list of them"
+    if isinstance(overrides, bytes | dict) or not isinstance(overrides, Iterable):
+        raise ConfigError(f"{name}={show(overrides)}; {allowed}")
+    found = list(overrides)
+    for i, item in enumerate(found):
+        if not isinstance(item, str):
+            raise ConfigError(f"{name}[{i}]={show(item)} is not a string; {allowed}")
+    return found
+
+
+def check_single_run(overrides: Sequence[str]) -> list[str]:
+    """Overrides for one run (the Python API): parsed, no sweeps, '+' only where allowed.
+
+    Raises:
+        ConfigError: in one line, as the command line would.
+    """
+    for override in parse_overrides(overrides):
+        if override.is_sweep_override() and not override.is_hydra_override():
+            raise ConfigError(
+                f"{override.input_line}: a sweep; allowed: one value per key here (loop over the "
+                "values, or sweep them with hedgesim -m)"
+            )
+    return list(overrides)
+
+
+def parse_overrides(overrides: Sequence[str]) -> list:
+    """Hydra's parse of each override, then the project's rules on '+' and on year keys.
+
+    Raises:
+        ConfigError: an override Hydra cannot read, a '+' outside ADDABLE, a dotted year.
+    """
+    parser = OverridesParser.create()
+    parsed = []
+    for line in overrides:
+        try:
+            parsed.extend(parser.parse_overrides([line]))
+        except (HydraException, ValueError) as err:
+            raise ConfigError(_unreadable(line, err)) from None
+    for override in parsed:
+        _check_year_key(override)
+        _check_addition(override)
+    return parsed
+
+
+def _unreadable(line: str, err: BaseException) -> str:
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip() and not ln.startswith("See ")]
+    detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(err).__name__)
+    if "Exceeds the limit" in detail:
+        detail = "a number of more than 4,300 digits"
+    return (
+        f"{show(line)} cannot be read ({detail}); allowed: key=value, e.g. challenges.trust=0.5 "
+        "(quote a value that holds spaces or special characters)"
+    )
+
+
+def _check_addition(override) -> None:
+    """A '+' or '++' adds a key or a group; only the documented ones may be added."""
+    if not (override.is_add() or override.is_force_add()) or override.is_hydra_override():
+        return
+    key = override.key_or_group
+    if override.package is not None:
+        key = f"{key}@{override.package}"
+    if key in ADDABLE:
+        return
+    parent, _, name = key.rpartition(".")
+    close = difflib.get_close_matches(name, allowed_keys(key), n=1)
+    meant = f" (did you mean {parent + '.' if parent else ''}{close[0]}?)" if close else ""
+    raise ConfigError(
+        f"{override.input_line}: '+' adds a key or config group, and {key} is not one to add{meant}; "
+        f"allowed: {'; '.join(ADDABLE.values())}; to change a key, leave out the '+'"
+    )
+
+
+def _check_year_key(override) -> None:
+    """``scenario.oil_price.2010=50``: Hydra reads the year as text; say how to write it."""
+    key = override.key_or_group
+    if not key.startswith("scenario.oil_price."):
+        return
+    year = key.split(".", 2)[2]
+    plain = not override.is_delete() and not override.is_sweep_override()
+    value = override.get_value_element_as_str() if plain else "50"
+    shown = year if year.isdigit() else "2010"
+    raise ConfigError(
+        f"{override.input_line}: a year cannot follow a dot in an override; allowed: "
+        f"'scenario.oil_price={{{shown}:{value}}}' for a year the scenario lists, "
+        f"'+scenario.oil_price={{{shown}:{value}}}' for a new one"
+    )
+
+
+def _with_configured_sweeps(parsed: list) -> tuple[list, DictConfig]:
+    """The command line plus the sweep a named experiment sets in ``hydra.sweeper.params``,
+    and the config composed with Hydra's part.
 
     A key swept on the command line replaces the experiment's sweep of it, as in Hydra.
+
+    Raises:
+        ConfigError: when the plain overrides do not compose: a key, a group, a type, or
+            Hydra's part of the command line (a launcher, a folder).
     """
     plain = [o.input_line for o in parsed if not o.is_sweep_override()]
-    plain = [line for line in plain if not line.lstrip("+~").startswith("hydra")]
+    try:
+        cfg = _compose_with_hydra(plain)
+    except ConfigError as err:
+        task = [o.input_line for o in parsed if not o.is_sweep_override() and not o.is_hydra_override()]
+        if len(task) < len(plain):
+            _compose_with_hydra(task)  # the task's part first: its error is the one to report
+        raise err from None
+    params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
+    given = {o.get_key_element().lstrip("+~") for o in parsed}
+    lines = [f"{key}={value}" for key, value in params.items() if key not in given]
+    more = OverridesParser.create().parse_overrides(lines) if lines else []
+    return [*more, *parsed], cfg
+
+
+def _compose_with_hydra(overrides: Sequence[str]) -> DictConfig:
     register_configs()
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-            cfg = compose(config_name="config", overrides=plain, return_hydra_config=True)
-    except (HydraException, OmegaConfBaseException):
-        return parsed  # the regular check below reports what is wrong
+            return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException, ValueError) as err:
+        raise ConfigError(describe_config_error(err)) from None
     finally:
         GlobalHydra.instance().clear()
-    params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
-    given = {o.get_key_element().lstrip("+~") for o in parsed}
-    lines = [f"{key}={value}" for key, value in params.items() if key not in given]
-    return [*OverridesParser.create().parse_overrides(lines), *parsed] if lines else parsed
 
 
 def _sweep_values(override) -> list[str]:
+    """The values a sweep takes, at most MAX_SWEEP_VALUES (a range is never listed whole)."""
     try:
-        return list(override.sweep_string_iterator())
-    except (HydraException, TypeError, ValueError):
-        return []
+        values = list(itertools.islice(override.sweep_string_iterator(), MAX_SWEEP_VALUES + 1))
+    except (HydraException, TypeError, ValueError, ZeroDivisionError) as err:
+        raise ConfigError(
+            f"{override.input_line}: {err}; allowed: a,b,c or range(start,stop,step) or choice(a,b)"
+        ) from None
+    if len(values) > MAX_SWEEP_VALUES:
+        raise ConfigError(
+            f"{override.input_line}: more than {MAX_SWEEP_VALUES:,} values; allowed: at most "
+            f"{MAX_SWEEP_VALUES:,} values for one key"
+        )
+    return values

@@ -1,21 +1,40 @@
 """A composed config turned into a validated run: the RunSpec the domain core takes.
 
 ``build_run`` checks ranges, dates and shock kinds, raising ConfigError with one line that
-names the key, the value and what is allowed.
+names the key, the value and what is allowed. The size of a run is checked first, before any
+work: replicates, horizon and replicate ids within fixed limits, and the memory the run will
+take (estimated from the measured peak per replicate and month) under half of this machine's.
 """
 
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import dataclass
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
+from hedgesim.config.compose import describe_config_error
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import HedgesimConfig
 from hedgesim.config.timeline_files import load_timeline
 from hedgesim.core.calendar import DateError, Month, RunCalendar
 from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError
 from hedgesim.core.shocks import KINDS, ShockError, StochasticShocks, Timeline
+from hedgesim.core.shocks.timeline import date_problem, show
+
+MAX_REPLICATES = 1_000_000
+"""The largest ensemble of one run; a bigger one is split with ``first_replicate``."""
+MAX_MONTHS = 1_200
+"""The longest run: 100 years of months."""
+MAX_REPLICATE_ID = 2**63 - 1
+"""Replicate ids are 64-bit integers (the random streams' keys, the tables' replicate column)."""
+BYTES_PER_REPLICATE_MONTH = 500
+"""Peak memory of a command-line run per replicate and month: measured at 482 bytes (the slope
+of peak RSS from 8,000 to 16,000 replicates over 276 months, event log and figure on), rounded up."""
+UNKNOWN_MACHINE_BYTES = 8_000_000_000
+"""The memory assumed where the machine's cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,10 @@ def build_run(cfg: DictConfig | HedgesimConfig) -> RunSpec:
     Raises:
         ConfigError: on any value out of range, malformed or outside the run.
     """
-    conf: HedgesimConfig = OmegaConf.to_object(cfg) if isinstance(cfg, DictConfig) else cfg
+    try:
+        conf: HedgesimConfig = OmegaConf.to_object(cfg) if isinstance(cfg, DictConfig) else cfg
+    except OmegaConfBaseException as err:
+        raise ConfigError(describe_config_error(err)) from None
     try:
         return _build(conf)
     except (ParameterError, ShockError, DateError) as err:
@@ -46,10 +68,10 @@ def build_run(cfg: DictConfig | HedgesimConfig) -> RunSpec:
 
 
 def _build(conf: HedgesimConfig) -> RunSpec:
+    calendar = _calendar(conf.scenario.start, conf.scenario.end)
+    if conf.replicates >= 1:
+        check_size(conf.replicates, calendar.n_steps)
     _check_counts(conf)
-    calendar = RunCalendar(
-        _month(conf.scenario.start, "scenario.start"), _month(conf.scenario.end, "scenario.end")
-    )
     conf.params.validate()
     conf.challenges.validate()
     conf.shocks.stochastic.validate()
@@ -69,8 +91,8 @@ def _build(conf: HedgesimConfig) -> RunSpec:
         )
     timeline = timeline.without(conf.shocks.disabled_kinds, conf.shocks.disabled_ids)
     for year, price in conf.scenario.oil_price.items():
-        if not price > 0:
-            raise ConfigError(f"scenario.oil_price.{year}={price}; allowed: a price > 0")
+        if not (price > 0 and math.isfinite(price)):
+            raise ConfigError(f"scenario.oil_price.{year}={price}; allowed: a price > 0 (USD/bbl)")
     ids = tuple(range(conf.first_replicate, conf.first_replicate + conf.replicates))
     return RunSpec(
         calendar,
@@ -85,16 +107,78 @@ def _build(conf: HedgesimConfig) -> RunSpec:
 
 
 def _check_counts(conf: HedgesimConfig) -> None:
-    if conf.replicates < 1:
-        raise ConfigError(f"replicates={conf.replicates}; allowed: an integer >= 1")
-    if conf.first_replicate < 0:
-        raise ConfigError(f"first_replicate={conf.first_replicate}; allowed: an integer >= 0")
+    check_replicates(conf.replicates, conf.first_replicate)
     if conf.seed < 0:
         raise ConfigError(f"seed={conf.seed}; allowed: an integer >= 0")
+
+
+def check_replicates(replicates: int, first_replicate: int = 0, key: str = "replicates") -> None:
+    """The ensemble's count and ids within their limits (before any tuple of ids is built).
+
+    Raises:
+        ConfigError: naming ``key`` (or ``first_replicate``), the value and what is allowed.
+    """
+    if replicates < 1:
+        raise ConfigError(f"{key}={replicates}; allowed: an integer >= 1")
+    if replicates > MAX_REPLICATES:
+        raise ConfigError(
+            f"{key}={replicates}; allowed: at most {MAX_REPLICATES:,} replicates in one run (split a "
+            "bigger ensemble into runs with first_replicate)"
+        )
+    if not 0 <= first_replicate <= MAX_REPLICATE_ID - replicates + 1:
+        raise ConfigError(
+            f"first_replicate={first_replicate}; allowed: an integer >= 0 with first_replicate + "
+            f"{key} <= 2^63 (replicate ids are 64-bit)"
+        )
+
+
+def check_size(replicates: int, months: int, key: str = "replicates") -> None:
+    """A run's memory estimate under the limit (half this machine's memory).
+
+    Raises:
+        ConfigError: with the estimate, the limit and the machine's memory, in one line.
+    """
+    needed = replicates * months * BYTES_PER_REPLICATE_MONTH
+    machine = machine_memory()
+    if needed > machine / 2:
+        run = f"{key}={replicates} x {months} month{'s' if months > 1 else ''}"
+        raise ConfigError(
+            f"{run} needs about {_gigabytes(needed)}; allowed: runs under {_gigabytes(machine / 2)} "
+            f"(half of this machine's {_gigabytes(machine)})"
+        )
+
+
+def machine_memory() -> int:
+    """This machine's physical memory in bytes (UNKNOWN_MACHINE_BYTES where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return UNKNOWN_MACHINE_BYTES
+
+
+def _gigabytes(n: float) -> str:
+    return f"{n / 1e9:,.0f} GB" if n >= 10e9 else f"{n / 1e9:.1f} GB"
+
+
+def _calendar(start_text: str, end_text: str) -> RunCalendar:
+    """The run's months, within MAX_MONTHS; errors name scenario.start and scenario.end."""
+    start, end = _month(start_text, "scenario.start"), _month(end_text, "scenario.end")
+    if end < start:
+        raise ConfigError(
+            f"scenario.start={start}, scenario.end={end}: the run ends ({end}) before it starts "
+            f"({start}); allowed: scenario.end no earlier than scenario.start"
+        )
+    months = end - start + 1
+    if months > MAX_MONTHS:
+        raise ConfigError(
+            f"scenario.start={start}, scenario.end={end}: a run of {months:,} months; allowed: at most "
+            f"{MAX_MONTHS:,} months ({MAX_MONTHS // 12} years)"
+        )
+    return RunCalendar(start, end)
 
 
 def _month(value: str, key: str) -> Month:
     try:
         return Month.parse(value)
     except DateError as err:
-        raise ConfigError(f"{key}={value!r}: {err}") from None
+        raise ConfigError(f"{key}={show(value)}: {date_problem(err)}") from None

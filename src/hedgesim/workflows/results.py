@@ -1,15 +1,20 @@
 """Writing a run's results: Parquet tables, the resolved config, a manifest; never half-written.
 
-Every file is written to a temporary name in its folder and renamed into place, and the
-manifest comes last: a folder with a manifest holds a complete run.
+Every file is written to a temporary name in its folder (``.<name>.<random>.tmp``) and renamed
+into place, and the manifest comes last. The manifest records each file's size and sha256 (and
+a table's row count), so a folder is complete only while its files are the ones it lists: a
+file truncated, replaced or lost afterwards makes the folder incomplete, never skipped. A
+temporary left by a killed writer is removed by the next one (:func:`clean_temporaries`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -20,6 +25,10 @@ from typing import Any
 import pandas as pd
 
 MANIFEST = "manifest.json"
+INTEGRITY = "integrity"
+"""The manifest's record of each listed file: ``{name: {"bytes", "sha256", "rows"}}`` (rows: tables)."""
+TEMPORARY = ".*.tmp"
+"""The pattern of the temporaries :func:`atomic_write` (and the sweep's staging folders) use."""
 TRAJECTORIES = "trajectories.parquet"
 EVENTS = "events.parquet"
 PACKAGES = ("hedgesim", "mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf", "matplotlib")
@@ -80,9 +89,15 @@ def git_commit(start: Path | None = None) -> str | None:
 
 
 def write_manifest(folder: Path, **facts) -> Path:
-    """The manifest: the facts given plus versions, commit and time; written last."""
+    """The manifest: the facts given plus versions, commit and time; written last.
+
+    Each file named in ``facts["files"]`` (relative to ``folder``) gets its size, sha256 and,
+    for a Parquet table, its row count under ``integrity``: :func:`is_complete` checks them.
+    """
+    folder = Path(folder)
     manifest = {
         **facts,
+        INTEGRITY: {name: file_facts(folder / name) for name in facts.get("files", [])},
         "versions": package_versions(),
         "git_commit": git_commit(),
         "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -90,16 +105,121 @@ def write_manifest(folder: Path, **facts) -> Path:
     return write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", folder / MANIFEST)
 
 
+def file_facts(path: Path) -> dict[str, Any]:
+    """A file's size, sha256 and, for a Parquet table, its row count."""
+    facts: dict[str, Any] = {"bytes": path.stat().st_size, "sha256": sha256(path)}
+    if path.suffix == ".parquet":
+        facts["rows"] = parquet_rows(path)
+    return facts
+
+
+def sha256(path: Path) -> str:
+    """The file's sha256, hex."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def parquet_rows(path: Path) -> int:
+    """Rows of a Parquet file, from its footer.
+
+    Raises:
+        pyarrow.ArrowInvalid (a ValueError) or OSError: when the file is not a whole Parquet file.
+    """
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(path).num_rows
+
+
 def is_complete(folder: Path) -> bool:
-    """A run folder is complete when its manifest and every file it lists exist."""
-    manifest = Path(folder) / MANIFEST
-    if not manifest.is_file():
-        return False
+    """A folder is complete when its manifest lists files that are all there and unchanged."""
+    return incomplete_because(folder) is None
+
+
+def incomplete_because(folder: Path) -> str | None:
+    """Why a folder is not complete (one line), or None when it is.
+
+    Complete: ``manifest.json`` is there and every file it lists has the size, sha256 and row
+    count the manifest records. A manifest written before checksums were recorded has only its
+    file names: then each file must exist and each Parquet table must be a whole one (its footer
+    reads).
+    """
+    folder = Path(folder)
     try:
-        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
-    except (OSError, json.JSONDecodeError):
-        return False
-    return all((Path(folder) / name).is_file() for name in files)
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"no {MANIFEST}"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        return f"{MANIFEST} cannot be read ({type(err).__name__})"
+    if not isinstance(manifest, dict):
+        return f"{MANIFEST} is not a manifest"
+    recorded = manifest.get(INTEGRITY)
+    if recorded is not None and not isinstance(recorded, dict):
+        return f"{MANIFEST} has no usable {INTEGRITY} record"
+    for name in manifest.get("files", []):
+        problem = _file_problem(folder / name, None if recorded is None else recorded.get(name, {}))
+        if problem:
+            return f"{name} {problem}"
+    return None
+
+
+def _file_problem(path: Path, recorded: dict[str, Any] | None) -> str | None:
+    """What is wrong with one listed file, or None; ``recorded`` None: a manifest without checksums."""
+    if not path.is_file():
+        return "is missing"
+    try:
+        if recorded is None:
+            if path.suffix == ".parquet":
+                parquet_rows(path)
+            return None
+        if "sha256" not in recorded:
+            return f"has no checksum in {MANIFEST}"
+        size = path.stat().st_size
+        if size != recorded.get("bytes", size):
+            return f"has {size} bytes, {MANIFEST} says {recorded['bytes']}"
+        if sha256(path) != recorded["sha256"]:
+            return f"does not match its sha256 in {MANIFEST}"
+        if "rows" in recorded and parquet_rows(path) != recorded["rows"]:
+            return f"does not hold the {recorded['rows']} rows {MANIFEST} says"
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        return f"cannot be read ({first_line(err)})"
+    return None
+
+
+def first_line(err: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[0]}" if text else type(err).__name__
+
+
+def clean_temporaries(folder: Path, recursive: bool = False) -> list[Path]:
+    """Remove the temporaries (``.*.tmp`` files and folders) a killed writer left in ``folder``.
+
+    Only call it on a folder no other process is writing: a live writer's temporary would go too.
+    Best effort: a temporary that cannot be removed (a read-only folder) is left, and the write
+    that follows reports the folder's problem.
+
+    Returns:
+        What was removed.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = sorted(folder.rglob(TEMPORARY) if recursive else folder.glob(TEMPORARY))
+    removed: list[Path] = []
+    for path in found:
+        if any(path.is_relative_to(gone) for gone in removed):
+            continue  # inside a temporary folder removed already
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
 
 
 def save_figure(figure: Any, path: Path, dpi: int = 110) -> Path:

@@ -1,13 +1,23 @@
 """One run: build the model from a validated spec, step it with progress, write its folder.
 
-A folder gets its tables, its resolved config, its figure and, written last, its manifest; so a
-folder with a manifest is complete, and a sweep cell written from the same config is skipped.
+A folder gets its tables, its resolved config, its figure and, written last, its manifest with
+each file's checksum. The manifest goes first when a folder is (re)written, so a folder is
+complete only while its manifest matches its files, and only then is a sweep cell written from
+the same config skipped; a cell whose files were damaged since is recomputed.
+
+The command line prepares its folder before Hydra starts (:class:`RunFolder`): made and probed
+with a test file, so a folder it cannot write costs one line, and removed again when the
+command fails or is interrupted, if the command made it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +32,9 @@ from hedgesim.core.model import HedgingModel
 from hedgesim.plots import relations as plots
 from hedgesim.workflows.results import (
     EVENTS,
+    MANIFEST,
     TRAJECTORIES,
+    clean_temporaries,
     is_complete,
     save_figure,
     write_manifest,
@@ -76,7 +88,11 @@ def run_config(cfg: DictConfig) -> SimulationResult:
 
 
 def already_done(cfg: DictConfig, out: Path) -> bool:
-    """A complete folder written from the very same resolved config."""
+    """A complete folder (its files match its manifest) written from the very same resolved config.
+
+    The folder is the job's own, so temporaries a killed job left in it are removed first.
+    """
+    clean_temporaries(out)
     saved = out / "config.yaml"
     return is_complete(out) and saved.is_file() and saved.read_text(encoding="utf-8") == resolved_yaml(cfg)
 
@@ -95,8 +111,14 @@ def run_model(spec: RunSpec, label: str = "run", every: float = 0.25) -> Hedging
 
 
 def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
-    """Run and write the folder: tables, config, figure, then the manifest."""
+    """Run and write the folder: tables, config, figure, then the manifest.
+
+    An old manifest goes first (the folder is not complete while it is rewritten), and so do
+    temporaries a killed run left.
+    """
     started = time.perf_counter()
+    (out / MANIFEST).unlink(missing_ok=True)
+    clean_temporaries(out)
     model = run_model(spec, label)
     simulated = time.perf_counter() - started
     files = [TRAJECTORIES]
@@ -126,3 +148,65 @@ def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
     )
     print(f"hedgesim: wrote {out}", file=sys.stderr)
     return files
+
+
+@dataclass
+class RunFolder:
+    """The folder a command will write, made and probed before Hydra starts.
+
+    ``made`` lists the folders the command made, innermost first, so a failed or interrupted
+    command removes the run folder if it made it, then each parent it made that is empty again,
+    and nothing else.
+    """
+
+    path: Path
+    made: tuple[Path, ...] = ()
+    sweep: bool = False
+
+    @classmethod
+    def prepare(cls, path: Path, sweep: bool = False) -> RunFolder:
+        """Make ``path`` (and its missing parents) and write a test file in it.
+
+        Raises:
+            OSError: the folder cannot be made or written (nothing made is left behind).
+        """
+        path = Path(path)
+        made = tuple(p for p in (path, *path.parents) if not p.exists() and not p.is_symlink())
+        folder = cls(path, made, sweep)
+        try:
+            if path.exists() and not path.is_dir():
+                raise NotADirectoryError(20, "a file is in the way", str(path))
+            path.mkdir(parents=True, exist_ok=True)
+            handle, probe = tempfile.mkstemp(prefix=".hedgesim-probe-", dir=path)
+            os.close(handle)
+            os.unlink(probe)
+        except BaseException:
+            folder.discard()
+            raise
+        return folder
+
+    def discard(self) -> str:
+        """Remove what the command made, unless a sweep has complete cells in it.
+
+        Returns:
+            What is left, in words, for the one line the command prints.
+        """
+        if self.path in self.made and not (self.sweep and any(self.path.rglob(MANIFEST))):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(self.path)
+            for parent in self.made[1:]:
+                try:
+                    parent.rmdir()  # only if empty: another command may be writing beside
+                except OSError:
+                    break
+            return "nothing was kept"
+        if self.sweep:
+            return f"complete cells are kept in {self.path}; add hydra.sweep.dir={self.path} to resume"
+        return f"{self.path} is left without {MANIFEST}, so it does not count as a complete run"
+
+
+def describe_write_error(err: OSError, path: Path | str, key: str = "hydra.run.dir") -> str:
+    """One line for a folder that cannot be written: where, why, and what is allowed."""
+    where = err.filename if isinstance(err.filename, str) and err.filename else str(path)
+    reason = err.strerror or type(err).__name__
+    return f"cannot write {where} ({reason}); allowed: {key}=<a folder you can write>"

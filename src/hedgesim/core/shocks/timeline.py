@@ -8,8 +8,12 @@ becomes a month's impulses is in ``impulses``; EFFECTS says it in words.
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import numbers
 import re
-from collections.abc import Iterable, Mapping
+import reprlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -54,6 +58,9 @@ KINDS = tuple(k.value for k in ShockKind)
 MAGNITUDES = {"low": 0.25, "medium": 0.5, "high": 1.0}
 _ACTOR = re.compile(r"^[A-Z]{2,3}$")
 _ID = re.compile(r"^[a-z0-9_\-]+$")
+MAX_SHOCKS = 10_000
+"""The most dated shocks a run takes. The event log codes a shock as a 16-bit integer (the dated
+shocks, then the drawn kinds), and 10,000 shocks build and run in about a second."""
 
 
 class ShockError(ValueError):
@@ -79,23 +86,75 @@ class Shock:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], where: str) -> Shock:
-        """Build and validate a shock from a mapping (YAML or CSV row)."""
+        """Build and validate a shock from a mapping (YAML or CSV row).
+
+        ``where`` prefixes the key an error names: ``shocks[3]`` gives ``shocks[3].size=...``,
+        and a prefix ending in a colon, ``my.csv line 4:``, gives ``my.csv line 4: size=...``.
+        """
+        if not isinstance(record, Mapping):
+            raise ShockError(
+                f"{where.rstrip(':')}: {show(record)} is not a shock; allowed: a mapping with "
+                "date, kind, actors and size"
+            )
+        _check_values(record, where)
+        for name, allowed in _REQUIRED.items():
+            if all(record.get(n) is None for n in (name, *_OTHER_NAMES.get(name, ()))):
+                raise ShockError(f"{_key(where, name)} is missing; allowed: {allowed}")
         get = record.get
         kind_text = str(get("kind", ""))
         if kind_text not in KINDS:
-            raise ShockError(f"{where}.kind={kind_text!r} is unknown; allowed: {', '.join(KINDS)}")
-        date = parse_month(get("date"), f"{where}.date")
+            kinds = ", ".join(KINDS)
+            raise ShockError(f"{_key(where, 'kind')}={show(kind_text)} is unknown; allowed: {kinds}")
+        date = parse_month(get("date"), _key(where, "date"))
         end_text = _first(record, "end", "end_date")
-        end = parse_month(end_text, f"{where}.end") if end_text not in (None, "") else date
+        end = parse_month(end_text, _key(where, "end")) if end_text not in (None, "") else date
         if end < date:
-            raise ShockError(f"{where}.end={end} is before its date {date}; allowed: end >= date")
-        size = _size(_first(record, "size", "magnitude_hint"), f"{where}.size")
-        actors = _actors(get("actors"), f"{where}.actors")
+            raise ShockError(f"{_key(where, 'end')}={end} is before its date {date}; allowed: end >= date")
+        size = _size(_first(record, "size", "magnitude_hint"), _key(where, "size"))
+        actors = _actors(get("actors"), _key(where, "actors"))
         shock_id = str(get("id") or f"{date}-{kind_text}").replace("_", "-").lower()
         if not _ID.match(shock_id):
-            raise ShockError(f"{where}.id={shock_id!r} is malformed; allowed: a-z, 0-9, '-', '_'")
+            allowed = "a-z, 0-9, '-', '_'"
+            raise ShockError(f"{_key(where, 'id')}={show(shock_id)} is malformed; allowed: {allowed}")
         label = str(_first(record, "label", "description") or "")
         return cls(shock_id, date, ShockKind(kind_text), size, actors, end, label)
+
+
+def _key(where: str, name: str) -> str:
+    """The key an error names: ``where.name``, or ``where name`` after a colon."""
+    return f"{where} {name}" if where.endswith(":") else f"{where}.{name}"
+
+
+def show(value: Any) -> str:
+    """``repr(value)`` cut short (strings, lists and nesting), so an error stays one short line."""
+    return _SHORT.repr(value)
+
+
+_SHORT = reprlib.Repr(maxstring=60, maxother=60, maxlist=5, maxtuple=5, maxdict=5, maxlevel=1)
+
+_SCALARS = (str, numbers.Number, dt.date, type(None))
+_REQUIRED = {
+    "date": "a date written YYYY-MM or YYYY-MM-DD",
+    "kind": f"one of {', '.join(KINDS)}",
+    "actors": "country codes like BLR;EU;RUS;LTU;UKR",
+    "size": "a number in [0, 1] or one of low, medium, high",
+}
+_OTHER_NAMES = {"size": ("magnitude_hint",)}
+"""The events table's name for a required field."""
+
+
+def _check_values(record: Mapping[str, Any], where: str) -> None:
+    """Every value a single one (actors: one or a list of them), every key a string."""
+    for name, value in record.items():
+        if not isinstance(name, str):
+            raise ShockError(f"{where.rstrip(':')}: key {show(name)} is not a name; allowed: date, kind, ...")
+        listed = isinstance(value, Sequence) and not isinstance(value, str | bytes)
+        items = value if name == "actors" and listed else [value]
+        if not all(isinstance(item, _SCALARS) for item in items):
+            raise ShockError(
+                f"{_key(where, name)}={show(value)} is not allowed; allowed: a single value"
+                + (" or a list of country codes" if name == "actors" else "")
+            )
 
 
 def _first(record: Mapping[str, Any], *keys: str) -> Any:
@@ -112,7 +171,15 @@ def parse_month(value: Any, key: str) -> Month:
     try:
         return Month.parse(value)
     except DateError as err:
-        raise ShockError(f"{key}={value!r}: {err}") from None
+        if value is None:
+            raise ShockError(f"{key} is missing; allowed: a date written YYYY-MM or YYYY-MM-DD") from None
+        raise ShockError(f"{key}={show(value)}: {date_problem(err)}") from None
+
+
+def date_problem(err: DateError) -> str:
+    """A DateError's text, ending in what is allowed."""
+    text = str(err).replace("; write ", "; allowed: ")
+    return text if "allowed:" in text else f"{text}; allowed: a real date, YYYY-MM or YYYY-MM-DD"
 
 
 def _size(value: Any, key: str) -> float:
@@ -125,7 +192,7 @@ def _size(value: Any, key: str) -> float:
         size = float("nan")
     if not 0.0 <= size <= 1.0:
         raise ShockError(
-            f"{key}={value!r} is not allowed; allowed: a number in [0, 1] or one of low, medium, high"
+            f"{key}={show(value)} is not allowed; allowed: a number in [0, 1] or one of low, medium, high"
         )
     return size
 
@@ -136,7 +203,8 @@ def _actors(value: Any, key: str) -> tuple[str, ...]:
     actors = tuple(str(a).strip() for a in items if str(a).strip())
     bad = [a for a in actors if not _ACTOR.match(a)]
     if not actors or bad:
-        raise ShockError(f"{key}={value!r} is not allowed; allowed: country codes like BLR;EU;RUS;LTU;UKR")
+        allowed = "country codes like BLR;EU;RUS;LTU;UKR"
+        raise ShockError(f"{key}={show(value)} is not allowed; allowed: {allowed}")
     return actors
 
 
@@ -147,9 +215,27 @@ class Timeline:
     shocks: tuple[Shock, ...] = ()
 
     @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, Any]], where: str = "shocks") -> Timeline:
-        """Validate every record; ``where`` prefixes the key an error names (``shocks[3].size``)."""
-        shocks = [Shock.from_record(r, f"{where}[{i}]") for i, r in enumerate(records)]
+    def from_records(
+        cls,
+        records: Iterable[Mapping[str, Any]],
+        where: str = "shocks",
+        places: Sequence[str] | None = None,
+    ) -> Timeline:
+        """Validate every record; ``where`` prefixes the key an error names (``shocks[3].size``).
+
+        ``places`` says where each record is (``line 4``), for errors in a file's words:
+        ``my.csv line 4: size=...``. More than MAX_SHOCKS records are refused before any is read.
+        """
+        records = list(itertools.islice(records, MAX_SHOCKS + 1))
+        if len(records) > MAX_SHOCKS:
+            raise ShockError(
+                f"{where}: more than {MAX_SHOCKS:,} shocks; allowed: at most {MAX_SHOCKS:,} dated shocks"
+            )
+        if places:
+            wheres = [f"{where} {p}:" for p in places]
+        else:
+            wheres = [f"{where}[{i}]" for i in range(len(records))]
+        shocks = [Shock.from_record(r, w) for r, w in zip(records, wheres, strict=True)]
         seen: set[str] = set()
         for shock in shocks:
             if shock.id in seen:

@@ -1,7 +1,10 @@
 """The ``hedgesim-calibrate`` console script: options, the calibration from end to end, exit status.
 
-A mistake in the inputs (search space, targets, overrides, options) is one line on stderr and
-exit status 2; the study itself is resumable, so an interrupted calibration loses no trial.
+A mistake in the inputs (search space, targets, overrides, options), or a run folder another
+calibration is working in, is one line on stderr and exit status 2; a folder that cannot be
+written is one line and exit status 1. The study itself is resumable, so an interrupted
+calibration loses no finished trial; a trial a killed calibration left running is marked
+failed when the study resumes.
 """
 
 from __future__ import annotations
@@ -32,13 +35,22 @@ from hedgesim.workflows.calibration.search import (
     read_search,
     read_starts,
 )
-from hedgesim.workflows.calibration.study import fingerprint, open_study, run_trials, trials_table
-from hedgesim.workflows.results import write_text
+from hedgesim.workflows.calibration.study import (
+    fail_stale_trials,
+    fingerprint,
+    hold_lock,
+    open_study,
+    run_trials,
+    searched_seconds,
+    trials_table,
+)
+from hedgesim.workflows.results import clean_temporaries, first_line, write_text
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 
 CALIBRATED_FILE = CONF_DIR / "params" / "calibrated.yaml"
 DEFAULT_RUN_DIR = Path("results/runs/calibration")
 EXIT_USAGE = 2
+EXIT_FAILED = 1
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -90,7 +102,18 @@ def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings
 
 
 def calibrate(args: argparse.Namespace) -> dict[str, Any]:
-    """Run (or resume) the study, then write the tables, the report and the parameters."""
+    """Run (or resume) the study, then write the tables, the report and the parameters.
+
+    The run folder is locked throughout (a second calibration there is refused), so the tables
+    written at the end are those of the study as this calibration left it; temporaries a killed
+    calibration left there are removed first.
+    """
+    with hold_lock(Path(args.run_dir)):
+        clean_temporaries(Path(args.run_dir))
+        return _calibrate(args)
+
+
+def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
     targets = read_targets(args.targets)
     dims, settings = read_search(args.search)
     settings = effective_settings(args, settings)
@@ -100,7 +123,8 @@ def calibrate(args: argparse.Namespace) -> dict[str, Any]:
     starts = [configured, *({**configured, **point} for point in points)]
     stamp = fingerprint(dims, settings, targets, args.overrides, points)
     study = open_study(Path(args.run_dir), settings.seed, stamp)
-    timing = _search(study, objective, dims, settings, starts, args)
+    stale = fail_stale_trials(study)
+    timing = {**_search(study, objective, dims, settings, starts, args), "stale_trials_failed": stale}
     trials = trials_table(study, dims)
     if trials.empty:
         raise CalibrationError("the study has no completed trial; allowed: --trials >= 1")
@@ -130,12 +154,12 @@ def _search(
     starts: Sequence[Mapping[str, float]],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """Run the trials the study still lacks; how long it took, now and over the whole study."""
+    """Run the trials the study still lacks; how long it took, now and over the whole study
+    (run_trials adds each run's time to the study, killed runs' up to their last trial)."""
     started = time.perf_counter()
     ran = run_trials(study, objective, dims, settings.trials, starts, args.timeout, not args.no_progress)
     elapsed = time.perf_counter() - started
-    searched = float(study.user_attrs.get("seconds", 0.0)) + elapsed
-    study.set_user_attr("seconds", searched)
+    searched = searched_seconds(study)
     return {
         "trials_run_now": ran,
         "seconds_now": round(elapsed, 1),
@@ -164,6 +188,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, ConfigError, TargetError) as err:
         print(f"hedgesim-calibrate: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as err:  # a run folder or output that cannot be written
+        print(f"hedgesim-calibrate: error: {first_line(err)}", file=sys.stderr)
+        return EXIT_FAILED
+    if facts["stale_trials_failed"]:
+        print(
+            f"hedgesim-calibrate: trials {facts['stale_trials_failed']} were left running by an "
+            "interrupted calibration; marked failed (not counted)",
+            file=sys.stderr,
+        )
     for line in facts["summary"]:
         print(line)
     print(

@@ -4,16 +4,26 @@ A study's trials are only comparable while everything they depend on stays the s
 search space, the settings, the targets, the overrides, the starting points and the model's
 mechanics. A fingerprint of all of these is stored with the study; resuming with another one
 is an error rather than a silent mix of incomparable trials.
+
+One calibration at a time works in a run folder: :func:`hold_lock` takes ``<run folder>/.lock``
+exclusively for as long as the calibration runs, and a second one is refused. Holding it, a
+calibration knows that a trial still marked RUNNING was left by a killed process:
+:func:`fail_stale_trials` marks it failed (it is not a result, and its values may be tried
+again). The wall time spent searching is kept in the study (user attribute ``seconds``) and
+grows after every trial, so it adds up across interruptions and resumes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import math
+import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +39,9 @@ STUDY_NAME = "hedgesim-baseline"
 CORE_DIR = Path(core.__file__).resolve().parent
 SHOCKS_DIR = CONF_DIR / "shocks"
 STARTUP_TRIALS = 40
+LOCK = ".lock"
+SECONDS = "seconds"
+"""The study's user attribute holding the wall time spent searching, over every run of it."""
 
 
 def mechanics_digest() -> str:
@@ -100,6 +113,64 @@ def open_study(run_dir: Path, seed: int, stamp: str, name: str = STUDY_NAME):
     return study
 
 
+@contextlib.contextmanager
+def hold_lock(run_dir: Path) -> Iterator[Path]:
+    """Hold ``run_dir/.lock`` exclusively while the block runs (the operating system releases it
+    when the process ends, however it ends).
+
+    Raises:
+        CalibrationError: when another process holds it: another calibration works in that folder.
+        OSError: when the folder cannot be written.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / LOCK
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # not a POSIX system: no lock to take
+            fcntl = None
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(handle, 32, 0).decode(errors="replace").strip() or "unknown"
+                raise CalibrationError(
+                    f"run folder {str(run_dir)!r} is in use by another calibration (process {holder}); "
+                    "allowed: wait for it to end, or another --run-dir"
+                ) from None
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+        yield path
+    finally:
+        os.close(handle)
+
+
+def fail_stale_trials(study) -> list[int]:
+    """Mark the trials a killed calibration left RUNNING as failed; returns their numbers.
+
+    Call it only while holding the run folder's lock (:func:`hold_lock`): then no live process
+    runs a trial of this study. A stale trial that was a starting point (an enqueued, fixed set
+    of values) is enqueued again, so it is still tried; a sampled one is simply not counted.
+    """
+    import optuna
+
+    stale = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    for trial in stale:
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+        fixed = trial.system_attrs.get("fixed_params")
+        if fixed:
+            study.enqueue_trial(dict(fixed))
+    return [trial.number for trial in stale]
+
+
+def searched_seconds(study) -> float:
+    """Wall time spent searching this study, over all its runs (until the last finished trial
+    of a run that was killed)."""
+    return float(study.user_attrs.get(SECONDS, 0.0))
+
+
 def suggest(trial, dims: Sequence[Dimension]) -> dict[str, float]:
     """The trial's values of the free parameters, drawn by the sampler."""
     return {d.name: trial.suggest_float(d.name, d.low, d.high, log=d.log) for d in dims}
@@ -126,8 +197,10 @@ def run_trials(
     """Run the trials a (possibly resumed) study still lacks; returns how many ran.
 
     A fresh study first tries ``starts`` (the configured baseline first), so a calibration never
-    ends worse than where it started. ``desc`` labels the progress bar; ``on_trial`` is called
-    after each trial (a study run in another process reports its progress through it).
+    ends worse than where it started. The wall time spent here is added to the study's
+    ``seconds`` after every trial and when the search stops, whatever stops it. ``desc`` labels
+    the progress bar; ``on_trial`` is called after each trial (a study run in another process
+    reports its progress through it).
     """
     from tqdm.auto import tqdm
 
@@ -135,6 +208,12 @@ def run_trials(
     remaining = max(n_trials - done, 0)
     if remaining == 0:
         return 0
+    before = searched_seconds(study)
+    started = time.perf_counter()
+
+    def clock() -> None:
+        study.set_user_attr(SECONDS, before + time.perf_counter() - started)
+
     if done == 0:
         for point in starts:
             study.enqueue_trial(dict(point), skip_if_exists=True)
@@ -148,6 +227,7 @@ def run_trials(
 
     def tick(study, trial) -> None:
         ran.append(trial.number)
+        clock()
         bar.update(1)
         if on_trial is not None:
             on_trial()
@@ -158,6 +238,8 @@ def run_trials(
         study.optimize(score, n_trials=remaining, timeout=timeout, callbacks=[tick], gc_after_trial=False)
     finally:
         bar.close()
+        with contextlib.suppress(Exception):  # never hide why the search stopped
+            clock()
     return len(ran)
 
 

@@ -11,6 +11,9 @@ multirun ends, the callback gathers every cell into
 - ``figures/``: heatmaps of the outcome probabilities and trajectory fans;
 - ``aggregate.json``: what was aggregated, written last.
 
+A cell counts as complete only while its files match its manifest (sizes, checksums, rows); an
+aggregation that fails exits non-zero with one line and leaves no summary and no temporary.
+
 Modules, one concept each: :mod:`.plan` (the planned cells and their folders),
 :mod:`.aggregate` (summary and dataset), :mod:`.figures` (heatmaps and fans),
 :mod:`.callback` (the Hydra callback and the running count), :mod:`.command`

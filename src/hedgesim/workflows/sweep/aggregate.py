@@ -1,14 +1,24 @@
 """Aggregation of a multirun folder: one summary row per planned cell, one dataset of all rows.
 
-Cells are read independently (in parallel with ``n_jobs``); each writes or clears its own
-partition of the dataset, so re-aggregating a folder after a resume leaves no stale rows.
-``aggregate.json`` is written last: a folder that has it was aggregated to the end.
+Cells are read independently (in parallel with ``n_jobs``), each into its partition of a new
+dataset built beside the old one (``.dataset.<random>.tmp``) and swapped into place once whole,
+so the dataset holds exactly the cells of the summary: a partition of an earlier, wider sweep
+into the same folder does not survive. A cell counts only when its files match its manifest.
+
+``aggregate.json`` is written last: a folder that has it was aggregated to the end. An
+aggregation first removes the previous one's ``aggregate.json`` and summary and any temporary
+a killed aggregation left, and removes its own temporaries when it fails, so a failed
+aggregation leaves no summary that could pass for current.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,27 +30,35 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hedgesim.analysis import outcomes as summary
-from hedgesim.workflows.results import TRAJECTORIES, atomic_write, write_parquet, write_text
-from hedgesim.workflows.run import ERROR
-from hedgesim.workflows.sweep.figures import draw_figures
+from hedgesim.workflows.results import (
+    TRAJECTORIES,
+    clean_temporaries,
+    first_line,
+    write_parquet,
+    write_text,
+)
+from hedgesim.workflows.sweep.figures import FIGURES, draw_figures
 from hedgesim.workflows.sweep.plan import (
     CHALLENGES,
     COMPLETE,
-    FAILED,
+    DATASET,
     MULTIRUN,
     CellKey,
     SweepError,
     cell_folders,
-    cell_status,
+    cell_state,
     cell_values,
-    dataset_part,
     load_plan,
+    partition,
     read_yaml,
     select,
     swept_keys,
 )
 
 EXIT_INCOMPLETE = 1
+EXIT_FAILED = 1
+SUMMARY = ("summary.parquet", "summary.csv")
+RECORD = "aggregate.json"
 
 
 def aggregate(
@@ -62,6 +80,8 @@ def aggregate(
 
     Raises:
         SweepError: when the folder holds no multirun.
+        OSError: when a file cannot be read or written (a full disk, a read-only folder); the
+            folder is then left with no summary, no ``aggregate.json`` and no temporary.
     """
     started = time.perf_counter()
     folder = Path(folder)
@@ -69,12 +89,72 @@ def aggregate(
     keys = [k for k in swept_keys(cells) if not k.startswith("hydra.")]
     base = read_yaml(folder / MULTIRUN) if (folder / MULTIRUN).is_file() else None
     fans = fans or select(base, "hydra.callbacks.aggregate.fans")  # the sweep's own choice
-    table = pd.DataFrame(summary_rows(folder, cells, found, base, keys, n_jobs))
-    write_parquet(table, folder / "summary.parquet")
-    write_text(table.to_csv(index=False), folder / "summary.csv")
-    drawn = draw_figures(folder, table, fans) if figures else []
-    _write_record(folder, table, keys, drawn, time.perf_counter() - started)
+    start_over(folder)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{DATASET}.", suffix=".tmp", dir=folder))
+        table = pd.DataFrame(summary_rows(folder, cells, found, base, keys, n_jobs, staging))
+        swap_in(staging, folder / DATASET)
+        write_parquet(table, folder / SUMMARY[0])
+        write_text(table.to_csv(index=False), folder / SUMMARY[1])
+        drawn = draw_figures(folder, table, fans) if figures else []
+        remove_stale_figures(folder, drawn)
+        _write_record(folder, table, keys, drawn, time.perf_counter() - started)
+    except BaseException:
+        for name in (RECORD, *SUMMARY):  # nothing half-done passes for an aggregation
+            with contextlib.suppress(OSError):  # never hide why it failed
+                (folder / name).unlink(missing_ok=True)
+        clean_up(folder)
+        raise
     return table
+
+
+def start_over(folder: Path) -> None:
+    """Clear what an earlier or killed aggregation left: its record and summary, temporaries.
+
+    The record goes first: until this aggregation writes its own, the folder holds no summary
+    that could pass for current.
+    """
+    for name in (RECORD, *SUMMARY):
+        (folder / name).unlink(missing_ok=True)
+    clean_up(folder)
+
+
+def clean_up(folder: Path) -> None:
+    """Remove the temporaries of aggregations in the folders they write (a failed or killed one's)."""
+    clean_temporaries(folder)
+    clean_temporaries(folder / DATASET, recursive=True)
+    clean_temporaries(folder / FIGURES)
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Put the folder built at ``staging`` in the place of ``target``, the old one removed.
+
+    Two renames: the old folder is moved aside (to a temporary name, removed afterwards or by
+    the next aggregation if this one is killed), then the new one takes its place.
+    """
+    os.chmod(staging, 0o777 & ~_umask())
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", suffix=".tmp", dir=target.parent))
+        os.replace(target, old / target.name)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def remove_stale_figures(folder: Path, drawn: Sequence[str]) -> None:
+    """Figures an earlier aggregation drew that this one did not (another grid, no figures)."""
+    kept = {Path(name).name for name in drawn}
+    if (folder / FIGURES).is_dir():
+        for path in (folder / FIGURES).glob("*.png"):
+            if path.name not in kept:
+                path.unlink(missing_ok=True)
 
 
 def _cells(folder: Path) -> tuple[dict[CellKey, Path], list[CellKey]]:
@@ -100,32 +180,36 @@ def summary_rows(
     base: dict | None,
     keys: list[str],
     n_jobs: int,
+    dataset: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """One summary row per cell, in plan order; reading cells is the slow part, so parallel."""
+    """One summary row per cell, in plan order; reading cells is the slow part, so parallel.
+
+    Each complete cell's rows go to its partition under ``dataset`` (default: the folder's own).
+    """
+    dataset = dataset if dataset is not None else folder / DATASET
     tasks = []
     for index, cell in enumerate(cells):
         where = found.get(cell)
         tasks.append((index, cell, where, cell_values(cell, where, base, keys)))
     if n_jobs == 1:
-        return [_one_cell(folder, *task) for task in tasks]
+        return [_one_cell(folder, dataset, *task) for task in tasks]
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs)(delayed(_one_cell)(folder, *task) for task in tasks)
+    return Parallel(n_jobs=n_jobs)(delayed(_one_cell)(folder, dataset, *task) for task in tasks)
 
 
 def _one_cell(
-    folder: Path, index: int, cell: CellKey, where: Path | None, values: dict[str, Any]
+    folder: Path, dataset: Path, index: int, cell: CellKey, where: Path | None, values: dict[str, Any]
 ) -> dict[str, Any]:
-    """Summary row of one cell; writes (or clears) its partition of the dataset."""
-    status = cell_status(where)
-    part = dataset_part(folder, index)
+    """Summary row of one cell; a complete cell's rows go to its partition of ``dataset``."""
+    status, error = cell_state(where)
     row: dict[str, Any] = {
         "cell": index,
         "status": status,
         **values,
         "folder": str(where.relative_to(folder)) if where is not None else "",
         "overrides": ",".join(cell),
-        "error": "",
+        "error": error,
     }
     outcomes = dict.fromkeys(summary.OUTCOMES, np.nan)
     if status == COMPLETE:
@@ -133,11 +217,9 @@ def _one_cell(
         outcomes.update(summary.cell_outcomes(table.to_pandas()))
         for name, value in dataset_tags(values, table.column_names).items():
             table = table.append_column(name, pa.array(np.full(table.num_rows, value)))
-        atomic_write(part, lambda tmp: pq.write_table(table, tmp))
-    else:
-        part.unlink(missing_ok=True)
-        if status == FAILED:
-            row["error"] = (where / ERROR).read_text(encoding="utf-8").strip().splitlines()[0]
+        part = partition(dataset, index)
+        part.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, part)
     return {**row, **outcomes}
 
 
@@ -168,7 +250,7 @@ def _write_record(
         "outcomes": summary.DEFAULT.names(),
         "seconds": round(seconds, 3),
     }
-    write_text(json.dumps(record, indent=2) + "\n", folder / "aggregate.json")
+    write_text(json.dumps(record, indent=2) + "\n", folder / RECORD)
 
 
 def report(folder: Path, table: pd.DataFrame) -> None:
@@ -192,3 +274,11 @@ def report(folder: Path, table: pd.DataFrame) -> None:
             flush=True,
         )
         raise SystemExit(EXIT_INCOMPLETE)
+
+
+def failure(prog: str, folder: Path, err: BaseException) -> str:
+    """The one line a failed aggregation prints: where, why, and that no summary there is current."""
+    return (
+        f"{prog}: error: aggregating {folder} failed ({first_line(err)}); it holds no current "
+        f"summary: fix the cause, then run hedgesim-aggregate {folder}"
+    )

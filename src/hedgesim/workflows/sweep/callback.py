@@ -2,6 +2,8 @@
 
 Configured in conf/hydra/default.yaml under ``hydra.callbacks.aggregate``. ``on_job_end``
 runs in whichever worker ran the job, so the count is read from the folder, not kept here.
+Hydra turns an exception raised by a callback into a warning and exits 0, so the aggregation's
+failures are caught here and become one line and a non-zero exit status.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from hedgesim.workflows.results import MANIFEST
 from hedgesim.workflows.run import ERROR
-from hedgesim.workflows.sweep.aggregate import aggregate, report
-from hedgesim.workflows.sweep.plan import MULTIRUN, CellKey, planned_cells
+from hedgesim.workflows.sweep.aggregate import EXIT_FAILED, aggregate, failure, report
+from hedgesim.workflows.sweep.plan import MULTIRUN, CellKey, cell_key, planned_cells, read_yaml
 
 
 class AggregateSweep(Callback):
@@ -26,7 +29,8 @@ class AggregateSweep(Callback):
 
     Its arguments are those of :func:`hedgesim.workflows.sweep.aggregate.aggregate`. When
     cells failed or are missing it says so and exits 1 after aggregating the rest, so scripts
-    notice and a re-run can fill the gaps.
+    notice and a re-run can fill the gaps; when the aggregation itself fails (a full disk, a
+    folder it cannot write) it says why in one line and exits 1 too.
     """
 
     def __init__(self, fans: Sequence[str] | None = None, figures: bool = True, n_jobs: int = 1):
@@ -44,19 +48,46 @@ class AggregateSweep(Callback):
         sys.stderr.flush()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        """Aggregate the whole folder and report; exits 1 when some cell is not complete."""
+        """Aggregate the whole folder and report; exits 1 when some cell is not complete or the
+        aggregation fails."""
         folder = Path(str(config.hydra.sweep.dir))
-        report(folder, aggregate(folder, self.fans, self.figures, self.n_jobs))
+        try:
+            table = aggregate(folder, self.fans, self.figures, self.n_jobs)
+        except Exception as err:  # Hydra would make it a warning and exit 0
+            print(failure("hedgesim", folder, err), file=sys.stderr, flush=True)
+            raise SystemExit(EXIT_FAILED) from None
+        report(folder, table)
 
 
 def progress(folder: Path) -> tuple[int, int | None]:
     """(finished cells, planned cells or None): for the running count of a sweep.
 
-    A cell counts as finished when it wrote its manifest or its error, whichever launcher ran it.
+    A cell counts as finished when it wrote its manifest or its error, whichever launcher ran
+    it; with a plan, only the planned cells count (folders of an earlier, other sweep into the
+    same folder do not), so the count never exceeds the plan.
     """
     plan = _cached_plan(str(folder / MULTIRUN), (folder / MULTIRUN).stat().st_mtime_ns)
     done = {p.parent for p in folder.rglob(MANIFEST)} | {p.parent for p in folder.rglob(ERROR)}
-    return len(done), (len(plan) if plan is not None else None)
+    if plan is None:
+        return len(done), None
+    planned = set(plan)
+    finished = {key for key in map(_overrides_of, sorted(done)) if key in planned}
+    return len(finished), len(plan)
+
+
+def _overrides_of(cell: Path) -> CellKey | None:
+    """The cell a folder ran, from its ``.hydra/overrides.yaml``; None when it has none."""
+    path = cell / ".hydra" / "overrides.yaml"
+    try:
+        return _cached_overrides(str(path), path.stat().st_mtime_ns)
+    except (OSError, yaml.YAMLError):  # gone, or being written by its job
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_overrides(path: str, mtime: int) -> CellKey:
+    """A cell folder's overrides, read once per worker process (and again if they change)."""
+    return cell_key(read_yaml(Path(path)) or [])
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,7 +1,9 @@
 """``hedgesim-aggregate <multirun folder>``: re-aggregate a sweep by hand.
 
 For a folder whose launcher was killed before the end, or to redraw the fans for other cells;
-it writes exactly what the callback writes.
+it writes exactly what the callback writes. Exit status: 0 when every planned cell is complete,
+1 when some cell failed or is missing or the aggregation itself failed (a full disk, a folder
+it cannot write: one line says why), 2 when the folder holds no multirun.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import matplotlib
 
-from hedgesim.workflows.sweep.aggregate import aggregate, report
+from hedgesim.workflows.sweep.aggregate import EXIT_FAILED, aggregate, failure, report
 from hedgesim.workflows.sweep.plan import SweepError
 
 EXIT_USAGE = 2
@@ -30,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except SweepError as err:
         print(f"hedgesim-aggregate: error: {err}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
+    except Exception as err:  # reading or writing failed: one line, not a traceback
+        print(failure("hedgesim-aggregate", args.folder, err), file=sys.stderr)
+        raise SystemExit(EXIT_FAILED) from None
     report(args.folder, table)
 
 

@@ -18,7 +18,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from hedgesim.workflows.results import is_complete
+from hedgesim.workflows.results import MANIFEST, incomplete_because
 from hedgesim.workflows.run import ERROR
 
 MULTIRUN = "multirun.yaml"
@@ -83,17 +83,39 @@ def cell_folders(folder: Path) -> dict[CellKey, Path]:
 
 
 def cell_status(cell: Path | None) -> str:
-    """complete (manifest and files present), failed (error.txt) or missing."""
+    """complete (its files match its manifest), failed (error.txt, or damaged files) or missing."""
+    return cell_state(cell)[0]
+
+
+def cell_state(cell: Path | None) -> tuple[str, str]:
+    """A cell's status and, when it failed, why (one line).
+
+    Complete: its manifest lists files that are all there and unchanged (sizes, checksums, row
+    counts). Failed: it left ``error.txt``, or it has a manifest its files no longer match (a
+    truncated or replaced table; re-running the sweep recomputes the cell). Missing: it never
+    ran, or it was stopped before it finished.
+    """
     if cell is None:
-        return MISSING
-    if is_complete(cell):
-        return COMPLETE
-    return FAILED if (cell / ERROR).is_file() else MISSING
+        return MISSING, ""
+    problem = incomplete_because(cell)
+    if problem is None:
+        return COMPLETE, ""
+    if (cell / ERROR).is_file():
+        lines = (cell / ERROR).read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        return FAILED, lines[0] if lines else ERROR
+    if (cell / MANIFEST).is_file():
+        return FAILED, f"damaged: {problem}; re-run the sweep to recompute the cell"
+    return MISSING, ""
 
 
 def dataset_part(folder: Path, cell: int) -> Path:
     """Where one cell's rows live in the sweep's partitioned dataset."""
-    return folder / DATASET / f"cell={cell}" / "part-0.parquet"
+    return partition(folder / DATASET, cell)
+
+
+def partition(dataset: Path, cell: int) -> Path:
+    """One cell's file in a partitioned dataset folder (the sweep's, or one being built)."""
+    return dataset / f"cell={cell}" / "part-0.parquet"
 
 
 def swept_keys(cells: Sequence[CellKey]) -> list[str]:
