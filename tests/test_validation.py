@@ -296,22 +296,55 @@ def test_the_model_beats_a_benchmark_only_with_a_strictly_lower_loss():
 
 
 def _perturbed_targets(tmp_path: Path, origin: str) -> Path:
-    """The targets file with every target held out at ``origin`` moved far from its observed value."""
-    data = yaml.safe_load(Path(command.TARGETS_FILE).read_text(encoding="utf-8"))
+    """The targets file and its record with every target held out at ``origin`` moved far from
+    what was observed: levels and shares shifted, directions and zones turned round."""
+    source = Path(command.TARGETS_FILE)
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
     held = {t.id for t in split(read_targets(), origin, "2020-01").held_out}
     for row in data["targets"]:
-        if row["id"] not in held:
-            continue
-        if row["rule"] == "share":
-            op, value = re.match(r"\s*(\S+)\s*(\S+)", row["condition"]).groups()
-            row["condition"], row["observed"] = f"{op} {float(value) + 0.5}", "perturbed"
-        elif "target_value" in row:
-            row["target_value"] += 7 * row["tolerance"]
-        else:
-            row["observed"] += 7 * row["tolerance"]
+        if row["id"] in held:
+            _perturb_row(row)
+    record = {
+        key: yaml.safe_load((source.parent / name).read_text(encoding="utf-8"))
+        for key, name in data["record"].items()
+    }
+    for row in record["bfpi"]["bfpi"]:
+        if any(i.startswith(f"bfpi{row['issue']:02d}_{row['vector']}_") for i in held):
+            _perturb_bfpi(row)
+    for row in record["trade_shares"]["trade_shares"]:
+        if any(i.startswith(f"trade_share_{row['year']}_{row.get('measure')}_") for i in held):
+            row["shares"] = {
+                k: (v + 20 if isinstance(v, (int, float)) else v) for k, v in row["shares"].items()
+            }
+    for key, name in data["record"].items():
+        (tmp_path / f"perturbed_{origin}_{name}").write_text(yaml.safe_dump(record[key], sort_keys=False))
+    data["record"] = {key: f"perturbed_{origin}_{name}" for key, name in data["record"].items()}
     path = tmp_path / f"perturbed_{origin}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def _perturb_row(row: dict) -> None:
+    if row["rule"] == "share":
+        op, value = re.match(r"\s*(\S+)\s*(\S+)", row["condition"]).groups()
+        row["condition"], row["observed"] = f"{op} {float(value) + 0.5}", "perturbed"
+    elif "target_value" in row:
+        row["target_value"] += 7 * row["tolerance"]
+    else:
+        row["observed"] += 7 * row["tolerance"]
+
+
+TURNED = {"up": "down", "down": "up", "flat": "up", "record_high": "down", "peak_since": "down"}
+ZONES = {"negative_zone": "positive_zone", "positive_zone": "negative_zone", "all_positive": "negative_zone"}
+
+
+def _perturb_bfpi(row: dict) -> None:
+    if isinstance(row.get("level"), (int, float)):
+        row["level"] += 50
+    if row.get("direction") in TURNED:
+        row["direction"] = TURNED[row["direction"]]
+    if row.get("zone") in ZONES:
+        row["zone"] = ZONES[row["zone"]]
 
 
 @pytest.fixture(scope="module")
@@ -336,7 +369,8 @@ def test_the_split_cannot_see_the_future(first_run, origin):
     trials = [pd.read_csv(folder / r / origin / "trials.csv") for r in ("run", run)]
     pd.testing.assert_frame_equal(*trials)  # every trial: same values, same training loss
     held = [pd.read_csv(folder / o / "held_out.csv").query("origin == @origin") for o in ("out", out)]
-    assert (held[0]["rule"].to_numpy() != held[1]["rule"].to_numpy()).all()  # the scoring saw the change
+    assert len(held[0]) == len(held[1])  # the same number of targets held out, every one perturbed:
+    assert not (held[0][["id", "rule"]].to_numpy() == held[1][["id", "rule"]].to_numpy()).all(axis=1).any()
 
 
 @pytest.mark.slow
