@@ -29,7 +29,6 @@ from omegaconf import DictConfig
 from hedgesim.config.compose import resolved_yaml
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.core.model import HedgingModel
-from hedgesim.plots import relations as plots
 from hedgesim.workflows.results import (
     EVENTS,
     MANIFEST,
@@ -130,7 +129,9 @@ def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
     write_text(resolved_yaml(cfg), out / "config.yaml")
     files.append("config.yaml")
     if cfg.output.figure:
-        figure = plots.relations_figure(trajectories, pd.DataFrame(spec.timeline.records()))
+        from hedgesim.plots import relations  # matplotlib only when a figure is drawn, not on import
+
+        figure = relations.relations_figure(trajectories, pd.DataFrame(spec.timeline.records()))
         save_figure(figure, out / "relations.png")
         files.append("relations.png")
     write_manifest(
