@@ -16,6 +16,7 @@ from hedgesim.analysis.record import by_class, record_targets
 from hedgesim.analysis.targets import Target, TargetError, required_span, targets_from_mapping
 from hedgesim.analysis.trade_shares import trade_share_targets
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
+from target_rows import level_row
 
 
 def row(issue: int, period: str, vector: str, **fields) -> dict:
@@ -247,21 +248,7 @@ def frame(replicates: int = 4, **columns) -> pd.DataFrame:
 
 
 def target(**overrides) -> Target:
-    return targets_from_mapping({"targets": [_file_row("t", **overrides)]})[0]
-
-
-def _file_row(target_id: str, **overrides) -> dict:
-    return {
-        "id": target_id,
-        "series": "relations_eu",
-        "period": "2014-09..2014-10",
-        "observed": 22,
-        "source": "test",
-        "confidence": "high",
-        "measure": "bimonthly",
-        "rule": "level",
-        "tolerance": 6,
-    } | overrides
+    return targets_from_mapping({"targets": [level_row("t", **overrides)]})[0]
 
 
 def stat(traj: pd.DataFrame, **overrides) -> np.ndarray:

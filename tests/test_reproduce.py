@@ -15,6 +15,7 @@ from hedgesim.workflows import reproduction as rep
 from hedgesim.workflows import reproduction_report as report
 from hedgesim.workflows.results import is_complete
 from hedgesim.workflows.targets_file import read_targets
+from target_rows import level_row
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "results" / "baseline"
@@ -65,29 +66,17 @@ def test_exit_status_says_whether_every_target_passes(small):
     assert manifest["fitted_passed"] == int(fitted["passed"].sum())
 
 
-def _row(target_id: str, **fields) -> dict:
-    return {
-        "id": target_id,
-        "series": "relations_eu",
-        "period": "2014-09..2014-10",
-        "observed": 22,
-        "source": "test",
-        "confidence": "high",
-        "measure": "bimonthly",
-        "rule": "level",
-        "tolerance": 6,
-    } | fields
-
-
 def test_the_report_counts_evidence_only_and_flags_single_value_bands():
     targets = targets_from_mapping(
         {
             "targets": [
-                _row("moves"),
-                _row("stuck"),
-                _row("fails"),
-                _row("set_by_a_parameter", **{"class": "fitted", "reason": "sanctions_full is set from it"}),
-                _row("outside", **{"class": "context", "reason": "before 2008"}),
+                level_row("moves"),
+                level_row("stuck"),
+                level_row("fails"),
+                level_row(
+                    "set_by_a_parameter", **{"class": "fitted", "reason": "sanctions_full is set from it"}
+                ),
+                level_row("outside", **{"class": "context", "reason": "before 2008"}),
             ]
         }
     )

@@ -18,6 +18,7 @@ from hedgesim.analysis.pass_rules import Z_CAP, evaluate, judge, loss, pass_coun
 from hedgesim.analysis.targets import MEASURES, Target, TargetError, targets_from_mapping
 from hedgesim.core.vocabulary import MILESTONE_NAMES
 from hedgesim.workflows.targets_file import TARGETS_FILE, read_targets
+from target_rows import level_row
 
 MONTHS = pd.date_range("2008-01-01", "2020-12-01", freq="MS")
 
@@ -33,18 +34,7 @@ def frame(replicates: int = 4, **columns) -> pd.DataFrame:
 
 
 def target(**overrides) -> Target:
-    row = {
-        "id": "t",
-        "series": "relations_eu",
-        "period": "2014-09..2014-10",
-        "observed": 22,
-        "source": "test",
-        "confidence": "high",
-        "measure": "bimonthly",
-        "rule": "level",
-        "tolerance": 6,
-    } | overrides
-    return targets_from_mapping({"targets": [row]})[0]
+    return targets_from_mapping({"targets": [level_row("t", **overrides)]})[0]
 
 
 def stat(traj: pd.DataFrame, **overrides) -> np.ndarray:

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from hedgesim.analysis.bands import monthly_bands, observed_points, series_bands
@@ -33,7 +32,7 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.plots import targets as target_plots
 from hedgesim.workflows.reproduction_report import evidence_facts, report_markdown
-from hedgesim.workflows.results import atomic_write, write_manifest, write_parquet, write_text
+from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import run_spec
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 from hedgesim.workflows.validation.benchmarks import naive as naive_baseline
@@ -158,7 +157,6 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     figure = target_plots.targets_figure(bands, points, title)
     report = report_markdown(table, targets, context, naive, facts, validation_headline(args.validation))
     write_folder(Path(args.out), tables, ensemble_summary(trajectories), figure, report, facts)
-    plt.close(figure)
     evidence = of_class(table)
     facts["summary"] = summary_lines(evidence, {k: of_class(v) for k, v in naive.items()})
     return facts
@@ -181,7 +179,7 @@ def write_folder(
         for name, frame in tables.items():
             write_text(frame.to_csv(index=False, float_format="%.10g"), staging / name)
         write_parquet(summary, staging / "trajectories_summary.parquet")
-        atomic_write(staging / "targets.png", lambda tmp: figure.savefig(tmp, dpi=120, format="png"))
+        save_figure(figure, staging / "targets.png", dpi=120)
         write_text(report, staging / "report.md")
         write_manifest(staging, files=list(FILES), **facts)
         _swap(staging, out)

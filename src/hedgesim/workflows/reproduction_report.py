@@ -177,8 +177,7 @@ def out_of_sample(validation: Mapping[str, Any] | None) -> str:
     )
     return (
         f"**Out of sample (hedgesim-validate, results/validation/): on the pre-registered criterion, "
-        f"the held-out loss, the model {verdict}.**\n\n"
-        + "\n".join(lines)
+        f"the held-out loss, the model {verdict}.**\n\n" + "\n".join(lines)
     )
 
 

@@ -138,7 +138,6 @@ def _points(targets: Sequence[Target], table, origin: str, role: str) -> pd.Data
 
 def validate(args: argparse.Namespace) -> dict[str, Any]:
     """Calibrate (or read the calibrations), score, write the folder; the facts for the console."""
-    import matplotlib.pyplot as plt
 
     from hedgesim.plots.validation import validation_figure
 
@@ -171,7 +170,6 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
         "beats_both_at_every_origin": summary["beats_both_at_every_origin"],
     }
     write_folder(args.out, texts, figure, None if args.score_only else calibrations, facts)
-    plt.close(figure)
     return {"summary": summary, "seconds": seconds, "first_line": texts["report.md"].splitlines()[0]}
 
 

@@ -18,7 +18,7 @@ import yaml
 
 from hedgesim.analysis.naive_fitted import NaiveFit
 from hedgesim.workflows.markdown import markdown_table
-from hedgesim.workflows.results import atomic_write, write_manifest, write_text
+from hedgesim.workflows.results import save_figure, write_manifest, write_text
 from hedgesim.workflows.targets_file import read_yaml
 from hedgesim.workflows.validation.split import Split
 
@@ -53,7 +53,7 @@ def write_folder(
     out = Path(out)
     for name, text in texts.items():
         write_text(text, out / name)
-    atomic_write(out / "validation.png", lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
+    save_figure(figure, out / "validation.png")
     if calibrations is not None:
         write_text(calibrations_yaml(calibrations), out / CALIBRATIONS)
     write_manifest(out, files=list(FILES), **facts)
