@@ -13,94 +13,120 @@ from hedgesim.core import hedging
 
 utility = arrays(np.float64, (5, 4), elements=st.floats(-1.0, 3.0))
 variance = arrays(np.float64, (5, 4), elements=st.floats(0.0, 2.0))
-floors = arrays(np.float64, (5,), elements=st.floats(0.0, 0.95))
+costs = arrays(np.float64, (5,), elements=st.floats(0.0, 100.0))
+commitment = st.floats(0.0, 0.95)
 eta = st.floats(0.02, 2.0)
 lam = st.floats(0.0, 10.0)
 
 
-def objective(w, u, v, lam_, eta_):
+def objective(w, u, v, lam_, eta_, c=0.0, cost=0.0):
     w = np.clip(w, 1e-300, None)
-    return u @ w - lam_ * (v * w * w).sum() - eta_ * (w * np.log(w)).sum()
+    shortfall = max(c - w[hedging.RUSSIA], 0.0)
+    return u @ w - lam_ * (v * w * w).sum() - eta_ * (w * np.log(w)).sum() - cost * shortfall**2 / 2
 
 
 @settings(max_examples=200, deadline=None)
-@given(utility, variance, lam, eta, floors)
-def test_weights_are_a_distribution_above_the_floor(u, v, lam_, eta_, floor):
-    w = hedging.optimal_hedge(u, v, lam_, eta_, floor)
+@given(utility, variance, lam, eta, commitment, costs)
+def test_weights_are_a_distribution(u, v, lam_, eta_, c, cost):
+    w = hedging.optimal_hedge(u, v, lam_, eta_, c, cost)
     assert np.all(w >= 0)
     np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-12)
-    assert np.all(w[:, hedging.RUSSIA] >= floor - 1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(utility, variance, lam, eta, commitment, costs)
+def test_a_dearer_shortfall_never_lowers_the_russia_weight(u, v, lam_, eta_, c, cost):
+    cheap = hedging.optimal_hedge(u, v, lam_, eta_, c, cost)
+    dear = hedging.optimal_hedge(u, v, lam_, eta_, c, cost * 2.0 + 1.0)
+    free = hedging.optimal_hedge(u, v, lam_, eta_, c, np.zeros(5))
+    assert np.all(dear[:, hedging.RUSSIA] >= cheap[:, hedging.RUSSIA] - 1e-9)
+    assert np.all(cheap[:, hedging.RUSSIA] >= free[:, hedging.RUSSIA] - 1e-9)
+    short = free[:, hedging.RUSSIA] < c
+    assert np.all(cheap[short, hedging.RUSSIA] <= c + 1e-9)  # the penalty never overshoots
+
+
+def test_a_shortfall_costs_but_is_not_forbidden():
+    u = np.array([[2.0, 0.2, 0.5, 0.5]] * 3)
+    cost = np.array([0.0, 2.0, 1e6])
+    w = hedging.optimal_hedge(u, np.full((3, 4), 0.2), 1.0, 0.2, 0.4, cost)
+    free, chosen, forced = w[:, hedging.RUSSIA]
+    assert free < chosen < 0.4  # an interior choice between the free optimum and the commitment
+    assert forced == pytest.approx(0.4, abs=1e-4)  # a prohibitive cost acts as the old floor
 
 
 @settings(max_examples=200, deadline=None)
-@given(utility, variance, lam, lam, eta, floors)
-def test_more_risk_aversion_never_raises_exposure(u, v, lam_a, lam_b, eta_, floor):
+@given(utility, variance, lam, lam, eta, commitment, costs)
+def test_more_risk_aversion_never_raises_exposure(u, v, lam_a, lam_b, eta_, c, cost):
     low, high = sorted((lam_a, lam_b))
-    w_low = hedging.optimal_hedge(u, v, low, eta_, floor)
-    w_high = hedging.optimal_hedge(u, v, high, eta_, floor)
+    w_low = hedging.optimal_hedge(u, v, low, eta_, c, cost)
+    w_high = hedging.optimal_hedge(u, v, high, eta_, c, cost)
     exposure = lambda w: (v * w * w).sum(axis=1)
     assert np.all(exposure(w_high) <= exposure(w_low) + 1e-9)
 
 
 @settings(max_examples=200, deadline=None)
-@given(utility, st.floats(0.01, 2.0), lam, lam, eta, floors)
-def test_more_risk_aversion_never_concentrates_equally_risky_partners(u, var, lam_a, lam_b, eta_, floor):
+@given(utility, st.floats(0.01, 2.0), lam, lam, eta)
+def test_more_risk_aversion_never_concentrates_equally_risky_partners(u, var, lam_a, lam_b, eta_):
     low, high = sorted((lam_a, lam_b))
     v = np.full((5, 4), var)
-    hhi_low = hedging.herfindahl(hedging.optimal_hedge(u, v, low, eta_, floor))
-    hhi_high = hedging.herfindahl(hedging.optimal_hedge(u, v, high, eta_, floor))
+    none = np.zeros(5)
+    hhi_low = hedging.herfindahl(hedging.optimal_hedge(u, v, low, eta_, 0.0, none))
+    hhi_high = hedging.herfindahl(hedging.optimal_hedge(u, v, high, eta_, 0.0, none))
     assert np.all(hhi_high <= hhi_low + 1e-9)
 
 
 @settings(max_examples=60, deadline=None)
-@given(utility, variance, lam, eta, floors)
-def test_optimum_beats_a_general_solver(u, v, lam_, eta_, floor):
-    w = hedging.optimal_hedge(u, v, lam_, eta_, floor)
+@given(utility, variance, lam, eta, commitment, costs)
+def test_optimum_beats_a_general_solver(u, v, lam_, eta_, c, cost):
+    w = hedging.optimal_hedge(u, v, lam_, eta_, c, cost)
     for i in range(2):
-        constraints = [
-            {"type": "eq", "fun": lambda x: x.sum() - 1.0},
-            {"type": "ineq", "fun": lambda x, i=i: x[hedging.RUSSIA] - floor[i]},
-        ]
         other = minimize(
-            lambda x, i=i: -objective(x, u[i], v[i], lam_, eta_),
+            lambda x, i=i: -objective(x, u[i], v[i], lam_, eta_, c, cost[i]),
             np.full(4, 0.25),
             bounds=[(1e-12, 1.0)] * 4,
-            constraints=constraints,
+            constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1.0}],
             method="SLSQP",
             options={"ftol": 1e-12, "maxiter": 500},
         )
-        assert objective(w[i], u[i], v[i], lam_, eta_) >= objective(other.x, u[i], v[i], lam_, eta_) - 1e-8
+        ours = objective(w[i], u[i], v[i], lam_, eta_, c, cost[i])
+        assert ours >= objective(other.x, u[i], v[i], lam_, eta_, c, cost[i]) - 1e-8
 
 
 def test_higher_utility_draws_weight():
     u = np.array([[1.0, 1.0, 0.5, 0.5], [2.0, 1.0, 0.5, 0.5]])
-    w = hedging.optimal_hedge(u, np.full((2, 4), 0.2), 1.0, 0.2, np.zeros(2))
+    w = hedging.optimal_hedge(u, np.full((2, 4), 0.2), 1.0, 0.2, 0.4, np.ones(2))
     assert w[1, hedging.EU] > w[0, hedging.EU]
 
 
-def test_floor_binds_past_the_neutrality_threshold():
-    floor = hedging.russia_floor(np.array([0.2, 0.75, 0.95]), 0.4, 0.9, 0.75, 0.04)
-    assert floor[0] == pytest.approx(0.4, abs=1e-4)
-    assert floor[1] == pytest.approx(0.65)
-    assert floor[2] == pytest.approx(0.4 + 0.5 / (1 + np.exp(-5)))
+def test_commitment_cost_rises_past_the_neutrality_threshold_and_with_territory_used():
+    tension = np.array([0.2, 0.75, 0.95, 0.2])
+    used = np.array([False, False, False, True])
+    cost = hedging.commitment_cost(tension, used, 2.0, 202.0, 0.75, 0.04, 0.5)
+    assert cost[0] == pytest.approx(2.0, abs=0.01)
+    assert cost[1] == pytest.approx(102.0)
+    assert cost[2] == pytest.approx(2.0 + 200.0 / (1 + np.exp(-5)))
+    assert cost[3] == pytest.approx(102.0, abs=0.01)
 
 
 def test_result_of_a_replicate_does_not_depend_on_its_neighbours():
     rng = np.random.default_rng(3)
-    u, v, f = rng.uniform(0, 2, (500, 4)), rng.uniform(0, 1, (500, 4)), rng.uniform(0, 0.8, 500)
-    together = hedging.optimal_hedge(u, v, 2.0, 0.1, f)
+    u, v, k = rng.uniform(0, 2, (500, 4)), rng.uniform(0, 1, (500, 4)), rng.uniform(0, 20, 500)
+    together = hedging.optimal_hedge(u, v, 2.0, 0.1, 0.4, k)
     alone = np.vstack(
-        [hedging.optimal_hedge(u[i : i + 1], v[i : i + 1], 2.0, 0.1, f[i : i + 1]) for i in range(0, 500, 37)]
+        [
+            hedging.optimal_hedge(u[i : i + 1], v[i : i + 1], 2.0, 0.1, 0.4, k[i : i + 1])
+            for i in range(0, 500, 37)
+        ]
     )
     np.testing.assert_array_equal(together[::37], alone)
 
 
 @settings(max_examples=100, deadline=None)
-@given(arrays(np.float64, (5, 4), elements=st.floats(0.01, 1.0)), st.floats(0.0, 1.0), floors)
-def test_inertia_keeps_a_distribution_and_the_floor(raw, inertia, floor):
+@given(arrays(np.float64, (5, 4), elements=st.floats(0.01, 1.0)), st.floats(0.0, 1.0))
+def test_inertia_keeps_a_distribution_between_start_and_target(raw, inertia):
     start = raw / raw.sum(axis=1, keepdims=True)
     target = start[::-1].copy()
-    moved = hedging.move_toward(start, target, inertia, floor)
+    moved = hedging.move_toward(start, target, inertia)
     np.testing.assert_allclose(moved.sum(axis=1), 1.0, atol=1e-12)
-    assert np.all(moved >= 0)
-    assert np.all(moved[:, hedging.RUSSIA] >= floor - 1e-12)
+    assert np.all(moved >= np.minimum(start, target) - 1e-12)
+    assert np.all(moved <= np.maximum(start, target) + 1e-12)

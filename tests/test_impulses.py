@@ -30,11 +30,22 @@ ONSET, LAST = 2, 4  # the shock runs 2020-03..2020-05
 SIZE, MONTHS = 0.6, 3
 WAR_IMPACT = ModelParameters().war_impact
 QUIET = StochasticShocks(enabled=False)
+NO_DECISIONS = ModelParameters(
+    crackdown_bias=-10.0,
+    crackdown_threat=0.0,
+    crackdown_backing=0.0,
+    release_rate=0.0,
+    signal_rate=0.0,
+    venue_rate=0.0,
+    dispute_pressure_rate=0.0,
+)
+"""Agents that take no discrete decision, so a month's impulses are its shocks' alone."""
 
 # Per kind: what moves in the onset month only, and what moves in every active month.
 EXPECTED: dict[ShockKind, tuple[dict, dict]] = {
     ShockKind.WAR: ({"war": SIZE * WAR_IMPACT, "war_on_ukraine": True}, {}),
-    ShockKind.ELECTION: ({"crackdown": SIZE, "conflict.eu": SIZE}, {}),
+    ShockKind.ELECTION: ({"election": SIZE, "election_held": True}, {}),
+    ShockKind.CRACKDOWN: ({"crackdown": SIZE, "conflict.eu": SIZE}, {}),
     ShockKind.CONCESSION: ({"release": SIZE}, {"coop.eu": SIZE / MONTHS}),
     ShockKind.OIL_DISPUTE: ({}, {"supply_cut": SIZE}),
     ShockKind.GAS_DISPUTE: ({}, {"gas_dispute": SIZE}),
@@ -67,7 +78,9 @@ def moved(impulses: Impulses) -> dict[str, float]:
 
 def monthly_impulses(timeline: Timeline, stochastic: StochasticShocks = QUIET, replicates: int = 2):
     """The model's impulses in each month of the run."""
-    model = HedgingModel(CALENDAR, timeline, stochastic=stochastic, replicates=replicates, seed=3)
+    model = HedgingModel(
+        CALENDAR, timeline, params=NO_DECISIONS, stochastic=stochastic, replicates=replicates, seed=3
+    )
     months = []
     while not model.finished:
         model.step()
@@ -140,18 +153,17 @@ def test_energy_disputes_run_their_months_and_never_stack():
 
 
 def test_each_drawn_shock_gives_its_impulse():
-    eye = np.eye(4, dtype=bool)  # replicate k draws shock k: crackdown, release, dispute, war
-    drawn = DrawnShocks(*eye)
-    settings = StochasticShocks(crackdown_size=0.7, energy_dispute_size=0.4, war_size=0.5)
-    disputes = EnergyDisputes.none(4).advanced(drawn.dispute, settings.energy_dispute_months)
-    impulses = month_impulses(4, (), DrawnMonth(drawn, disputes, settings, first_code=9), WAR_IMPACT)
+    eye = np.eye(3, dtype=bool)  # replicate k draws shock k: election, dispute, war
+    drawn = DrawnShocks(eye[0], np.where(eye[0], 0.7, 0.0), eye[1], eye[2])
+    settings = StochasticShocks(energy_dispute_size=0.4, war_size=0.5)
+    disputes = EnergyDisputes.none(3).advanced(drawn.dispute, settings.energy_dispute_months)
+    impulses = month_impulses(3, (), DrawnMonth(drawn, disputes, settings, first_code=9), WAR_IMPACT)
     expected = [
-        {"crackdown": 0.7, "conflict.eu": 0.7, "shock": 9},
-        {"release": 1.0, "coop.eu": 1.0, "shock": 10},
-        {"supply_cut": 0.4, "shock": 11},
-        {"war": 0.5 * WAR_IMPACT, "shock": 12},
+        {"election": 0.7, "election_held": True, "shock": 9},
+        {"supply_cut": 0.4, "shock": 10},
+        {"war": 0.5 * WAR_IMPACT, "shock": 11},
     ]
-    quiet = flat(Impulses.quiet(4))
+    quiet = flat(Impulses.quiet(3))
     for k, name in enumerate(STOCHASTIC_LABELS):
         mine = {key: v[k].item() for key, v in flat(impulses).items() if v[k] != quiet[key][k]}
         assert mine == pytest.approx(expected[k]), name
@@ -159,7 +171,7 @@ def test_each_drawn_shock_gives_its_impulse():
 
 def test_a_running_dispute_cuts_supply_in_months_without_a_draw():
     settings = StochasticShocks()
-    none = DrawnShocks(*np.zeros((4, 1), dtype=bool))
+    none = DrawnShocks(*np.zeros((4, 1), dtype=bool))  # no election, no mobilisation, no dispute, no war
     started = EnergyDisputes.none(1).advanced(np.array([True]), settings.energy_dispute_months)
     running = started.advanced(none.dispute, settings.energy_dispute_months)
     impulses = month_impulses(1, (), DrawnMonth(none, running, settings, first_code=0), WAR_IMPACT)
@@ -167,7 +179,7 @@ def test_a_running_dispute_cuts_supply_in_months_without_a_draw():
 
 
 def test_drawn_disputes_in_the_model_last_their_months_and_never_stack():
-    only_disputes = {"crackdown_probability": 0.0, "release_rate": 0.0, "war_rate": 0.0}
+    only_disputes = {"mobilisation_max": 0.0, "war_rate": 0.0}
     stochastic = StochasticShocks(
         start="2020-01", energy_dispute_rate=0.3, energy_dispute_months=3, **only_disputes
     )

@@ -88,18 +88,20 @@ def test_draws_start_after_the_timeline_and_follow_their_hazards():
     process = StochasticProcess.for_run(
         StochasticShocks(), calendar, Timeline.from_records([record(date="2020-10")])
     )
-    state = {"tension": np.ones(3), "pressure": np.zeros(3), "eu_weight": np.ones(3), "prisoners": np.ones(3)}
+    state = {"tension": np.ones(3)}
     assert process.draw(process.first_step - 1, {}, **state) is None
     election, other = calendar.step_of(Month(2025, 1)), calendar.step_of(Month(2025, 2))
     low = {k: np.zeros(3) for k in STOCHASTIC_CHANNELS}
     high = {k: np.full(3, 0.999) for k in STOCHASTIC_CHANNELS}
     everything = process.draw(election, low, **state)
-    assert all(getattr(everything, k).all() for k in STOCHASTIC_CHANNELS)
-    assert not process.draw(other, low, **state).crackdown.any()  # crackdowns need an election
-    nothing = process.draw(election, high, **state)
-    assert not any(getattr(nothing, k).any() for k in STOCHASTIC_CHANNELS)
-    calm = process.draw(election, low, **(state | {"tension": np.zeros(3), "prisoners": np.zeros(3)}))
-    assert not calm.war.any() and not calm.release.any()  # no tension, no war; no prisoners, no release
+    assert everything.election.all() and everything.dispute.all() and everything.war.all()
+    assert not process.draw(other, low, **state).election.any()  # elections follow the cycle
+    nothing = process.draw(other, high, **state)
+    assert not (nothing.dispute.any() or nothing.war.any())
+    mobilised = process.draw(election, {**low, "election": np.full(3, 0.5)}, **state)
+    np.testing.assert_allclose(mobilised.mobilisation, 0.5 * StochasticShocks().mobilisation_max)
+    calm = process.draw(election, low, tension=np.zeros(3))
+    assert not calm.war.any()  # no tension, no war
 
 
 def test_active_months_mark_the_onset_and_stop_at_the_run_end():

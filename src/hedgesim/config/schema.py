@@ -41,12 +41,21 @@ class ShocksConfig:
 
 
 @dataclass
+class DecisionsConfig:
+    """Who takes the agents' discrete decisions before the branch: their rules, or history."""
+
+    mode: str = "rules"
+    observed: list[ShockConfig] = field(default_factory=list)
+
+
+@dataclass
 class ScenarioConfig:
-    """The run's window and its exogenous series."""
+    """The run's window, the month the challenges apply from, and its exogenous series."""
 
     name: str = "baseline"
     start: str = "2008-01"
     end: str = "2019-12"
+    branch: str | None = None
     oil_price: dict[int, float] = field(default_factory=dict)
 
 
@@ -67,6 +76,7 @@ class HedgesimConfig:
     first_replicate: int = 0
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     shocks: ShocksConfig = field(default_factory=ShocksConfig)
+    decisions: DecisionsConfig = field(default_factory=DecisionsConfig)
     challenges: Challenges = field(default_factory=Challenges)
     params: ModelParameters = field(default_factory=ModelParameters)
     output: OutputConfig = field(default_factory=OutputConfig)

@@ -49,6 +49,8 @@ class RunSpec:
     oil_prices: dict[int, float]
     seed: int
     replicate_ids: tuple[int, ...]
+    branch: Month | None = None
+    rules_from: Month | None = None
 
 
 def build_run(cfg: DictConfig | HedgesimConfig) -> RunSpec:
@@ -90,6 +92,8 @@ def _build(conf: HedgesimConfig) -> RunSpec:
             f"{', '.join(sorted(known_ids))}"
         )
     timeline = timeline.without(conf.shocks.disabled_kinds, conf.shocks.disabled_ids)
+    branch = None if conf.scenario.branch in (None, "") else _month(conf.scenario.branch, "scenario.branch")
+    timeline, rules_from = _decisions(conf, timeline, calendar, branch)
     for year, price in conf.scenario.oil_price.items():
         if not (price > 0 and math.isfinite(price)):
             raise ConfigError(f"scenario.oil_price.{year}={price}; allowed: a price > 0 (USD/bbl)")
@@ -103,7 +107,35 @@ def _build(conf: HedgesimConfig) -> RunSpec:
         dict(conf.scenario.oil_price),
         conf.seed,
         ids,
+        branch,
+        rules_from,
     )
+
+
+DECISION_MODES = ("rules", "observed")
+
+
+def _decisions(
+    conf: HedgesimConfig, timeline: Timeline, calendar: RunCalendar, branch: Month | None
+) -> tuple[Timeline, Month | None]:
+    """The timeline with the observed decisions imposed (``decisions.mode=observed``: before the
+    branch, or over the whole run without one) and the month Belarus's rules take over."""
+    mode = conf.decisions.mode
+    if mode not in DECISION_MODES:
+        raise ConfigError(f"decisions.mode={mode!r}; allowed: {', '.join(DECISION_MODES)}")
+    if mode == "rules":
+        return timeline, None
+    until = branch if branch is not None else calendar.end + 1
+    observed = Timeline.from_records(
+        [_plain(row) for row in conf.decisions.observed], "decisions.observed"
+    ).before_end_of(calendar)
+    kept = [s for s in observed.shocks if s.date < until and calendar.contains(s.date)]
+    return Timeline(tuple(sorted((*timeline.shocks, *kept), key=lambda s: (s.date, s.id)))), until
+
+
+def _plain(row) -> dict:
+    """A decision row as the plain mapping the timeline parser reads."""
+    return {k: getattr(row, k) for k in ("id", "date", "kind", "size", "actors", "end", "label")}
 
 
 def _check_counts(conf: HedgesimConfig) -> None:

@@ -3,15 +3,17 @@
 Each month Belarus chooses engagement weights w over partners (EU, Russia, Ukraine, other) that
 solve
 
-    max_w  sum_j t_j b_j w_j  -  lambda * w' Sigma w  +  eta * H(w)
-    s.t.   w_j >= 0,  sum_j w_j = 1,  w_russia >= floor(tension)
+    max_w  sum_j t_j b_j w_j  -  lambda * w' Sigma w  +  eta * H(w)  -  kappa/2 * max(c - w_russia, 0)^2
+    s.t.   w_j >= 0,  sum_j w_j = 1
 
 with t the trust in each partner, b its benefit, Sigma = diag(v) the payoff variances (Russia's
 energy leverage, the EU's conditionality), lambda the risk aversion, H the entropy (the value of
-room for manoeuvre) and the floor the alliance commitment, which rises steeply once tension
-passes the neutrality threshold. The objective is strictly concave, so the optimum is unique; it
-is found exactly (to machine precision) by Newton's method on the KKT conditions, vectorised
-over replicates. Weights then move toward the optimum with inertia.
+room for manoeuvre), c the alliance commitment and kappa the cost of falling short of it (lost
+security guarantees and discounts), which rises steeply once tension passes the neutrality
+threshold. Falling short costs; it is not forbidden, so the Russia weight is chosen. The
+objective is strictly concave, so the optimum is unique; it is found exactly (to machine
+precision) by Newton's method on the KKT conditions, vectorised over replicates. Weights then
+move toward the optimum with inertia.
 
 By revealed preference, more risk aversion never raises the optimum's risk exposure w' Sigma w;
 when partners are equally risky, exposure is proportional to the Herfindahl concentration, so
@@ -31,12 +33,20 @@ _MAX_LOG_STEP = 4.0
 _TOLERANCE = 1e-11
 
 
-def russia_floor(
-    tension: np.ndarray, alliance_floor: float, floor_max: float, threshold: float, steepness: float
+def commitment_cost(
+    tension: np.ndarray,
+    territory_used: np.ndarray,
+    cost: float,
+    cost_max: float,
+    threshold: float,
+    steepness: float,
+    territory_share: float,
 ) -> np.ndarray:
-    """Minimum Russia weight: the alliance floor, rising steeply past the neutrality threshold."""
+    """Cost kappa of falling short of the commitment: rising steeply past the neutrality
+    threshold, and at least ``territory_share`` of the way up once Belarusian territory is used."""
     rise = 1.0 / (1.0 + np.exp(-(np.asarray(tension) - threshold) / steepness))
-    return alliance_floor + (max(floor_max, alliance_floor) - alliance_floor) * rise
+    rise = np.maximum(rise, np.where(territory_used, territory_share, 0.0))
+    return cost + (max(cost_max, cost) - cost) * rise
 
 
 def optimal_hedge(
@@ -44,7 +54,8 @@ def optimal_hedge(
     variance: np.ndarray,
     risk_aversion: float,
     room_value: float,
-    floor: np.ndarray,
+    commitment: float,
+    cost: np.ndarray,
     start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Exact optimum of the hedging objective for each replicate.
@@ -54,28 +65,30 @@ def optimal_hedge(
         variance: payoff variance v_j of each partner, shape (R, 4), non-negative.
         risk_aversion: lambda >= 0.
         room_value: eta > 0, the weight of the entropy term.
-        floor: minimum Russia weight per replicate, shape (R,), in [0, 1).
+        commitment: c, the Russia weight the alliance asks for.
+        cost: kappa >= 0 per replicate, shape (R,): the cost of a shortfall below c.
         start: optional positive weights (R, 4) to start Newton from, such as last month's
             optimum; it saves iterations and changes the result only in the last bits.
 
     Returns:
-        Weights of shape (R, 4), non-negative, summing to 1, with w[:, RUSSIA] >= floor.
+        Weights of shape (R, 4), non-negative, summing to 1.
+
+    The penalty is one-sided: rows whose optimum without it already meets the commitment keep
+    it; the others are solved again with the penalty's quadratic active (its optimum then stays
+    at or below c, where the one-sided and the two-sided penalties agree).
     """
     utility = np.atleast_2d(np.asarray(utility, dtype=float))
     curvature = 2.0 * risk_aversion * np.atleast_2d(np.asarray(variance, dtype=float))
-    floor = np.broadcast_to(np.asarray(floor, dtype=float), utility.shape[:1])
+    cost = np.broadcast_to(np.asarray(cost, dtype=float), utility.shape[:1])
     weights = _solve_simplex(utility, curvature, room_value, np.ones(len(utility)), start)
-    bound = weights[:, RUSSIA] < floor
-    if bound.any():
-        sub = np.ix_(bound, [EU, UKRAINE, OTHER])
-        weights[sub] = _solve_simplex(
-            utility[sub],
-            curvature[sub],
-            room_value,
-            1.0 - floor[bound],
-            None if start is None else start[sub],
+    short = (weights[:, RUSSIA] < commitment) & (cost > 0)
+    if short.any():
+        u, a = utility[short].copy(), curvature[short].copy()
+        u[:, RUSSIA] += cost[short] * commitment
+        a[:, RUSSIA] += cost[short]
+        weights[short] = _solve_simplex(
+            u, a, room_value, np.ones(int(short.sum())), None if start is None else start[short]
         )
-        weights[bound, RUSSIA] = floor[bound]
     return weights
 
 
@@ -131,15 +144,14 @@ def _softmax_log(x: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def move_toward(weights: np.ndarray, target: np.ndarray, inertia: float, floor: np.ndarray) -> np.ndarray:
-    """Partial adjustment toward the optimum; the Russia floor holds exactly afterwards."""
-    moved = weights + inertia * (target - weights)
-    russia = np.maximum(moved[:, RUSSIA], floor)
-    others = 1.0 - moved[:, RUSSIA]
-    scale = np.divide(1.0 - russia, others, out=np.zeros_like(others), where=others > 0)
-    moved *= scale[:, None]
-    moved[:, RUSSIA] = russia
-    return moved
+def move_toward(weights: np.ndarray, target: np.ndarray, inertia: float) -> np.ndarray:
+    """Partial adjustment toward the optimum (a convex combination stays on the simplex)."""
+    return weights + inertia * (target - weights)
+
+
+def shortfall_pull(weights: np.ndarray, commitment: float, cost: np.ndarray) -> np.ndarray:
+    """The commitment term's marginal utility for Russia: kappa * max(c - w_russia, 0)."""
+    return cost * np.maximum(commitment - weights[:, RUSSIA], 0.0)
 
 
 def herfindahl(weights: np.ndarray) -> np.ndarray:
@@ -152,16 +164,16 @@ def dominant_driver(
     trust_change: np.ndarray,
     benefit_change: np.ndarray,
     risk_change: np.ndarray,
-    floor_change: np.ndarray,
+    commitment_change: np.ndarray,
 ) -> np.ndarray:
     """Index into DRIVERS of the term whose change moved the most-moved partner's weight most.
 
     Each ``*_change`` is the month's change in that term's contribution to each partner's marginal
-    utility, shape (R, 4); ``floor_change`` is (R,) and counts for Russia only.
+    utility, shape (R, 4); ``commitment_change`` is (R,) and counts for Russia only.
     """
     rows = np.arange(moved.shape[0])
     partner = np.argmax(np.abs(moved), axis=1)
-    floor_term = np.where(partner == RUSSIA, floor_change, 0.0)
+    floor_term = np.where(partner == RUSSIA, commitment_change, 0.0)
     terms = np.stack(
         [
             trust_change[rows, partner],

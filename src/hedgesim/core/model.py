@@ -17,7 +17,7 @@ import pandas as pd
 from hedgesim.core import hedging, tables
 from hedgesim.core.agents import EU, Belarus, Lithuania, Russia, Ukraine
 from hedgesim.core.calendar import Month, RunCalendar
-from hedgesim.core.observe import relations_index, trade_turnover
+from hedgesim.core.observe import event_count, trade_turnover
 from hedgesim.core.parameters import Challenges, ModelParameters
 from hedgesim.core.record import EnsembleRecord
 from hedgesim.core.shocks import (
@@ -35,16 +35,20 @@ from hedgesim.core.shocks import (
 from hedgesim.core.streams import ReplicateStreams
 from hedgesim.core.vocabulary import (
     AGREEMENTS,
+    DECISIONS,
     DYADS,
     HEDGE,
     PARTNERS,
     RELATIONS,
 )
 
+DECISION_CHANNELS = ("crackdown", "release", "signal", "venue", "russia_dispute", "listing", "delisting")
+"""The channels the agents' own decisions draw from, one uniform each per replicate and month."""
 CHANNELS = (
     "spoiler",
     *STOCHASTIC_CHANNELS,
-    *(f"{d}_events_{i}" for d in DYADS for i in (1, 2)),
+    *DECISION_CHANNELS,
+    *(f"{d}_events_{i}" for d in DYADS for i in ("positive", "negative")),
 )
 """The random-stream channels each replicate draws from every month, in stream order."""
 
@@ -68,6 +72,11 @@ class HedgingModel(mesa.Model):
         stochastic: hazards of the shocks drawn after the dated timeline.
         oil_prices: Brent annual average by year, USD/bbl; later years repeat the last.
         seed: the run seed; every draw derives from it.
+        branch: the month from which the challenges apply; before it every run has the
+            reference challenges (``Challenges()``), so all cells of a sweep share their
+            history. None: from the first month.
+        rules_from: the month from which Belarus's discrete decisions come from its rules;
+            before it the timeline imposes them (observed history). None: from the first month.
         replicate_ids: which replicates this instance holds (default 0..replicates-1).
         replicates: ensemble size when replicate_ids is not given.
     """
@@ -83,6 +92,8 @@ class HedgingModel(mesa.Model):
         seed: int = 0,
         replicates: int = 1,
         replicate_ids: Sequence[int] | None = None,
+        branch: Month | None = None,
+        rules_from: Month | None = None,
     ):
         super().__init__(rng=seed)
         self.params, self.challenges, stochastic = _checked(params, challenges, stochastic)
@@ -96,9 +107,12 @@ class HedgingModel(mesa.Model):
         self.oil_prices = _monthly_prices(oil_prices or {}, calendar)
         self.shock_labels: list[str] = [s.label or s.id for s in timeline.shocks]
         self.shock_labels += list(STOCHASTIC_LABELS.values())
+        self.first_decision_code = len(self.shock_labels)
+        self.shock_labels += list(DECISIONS.values())
         self._dated = timeline.active_by_step(calendar)
-        self.trust_gain = self.params.trust_gain * (0.2 + 1.6 * self.challenges.trust)
-        self.spoiler_scale = self.params.spoiler_rate * 2.0 * self.challenges.vested_interests
+        self.branch_step = _branch_step(branch, calendar)
+        self.rules_step = _branch_step(rules_from, calendar)
+        self._draws = np.zeros((self.n_replicates, len(CHANNELS)))
         self._init_environment()
         self.eu, self.russia = EU(self), Russia(self)
         self.lithuania, self.ukraine = Lithuania(self), Ukraine(self)
@@ -112,7 +126,9 @@ class HedgingModel(mesa.Model):
         """The state no agent owns: tension, drawn disputes, spoilers, the month's impulses."""
         n = self.n_replicates
         self.war_tension = np.zeros(n)
-        self.tension = np.full(n, self.challenges.tension)
+        self.tension = np.full(n, self.active_challenges.tension)
+        self.territory_used = np.zeros(n, dtype=bool)
+        self.eap_suspended = np.zeros(n, dtype=bool)
         self.disputes = EnergyDisputes.none(n)
         self.spoiled = np.zeros(n, dtype=bool)
         self.impulses = Impulses.quiet(n)
@@ -137,6 +153,55 @@ class HedgingModel(mesa.Model):
         return self.calendar.month_at(max(self.month_index, 0))
 
     @property
+    def active_challenges(self) -> Challenges:
+        """The challenges in force this month: the reference ones before the branch month."""
+        if max(self.month_index, 0) < self.branch_step:
+            return _REFERENCE
+        return self.challenges
+
+    @property
+    def trust_gain(self) -> float:
+        """Trust gain under the mutual-trust challenge: 0.2x at 0, the reference at 0.5, 1.8x at 1."""
+        return self.params.trust_gain * (0.2 + 1.6 * self.active_challenges.trust)
+
+    @property
+    def spoiler_scale(self) -> float:
+        """Spoiler hazard under the vested-interests challenge: none at 0, twice at 1."""
+        return self.params.spoiler_rate * 2.0 * self.active_challenges.vested_interests
+
+    @property
+    def rules_decide(self) -> bool:
+        """Belarus's discrete decisions come from its rules this month (not imposed history)."""
+        return max(self.month_index, 0) >= self.rules_step
+
+    @property
+    def aligned(self) -> np.ndarray:
+        """Belarus reads as aligned with Russia (not neutral) to Ukraine and to talks."""
+        return self.belarus.weights[:, hedging.RUSSIA] > self.params.alignment_threshold
+
+    def commitment_cost(self) -> np.ndarray:
+        """This month's cost of falling short of the alliance commitment, per replicate."""
+        p = self.params
+        return hedging.commitment_cost(
+            self.tension,
+            self.territory_used,
+            p.commitment_cost,
+            p.commitment_cost_max,
+            p.neutrality_threshold,
+            p.commitment_steepness,
+            p.territory_commitment,
+        )
+
+    def decision_draw(self, channel: str) -> np.ndarray:
+        """This month's uniforms of one decision channel (the agents' own draws)."""
+        return self.streams.column(self._draws, channel)
+
+    def log_decision(self, taken: np.ndarray, decision: str) -> None:
+        """Name a decision taken this month in the event log (it outranks the month's shocks)."""
+        code = self.first_decision_code + list(DECISIONS).index(decision)
+        self.impulses.shock = np.where(taken, code, self.impulses.shock).astype(np.int16)
+
+    @property
     def finished(self) -> bool:
         """Every month of the calendar has been simulated."""
         return self.steps >= self.calendar.n_steps
@@ -147,12 +212,15 @@ class HedgingModel(mesa.Model):
             self.running = False
             return
         t = self.month_index
-        draws = self.streams.uniforms(t)
+        draws = self._draws = self.streams.uniforms(t)
         drawn = self._draw_shocks(t, draws)
         self._advance_disputes(drawn)
         self.impulses = self._impulses(t, drawn)
+        self.territory_used |= self.impulses.territory_used
+        self.eap_suspended |= self.impulses.eap_suspended
         self.agents.do("perceive")
         self._update_tension()
+        self.agents.do("act")
         self.spoiled = self.streams.column(draws, "spoiler") < self._spoiler_hazard()
         self.interactions = self._interact()
         self.agents.do("update_trust")
@@ -177,9 +245,6 @@ class HedgingModel(mesa.Model):
             t,
             {name: self.streams.column(draws, name) for name in STOCHASTIC_CHANNELS},
             tension=self.tension,
-            pressure=self.russia.pressure,
-            eu_weight=self.belarus.weights[:, hedging.EU],
-            prisoners=self.belarus.prisoners,
         )
 
     def _advance_disputes(self, drawn: DrawnShocks | None) -> None:
@@ -200,7 +265,7 @@ class HedgingModel(mesa.Model):
         """Background tension plus the war-driven part, which fades at ``tension_decay``."""
         decay = self.params.tension_decay
         self.war_tension = self.war_tension * (1.0 - decay) + self.impulses.war
-        self.tension = np.clip(self.challenges.tension + self.war_tension, 0.0, 1.0)
+        self.tension = np.clip(self.active_challenges.tension + self.war_tension, 0.0, 1.0)
 
     def _spoiler_hazard(self) -> np.ndarray:
         """Vested interests strike more as rapprochement advances; success stories wear them."""
@@ -221,7 +286,7 @@ class HedgingModel(mesa.Model):
     def _routine(self) -> dict[str, np.ndarray]:
         """Routine contact: engagement weight times the partner's openness."""
         p, w = self.params, self.belarus.weights
-        aligned = w[:, hedging.RUSSIA] > p.alignment_threshold
+        aligned = self.aligned
         return {
             "eu": w[:, hedging.EU] * self.eu.offer,
             "russia": p.alliance_routine
@@ -234,8 +299,8 @@ class HedgingModel(mesa.Model):
 
     def _friction(self) -> dict[str, np.ndarray]:
         """Standing frictions: listings and spoilers, disputes and pressure, alignment, the NPP."""
-        p, imp, w = self.params, self.impulses, self.belarus.weights
-        aligned = w[:, hedging.RUSSIA] > p.alignment_threshold
+        p, imp = self.params, self.impulses
+        aligned = self.aligned
         return {
             "eu": p.sanctions_friction * self.eu.new_listings / max(p.sanctions_full, 1.0)
             + self.spoiled * p.spoiler_trust_hit,
@@ -250,27 +315,26 @@ class HedgingModel(mesa.Model):
         return {**self._relations(draws), **self._state_series(), **self._why_moved()}
 
     def _relations(self, draws: np.ndarray) -> dict[str, np.ndarray]:
-        """Each dyad's relations index from this month's event counts."""
-        p, out = self.params, {}
-        for d in DYADS:
-            z_pos, z_neg = self.streams.normal_pair(draws, f"{d}_events_1", f"{d}_events_2")
-            out[f"relations_{d}"] = relations_index(
-                self.interactions[d].cooperation,
-                self.interactions[d].conflict,
-                z_pos,
-                z_neg,
-                p.events_positive,
-                p.events_negative,
-                p.event_score,
-            )
-        return out
+        """Each dyad's relations index from this month's event counts (one Poisson call for all)."""
+        p = self.params
+        rates = np.stack(
+            [p.events_positive * self.interactions[d].cooperation for d in DYADS]
+            + [p.events_negative * self.interactions[d].conflict for d in DYADS]
+        )
+        uniforms = np.stack(
+            [
+                self.streams.column(draws, f"{d}_events_{sign}")
+                for sign in ("positive", "negative")
+                for d in DYADS
+            ]
+        )
+        counts = event_count(rates, uniforms)
+        n = len(DYADS)
+        return {f"relations_{d}": p.event_score * (counts[i] - counts[n + i]) for i, d in enumerate(DYADS)}
 
     def _state_series(self) -> dict[str, np.ndarray]:
         """Trust, the hedge and the other state an observer reads, plus trade and agreements."""
         p, b = self.params, self.belarus
-        floor = hedging.russia_floor(
-            self.tension, p.alliance_floor, p.floor_max, p.neutrality_threshold, p.floor_steepness
-        )
         return {
             "trust_blr_eu": b.trust[hedging.EU],
             "trust_eu_blr": self.eu.trust,
@@ -280,7 +344,9 @@ class HedgingModel(mesa.Model):
             "trust_ukraine_blr": self.ukraine.trust,
             "trust_lithuania_blr": self.lithuania.trust,
             **{f"hedge_{name}": b.weights[:, j] for j, name in enumerate(PARTNERS)},
-            "russia_floor": floor,
+            "russia_commitment": np.full(self.n_replicates, p.alliance_commitment),
+            "commitment_cost": b.cost,
+            "russia_support": self.russia.support,
             "eu_offer": self.eu.offer,
             "sanctions_persons": self.eu.sanctions,
             "political_prisoners": b.prisoners,
@@ -350,6 +416,18 @@ def _checked(
     for inputs in checked:
         inputs.validate()
     return checked
+
+
+_REFERENCE = Challenges()
+
+
+def _branch_step(branch: Month | None, calendar: RunCalendar) -> int:
+    """The step from which the challenges apply: 0 without a branch or before the run."""
+    if branch is None or branch <= calendar.start:
+        return 0
+    if branch > calendar.end:
+        return calendar.n_steps
+    return calendar.step_of(branch)
 
 
 def _replicate_ids(replicates: int, replicate_ids: Sequence[int] | None) -> np.ndarray:

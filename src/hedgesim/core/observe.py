@@ -10,25 +10,44 @@ from __future__ import annotations
 
 import numpy as np
 
+_TAIL_SIGMAS = 9.0
+"""The CDF table reaches rate + 9 sd (+ 12): the probability beyond it is below 1e-15."""
 
-def event_count(rate: np.ndarray, normal: np.ndarray) -> np.ndarray:
-    """Events in a month: Poisson(rate) by its normal approximation, rounded, never negative."""
-    rate = np.maximum(rate, 0.0)
-    return np.maximum(np.rint(rate + np.sqrt(rate) * normal), 0.0)
+
+def event_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Events in a month: an exact Poisson(rate) draw by inverting its CDF at ``uniform``.
+
+    One uniform per draw keeps replicate k's count independent of the ensemble. The CDF of every
+    draw is tabulated at once up to the largest rate's far tail (log-probabilities, so large
+    rates do not underflow), and the count is the number of table entries below the uniform.
+    """
+    rate = np.maximum(np.asarray(rate, dtype=float), 0.0)
+    shape = rate.shape
+    rate = rate.reshape(-1)
+    uniform = np.broadcast_to(np.asarray(uniform, dtype=float), shape).reshape(-1)
+    top = float(rate.max(initial=0.0))
+    size = int(np.ceil(top + _TAIL_SIGMAS * np.sqrt(top) + 12.0))
+    k = np.arange(size, dtype=float)[:, None]
+    log_factorial = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, size)))))[:, None]
+    log_rate = np.log(np.where(rate > 0, rate, 1.0))
+    log_pmf = k * log_rate - rate - log_factorial
+    log_pmf[1:, rate == 0] = -np.inf
+    cdf = np.cumsum(np.exp(log_pmf), axis=0)
+    return (cdf < uniform).sum(axis=0).astype(float).reshape(shape)
 
 
 def relations_index(
     cooperation: np.ndarray,
     conflict: np.ndarray,
-    normal_pos: np.ndarray,
-    normal_neg: np.ndarray,
+    uniform_pos: np.ndarray,
+    uniform_neg: np.ndarray,
     positive_rate: float,
     negative_rate: float,
     score: float,
 ) -> np.ndarray:
     """Signed index points of one dyad in one month."""
-    positive = event_count(positive_rate * cooperation, normal_pos)
-    negative = event_count(negative_rate * conflict, normal_neg)
+    positive = event_count(positive_rate * cooperation, uniform_pos)
+    negative = event_count(negative_rate * conflict, uniform_neg)
     return score * (positive - negative)
 
 

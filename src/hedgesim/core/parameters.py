@@ -88,13 +88,19 @@ class ModelParameters:
         "DESIGN: trust collapses quickly after a betrayal; ratio to trust_gain ~10",
     )
     trust_floor: float = knob(0.05, 0.0, 0.5, "trust never falls below this (contacts persist)")
+    trust_drift: float = knob(
+        0.02,
+        0.0,
+        0.5,
+        "monthly share of the gap to its starting level that trust closes without news "
+        "(broken trust is rebuilt slowly, built trust erodes unless renewed)",
+    )
     trust_init_blr_eu: float = knob(0.25, 0.0, 1.0, "Belarus's trust in the EU in 2008-01")
     trust_init_eu_blr: float = knob(0.15, 0.0, 1.0, "EU's trust in Belarus in 2008-01")
     trust_init_blr_russia: float = knob(0.6, 0.0, 1.0, "Belarus's trust in Russia in 2008-01")
     trust_init_russia_blr: float = knob(0.65, 0.0, 1.0, "Russia's trust in Belarus in 2008-01")
-    trust_init_ukraine_blr: float = knob(
-        0.5, 0.0, 1.0, "trust between Ukraine and Belarus in 2008-01 (both ways)"
-    )
+    trust_init_ukraine_blr: float = knob(0.5, 0.0, 1.0, "Ukraine's trust in Belarus in 2008-01")
+    trust_init_blr_ukraine: float = knob(0.55, 0.0, 1.0, "Belarus's trust in Ukraine in 2008-01")
     trust_other: float = knob(
         0.5, 0.0, 1.0, "Belarus's (fixed) trust in the outside option (China and others)"
     )
@@ -106,28 +112,57 @@ class ModelParameters:
         0.15, 0.001, 5.0, "value of room for manoeuvre: weight of the entropy of the hedge"
     )
     hedge_inertia: float = knob(0.12, 0.0, 1.0, "share of the gap to the optimal hedge closed each month")
-    alliance_floor: float = knob(
+    alliance_commitment: float = knob(
         0.4,
         0.0,
         1.0,
-        "minimum engagement weight on Russia from the alliance",
+        "Russia weight the alliance commitments ask for: below it Belarus pays commitment_cost",
         "Union State, EAEU, CSTO commitments (policy paper)",
     )
-    floor_max: float = knob(
-        0.9, 0.0, 1.0, "Russia floor once neutrality is impossible (tension far past threshold)"
+    commitment_cost: float = knob(
+        1.0,
+        0.0,
+        50.0,
+        "cost of falling short of the commitment: lost security guarantees and discounts, "
+        "cost x shortfall^2 / 2 in the hedging objective",
+    )
+    commitment_cost_max: float = knob(
+        200.0,
+        0.0,
+        1000.0,
+        "commitment cost once neutrality is impossible (tension far past the threshold)",
+        "policy paper, challenge 3: past some level neutrality becomes impossible",
     )
     neutrality_threshold: float = knob(
         0.8,
         0.0,
         1.0,
-        "tension past which the Russia floor rises steeply",
+        "tension past which the commitment cost rises steeply",
         "policy paper, challenge 3: past some level neutrality becomes impossible",
     )
-    floor_steepness: float = knob(0.04, 0.001, 1.0, "width of the floor's logistic rise in tension")
+    commitment_steepness: float = knob(
+        0.04, 0.001, 1.0, "width of the commitment cost's logistic rise in tension"
+    )
+    territory_commitment: float = knob(
+        0.5,
+        0.0,
+        1.0,
+        "share of the way to commitment_cost_max the cost jumps once Belarusian territory is used for a war",
+    )
     benefit_russia: float = knob(1.0, 0.0, 5.0, "Russia's benefit to Belarus: energy and market")
     benefit_eu: float = knob(2.0, 0.0, 5.0, "EU benefit to Belarus at a full offer")
     benefit_ukraine: float = knob(0.2, 0.0, 5.0, "Ukraine's benefit to Belarus: trade, transit")
     benefit_other: float = knob(0.2, 0.0, 5.0, "benefit of the outside option (China and others)")
+    support_gain: float = knob(
+        1.0,
+        0.0,
+        5.0,
+        "Russia's support to the regime (credit, energy prices) per unit of Western isolation "
+        "(the sanctions list as a share of sanctions_full, and sectoral measures)",
+        "policy paper: Russia props the regime up when the West isolates it (2011, 2020-21)",
+    )
+    support_rate: float = knob(0.1, 0.0, 1.0, "monthly share of the gap to its target support closed")
+    support_benefit: float = knob(1.0, 0.0, 5.0, "Russia's benefit to Belarus per unit of support")
     integration_cost: float = knob(
         0.6, 0.0, 5.0, "loss of Russia's benefit per unit of Russia's integration pressure"
     )
@@ -157,15 +192,15 @@ class ModelParameters:
         243.0,
         0.0,
         1000.0,
-        "persons listed when repression is at its peak",
-        "EU Council lists, peak of 243 in 2012 (targets.csv)",
+        "persons the EU lists when repression is at its peak",
+        "calibrated (search.yaml); the 2012 peak of 243 is a target, not its source",
     )
     sanctions_core: float = knob(
         4.0,
         0.0,
         100.0,
-        "persons kept listed whatever the concessions",
-        "EU Council decision of February 2016 (targets.csv)",
+        "persons the EU keeps listed whatever the concessions",
+        "calibrated (search.yaml); the February 2016 list is a target, not its source",
     )
     sanctions_initial: float = knob(
         41.0,
@@ -175,13 +210,21 @@ class ModelParameters:
         "EU travel bans of 2004-2006 (about 41 persons)",
     )
     listing_rate: float = knob(
-        0.65, 0.0, 1.0, "share of the gap to the target list added per month after repression"
+        0.65, 0.0, 1.0, "monthly chance that the Council agrees (by consensus) to list after repression"
+    )
+    sectoral_listing: float = knob(
+        1.0,
+        0.0,
+        5.0,
+        "sectoral measures and further listings after coercion against EU members, in units of "
+        "sanctions_full per unit of coercion",
+        "policy paper: sectoral measures answer coercion and severe repression",
     )
     delisting_share: float = knob(
         1.0,
         0.0,
         1.0,
-        "share of the excess list removed at each review (February, October)",
+        "chance that a review (February, October) removes the excess list when prisoners are out",
         "EU reviews its Belarus measures each February and October",
     )
     repression_persistence: float = knob(
@@ -221,6 +264,40 @@ class ModelParameters:
         0.5, 0.0, 5.0, "conflict with Ukraine per month while Belarus reads as aligned with Russia"
     )
 
+    # --- Belarus's decisions -----------------------------------------------------------
+    crackdown_bias: float = knob(
+        -2.0, -10.0, 10.0, "log-odds of a crackdown at a calm election without Russian backing"
+    )
+    crackdown_threat: float = knob(
+        5.0, 0.0, 20.0, "log-odds of a crackdown per unit of the opposition's mobilisation"
+    )
+    crackdown_backing: float = knob(
+        2.0, 0.0, 20.0, "log-odds of a crackdown per unit of Russian support times trust in Russia"
+    )
+    release_rate: float = knob(
+        0.05, 0.0, 1.0, "monthly chance of a release per unit of need for the EU beyond its cost"
+    )
+    release_cost: float = knob(
+        0.5,
+        0.0,
+        5.0,
+        "the regime's cost of releasing its political prisoners, in units of need for the EU",
+    )
+    signal_rate: float = knob(
+        0.05, 0.0, 1.0, "monthly chance of an autonomy signal per unit of tension above signal_tension"
+    )
+    signal_tension: float = knob(
+        0.3, 0.0, 1.0, "tension above which autonomy signals (non-recognition, refusing a base) pay"
+    )
+    signal_size: float = knob(0.5, 0.0, 1.0, "cooperation with the EU and conflict with Russia of a signal")
+    venue_rate: float = knob(
+        0.1,
+        0.0,
+        1.0,
+        "monthly chance that Belarus hosts talks while a war is on in Ukraine and it reads as neutral",
+    )
+    venue_size: float = knob(0.75, 0.0, 1.0, "cooperation with Ukraine and the EU of hosting talks")
+
     # --- agreements -------------------------------------------------------------------
     visa_open_offer: float = knob(0.3, 0.0, 1.0, "EU offer at which visa facilitation talks open")
     visa_months: float = knob(
@@ -240,12 +317,23 @@ class ModelParameters:
         "policy paper: the EU lacks the political will (trust) for it",
     )
     framework_months: float = knob(48.0, 1.0, 240.0, "months a framework agreement needs")
-    veto_threshold: float = knob(0.5, 0.0, 1.0, "Lithuania's NPP concern above which it blocks by consensus")
+    veto_threshold: float = knob(
+        0.5,
+        0.0,
+        1.0,
+        "Lithuania's distrust-weighted NPP concern, concern x (1 - trust), above which it "
+        "blocks by consensus",
+    )
 
     # --- Russia -----------------------------------------------------------------------
     pressure_gain: float = knob(2.0, 0.0, 10.0, "integration pressure per unit EU weight above tolerance")
     pressure_tolerance: float = knob(0.25, 0.0, 1.0, "EU weight Russia tolerates without pressure")
     pressure_decay: float = knob(0.1, 0.0, 1.0, "monthly share of pressure that fades")
+    dispute_pressure_rate: float = knob(
+        0.02, 0.0, 1.0, "monthly chance Russia opens an oil dispute per unit of its pressure"
+    )
+    dispute_size: float = knob(0.4, 0.0, 1.0, "crude supply cut of a dispute Russia opens")
+    dispute_months: float = knob(3.0, 1.0, 24.0, "months a dispute Russia opens lasts")
 
     # --- Lithuania and Ukraine --------------------------------------------------------
     npp_concern_initial: float = knob(0.2, 0.0, 1.0, "Lithuania's NPP concern in 2008-01")

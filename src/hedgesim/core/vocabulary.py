@@ -34,7 +34,9 @@ SERIES = (
     *RELATIONS,
     *TRUST,
     *HEDGE,
-    "russia_floor",
+    "russia_commitment",
+    "commitment_cost",
+    "russia_support",
     "eu_offer",
     "sanctions_persons",
     "political_prisoners",
@@ -59,5 +61,15 @@ class Milestone(IntEnum):
 MILESTONE_NAMES = tuple(m.name.lower() for m in Milestone)
 AGREEMENTS = ("visa_facilitation", "partnership_priorities", "framework_agreement")
 """The three agreements, each a categorical column of MILESTONE_NAMES."""
-DRIVERS = ("trust", "benefit", "risk", "floor")
+DRIVERS = ("trust", "benefit", "risk", "commitment")
 """The terms of the hedging rule the event log names as what moved Belarus."""
+
+DECISIONS = {
+    "crackdown": "Belarus cracked down after the election",
+    "release": "Belarus released political prisoners",
+    "autonomy_signal": "Belarus sent an autonomy signal to Moscow",
+    "venue": "Belarus hosted talks as a neutral venue",
+    "russia_dispute": "Russia opened an oil dispute",
+}
+"""The decisions the agents take by their rules, as the event log names them (codes follow the
+dated and the drawn shocks)."""

@@ -67,6 +67,8 @@ def model_inputs(spec: RunSpec) -> dict[str, Any]:
         "oil_prices": spec.oil_prices,
         "seed": spec.seed,
         "replicate_ids": spec.replicate_ids,
+        "branch": spec.branch,
+        "rules_from": spec.rules_from,
     }
 
 

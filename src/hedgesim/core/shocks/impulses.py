@@ -37,19 +37,27 @@ class Impulses:
 
     Attributes:
         coop, conflict: cooperation and conflict per dyad, added to the month's interactions.
-        crackdown: political prisoners rise to at least this.
-        release: share of political prisoners released.
+        election: the opposition's mobilisation at an election this month (0 without one).
+        election_held: an election takes place this month.
+        crackdown: an imposed crackdown: political prisoners rise to at least this.
+        release: share of political prisoners released by an imposed concession (a decision
+            imposed by the user or by observed history; Belarus's own releases are its rule).
         war: tension added by wars.
         war_on_ukraine: a war names Ukraine.
         supply_cut: share of Russian crude cut by an oil dispute.
         gas_dispute: size of a gas dispute.
         npp: Lithuania's added NPP concern.
         npp_start: the plant starts running.
+        coercion: size of coercion against EU members this month (the EU's sectoral rule).
+        eap_suspended: Belarus's Eastern Partnership participation is suspended.
+        territory_used: Belarusian territory is used for a war.
         shock: code of the shock the event log names this month, -1 for none.
     """
 
     coop: dict[str, np.ndarray]
     conflict: dict[str, np.ndarray]
+    election: np.ndarray
+    election_held: np.ndarray
     crackdown: np.ndarray
     release: np.ndarray
     war: np.ndarray
@@ -59,6 +67,9 @@ class Impulses:
     npp: np.ndarray
     npp_start: np.ndarray
     shock: np.ndarray
+    coercion: np.ndarray
+    eap_suspended: np.ndarray
+    territory_used: np.ndarray
 
     @classmethod
     def quiet(cls, n: int) -> Impulses:
@@ -67,6 +78,8 @@ class Impulses:
         return cls(
             coop={d: zeros() for d in DYADS},
             conflict={d: zeros() for d in DYADS},
+            election=zeros(),
+            election_held=np.zeros(n, dtype=bool),
             crackdown=zeros(),
             release=zeros(),
             war=zeros(),
@@ -76,6 +89,9 @@ class Impulses:
             npp=zeros(),
             npp_start=np.zeros(n, dtype=bool),
             shock=np.full(n, -1, dtype=np.int16),
+            coercion=zeros(),
+            eap_suspended=np.zeros(n, dtype=bool),
+            territory_used=np.zeros(n, dtype=bool),
         )
 
 
@@ -155,6 +171,9 @@ def _add_onset(impulses: Impulses, active: ActiveShock, war_impact: float) -> No
         impulses.war += size * war_impact
         impulses.war_on_ukraine |= "UKR" in shock.actors
     elif kind is ShockKind.ELECTION:
+        impulses.election = np.maximum(impulses.election, size)
+        impulses.election_held[:] = True
+    elif kind is ShockKind.CRACKDOWN:
         impulses.crackdown = np.maximum(impulses.crackdown, size)
         impulses.conflict["eu"] += size
     elif kind is ShockKind.NPP:
@@ -165,18 +184,16 @@ def _add_onset(impulses: Impulses, active: ActiveShock, war_impact: float) -> No
 
 
 def add_drawn(impulses: Impulses, drawn: DrawnMonth, war_impact: float) -> None:
-    """Add the drawn shocks: crackdowns and releases as their dated kinds do, a running
-    dispute's supply cut, a war's tension; the event log names the last of them that starts."""
+    """Add the drawn shocks: elections as their dated kind does, a running dispute's supply
+    cut, a war's tension; the event log names the last of them that starts."""
     d, s = drawn.shocks, drawn.settings
-    impulses.crackdown = np.where(d.crackdown, s.crackdown_size, impulses.crackdown)
-    impulses.conflict["eu"] += np.where(d.crackdown, s.crackdown_size, 0.0)
-    impulses.release = np.where(d.release, 1.0, impulses.release)
-    impulses.coop["eu"] += d.release
+    impulses.election = np.maximum(impulses.election, d.mobilisation)
+    impulses.election_held |= d.election
     active = drawn.disputes.active
     impulses.supply_cut = np.where(
         active, np.maximum(impulses.supply_cut, s.energy_dispute_size), impulses.supply_cut
     )
     impulses.war += np.where(d.war, s.war_size * war_impact, 0.0)
-    starts = (d.crackdown, d.release, drawn.disputes.started, d.war)
+    starts = (d.election, drawn.disputes.started, d.war)
     for k, mask in enumerate(starts):
         impulses.shock = np.where(mask, drawn.first_code + k, impulses.shock).astype(np.int16)

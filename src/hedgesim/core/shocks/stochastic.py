@@ -1,4 +1,4 @@
-"""The shocks drawn after the dated timeline ends: elections, releases, energy disputes, wars.
+"""The shocks drawn after the dated timeline ends: elections, energy disputes, wars.
 
 Projections past the last dated shock need shocks no one has dated yet. Their hazards are
 settings (``StochasticShocks``); ``StochasticProcess`` turns one month's uniforms into drawn
@@ -15,11 +15,10 @@ from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.parameters import check_ranges, knob
 from hedgesim.core.shocks.timeline import ShockError, Timeline, parse_month
 
-STOCHASTIC_CHANNELS = ("crackdown", "release", "dispute", "war")
+STOCHASTIC_CHANNELS = ("election", "dispute", "war")
 """The random-stream channels of the drawn shocks, one uniform each per replicate and month."""
 STOCHASTIC_LABELS = {
-    "crackdown": "election ends in a crackdown",
-    "release": "political prisoners released",
+    "election": "a presidential election",
     "dispute": "oil dispute with Russia",
     "war": "a new war raises tension",
 }
@@ -34,22 +33,19 @@ class StochasticShocks:
     start: str | None = None
     presidential_election: str = "2025-01"
     election_every_years: int = 5
-    crackdown_probability: float = knob(
-        0.6,
+    mobilisation_max: float = knob(
+        1.0,
         0.0,
         1.0,
-        "chance that an election ends in a crackdown",
-        "two of the three elections 2010-2020 ended in one",
-    )
-    crackdown_size: float = knob(1.0, 0.0, 1.0, "severity of a drawn crackdown")
-    release_rate: float = knob(
-        0.03, 0.0, 1.0, "monthly hazard of a prisoner release per unit of Belarus's EU weight"
+        "largest opposition mobilisation a drawn election can bring (drawn uniformly up to it); "
+        "whether Belarus cracks down is its own decision",
+        "the dated elections: 2015 calm (0), 2010 and 2020 the largest protests (1)",
     )
     energy_dispute_rate: float = knob(
         0.025,
         0.0,
         1.0,
-        "monthly hazard of an oil dispute at zero Russian pressure",
+        "monthly hazard of a commercial oil dispute (the disputes Russia opens under pressure are its rule)",
         "disputes in 2010, 2016-17, 2019, 2020: about one in 40 months",
     )
     energy_dispute_size: float = knob(0.4, 0.0, 1.0, "supply cut of a drawn dispute")
@@ -72,17 +68,17 @@ class StochasticShocks:
 
 @dataclass
 class DrawnShocks:
-    """Per-replicate shocks drawn for one month (boolean masks)."""
+    """Per-replicate shocks drawn for one month: masks, and an election's mobilisation."""
 
-    crackdown: np.ndarray
-    release: np.ndarray
+    election: np.ndarray
+    mobilisation: np.ndarray
     dispute: np.ndarray
     war: np.ndarray
 
 
 @dataclass
 class StochasticProcess:
-    """Draws elections, releases, energy disputes and wars after the dated timeline."""
+    """Draws elections, energy disputes and wars after the dated timeline."""
 
     settings: StochasticShocks
     first_step: int
@@ -115,20 +111,20 @@ class StochasticProcess:
         uniforms: dict[str, np.ndarray],
         *,
         tension: np.ndarray,
-        pressure: np.ndarray,
-        eu_weight: np.ndarray,
-        prisoners: np.ndarray,
     ) -> DrawnShocks | None:
-        """This month's drawn shocks, or None before the stochastic period."""
+        """This month's drawn shocks, or None before the stochastic period.
+
+        Elections fall on the constitutional cycle with a drawn mobilisation; crackdowns and
+        releases are Belarus's decisions (agents), never drawn here.
+        """
         s = self.settings
         if not s.enabled or step < self.first_step:
             return None
-        election = step in self.election_steps
-        crackdown = (uniforms["crackdown"] < s.crackdown_probability) & election
-        release = (uniforms["release"] < s.release_rate * eu_weight) & (prisoners > 0.05)
-        dispute = uniforms["dispute"] < s.energy_dispute_rate * (1.0 + pressure)
+        election = np.full(tension.shape, step in self.election_steps)
+        mobilisation = np.where(election, uniforms["election"] * s.mobilisation_max, 0.0)
+        dispute = uniforms["dispute"] < s.energy_dispute_rate
         war = uniforms["war"] < s.war_rate * tension
-        return DrawnShocks(crackdown, release, dispute, war)
+        return DrawnShocks(election, mobilisation, dispute, war)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The dated shock timeline the model takes as given: kinds, their effects, parsing, validation.
 
 A shock has a date, a kind, the actors it hits and a size in [0, 1]. The dated timeline holds
-inputs only (wars, elections, disputes, releases, NPP milestones, summits, venues); sanctions,
-agreements, trust and the hedge are outcomes of the rules and never appear here. How each kind
+inputs only (wars, elections, disputes, NPP milestones, summits); what a modelled actor decides
+(crackdowns, releases, autonomy signals, venues, sanctions, vetoes, agreements, the hedge) is a
+rule in its agent and never a row of the historical timeline. The decision kinds (concession,
+autonomy_signal, venue) stay available to impose a decision in a counterfactual timeline. How each kind
 becomes a month's impulses is in ``impulses``; EFFECTS says it in words.
 """
 
@@ -35,14 +37,16 @@ class ShockKind(Enum):
     DIPLOMATIC = "diplomatic"
     NPP = "npp"
     NPP_START = "npp_start"
+    CRACKDOWN = "crackdown"
 
 
 EFFECTS: dict[ShockKind, str] = {
     ShockKind.WAR: "tension += size * war_impact (fades at tension_decay); a war naming UKR "
     "puts Ukraine at war",
-    ShockKind.ELECTION: "crackdown of severity size: political prisoners rise to at least size; "
-    "conflict of size with the EU (trust falls both ways); size 0 is a calm election",
-    ShockKind.CONCESSION: "share size of political prisoners released; cooperation with the EU",
+    ShockKind.ELECTION: "a presidential election with opposition mobilisation of size (0: calm); "
+    "whether it ends in a crackdown is Belarus's decision (its crackdown rule)",
+    ShockKind.CONCESSION: "an imposed release (not in the historical timeline: Belarus's releases "
+    "are its rule): share size of political prisoners released; cooperation with the EU",
     ShockKind.OIL_DISPUTE: "Russian crude to refineries cut by size while active; Russia payoff "
     "variance up; conflict with Russia",
     ShockKind.GAS_DISPUTE: "Russia payoff variance up and conflict with Russia while active",
@@ -52,6 +56,9 @@ EFFECTS: dict[ShockKind, str] = {
     ShockKind.DIPLOMATIC: "contact with the EU: cooperation of size both ways",
     ShockKind.NPP: "Lithuania's NPP concern += size; conflict of size with Lithuania",
     ShockKind.NPP_START: "the plant runs: Lithuania's concern starts to soften (npp_softening)",
+    ShockKind.CRACKDOWN: "an imposed crackdown (observed history or a counterfactual; Belarus's "
+    "own crackdowns are its rule): political prisoners rise to at least size; conflict of size "
+    "with the EU",
 }
 
 KINDS = tuple(k.value for k in ShockKind)

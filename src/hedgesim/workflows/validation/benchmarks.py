@@ -89,11 +89,9 @@ def full_calibration(plan: Plan) -> pd.DataFrame:
 
 
 def timeline_dates(spec: RunSpec) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
-    """(crackdown months, release months): elections of size > 0 and concessions of the timeline."""
+    """(crackdown months, release months): the crackdowns and concessions of the run's timeline."""
     crackdowns = [
-        pd.Timestamp(s.date.to_date())
-        for s in spec.timeline.shocks
-        if s.kind is ShockKind.ELECTION and s.size > 0
+        pd.Timestamp(s.date.to_date()) for s in spec.timeline.shocks if s.kind is ShockKind.CRACKDOWN
     ]
     releases = [
         pd.Timestamp(s.date.to_date()) for s in spec.timeline.shocks if s.kind is ShockKind.CONCESSION
@@ -104,6 +102,16 @@ def timeline_dates(spec: RunSpec) -> tuple[list[pd.Timestamp], list[pd.Timestamp
 def naive(
     spec: RunSpec, training: Sequence[Target], origin: str, template: pd.DataFrame
 ) -> tuple[NaiveFit, pd.DataFrame]:
-    """The fitted naive baseline at ``origin`` on the run's timeline and oil prices."""
-    crackdowns, releases = timeline_dates(spec)
+    """The fitted naive baseline at ``origin`` on the run's oil prices; it is told the decisions
+    actually taken (crackdowns, releases), which the model must take by its own rules."""
+    observed = build_run(
+        compose_config(
+            [
+                f"scenario.start={spec.calendar.start}",
+                f"scenario.end={spec.calendar.end}",
+                "decisions.mode=observed",
+            ]
+        )
+    )
+    crackdowns, releases = timeline_dates(observed)
     return fitted_naive(training, pd.Timestamp(origin), template, spec.oil_prices, crackdowns, releases)
