@@ -269,7 +269,8 @@ class Lithuania(Actor):
 
 
 class Ukraine(Actor):
-    """Values Belarus's neutrality and reads alignment with Russia as hostile."""
+    """Values Belarus's neutrality and reads alignment with Russia as hostile (the alignment
+    friction of the Ukraine dyad is its grievance, not Belarus's)."""
 
     code = "ukraine"
 
@@ -280,11 +281,6 @@ class Ukraine(Actor):
     def perceive(self) -> None:
         self.at_war |= self.model.impulses.war_on_ukraine
 
-    def update_trust(self) -> None:
-        """Ukraine's own view adds Belarus's alignment with Russia to the month's conflict."""
-        dyad = self.model.interactions[self.code]
-        aligned = self.model.params.alignment_friction * self.model.aligned
-        self.trust = self._updated(self.trust, dyad.cooperation, dyad.conflict + aligned, self.baseline)
 
 
 class Belarus(Actor):
@@ -373,10 +369,13 @@ class Belarus(Actor):
         m.log_decision(hosts, "venue")
 
     def update_trust(self) -> None:
-        interactions = self.model.interactions
+        """Belarus learns from the same events as its partners, but does not hold its own
+        alignment with Russia against Ukraine."""
+        interactions, own = self.model.interactions, {"ukraine": self.model.alignment_conflict}
         for j, partner in enumerate(TRUSTED):
             dyad = interactions[partner]
-            self.trust[j] = self._updated(self.trust[j], dyad.cooperation, dyad.conflict, self.baselines[j])
+            conflict = dyad.conflict - own.get(partner, 0.0)
+            self.trust[j] = self._updated(self.trust[j], dyad.cooperation, conflict, self.baselines[j])
 
     def decide(self) -> None:
         m, p = self.model, self.model.params

@@ -170,6 +170,11 @@ class HedgingModel(mesa.Model):
         return self.params.spoiler_rate * 2.0 * self.active_challenges.vested_interests
 
     @property
+    def alignment_conflict(self) -> np.ndarray:
+        """Ukraine's grievance at Belarus reading as aligned with Russia, this month."""
+        return self.params.alignment_friction * self.aligned
+
+    @property
     def rules_decide(self) -> bool:
         """Belarus's discrete decisions come from its rules this month (not imposed history)."""
         return max(self.month_index, 0) >= self.rules_step
@@ -300,13 +305,12 @@ class HedgingModel(mesa.Model):
     def _friction(self) -> dict[str, np.ndarray]:
         """Standing frictions: listings and spoilers, disputes and pressure, alignment, the NPP."""
         p, imp = self.params, self.impulses
-        aligned = self.aligned
         return {
             "eu": p.sanctions_friction * self.eu.new_listings / max(p.sanctions_full, 1.0)
             + self.spoiled * p.spoiler_trust_hit,
             "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute)
             + p.pressure_friction * self.russia.pressure,
-            "ukraine": p.alignment_friction * aligned,
+            "ukraine": self.alignment_conflict,
             "lithuania": p.npp_friction * self.lithuania.concern,
         }
 

@@ -224,7 +224,7 @@ class ModelParameters:
         1.0,
         0.0,
         1.0,
-        "chance that a review (February, October) removes the excess list when prisoners are out",
+        "chance that a review (February, October) lowers the list to what repression calls for",
         "EU reviews its Belarus measures each February and October",
     )
     repression_persistence: float = knob(
