@@ -91,7 +91,7 @@ def test_cell_outcomes_follow_their_definitions():
     assert row["p_framework_by_2030"] == 0.5  # replicates 0 and 1
     assert row["p_collapse"] == 0.25  # replicate 0 after 2020; replicate 1's dip is in 2019
     assert row["median_months_to_visa"] == (144 + 216) / 2  # 2020-01 and 2026-01 from 2008-01
-    assert row["median_relations_eu_2030"] == 5.0
+    assert row["median_relations_eu_2030"] == 10.0  # 5 points a month: 10 per two months (BFPI unit)
     assert row["median_hedge_russia_2030"] == 0.5
 
 
