@@ -40,6 +40,12 @@ OTHER_STYLE = ("#555555", ".")
 MAJOR = 1.0
 """Shocks of at least this size (the "high" magnitude of the events table) are named."""
 NAME_WIDTH = 46
+MIN_NAME = 12
+NAME_SIZE = 7
+NAME_PAD = 6
+CHAR_WIDTH = 0.5
+"""Width of an average character of the names, in font sizes (a safe bound for the default font)."""
+CLUSTER_DAYS = 183
 
 
 def relations_figure(trajectories: pd.DataFrame, shocks: pd.DataFrame | None = None) -> Figure:
@@ -52,7 +58,7 @@ def relations_figure(trajectories: pd.DataFrame, shocks: pd.DataFrame | None = N
     """
     has_shocks = shocks is not None and not shocks.empty
     kinds = _kinds(shocks) if has_shocks else []
-    strip = 0.28 * len(kinds) + 0.5 if kinds else 0.0
+    strip = 0.3 * len(kinds) + 0.5 if kinds else 0.0
     heights = ([strip] if kinds else []) + [2.0] * len(RELATIONS)
     fig, axes = plt.subplots(
         len(heights),
@@ -133,8 +139,6 @@ def _shock_strip(ax, shocks: pd.DataFrame, kinds: list[str]) -> None:
     """One row per kind: a marker per shock (area by size, hollow at size 0), a bar for its
     duration, the largest shocks named beside their marker."""
     rows = {kind: len(kinds) - 1 - i for i, kind in enumerate(kinds)}
-    low, high = ax.get_xlim()  # shared with the panels, already drawn
-    named_until: dict[str, pd.Timestamp] = {}
     for row in shocks.sort_values("date").itertuples():
         colour, marker = _style(row.kind)
         y = rows[row.kind]
@@ -154,20 +158,7 @@ def _shock_strip(ax, shocks: pd.DataFrame, kinds: list[str]) -> None:
             linewidths=1.0,
             zorder=3,
         )
-        if _is_major(row) and start >= named_until.get(row.kind, pd.Timestamp.min):
-            named_until[row.kind] = start + pd.DateOffset(years=3)
-            late = mdates.date2num(start) > low + 0.7 * (high - low)  # name it on its left
-            ax.annotate(
-                _short_name(row),
-                (_cluster_end(shocks, row.kind, start), y),
-                xytext=(-7 if late else 7, 0),
-                textcoords="offset points",
-                ha="right" if late else "left",
-                va="center",
-                fontsize=7,
-                color=colour,
-                clip_on=True,
-            )
+    _name_largest(ax, shocks, rows)
     ax.set_yticks(list(rows.values()), [k.replace("_", " ") for k in rows], fontsize=8)
     for label, kind in zip(ax.get_yticklabels(), rows, strict=True):
         label.set_color(_style(kind)[0])
@@ -181,20 +172,52 @@ def _shock_strip(ax, shocks: pd.DataFrame, kinds: list[str]) -> None:
     )
 
 
-def _cluster_end(shocks: pd.DataFrame, kind: str, start: pd.Timestamp) -> pd.Timestamp:
-    """The last shock of this kind starting within six months of ``start``: its name goes after
-    the cluster (Crimea, then Donbas two months later), not over it."""
-    dates = pd.to_datetime(shocks.loc[shocks["kind"] == kind, "date"])
-    return dates[(dates >= start) & (dates <= start + pd.DateOffset(months=6))].max()
+def _name_largest(ax, shocks: pd.DataFrame, rows: dict[str, int]) -> None:
+    """Name each cluster of large shocks beside it, on the side with more room in its row, cut
+    to fit before the neighbouring shock of the same kind (the strip shares the panels' dates)."""
+    low, high = ax.get_xlim()
+    width = ax.get_position().width * ax.figure.get_figwidth() * 72  # points
+    per_day = width / (high - low)
+    for kind, group in shocks.groupby("kind", sort=False):
+        dates = sorted(mdates.date2num(pd.to_datetime(group["date"])))
+        done_until = -float("inf")
+        for row in group.sort_values("date").itertuples():
+            start = mdates.date2num(pd.Timestamp(row.date))
+            if not _is_major(row) or start <= done_until:
+                continue
+            last = max(d for d in dates if start <= d <= start + CLUSTER_DAYS)  # Crimea, then Donbas
+            done_until = last
+            after = min([d for d in dates if d > last] + [high]) - last
+            before = start - max([d for d in dates if d < start] + [low])
+            fits = [
+                int((room * per_day - 2 * NAME_PAD) / (CHAR_WIDTH * NAME_SIZE)) for room in (after, before)
+            ]
+            right = fits[0] >= len(_short_name(row)) or fits[0] >= fits[1]  # after it, when it fits
+            name = _short_name(row, fits[0] if right else fits[1])
+            if name:
+                ax.annotate(
+                    name,
+                    (last if right else start, rows[kind]),
+                    xytext=(NAME_PAD if right else -NAME_PAD, 0),
+                    textcoords="offset points",
+                    ha="left" if right else "right",
+                    va="center",
+                    fontsize=NAME_SIZE,
+                    color=_style(kind)[0],
+                )
 
 
 def _is_major(row) -> bool:
     return float(getattr(row, "size", 0.0)) >= MAJOR
 
 
-def _short_name(row) -> str:
-    """The shock's label without a leading article or a parenthesis, cut to one short line."""
+def _short_name(row, width: int = NAME_WIDTH) -> str:
+    """The shock's label without a leading article or a parenthesis, on at most two lines of
+    ``width`` characters (empty when too little of it would be left to read)."""
     text = str(getattr(row, "label", "") or getattr(row, "id", ""))
     text = re.sub(r"\s*\([^)]*\)", "", text)
     text = re.sub(r"^the\s+", "", text, flags=re.IGNORECASE)
-    return textwrap.shorten(text, NAME_WIDTH, placeholder="...")
+    width = min(width, NAME_WIDTH)
+    if width < MIN_NAME:
+        return ""
+    return "\n".join(textwrap.wrap(text, width, max_lines=2, placeholder="..."))
