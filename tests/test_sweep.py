@@ -22,6 +22,7 @@ from conftest import run_cli
 from hedgesim import cli
 from hedgesim.analysis import outcomes as summary
 from hedgesim.config.overrides import check_overrides
+from hedgesim.workflows.sweep import aggregate as aggregation
 from hedgesim.workflows.sweep import callback, command, figures, plan
 
 # A tiny sweep: 2 x 2 cells, 3 replicates, 2008-01..2030-12 (276 months).
@@ -197,6 +198,15 @@ def test_aggregate_by_hand_summarises_complete_failed_and_missing_cells(tmp_path
     assert record["figures"] == ["figures/fans.png"]  # one trust value: nothing to map
     assert (folder / "figures" / "fans.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert plt.get_fignums() == []  # saved figures are closed
+
+
+def test_cells_read_in_parallel_give_the_same_summary(tmp_path, monkeypatch):
+    folder = hand_made_multirun(tmp_path / "mr")
+    serial = aggregation.aggregate(folder, figures=False, n_jobs=1)
+    monkeypatch.setattr(aggregation, "SERIAL_CELLS", 0)  # a few cells are read here otherwise
+    parallel = aggregation.aggregate(folder, figures=False, n_jobs=2)
+    pd.testing.assert_frame_equal(parallel, serial)
+    assert len(pd.read_parquet(folder / "dataset")) == 4 * MONTHS
 
 
 # --- a small multirun (slow) ---------------------------------------------------------------

@@ -59,6 +59,9 @@ EXIT_INCOMPLETE = 1
 EXIT_FAILED = 1
 SUMMARY = ("summary.parquet", "summary.csv")
 RECORD = "aggregate.json"
+SERIAL_CELLS = 8
+"""Up to this many cells are read in this process: starting worker processes (each imports
+pandas and pyarrow) takes longer than reading a few cells."""
 NOT_ASKED = FigureNote("figures", False, "not asked for (--no-figures, or the callback's figures: false)")
 
 
@@ -74,7 +77,8 @@ def aggregate(
             (``hydra.callbacks.aggregate.fans``), else the cells with the lowest, middle and
             highest P(framework agreement).
         figures: draw the figures (heatmaps and fans).
-        n_jobs: processes reading cells in parallel (joblib; 1 reads them here).
+        n_jobs: processes reading cells in parallel (joblib; 1 reads them here, as does a
+            sweep of at most ``SERIAL_CELLS`` cells).
 
     Returns:
         The summary table, one row per planned cell.
@@ -192,7 +196,7 @@ def summary_rows(
     for index, cell in enumerate(cells):
         where = found.get(cell)
         tasks.append((index, cell, where, cell_values(cell, where, base, keys)))
-    if n_jobs == 1:
+    if n_jobs == 1 or len(tasks) <= SERIAL_CELLS:
         return [_one_cell(folder, dataset, *task) for task in tasks]
     from joblib import Parallel, delayed
 
