@@ -22,6 +22,7 @@ from conftest import run_cli
 from hedgesim import cli
 from hedgesim.analysis import outcomes as summary
 from hedgesim.config.overrides import check_overrides
+from hedgesim.workflows.sweep import aggregate as aggregation
 from hedgesim.workflows.sweep import callback, command, figures, plan
 
 # A tiny sweep: 2 x 2 cells, 3 replicates, 2008-01..2030-12 (276 months).
@@ -91,7 +92,7 @@ def test_cell_outcomes_follow_their_definitions():
     assert row["p_framework_by_2030"] == 0.5  # replicates 0 and 1
     assert row["p_collapse"] == 0.25  # replicate 0 after 2020; replicate 1's dip is in 2019
     assert row["median_months_to_visa"] == (144 + 216) / 2  # 2020-01 and 2026-01 from 2008-01
-    assert row["median_relations_eu_2030"] == 5.0
+    assert row["median_relations_eu_2030"] == 10.0  # 5 points a month: 10 per two months (BFPI unit)
     assert row["median_hedge_russia_2030"] == 0.5
 
 
@@ -197,6 +198,15 @@ def test_aggregate_by_hand_summarises_complete_failed_and_missing_cells(tmp_path
     assert record["figures"] == ["figures/fans.png"]  # one trust value: nothing to map
     assert (folder / "figures" / "fans.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert plt.get_fignums() == []  # saved figures are closed
+
+
+def test_cells_read_in_parallel_give_the_same_summary(tmp_path, monkeypatch):
+    folder = hand_made_multirun(tmp_path / "mr")
+    serial = aggregation.aggregate(folder, figures=False, n_jobs=1)
+    monkeypatch.setattr(aggregation, "SERIAL_CELLS", 0)  # a few cells are read here otherwise
+    parallel = aggregation.aggregate(folder, figures=False, n_jobs=2)
+    pd.testing.assert_frame_equal(parallel, serial)
+    assert len(pd.read_parquet(folder / "dataset")) == 4 * MONTHS
 
 
 # --- a small multirun (slow) ---------------------------------------------------------------

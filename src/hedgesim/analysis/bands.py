@@ -67,6 +67,29 @@ def monthly_bands(
     return pd.concat(parts, ignore_index=True)
 
 
+def bimonthly_bands(
+    trajectories: pd.DataFrame, columns: Sequence[str], low: float = 0.05, high: float = 0.95
+) -> pd.DataFrame:
+    """Per relations index and two-month period, the median and band of the period's sums.
+
+    Points per two months is the unit the Belarus Foreign Policy Index publishes, so every
+    figure a user compares with it draws the indices this way (complete periods only).
+
+    Returns:
+        One row per series and period, dated by the period's first month: ``series, date,
+        median, low, high`` (the columns of :func:`monthly_bands`).
+    """
+    panel = Panel(trajectories)
+    parts = []
+    for name in columns:
+        starts, sums = panel.bimonthly(name)
+        median, q_low, q_high = median_band(sums, low, high)
+        parts.append(
+            pd.DataFrame({"series": name, "date": starts, "median": median, "low": q_low, "high": q_high})
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
 def series_bands(trajectories: pd.DataFrame) -> pd.DataFrame:
     """Ensemble median and 5-95% band of each series in the unit its targets use.
 

@@ -12,7 +12,9 @@ Definitions (per replicate, then over the ensemble):
 - months to a milestone count from the first month of the run (2008-01 in every scenario)
   to the month it was concluded, over the replicates that reached it;
 - "in 2030" values are each replicate's mean over the months of 2030, so one noisy month does
-  not decide them; the cell reports their median over replicates.
+  not decide them; the cell reports their median over replicates. EU relations are in points
+  per two months (twice the monthly mean), the unit of the Belarus Foreign Policy Index and of
+  every figure of the index.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import pandas as pd
 from hedgesim.core.vocabulary import AGREEMENTS
 
 CONCLUDED = "concluded"
+RELATIONS_PER_TWO_MONTHS = 2.0
+"""The model counts the relations index per month; the Foreign Policy Index sums two months."""
 MILESTONES = AGREEMENTS
 SHORT = {
     "visa_facilitation": "visa",
@@ -54,8 +58,8 @@ class Horizons:
             f"{self.agreements_by}-12",
             "p_collapse": f"share whose EU relations fell below their {self.low_year} low after "
             f"{self.collapse_after}",
-            f"median_relations_eu_{self.final_year}": f"median over replicates of mean EU relations "
-            f"in {self.final_year}",
+            f"median_relations_eu_{self.final_year}": f"median over replicates of EU relations in "
+            f"{self.final_year}, in points per two months (the Foreign Policy Index's unit)",
             f"median_hedge_eu_{self.final_year}": f"median EU weight of the hedge in {self.final_year}",
             f"median_hedge_russia_{self.final_year}": f"median Russia weight of the hedge in "
             f"{self.final_year}",
@@ -81,8 +85,8 @@ def replicate_outcomes(trajectories: pd.DataFrame, horizons: Horizons = DEFAULT)
 
     Returns:
         Columns ``months_to_<milestone>`` (NaN when never concluded), ``collapse`` (bool),
-        ``relations_eu_<final>``, ``hedge_eu_<final>``, ``hedge_russia_<final>`` (NaN when the
-        run ends before that year), indexed by replicate.
+        ``relations_eu_<final>`` (points per two months), ``hedge_eu_<final>``,
+        ``hedge_russia_<final>`` (NaN when the run ends before that year), indexed by replicate.
     """
     df = trajectories.sort_values(["replicate", "date"], kind="stable")
     year = df["date"].dt.year.to_numpy()
@@ -99,9 +103,9 @@ def replicate_outcomes(trajectories: pd.DataFrame, horizons: Horizons = DEFAULT)
     later = eu.where(year > horizons.collapse_after).groupby(df["replicate"]).min().reindex(out.index)
     out["collapse"] = (later < low).fillna(False).astype(bool)
     final = year == horizons.final_year
-    for column in ("relations_eu", "hedge_eu", "hedge_russia"):
+    for column, scale in (("relations_eu", RELATIONS_PER_TWO_MONTHS), ("hedge_eu", 1), ("hedge_russia", 1)):
         mean = df[column].where(final).groupby(df["replicate"]).mean().reindex(out.index)
-        out[f"{column}_{horizons.final_year}"] = mean
+        out[f"{column}_{horizons.final_year}"] = scale * mean
     return out
 
 

@@ -1,71 +1,223 @@
-"""Figures from DataFrames only: no model, no files (the caller saves them)."""
+"""The run's figure: each relations index over time with the dated shocks (from DataFrames only).
+
+The indices are drawn in points per two months, the unit the Belarus Foreign Policy Index
+publishes, so the figure reads like the targets figure and the published issues. The shocks get
+a strip of their own above the indices: one row per kind, each kind its own colour and marker,
+the largest shocks named, so neither a legend nor a label covers the data.
+"""
 
 from __future__ import annotations
 
+import re
+import textwrap
+
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from hedgesim.analysis.bands import monthly_bands
+from hedgesim.analysis.bands import bimonthly_bands
 from hedgesim.core.vocabulary import DYADS, LABELS
 
 RELATIONS = {f"relations_{d}": LABELS[d] for d in DYADS}
-SHOCK_COLOURS = {
-    "war": "tab:red",
-    "election": "tab:purple",
-    "concession": "tab:green",
-    "oil_dispute": "tab:brown",
-    "gas_dispute": "tab:brown",
-    "npp": "tab:orange",
-    "npp_start": "tab:orange",
+UNIT = "points per two months"
+SHOCK_STYLES = {
+    "war": ("#d62728", "X"),
+    "election": ("#9467bd", "v"),
+    "concession": ("#2ca02c", "^"),
+    "oil_dispute": ("#8c564b", "s"),
+    "gas_dispute": ("#e377c2", "D"),
+    "autonomy_signal": ("#000080", "P"),
+    "institutional": ("#7f7f7f", "o"),
+    "venue": ("#bcbd22", "*"),
+    "diplomatic": ("#17becf", "h"),
+    "npp": ("#ff7f0e", "p"),
+    "npp_start": ("#000000", "8"),
 }
+"""Colour and marker of each shock kind (hedgesim.core.shocks.KINDS): no two kinds alike."""
+OTHER_STYLE = ("#555555", ".")
+MAJOR = 1.0
+"""Shocks of at least this size (the "high" magnitude of the events table) are named."""
+NAME_WIDTH = 46
+MIN_NAME = 12
+NAME_SIZE = 7
+NAME_PAD = 6
+CHAR_WIDTH = 0.5
+"""Width of an average character of the names, in font sizes (a safe bound for the default font)."""
+CLUSTER_DAYS = 183
 
 
 def relations_figure(trajectories: pd.DataFrame, shocks: pd.DataFrame | None = None) -> Figure:
-    """Each relations index over time: median and 5-95% band, dated shocks marked.
+    """Each relations index over time, median and 5-95% band; the dated shocks above them.
 
     Args:
-        trajectories: the tidy table (``date``, ``replicate``, ``relations_*``).
-        shocks: optional table with ``date``, ``kind`` and ``label`` of dated shocks.
+        trajectories: the tidy table (``date``, ``replicate``, ``relations_*``), monthly.
+        shocks: optional table of dated shocks: ``date`` and ``kind``; ``end``, ``size`` and
+            ``label`` (or ``id``) when known, to draw durations and name the largest.
     """
-    fig, axes = plt.subplots(len(RELATIONS), 1, figsize=(10, 10), sharex=True, layout="constrained")
+    has_shocks = shocks is not None and not shocks.empty
+    kinds = _kinds(shocks) if has_shocks else []
+    strip = 0.3 * len(kinds) + 0.5 if kinds else 0.0
+    heights = ([strip] if kinds else []) + [2.0] * len(RELATIONS)
+    fig, axes = plt.subplots(
+        len(heights),
+        1,
+        figsize=(11, sum(heights) + 1.0),
+        sharex=True,
+        layout="constrained",
+        gridspec_kw={"height_ratios": heights},
+    )
+    panels = axes[1:] if kinds else axes
+    bands = bimonthly_bands(trajectories, list(RELATIONS))
+    for ax, (column, name) in zip(panels, RELATIONS.items(), strict=True):
+        _draw_band(ax, bands[bands["series"] == column])
+        ax.set_ylabel(f"{name}\n({UNIT})", fontsize=9)
+        if has_shocks:
+            _mark_shocks(ax, shocks)
+    if kinds:
+        _shock_strip(axes[0], shocks, kinds)
     replicates = trajectories["replicate"].nunique()
-    bands = monthly_bands(trajectories, list(RELATIONS))
-    for ax, (column, name) in zip(axes, RELATIONS.items(), strict=True):
-        band = bands[bands["series"] == column]
-        ax.fill_between(band["date"], band["low"], band["high"], alpha=0.25, label="5-95% of replicates")
-        ax.plot(band["date"], band["median"], lw=1.6, label="median")
-        ax.axhline(0, color="grey", lw=0.6)
-        ax.set_ylabel(f"{name}\n(points/month)")
-        _mark_shocks(ax, shocks)
-    axes[0].legend(loc="upper left", fontsize=8)
-    _shock_legend(axes[-1], shocks)
-    axes[0].set_title(f"Relations with Belarus: event-analysis index, {replicates} replicates")
-    axes[-1].set_xlabel("month")
+    fig.suptitle(
+        f"Relations with Belarus, {replicates} replicates: event-analysis index in {UNIT} "
+        "(the unit of the Belarus Foreign Policy Index)",
+        fontsize=11,
+        x=0.01,
+        ha="left",
+    )
+    fig.legend(
+        handles=[
+            Line2D([], [], color="tab:blue", lw=1.6, label="median of replicates"),
+            plt.Rectangle((0, 0), 1, 1, color="tab:blue", alpha=0.25, label="5-95% of replicates"),
+        ],
+        loc="outside lower right",
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+    )
+    panels[-1].set_xlabel("date (each value is the sum over a two-month period: Jan-Feb, Mar-Apr, ...)")
     return fig
 
 
-def _shock_legend(ax, shocks: pd.DataFrame | None) -> None:
-    if shocks is None or shocks.empty:
-        return
-    kinds = list(dict.fromkeys(shocks["kind"]))
-    handles = [
-        plt.Line2D([], [], color=SHOCK_COLOURS.get(k, "tab:grey"), ls="--", lw=1, label=k.replace("_", " "))
-        for k in kinds
-    ]
-    ax.legend(
-        handles=handles,
-        title="dated shocks",
-        loc="upper left",
-        fontsize=7,
-        title_fontsize=7,
-        ncol=min(len(handles), 6),
+def _draw_band(ax, band: pd.DataFrame) -> None:
+    """Median and band as steps: each value covers its two months, so shocks line up with them."""
+    dates = list(band["date"]) + [band["date"].iloc[-1] + pd.DateOffset(months=2)]
+
+    def extend(column: str) -> list[float]:
+        return [*band[column], band[column].iloc[-1]]
+
+    ax.fill_between(dates, extend("low"), extend("high"), step="post", alpha=0.25, color="tab:blue", lw=0)
+    ax.step(dates, extend("median"), where="post", lw=1.4, color="tab:blue")
+    ax.axhline(0, color="grey", lw=0.6)
+
+
+def _kinds(shocks: pd.DataFrame) -> list[str]:
+    """Kinds present, in the fixed order of the styles (unknown kinds last)."""
+    present = list(dict.fromkeys(shocks["kind"]))
+    return [k for k in SHOCK_STYLES if k in present] + [k for k in present if k not in SHOCK_STYLES]
+
+
+def _style(kind: str) -> tuple[str, str]:
+    return SHOCK_STYLES.get(kind, OTHER_STYLE)
+
+
+def _mark_shocks(ax, shocks: pd.DataFrame) -> None:
+    """A thin line per shock in its kind's colour; the named (largest) ones stronger."""
+    for row in shocks.itertuples():
+        major = _is_major(row)
+        ax.axvline(
+            pd.Timestamp(row.date),
+            color=_style(row.kind)[0],
+            lw=1.0 if major else 0.6,
+            ls="-" if major else "--",
+            alpha=0.7 if major else 0.4,
+            zorder=0,
+        )
+
+
+def _shock_strip(ax, shocks: pd.DataFrame, kinds: list[str]) -> None:
+    """One row per kind: a marker per shock (area by size, hollow at size 0), a bar for its
+    duration, the largest shocks named beside their marker."""
+    rows = {kind: len(kinds) - 1 - i for i, kind in enumerate(kinds)}
+    for row in shocks.sort_values("date").itertuples():
+        colour, marker = _style(row.kind)
+        y = rows[row.kind]
+        start = pd.Timestamp(row.date)
+        end = pd.Timestamp(getattr(row, "end", row.date) or row.date)
+        if end > start + pd.DateOffset(days=31):
+            ax.plot([start, end], [y, y], color=colour, lw=3, alpha=0.6, solid_capstyle="butt")
+        size = float(getattr(row, "size", 0.5))
+        hollow = size <= 0
+        ax.scatter(
+            [start],
+            [y],
+            s=25 + 60 * max(size, 0.0),
+            marker=marker,
+            facecolors="none" if hollow else colour,
+            edgecolors=colour,
+            linewidths=1.0,
+            zorder=3,
+        )
+    _name_largest(ax, shocks, rows)
+    ax.set_yticks(list(rows.values()), [k.replace("_", " ") for k in rows], fontsize=8)
+    for label, kind in zip(ax.get_yticklabels(), rows, strict=True):
+        label.set_color(_style(kind)[0])
+    ax.set_ylim(-0.7, len(kinds) - 0.3)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="y", color="0.92", lw=0.8)
+    ax.set_title(
+        "Dated shocks by kind (marker area: size; hollow: size 0; bar: duration; the largest named)",
+        fontsize=8,
+        loc="left",
     )
 
 
-def _mark_shocks(ax, shocks: pd.DataFrame | None) -> None:
-    if shocks is None or shocks.empty:
-        return
-    for row in shocks.itertuples():
-        colour = SHOCK_COLOURS.get(row.kind, "tab:grey")
-        ax.axvline(pd.Timestamp(row.date), color=colour, lw=0.7, ls="--", alpha=0.6)
+def _name_largest(ax, shocks: pd.DataFrame, rows: dict[str, int]) -> None:
+    """Name each cluster of large shocks beside it, on the side with more room in its row, cut
+    to fit before the neighbouring shock of the same kind (the strip shares the panels' dates)."""
+    low, high = ax.get_xlim()
+    width = ax.get_position().width * ax.figure.get_figwidth() * 72  # points
+    per_day = width / (high - low)
+    for kind, group in shocks.groupby("kind", sort=False):
+        dates = sorted(mdates.date2num(pd.to_datetime(group["date"])))
+        done_until = -float("inf")
+        for row in group.sort_values("date").itertuples():
+            start = mdates.date2num(pd.Timestamp(row.date))
+            if not _is_major(row) or start <= done_until:
+                continue
+            last = max(d for d in dates if start <= d <= start + CLUSTER_DAYS)  # Crimea, then Donbas
+            done_until = last
+            after = min([d for d in dates if d > last] + [high]) - last
+            before = start - max([d for d in dates if d < start] + [low])
+            fits = [
+                int((room * per_day - 2 * NAME_PAD) / (CHAR_WIDTH * NAME_SIZE)) for room in (after, before)
+            ]
+            right = fits[0] >= len(_short_name(row)) or fits[0] >= fits[1]  # after it, when it fits
+            name = _short_name(row, fits[0] if right else fits[1])
+            if name:
+                ax.annotate(
+                    name,
+                    (last if right else start, rows[kind]),
+                    xytext=(NAME_PAD if right else -NAME_PAD, 0),
+                    textcoords="offset points",
+                    ha="left" if right else "right",
+                    va="center",
+                    fontsize=NAME_SIZE,
+                    color=_style(kind)[0],
+                )
+
+
+def _is_major(row) -> bool:
+    return float(getattr(row, "size", 0.0)) >= MAJOR
+
+
+def _short_name(row, width: int = NAME_WIDTH) -> str:
+    """The shock's label without a leading article or a parenthesis, on at most two lines of
+    ``width`` characters (empty when too little of it would be left to read)."""
+    text = str(getattr(row, "label", "") or getattr(row, "id", ""))
+    text = re.sub(r"\s*\([^)]*\)", "", text)
+    text = re.sub(r"^the\s+", "", text, flags=re.IGNORECASE)
+    width = min(width, NAME_WIDTH)
+    if width < MIN_NAME:
+        return ""
+    return "\n".join(textwrap.wrap(text, width, max_lines=2, placeholder="..."))

@@ -7,14 +7,20 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from hedgesim.analysis.bands import monthly_bands
+from hedgesim.analysis import outcomes
+from hedgesim.analysis.bands import bimonthly_bands, monthly_bands
 
 TITLES = {
     "trust": "mutual trust",
     "vested_interests": "vested interests",
     "tension": "tension",
 }
-FAN_SERIES = {"relations_eu": "EU relations (index)", "hedge_eu": "EU weight of the hedge"}
+RELATIONS_UNIT = "points per two months"
+FAN_SERIES = {
+    "relations_eu": f"EU relations\n(index, {RELATIONS_UNIT})",
+    "hedge_eu": "EU weight of the hedge\n(share, monthly)",
+}
+NOT_RUN = {"failed": "failed", "missing": "not run"}
 
 
 def heatmaps(
@@ -22,72 +28,134 @@ def heatmaps(
     outcome: str,
     rows: str = "trust",
     columns: str = "vested_interests",
-    panels: str = "tension",
+    panels: str | None = "tension",
 ) -> Figure | None:
     """One outcome over ``rows`` x ``columns``, one panel per level of ``panels``.
 
     Args:
-        table: the sweep summary (one row per cell), complete cells only.
+        table: the sweep summary, one row per planned cell (its ``status``; a cell that failed
+            or never ran is drawn as a grey square saying so). Each square must be one cell.
         outcome: a probability column, drawn on a fixed 0-1 colour scale so panels and
             figures compare at a glance.
+        panels: the key with one panel per value; None for a single panel.
 
     Returns:
         None when ``rows`` or ``columns`` takes a single value (nothing to map).
     """
     if any(table[key].nunique() < 2 for key in (rows, columns)):
         return None
-    levels = sorted(table[panels].unique())
+    levels = sorted(table[panels].dropna().unique()) if panels else [None]
     fig, axes = plt.subplots(
-        1, len(levels), figsize=(2.6 * len(levels) + 1.2, 3.2), layout="constrained", squeeze=False
+        1, len(levels), figsize=(2.9 * len(levels) + 1.6, 3.6), layout="constrained", squeeze=False
     )
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.88")
     image = None
     for ax, level in zip(axes[0], levels, strict=True):
-        grid = table[table[panels] == level].pivot_table(index=rows, columns=columns, values=outcome)
-        image = ax.imshow(grid.to_numpy(), origin="lower", vmin=0, vmax=1, cmap="viridis", aspect="auto")
-        _annotate(ax, grid.to_numpy())
-        ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
-        ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+        cells = table if level is None else table[table[panels] == level]
+        grid, status = _grid(cells, table, outcome, rows, columns)
+        image = ax.imshow(grid.to_numpy(float), origin="lower", vmin=0, vmax=1, cmap=cmap, aspect="auto")
+        _annotate(ax, grid.to_numpy(float), status.to_numpy(object))
+        ax.set_xticks(range(grid.shape[1]), [_number(v) for v in grid.columns])
+        ax.set_yticks(range(grid.shape[0]), [_number(v) for v in grid.index])
         ax.set_xlabel(TITLES.get(columns, columns))
-        ax.set_title(f"{TITLES.get(panels, panels)} {level:g}", fontsize=10)
+        ax.set_title(_panel_title(table, panels, level, rows, columns), fontsize=9)
     axes[0][0].set_ylabel(TITLES.get(rows, rows))
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.9, label="probability")
-    fig.suptitle(outcome.replace("_", " "))
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.9, label="share of replicates")
+    fig.suptitle(heatmap_title(table, outcome), fontsize=10)
     return fig
 
 
-def _annotate(ax, values: np.ndarray) -> None:
+def heatmap_title(table: pd.DataFrame, outcome: str) -> str:
+    """The outcome in words and how many replicates each square is a share of."""
+    words = outcomes.DEFAULT.names().get(outcome, outcome.replace("_", " "))
+    return f"{words[:1].upper()}{words[1:]}\n({replicate_count(table)} per cell)"
+
+
+def replicate_count(table: pd.DataFrame) -> str:
+    """``200 replicates``, or the range when cells differ (complete cells only)."""
+    done = table[table["status"] == "complete"] if "status" in table else table
+    counts = pd.to_numeric(done["replicates"], errors="coerce").dropna().astype(int)
+    if counts.empty:
+        return "no complete cell"
+    low, high = counts.min(), counts.max()
+    return f"{low} replicates" if low == high else f"{low}-{high} replicates"
+
+
+def _grid(
+    cells: pd.DataFrame, table: pd.DataFrame, outcome: str, rows: str, columns: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The panel's values and each square's status, on the levels of the whole sweep."""
+    index = sorted(table[rows].dropna().unique())
+    header = sorted(table[columns].dropna().unique())
+    keyed = cells.set_index([rows, columns])
+    values = keyed[outcome].unstack().reindex(index=index, columns=header)
+    status = keyed["status"].unstack().reindex(index=index, columns=header) if "status" in keyed else None
+    if status is None:
+        status = values.notna().map(lambda ok: "complete" if ok else None)
+    return values, status
+
+
+def _panel_title(table: pd.DataFrame, panels: str | None, level, rows: str, columns: str) -> str:
+    """The panel's level, or (one panel) the values every other challenge is held at."""
+    if panels is not None:
+        return f"{TITLES.get(panels, panels)} {_number(level)}"
+    held = [
+        f"{TITLES[c]} {_number(table[c].dropna().iloc[0])}"
+        for c in TITLES
+        if c not in (rows, columns) and c in table and table[c].nunique() == 1
+    ]
+    return ", ".join(held)
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
+
+
+def _annotate(ax, values: np.ndarray, status: np.ndarray) -> None:
+    """Each square's share, or why it has none (failed, not run)."""
     for (i, j), value in np.ndenumerate(values):
         if np.isfinite(value):
-            ax.text(
-                j,
-                i,
-                f"{value:.2f}",
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white" if value < 0.5 else "black",
-            )
+            text, colour = f"{value:.2f}", "white" if value < 0.5 else "black"
+        elif status[i, j] in NOT_RUN:
+            text, colour = NOT_RUN[status[i, j]], "0.3"
+        else:
+            continue
+        ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
 
 
 def fans(frames: dict[str, pd.DataFrame]) -> Figure:
     """Median and 10-90% band over replicates of EU relations and the EU hedge, per cell.
 
+    EU relations are two-month sums, the unit of the Belarus Foreign Policy Index (and of the
+    run's relations figure); the hedge weight is monthly.
+
     Args:
         frames: label -> trajectories of one cell.
     """
-    fig, axes = plt.subplots(len(FAN_SERIES), 1, figsize=(10, 6.5), sharex=True, layout="constrained")
+    fig, axes = plt.subplots(len(FAN_SERIES), 1, figsize=(10, 6.8), sharex=True, layout="constrained")
+    handles = []
     for label, frame in frames.items():
-        bands = monthly_bands(frame, list(FAN_SERIES), 0.1, 0.9)
+        bands = pd.concat(
+            [
+                bimonthly_bands(frame, ["relations_eu"], 0.1, 0.9),
+                monthly_bands(frame, ["hedge_eu"], 0.1, 0.9),
+            ]
+        )
         for ax, column in zip(axes, FAN_SERIES, strict=True):
             band = bands[bands["series"] == column]
             line = ax.plot(band["date"], band["median"], lw=1.4, label=label)[0]
             ax.fill_between(band["date"], band["low"], band["high"], alpha=0.15, color=line.get_color())
+        handles.append(line)
     for ax, title in zip(axes, FAN_SERIES.values(), strict=True):
-        ax.set_ylabel(title)
+        ax.set_ylabel(title, fontsize=9)
         ax.axvline(pd.Timestamp("2020-01-01"), color="grey", lw=0.7, ls="--")
-    axes[0].legend(loc="upper left", fontsize=8)
-    axes[0].set_title("Trajectory fans: median and 10-90% of replicates (history to 2019, then projection)")
-    axes[-1].set_xlabel("month")
+    axes[0].axhline(0, color="grey", lw=0.6)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 3), fontsize=8)
+    fig.suptitle(
+        "Trajectory fans: median and 10-90% of replicates per cell (history to 2019, then projection)",
+        fontsize=10,
+    )
+    axes[-1].set_xlabel("date")
     return fig
 
 

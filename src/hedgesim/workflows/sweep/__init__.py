@@ -8,7 +8,8 @@ multirun ends, the callback gathers every cell into
   ``challenge_vested_interests``, ``challenge_tension``) and any other swept key;
 - ``summary.parquet`` and ``summary.csv``: one row per planned cell, its status
   (complete, failed, missing) and its outcomes (hedgesim.analysis.outcomes);
-- ``figures/``: heatmaps of the outcome probabilities and trajectory fans;
+- ``figures/``: heatmaps of the outcome probabilities over the swept challenges and
+  trajectory fans (a line per figure drawn or left out, and why, in the sweep's output);
 - ``aggregate.json``: what was aggregated, written last.
 
 A cell counts as complete only while its files match its manifest (sizes, checksums, rows); an

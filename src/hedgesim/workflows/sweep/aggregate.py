@@ -37,7 +37,7 @@ from hedgesim.workflows.results import (
     write_parquet,
     write_text,
 )
-from hedgesim.workflows.sweep.figures import FIGURES, draw_figures
+from hedgesim.workflows.sweep.figures import FIGURES, FigureNote, draw_figures
 from hedgesim.workflows.sweep.plan import (
     CHALLENGES,
     COMPLETE,
@@ -59,6 +59,10 @@ EXIT_INCOMPLETE = 1
 EXIT_FAILED = 1
 SUMMARY = ("summary.parquet", "summary.csv")
 RECORD = "aggregate.json"
+SERIAL_CELLS = 8
+"""Up to this many cells are read in this process: starting worker processes (each imports
+pandas and pyarrow) takes longer than reading a few cells."""
+NOT_ASKED = FigureNote("figures", False, "not asked for (--no-figures, or the callback's figures: false)")
 
 
 def aggregate(
@@ -73,7 +77,8 @@ def aggregate(
             (``hydra.callbacks.aggregate.fans``), else the cells with the lowest, middle and
             highest P(framework agreement).
         figures: draw the figures (heatmaps and fans).
-        n_jobs: processes reading cells in parallel (joblib; 1 reads them here).
+        n_jobs: processes reading cells in parallel (joblib; 1 reads them here, as does a
+            sweep of at most ``SERIAL_CELLS`` cells).
 
     Returns:
         The summary table, one row per planned cell.
@@ -96,9 +101,9 @@ def aggregate(
         swap_in(staging, folder / DATASET)
         write_parquet(table, folder / SUMMARY[0])
         write_text(table.to_csv(index=False), folder / SUMMARY[1])
-        drawn = draw_figures(folder, table, fans) if figures else []
-        remove_stale_figures(folder, drawn)
-        _write_record(folder, table, keys, drawn, time.perf_counter() - started)
+        notes = draw_figures(folder, table, fans, keys) if figures else [NOT_ASKED]
+        remove_stale_figures(folder, [n.name for n in notes if n.drawn])
+        _write_record(folder, table, keys, notes, time.perf_counter() - started)
     except BaseException:
         for name in (RECORD, *SUMMARY):  # nothing half-done passes for an aggregation
             with contextlib.suppress(OSError):  # never hide why it failed
@@ -191,7 +196,7 @@ def summary_rows(
     for index, cell in enumerate(cells):
         where = found.get(cell)
         tasks.append((index, cell, where, cell_values(cell, where, base, keys)))
-    if n_jobs == 1:
+    if n_jobs == 1 or len(tasks) <= SERIAL_CELLS:
         return [_one_cell(folder, dataset, *task) for task in tasks]
     from joblib import Parallel, delayed
 
@@ -239,22 +244,36 @@ def dataset_tags(values: dict[str, Any], taken: Sequence[str]) -> dict[str, Any]
 
 
 def _write_record(
-    folder: Path, table: pd.DataFrame, keys: list[str], drawn: list[str], seconds: float
+    folder: Path, table: pd.DataFrame, keys: list[str], notes: list[FigureNote], seconds: float
 ) -> None:
-    """``aggregate.json``, last: what was aggregated, for scripts and benchmarks."""
+    """``aggregate.json``, last: what was aggregated, for scripts and benchmarks.
+
+    ``figures`` lists the figures drawn; ``figure_notes`` says what each shows and what was
+    left out and why, the lines :func:`report` prints.
+    """
     record = {
         "cells": len(table),
         "status": table["status"].value_counts().to_dict(),
         "swept": keys,
-        "figures": drawn,
+        "figures": [n.name for n in notes if n.drawn],
+        "figure_notes": [n.line() for n in notes],
         "outcomes": summary.DEFAULT.names(),
         "seconds": round(seconds, 3),
     }
     write_text(json.dumps(record, indent=2) + "\n", folder / RECORD)
 
 
+def figure_notes(folder: Path) -> list[str]:
+    """What the folder's last aggregation drew and left out, one line each (from its record)."""
+    try:
+        return list(json.loads((folder / RECORD).read_text(encoding="utf-8")).get("figure_notes", []))
+    except (OSError, ValueError):
+        return []
+
+
 def report(folder: Path, table: pd.DataFrame) -> None:
-    """One line on stderr; exit 1 when some cells failed or are missing.
+    """The count of cells aggregated and a line per figure drawn or left out, on stderr; exit 1
+    when some cells failed or are missing.
 
     Raises:
         SystemExit: with code 1 when a cell is not complete, so scripts notice and a re-run
@@ -266,6 +285,8 @@ def report(folder: Path, table: pd.DataFrame) -> None:
         file=sys.stderr,
         flush=True,
     )
+    for line in figure_notes(folder):
+        print(f"hedgesim: {line}", file=sys.stderr, flush=True)
     if len(bad):
         listed = ", ".join(f"cell {c} ({s})" for c, s in zip(bad["cell"], bad["status"], strict=True))
         print(

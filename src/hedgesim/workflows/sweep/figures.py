@@ -7,6 +7,7 @@ cells, reads their rows from the dataset, saves each figure atomically and close
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,48 +20,142 @@ from hedgesim.workflows.sweep.plan import CHALLENGES, COMPLETE, column_name, dat
 
 FIGURES = "figures"
 DPI = 110
+ADD_CHALLENGE = "sweep a second challenge too, e.g. challenges.{name}=0,0.5,1"
 
 
-def draw_figures(folder: Path, table: pd.DataFrame, fans: Sequence[str] | None) -> list[str]:
-    """Heatmaps of each probability (trust x vested interests, a panel per tension) and fans.
+@dataclass(frozen=True)
+class FigureNote:
+    """A figure drawn and what it shows, or one left out and why: one line of the sweep's output."""
+
+    name: str
+    drawn: bool
+    why: str
+
+    def line(self) -> str:
+        """``drew figures/fans.png: ...`` or ``skipped heatmaps: ...``."""
+        return f"{'drew' if self.drawn else 'skipped'} {self.name}: {self.why}"
+
+
+def draw_figures(
+    folder: Path, table: pd.DataFrame, fans: Sequence[str] | None, swept: Sequence[str] = ()
+) -> list[FigureNote]:
+    """Heatmaps of each probability over the swept challenges, and the trajectory fans.
+
+    Args:
+        folder: the multirun folder; figures go to its ``figures/``.
+        table: the summary, one row per planned cell.
+        fans: the cells asked for (``key=value`` pairs joined by commas), or None.
+        swept: the config keys the sweep varies (named when they keep a heatmap from being drawn).
 
     Returns:
-        The figures written, relative to ``folder`` (for ``aggregate.json``).
+        One note per figure drawn (named relative to ``folder``, for ``aggregate.json``) and
+        per figure or fan cell left out, saying why.
     """
     # Imported here, not at the top: job workers load this package for the running count of
     # cells and have no figure to draw.
     from hedgesim.plots import sweep as sweep_plots
 
-    drawn = []
     done = table[table["status"] == COMPLETE]
     if done.empty:
-        return drawn
-    for outcome in summary.PROBABILITIES:
-        figure = sweep_plots.heatmaps(done, outcome)
-        if figure is not None:
-            drawn.append(_save(figure, folder, f"heatmap_{outcome}.png"))
+        return [FigureNote("figures", False, "no cell is complete, so there is nothing to draw")]
+    notes = []
+    layout, why = heatmap_layout(table, swept)
+    if layout is None:
+        notes.append(FigureNote("heatmaps", False, why))
+    else:
+        for outcome in summary.PROBABILITIES:
+            figure = sweep_plots.heatmaps(table, outcome, *layout)
+            notes.append(FigureNote(_save(figure, folder, f"heatmap_{outcome}.png"), True, why))
+    notes += _draw_fans(folder, table, fans, swept)
+    return notes
+
+
+def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tuple | None, str]:
+    """(rows, columns, panels) of the heatmaps and what they show, or None and why not.
+
+    Any two swept challenges make a map; a third gives one panel per value. Each square must be
+    one cell: when another key is swept too, a square would mix several, so none is drawn.
+    """
+    varied = [c for c in CHALLENGES if table[c].nunique() > 1]
+    if len(varied) < 2:
+        fixed = next(c for c in CHALLENGES if c not in varied)
+        said = f"only {_words(varied[0])} is swept" if varied else "no challenge is swept"
+        return None, f"{said}; a heatmap needs two ({ADD_CHALLENGE.format(name=fixed)})"
+    if table.duplicated(subset=varied).any():
+        others = [k for k in swept if column_name(k) not in CHALLENGES] or ["another key"]
+        return None, (
+            f"{', '.join(others)} is swept as well as {' and '.join(varied)}, so a square would "
+            "hold several cells; read them from summary.csv"
+        )
+    rows, columns, *rest = varied
+    panels = rest[0] if rest else None
+    if panels is None:
+        held = next(c for c in CHALLENGES if c not in varied)
+        values = table[held].dropna()
+        where = f"{_words(held)} held at {_number(values.iloc[0])}" if len(values) else ""
+    else:
+        where = f"one panel per {_words(panels)} value ({table[panels].nunique()})"
+    from hedgesim.plots.sweep import replicate_count
+
+    shown = f"{_words(rows)} x {_words(columns)}, {where}, {replicate_count(table)} per cell"
+    return (rows, columns, panels), shown
+
+
+def _draw_fans(
+    folder: Path, table: pd.DataFrame, fans: Sequence[str] | None, swept: Sequence[str]
+) -> list[FigureNote]:
+    """The fan chart, and a note for each requested cell it leaves out."""
+    from hedgesim.plots import sweep as sweep_plots
+
+    done = table[table["status"] == COMPLETE]
+    notes = [FigureNote(what, False, why) for what, why in unmatched_fans(table, fans)]
     chosen = choose_fan_cells(done, fans)
-    if chosen:
-        frames = {
-            _label(done.loc[done["cell"] == c].iloc[0]): pd.read_parquet(dataset_part(folder, c))
-            for c in chosen
-        }
-        drawn.append(_save(sweep_plots.fans(frames), folder, "fans.png"))
-    return drawn
+    if not chosen:
+        notes.append(FigureNote("fans", False, "none of the cells asked for is complete"))
+        return notes
+    labels = {c: _label(done.loc[done["cell"] == c].iloc[0], swept) for c in chosen}
+    frames = {labels[c]: pd.read_parquet(dataset_part(folder, c)) for c in chosen}
+    how = "the cells asked for" if fans else "the lowest, middle and highest P(framework agreement)"
+    what = f"EU relations and hedge, {how}: {'; '.join(labels.values())}"
+    return [FigureNote(_save(sweep_plots.fans(frames), folder, "fans.png"), True, what), *notes]
+
+
+def unmatched_fans(table: pd.DataFrame, fans: Sequence[str] | None) -> list[tuple[str, str]]:
+    """(what, why) for each requested fan cell left out: no such cell, a cell not complete, or
+    the other cells a request matches (the fan shows the first)."""
+    out = []
+    for spec in fans or ():
+        matching = table[_matching(table, spec)]
+        complete = matching[matching["status"] == COMPLETE]
+        if matching.empty:
+            out.append((f"fan {spec!r}", "no cell of the sweep has these values"))
+        elif complete.empty:
+            states = ", ".join(
+                f"cell {c} {s}" for c, s in zip(matching["cell"], matching["status"], strict=True)
+            )
+            out.append((f"fan {spec!r}", f"its cell is not complete ({states})"))
+        elif len(complete) > 1:
+            first, others = complete["cell"].iloc[0], ", ".join(map(str, complete["cell"].iloc[1:]))
+            why = f"{spec!r} matches {len(complete)} cells and the fan shows the first, cell {first}"
+            cells = "cell" if len(complete) == 2 else "cells"
+            out.append((f"{cells} {others} from the fans", f"{why}; name every swept key to pick one"))
+    return out
 
 
 def choose_fan_cells(done: pd.DataFrame, fans: Sequence[str] | None) -> list[int]:
     """Cells for the fan chart: the ones asked for, or the extremes and the middle.
 
     Without a choice, the lowest, middle and highest P(framework agreement) show the spread
-    of where a rapprochement leads; a requested cell that matches nothing is left out.
+    of where a rapprochement leads; a requested cell that matches nothing is left out (and
+    :func:`unmatched_fans` says so).
     """
     if fans:
-        return [
+        picked = [
             int(done.loc[_matching(done, spec), "cell"].iloc[0])
             for spec in fans
             if _matching(done, spec).any()
         ]
+        return list(dict.fromkeys(picked))
     outcome = summary.PROBABILITIES[2]
     ordered = done.sort_values([outcome, "cell"], kind="stable")["cell"].tolist()
     picks = [ordered[0], ordered[len(ordered) // 2], ordered[-1]]
@@ -93,6 +188,18 @@ def _equals(column: pd.Series, value: Any) -> pd.Series:
     return column.astype(str) == str(value)
 
 
-def _label(row: pd.Series) -> str:
-    """A fan's legend entry: the cell's challenge levels."""
-    return ", ".join(f"{c} {row[c]:g}" for c in CHALLENGES if isinstance(row.get(c), (int, float)))
+def _label(row: pd.Series, swept: Sequence[str] = ()) -> str:
+    """A fan's legend entry: the cell and its values of the swept keys (challenges if none)."""
+    columns = [column_name(k) for k in swept if column_name(k) in row.index]
+    names = [c for c in CHALLENGES if c in columns] + [c for c in columns if c not in CHALLENGES]
+    names = names or [c for c in CHALLENGES if c in row.index]
+    values = ", ".join(f"{_words(n)} {_number(row[n])}" for n in names)
+    return f"cell {row['cell']}: {values}" if values else f"cell {row['cell']}"
+
+
+def _words(column: str) -> str:
+    return column.replace("_", " ")
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
