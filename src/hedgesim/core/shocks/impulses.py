@@ -27,7 +27,11 @@ SPREAD_KINDS = frozenset(
 """Kinds whose size is spread evenly over their active months."""
 DISPUTE_KINDS = frozenset({ShockKind.OIL_DISPUTE, ShockKind.GAS_DISPUTE})
 """Kinds that act at their full size in every active month."""
-ONSET_KINDS = frozenset(ShockKind) - SPREAD_KINDS - DISPUTE_KINDS
+BREAK_KINDS = frozenset({ShockKind.COERCION, ShockKind.EAP_SUSPENSION, ShockKind.TERRITORY_USED})
+"""Kinds of a break with the EU or Ukraine: coercion, the EaP suspension, territory lent to a war."""
+HELD_KINDS = frozenset({ShockKind.COERCION})
+"""Kinds that hold their size every active month and spread their conflict over those months."""
+ONSET_KINDS = frozenset(ShockKind) - SPREAD_KINDS - DISPUTE_KINDS - HELD_KINDS
 """Kinds that act once, in their first month, whatever their duration."""
 
 
@@ -46,6 +50,10 @@ class Impulses:
         npp: Lithuania's added NPP concern.
         npp_start: the plant starts running.
         shock: code of the shock the event log names this month, -1 for none.
+        coercion: size of the coercion against EU members this month (migrants pushed to
+            their borders, a forced landing); the EU's rules read it.
+        eap_suspended: Belarus suspends its Eastern Partnership participation this month.
+        territory_used: Belarusian territory is lent to a war this month.
     """
 
     coop: dict[str, np.ndarray]
@@ -59,6 +67,9 @@ class Impulses:
     npp: np.ndarray
     npp_start: np.ndarray
     shock: np.ndarray
+    coercion: np.ndarray
+    eap_suspended: np.ndarray
+    territory_used: np.ndarray
 
     @classmethod
     def quiet(cls, n: int) -> Impulses:
@@ -76,6 +87,9 @@ class Impulses:
             npp=zeros(),
             npp_start=np.zeros(n, dtype=bool),
             shock=np.full(n, -1, dtype=np.int16),
+            coercion=zeros(),
+            eap_suspended=np.zeros(n, dtype=bool),
+            territory_used=np.zeros(n, dtype=bool),
         )
 
 
@@ -117,6 +131,8 @@ def add_dated(impulses: Impulses, active: ActiveShock, war_impact: float) -> Non
         _add_spread(impulses, active)
     elif kind in DISPUTE_KINDS:
         _add_dispute(impulses, kind, active.shock.size)
+    elif kind in BREAK_KINDS:
+        _add_break(impulses, active)
     elif active.onset:
         _add_onset(impulses, active, war_impact)
 
@@ -145,6 +161,24 @@ def _add_dispute(impulses: Impulses, kind: ShockKind, size: float) -> None:
         impulses.supply_cut = np.maximum(impulses.supply_cut, size)
     else:
         impulses.gas_dispute = np.maximum(impulses.gas_dispute, size)
+
+
+def _add_break(impulses: Impulses, active: ActiveShock) -> None:
+    """Coercion holds its size every active month, its conflict spread over them; the EaP
+    suspension and territory lent to a war act once, at onset."""
+    shock = active.shock
+    kind, size = shock.kind, shock.size
+    if kind is ShockKind.COERCION:
+        impulses.coercion = np.maximum(impulses.coercion, size)
+        impulses.conflict["eu"] += size / shock.duration
+        impulses.conflict["lithuania"] += size / shock.duration
+    elif active.onset and kind is ShockKind.EAP_SUSPENSION:
+        impulses.eap_suspended[:] = True
+        impulses.conflict["eu"] += size
+    elif active.onset and kind is ShockKind.TERRITORY_USED:
+        impulses.territory_used[:] = True
+        impulses.conflict["ukraine"] += size
+        impulses.conflict["eu"] += size
 
 
 def _add_onset(impulses: Impulses, active: ActiveShock, war_impact: float) -> None:

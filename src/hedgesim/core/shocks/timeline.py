@@ -1,7 +1,8 @@
 """The dated shock timeline the model takes as given: kinds, their effects, parsing, validation.
 
 A shock has a date, a kind, the actors it hits and a size in [0, 1]. The dated timeline holds
-inputs only (wars, elections, disputes, releases, NPP milestones, summits, venues); sanctions,
+inputs only (wars, elections, disputes, releases, NPP milestones, summits, venues, coercion of EU
+members, the break with the Eastern Partnership, territory lent to a war); sanctions,
 agreements, trust and the hedge are outcomes of the rules and never appear here. How each kind
 becomes a month's impulses is in ``impulses``; EFFECTS says it in words.
 """
@@ -35,6 +36,9 @@ class ShockKind(Enum):
     DIPLOMATIC = "diplomatic"
     NPP = "npp"
     NPP_START = "npp_start"
+    COERCION = "coercion"
+    EAP_SUSPENSION = "eap_suspension"
+    TERRITORY_USED = "territory_used"
 
 
 EFFECTS: dict[ShockKind, str] = {
@@ -52,6 +56,12 @@ EFFECTS: dict[ShockKind, str] = {
     ShockKind.DIPLOMATIC: "contact with the EU: cooperation of size both ways",
     ShockKind.NPP: "Lithuania's NPP concern += size; conflict of size with Lithuania",
     ShockKind.NPP_START: "the plant runs: Lithuania's concern starts to soften (npp_softening)",
+    ShockKind.COERCION: "coercion against EU members: coercion = size in every active month (the "
+    "EU's rules read it); conflict of size with the EU and with Lithuania, spread",
+    ShockKind.EAP_SUSPENSION: "institutional break with the EU: eap_suspended at onset; conflict "
+    "of size with the EU",
+    ShockKind.TERRITORY_USED: "Belarusian territory used for a war: territory_used at onset; "
+    "conflict of size with Ukraine and with the EU",
 }
 
 KINDS = tuple(k.value for k in ShockKind)
