@@ -9,6 +9,8 @@ import pytest
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import build_run
+from hedgesim.core.calendar import Month
+from hedgesim.core.shocks import StochasticProcess
 
 CONF = Path(__file__).resolve().parents[1] / "src" / "hedgesim" / "conf"
 GROUPS = ["scenario", "shocks", "challenges", "params"]
@@ -36,6 +38,46 @@ def test_forward_scenario_keeps_the_2020_shocks():
     spec = build_run(compose_config(["scenario=forward_2030"]))
     assert str(spec.calendar.end) == "2030-12"
     assert "astravets-start" in {s.id for s in spec.timeline.shocks}
+
+
+def first_drawn_month(spec) -> Month:
+    process = StochasticProcess.for_run(spec.stochastic, spec.calendar, spec.timeline)
+    return spec.calendar.month_at(process.first_step)
+
+
+def test_forward_scenario_draws_after_the_2022_invasion():
+    spec = build_run(compose_config(["scenario=forward_2030"]))
+    assert {"election-2020", "ukraine-invasion"} <= {s.id for s in spec.timeline.shocks}
+    assert str(spec.timeline.last_month) == "2022-02"
+    assert first_drawn_month(spec) == Month(2022, 3)
+
+
+def test_history_2024_runs_the_dated_history_with_brent_to_2024():
+    spec = build_run(compose_config(["scenario=history_2024"]))
+    assert (str(spec.calendar.start), str(spec.calendar.end)) == ("2008-01", "2024-12")
+    kinds = {s.id: s.kind.value for s in spec.timeline.shocks if s.date >= Month(2020, 8)}
+    assert kinds == {
+        "election-2020": "election",
+        "astravets-start": "npp_start",
+        "ryanair-landing": "coercion",
+        "migrant-crisis": "coercion",
+        "astravets-commercial": "npp",
+        "eap-suspension": "eap_suspension",
+        "territory-used-2022": "territory_used",
+        "ukraine-invasion": "war",
+    }
+    crisis = next(s for s in spec.timeline.shocks if s.id == "migrant-crisis")
+    assert (str(crisis.date), str(crisis.end), crisis.duration) == ("2021-06", "2021-11", 6)
+    prices = {year: spec.oil_prices[year] for year in range(2020, 2025)}
+    assert prices == {2020: 41.96, 2021: 70.86, 2022: 100.93, 2023: 82.49, 2024: 80.53}
+    assert first_drawn_month(spec) == Month(2022, 3)
+
+
+def test_rows_after_the_2020_election_are_inputs_not_evidence():
+    rows = compose_config().shocks.timeline
+    inputs = {r.id for r in rows if r.source == "event date (public record); an input, not evidence"}
+    later = {r.id for r in rows if Month.parse(r.date) >= Month(2020, 8)}
+    assert len(inputs) == 7 and inputs == later - {"astravets-start"}  # its row predates them
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+from hedgesim.config.compose import compose_config
+from hedgesim.config.spec import build_run
 from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.model import HedgingModel
 from hedgesim.core.parameters import ModelParameters
@@ -24,6 +26,8 @@ from hedgesim.core.shocks import (
     Timeline,
     month_impulses,
 )
+from hedgesim.core.shocks.impulses import BREAK_KINDS, HELD_KINDS
+from hedgesim.workflows.run import build_model
 
 CALENDAR = RunCalendar(Month(2020, 1), Month(2020, 8))
 ONSET, LAST = 2, 4  # the shock runs 2020-03..2020-05
@@ -40,6 +44,15 @@ NO_DECISIONS = ModelParameters(
     dispute_pressure_rate=0.0,
 )
 """Agents that take no discrete decision, so a month's impulses are its shocks' alone."""
+DECISION_FIELDS = (
+    "crackdown_bias",
+    "crackdown_threat",
+    "crackdown_backing",
+    "release_rate",
+    "signal_rate",
+    "venue_rate",
+    "dispute_pressure_rate",
+)
 
 # Per kind: what moves in the onset month only, and what moves in every active month.
 EXPECTED: dict[ShockKind, tuple[dict, dict]] = {
@@ -55,6 +68,15 @@ EXPECTED: dict[ShockKind, tuple[dict, dict]] = {
     ShockKind.DIPLOMATIC: ({}, {"coop.eu": SIZE / MONTHS}),
     ShockKind.NPP: ({"npp": SIZE, "conflict.lithuania": SIZE}, {}),
     ShockKind.NPP_START: ({"npp_start": True}, {}),
+    ShockKind.COERCION: (
+        {},
+        {"coercion": SIZE / MONTHS, "conflict.eu": SIZE / MONTHS, "conflict.lithuania": SIZE / MONTHS},
+    ),
+    ShockKind.EAP_SUSPENSION: ({"eap_suspended": True, "conflict.eu": SIZE}, {}),
+    ShockKind.TERRITORY_USED: (
+        {"territory_used": True, "conflict.ukraine": SIZE, "conflict.eu": SIZE},
+        {},
+    ),
 }
 
 
@@ -123,6 +145,72 @@ def test_spread_kinds_deliver_their_size_over_their_duration(kind):
 def test_onset_kinds_act_once_however_long_they_last(kind):
     active = [moved(m) for m in monthly_impulses(one_shock(kind))]
     assert [bool(a) for a in active] == [step == ONSET for step in range(CALENDAR.n_steps)]
+
+
+def test_the_break_kinds_are_onset_kinds_but_coercion():
+    onset_breaks = BREAK_KINDS & ONSET_KINDS
+    assert onset_breaks == {ShockKind.EAP_SUSPENSION, ShockKind.TERRITORY_USED}
+    assert set(HELD_KINDS) == {ShockKind.COERCION} and not HELD_KINDS & ONSET_KINDS
+
+
+def test_coercion_totals_its_size_spread_over_its_months_and_overlaps_add():
+    coercion = {"kind": "coercion", "actors": "BLR;LTU"}
+    records = [
+        {**coercion, "id": "long", "date": "2020-02", "end": "2020-05", "size": 0.8},
+        {**coercion, "id": "short", "date": "2020-03", "size": 0.5},
+    ]
+    months = monthly_impulses(Timeline.from_records(records))
+    np.testing.assert_allclose(sum(m.conflict["lithuania"] for m in months), [1.3, 1.3])
+    np.testing.assert_allclose(sum(m.conflict["eu"] for m in months), [1.3, 1.3])
+    np.testing.assert_allclose([m.coercion[0] for m in months], [0.0, 0.2, 0.7, 0.2, 0.2, 0.0, 0.0, 0.0])
+
+
+@pytest.fixture(scope="module")
+def history_months():
+    """Each month's impulses in the history_2024 scenario (no draws), and the run's spec."""
+    spec = build_run(compose_config(["scenario=history_2024", "shocks.stochastic.enabled=false"]))
+    quiet = {name: getattr(NO_DECISIONS, name) for name in DECISION_FIELDS}
+    model = build_model(
+        dataclasses.replace(spec, replicate_ids=(0, 1), params=dataclasses.replace(spec.params, **quiet))
+    )
+    months = {}
+    while not model.finished:
+        model.step()
+        months[str(model.month)] = moved(model.impulses)
+    return months, spec
+
+
+def test_the_dated_history_to_2022_gives_each_new_kind_in_its_month(history_months):
+    months, spec = history_months
+    code = {s.id: k for k, s in enumerate(spec.timeline.shocks)}
+    assert months["2021-05"] == pytest.approx(
+        {"coercion": 1.0, "conflict.eu": 1.0, "conflict.lithuania": 1.0, "shock": code["ryanair-landing"]}
+    )
+    assert months["2021-06"] == pytest.approx(
+        {
+            "coercion": 1 / 6,
+            "conflict.eu": 1 / 6 + 0.5,  # the migrant crisis spread over six months; the EaP suspension
+            "conflict.lithuania": 1 / 6 + 0.1,  # and the plant's commercial operation
+            "npp": 0.1,
+            "eap_suspended": True,
+            "shock": code["migrant-crisis"],
+        }
+    )
+    for month in ("2021-07", "2021-08", "2021-09", "2021-10", "2021-11"):
+        held = {"coercion": 1 / 6, "conflict.eu": 1 / 6, "conflict.lithuania": 1 / 6}
+        assert months[month] == pytest.approx(held), month
+    assert months["2021-12"] == months["2022-01"] == {}
+    assert months["2022-02"] == pytest.approx(
+        {
+            "war": spec.params.war_impact,
+            "war_on_ukraine": True,
+            "territory_used": True,
+            "conflict.ukraine": 1.0,
+            "conflict.eu": 1.0,
+            "shock": code["ukraine-invasion"],
+        }
+    )
+    assert all(m == {} for month, m in months.items() if month > "2022-02")
 
 
 def test_a_war_not_naming_ukraine_leaves_it_at_peace():

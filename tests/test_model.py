@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hedgesim.api import simulate
 from hedgesim.config.compose import compose_config
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.core.calendar import Month, RunCalendar
@@ -40,7 +41,7 @@ REQUIRED = [
 
 @pytest.fixture(scope="module")
 def forward_spec() -> RunSpec:
-    """The forward_2030 scenario, composed once: its timeline runs on into 2020."""
+    """The forward_2030 scenario, composed once: its timeline runs on into 2022."""
     return build_run(compose_config(["scenario=forward_2030"]))
 
 
@@ -296,3 +297,13 @@ def test_stochastic_shocks_only_after_the_timeline(forward_spec):
     drawn = log[log["shock"].isin(["a presidential election", "oil dispute with Russia"])]
     assert not drawn.empty
     assert drawn["date"].min() > pd.Timestamp(forward_spec.timeline.last_month.to_date())
+
+
+def test_history_2024_runs_to_the_end_of_2024():
+    df = simulate(["scenario=history_2024"], replicates=5, seed=4)
+    months = pd.date_range("2008-01-01", "2024-12-01", freq="MS")
+    assert len(df) == 5 * len(months) == 5 * 204
+    assert sorted(df["replicate"].unique()) == [0, 1, 2, 3, 4]
+    assert (df.groupby("replicate")["date"].apply(list) == [list(months)] * 5).all()
+    tension = df.groupby("date")["tension"].median()
+    assert tension["2022-02-01"] > tension["2022-01-01"] + 0.1  # the invasion of Ukraine

@@ -27,7 +27,11 @@ SPREAD_KINDS = frozenset(
 """Kinds whose size is spread evenly over their active months."""
 DISPUTE_KINDS = frozenset({ShockKind.OIL_DISPUTE, ShockKind.GAS_DISPUTE})
 """Kinds that act at their full size in every active month."""
-ONSET_KINDS = frozenset(ShockKind) - SPREAD_KINDS - DISPUTE_KINDS
+BREAK_KINDS = frozenset({ShockKind.COERCION, ShockKind.EAP_SUSPENSION, ShockKind.TERRITORY_USED})
+"""Kinds of a break with the EU or Ukraine: coercion, the EaP suspension, territory lent to a war."""
+HELD_KINDS = frozenset({ShockKind.COERCION})
+"""Kinds that act in every active month, their size spread over those months."""
+ONSET_KINDS = frozenset(ShockKind) - SPREAD_KINDS - DISPUTE_KINDS - HELD_KINDS
 """Kinds that act once, in their first month, whatever their duration."""
 
 
@@ -48,10 +52,11 @@ class Impulses:
         gas_dispute: size of a gas dispute.
         npp: Lithuania's added NPP concern.
         npp_start: the plant starts running.
-        coercion: size of coercion against EU members this month (the EU's sectoral rule).
-        eap_suspended: Belarus's Eastern Partnership participation is suspended.
-        territory_used: Belarusian territory is used for a war.
         shock: code of the shock the event log names this month, -1 for none.
+        coercion: coercion against EU members this month (migrants pushed to their borders, a
+            forced landing), each coercion's size spread over its months; the EU's rules read it.
+        eap_suspended: Belarus suspends its Eastern Partnership participation this month.
+        territory_used: Belarusian territory is lent to a war this month.
     """
 
     coop: dict[str, np.ndarray]
@@ -133,6 +138,8 @@ def add_dated(impulses: Impulses, active: ActiveShock, war_impact: float) -> Non
         _add_spread(impulses, active)
     elif kind in DISPUTE_KINDS:
         _add_dispute(impulses, kind, active.shock.size)
+    elif kind in BREAK_KINDS:
+        _add_break(impulses, active)
     elif active.onset:
         _add_onset(impulses, active, war_impact)
 
@@ -161,6 +168,25 @@ def _add_dispute(impulses: Impulses, kind: ShockKind, size: float) -> None:
         impulses.supply_cut = np.maximum(impulses.supply_cut, size)
     else:
         impulses.gas_dispute = np.maximum(impulses.gas_dispute, size)
+
+
+def _add_break(impulses: Impulses, active: ActiveShock) -> None:
+    """Coercion spreads its size over its active months (so a month's coercion sums what each
+    running coercion adds, and a coercion adds its size in all); the EaP
+    suspension and territory lent to a war act once, at onset."""
+    shock = active.shock
+    kind, size = shock.kind, shock.size
+    if kind is ShockKind.COERCION:
+        impulses.coercion += size / shock.duration
+        impulses.conflict["eu"] += size / shock.duration
+        impulses.conflict["lithuania"] += size / shock.duration
+    elif active.onset and kind is ShockKind.EAP_SUSPENSION:
+        impulses.eap_suspended[:] = True
+        impulses.conflict["eu"] += size
+    elif active.onset and kind is ShockKind.TERRITORY_USED:
+        impulses.territory_used[:] = True
+        impulses.conflict["ukraine"] += size
+        impulses.conflict["eu"] += size
 
 
 def _add_onset(impulses: Impulses, active: ActiveShock, war_impact: float) -> None:

@@ -1,10 +1,12 @@
 """The dated shock timeline the model takes as given: kinds, their effects, parsing, validation.
 
 A shock has a date, a kind, the actors it hits and a size in [0, 1]. The dated timeline holds
-inputs only (wars, elections, disputes, NPP milestones, summits); what a modelled actor decides
+inputs only (wars, elections, disputes, NPP milestones, summits, coercion of EU members, the
+break with the Eastern Partnership, territory lent to a war); what a modelled actor decides
 (crackdowns, releases, autonomy signals, venues, sanctions, vetoes, agreements, the hedge) is a
 rule in its agent and never a row of the historical timeline. The decision kinds (concession,
-autonomy_signal, venue) stay available to impose a decision in a counterfactual timeline. How each kind
+autonomy_signal, venue, crackdown) stay available to impose a decision in a counterfactual
+timeline or observed history (``decisions.mode=observed``). How each kind
 becomes a month's impulses is in ``impulses``; EFFECTS says it in words.
 """
 
@@ -38,6 +40,9 @@ class ShockKind(Enum):
     NPP = "npp"
     NPP_START = "npp_start"
     CRACKDOWN = "crackdown"
+    COERCION = "coercion"
+    EAP_SUSPENSION = "eap_suspension"
+    TERRITORY_USED = "territory_used"
 
 
 EFFECTS: dict[ShockKind, str] = {
@@ -59,6 +64,12 @@ EFFECTS: dict[ShockKind, str] = {
     ShockKind.CRACKDOWN: "an imposed crackdown (observed history or a counterfactual; Belarus's "
     "own crackdowns are its rule): political prisoners rise to at least size; conflict of size "
     "with the EU",
+    ShockKind.COERCION: "coercion against EU members: coercion and conflict with the EU and with "
+    "Lithuania of size, spread over the active months (the EU's sectoral rule reads coercion)",
+    ShockKind.EAP_SUSPENSION: "institutional break with the EU: eap_suspended at onset; conflict "
+    "of size with the EU",
+    ShockKind.TERRITORY_USED: "Belarusian territory used for a war: territory_used at onset; "
+    "conflict of size with Ukraine and with the EU",
 }
 
 KINDS = tuple(k.value for k in ShockKind)
