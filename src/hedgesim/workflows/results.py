@@ -1,7 +1,10 @@
 """Writing a run's results: Parquet tables, the resolved config, a manifest; never half-written.
 
 Every file is written to a temporary name in its folder (``.<name>.<random>.tmp``) and renamed
-into place, and the manifest comes last. The manifest records each file's size and sha256 (and
+into place, and the manifest comes last. A folder kept in version control (results/baseline/,
+results/validation/) puts the facts that differ from one run of the same numbers to the next
+(when, how long, on which commit, with which versions) in a sidecar, ``run-info.json``, that
+version control ignores: a re-run that reproduces the numbers leaves its files byte for byte. The manifest records each file's size and sha256 (and
 a table's row count), so a folder is complete only while its files are the ones it lists: a
 file truncated, replaced or lost afterwards makes the folder incomplete, never skipped. A
 temporary left by a killed writer is removed by the next one (:func:`clean_temporaries`).
@@ -17,7 +20,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,8 @@ import pandas as pd
 MANIFEST = "manifest.json"
 INTEGRITY = "integrity"
 """The manifest's record of each listed file: ``{name: {"bytes", "sha256", "rows"}}`` (rows: tables)."""
+RUN_INFO = "run-info.json"
+"""The sidecar of a committed results folder: its volatile facts (see :func:`write_manifest`)."""
 TEMPORARY = ".*.tmp"
 """The pattern of the temporaries :func:`atomic_write` (and the sweep's staging folders) use."""
 TRAJECTORIES = "trajectories.parquet"
@@ -88,21 +93,38 @@ def git_commit(start: Path | None = None) -> str | None:
     return out.stdout.strip() or None
 
 
-def write_manifest(folder: Path, **facts) -> Path:
+def write_manifest(folder: Path, *, volatile: Sequence[str] | None = None, **facts) -> Path:
     """The manifest: the facts given plus versions, commit and time; written last.
 
     Each file named in ``facts["files"]`` (relative to ``folder``) gets its size, sha256 and,
     for a Parquet table, its row count under ``integrity``: :func:`is_complete` checks them.
+
+    With ``volatile`` (the names of facts that change from run to run, such as durations), those
+    facts, the versions, the commit and the time go to ``run-info.json`` instead, written just
+    before the manifest; the manifest then holds only what the numbers decide, so rewriting a
+    folder with the same numbers leaves it byte for byte (and names the sidecar under ``run_info``).
     """
     folder = Path(folder)
-    manifest = {
-        **facts,
-        INTEGRITY: {name: file_facts(folder / name) for name in facts.get("files", [])},
+    stamp = {
         "versions": package_versions(),
         "git_commit": git_commit(),
         "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    return write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", folder / MANIFEST)
+    if volatile is not None:
+        info = {name: facts.pop(name) for name in volatile if name in facts}
+        write_json({**info, **stamp}, folder / RUN_INFO)
+        facts, stamp = {**facts, "run_info": RUN_INFO}, {}
+    manifest = {
+        **facts,
+        INTEGRITY: {name: file_facts(folder / name) for name in facts.get("files", [])},
+        **stamp,
+    }
+    return write_json(manifest, folder / MANIFEST)
+
+
+def write_json(data: Any, path: Path) -> Path:
+    """``data`` as indented JSON with sorted keys (the same data, the same bytes), atomically."""
+    return write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", path)
 
 
 def file_facts(path: Path) -> dict[str, Any]:
