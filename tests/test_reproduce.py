@@ -64,6 +64,9 @@ def test_report_lists_every_evaluated_target_with_source_and_result(small):
         line = next(ln for ln in report.splitlines() if ln.startswith(f"| {t.id} |"))
         assert t.source.split(" (")[0] in line and ("pass" in line or "FAIL" in line)
     assert "naive persistence" in report and "Context rows" in report
+    visa = next(ln for ln in report.splitlines() if ln.startswith("| visa_signed_2020_01 |"))
+    assert "| months after 2020-01 (the observed date" in visa
+    assert "| median month concluded within 12 months of 2020-01 |" in visa
     table = pd.read_csv(out / "targets.csv")
     assert table["id"].tolist() == [t.id for t in evaluated]
     assert table["class"].tolist() == [t.role for t in evaluated]
