@@ -167,7 +167,7 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
         "command": "hedgesim-validate" + (" --score-only" if args.score_only else ""),
         "seconds": seconds,
         "seconds_search": round(searched, 1),
-        "searches": {o: {k: c.get(k) for k in SEARCH_TIMES} for o, c in calibrations.items()},
+        "searches": {o: {k: c[k] for k in SEARCH_TIMES if k in c} for o, c in calibrations.items()},
         "beats_both_at_every_origin": summary["beats_both_at_every_origin"],
     }
     write_folder(args.out, texts, figure, None if args.score_only else calibrations, facts)
