@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from hedgesim.analysis.pass_rules import context_rows, judge
 from hedgesim.analysis.targets import targets_from_mapping
 from hedgesim.workflows import reproduction as rep
 from hedgesim.workflows import reproduction_report as report
-from hedgesim.workflows.results import RUN_INFO, is_complete, sha256
+from hedgesim.workflows.results import is_complete, sha256
 from hedgesim.workflows.targets_file import read_targets
 from target_rows import level_row
 
@@ -32,28 +33,24 @@ def small(tmp_path_factory):
 def test_folder_is_complete_with_every_table_and_figure(small):
     _, out = small
     assert is_complete(out)
-    assert sorted(p.name for p in out.iterdir()) == sorted([*rep.FILES, "manifest.json", RUN_INFO])
+    assert sorted(p.name for p in out.iterdir()) == sorted([*rep.FILES, "manifest.json"])
     assert not list(out.parent.glob(".baseline.*"))  # no staging folder left behind
     assert (out / "targets.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_a_rerun_with_the_same_numbers_rewrites_no_file_but_the_sidecar(small, tmp_path):
-    """Time, duration, versions and commit live in the git-ignored run-info.json: a reproduction
-    whose numbers agree leaves every committed file byte for byte."""
+def test_a_rerun_with_the_same_numbers_changes_no_file(small, tmp_path):
+    """Time, duration, versions and commit alone do not rewrite the manifest: a reproduction
+    whose numbers agree leaves every committed file byte for byte, and the folder complete."""
     _, out = small
     again = tmp_path / "baseline"
+    shutil.copytree(out, again)
+    before = {p.name: sha256(p) for p in again.iterdir()}
     rep.main(["--replicates", "24", "--seed", "7", "--out", str(again)])
-
-    def digests(folder: Path) -> dict[str, str]:
-        return {p.name: sha256(p) for p in folder.iterdir() if p.name != RUN_INFO}
-
-    assert digests(again) == digests(out) and is_complete(again)
-    volatile = {"seconds", "versions", "git_commit", "finished_utc"}
-    assert volatile <= set(json.loads((again / RUN_INFO).read_text(encoding="utf-8")))
+    assert {p.name: sha256(p) for p in again.iterdir()} == before and is_complete(again)
     manifest = json.loads((again / "manifest.json").read_text(encoding="utf-8"))
-    assert not volatile & set(manifest) and manifest["run_info"] == RUN_INFO
-    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
-    assert f"results/*/{RUN_INFO}" in ignored
+    assert {"seconds", "versions", "git_commit", "finished_utc"} <= set(manifest)
+    rep.main(["--replicates", "24", "--seed", "8", "--out", str(again)])  # other numbers: rewritten
+    assert json.loads((again / "manifest.json").read_text(encoding="utf-8"))["seed"] == 8
 
 
 def test_report_lists_every_evaluated_target_with_source_and_result(small):

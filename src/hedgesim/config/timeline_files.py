@@ -168,9 +168,7 @@ def _file_timeline(key: str, given: str, sources: dict[str, str]) -> tuple[Timel
     return timeline, UsedFile(key, given, hashlib.sha256(data).hexdigest(), len(timeline.shocks))
 
 
-def _validated(
-    records: list[Any], where: str, places: list[str] | None, sources: dict[str, str]
-) -> Timeline:
+def _validated(records: list[Any], where: str, places: list[str] | None, sources: dict[str, str]) -> Timeline:
     """Records as a Timeline (actors split on any separator), each shock's source noted."""
     wheres = [f"{where} {p}:" for p in places] if places else [f"{where}[{i}]" for i in range(len(records))]
     records = [_with_actor_list(r, w) for r, w in zip(records, wheres, strict=True)]

@@ -31,8 +31,8 @@ FILES = (
     "- `bands.csv`, `observed.csv`: the tables behind `targets.png`\n"
     "- `comparison.csv`: standardised errors of the model and the naive forecasts per target\n"
     "- `trajectories_summary.parquet`: median and 5-95% band of every series per month\n"
-    "- `manifest.json`: seed, the evidence counts, each file's sha256 (written last)\n"
-    "- `run-info.json` (not in version control): time, duration, versions and commit of the run"
+    "- `manifest.json`: seed, the evidence counts, each file's sha256, and the duration, versions and "
+    "commit of the run that made these numbers (written last; kept as it is when a re-run agrees)"
 )
 
 

@@ -1,13 +1,14 @@
 """Writing a run's results: Parquet tables, the resolved config, a manifest; never half-written.
 
 Every file is written to a temporary name in its folder (``.<name>.<random>.tmp``) and renamed
-into place, and the manifest comes last. A folder kept in version control (results/baseline/,
-results/validation/) puts the facts that differ from one run of the same numbers to the next
-(when, how long, on which commit, with which versions) in a sidecar, ``run-info.json``, that
-version control ignores: a re-run that reproduces the numbers leaves its files byte for byte. The manifest records each file's size and sha256 (and
+into place, and the manifest comes last. The manifest records each file's size and sha256 (and
 a table's row count), so a folder is complete only while its files are the ones it lists: a
 file truncated, replaced or lost afterwards makes the folder incomplete, never skipped. A
 temporary left by a killed writer is removed by the next one (:func:`clean_temporaries`).
+
+A folder kept in version control (results/baseline/, results/validation/) keeps its manifest
+when a re-run would change only the facts that differ between runs of the same numbers (when,
+how long, on which commit, with which versions), so a re-run that agrees changes no file.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ import pandas as pd
 MANIFEST = "manifest.json"
 INTEGRITY = "integrity"
 """The manifest's record of each listed file: ``{name: {"bytes", "sha256", "rows"}}`` (rows: tables)."""
-RUN_INFO = "run-info.json"
-"""The sidecar of a committed results folder: its volatile facts (see :func:`write_manifest`)."""
+STAMP = ("versions", "git_commit", "finished_utc")
+"""The facts every manifest gets that say when, where and with what it was written."""
 TEMPORARY = ".*.tmp"
 """The pattern of the temporaries :func:`atomic_write` (and the sweep's staging folders) use."""
 TRAJECTORIES = "trajectories.parquet"
@@ -93,33 +94,45 @@ def git_commit(start: Path | None = None) -> str | None:
     return out.stdout.strip() or None
 
 
-def write_manifest(folder: Path, *, volatile: Sequence[str] | None = None, **facts) -> Path:
+def write_manifest(
+    folder: Path, *, volatile: Sequence[str] = (), previous: Path | None = None, **facts
+) -> Path:
     """The manifest: the facts given plus versions, commit and time; written last.
 
     Each file named in ``facts["files"]`` (relative to ``folder``) gets its size, sha256 and,
     for a Parquet table, its row count under ``integrity``: :func:`is_complete` checks them.
 
-    With ``volatile`` (the names of facts that change from run to run, such as durations), those
-    facts, the versions, the commit and the time go to ``run-info.json`` instead, written just
-    before the manifest; the manifest then holds only what the numbers decide, so rewriting a
-    folder with the same numbers leaves it byte for byte (and names the sidecar under ``run_info``).
+    With ``previous`` (the manifest the folder had before this run), a manifest that differs from
+    it only in volatile facts (the names in ``volatile``, such as durations, and the versions,
+    commit and time) is not rewritten: the previous one is kept byte for byte. It then says when
+    and with what these numbers were first made, and a re-run that agrees changes no file.
     """
     folder = Path(folder)
-    stamp = {
+    manifest = {
+        **facts,
+        INTEGRITY: {name: file_facts(folder / name) for name in facts.get("files", [])},
         "versions": package_versions(),
         "git_commit": git_commit(),
         "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    if volatile is not None:
-        info = {name: facts.pop(name) for name in volatile if name in facts}
-        write_json({**info, **stamp}, folder / RUN_INFO)
-        facts, stamp = {**facts, "run_info": RUN_INFO}, {}
-    manifest = {
-        **facts,
-        INTEGRITY: {name: file_facts(folder / name) for name in facts.get("files", [])},
-        **stamp,
-    }
+    kept = _unchanged(manifest, previous, {*volatile, *STAMP}) if previous is not None else None
+    if kept is not None:
+        return write_text(kept, folder / MANIFEST)
     return write_json(manifest, folder / MANIFEST)
+
+
+def _unchanged(manifest: dict[str, Any], previous: Path, volatile: set[str]) -> str | None:
+    """The previous manifest's text when it says what ``manifest`` says apart from ``volatile``."""
+    try:
+        text = Path(previous).read_text(encoding="utf-8")
+        old = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    fresh = json.loads(json.dumps(manifest, default=str))  # as it would read back from the file
+    if not isinstance(old, dict):
+        return None
+    lasting = {k: v for k, v in fresh.items() if k not in volatile}
+    return text if lasting == {k: v for k, v in old.items() if k not in volatile} else None
 
 
 def write_json(data: Any, path: Path) -> Path:
