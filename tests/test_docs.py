@@ -19,7 +19,7 @@ from hedgesim.core.parameters import ModelParameters
 from hedgesim.core.shocks import KINDS
 from hedgesim.workflows.calibration.search import read_search
 from hedgesim.workflows.parameter_table import BEGIN, END, markdown_table
-from hedgesim.workflows.reproduction_report import by_record
+from hedgesim.workflows.reproduction_report import RECORD_GROUPS, by_record
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
@@ -205,6 +205,10 @@ def test_the_calibration_doc_quotes_the_committed_baseline():
     ):
         figures = quoted(CALIBRATION, rf"\| {re.escape(label)} \| {NUMBER} \| {NUMBER}/{NUMBER} \|")
         check(figures, (*naive(name), len(evidence)))
+    table = baseline()["table"]
+    rows_of_the_file = table[table["id"].map(RECORD_GROUPS[0][1])]
+    figures = quoted(CALIBRATION, rf"still reach {NUMBER}/{NUMBER} \(loss {NUMBER} in the reproduction\)")
+    check(figures, (int(rows_of_the_file["passed"].sum()), len(rows_of_the_file), loss(rows_of_the_file)))
     directions = evidence[evidence["kind"] == "direction"]
     figures = quoted(CALIBRATION, rf"{NUMBER} of the {NUMBER} directions pass")
     check(figures, (int(directions["passed"].sum()), len(directions)))
