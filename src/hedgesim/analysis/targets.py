@@ -160,7 +160,7 @@ class Target:
 
     def statistic_words(self) -> str:
         """What is measured on each replicate, in words (see hedgesim.analysis.measures)."""
-        options, series = self.options, self.series[0]
+        options, series, state = self.options, self.series[0], self.options.get("state", "concluded")
         words = {
             "bimonthly": "index"
             if len(self.series) == 1
@@ -176,7 +176,7 @@ class Target:
             "window_max": f"highest value in {self.period.label}",
             "annual_mean": f"mean of {self.period.start.year}",
             "yoy_change": "change on the year before",
-            "months_to_state": f"months from {self.period.start:%Y-%m} to {options.get('state', 'concluded')}",
+            "months_to_state": f"months from {self.period.start:%Y-%m} to {state}",
             "state_in": f"1 if {series} is {' or '.join(options.get('states', []))}, else 0",
         }
         return words.get(self.measure, "statistic")

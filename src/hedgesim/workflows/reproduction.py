@@ -215,8 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line)
     print(
         f"{facts['passed']}/{facts['targets']} evidence targets pass, loss {facts['loss']:.3f}; "
-        f"fitted {facts['fitted_passed']}/{facts['fitted_targets']}; {facts['seconds']} s; "
-        f"report: {Path(args.out) / 'report.md'}"
+        f"fitted {facts['fitted_passed']}/{facts['fitted_targets']}; "
+        f"simulated and judged in {facts['seconds']} s; report: {Path(args.out) / 'report.md'}"
     )
     failed = [*facts["failed"], *facts["fitted_failed"]]
     if failed:
