@@ -61,6 +61,8 @@ FILES: dict[str, bytes] = {
     "bad_date.csv": f"date,kind,actors,size\n{ROW}\n2012-13,war,RUS,high\n".encode(),
     "bad_size.csv": b"date,kind,actors,size\n2012-06,war,RUS,huge\n",
     "bad_actors.csv": b"date,kind,actors,size\n2012-06,war,Russia,high\n",
+    "slash_actors.csv": b"date,kind,actors,size\n2012-06,war,RUS/UKR,high\n",
+    "history_id.csv": b"date,kind,actors,size,id\n2012-06,war,RUS,high,crimea\n",
     "early.csv": b"date,kind,actors,size\n2001-06,war,RUS,high\n",
     "dup_ids.csv": b"date,kind,actors,size,id\n2012-06,war,RUS,high,x\n2013-06,war,RUS,high,x\n",
     "end_first.csv": b"date,end,kind,actors,size\n2012-06,2011-01,war,RUS,high\n",
@@ -161,6 +163,15 @@ SHOCK_FILES = [
     file_case("missing.csv", "does not exist; allowed: a YAML or CSV file"),
     cli_case("shocks.file={files}", expect="is a folder; allowed: a YAML or CSV file"),
     cli_case("shocks.file=/dev/null", expect="is not a regular file"),
+    file_case("slash_actors.csv", "line 2: actors='RUS/UKR' is not allowed; allowed: country codes"),
+    cli_case("shocks.extra={files}/missing.csv", expect="missing.csv' does not exist; allowed: a YAML"),
+    cli_case("shocks.extra={files}/bad_date.csv", expect="shocks.extra bad_date.csv line 3: date='2012-13'"),
+    cli_case("shocks.extra={files}/bad_actors.csv", expect="shocks.extra bad_actors.csv line 2: actors="),
+    cli_case("shocks.extra={files}/early.csv", expect="date 2001-06 is outside the run"),
+    cli_case("shocks.extra={files}/history_id.csv", expect="id 'crimea' is in the history too"),
+    cli_case("shocks.extra={files}/unclosed.yaml", expect="shocks.extra unclosed.yaml line 2, column 1"),
+    cli_case("shocks.stochastic.start=2020-13", expect="shocks.stochastic.start='2020-13'"),
+    cli_case("shocks.stochastic.start=soon", expect="'soon' is not a date; allowed: YYYY-MM"),
 ]
 
 SIZES = [

@@ -8,6 +8,7 @@ import re
 import tomllib
 from dataclasses import fields
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -198,6 +199,33 @@ def test_bad_starting_points_are_one_line_errors(tmp_path, starts, message):
     dims, _ = read_search(search)
     with pytest.raises(CalibrationError, match=message):
         read_starts(search, dims)
+
+
+class Bowl:
+    """A loss whose minimum (18.8) is narrower than the spacing of the profile's grid."""
+
+    targets = [SimpleNamespace(evaluate=True)] * 27
+
+    def __init__(self, scale: float):
+        self.scale = scale
+
+    def table(self, values):
+        return pd.DataFrame({"z": [(values["events_positive"] - 18.8) / self.scale]})
+
+
+@pytest.mark.parametrize(
+    ("scale", "low", "high", "width"), [(0.5, 18.8, 18.8, 0.0), (50.0, 9.49, 22.5, 4 / 9)]
+)
+def test_the_profile_range_always_holds_the_calibrated_value(scale, low, high, width):
+    """The grid (3, 4.0, 5.3, ..., 16.9, 22.5, 30) misses 18.8: the best value is tried too."""
+    dim = Dimension("events_positive", 3.0, 30.0, log=True)
+    row = profile(Bowl(scale), [dim], {"events_positive": 18.8}).iloc[0]
+    assert row["profile_low"] <= 18.8 <= row["profile_high"]
+    assert (row["profile_low"], row["profile_high"]) == (
+        pytest.approx(low, abs=0.01),
+        pytest.approx(high, abs=0.01),
+    )
+    assert row["profile_width"] == pytest.approx(width)
 
 
 @pytest.mark.slow

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.spec import build_run
+from hedgesim.config.schema import HedgesimConfig
+from hedgesim.config.spec import build_run, recorded_yaml
 from hedgesim.core.calendar import Month
 from hedgesim.core.shocks import StochasticProcess
 
@@ -162,6 +164,74 @@ def test_a_yaml_file_names_the_line_of_a_bad_shock(tmp_path):
         ConfigError, match=r"^shocks.file mine.yaml line 4: kind='flood' is unknown; allowed: war"
     ):
         build_run(compose_config([f"shocks.file={path}"]))
+
+
+EXTRA = (
+    "date,kind,actors,size,label\n"
+    '2025-06,war,"RUS, UKR",high,an imagined war\n'
+    "2026-01,election,BLR EU,0.5,a calm election\n"
+    "2027-03,concession,BLR;EU,low,a release\n"
+)
+
+
+def test_a_file_replaces_the_history_and_extra_adds_to_it(tmp_path):
+    extra = tmp_path / "extra.csv"
+    extra.write_text(EXTRA)
+    history = build_run(compose_config(["scenario=forward_2030"]))
+    added = build_run(compose_config(["scenario=forward_2030", f"shocks.extra={extra}"]))
+    assert [s for s in added.timeline.shocks if s.date < Month(2025, 1)] == list(history.timeline.shocks)
+    new = [s for s in added.timeline.shocks if s.date >= Month(2025, 1)]
+    assert [(str(s.date), s.kind.value, s.actors) for s in new] == [
+        ("2025-06", "war", ("RUS", "UKR")),
+        ("2026-01", "election", ("BLR", "EU")),
+        ("2027-03", "concession", ("BLR", "EU")),
+    ]
+    replaced = build_run(compose_config(["scenario=forward_2030", f"shocks.file={extra}"]))
+    assert [s.id for s in replaced.timeline.shocks] == [s.id for s in new]
+    assert (added.shocks_used.mode, replaced.shocks_used.mode) == ("inline+extra", "file")
+
+
+def test_the_stochastic_shocks_start_after_the_history_unless_set(tmp_path):
+    extra = tmp_path / "extra.csv"
+    extra.write_text(EXTRA)
+    start = {
+        "history, to 2030": ["scenario=forward_2030"],
+        "history, to 2019": [],  # the 2020 shocks lie past the run's end: the start does not move
+        "extra rows": ["scenario=forward_2030", f"shocks.extra={extra}"],
+        "a shock switched off": ["scenario=forward_2030", "shocks.disabled_ids=[astravets-start]"],
+        "a file replacing the history": ["scenario=forward_2030", f"shocks.file={extra}"],
+        "set": ["scenario=forward_2030", "shocks.stochastic.start=2023-04"],
+    }
+    months = {name: build_run(compose_config(o)).stochastic.start for name, o in start.items()}
+    assert months == {
+        "history, to 2030": "2020-11",
+        "history, to 2019": "2020-11",
+        "extra rows": "2020-11",
+        "a shock switched off": "2020-11",
+        "a file replacing the history": "2027-04",
+        "set": "2023-04",
+    }
+
+
+def test_the_run_records_the_timeline_it_used(tmp_path):
+    extra = tmp_path / "extra.csv"
+    extra.write_text(EXTRA)
+    cfg = compose_config(["scenario=forward_2030", f"shocks.extra={extra}"])
+    spec = build_run(cfg)
+    text = recorded_yaml(cfg, spec)
+    assert "shocks.extra=" in text.splitlines()[1] and "added to the history" in text.splitlines()[1]
+    facts = spec.timeline_facts()
+    assert facts["mode"] == "inline+extra" and facts["stochastic_start"] == "2020-11"
+    assert facts["extra"]["name"] == "extra.csv" and facts["extra"]["shocks"] == 3
+    assert len(facts["extra"]["sha256"]) == 64 and facts["shocks"] == len(spec.timeline.shocks)
+    # the recorded config alone reruns the run: the rows are in it, the file is not needed
+    extra.unlink()
+    recorded = OmegaConf.merge(OmegaConf.structured(HedgesimConfig), OmegaConf.create(text))
+    assert recorded.shocks.extra is None and recorded.shocks.stochastic.start == "2020-11"
+    rerun = build_run(recorded)
+    assert rerun.timeline == spec.timeline and rerun.stochastic == spec.stochastic
+    plain = compose_config(["scenario=forward_2030"])
+    assert "start: 2020-11" in recorded_yaml(plain, build_run(plain))
 
 
 def test_the_memory_limit_is_half_the_machine(monkeypatch):

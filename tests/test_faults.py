@@ -121,6 +121,24 @@ def test_the_manifest_records_each_files_size_checksum_and_rows(tmp_path):
     assert results.is_complete(tmp_path)
 
 
+def test_a_manifest_that_would_change_only_in_volatile_facts_is_kept(tmp_path, monkeypatch):
+    """A committed folder re-written with the same numbers keeps its manifest byte for byte."""
+    manifest = tmp_path / "manifest.json"
+    results.write_text("a: 1\n", tmp_path / "config.yaml")
+    results.write_manifest(tmp_path, files=["config.yaml"], volatile=["seconds"], seconds=1.5, passed=3)
+    first = manifest.read_bytes()
+    monkeypatch.setattr(results, "git_commit", lambda: "another commit")
+    again = {"files": ["config.yaml"], "volatile": ["seconds"], "previous": manifest}
+    results.write_manifest(tmp_path, seconds=9.9, passed=3, **again)
+    assert manifest.read_bytes() == first and results.is_complete(tmp_path)
+    results.write_manifest(tmp_path, seconds=9.9, passed=4, **again)  # a number changed
+    assert json.loads(manifest.read_text())["passed"] == 4
+    assert json.loads(manifest.read_text())["git_commit"] == "another commit"
+    results.write_text("a: 2\n", tmp_path / "config.yaml")  # a file changed
+    results.write_manifest(tmp_path, seconds=1.0, passed=4, **again)
+    assert json.loads(manifest.read_text())["seconds"] == 1.0 and results.is_complete(tmp_path)
+
+
 def truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 

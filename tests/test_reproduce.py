@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from hedgesim.analysis.pass_rules import context_rows, judge
 from hedgesim.analysis.targets import targets_from_mapping
 from hedgesim.workflows import reproduction as rep
 from hedgesim.workflows import reproduction_report as report
-from hedgesim.workflows.results import is_complete
+from hedgesim.workflows.results import is_complete, sha256
 from hedgesim.workflows.targets_file import read_targets
 from target_rows import level_row
 
@@ -37,6 +38,21 @@ def test_folder_is_complete_with_every_table_and_figure(small):
     assert (out / "targets.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_rerun_with_the_same_numbers_changes_no_file(small, tmp_path):
+    """Time, duration, versions and commit alone do not rewrite the manifest: a reproduction
+    whose numbers agree leaves every committed file byte for byte, and the folder complete."""
+    _, out = small
+    again = tmp_path / "baseline"
+    shutil.copytree(out, again)
+    before = {p.name: sha256(p) for p in again.iterdir()}
+    rep.main(["--replicates", "24", "--seed", "7", "--out", str(again)])
+    assert {p.name: sha256(p) for p in again.iterdir()} == before and is_complete(again)
+    manifest = json.loads((again / "manifest.json").read_text(encoding="utf-8"))
+    assert {"seconds", "versions", "git_commit", "finished_utc"} <= set(manifest)
+    rep.main(["--replicates", "24", "--seed", "8", "--out", str(again)])  # other numbers: rewritten
+    assert json.loads((again / "manifest.json").read_text(encoding="utf-8"))["seed"] == 8
+
+
 def test_report_lists_every_evaluated_target_with_source_and_result(small):
     _, out = small
     report = (out / "report.md").read_text(encoding="utf-8")
@@ -45,6 +61,9 @@ def test_report_lists_every_evaluated_target_with_source_and_result(small):
         line = next(ln for ln in report.splitlines() if ln.startswith(f"| {t.id} |"))
         assert t.source.split(" (")[0] in line and ("pass" in line or "FAIL" in line)
     assert "naive persistence" in report and "Context rows" in report
+    visa = next(ln for ln in report.splitlines() if ln.startswith("| visa_signed_2020_01 |"))
+    assert "| months after 2020-01 (the observed date" in visa
+    assert "| median month concluded within 12 months of 2020-01 |" in visa
     table = pd.read_csv(out / "targets.csv")
     assert table["id"].tolist() == [t.id for t in evaluated]
     assert table["class"].tolist() == [t.role for t in evaluated]

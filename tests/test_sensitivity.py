@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -77,6 +78,47 @@ def test_sobol_table_ranks_the_inputs_of_a_known_function():
     assert (table["ST_conf"] >= 0).all()
 
 
+def test_an_outcome_constant_over_the_base_samples_is_named_not_warned():
+    """SALib warns "Constant values encountered" and returns zeros when the outcome is the same at
+    every point of the two base samples; the table leaves it out and a note names it."""
+    factors = [sensitivity.Factor(f"challenges.x{k}", 0.0, 1.0) for k in (1, 2)]
+    points = sobol_sample.sample(sensitivity.problem(factors), 8, calc_second_order=False, seed=1)
+    samples = pd.DataFrame(points, columns=[f.key for f in factors])
+    step = len(factors) + 2  # each base row: A, the D rows with one factor swapped in, B
+    samples["swaps_only"] = [0.0 if k % step in (0, step - 1) else float(k) for k in range(len(points))]
+    samples["flat"] = 0.25
+    samples["y"] = points[:, 0]
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # SALib's warning does not reach the user
+        table = sensitivity.sobol_table(samples, factors, ["swaps_only", "flat", "y"], seed=1, notes=notes)
+    assert set(table["outcome"]) == {"y"}
+    assert len(notes) == 2
+    assert notes[0].startswith("swaps_only takes the same value at every point of the two base samples")
+    assert notes[1].startswith("flat is 0.25 at every one of the 32 points")
+    assert all("its Sobol indices are undefined" in n for n in notes)
+
+
+def test_too_small_a_sample_is_said_with_the_sample_that_would_do():
+    table = pd.DataFrame(
+        {
+            "outcome": ["p", "p", "q", "q"],
+            "parameter": ["a", "b", "a", "b"],
+            "S1": [1.32, 0.1, 0.5, 0.3],
+            "S1_conf": [0.61, 0.2, 0.05, 0.04],
+            "ST": [0.9, 0.2, 0.6, 0.4],
+            "ST_conf": [0.3, 0.1, 0.08, 0.06],
+        }
+    )
+    notes = sensitivity.sample_size_notes(table, samples=64)
+    assert len(notes) == 1 and notes[0].startswith("p: S1 of a is 1.32, above 1")
+    # +-0.61 at N = 64 shrinks as 1/sqrt(N): +-0.1 needs 64 x 6.1^2 = 2,381, so N = 4,096
+    assert "widest 95% interval is +-0.61" in notes[0] and "--samples 4096" in notes[0]
+    assert sensitivity.enough_samples(64, 0.61) == 4096 and sensitivity.enough_samples(64, 0.05) == 64
+    wide = table.assign(S1=0.2)  # no index above 1, but the intervals are wide
+    assert sensitivity.sample_size_notes(wide, samples=64)[0].startswith("p: its widest 95% interval")
+
+
 @pytest.mark.slow
 def test_sensitivity_command_writes_table_chart_and_manifest(tmp_path, capsys):
     import matplotlib.pyplot as plt
@@ -103,7 +145,8 @@ def test_sensitivity_command_writes_table_chart_and_manifest(tmp_path, capsys):
             "median_relations_eu_2030",
         ]
     )
-    assert "16/16 points" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "16/16 points" in err and "Constant values encountered" not in err
     samples = pd.read_parquet(out / "samples.parquet")
     factors = [
         sensitivity.Factor("challenges.tension", 0.0, 1.0),
@@ -122,6 +165,8 @@ def test_sensitivity_command_writes_table_chart_and_manifest(tmp_path, capsys):
     assert manifest["points"] == 16 and manifest["overrides"] == ["scenario=forward_2030"]
     assert manifest["factors"] == [{"key": f.key, "low": f.low, "high": f.high} for f in factors]
     assert manifest["files"] == ["samples.parquet", "sobol.parquet", "sobol.csv", "sobol.png"]
+    assert any("the sample is too small" in n for n in manifest["notes"])  # N = 4 is far too few
+    assert all(f"hedgesim-sensitivity: note: {n}" in err for n in manifest["notes"])
     assert (out / "sobol.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert plt.get_fignums() == []  # the chart is closed once saved
 

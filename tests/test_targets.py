@@ -224,6 +224,36 @@ def test_share_rule_needs_the_share_of_replicates():
     assert row["z"] == pytest.approx((1 - 2 / 3) / 0.33)
 
 
+def test_rules_read_as_words_with_their_units():
+    index = "index_pts_per_2_months"
+    assert target(unit=index).describe_rule() == "median index within 6 of 22 points per two months"
+    share = target(
+        rule="share",
+        condition="< 0",
+        observed="down",
+        tolerance=0.5,
+        measure="change_since",
+        previous="2014-07..2014-08",
+        unit=index,
+    )
+    assert share.describe_rule() == (
+        "change since 2014-07..2014-08 < 0 points per two months in at least 50% of replicates"
+    )
+    visa = target(
+        series="visa_facilitation",
+        measure="months_to_state",
+        observed="signed",
+        target_value=0,
+        tolerance=12,
+        period="2020-01",
+        unit="date",
+    )
+    assert visa.describe_rule() == "median month concluded within 12 months of 2020-01"
+    assert visa.statistic_unit().startswith("months after 2020-01 (the observed date")
+    rules = [t.describe_rule() for t in read_targets()]
+    assert not [r for r in rules if "statistic" in r or "|median" in r], "every rule says what it measures"
+
+
 def test_never_reached_milestone_fails_with_infinite_error_and_capped_loss():
     t = target(
         series="visa_facilitation",

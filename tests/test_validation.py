@@ -363,9 +363,7 @@ def test_the_split_cannot_see_the_future(first_run, origin):
     run, out = f"run_{origin}", f"out_{origin}"
     assert validate(folder, "--jobs", "1", "--targets", str(moved), run=run, out=out) in (0, 1)
     calibrations = [yaml.safe_load((folder / o / "calibrations.yaml").read_text()) for o in ("out", out)]
-    assert calibrations[0][origin] == calibrations[1][origin] | {
-        k: calibrations[0][origin][k] for k in ("seconds_now", "seconds_study")
-    }
+    assert calibrations[0][origin] == calibrations[1][origin]  # timings are in the manifest
     trials = [pd.read_csv(folder / r / origin / "trials.csv") for r in ("run", run)]
     pd.testing.assert_frame_equal(*trials)  # every trial: same values, same training loss
     held = [pd.read_csv(folder / o / "held_out.csv").query("origin == @origin") for o in ("out", out)]

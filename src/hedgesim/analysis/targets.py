@@ -41,6 +41,19 @@ MEASURES = (
     "months_to_state",
     "state_in",
 )
+UNIT_WORDS = {
+    "index_pts_per_2_months": "points per two months",
+    "index_pts": "points per two months",
+    "USD_bn": "USD bn",
+    "persons": "persons",
+    "persons_in_force": "persons",
+    "percent_yoy": "%",
+    "share_of_turnover": "(share of turnover)",
+    "share_of_exports": "(share of exports)",
+    "share_of_imports": "(share of imports)",
+}
+"""A target's unit as the reports write it."""
+_REDUCED = {"min": "lowest of the indices", "max": "highest of the indices", "mean": "mean of the indices"}
 _CONDITION = re.compile(r"^\s*(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)\s*$")
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt,
@@ -128,10 +141,58 @@ class Target:
         return 1.0 - self.tolerance
 
     def describe_rule(self) -> str:
-        """The pass rule in words, for the report."""
+        """The pass rule in words, for the reports: what is measured, in which unit, when it passes."""
+        share = f"in at least {self.required_share:.0%} of replicates"
+        if self.measure == "months_to_state":
+            state = self.options.get("state", "concluded")
+            if self.rule == "level":
+                month = self.period.start + pd.DateOffset(months=round(self.reference))
+                return f"median month {state} within {self.tolerance:g} months of {month:%Y-%m}"
+            return f"{state} {self.condition} months after {self.period.start:%Y-%m} {share}"
+        if self.measure == "state_in" and self.rule == "share" and self.condition == "> 0":
+            states = " or ".join(self.options.get("states", []))
+            return f"{self.series[0]} {states} in {self.period.start:%Y-%m} {share}"
+        unit = self.statistic_unit()
+        unit = f" {unit}" if unit else ""
         if self.rule == "level":
-            return f"|median - {self.reference:g}| <= {self.tolerance:g}"
-        return f"statistic {self.condition} in >= {self.required_share:.0%} of replicates"
+            return f"median {self.statistic_words()} within {self.tolerance:g} of {self.reference:g}{unit}"
+        return f"{self.statistic_words()} {self.condition}{unit} {share}"
+
+    def statistic_words(self) -> str:
+        """What is measured on each replicate, in words (see hedgesim.analysis.measures)."""
+        options, series, state = self.options, self.series[0], self.options.get("state", "concluded")
+        words = {
+            "bimonthly": "index"
+            if len(self.series) == 1
+            else f"{_REDUCED[options.get('reduce_series', 'min')]}",
+            "share_positive": "share of two-month periods above 0",
+            "slope": "trend of the two-month index",
+            "peak_since": f"index minus its highest since {options.get('since', '2011-01')}",
+            "lowest_year": f"{self.period.start.year} mean index minus the lowest other year's",
+            "most_positive": f"share of periods with {series} positive and above the others",
+            "change_since": ("size of the change" if options.get("absolute") else "change")
+            + f" since {options.get('previous', '')}",
+            "month_value": f"value in {self.period.start:%Y-%m}",
+            "window_max": f"highest value in {self.period.label}",
+            "annual_mean": f"mean of {self.period.start.year}",
+            "yoy_change": "change on the year before",
+            "months_to_state": f"months from {self.period.start:%Y-%m} to {state}",
+            "state_in": f"1 if {series} is {' or '.join(options.get('states', []))}, else 0",
+        }
+        return words.get(self.measure, "statistic")
+
+    def statistic_unit(self) -> str:
+        """The unit of the statistic each replicate gives (what the report's medians are in)."""
+        if self.measure in ("share_positive", "most_positive", "state_in"):
+            return ""
+        if self.measure == "months_to_state":
+            return (
+                f"months after {self.period.start:%Y-%m} (the observed date; negative: before it, "
+                "never: not in the run)"
+            )
+        if self.measure == "slope":
+            return "points per two-month period"
+        return UNIT_WORDS.get(self.unit, self.unit.replace("_", " "))
 
     def holds(self, values: np.ndarray) -> np.ndarray:
         """Per replicate: does the statistic meet the share rule's condition?"""

@@ -30,11 +30,18 @@ class ShockConfig:
 
 @dataclass
 class ShocksConfig:
-    """The dated timeline (inline or from a file), switches, and the stochastic processes."""
+    """The dated timeline, switches, and the stochastic processes.
+
+    The history is ``timeline`` (inline), or ``file`` when given: a file REPLACES the inline
+    history. ``extra`` names a file whose shocks are ADDED to the history. The stochastic shocks
+    start at ``stochastic.start``, by default the month after the history's last shock (rows of
+    ``extra`` do not move it); hedgesim.config.timeline_files resolves both.
+    """
 
     name: str = "custom"
     timeline: list[ShockConfig] = field(default_factory=list)
     file: str | None = None
+    extra: str | None = None
     disabled_kinds: list[str] = field(default_factory=list)
     disabled_ids: list[str] = field(default_factory=list)
     stochastic: StochasticShocks = field(default_factory=StochasticShocks)

@@ -8,9 +8,11 @@ take (estimated from the measured peak per replicate and month) under half of th
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -18,7 +20,7 @@ from omegaconf.errors import OmegaConfBaseException
 from hedgesim.config.compose import describe_config_error
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import HedgesimConfig
-from hedgesim.config.timeline_files import load_timeline
+from hedgesim.config.timeline_files import TimelineUsed, load_shocks
 from hedgesim.core.calendar import DateError, Month, RunCalendar
 from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError
 from hedgesim.core.shocks import KINDS, ShockError, StochasticShocks, Timeline
@@ -51,6 +53,16 @@ class RunSpec:
     replicate_ids: tuple[int, ...]
     branch: Month | None = None
     rules_from: Month | None = None
+    shocks_used: TimelineUsed | None = dataclasses.field(default=None, compare=False)
+    """Where the dated shocks came from (the history, a user's files), for the run's records."""
+
+    def timeline_facts(self) -> dict:
+        """The timeline a run used, as its manifest records it (mode, files, stochastic start)."""
+        start = self.stochastic.start
+        in_run = {"shocks_in_run": len(self.timeline.shocks)}
+        if self.shocks_used is None:
+            return {**in_run, "stochastic_start": start}
+        return {**self.shocks_used.facts(Month.parse(start) if start else self.calendar.start), **in_run}
 
 
 def build_run(cfg: DictConfig | HedgesimConfig) -> RunSpec:
@@ -77,7 +89,10 @@ def _build(conf: HedgesimConfig) -> RunSpec:
     conf.params.validate()
     conf.challenges.validate()
     conf.shocks.stochastic.validate()
-    timeline = load_timeline(conf.shocks).before_end_of(calendar)
+    used = load_shocks(conf.shocks)
+    start = used.stochastic_start(conf.shocks.stochastic.start, calendar.start)
+    stochastic = dataclasses.replace(conf.shocks.stochastic, start=str(start))
+    timeline = used.timeline.before_end_of(calendar)
     timeline.check_within(calendar, "shocks")
     unknown = [k for k in conf.shocks.disabled_kinds if k not in KINDS]
     if unknown:
@@ -103,12 +118,13 @@ def _build(conf: HedgesimConfig) -> RunSpec:
         timeline,
         conf.params,
         conf.challenges,
-        conf.shocks.stochastic,
+        stochastic,
         dict(conf.scenario.oil_price),
         conf.seed,
         ids,
         branch,
         rules_from,
+        used,
     )
 
 
@@ -214,3 +230,32 @@ def _month(value: str, key: str) -> Month:
         return Month.parse(value)
     except DateError as err:
         raise ConfigError(f"{key}={show(value)}: {date_problem(err)}") from None
+
+
+def recorded_yaml(cfg: DictConfig, spec: RunSpec) -> str:
+    """The run's config.yaml: the resolved config with the timeline it actually used.
+
+    ``shocks.stochastic.start`` is the month the stochastic shocks started. When a user's file
+    replaced the history or added to it, ``shocks.timeline`` lists the shocks the run used and
+    ``shocks.file``/``shocks.extra`` are emptied, so the file alone reruns the run; a comment on
+    top names the files and their sha256 (the manifest records them too).
+    """
+    data = OmegaConf.to_container(cfg, resolve=True)
+    shocks = data["shocks"]
+    shocks["stochastic"]["start"] = spec.stochastic.start
+    used = spec.shocks_used
+    if used is None or used.mode == "inline":
+        return OmegaConf.to_yaml(OmegaConf.create(data))
+    names = [f"{f.key}={Path(f.path).name}" for f in used.files]
+    shocks["name"] = f"{shocks['name']} ({', '.join(names)})"
+    shocks["timeline"] = used.rows()
+    shocks["file"] = shocks["extra"] = None
+    header = [
+        f"# shocks.timeline: the {len(used.timeline.shocks)} dated shocks this run used ({used.mode}):",
+        *(
+            f"#   {f.key}={f.path} (sha256 {f.sha256}) "
+            + ("replaced the history" if f.key == "shocks.file" else "added to the history")
+            for f in used.files
+        ),
+    ]
+    return "\n".join(header) + "\n" + OmegaConf.to_yaml(OmegaConf.create(data))

@@ -1,15 +1,27 @@
-"""The dated timeline of a run, read from the config inline or from a user's YAML or CSV file.
+"""The dated timeline of a run: the history (inline, or a user's file that replaces it), the
+shocks a user's file adds to it, and the month the stochastic shocks start.
+
+Two ways to bring one's own shocks, each said by its key: ``shocks.file`` REPLACES the history
+(``shocks.timeline``), ``shocks.extra`` ADDS its shocks to the history (to the file's, when both
+are given). The stochastic shocks start at ``shocks.stochastic.start``, by default the month after
+the history's last shock: rows of ``shocks.extra`` never move it, and neither does the run's end
+nor a shock switched off. :class:`TimelineUsed` records what a run used, for its config.yaml and
+its manifest.
 
 A user's file is read strictly: UTF-8 text (a byte-order mark, as spreadsheets save it, is
-fine), CSV with one shock per line and one value per column, YAML with no duplicate keys. Every
-failure is a ConfigError of one line naming the file, the line (and column where known) and
-what is allowed; the size and the number of shocks are checked before anything is parsed.
+fine), CSV with one shock per line and one value per column, YAML with no duplicate keys; the
+actors of a shock are country codes separated by ``;``, ``,`` or spaces. Every failure is a
+ConfigError of one line naming the key, the file, the line (and column where known) and what is
+allowed; the size and the number of shocks are checked before anything is parsed.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +30,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import ShockConfig, ShocksConfig
-from hedgesim.core.shocks import Timeline
-from hedgesim.core.shocks.timeline import MAX_SHOCKS, ShockError, show
+from hedgesim.core.calendar import Month
+from hedgesim.core.shocks import Shock, Timeline
+from hedgesim.core.shocks.timeline import MAX_SHOCKS, ShockError, parse_month, show
 
 MAX_FILE_BYTES = 2_000_000
 """The largest shock file read (2 MB): 10,000 shocks of 200 characters each. Parsing is the
@@ -30,31 +43,176 @@ EVENTS_TABLE_COLUMNS = ("end_date", "magnitude_hint", "description")
 KNOWN = (*COLUMNS, *EVENTS_TABLE_COLUMNS)
 LAYOUT = "a header line date,kind,actors,size (optional: end, id, label, source) then one shock per line"
 YAML_LAYOUT = "a list of shocks like '- {date: 2012-06, kind: war, actors: [RUS, UKR], size: 0.5}'"
+ACTOR_SEPARATORS = re.compile(r"[;,\s]+")
+"""What may separate the actors of one shock in a file: ``RUS;UKR``, ``RUS,UKR`` or ``RUS UKR``."""
+ACTOR_CODE = re.compile(r"^[A-Z]{2,3}$")
+ACTORS_ALLOWED = "country codes like RUS or EU, separated by ';', ',' or spaces (RUS;UKR)"
+
+
+@dataclass(frozen=True)
+class UsedFile:
+    """A user's shock file a run read: the key that named it, its path as given, its sha256."""
+
+    key: str
+    path: str
+    sha256: str
+    shocks: int
+
+    def facts(self) -> dict[str, Any]:
+        return {"path": self.path, "name": Path(self.path).name, "sha256": self.sha256, "shocks": self.shocks}
+
+
+@dataclass(frozen=True)
+class TimelineUsed:
+    """The dated shocks a run used and where they came from.
+
+    Attributes:
+        timeline: the history and the added shocks, validated and sorted (before the run's end
+            cuts them and before shocks are switched off).
+        mode: ``inline`` (shocks.timeline), ``file`` (shocks.file replaced the history),
+            ``inline+extra`` or ``file+extra`` (shocks.extra added to either).
+        history_last: the month of the history's last shock (None: no history).
+        files: the user's files read, with their checksums.
+        sources: each shock's source, by id, as its row gave it.
+    """
+
+    timeline: Timeline
+    mode: str
+    history_last: Month | None
+    files: tuple[UsedFile, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def stochastic_start(self, configured: str | None, run_start: Month) -> Month:
+        """``shocks.stochastic.start`` when set, else the month after the history's last shock
+        (the run's first month when there is no history)."""
+        if configured is not None:
+            return parse_month(configured, "shocks.stochastic.start")
+        return run_start if self.history_last is None else self.history_last + 1
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The shocks as ``shocks.timeline`` rows (what the run's config.yaml records)."""
+        return [
+            {
+                "id": s.id,
+                "date": str(s.date),
+                "end": str(s.end) if s.end != s.date else None,
+                "kind": s.kind.value,
+                "size": s.size,
+                "actors": list(s.actors),
+                "label": s.label,
+                "source": self.sources.get(s.id, ""),
+            }
+            for s in self.timeline.shocks
+        ]
+
+    def facts(self, stochastic_start: Month) -> dict[str, Any]:
+        """What a manifest records: the mode, the counts, the files and the stochastic start."""
+        facts: dict[str, Any] = {
+            "mode": self.mode,
+            "shocks": len(self.timeline.shocks),
+            "stochastic_start": str(stochastic_start),
+        }
+        for used in self.files:
+            facts[used.key.removeprefix("shocks.")] = used.facts()
+        return facts
 
 
 def load_timeline(shocks: ShocksConfig) -> Timeline:
-    """The dated shocks: from ``shocks.file`` (YAML or CSV) when given, else inline.
-
-    A shock dated before the run starts is an error; one dated after it ends lies beyond this
-    run's horizon and is left out, so one timeline serves runs of any length.
+    """The dated shocks: the history (inline, or ``shocks.file``) plus ``shocks.extra``'s.
 
     Raises:
-        ConfigError: one line naming the file (or key), where in it, and what is allowed.
+        ConfigError: one line naming the key, the file, where in it, and what is allowed.
     """
+    return load_shocks(shocks).timeline
+
+
+def load_shocks(shocks: ShocksConfig) -> TimelineUsed:
+    """The history and the added shocks, with where each came from (see :class:`TimelineUsed`).
+
+    A shock dated before the run starts is an error (checked by the caller, who knows the run);
+    one dated after it ends lies beyond this run's horizon, so one timeline serves runs of any
+    length.
+
+    Raises:
+        ConfigError: one line naming the key, the file, where in it, and what is allowed.
+    """
+    files: list[UsedFile] = []
+    sources: dict[str, str] = {}
     if shocks.file is None:
         records = [_plain(s) for s in shocks.timeline]
-        return Timeline.from_records(records, "shocks.timeline")
-    path = Path(shocks.file).expanduser()
-    text = _read_text(path, shocks.file)
-    where = f"shocks.file {path.name}"
+        history = _validated(records, "shocks.timeline", None, sources)
+    else:
+        history, used = _file_timeline("shocks.file", shocks.file, sources)
+        files.append(used)
+    mode = "inline" if shocks.file is None else "file"
+    timeline = history
+    if shocks.extra is not None:
+        added, used = _file_timeline("shocks.extra", shocks.extra, sources)
+        files.append(used)
+        timeline = _joined(history, added, f"shocks.extra {Path(shocks.extra).name}")
+        mode += "+extra"
+    return TimelineUsed(timeline, mode, history.last_month, tuple(files), sources)
+
+
+def _file_timeline(key: str, given: str, sources: dict[str, str]) -> tuple[Timeline, UsedFile]:
+    """The shocks of one user's file, validated, and the record of the file."""
+    path = Path(given).expanduser()
+    data = _read_bytes(path, given, key)
+    text = _decoded(data, given, key)
+    where = f"{key} {path.name}"
     if path.suffix.lower() == ".csv":
         places, records = _csv_records(text, where)
     else:
         places, records = _yaml_records(text, where)
+    timeline = _validated(records, where, places, sources)
+    return timeline, UsedFile(key, given, hashlib.sha256(data).hexdigest(), len(timeline.shocks))
+
+
+def _validated(records: list[Any], where: str, places: list[str] | None, sources: dict[str, str]) -> Timeline:
+    """Records as a Timeline (actors split on any separator), each shock's source noted."""
+    wheres = [f"{where} {p}:" for p in places] if places else [f"{where}[{i}]" for i in range(len(records))]
+    records = [_with_actor_list(r, w) for r, w in zip(records, wheres, strict=True)]
     try:
-        return Timeline.from_records(records, where, places)
+        timeline = Timeline.from_records(records, where, places)
+        for record, at in zip(records, wheres, strict=True):
+            if isinstance(record, dict) and record.get("source"):
+                sources[Shock.from_record(record, at).id] = str(record["source"])
     except ShockError as err:
         raise ConfigError(str(err)) from None
+    return timeline
+
+
+def _joined(history: Timeline, added: Timeline, where: str) -> Timeline:
+    """The history with the added shocks, in date order; an id in both is an error."""
+    known = {s.id for s in history.shocks}
+    both = [s.id for s in added.shocks if s.id in known]
+    if both:
+        raise ConfigError(
+            f"{where}: id {both[0]!r} is in the history too; allowed: ids the history does not use "
+            "(to change a shock of the history, give the whole timeline as shocks.file)"
+        )
+    shocks = history.shocks + added.shocks
+    if len(shocks) > MAX_SHOCKS:
+        raise ConfigError(
+            f"{where}: {len(shocks):,} shocks with the history; allowed: at most {MAX_SHOCKS:,} in all"
+        )
+    return Timeline(tuple(sorted(shocks, key=lambda s: (s.date, s.id))))
+
+
+def _with_actor_list(record: Any, where: str) -> Any:
+    """A record whose actors, written as one text, are split on ``;``, ``,`` or spaces.
+
+    Raises:
+        ConfigError: when a part is not a country code (2-3 capital letters).
+    """
+    if not isinstance(record, dict) or not isinstance(record.get("actors"), str):
+        return record
+    text = record["actors"]
+    actors = [a for a in ACTOR_SEPARATORS.split(text.strip()) if a]
+    if not actors or not all(ACTOR_CODE.match(a) for a in actors):
+        key = f"{where} actors" if where.endswith(":") else f"{where}.actors"
+        raise ConfigError(f"{key}={show(text)} is not allowed; allowed: {ACTORS_ALLOWED}")
+    return {**record, "actors": actors}
 
 
 def _plain(shock: Any) -> dict[str, Any]:
@@ -65,9 +223,9 @@ def _plain(shock: Any) -> dict[str, Any]:
     return dict(shock)
 
 
-def _read_text(path: Path, given: str) -> str:
-    """The file's text, or a ConfigError saying why it is not a shock file."""
-    name = f"shocks.file={given!r}"
+def _read_bytes(path: Path, given: str, key: str) -> bytes:
+    """The file's bytes (at most MAX_FILE_BYTES), or a ConfigError saying why it is not a shock file."""
+    name = f"{key}={given!r}"
     allowed = "allowed: a YAML or CSV file in UTF-8"
     try:
         if path.is_dir():
@@ -83,6 +241,13 @@ def _read_text(path: Path, given: str) -> str:
     if len(data) > MAX_FILE_BYTES:
         limit = f"{MAX_FILE_BYTES // 1_000_000} MB"
         raise ConfigError(f"{name} is larger than {limit}; {allowed} of at most {limit}")
+    return data
+
+
+def _decoded(data: bytes, given: str, key: str) -> str:
+    """The file's text, or a ConfigError saying why it is not UTF-8 text."""
+    name = f"{key}={given!r}"
+    allowed = "allowed: a YAML or CSV file in UTF-8"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ConfigError(f"{name} is UTF-16 text; {allowed} (save it as 'CSV UTF-8')")
     if b"\x00" in data:

@@ -5,8 +5,10 @@ One command for a reviewer: 1,000 replicates with a fixed seed on the configured
 January 2020 milestones can be judged, every target of conf/calibration/targets.yaml evaluated
 on the ensemble, and results/baseline/ written: report.md, targets.png and the tables behind
 them. The headline counts evidence targets only (hedgesim.workflows.reproduction_report). The
-folder is built aside and swapped into place, so it is never half-written. The exit status is
-0 when every judged target (evidence and fitted) passes, 1 when any fails, 2 on a usage error.
+folder is built aside and swapped into place, so it is never half-written; its manifest is kept
+as it was when only its time, duration, versions or commit would change, so a reproduction whose
+numbers agree leaves the committed folder byte for byte. The exit status is 0 when every judged
+target (evidence and fitted) passes, 1 when any fails, 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.plots import targets as target_plots
 from hedgesim.workflows.reproduction_report import evidence_facts, report_markdown
-from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
+from hedgesim.workflows.results import MANIFEST, save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import run_spec
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 from hedgesim.workflows.validation.benchmarks import naive as naive_baseline
@@ -43,6 +45,9 @@ REPLICATES = 1000
 SEED = 20101219
 SCENARIO = "reproduce"
 EXIT_FAILED, EXIT_USAGE = 1, 2
+VOLATILE = ("seconds",)
+"""Facts that differ between runs of the same numbers: alone (with the versions, commit and
+time) they do not rewrite the manifest, so a reproduction that agrees leaves results/baseline/ unchanged."""
 FILES = (
     "targets.csv",
     "context.csv",
@@ -181,7 +186,7 @@ def write_folder(
         write_parquet(summary, staging / "trajectories_summary.parquet")
         save_figure(figure, staging / "targets.png", dpi=120)
         write_text(report, staging / "report.md")
-        write_manifest(staging, files=list(FILES), **facts)
+        write_manifest(staging, files=list(FILES), volatile=VOLATILE, previous=out / MANIFEST, **facts)
         _swap(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -210,8 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line)
     print(
         f"{facts['passed']}/{facts['targets']} evidence targets pass, loss {facts['loss']:.3f}; "
-        f"fitted {facts['fitted_passed']}/{facts['fitted_targets']}; {facts['seconds']} s; "
-        f"report: {Path(args.out) / 'report.md'}"
+        f"fitted {facts['fitted_passed']}/{facts['fitted_targets']}; "
+        f"simulated and judged in {facts['seconds']} s; report: {Path(args.out) / 'report.md'}"
     )
     failed = [*facts["failed"], *facts["fitted_failed"]]
     if failed:

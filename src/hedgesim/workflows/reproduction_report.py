@@ -31,7 +31,8 @@ FILES = (
     "- `bands.csv`, `observed.csv`: the tables behind `targets.png`\n"
     "- `comparison.csv`: standardised errors of the model and the naive forecasts per target\n"
     "- `trajectories_summary.parquet`: median and 5-95% band of every series per month\n"
-    "- `manifest.json`: seed, versions, commit, the evidence counts (written last)"
+    "- `manifest.json`: seed, the evidence counts, each file's sha256, and the duration, versions and "
+    "commit of the run that made these numbers (written last; kept as it is when a re-run agrees)"
 )
 
 
@@ -44,8 +45,11 @@ def fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def report_table(table: pd.DataFrame, flagged: Sequence[str] = ()) -> pd.DataFrame:
-    """The reviewer's table: target, source, observed, simulated median and band, rule, result."""
+def report_table(
+    table: pd.DataFrame, flagged: Sequence[str] = (), units: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """The reviewer's table: target, source, observed, the unit of the simulated statistic, its
+    median and band, the rule in words, result."""
     bands = [
         f"{fmt(a)} .. {fmt(b)}" + (" (single value)" if i in flagged else "")
         for i, a, b in zip(table["id"], table["q05"], table["q95"], strict=True)
@@ -56,6 +60,7 @@ def report_table(table: pd.DataFrame, flagged: Sequence[str] = ()) -> pd.DataFra
             "period": table["period"],
             "source": table["source"],
             "observed": table["observed"],
+            "unit": table["id"].map(units or {}).fillna(table["unit"].str.replace("_", " ")),
             "simulated median": table["median"].map(fmt),
             "90% band": bands,
             "share": table["share"].map(lambda v: "" if math.isnan(v) else f"{v:.0%}"),
@@ -120,6 +125,7 @@ def report_markdown(
     """The folder's report.md (see the module docstring for what is counted where)."""
     evidence, fitted = of_class(table, "evidence"), of_class(table, "fitted")
     naive_evidence = {name: of_class(frame) for name, frame in naive.items()}
+    units = {t.id: t.statistic_unit() for t in targets}
     parts = [
         "# hedgesim baseline: reproduction of the 2011-2019 targets",
         f"Command: `{facts['command']}` ({facts['replicates']} replicates, seed {facts['seed']}, "
@@ -133,16 +139,18 @@ def report_markdown(
         "the tolerance of the observed value; *share* targets pass when the observed fact holds in at "
         "least (1 - tolerance) of the replicates. Tolerances follow each source's confidence; the "
         "Foreign Policy Index and trade-share targets are coded from the evidence record by the rule in "
-        "docs/calibration.md.",
+        "docs/calibration.md. The *unit* column says what the simulated median and band are in; a date "
+        "is counted in months after the observed date (negative: before it; never: not in the run).",
         "## Evidence by part of the record\n\n" + markdown_table(by_record(evidence)),
-        "## Evidence targets\n\n" + markdown_table(report_table(evidence, facts["single_value_bands"])),
+        "## Evidence targets\n\n"
+        + markdown_table(report_table(evidence, facts["single_value_bands"], units)),
         _single_value_section(facts["single_value_bands"]),
     ]
     if len(evidence) and not evidence["passed"].all():
         parts.append("## Failing evidence targets\n\n" + "\n".join(failure_lines(evidence)))
     parts += [
         "## Fitted targets (judged and fitted by the calibration, not counted as evidence)\n\n"
-        + markdown_table(_with_reason(report_table(fitted), targets)),
+        + markdown_table(_with_reason(report_table(fitted, units=units), targets)),
         "## What the mechanisms add\n\nThe evidence targets judged on naive forecasts: the fitted naive "
         "baseline (a line in time through the stated EU and Russia levels, trade as a line in the Brent "
         "price, 'a crackdown lists, a release delists', other series constant at their observed mean; "

@@ -5,6 +5,10 @@ into place, and the manifest comes last. The manifest records each file's size a
 a table's row count), so a folder is complete only while its files are the ones it lists: a
 file truncated, replaced or lost afterwards makes the folder incomplete, never skipped. A
 temporary left by a killed writer is removed by the next one (:func:`clean_temporaries`).
+
+A folder kept in version control (results/baseline/, results/validation/) keeps its manifest
+when a re-run would change only the facts that differ between runs of the same numbers (when,
+how long, on which commit, with which versions), so a re-run that agrees changes no file.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,8 @@ import pandas as pd
 MANIFEST = "manifest.json"
 INTEGRITY = "integrity"
 """The manifest's record of each listed file: ``{name: {"bytes", "sha256", "rows"}}`` (rows: tables)."""
+STAMP = ("versions", "git_commit", "finished_utc")
+"""The facts every manifest gets that say when, where and with what it was written."""
 TEMPORARY = ".*.tmp"
 """The pattern of the temporaries :func:`atomic_write` (and the sweep's staging folders) use."""
 TRAJECTORIES = "trajectories.parquet"
@@ -88,11 +94,18 @@ def git_commit(start: Path | None = None) -> str | None:
     return out.stdout.strip() or None
 
 
-def write_manifest(folder: Path, **facts) -> Path:
+def write_manifest(
+    folder: Path, *, volatile: Sequence[str] = (), previous: Path | None = None, **facts
+) -> Path:
     """The manifest: the facts given plus versions, commit and time; written last.
 
     Each file named in ``facts["files"]`` (relative to ``folder``) gets its size, sha256 and,
     for a Parquet table, its row count under ``integrity``: :func:`is_complete` checks them.
+
+    With ``previous`` (the manifest the folder had before this run), a manifest that differs from
+    it only in volatile facts (the names in ``volatile``, such as durations, and the versions,
+    commit and time) is not rewritten: the previous one is kept byte for byte. It then says when
+    and with what these numbers were first made, and a re-run that agrees changes no file.
     """
     folder = Path(folder)
     manifest = {
@@ -102,7 +115,29 @@ def write_manifest(folder: Path, **facts) -> Path:
         "git_commit": git_commit(),
         "finished_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    return write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", folder / MANIFEST)
+    kept = _unchanged(manifest, previous, {*volatile, *STAMP}) if previous is not None else None
+    if kept is not None:
+        return write_text(kept, folder / MANIFEST)
+    return write_json(manifest, folder / MANIFEST)
+
+
+def _unchanged(manifest: dict[str, Any], previous: Path, volatile: set[str]) -> str | None:
+    """The previous manifest's text when it says what ``manifest`` says apart from ``volatile``."""
+    try:
+        text = Path(previous).read_text(encoding="utf-8")
+        old = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    fresh = json.loads(json.dumps(manifest, default=str))  # as it would read back from the file
+    if not isinstance(old, dict):
+        return None
+    lasting = {k: v for k, v in fresh.items() if k not in volatile}
+    return text if lasting == {k: v for k, v in old.items() if k not in volatile} else None
+
+
+def write_json(data: Any, path: Path) -> Path:
+    """``data`` as indented JSON with sorted keys (the same data, the same bytes), atomically."""
+    return write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", path)
 
 
 def file_facts(path: Path) -> dict[str, Any]:

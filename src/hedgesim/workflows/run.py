@@ -26,8 +26,8 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig
 
-from hedgesim.config.compose import resolved_yaml
-from hedgesim.config.spec import RunSpec, build_run
+from hedgesim.config.errors import ConfigError
+from hedgesim.config.spec import RunSpec, build_run, recorded_yaml
 from hedgesim.core.model import HedgingModel
 from hedgesim.workflows.results import (
     EVENTS,
@@ -89,13 +89,21 @@ def run_config(cfg: DictConfig) -> SimulationResult:
 
 
 def already_done(cfg: DictConfig, out: Path) -> bool:
-    """A complete folder (its files match its manifest) written from the very same resolved config.
+    """A complete folder (its files match its manifest) written from the very same resolved config
+    and timeline (a shock file changed since makes the cell run again).
 
-    The folder is the job's own, so temporaries a killed job left in it are removed first.
+    The folder is the job's own, so temporaries a killed job left in it are removed first. A
+    config that no longer builds is not done: the cell runs, fails and says why.
     """
     clean_temporaries(out)
     saved = out / "config.yaml"
-    return is_complete(out) and saved.is_file() and saved.read_text(encoding="utf-8") == resolved_yaml(cfg)
+    if not (is_complete(out) and saved.is_file()):
+        return False
+    try:
+        expected = recorded_yaml(cfg, build_run(cfg))
+    except ConfigError:
+        return False
+    return saved.read_text(encoding="utf-8") == expected
 
 
 def run_model(spec: RunSpec, label: str = "run", every: float = 0.25) -> HedgingModel:
@@ -111,8 +119,12 @@ def run_model(spec: RunSpec, label: str = "run", every: float = 0.25) -> Hedging
     return model
 
 
-def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
+def run_into(cfg: DictConfig, spec: RunSpec, out: Path, label: str = "run") -> list[str]:
     """Run and write the folder: tables, config, figure, then the manifest.
+
+    config.yaml is the config with the timeline the run used (``recorded_yaml``); the manifest
+    says where that timeline came from (``timeline``: mode, files and their sha256, the month
+    the stochastic shocks started).
 
     An old manifest goes first (the folder is not complete while it is rewritten), and so do
     temporaries a killed run left.
@@ -128,7 +140,7 @@ def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
     if cfg.output.events:
         write_parquet(model.event_log(), out / EVENTS)
         files.append(EVENTS)
-    write_text(resolved_yaml(cfg), out / "config.yaml")
+    write_text(recorded_yaml(cfg, spec), out / "config.yaml")
     files.append("config.yaml")
     if cfg.output.figure:
         from hedgesim.plots import relations  # matplotlib only when a figure is drawn, not on import
@@ -145,6 +157,7 @@ def run_into(cfg: DictConfig, spec, out: Path, label: str = "run") -> list[str]:
         start=str(spec.calendar.start),
         end=str(spec.calendar.end),
         rows=len(trajectories),
+        timeline=spec.timeline_facts(),
         files=files,
         wall_time_s=round(time.perf_counter() - started, 3),
         simulate_s=round(simulated, 3),

@@ -9,6 +9,11 @@ indices with bootstrap confidence intervals.
 Every point runs with the same seed (common random numbers), so an outcome is a deterministic
 function of the parameters and differences between points come from the parameters alone.
 
+The command says in words what the numbers cannot: which outcome was constant or undefined (its
+indices are undefined, so it is left out; SALib's own warning is caught), and when the sample is
+too small to read the indices (a first-order index above 1, or a 95% interval wider than +-0.1),
+with the number of samples that would do: the intervals narrow as 1/sqrt(N).
+
 Writes into ``--out`` (default ``results/sensitivity/<time>``): ``samples.parquet`` (points
 and outcomes), ``sobol.parquet`` and ``sobol.csv`` (one row per outcome and parameter),
 ``sobol.png`` (bar chart), and ``manifest.json`` last.
@@ -20,8 +25,10 @@ import argparse
 import dataclasses
 import datetime as dt
 import logging
+import math
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,6 +47,11 @@ from hedgesim.workflows.results import save_figure, write_manifest, write_parque
 from hedgesim.workflows.run import run_spec
 
 EXIT_USAGE = 2
+CONSTANT_WARNING = "Constant values encountered"
+"""The start of SALib's warning for an outcome constant over the base samples."""
+PRECISION = 0.1
+"""The confidence half-width (of an index in [0, 1]) below which an index is read; wider ones
+ask for more samples (sample_size_notes)."""
 DEFAULT_PARAMS = ("challenges.trust", "challenges.vested_interests", "challenges.tension")
 GROUPS = {"challenges": Challenges, "params": ModelParameters}
 
@@ -146,19 +158,39 @@ def _progress(done: int, total: int, chunk: int, chunks: int) -> None:
 
 
 def sobol_table(
-    samples: pd.DataFrame, factors: Sequence[Factor], outcomes: Sequence[str], seed: int, conf: float = 0.95
+    samples: pd.DataFrame,
+    factors: Sequence[Factor],
+    outcomes: Sequence[str],
+    seed: int,
+    conf: float = 0.95,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """S1 and ST with their confidence half-widths, one row per outcome and parameter.
 
-    An outcome that is undefined at some point (a median over no replicate) or constant
-    over all points has no meaningful index; it is left out, not reported as zero.
+    An outcome that is undefined at some point (a median over no replicate), the same at every
+    point, or the same at every point of the two base samples (SALib then warns "Constant values
+    encountered" and returns zeros) has no meaningful index: it is left out, not reported as
+    zero, and ``notes`` (when given) gets a sentence saying which outcome and why.
     """
     rows = []
     for outcome in outcomes:
         y = samples[outcome].to_numpy(dtype=float)
-        if not np.isfinite(y).all() or np.ptp(y) == 0:
+        problem_words = _undefined_because(y)
+        if problem_words is None:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                si = sobol_analyze.analyze(
+                    problem(factors), y, calc_second_order=False, conf_level=conf, seed=seed
+                )
+            if any(CONSTANT_WARNING in str(w.message) for w in caught):
+                problem_words = (
+                    "takes the same value at every point of the two base samples (it varies only "
+                    "where one factor is swapped in), so SALib cannot split its variance"
+                )
+        if problem_words is not None:
+            if notes is not None:
+                notes.append(f"{outcome} {problem_words}: its Sobol indices are undefined, left out.")
             continue
-        si = sobol_analyze.analyze(problem(factors), y, calc_second_order=False, conf_level=conf, seed=seed)
         for k, factor in enumerate(factors):
             rows.append(
                 {
@@ -173,6 +205,50 @@ def sobol_table(
     return pd.DataFrame(rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
 
 
+def _undefined_because(y: np.ndarray) -> str | None:
+    """Why an outcome has no Sobol index (in words), or None when it has one."""
+    undefined = int((~np.isfinite(y)).sum())
+    if undefined:
+        return f"is undefined at {undefined} of {y.size} points (e.g. a median over no replicate)"
+    if np.ptp(y) == 0:
+        return f"is {y[0]:g} at every one of the {y.size} points (no factor moves it)"
+    return None
+
+
+def sample_size_notes(table: pd.DataFrame, samples: int, precision: float = PRECISION) -> list[str]:
+    """One sentence per outcome whose indices say the sample is too small, with the N that would do.
+
+    A first-order index above 1 (an index is a share of the variance: at most 1), or a confidence
+    half-width above ``precision``, means too few samples. The half-widths shrink as 1/sqrt(N), so
+    N x (widest / precision)^2, rounded up to a power of 2, brings the widest to ``precision``.
+    """
+    notes = []
+    for outcome, rows in table.groupby("outcome", sort=False):
+        widest = float(np.nanmax(rows[["S1_conf", "ST_conf"]].to_numpy(dtype=float)))
+        above = rows[rows["S1"] > 1.0]
+        if above.empty and not widest > precision:
+            continue
+        needed = enough_samples(samples, widest, precision)
+        why = (
+            f"S1 of {above['parameter'].iloc[0]} is {above['S1'].iloc[0]:.2f}, above 1 (an index is a "
+            "share of the variance, at most 1), and its "
+            if not above.empty
+            else "its "
+        )
+        notes.append(
+            f"{outcome}: {why}widest 95% interval is +-{widest:.2f}: the sample is too small to "
+            f"read these indices. Intervals narrow as 1/sqrt(N): N = {samples} gives +-{widest:.2f}, so "
+            f"about N = {needed:,} (--samples {needed}) would give +-{precision:g}."
+        )
+    return notes
+
+
+def enough_samples(samples: int, widest: float, precision: float = PRECISION) -> int:
+    """The power of 2 at which a half-width of ``widest`` at ``samples`` shrinks to ``precision``."""
+    wanted = samples * (widest / precision) ** 2
+    return samples if wanted <= samples else 2 ** math.ceil(math.log2(wanted))
+
+
 def analyse(
     overrides: Sequence[str],
     factors: Sequence[Factor],
@@ -181,12 +257,20 @@ def analyse(
     seed: int,
     outcomes: Sequence[str] = summary.PROBABILITIES,
     n_jobs: int = 1,
+    notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sample, run and analyse; returns (samples with outcomes, Sobol table)."""
+    """Sample, run and analyse; returns (samples with outcomes, Sobol table).
+
+    ``notes`` (when given) gets one sentence per outcome left out and per outcome whose sample
+    is too small (see :func:`sobol_table` and :func:`sample_size_notes`).
+    """
     spec = build_run(compose_config([*overrides, f"replicates={replicates}"]))
     points = sobol_sample.sample(problem(factors), samples, calc_second_order=False, seed=seed)
     table = run_points(spec, factors, points, n_jobs)
-    return table, sobol_table(table, factors, outcomes, seed)
+    indices = sobol_table(table, factors, outcomes, seed, notes=notes)
+    if notes is not None:
+        notes += sample_size_notes(indices, samples)
+    return table, indices
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -200,15 +284,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         overrides = list(args.overrides)
         if not any(o.startswith("scenario=") for o in overrides):
             overrides.insert(0, "scenario=forward_2030")
+        notes: list[str] = []
         samples, table = analyse(
-            overrides, factors, args.samples, args.replicates, args.seed, args.outcomes, args.jobs
+            overrides, factors, args.samples, args.replicates, args.seed, args.outcomes, args.jobs, notes
         )
     except (ConfigError, ParameterError) as err:
         print(f"hedgesim-sensitivity: error: {err}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
     out = args.out or Path("results/sensitivity") / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    write_outputs(out, samples, table, factors, args, overrides, time.perf_counter() - started)
+    write_outputs(out, samples, table, factors, args, overrides, time.perf_counter() - started, notes)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for note in notes:
+        print(f"hedgesim-sensitivity: note: {note}", file=sys.stderr)
     print(f"hedgesim-sensitivity: wrote {out}", file=sys.stderr)
 
 
@@ -226,8 +313,11 @@ def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
         raise ConfigError(f"--outcomes {unknown}: unknown; allowed: {', '.join(summary.OUTCOMES)}")
 
 
-def write_outputs(out: Path, samples, table, factors, args, overrides, seconds: float) -> None:
-    """Tables, chart, then the manifest (a folder with a manifest is complete)."""
+def write_outputs(
+    out: Path, samples, table, factors, args, overrides, seconds: float, notes: Sequence[str] = ()
+) -> None:
+    """Tables, chart, then the manifest (a folder with a manifest is complete; its ``notes`` say
+    which outcomes were left out and whether the sample is large enough)."""
     from hedgesim.plots import sweep as sweep_plots
 
     write_parquet(samples, out / "samples.parquet")
@@ -247,6 +337,7 @@ def write_outputs(out: Path, samples, table, factors, args, overrides, seconds: 
         overrides=overrides,
         outcomes=list(args.outcomes),
         files=files,
+        notes=list(notes),
         wall_time_s=round(seconds, 3),
     )
 

@@ -77,24 +77,43 @@ def profile(
     parameter across its search range (``points`` values, log-spaced where searched so), others
     at their best, where does the loss stay within one target's worth of the best
     (``loss <= best + 1 / targets``, i.e. the squared errors grow by at most one tolerance)?
-    The share of the range that does is the profile width.
+
+    The share of the ``points`` grid values that do is the profile width. The profile range
+    (``profile_low``..``profile_high``) is the run of values tried, the best value itself among
+    them, that stay within it on either side of the best: it always holds the best value (a grid
+    alone need not), and it stops at the first value on each side that does not. A parameter
+    without a best value (not among ``best``) is profiled around its grid's lowest loss.
     """
     base = loss(objective.table(best))
     slack = 1.0 / sum(t.evaluate for t in objective.targets)
     rows = []
     for d in dims:
         grid = [d.value_at(u) for u in np.linspace(0.0, 1.0, points)]
-        losses = np.array([loss(objective.table({**best, d.name: v})) for v in grid])
-        fine = np.array(grid)[losses <= base + slack]
-        width = len(fine) / points
+        here = best.get(d.name)
+        tried = sorted({*grid, here} if here is not None else grid)
+        losses = [base if v == here else loss(objective.table({**best, d.name: v})) for v in tried]
+        fine = [value <= base + slack for value in losses]
+        centre = tried.index(here) if here is not None else int(np.argmin(losses))
+        low, high = _run_around(fine, centre)
+        width = sum(ok for v, ok in zip(tried, fine, strict=True) if v in grid) / points
         rows.append(
             {
                 "parameter": d.name,
-                "profile_low": float(fine.min()) if fine.size else math.nan,
-                "profile_high": float(fine.max()) if fine.size else math.nan,
+                "profile_low": float(tried[low]),
+                "profile_high": float(tried[high]),
                 "profile_width": width,
                 "profile_identification": label(width),
-                "profile_worst_loss": float(losses.max()),
+                "profile_worst_loss": float(max(losses)),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _run_around(fine: Sequence[bool], at: int) -> tuple[int, int]:
+    """The first and last index of the run of True values in ``fine`` that holds index ``at``."""
+    low, high = at, at
+    while low > 0 and fine[low - 1]:
+        low -= 1
+    while high < len(fine) - 1 and fine[high + 1]:
+        high += 1
+    return low, high

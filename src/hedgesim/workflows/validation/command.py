@@ -26,6 +26,7 @@ from hedgesim.workflows.validation import benchmarks, scoring
 from hedgesim.workflows.validation.calibrate import calibrate_all, objective, params_of
 from hedgesim.workflows.validation.plan import PLAN_FILE, Plan, read_plan
 from hedgesim.workflows.validation.report import (
+    SEARCH_TIMES,
     read_calibrations,
     report_markdown,
     summary_json,
@@ -166,7 +167,7 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
         "command": "hedgesim-validate" + (" --score-only" if args.score_only else ""),
         "seconds": seconds,
         "seconds_search": round(searched, 1),
-        "seconds_studies": {o: c.get("seconds_study") for o, c in calibrations.items()},
+        "searches": {o: {k: c[k] for k in SEARCH_TIMES if k in c} for o, c in calibrations.items()},
         "beats_both_at_every_origin": summary["beats_both_at_every_origin"],
     }
     write_folder(args.out, texts, figure, None if args.score_only else calibrations, facts)

@@ -2,7 +2,9 @@
 
 Every file is written atomically and the manifest last. ``calibrations.yaml`` (each origin's best
 parameters and how the search found them) is written only by a search, so ``--score-only`` can
-re-score it and reproduce summary.json exactly; timings go to the manifest, never to the summary.
+re-score it and reproduce summary.json exactly. What differs from one run of the same numbers to
+the next (timings, the command, versions, commit, time) is in the manifest only, and the manifest
+is kept as it was when nothing else in it changes, so a re-score that agrees changes no file.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ import yaml
 
 from hedgesim.analysis.naive_fitted import NaiveFit
 from hedgesim.workflows.markdown import markdown_table
-from hedgesim.workflows.results import save_figure, write_manifest, write_text
+from hedgesim.workflows.results import MANIFEST, save_figure, write_manifest, write_text
 from hedgesim.workflows.targets_file import read_yaml
 from hedgesim.workflows.validation.split import Split
 
 CALIBRATIONS = "calibrations.yaml"
+VOLATILE = ("command", "seconds", "seconds_search", "searches")
+"""The manifest facts that differ between runs of the same numbers (a full run and a
+``--score-only`` re-score, durations): alone they do not rewrite the manifest."""
 FILES = ("report.md", "summary.json", "held_out.csv", "prior_draws.csv", "validation.png", CALIBRATIONS)
 HEADER = (
     "Best parameters of each origin's split calibration (hedgesim-validate): hedgesim-calibrate's",
@@ -31,9 +36,15 @@ HEADER = (
 )
 
 
+SEARCH_TIMES = ("trials_run_now", "seconds_now", "seconds_study")
+"""Facts of a search that change when the same study is resumed: the run's sidecar keeps them."""
+
+
 def calibrations_yaml(calibrations: Mapping[str, Mapping[str, Any]]) -> str:
-    """The best parameters per origin with the facts of their search, under a header."""
-    body = yaml.safe_dump({o: dict(c) for o, c in calibrations.items()}, sort_keys=False)
+    """The best parameters per origin with the facts of their search (not its timings, which
+    differ from run to run: the manifest has them), under a header."""
+    kept = {o: {k: v for k, v in c.items() if k not in SEARCH_TIMES} for o, c in calibrations.items()}
+    body = yaml.safe_dump(kept, sort_keys=False)
     return "".join(f"# {line}\n" for line in HEADER) + body
 
 
@@ -56,7 +67,7 @@ def write_folder(
     save_figure(figure, out / "validation.png")
     if calibrations is not None:
         write_text(calibrations_yaml(calibrations), out / CALIBRATIONS)
-    write_manifest(out, files=list(FILES), **facts)
+    write_manifest(out, files=list(FILES), volatile=VOLATILE, previous=out / MANIFEST, **facts)
 
 
 def summary_json(summary: Mapping[str, Any]) -> str:
@@ -114,7 +125,8 @@ def report_markdown(
         "naive and full calibration\n- `prior_draws.csv`: each draw's values and held-out scores\n"
         "- `calibrations.yaml`: each origin's best parameters (re-scored by `hedgesim-validate "
         "--score-only`)\n- `validation.png`: held-out series against the bands\n- `manifest.json`: "
-        "timings, versions, commit (written last)"
+        "the verdict, each file's sha256, and the timings, command, versions and commit of the run that "
+        "made these numbers (written last; kept when a re-run agrees)"
     )
     return "\n\n".join(parts) + "\n"
 
