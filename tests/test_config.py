@@ -196,18 +196,18 @@ def test_the_stochastic_shocks_start_after_the_history_unless_set(tmp_path):
     extra.write_text(EXTRA)
     start = {
         "history, to 2030": ["scenario=forward_2030"],
-        "history, to 2019": [],  # the 2020 shocks lie past the run's end: the start does not move
+        "history, to 2019": [],  # the 2020-22 shocks lie past the run's end: the start does not move
         "extra rows": ["scenario=forward_2030", f"shocks.extra={extra}"],
-        "a shock switched off": ["scenario=forward_2030", "shocks.disabled_ids=[astravets-start]"],
+        "a shock switched off": ["scenario=forward_2030", "shocks.disabled_ids=[ukraine-invasion]"],
         "a file replacing the history": ["scenario=forward_2030", f"shocks.file={extra}"],
         "set": ["scenario=forward_2030", "shocks.stochastic.start=2023-04"],
     }
     months = {name: build_run(compose_config(o)).stochastic.start for name, o in start.items()}
     assert months == {
-        "history, to 2030": "2020-11",
-        "history, to 2019": "2020-11",
-        "extra rows": "2020-11",
-        "a shock switched off": "2020-11",
+        "history, to 2030": "2022-03",
+        "history, to 2019": "2022-03",
+        "extra rows": "2022-03",
+        "a shock switched off": "2022-03",
         "a file replacing the history": "2027-04",
         "set": "2023-04",
     }
@@ -221,17 +221,17 @@ def test_the_run_records_the_timeline_it_used(tmp_path):
     text = recorded_yaml(cfg, spec)
     assert "shocks.extra=" in text.splitlines()[1] and "added to the history" in text.splitlines()[1]
     facts = spec.timeline_facts()
-    assert facts["mode"] == "inline+extra" and facts["stochastic_start"] == "2020-11"
+    assert facts["mode"] == "inline+extra" and facts["stochastic_start"] == "2022-03"
     assert facts["extra"]["name"] == "extra.csv" and facts["extra"]["shocks"] == 3
     assert len(facts["extra"]["sha256"]) == 64 and facts["shocks"] == len(spec.timeline.shocks)
     # the recorded config alone reruns the run: the rows are in it, the file is not needed
     extra.unlink()
     recorded = OmegaConf.merge(OmegaConf.structured(HedgesimConfig), OmegaConf.create(text))
-    assert recorded.shocks.extra is None and recorded.shocks.stochastic.start == "2020-11"
+    assert recorded.shocks.extra is None and recorded.shocks.stochastic.start == "2022-03"
     rerun = build_run(recorded)
     assert rerun.timeline == spec.timeline and rerun.stochastic == spec.stochastic
     plain = compose_config(["scenario=forward_2030"])
-    assert "start: 2020-11" in recorded_yaml(plain, build_run(plain))
+    assert "start: 2022-03" in recorded_yaml(plain, build_run(plain))
 
 
 def test_the_memory_limit_is_half_the_machine(monkeypatch):
