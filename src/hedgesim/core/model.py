@@ -181,8 +181,11 @@ class HedgingModel(mesa.Model):
 
     @property
     def aligned(self) -> np.ndarray:
-        """Belarus reads as aligned with Russia (not neutral) to Ukraine and to talks."""
-        return self.belarus.weights[:, hedging.RUSSIA] > self.params.alignment_threshold
+        """Belarus reads as aligned with Russia (not neutral) to Ukraine and to talks: its Russia
+        weight is past the threshold, or its territory has been used for a war."""
+        return (
+            self.belarus.weights[:, hedging.RUSSIA] > self.params.alignment_threshold
+        ) | self.territory_used
 
     def commitment_cost(self) -> np.ndarray:
         """This month's cost of falling short of the alliance commitment, per replicate."""
