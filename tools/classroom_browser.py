@@ -311,9 +311,13 @@ TEXT_SELECTORS = (
 LAYOUT_CHECK = """
 (selectors) => {
   const problems = [];
-  const name = (e) => (e.className && typeof e.className === 'string'
-      ? '.' + e.className.trim().split(/\\s+/).slice(0, 2).join('.') : e.tagName)
-      + ' "' + (e.innerText || e.alt || '').trim().slice(0, 40) + '"';
+  const name = (e) => {
+    const classes = typeof e.className === 'string' ? e.className.trim().split(/\\s+/) : [];
+    const ours = classes.filter(c => c.startsWith('hedgesim-'));
+    const shown = (ours.length ? ours : classes).slice(0, 2);
+    const text = (e.innerText || '').trim().slice(0, 40);
+    return (shown.length ? '.' + shown.join('.') : e.tagName) + ' "' + text + '"';
+  };
   const visible = (e) => {
     const r = e.getBoundingClientRect();
     const s = getComputedStyle(e);

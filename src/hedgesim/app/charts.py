@@ -28,7 +28,7 @@ from matplotlib.patches import Ellipse, FancyArrowPatch
 from PIL import Image
 
 from hedgesim.app.observed import observed_for
-from hedgesim.app.session import EnsembleHistory, EnsembleRun
+from hedgesim.app.session import COMMITMENT, HARD_FLOOR, EnsembleHistory, EnsembleRun
 from hedgesim.core.vocabulary import PARTNERS
 
 PARTNER_COLOURS = {"eu": "#1f4e9c", "russia": "#c0392b", "ukraine": "#e0b000", "other": "#8c8c8c"}
@@ -58,8 +58,12 @@ TRUST_ARROWS = (
     ("trust_ukraine_blr", "Ukraine", "Belarus", 1),
     ("trust_lithuania_blr", "Lithuania", "Belarus", -1),
 )
-"""(series, truster, trusted, side): the number sits outside the arrow's bend (1) or inside (-1)."""
+"""(series, truster, trusted, side): the number sits outside the arrow's bend (1) or inside it (-1)."""
 ARC = 0.18
+LABEL_GAP, LABEL_HALF = 0.05, (0.15, 0.075)
+"""Room between an arrow and its number, and the number's half width and height (data units)."""
+NODE_A, NODE_B = 0.31, 0.13
+"""Half-width and half-height of a node's ellipse (data units)."""
 DPI = 96
 """Dots per inch: one figure point is one CSS point of the page (12 pt = 16 px)."""
 FONT_PT = 12.0
@@ -263,9 +267,12 @@ class HedgeChart(TimeChart):
     """Belarus's hedge: mean engagement weights over partners, stacked, with Russia's floor."""
 
     title = "Belarus's hedge: share of engagement by partner (mean of the replicates)"
-    caption = (
-        "The shares add up to 1. The dashed line is the floor the alliance commitment puts under "
-        "the Russia share; it rises steeply once tension passes the neutrality threshold."
+    caption = "The shares add up to 1. " + (
+        "The dashed line is the floor the alliance commitment puts under the Russia share; it "
+        "rises steeply once tension passes the neutrality threshold."
+        if HARD_FLOOR
+        else "The dashed line is the Russia share the alliance commitment asks for; below it "
+        "Belarus pays a cost, which rises steeply once tension passes the neutrality threshold."
     )
 
     def _build(self) -> None:
@@ -291,13 +298,14 @@ class HedgeChart(TimeChart):
             panel[3] = ax.stackplot(
                 self.x[:n], weights, colors=[PARTNER_COLOURS[p] for p in PARTNERS], alpha=0.85, animated=True
             )
-            floor.set_data(self.x[:n], h.band["russia_floor"][:n, 0])
+            floor.set_data(self.x[:n], h.band[COMMITMENT][:n, 0])
             artists += [*panel[3], floor]
         return artists
 
     def legend(self) -> list[LegendEntry]:
         shares = [LegendEntry(PARTNER_LABELS[p], PARTNER_COLOURS[p], "area") for p in PARTNERS]
-        return [*shares, LegendEntry("Russia floor (alliance commitment)", "#000000", "dashed")]
+        commitment = "Russia floor (alliance commitment)" if HARD_FLOOR else "alliance commitment to Russia"
+        return [*shares, LegendEntry(commitment, "#000000", "dashed")]
 
 
 class PressureChart(TimeChart):
@@ -361,39 +369,40 @@ class NetworkChart(LiveChart):
         axes = self.figure.subplots(1, len(self.runs), squeeze=False)[0]
         self.panels = []
         for ax, run in zip(axes, self.runs, strict=True):
-            nodes = {name: self._node(ax, name, xy) for name, xy in NODES.items()}
-            arrows = [self._arrow(ax, nodes, *arrow) for arrow in TRUST_ARROWS]
+            for name, xy in NODES.items():
+                self._node(ax, name, xy)
+            arrows = [self._arrow(ax, *arrow) for arrow in TRUST_ARROWS]
             ax.set_xlim(-1.45, 1.45)
             ax.set_ylim(-1.25, 1.25)
             ax.set_aspect("equal")
             ax.axis("off")
+            ax.tick_params(labelsize=FONT_PT)  # never shown; sized so that no text is under 12 pt
             self._panel_title(ax, run.title)
             self.panels.append((run, arrows))
 
     @staticmethod
-    def _node(ax, name: str, xy: tuple[float, float]) -> Ellipse:
-        node = Ellipse(xy, 0.62, 0.26, facecolor="#f4f4f4", edgecolor="#333333", zorder=3)
-        ax.add_patch(node)
+    def _node(ax, name: str, xy: tuple[float, float]) -> None:
+        ax.add_patch(Ellipse(xy, 2 * NODE_A, 2 * NODE_B, facecolor="#f4f4f4", edgecolor="#333333", zorder=3))
         ax.text(*xy, name, ha="center", va="center", fontsize=FONT_PT, zorder=4)
-        return node
 
     @staticmethod
-    def _arrow(ax, nodes: dict, name: str, source: str, target: str, side: int):
+    def _arrow(ax, name: str, source: str, target: str, side: int):
+        """An arrow between the two nodes' outlines, its number beside its bend."""
+        (x0, y0), (x1, y1) = NODES[source], NODES[target]
+        bend = ((x0 + x1) / 2 + ARC * (y1 - y0), (y0 + y1) / 2 - ARC * (x1 - x0))  # arc3's control point
+        start = _on_outline(NODES[source], (bend[0] - x0, bend[1] - y0))
+        end = _on_outline(NODES[target], (bend[0] - x1, bend[1] - y1))
         arrow = FancyArrowPatch(
-            NODES[source],
-            NODES[target],
-            patchA=nodes[source],
-            patchB=nodes[target],
+            start,
+            end,
             connectionstyle=f"arc3,rad={ARC}",
             arrowstyle="-|>",
-            shrinkA=2,
-            shrinkB=2,
+            shrinkA=1,
+            shrinkB=1,
             animated=True,
         )
         ax.add_patch(arrow)
-        (x0, y0), (x1, y1) = NODES[source], NODES[target]
-        offset = 0.2 if side > 0 else -0.14  # the bend itself lies at ARC / 2 outside the chord
-        mx, my = (x0 + x1) / 2 + offset * (y1 - y0), (y0 + y1) / 2 - offset * (x1 - x0)
+        mx, my = _beside_bend(start, end, side)
         label = ax.text(
             mx,
             my,
@@ -447,6 +456,29 @@ def _observed(ax, series: str) -> None:
             lw=1.2,
             zorder=5,
         )
+
+
+def _on_outline(centre: tuple[float, float], direction: tuple[float, float]) -> tuple[float, float]:
+    """The point of a node's ellipse outline in ``direction`` from its centre."""
+    dx, dy = direction
+    t = 1.0 / np.hypot(dx / NODE_A, dy / NODE_B)
+    return centre[0] + t * dx, centre[1] + t * dy
+
+
+def _beside_bend(start, end, side: int) -> tuple[float, float]:
+    """Where an arc3 arrow's number goes: clear of the middle of its bend, outside (1) or inside (-1).
+
+    The arrow is a quadratic Bezier curve whose control point lies ARC times the chord's length
+    to the right of the chord's middle; the curve's middle is half way there. The number keeps a
+    gap from it as wide as its own half extent across the arrow, so it never sits on the arrow.
+    """
+    (x0, y0), (x1, y1) = start, end
+    dx, dy = x1 - x0, y1 - y0
+    length = np.hypot(dx, dy)
+    nx, ny = dy / length, -dx / length  # unit normal on the bend's side
+    gap = LABEL_GAP + LABEL_HALF[0] * abs(nx) + LABEL_HALF[1] * abs(ny)
+    reach = ARC * length / 2 + side * gap
+    return (x0 + x1) / 2 + reach * nx, (y0 + y1) / 2 + reach * ny
 
 
 def _trust_colour(trust: float) -> tuple[float, float, float]:

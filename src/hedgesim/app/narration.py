@@ -24,14 +24,32 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from hedgesim.app.session import COMMITMENT, HARD_FLOOR
+from hedgesim.app.settings import DECISIONS
 from hedgesim.core.model import HedgingModel
 from hedgesim.core.shocks import STOCHASTIC_LABELS
 from hedgesim.core.vocabulary import DRIVERS, PARTNERS
 
 STATE_COLUMNS = ("tension", "oil_supply", "sanctions_persons", "political_prisoners")
-FLOOR_COLUMNS = ("hedge_russia", "russia_floor")
-"""The Russia weight and the floor the alliance commitment puts under it."""
-STOCHASTIC_KINDS = {"crackdown": "election", "release": "concession", "dispute": "oil_dispute", "war": "war"}
+FLOOR_COLUMNS = ("hedge_russia", COMMITMENT)
+"""The Russia weight and the weight the alliance commitment asks for (a floor under it)."""
+COMMITMENT_NAME = "its alliance floor" if HARD_FLOOR else "its alliance commitment"
+STOCHASTIC_KINDS = {
+    "crackdown": "election",
+    "release": "concession",
+    "election": "election",
+    "dispute": "oil_dispute",
+    "war": "war",
+}
+"""The kind of each shock the model draws after the dated history, by its name."""
+DECISION_KINDS = {
+    "crackdown": "crackdown",
+    "release": "concession",
+    "autonomy_signal": "autonomy_signal",
+    "venue": "venue",
+    "russia_dispute": "oil_dispute",
+}
+"""The kind of each decision the agents take by their rules (models that log them), by its name."""
 PARTNER_NAMES = {"eu": "EU", "russia": "Russia", "ukraine": "Ukraine", "other": "outside-option"}
 MIN_MOVE = 0.01
 """A month without a shock is told only if a weight moved this much (one point) or the state jumped."""
@@ -84,8 +102,9 @@ KIND_CHANNELS: dict[str, tuple[tuple[str, str, int], ...]] = {
     "venue": (("eu", "trust", +1), ("ukraine", "trust", +1)),
     "npp": (),
     "npp_start": (),
+    "crackdown": _EU_WORSE,
 }
-"""The moves a shock of each kind can cause in the month it strikes."""
+"""The moves a shock (or a decision) of each kind can cause in the month it strikes."""
 STATE_CHANNELS: dict[str, tuple[tuple[str, str, int], ...]] = {
     "tension": _TENSION,
     "supply_cut": _RUSSIA_WORSE,
@@ -112,8 +131,9 @@ STATE_CAUSES = {
 class MonthRecord:
     """One replicate's month as the narration needs it: the log entry and the state's changes.
 
-    ``russia_weight`` and ``russia_floor`` are the Russia weight and its floor this month (NaN
-    when not known), ``was_at_floor`` whether the weight sat on the floor the month before.
+    ``russia_weight`` and ``russia_floor`` are the Russia weight and the weight the alliance
+    commitment asks for this month (NaN when not known), ``was_at_floor`` whether the weight sat
+    at it the month before.
     """
 
     date: str
@@ -135,8 +155,8 @@ class MonthRecord:
 
     @property
     def at_floor(self) -> bool:
-        """The Russia weight sits on the floor of the alliance commitment this month."""
-        return bool(self.russia_weight - self.russia_floor <= AT_FLOOR)
+        """The Russia weight sits at the alliance commitment's floor this month."""
+        return bool(abs(self.russia_weight - self.russia_floor) <= AT_FLOOR)
 
     @property
     def floor_moved(self) -> bool:
@@ -249,11 +269,11 @@ def _floor_note(r: MonthRecord) -> str | None:
     """Where the Russia weight stands against the floor of the alliance commitment, if known."""
     if math.isnan(r.russia_weight - r.russia_floor):
         return None
-    floor = f"its alliance floor, {r.russia_floor:.2f}"
+    floor = f"{COMMITMENT_NAME}, {r.russia_floor:.2f}"
     if r.at_floor:
-        return f"Russia {'stays on' if r.was_at_floor else 'is down to'} {floor}"
+        return f"Russia {'stays at' if r.was_at_floor else 'is now at'} {floor}"
     if r.was_at_floor:
-        return f"Russia rose off {floor}"
+        return f"Russia {'rose above' if r.russia_weight > r.russia_floor else 'fell below'} {floor}"
     return None
 
 
@@ -294,7 +314,8 @@ def why(driver: str, partner: str, up: bool) -> str:
 
 def shock_kinds(model: HedgingModel) -> dict[str, str]:
     """Kind of each shock label the model can log: its dated shocks and the drawn ones."""
-    kinds = {label: STOCHASTIC_KINDS[name] for name, label in STOCHASTIC_LABELS.items()}
+    kinds = {label: STOCHASTIC_KINDS.get(name, name) for name, label in STOCHASTIC_LABELS.items()}
+    kinds |= {label: DECISION_KINDS.get(name, name) for name, label in DECISIONS.items()}
     kinds |= {(s.label or s.id): s.kind.value for s in model.timeline.shocks}
     return kinds
 
@@ -311,7 +332,7 @@ def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
     weight, floor = (
         frame[c].to_numpy(float) if c in frame else np.full(len(frame), np.nan) for c in FLOOR_COLUMNS
     )
-    on_floor = weight - floor <= AT_FLOOR
+    on_floor = np.abs(weight - floor) <= AT_FLOOR
     out = []
     for i, row in enumerate(frame.itertuples(index=False)):
         if i == 0:
@@ -379,7 +400,7 @@ def _told(stretch: list[MonthRecord], min_move: float) -> list[str]:
     verb = "raising" if up else "lowering"
     amount = f"{100 * total:+.1f} points over {len(stretch)} months"
     if last.at_floor:
-        amount += f"; Russia stayed on its alliance floor, {last.russia_floor:.2f}"
+        amount += f"; Russia stayed at {COMMITMENT_NAME}, {last.russia_floor:.2f}"
     return [
         f"{first.date} to {last.date}: Belarus kept {verb} its {_weight(first.partner)} "
         f"{why(first.driver, first.partner, up)} ({amount})"

@@ -20,10 +20,15 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec
 from hedgesim.core.calendar import RunCalendar
 from hedgesim.core.model import HedgingModel
-from hedgesim.core.vocabulary import DYADS, EU, PARTNERS, RUSSIA, TRUST, UKRAINE
+from hedgesim.core.vocabulary import DYADS, EU, PARTNERS, RUSSIA, SERIES, TRUST, UKRAINE
 from hedgesim.workflows.run import build_model
 
-BANDED = (*(f"relations2_{d}" for d in DYADS), "sanctions_persons", "tension", "russia_floor")
+COMMITMENT = "russia_commitment" if "russia_commitment" in SERIES else "russia_floor"
+"""The series of the Russia weight the alliance commitment asks for: a soft commitment in models
+that record ``russia_commitment``, a hard floor (rising with tension) in those that record
+``russia_floor``."""
+HARD_FLOOR = COMMITMENT == "russia_floor"
+BANDED = (*(f"relations2_{d}" for d in DYADS), "sanctions_persons", "tension", COMMITMENT)
 MEANS = (*(f"hedge_{p}" for p in PARTNERS), *TRUST)
 LOW, HIGH = 0.1, 0.9
 
@@ -67,7 +72,7 @@ class EnsembleHistory:
 
     def record(self, step: int, observed: Mapping[str, np.ndarray]) -> None:
         """Summarise one month of the ensemble."""
-        values = {name: observed[name] for name in ("sanctions_persons", "tension", "russia_floor")}
+        values = {name: observed[name] for name in ("sanctions_persons", "tension", COMMITMENT)}
         for d in DYADS:
             now = observed[f"relations_{d}"]
             values[f"relations2_{d}"] = now + self._last_relations.get(d, 0.0)

@@ -15,8 +15,12 @@ from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.config.timeline_files import load_timeline
+from hedgesim.core import vocabulary
 from hedgesim.core.parameters import Challenges
 from hedgesim.core.shocks import KINDS
+
+DECISIONS: dict[str, str] = getattr(vocabulary, "DECISIONS", {})
+"""The decisions the agents take by their rules (none in models where all are dated shocks)."""
 
 SCENARIO = "forward_2030"
 MAX_REPLICATES = 500
@@ -145,9 +149,9 @@ def comparison_note(compare: str, switched_off: tuple[str, ...] = ()) -> str:
     """
     comparison = comparisons()[compare]
     kept = comparison.kept_followers(switched_off)
-    if not kept:
-        return ""
     wars = [e for e in comparison.removed() if e.kind == "war"]
+    if not kept:
+        return _talks_by_rule(wars)
     tied = [name for name in comparisons() if name.endswith(FOLLOWED) and _ties(name, wars)]
     note = (
         f"B leaves out {_listed(wars)}, but not what followed: {_listed(kept)} stay in B. "
@@ -157,6 +161,18 @@ def comparison_note(compare: str, switched_off: tuple[str, ...] = ()) -> str:
     if tied:
         note += f' To leave them out of B only, choose "{tied[0]}".'
     return note
+
+
+def _talks_by_rule(wars: list[EventSwitch]) -> str:
+    """For models where hosting talks is Belarus's decision (not a dated event): say so."""
+    dated_talks = any(e.kind == "venue" for e in historical_events())
+    if "venue" not in DECISIONS or dated_talks or not any("UKR" in w.actors for w in wars):
+        return ""
+    return (
+        f"B leaves out {_listed(wars)}. Talks such as the Minsk Protocol and Minsk II are not dated "
+        "events in this model: Belarus decides to host talks by its own rule, only while a war in "
+        "Ukraine is on, so B hosts none that the war would have brought."
+    )
 
 
 def _ties(name: str, wars: list[EventSwitch]) -> bool:
@@ -227,7 +243,7 @@ class ClassroomSettings:
         off_kinds = sorted({*self.disabled_kinds, *kinds})
         off_ids = sorted({*self.disabled_ids, *ids})
         return [
-            f"scenario={SCENARIO}",
+            *scenario_overrides(),
             f"seed={self.seed}",
             f"replicates={self.replicates}",
             f"challenges.trust={c.trust}",
@@ -259,6 +275,19 @@ class ClassroomSettings:
             if getattr(a, name) != getattr(b, name):
                 parts.append(f"{name.replace('_', ' ')} {getattr(b, name):.2f}")
         return "B: " + (", ".join(parts) if parts else "the same as A")
+
+
+@cache
+def scenario_overrides() -> tuple[str, ...]:
+    """The page's scenario, with the challenges in force from its first month.
+
+    A scenario with a branch month applies the challenges only from that month (so that the
+    cells of a sweep share their history); on the page the sliders shape the whole run, as the
+    lessons need, so the branch is cleared where the scenario has one.
+    """
+    scenario = f"scenario={SCENARIO}"
+    has_branch = "branch" in compose_config([scenario]).scenario
+    return (scenario, "scenario.branch=null") if has_branch else (scenario,)
 
 
 def _spec(overrides: list[str]) -> RunSpec:
