@@ -387,6 +387,8 @@ def test_page_in_headless_chromium(tmp_path):
     Every request to a host other than this machine is aborted and recorded: there must be none.
     """
     _chromium_or_skip()
+    from playwright.sync_api import expect  # the browser driver, only with a browser
+
     failed: list[str] = []
     with (
         browser.serving() as (url, server),
@@ -418,9 +420,10 @@ def test_page_in_headless_chromium(tmp_path):
         wars = page.locator(".hedgesim-shock-group-war")
         wars.get_by_role("button", name="all off").click()
         page.locator(".hedgesim-group-toggle", has_text="Wars (0 of 3 on)").wait_for()
-        assert not crimea.is_checked()
+        expect(crimea).not_to_be_checked()
         wars.get_by_role("button", name="all on").click()
         page.locator(".hedgesim-group-toggle", has_text="Wars (3 of 3 on)").wait_for()
+        expect(crimea).to_be_checked()
         _laid_out(ui, tmp_path / "1-opened.png")
 
         ui.slide("Tension", 4)  # 0.30 -> 0.50

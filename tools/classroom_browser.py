@@ -235,21 +235,23 @@ class ClassroomPage:
     def slide(self, label: str, notches: int, step: float = 0.05) -> None:
         """Move the slider named ``label`` by ``notches`` steps (negative: to the left).
 
-        Waits until the value shown beside it has moved as far, so a Reset that follows
-        takes the new value.
+        One key press at a time, each waited for until the value shown beside the slider has
+        moved (the page sends the value back; a press before that could be undone by it), so a
+        Reset that follows takes the new value.
         """
-        expected = f"{float(self.slider_value(label)) + notches * step:.2f}"
+        value = float(self.slider_value(label))
         slider = self.slider(label)
-        slider.focus()
         for _ in range(abs(notches)):
+            value += step if notches > 0 else -step
+            slider.focus()
             slider.press("ArrowRight" if notches > 0 else "ArrowLeft")
-        self.page.wait_for_function(
-            "([label, value]) => [...document.querySelectorAll('.hedgesim-slider')].some(s =>"
-            " s.querySelector('.hedgesim-slider-label')?.innerText.trim() === label &&"
-            " s.querySelector('.hedgesim-slider-value')?.innerText.trim() === value)",
-            arg=[label, expected],
-            timeout=self.timeout_ms,
-        )
+            self.page.wait_for_function(
+                "([label, value]) => [...document.querySelectorAll('.hedgesim-slider')].some(s =>"
+                " s.querySelector('.hedgesim-slider-label')?.innerText.trim() === label &&"
+                " s.querySelector('.hedgesim-slider-value')?.innerText.trim() === value)",
+                arg=[label, f"{value:.2f}"],
+                timeout=self.timeout_ms,
+            )
 
     def choose(self, label: str, option: str) -> None:
         self.page.locator(".v-input").filter(has_text=label).first.click()
@@ -276,7 +278,9 @@ class ClassroomPage:
         headings, labels, slider values and marks, buttons, notes, chart titles, legend entries
         and captions, and of the chart images: each must lie inside every ancestor that clips it
         (and inside the window's width), and no two may overlap. A chart image must also be shown
-        at no less than its natural size. Returns one line per problem.
+        at no less than its natural size. Every scroll container is first scrolled back to its
+        top, so the page is measured as laid out (the app bar covers scrolled content by design).
+        Returns one line per problem.
         """
         return self.page.evaluate(LAYOUT_CHECK, list(TEXT_SELECTORS))
 
@@ -289,6 +293,7 @@ TEXT_SELECTORS = (
     ".hedgesim-slider-label",
     ".hedgesim-slider-value",
     ".v-slider-track__tick-label",
+    ".v-slider-thumb__label",
     ".v-label",
     ".v-field-label",
     ".v-field__input",
@@ -310,6 +315,9 @@ TEXT_SELECTORS = (
 
 LAYOUT_CHECK = """
 (selectors) => {
+  // measure the page as laid out, not as scrolled: every scroll container back to its top
+  window.scrollTo(0, 0);
+  for (const e of document.querySelectorAll('*')) if (e.scrollTop) e.scrollTop = 0;
   const problems = [];
   const name = (e) => {
     const classes = typeof e.className === 'string' ? e.className.trim().split(/\\s+/) : [];

@@ -221,11 +221,12 @@ def ShocksCard(inputs: solara.Reactive[dict]):
 def PlaybackCard(play_interval: solara.Reactive[int], render_interval: solara.Reactive[int]):
     """Mesa's playback speed, last: the pause between months and the months per redraw."""
     with solara.Card("Playback speed", classes=["hedgesim-card"]):
-        solara.SliderInt(
-            "Play interval (ms)", value=play_interval, min=1, max=500, step=10, thumb_label="always"
+        pause, months = play_interval.value, render_interval.value
+        LabelledSlider(
+            "Pause between months", pause, lambda v: play_interval.set(int(v)), 0, 500, 10, f"{pause} ms"
         )
-        solara.SliderInt(
-            "Months per redraw", value=render_interval, min=1, max=24, step=1, thumb_label="always"
+        LabelledSlider(
+            "Months per redraw", months, lambda v: render_interval.set(int(v)), 1, 25, 1, str(months)
         )
 
 

@@ -30,6 +30,7 @@ CSS = """
   min-height: 36px; padding: 4px 6px !important; }
 .hedgesim-shock-group .v-selection-control { min-height: 34px; }
 .hedgesim-shock-group .v-input { margin: 0; }
+.hedgesim-shock-group .v-input__details { display: none; }
 .hedgesim-group-toggle .v-btn__content { white-space: normal; text-align: left; }
 .hedgesim-main { padding: 0 4px; }
 .hedgesim-date { font-size: 1.5rem; margin: 4px 0; }
