@@ -101,7 +101,8 @@ class LiveChart:
 
     Subclasses build the frame in ``_build`` and, in ``_update``, set the moving artists from
     the histories and return them; ``render`` returns the PNG bytes of the current month. The
-    layout is matplotlib's constrained layout, so no label or title leaves the figure.
+    layout is matplotlib's constrained layout, so no label or title leaves the figure; it is
+    computed for the first frame and then kept.
     """
 
     title = ""
@@ -129,6 +130,9 @@ class LiveChart:
         artists = self._update()
         if self._background is None or self._stale_frame:
             self.canvas.draw()
+            # the layout is fixed by the first frame: later frames only widen an axis, and the
+            # layout engine would cost more than the frame itself
+            self.figure.set_layout_engine("none")
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
             self._stale_frame = False
         self.canvas.restore_region(self._background)
@@ -321,7 +325,7 @@ class PressureChart(TimeChart):
             ax = axes[0, col]
             ax.set_ylim(0, SANCTIONS_MAX)
             right = ax.twinx()
-            right.set_ylim(0, 1)
+            right.set_ylim(0, 1.04)  # a tension of 1 stays visible above the frame's edge
             right.set_autoscale_on(False)
             right.tick_params(labelright=col == self.columns - 1, labelsize=FONT_PT)
             for axis, name, colour in (
@@ -357,8 +361,8 @@ class NetworkChart(LiveChart):
     )
 
     def __init__(self, runs: Sequence[EnsembleRun]):
-        width = 5.4 if len(runs) == 1 else WIDTH_IN
-        super().__init__(runs, width, 4.6)
+        width, height = (5.4, 4.6) if len(runs) == 1 else (WIDTH_IN, 3.9)
+        super().__init__(runs, width, height)
 
     def heading(self) -> str:
         month = self.runs[0].history
