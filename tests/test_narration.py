@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hedgesim.app.channels import COMMITMENT_DRIVERS, KIND_CHANNELS, why
 from hedgesim.app.narration import (
-    COMMITMENT_DRIVERS,
     COMMITMENT_NAME,
-    KIND_CHANNELS,
     MonthRecord,
     _news,
     causes,
@@ -20,7 +19,6 @@ from hedgesim.app.narration import (
     replicate_log,
     sentence,
     shock_kinds,
-    why,
 )
 from hedgesim.app.session import COMMITMENT
 from hedgesim.app.settings import settings_from_inputs

@@ -1,35 +1,22 @@
-"""The page's figures, drawn with matplotlib from the ensembles' running summaries.
+"""The page's charts over time: relations, the hedge, sanctions and tension; and the list of all.
 
-Redrawing whole figures every month costs far more than the model step (text and axes are most
-of it), so each chart draws its frame once (axes, ticks, labels, observed points) and, each
-month, only the artists that move (lines, bands, the month marker, the trust arrows), blitted
-over a saved copy of the frame, then encoded as PNG. The frame is drawn again only when the data
-outgrow the axes. Figures are built with ``matplotlib.figure.Figure`` and an Agg canvas, never
-pyplot: the page draws from server threads, and pyplot's global state is not thread-safe.
-
-The charts are made for a projector: drawn at 96 dots per inch, the browser's own pixel, with no
-text under 12 pt, and shown at their natural size (never shrunk) on a 1280-pixel-wide screen.
-Each chart's title, legend and caption are text of the page, not of the image (see ``heading``,
-``legend`` and ``caption``), so they never clip and stay readable at any zoom.
+Each is a LiveChart (see ``figure``): its frame drawn once, the month's lines and bands blitted.
 """
 
 from __future__ import annotations
 
-import io
-import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import matplotlib.dates as mdates
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Ellipse, FancyArrowPatch
-from PIL import Image
 
+from hedgesim.app.figure import FONT_PT, WIDTH_IN, LegendEntry, LiveChart, month_of
+from hedgesim.app.network import NetworkChart
 from hedgesim.app.observed import observed_for
 from hedgesim.app.session import COMMITMENT, HARD_FLOOR, EnsembleHistory, EnsembleRun
 from hedgesim.core.vocabulary import PARTNERS
+
+__all__ = ["CHARTS", "LegendEntry", "month_of"]
 
 PARTNER_COLOURS = {"eu": "#1f4e9c", "russia": "#c0392b", "ukraine": "#e0b000", "other": "#8c8c8c"}
 PARTNER_LABELS = {"eu": "EU", "russia": "Russia", "ukraine": "Ukraine", "other": "outside partners"}
@@ -42,133 +29,7 @@ LINE_COLOURS = {"eu": "#1f4e9c", "russia": "#c0392b", "ukraine": "#d09a00", "lit
 SIGN_COLOUR = "#2e8b57"
 SIGN_ALPHA = 0.12
 SANCTIONS_COLOUR, TENSION_COLOUR = "#6a3d9a", "#d35400"
-NODES = {
-    "Belarus": (0.0, 0.0),
-    "EU": (-1.05, 0.1),
-    "Lithuania": (-0.45, 1.0),
-    "Russia": (1.05, 0.2),
-    "Ukraine": (0.1, -1.0),
-}
-TRUST_ARROWS = (
-    ("trust_blr_eu", "Belarus", "EU", 1),
-    ("trust_eu_blr", "EU", "Belarus", 1),
-    ("trust_blr_russia", "Belarus", "Russia", 1),
-    ("trust_russia_blr", "Russia", "Belarus", 1),
-    ("trust_blr_ukraine", "Belarus", "Ukraine", 1),
-    ("trust_ukraine_blr", "Ukraine", "Belarus", 1),
-    ("trust_lithuania_blr", "Lithuania", "Belarus", -1),
-)
-"""(series, truster, trusted, side): the number sits outside the arrow's bend (1) or inside it (-1)."""
-ARC = 0.18
-LABEL_GAP, LABEL_HALF = 0.05, (0.15, 0.075)
-"""Room between an arrow and its number, and the number's half width and height (data units)."""
-NODE_A, NODE_B = 0.31, 0.13
-"""Half-width and half-height of a node's ellipse (data units)."""
-DPI = 96
-"""Dots per inch: one figure point is one CSS point of the page (12 pt = 16 px)."""
-FONT_PT = 12.0
-"""The smallest text of any chart, in points: readable from the back of a classroom."""
-TITLE_PT = 13.0
-WIDTH_IN = 8.4
-"""Width of a full chart: 806 px, which a 1280-pixel screen shows beside the controls."""
 SANCTIONS_MAX = 300.0
-CHAR_WIDTH = 0.55
-"""Average width of a character, in ems, to wrap panel titles to their panel."""
-
-
-@dataclass(frozen=True)
-class LegendEntry:
-    """One entry of a chart's legend, drawn by the page: a mark and its label.
-
-    ``mark`` is ``line``, ``dashed``, ``band`` (a pale swatch), ``area`` (a solid swatch) or
-    ``diamond``.
-    """
-
-    label: str
-    colour: str
-    mark: str = "line"
-
-
-def month_of(history: EnsembleHistory) -> str:
-    """The month shown by a history, as YYYY-MM."""
-    if not history.steps:
-        return "before the first month"
-    return str(np.datetime_as_string(history.dates[history.steps - 1], unit="M"))
-
-
-class LiveChart:
-    """A figure with a frame drawn once and moving artists blitted over it each month.
-
-    Subclasses build the frame in ``_build`` and, in ``_update``, set the moving artists from
-    the histories and return them; ``render`` returns the PNG bytes of the current month. The
-    layout is matplotlib's constrained layout, so no label or title leaves the figure; it is
-    computed for the first frame and then kept.
-    """
-
-    title = ""
-    caption = ""
-
-    def __init__(self, runs: Sequence[EnsembleRun], width: float, height: float):
-        self.runs = list(runs)
-        self.figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-        self.figure.get_layout_engine().set(w_pad=0.06, h_pad=0.06)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self._background = None
-        self._stale_frame = True
-        self._build()
-
-    def heading(self) -> str:
-        """The chart's title as the page shows it above the image."""
-        return self.title
-
-    def legend(self) -> list[LegendEntry]:
-        """What the marks of the chart mean, as the page shows it below the image."""
-        return []
-
-    def render(self) -> bytes:
-        """The chart at the histories' current month, as PNG."""
-        artists = self._update()
-        if self._background is None or self._stale_frame:
-            self.canvas.draw()
-            # the layout is fixed by the first frame: later frames only widen an axis, and the
-            # layout engine would cost more than the frame itself
-            self.figure.set_layout_engine("none")
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-            self._stale_frame = False
-        self.canvas.restore_region(self._background)
-        for artist in artists:
-            self.figure.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        out = io.BytesIO()
-        image.convert("RGB").save(out, format="PNG", compress_level=1)
-        return out.getvalue()
-
-    def _panel_title(self, ax, title: str) -> None:
-        """Name a scenario's panel (only when two are shown), wrapped to the panel's width."""
-        if len(self.runs) < 2:
-            return
-        width_pt = ax.get_position().width * self.figure.get_figwidth() * 72
-        chars = max(12, int(width_pt / (TITLE_PT * CHAR_WIDTH)))
-        ax.set_title(textwrap.fill(title, chars), fontsize=TITLE_PT, loc="left")
-
-    def _build(self) -> None:
-        raise NotImplementedError
-
-    def _update(self) -> list:
-        raise NotImplementedError
-
-    def _fit(self, ax, values: np.ndarray, pad: float = 0.15) -> None:
-        """Widen an axis whose data left it (the frame is then drawn again)."""
-        finite = values[np.isfinite(values)]
-        if not finite.size:
-            return
-        low, high = ax.get_ylim()
-        if finite.min() >= low and finite.max() <= high:
-            return
-        span = max(finite.max(), high) - min(finite.min(), low)
-        ax.set_ylim(min(finite.min(), low) - pad * span, max(finite.max(), high) + pad * span)
-        self._stale_frame = True
 
 
 class TimeChart(LiveChart):
@@ -349,91 +210,6 @@ class PressureChart(TimeChart):
         ]
 
 
-class NetworkChart(LiveChart):
-    """Trust among the five actors: an arrow from truster to trusted, as wide as the trust.
-
-    Before the first month it shows the trust the run starts from.
-    """
-
-    caption = (
-        "An arrow goes from the actor who trusts to the actor trusted. Wider and greener: more "
-        "trust; thinner and redder: less. The number is the mean trust, from 0 to 1."
-    )
-
-    def __init__(self, runs: Sequence[EnsembleRun]):
-        width, height = (5.4, 4.6) if len(runs) == 1 else (WIDTH_IN, 3.9)
-        super().__init__(runs, width, height)
-
-    def heading(self) -> str:
-        month = self.runs[0].history
-        shown = "at the start, before 2008-01" if not month.steps else month_of(month)
-        return f"Trust between the actors (mean of the replicates), {shown}"
-
-    def _build(self) -> None:
-        axes = self.figure.subplots(1, len(self.runs), squeeze=False)[0]
-        self.panels = []
-        for ax, run in zip(axes, self.runs, strict=True):
-            for name, xy in NODES.items():
-                self._node(ax, name, xy)
-            arrows = [self._arrow(ax, *arrow) for arrow in TRUST_ARROWS]
-            ax.set_xlim(-1.45, 1.45)
-            ax.set_ylim(-1.25, 1.25)
-            ax.set_aspect("equal")
-            ax.axis("off")
-            ax.tick_params(labelsize=FONT_PT)  # never shown; sized so that no text is under 12 pt
-            self._panel_title(ax, run.title)
-            self.panels.append((run, arrows))
-
-    @staticmethod
-    def _node(ax, name: str, xy: tuple[float, float]) -> None:
-        ax.add_patch(Ellipse(xy, 2 * NODE_A, 2 * NODE_B, facecolor="#f4f4f4", edgecolor="#333333", zorder=3))
-        ax.text(*xy, name, ha="center", va="center", fontsize=FONT_PT, zorder=4)
-
-    @staticmethod
-    def _arrow(ax, name: str, source: str, target: str, side: int):
-        """An arrow between the two nodes' outlines, its number beside its bend."""
-        (x0, y0), (x1, y1) = NODES[source], NODES[target]
-        bend = ((x0 + x1) / 2 + ARC * (y1 - y0), (y0 + y1) / 2 - ARC * (x1 - x0))  # arc3's control point
-        start = _on_outline(NODES[source], (bend[0] - x0, bend[1] - y0))
-        end = _on_outline(NODES[target], (bend[0] - x1, bend[1] - y1))
-        arrow = FancyArrowPatch(
-            start,
-            end,
-            connectionstyle=f"arc3,rad={ARC}",
-            arrowstyle="-|>",
-            shrinkA=1,
-            shrinkB=1,
-            animated=True,
-        )
-        ax.add_patch(arrow)
-        mx, my = _beside_bend(start, end, side)
-        label = ax.text(
-            mx,
-            my,
-            "",
-            fontsize=FONT_PT,
-            ha="center",
-            va="center",
-            animated=True,
-            zorder=5,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-        )
-        return name, arrow, label
-
-    def _update(self) -> list:
-        artists = []
-        for run, arrows in self.panels:
-            for name, arrow, label in arrows:
-                trust = run.history.latest(name)
-                trust = 0.0 if np.isnan(trust) else trust
-                arrow.set_linewidth(0.8 + 7 * trust)
-                arrow.set_mutation_scale(12 + 14 * trust)
-                arrow.set_color(_trust_colour(trust))
-                label.set_text(f"{trust:.2f}")
-                artists += [arrow, label]
-        return artists
-
-
 CHARTS = {
     "relations": RelationsChart,
     "hedge": HedgeChart,
@@ -460,32 +236,3 @@ def _observed(ax, series: str) -> None:
             lw=1.2,
             zorder=5,
         )
-
-
-def _on_outline(centre: tuple[float, float], direction: tuple[float, float]) -> tuple[float, float]:
-    """The point of a node's ellipse outline in ``direction`` from its centre."""
-    dx, dy = direction
-    t = 1.0 / np.hypot(dx / NODE_A, dy / NODE_B)
-    return centre[0] + t * dx, centre[1] + t * dy
-
-
-def _beside_bend(start, end, side: int) -> tuple[float, float]:
-    """Where an arc3 arrow's number goes: clear of the middle of its bend, outside (1) or inside (-1).
-
-    The arrow is a quadratic Bezier curve whose control point lies ARC times the chord's length
-    to the right of the chord's middle; the curve's middle is half way there. The number keeps a
-    gap from it as wide as its own half extent across the arrow, so it never sits on the arrow.
-    """
-    (x0, y0), (x1, y1) = start, end
-    dx, dy = x1 - x0, y1 - y0
-    length = np.hypot(dx, dy)
-    nx, ny = dy / length, -dx / length  # unit normal on the bend's side
-    gap = LABEL_GAP + LABEL_HALF[0] * abs(nx) + LABEL_HALF[1] * abs(ny)
-    reach = ARC * length / 2 + side * gap
-    return (x0 + x1) / 2 + reach * nx, (y0 + y1) / 2 + reach * ny
-
-
-def _trust_colour(trust: float) -> tuple[float, float, float]:
-    """Red for distrust, through amber, to green for trust."""
-    t = min(max(trust, 0.0), 1.0)
-    return (0.8 * (1 - t) + 0.1 * t, 0.25 + 0.45 * t, 0.2)

@@ -18,12 +18,21 @@ weight sits on the floor of the alliance commitment, the sentence says so.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from hedgesim.app.channels import (
+    DECISION_KINDS,
+    KIND_CHANNELS,
+    PARTNER_NAMES,
+    STATE_CAUSES,
+    STATE_CHANNELS,
+    STOCHASTIC_KINDS,
+    why,
+)
 from hedgesim.app.session import COMMITMENT, HARD_FLOOR
 from hedgesim.app.settings import DECISIONS
 from hedgesim.core.model import HedgingModel
@@ -34,23 +43,6 @@ STATE_COLUMNS = ("tension", "oil_supply", "sanctions_persons", "political_prison
 FLOOR_COLUMNS = ("hedge_russia", COMMITMENT)
 """The Russia weight and the weight the alliance commitment asks for (a floor under it)."""
 COMMITMENT_NAME = "its alliance floor" if HARD_FLOOR else "its alliance commitment"
-STOCHASTIC_KINDS = {
-    "crackdown": "election",
-    "release": "concession",
-    "election": "election",
-    "dispute": "oil_dispute",
-    "war": "war",
-}
-"""The kind of each shock the model draws after the dated history, by its name."""
-DECISION_KINDS = {
-    "crackdown": "crackdown",
-    "release": "concession",
-    "autonomy_signal": "autonomy_signal",
-    "venue": "venue",
-    "russia_dispute": "oil_dispute",
-}
-"""The kind of each decision the agents take by their rules (models that log them), by its name."""
-PARTNER_NAMES = {"eu": "EU", "russia": "Russia", "ukraine": "Ukraine", "other": "outside-option"}
 MIN_MOVE = 0.01
 """A month without a shock is told only if a weight moved this much (one point) or the state jumped."""
 TENSION_STEP = 0.02
@@ -61,70 +53,6 @@ PRISONERS_STEP = 0.05
 AT_FLOOR = 0.001
 """The Russia weight sits on its floor when it is no more than this above it: a tenth of a point,
 the precision the log shows (the weight closes in on a binding floor month by month)."""
-
-# What each piece of news can do to the hedge, as (partner, driver, direction) of the move the
-# model records: direction +1 raises the partner's weight, -1 lowers it. When news makes one
-# partner riskier, a rise of the others' weights "to spread risk" is its answer too. Read from the
-# model's channels: trust follows cooperation and conflict, benefit and risk the partner's payoff
-# and its variance, and the commitment is the floor under the Russia weight, which tension raises.
-_COMMITMENT_UP = (("russia", "commitment", +1), ("russia", "floor", +1))
-_TENSION = (
-    ("ukraine", "risk", -1),
-    ("russia", "risk", -1),
-    ("eu", "risk", +1),
-    ("other", "risk", +1),
-    ("ukraine", "benefit", +1),
-    *_COMMITMENT_UP,
-)
-_EU_WORSE = (
-    ("eu", "trust", -1),
-    ("eu", "benefit", -1),
-    ("eu", "risk", -1),
-    *((p, "risk", +1) for p in PARTNERS[1:]),
-)
-_EU_BETTER = (("eu", "trust", +1), ("eu", "benefit", +1), ("eu", "risk", +1))
-_RUSSIA_WORSE = (
-    ("russia", "trust", -1),
-    ("russia", "benefit", -1),
-    ("russia", "risk", -1),
-    *((p, "risk", +1) for p in ("eu", "ukraine", "other")),
-)
-_RUSSIA_BETTER = (("russia", "benefit", +1), ("russia", "risk", +1))
-KIND_CHANNELS: dict[str, tuple[tuple[str, str, int], ...]] = {
-    "war": _TENSION,
-    "election": _EU_WORSE,
-    "concession": _EU_BETTER,
-    "oil_dispute": _RUSSIA_WORSE,
-    "gas_dispute": _RUSSIA_WORSE,
-    "autonomy_signal": (("eu", "trust", +1), ("russia", "trust", -1)),
-    "institutional": (("eu", "trust", +1),),
-    "diplomatic": (("eu", "trust", +1),),
-    "venue": (("eu", "trust", +1), ("ukraine", "trust", +1)),
-    "npp": (),
-    "npp_start": (),
-    "crackdown": _EU_WORSE,
-}
-"""The moves a shock (or a decision) of each kind can cause in the month it strikes."""
-STATE_CHANNELS: dict[str, tuple[tuple[str, str, int], ...]] = {
-    "tension": _TENSION,
-    "supply_cut": _RUSSIA_WORSE,
-    "supply_back": _RUSSIA_BETTER,
-    "sanctions_up": _EU_WORSE,
-    "sanctions_down": _EU_BETTER,
-    "prisoners_up": _EU_WORSE,
-    "prisoners_down": _EU_BETTER,
-}
-"""The moves a change of the state can cause (keys as ``_state_clauses`` names them)."""
-STATE_CAUSES = {
-    "tension": "the higher tension",
-    "supply_cut": "the cut in Russian crude",
-    "supply_back": "the return of Russian crude",
-    "sanctions_up": "the wider sanctions",
-    "sanctions_down": "the eased sanctions",
-    "prisoners_up": "the rise in political prisoners",
-    "prisoners_down": "the release of political prisoners",
-}
-"""How a sentence names a change of the state when it is the cause of a move."""
 
 
 @dataclass(frozen=True)
@@ -275,41 +203,6 @@ def _floor_note(r: MonthRecord) -> str | None:
     if r.was_at_floor:
         return f"Russia {'rose above' if r.russia_weight > r.russia_floor else 'fell below'} {floor}"
     return None
-
-
-def _commitment(partner: str, up: bool) -> str:
-    if partner == "russia":
-        return (
-            "as its alliance commitment to Russia rose"
-            if up
-            else "as its alliance commitment to Russia eased"
-        )
-    return (
-        "as its alliance commitment to Russia eased"
-        if up
-        else "to make room for its alliance commitment to Russia"
-    )
-
-
-DRIVER_REASONS: dict[str, Callable[[str, bool], str]] = {
-    "trust": lambda name, up: f"as its trust in {name} {'grew' if up else 'fell'}",
-    "benefit": lambda name, up: f"as ties with {name} {'paid more' if up else 'paid less'}",
-    "risk": lambda name, up: "to spread risk" if up else "to cut its exposure to risk",
-}
-"""Why Belarus moved, by the driver the model records (the partner's name, raised or lowered).
-
-The alliance commitment (driver ``commitment``; ``floor`` in models that name it by its floor)
-is told by ``_commitment``, which names the Russia weight rather than the partner."""
-COMMITMENT_DRIVERS = frozenset({"commitment", "floor"})
-
-
-def why(driver: str, partner: str, up: bool) -> str:
-    """The reason a sentence gives for a move, from the driver the model recorded."""
-    if driver in COMMITMENT_DRIVERS:
-        return _commitment(partner, up)
-    name = {"other": "outside partners", "eu": "the EU"}.get(partner, PARTNER_NAMES[partner])
-    reason = DRIVER_REASONS.get(driver)
-    return reason(name, up) if reason else f"(driver: {driver})"
 
 
 def shock_kinds(model: HedgingModel) -> dict[str, str]:
