@@ -136,7 +136,8 @@ def test_page_model_runs_b_with_its_own_trust():
 
 def test_switching_a_war_off_says_that_what_followed_it_stays():
     note = comparison_note("without the 2014 war")
-    if not any(e.kind == "venue" for e in historical_events()):  # talks are Belarus's rule, not rows
+    ids = {e.id for e in historical_events()}
+    if "minsk-protocol" not in ids:  # hosting talks is Belarus's rule, not a row of the timeline
         assert "Belarus decides to host talks by its own rule, only while a war in Ukraine is on" in note
         assert comparison_note("without the 2008 war") == ""  # no war in Ukraine
         return
@@ -144,23 +145,20 @@ def test_switching_a_war_off_says_that_what_followed_it_stays():
     assert "the Minsk II agreements negotiated in Minsk (2015-02) stay in B" in note
     assert "stay unless switched off too" in note and '"without the 2014 war and what followed it"' in note
     tied = comparisons()["without the 2014 war and what followed it"]
-    assert set(tied.ids) == {"crimea", "donbas-war", "minsk-protocol", "minsk-ii"}
+    assert {"crimea", "donbas-war", "minsk-protocol", "minsk-ii"} <= set(tied.ids)
+    assert not {e.id for e in historical_events() if e.date >= "2020-01"} & set(tied.ids)  # not later ones
     assert comparison_note("without the 2014 war and what followed it") == ""
     assert comparison_note("without the 2008 war") == ""  # nothing followed it between its parties
     assert comparison_note("without the 2014 war", ("minsk-protocol", "minsk-ii")) == ""  # off in A too
     assert "Minsk II" in comparison_note("without any war shocks")
-    settings = settings_from_inputs(
-        0.5, 0.5, 0.3, "2", "1", compare="without the 2014 war and what followed it"
-    )
-    dropped = {s.id for s in settings.runs()[0][1].timeline.shocks} - {
-        s.id for s in settings.runs()[1][1].timeline.shocks
-    }
-    assert dropped == set(tied.ids)
+    tie = "without the 2014 war and what followed it"
+    (_, a), (_, b) = settings_from_inputs(0.5, 0.5, 0.3, "2", "1", compare=tie).runs()
+    assert {s.id for s in a.timeline.shocks} - {s.id for s in b.timeline.shocks} == set(tied.ids)
 
 
 def test_dated_shocks_are_grouped_by_kind_once_each():
     groups = events_by_kind()
-    assert [e.id for e in groups["war"]] == ["georgia-war", "crimea", "donbas-war"]
+    assert [e.id for e in groups["war"]][:3] == ["georgia-war", "crimea", "donbas-war"]
     grouped = [e.id for group in groups.values() for e in group]
     assert sorted(grouped) == sorted(e.id for e in historical_events())
     assert all(e.kind == kind for kind, group in groups.items() for e in group)
@@ -423,11 +421,12 @@ def test_page_in_headless_chromium(tmp_path):
         crimea = page.get_by_label("2014-02 the annexation of Crimea", exact=True)
         assert crimea.is_checked()
         wars = page.locator(".hedgesim-shock-group-war")
+        count = len(events_by_kind()["war"])
         wars.get_by_role("button", name="all off").click()
-        page.locator(".hedgesim-group-toggle", has_text="Wars (0 of 3 on)").wait_for()
+        page.locator(".hedgesim-group-toggle", has_text=f"Wars (0 of {count} on)").wait_for()
         expect(crimea).not_to_be_checked()
         wars.get_by_role("button", name="all on").click()
-        page.locator(".hedgesim-group-toggle", has_text="Wars (3 of 3 on)").wait_for()
+        page.locator(".hedgesim-group-toggle", has_text=f"Wars ({count} of {count} on)").wait_for()
         expect(crimea).to_be_checked()
         _laid_out(ui, tmp_path / "1-opened.png")
 

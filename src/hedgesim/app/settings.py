@@ -79,16 +79,16 @@ def events_by_kind() -> dict[str, tuple[EventSwitch, ...]]:
 
 
 def followers(war: EventSwitch) -> tuple[EventSwitch, ...]:
-    """The events that followed a war: later rows, not wars, between (at least) the same parties.
+    """The events that followed a war: later rows, not wars, between (at least) the same parties,
+    up to the next war between them (what comes with that one is its own).
 
     They are rows of their own in the timeline (the Minsk Protocol after the 2014 war), so
     switching the war off leaves them in place.
     """
-    return tuple(
-        e
-        for e in historical_events()
-        if e.date > war.date and e.kind != "war" and set(war.actors) <= set(e.actors)
-    )
+    parties = set(war.actors)
+    later = [e for e in historical_events() if e.date > war.date and parties <= set(e.actors)]
+    until = min((e.date for e in later if e.kind == "war"), default="9999-12")
+    return tuple(e for e in later if e.kind != "war" and e.date < until)
 
 
 @dataclass(frozen=True)
@@ -153,13 +153,17 @@ def comparison_note(compare: str, switched_off: tuple[str, ...] = ()) -> str:
     if not kept:
         return _talks_by_rule(wars)
     tied = [name for name in comparisons() if name.endswith(FOLLOWED) and _ties(name, wars)]
+    one = len(kept) == 1
+    they, stay, are = (
+        ("it", "stays", "It is a separate event") if one else ("they", "stay", "They are separate events")
+    )
     note = (
-        f"B leaves out {_listed(wars)}, but not what followed: {_listed(kept)} stay in B. "
-        "They are separate events in the timeline, so they stay unless switched off too "
-        "(a switch under Shocks turns an event off in A and B alike)."
+        f"B leaves out {_listed(wars)}, but not what followed: {_listed(kept)} {stay} in B. {are} in "
+        f"the timeline, so {they} {stay} unless switched off too (a switch under Shocks turns an "
+        "event off in A and B alike)."
     )
     if tied:
-        note += f' To leave them out of B only, choose "{tied[0]}".'
+        note += f' To leave {"it" if one else "them"} out of B only, choose "{tied[0]}".'
     return note
 
 
