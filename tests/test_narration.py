@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from hedgesim.app.narration import MonthRecord, narrate, replicate_log, sentence, shock_kinds
+from hedgesim.app.channels import COMMITMENT_DRIVERS, KIND_CHANNELS, why
+from hedgesim.app.narration import (
+    COMMITMENT_NAME,
+    MonthRecord,
+    _news,
+    causes,
+    narrate,
+    records,
+    replicate_log,
+    sentence,
+    shock_kinds,
+)
+from hedgesim.app.session import COMMITMENT
 from hedgesim.app.settings import settings_from_inputs
 from hedgesim.workflows.run import run_spec
 
@@ -37,17 +52,15 @@ def test_sentence_follows_the_log_and_the_state():
     war = _record(shock="the annexation of Crimea", kind="war", tension_change=0.3, change=0.008)
     assert sentence(war) == (
         "2014-03: tension rose after the annexation of Crimea; "
-        "Belarus raised its EU weight to spread risk (+0.8 points)"
+        "in answer, Belarus raised its EU weight to spread risk (+0.8 points)"
     )
     calm_war = _record(shock="the annexation of Crimea", kind="war", tension_change=0.0, change=0.008)
-    assert sentence(calm_war).startswith("2014-03: the annexation of Crimea;")
+    assert sentence(calm_war).startswith("2014-03: the annexation of Crimea; in answer, Belarus")
     trust = _record(partner="russia", change=-0.02, driver="trust")
     assert (
         sentence(trust)
         == "2014-03: Belarus lowered its Russia weight as its trust in Russia fell (-2.0 points)"
     )
-    floor = _record(partner="russia", change=0.015, driver="floor")
-    assert "as the alliance floor rose with tension" in sentence(floor)
     assert sentence(_record(change=0.001)) is None  # a quiet month is not told
     sanctions = _record(sanctions=159.0, sanctions_change=155.0)
     assert sentence(sanctions) == "2014-03: the EU widened its sanctions to 159 persons"
@@ -62,8 +75,82 @@ def test_sentence_follows_the_log_and_the_state():
     )
     assert sentence(dispute) == (
         "2014-03: Russian crude deliveries fell 50% with a dispute; "
-        "Belarus lowered its Russia weight as ties with Russia paid less (-1.0 points)"
+        "in answer, Belarus lowered its Russia weight as ties with Russia paid less (-1.0 points)"
     )
+
+
+def test_news_the_models_driver_does_not_name_is_only_the_same_month():
+    """A summit raises trust in the EU: it cannot be why Belarus cut its EU weight through risk."""
+    summit = _record(
+        date="2011-09",
+        shock="the Eastern Partnership summit in Warsaw",
+        kind="institutional",
+        change=-0.002,
+        driver="risk",
+    )
+    assert sentence(summit) == (
+        "2011-09: the Eastern Partnership summit in Warsaw; in the same month, "
+        "Belarus lowered its EU weight to cut its exposure to risk (-0.2 points)"
+    )
+    assert causes(summit, [("shock", summit.shock, KIND_CHANNELS["institutional"])]) == []
+    trusted = dataclasses.replace(summit, change=0.002, driver="trust")  # the summit's own channel
+    assert "; in answer, Belarus raised its EU weight as its trust in the EU grew" in sentence(trusted)
+    wrong_way = dataclasses.replace(summit, change=-0.002, driver="trust")
+    assert "in the same month, Belarus lowered its EU weight" in sentence(wrong_way)
+
+
+def test_of_several_news_the_cause_is_named():
+    month = _record(
+        shock="the October 2015 election, without a crackdown",
+        kind="election",
+        sanctions=4.0,
+        sanctions_change=-150.0,
+        change=0.049,
+        driver="risk",
+    )
+    assert sentence(month) == (
+        "2014-03: the October 2015 election, without a crackdown; the EU eased its sanctions to "
+        "4 persons; in answer to the eased sanctions, Belarus raised its EU weight to spread risk "
+        "(+4.9 points)"
+    )
+
+
+@pytest.mark.parametrize("driver", ["commitment", "floor"])
+def test_the_alliance_commitment_is_named_when_it_moved_belarus(driver):
+    rose = _record(partner="russia", change=0.03, driver=driver, tension=0.9, tension_change=0.3)
+    assert sentence(rose) == (
+        "2014-03: tension rose to 0.90; in answer, Belarus raised its Russia weight "
+        "as its alliance commitment to Russia rose (+3.0 points)"
+    )
+    eased = _record(partner="russia", change=-0.02, driver=driver)
+    assert "lowered its Russia weight as its alliance commitment to Russia eased" in sentence(eased)
+    squeezed = _record(partner="eu", change=-0.02, driver=driver)
+    assert "lowered its EU weight to make room for its alliance commitment to Russia" in sentence(squeezed)
+    assert driver in COMMITMENT_DRIVERS and why(driver, "russia", True) != why("risk", "russia", True)
+
+
+def test_an_unknown_driver_is_shown_not_guessed():
+    assert why("meteor", "eu", True) == "(driver: meteor)"
+
+
+def test_the_russia_weight_on_its_floor_is_said():
+    on_floor = _record(
+        change=-0.04, driver="benefit", russia_weight=0.4000004, russia_floor=0.4, was_at_floor=True
+    )
+    assert on_floor.at_floor and not on_floor.floor_moved
+    assert sentence(on_floor) == (
+        "2014-03: Belarus lowered its EU weight as ties with the EU paid less "
+        f"(-4.0 points; Russia stays at {COMMITMENT_NAME}, 0.40)"
+    )
+    above = dataclasses.replace(on_floor, russia_weight=0.45)
+    assert above.floor_moved
+    assert f"(-4.0 points; Russia rose above {COMMITMENT_NAME}, 0.40)" in sentence(above)
+    reached = dataclasses.replace(on_floor, was_at_floor=False)
+    assert f"Russia is now at {COMMITMENT_NAME}, 0.40)" in sentence(reached)
+    quiet = dataclasses.replace(on_floor, change=0.0, was_at_floor=False)
+    assert sentence(quiet) == f"2014-03: Russia is now at {COMMITMENT_NAME}, 0.40"
+    unknown = _record(change=-0.04)  # no floor column: nothing said about it
+    assert "floor" not in sentence(unknown)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +172,8 @@ def test_replicate_log_is_the_models_own_event_log(small_page_run):
     assert list(ours["shock"].fillna("-")) == list(theirs["shock"].astype(object).fillna("-"))
     state = model.trajectories()
     state = state[state["replicate"] == model.replicate_ids[1]].reset_index(drop=True)
-    np.testing.assert_allclose(ours["tension"], state["tension"])
+    for column in ("tension", "hedge_russia", COMMITMENT):
+        np.testing.assert_allclose(ours[column], state[column])
 
 
 def test_narration_tells_every_logged_shock_in_date_order(small_page_run):
@@ -99,7 +187,28 @@ def test_narration_tells_every_logged_shock_in_date_order(small_page_run):
         told = [line for line in lines if line.startswith(f"{row.date:%Y-%m}:")]
         assert told and row.shock in told[0]
     crimea = next(line for line in lines if "the annexation of Crimea" in line)
-    assert crimea.startswith("2014-02: tension rose after the annexation of Crimea; Belarus ")
+    answer = r"2014-02: tension rose after the annexation of Crimea; .*in answer[^;]*, Belarus "
+    assert re.match(answer, crimea)
+    told = [line for line in lines if "Belarus" in line.split(": ", 1)[1].split(";")[-1]]
+    for line in told:  # news and a move: joined as an answer or as the same month, never bare
+        body = line.split(": ", 1)[1]
+        if ";" in body:
+            assert "; in answer" in body or "; in the same month, Belarus" in body, line
+    if any(r.at_floor for r in records(frame, shock_kinds(model))):  # the weight sat at it
+        assert any(COMMITMENT_NAME in line for line in lines), "and the log says so"
+
+
+def test_every_move_joined_to_news_follows_the_channels(small_page_run):
+    """'In answer' exactly when the model's driver is a channel of the month's news."""
+    model = small_page_run
+    for record in records(replicate_log(model, 2), shock_kinds(model)):
+        told = sentence(record)
+        if told is None or "Belarus" not in told or ";" not in told.split(": ", 1)[1]:
+            continue
+        news = [n for n in _news(record)]
+        if not news:
+            continue
+        assert ("in answer" in told) == bool(causes(record, news)), told
 
 
 def test_steady_months_are_told_as_one_stretch():
@@ -122,7 +231,8 @@ def test_steady_months_are_told_as_one_stretch():
     assert lines == [
         "2016-02 to 2016-03: Belarus kept raising its EU weight as ties with the EU paid more "
         "(+4.0 points over 2 months)",
-        "2016-04: a summit; Belarus raised its EU weight as ties with the EU paid more (+2.0 points)",
+        "2016-04: a summit; in the same month, Belarus raised its EU weight as ties with the EU "
+        "paid more (+2.0 points)",
         "2016-05: Belarus lowered its EU weight as ties with the EU paid less (-2.0 points)",
         "2016-06: Belarus raised its EU weight as ties with the EU paid more (+2.0 points)",
     ]
@@ -134,4 +244,4 @@ def test_narration_changes_with_the_replicate_log(small_page_run):
     moved = frame.copy()
     moved.loc[100, ["weight_change", "moved_partner", "driver"]] = [0.05, "ukraine", "trust"]
     line = next(x for x in narrate(moved, kinds) if x.startswith(f"{moved.loc[100, 'date']:%Y-%m}"))
-    assert "Belarus raised its Ukraine weight as its trust in Ukraine grew (+5.0 points)" in line
+    assert "Belarus raised its Ukraine weight as its trust in Ukraine grew (+5.0 points" in line

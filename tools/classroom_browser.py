@@ -218,12 +218,40 @@ class ClassroomPage:
         field.fill(value)
         field.press("Enter")
 
-    def slide(self, label: str, notches: int) -> None:
-        """Move the slider named ``label`` by ``notches`` steps (negative: to the left)."""
-        slider = self.page.locator(".v-input").filter(has_text=label).get_by_role("slider").first
-        slider.focus()
+    def slider(self, label: str):
+        """The slider named ``label`` (its name is the text above its track)."""
+        named = self.page.locator(".hedgesim-slider").filter(
+            has=self.page.locator(".hedgesim-slider-label", has_text=re.compile(f"^{re.escape(label)}$"))
+        )
+        return named.get_by_role("slider").first
+
+    def slider_value(self, label: str) -> str:
+        """The value shown beside the slider named ``label``."""
+        named = self.page.locator(".hedgesim-slider").filter(
+            has=self.page.locator(".hedgesim-slider-label", has_text=re.compile(f"^{re.escape(label)}$"))
+        )
+        return named.locator(".hedgesim-slider-value").first.inner_text()
+
+    def slide(self, label: str, notches: int, step: float = 0.05) -> None:
+        """Move the slider named ``label`` by ``notches`` steps (negative: to the left).
+
+        One key press at a time, each waited for until the value shown beside the slider has
+        moved (the page sends the value back; a press before that could be undone by it), so a
+        Reset that follows takes the new value.
+        """
+        value = float(self.slider_value(label))
+        slider = self.slider(label)
         for _ in range(abs(notches)):
+            value += step if notches > 0 else -step
+            slider.focus()
             slider.press("ArrowRight" if notches > 0 else "ArrowLeft")
+            self.page.wait_for_function(
+                "([label, value]) => [...document.querySelectorAll('.hedgesim-slider')].some(s =>"
+                " s.querySelector('.hedgesim-slider-label')?.innerText.trim() === label &&"
+                " s.querySelector('.hedgesim-slider-value')?.innerText.trim() === value)",
+                arg=[label, f"{value:.2f}"],
+                timeout=self.timeout_ms,
+            )
 
     def choose(self, label: str, option: str) -> None:
         self.page.locator(".v-input").filter(has_text=label).first.click()
@@ -237,3 +265,122 @@ class ClassroomPage:
 
     def chart(self, name: str):
         return self.page.locator(f".hedgesim-chart-{name}").first
+
+    def expand_shocks(self, group: str) -> None:
+        """Open the group of dated shocks whose header starts with ``group`` (e.g. ``Wars``)."""
+        self.page.locator(".hedgesim-group-toggle", has_text=f"▸ {group}").first.click()
+        self.page.locator(".hedgesim-group-toggle", has_text=f"▾ {group}").first.wait_for()
+
+    def layout_problems(self) -> list[str]:
+        """Text of the page's own components that is clipped or overlaps other such text.
+
+        Compares the bounding boxes of the rendered text (not of the boxes around it) of
+        headings, labels, slider values and marks, buttons, notes, chart titles, legend entries
+        and captions, and of the chart images: each must lie inside every ancestor that clips it
+        (and inside the window's width), and no two may overlap. A chart image must also be shown
+        at no less than its natural size. Every scroll container is first scrolled back to its
+        top, so the page is measured as laid out (the app bar covers scrolled content by design).
+        Returns one line per problem.
+        """
+        return self.page.evaluate(LAYOUT_CHECK, list(TEXT_SELECTORS))
+
+
+TEXT_SELECTORS = (
+    ".hedgesim-title",
+    ".v-card-title",
+    ".hedgesim-main h2",
+    ".hedgesim-main h3",
+    ".hedgesim-slider-label",
+    ".hedgesim-slider-value",
+    ".v-slider-track__tick-label",
+    ".v-slider-thumb__label",
+    ".v-label",
+    ".v-field-label",
+    ".v-field__input",
+    ".v-select__selection-text",
+    ".v-btn__content",
+    ".hedgesim-hint",
+    ".hedgesim-status",
+    ".hedgesim-compare-note",
+    ".hedgesim-kept",
+    ".hedgesim-error",
+    ".hedgesim-chart-title",
+    ".hedgesim-legend-entry",
+    ".hedgesim-caption",
+    ".hedgesim-log-help",
+    ".hedgesim-log-column b",
+    ".hedgesim-chart-image",
+)
+"""The page's own text (and chart images) that ``layout_problems`` checks."""
+
+LAYOUT_CHECK = """
+(selectors) => {
+  // measure the page as laid out, not as scrolled: every scroll container back to its top
+  window.scrollTo(0, 0);
+  for (const e of document.querySelectorAll('*')) if (e.scrollTop) e.scrollTop = 0;
+  const problems = [];
+  const name = (e) => {
+    const classes = typeof e.className === 'string' ? e.className.trim().split(/\\s+/) : [];
+    const ours = classes.filter(c => c.startsWith('hedgesim-'));
+    const shown = (ours.length ? ours : classes).slice(0, 2);
+    const text = (e.innerText || '').trim().slice(0, 40);
+    return (shown.length ? '.' + shown.join('.') : e.tagName) + ' "' + text + '"';
+  };
+  const visible = (e) => {
+    const r = e.getBoundingClientRect();
+    const s = getComputedStyle(e);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const textBox = (e) => {
+    if (e.tagName === 'IMG') return e.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(e);
+    const rects = [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+    if (!rects.length) return null;
+    const box = {left: Infinity, top: Infinity, right: -Infinity, bottom: -Infinity};
+    for (const r of rects) {
+      box.left = Math.min(box.left, r.left); box.top = Math.min(box.top, r.top);
+      box.right = Math.max(box.right, r.right); box.bottom = Math.max(box.bottom, r.bottom);
+    }
+    return box;
+  };
+  const found = [];
+  for (const selector of selectors) {
+    for (const e of document.querySelectorAll(selector)) {
+      if (!visible(e) || found.some(f => f.element === e)) continue;
+      const box = textBox(e);
+      if (box) found.push({element: e, box});
+    }
+  }
+  const slack = 1;
+  for (const {element, box} of found) {
+    if (box.left < -slack || box.right > window.innerWidth + slack) {
+      problems.push('outside the window: ' + name(element));
+    }
+    for (let a = element.parentElement; a && a !== document.body; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      const r = a.getBoundingClientRect();
+      const clipsX = s.overflowX !== 'visible', clipsY = ['hidden', 'clip'].includes(s.overflowY);
+      if ((clipsX && (box.left < r.left - slack || box.right > r.right + slack))
+          || (clipsY && (box.top < r.top - slack || box.bottom > r.bottom + slack))) {
+        problems.push('clipped: ' + name(element) + ' by ' + name(a).split(' "')[0]);
+        break;
+      }
+    }
+    if (element.tagName === 'IMG' && element.naturalWidth
+        && element.getBoundingClientRect().width < element.naturalWidth - slack) {
+      problems.push('shrunk below its natural size: ' + name(element));
+    }
+  }
+  for (let i = 0; i < found.length; i++) {
+    for (let j = i + 1; j < found.length; j++) {
+      const a = found[i], b = found[j];
+      if (a.element.contains(b.element) || b.element.contains(a.element)) continue;
+      const w = Math.min(a.box.right, b.box.right) - Math.max(a.box.left, b.box.left);
+      const h = Math.min(a.box.bottom, b.box.bottom) - Math.max(a.box.top, b.box.top);
+      if (w > slack && h > slack) problems.push('overlap: ' + name(a.element) + ' / ' + name(b.element));
+    }
+  }
+  return problems;
+}
+"""

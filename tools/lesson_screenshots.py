@@ -19,6 +19,8 @@ from pathlib import Path
 from classroom_browser import ClassroomPage, chromium, serving
 
 NOTCH = 0.05  # the challenge sliders move in steps of 0.05
+WIDTH, HEIGHT = 1280, 3800
+"""A projector's width; tall enough that the page's main column (charts and log) fits whole."""
 
 
 def _challenges(ui: ClassroomPage, trust: float = 0.5, tension: float = 0.3, vested: float = 0.5) -> None:
@@ -39,16 +41,15 @@ def lesson_hedging(ui: ClassroomPage, shot: Callable[[str], None]) -> None:
 
 
 def lesson_trust(ui: ClassroomPage, shot: Callable[[str], None]) -> None:
-    """Lesson 2: 50 replicates; low trust, then high trust, each played to the end of 2019."""
+    """Lesson 2: 50 replicates side by side, A at trust 0.10 and B at trust 0.90, to the end of 2019."""
     ui.type_into("Replicates (1 to 500)", "50")
     _challenges(ui, trust=0.1)
-    ui.reset(expect="Trust 0.10")
+    ui.choose("Side by side", "the same shocks")
+    ui.switch("B has challenges of its own")
+    ui.slide("B: trust", round((0.9 - 0.1) / NOTCH))
+    ui.reset(expect="B: trust 0.90")
     ui.play_until("2019-12")
-    shot("lesson2-trust-0.1")
-    ui.slide("Trust", round((0.9 - 0.1) / NOTCH))
-    ui.reset(expect="Trust 0.90")
-    ui.play_until("2019-12")
-    shot("lesson2-trust-0.9")
+    shot("lesson2-trust-0.1-vs-0.9")
 
 
 def lesson_tension(ui: ClassroomPage, shot: Callable[[str], None]) -> None:
@@ -73,13 +74,16 @@ def take(out: Path) -> list[Path]:
     saved: list[Path] = []
     with serving() as (url, _), tempfile.TemporaryDirectory() as profiles:
         for k, lesson in enumerate(LESSONS):
-            with chromium(Path(profiles) / str(k), width=1440, height=2300) as context:
+            with chromium(Path(profiles) / str(k), width=WIDTH, height=HEIGHT) as context:
                 page = context.new_page()
                 ui = ClassroomPage(page, timeout_ms=180_000)
                 ui.open(url)
 
-                def shot(name: str, page=page) -> None:
+                def shot(name: str, page=page, ui=ui) -> None:
                     page.wait_for_timeout(800)
+                    problems = ui.layout_problems()
+                    if problems:
+                        raise RuntimeError(f"{name}: the page's text is clipped or overlaps: {problems}")
                     path = out / f"{name}.png"
                     page.locator(".hedgesim-main").first.screenshot(path=path)
                     saved.append(path)

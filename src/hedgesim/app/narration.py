@@ -1,28 +1,48 @@
 """'Why did Belarus move?': the model's event log of one replicate in plain sentences.
 
 Each sentence is assembled from what the model recorded that month, never from the date: the
-shock that struck (its label), what it did to the state (tension, Russian crude deliveries, EU
-sanctions, political prisoners), and how Belarus's hedge answered: the partner whose weight moved
-most, by how much, and the driver of that move (trust, benefit, risk or the alliance floor).
-For example: "2014-03: tension rose after the annexation of Crimea; Belarus raised its EU
-weight to spread risk (+0.8 points)".
+news (the shock that struck, with its label, and what changed in the state: tension, Russian
+crude deliveries, EU sanctions, political prisoners), then how Belarus's hedge answered: the
+partner whose weight moved most, by how much, and the driver the model records for that move
+(trust, benefit, risk, or the alliance commitment that sets a floor under the Russia weight).
+
+A log read out in class must not suggest causes the model did not find. A move is told as an
+answer to the news only when the model's own driver is a channel that news acts through (a
+summit raises trust in the EU; it cannot lower the EU weight through risk): "2014-03: tension
+rose after the annexation of Crimea; in answer, Belarus raised its EU weight to spread risk".
+Otherwise the two are told side by side: "2011-09: the Eastern Partnership summit in Warsaw; in
+the same month, Belarus lowered its EU weight to cut its exposure to risk". When the Russia
+weight sits on the floor of the alliance commitment, the sentence says so.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from hedgesim.app.channels import (
+    DECISION_KINDS,
+    KIND_CHANNELS,
+    PARTNER_NAMES,
+    STATE_CAUSES,
+    STATE_CHANNELS,
+    STOCHASTIC_KINDS,
+    why,
+)
+from hedgesim.app.session import COMMITMENT, HARD_FLOOR
+from hedgesim.app.settings import DECISIONS
 from hedgesim.core.model import HedgingModel
 from hedgesim.core.shocks import STOCHASTIC_LABELS
 from hedgesim.core.vocabulary import DRIVERS, PARTNERS
 
 STATE_COLUMNS = ("tension", "oil_supply", "sanctions_persons", "political_prisoners")
-STOCHASTIC_KINDS = {"crackdown": "election", "release": "concession", "dispute": "oil_dispute", "war": "war"}
-PARTNER_NAMES = {"eu": "EU", "russia": "Russia", "ukraine": "Ukraine", "other": "outside-option"}
+FLOOR_COLUMNS = ("hedge_russia", COMMITMENT)
+"""The Russia weight and the weight the alliance commitment asks for (a floor under it)."""
+COMMITMENT_NAME = "its alliance floor" if HARD_FLOOR else "its alliance commitment"
 MIN_MOVE = 0.01
 """A month without a shock is told only if a weight moved this much (one point) or the state jumped."""
 TENSION_STEP = 0.02
@@ -30,11 +50,19 @@ SUPPLY_STEP = 0.05
 FULL_SUPPLY = 0.98
 SANCTIONS_STEP = 5.0
 PRISONERS_STEP = 0.05
+AT_FLOOR = 0.001
+"""The Russia weight sits on its floor when it is no more than this above it: a tenth of a point,
+the precision the log shows (the weight closes in on a binding floor month by month)."""
 
 
 @dataclass(frozen=True)
 class MonthRecord:
-    """One replicate's month as the narration needs it: the log entry and the state's changes."""
+    """One replicate's month as the narration needs it: the log entry and the state's changes.
+
+    ``russia_weight`` and ``russia_floor`` are the Russia weight and the weight the alliance
+    commitment asks for this month (NaN when not known), ``was_at_floor`` whether the weight sat
+    at it the month before.
+    """
 
     date: str
     shock: str | None
@@ -49,76 +77,138 @@ class MonthRecord:
     sanctions: float
     sanctions_change: float
     prisoners_change: float
+    russia_weight: float = math.nan
+    russia_floor: float = math.nan
+    was_at_floor: bool = False
+
+    @property
+    def at_floor(self) -> bool:
+        """The Russia weight sits at the alliance commitment's floor this month."""
+        return bool(abs(self.russia_weight - self.russia_floor) <= AT_FLOOR)
+
+    @property
+    def floor_moved(self) -> bool:
+        """The Russia weight reached its floor, or left it, this month."""
+        known = not math.isnan(self.russia_weight - self.russia_floor)
+        return known and self.at_floor != self.was_at_floor
 
 
 def sentence(record: MonthRecord, min_move: float = MIN_MOVE) -> str | None:
     """The month in one sentence, or None when nothing worth telling happened."""
-    clauses, used = _event_clause(record)
-    clauses += [c for name, c in _state_clauses(record) if name not in used]
+    news = _news(record)
     moved = abs(record.change) >= min_move
-    if not clauses and not moved:
+    if not news and not moved and not record.floor_moved:
         return None
-    if moved or (clauses and abs(record.change) >= min_move / 10):
-        clauses.append(_hedge_clause(record))
-    return f"{record.date}: " + "; ".join(clauses)
+    texts = [text for _, text, _ in news]
+    if moved or (news and abs(record.change) >= min_move / 10):
+        return f"{record.date}: " + "; ".join([*texts, _answer(record, news)])
+    if record.floor_moved:
+        texts.append(_floor_note(record))
+    return f"{record.date}: " + "; ".join(texts)
 
 
-def _event_clause(r: MonthRecord) -> tuple[list[str], set[str]]:
-    """The shock, told through the state change its kind brings, when the state did change."""
+def _news(r: MonthRecord) -> list[tuple[str, str, tuple]]:
+    """The month's news as (key, text, channels): the shock first, then changes of the state."""
+    event, used = _event_clause(r)
+    news = [event] if event else []
+    return news + [(key, text, STATE_CHANNELS[key]) for key, text in _state_clauses(r) if key not in used]
+
+
+def _event_clause(r: MonthRecord) -> tuple[tuple[str, str, tuple] | None, set[str]]:
+    """The shock, told through the state change its kind brings when the state did change.
+
+    Returns the clause (None without a shock) and the state keys it already tells.
+    """
     if r.shock is None:
-        return [], set()
+        return None, set()
+    channels = KIND_CHANNELS.get(r.kind or "", ())
     if r.kind == "war" and r.tension_change > TENSION_STEP:
-        return [f"tension rose after {r.shock}"], {"tension"}
+        return ("shock", f"tension rose after {r.shock}", channels), {"tension"}
     if r.kind == "oil_dispute" and r.supply_change < -SUPPLY_STEP:
-        return [f"Russian crude deliveries fell {-100 * r.supply_change:.0f}% with {r.shock}"], {"supply"}
+        cut = f"Russian crude deliveries fell {-100 * r.supply_change:.0f}% with {r.shock}"
+        return ("shock", cut, channels), {"supply_cut"}
     if r.kind == "election" and r.prisoners_change > PRISONERS_STEP:
-        return [f"political prisoners rose with {r.shock}"], {"prisoners"}
+        return ("shock", f"political prisoners rose with {r.shock}", channels), {"prisoners_up"}
     if r.kind == "concession" and r.prisoners_change < -PRISONERS_STEP:
-        return [f"political prisoners fell with {r.shock}"], {"prisoners"}
-    return [r.shock], set()
+        return ("shock", f"political prisoners fell with {r.shock}", channels), {"prisoners_down"}
+    return ("shock", r.shock, channels), set()
 
 
 def _state_clauses(r: MonthRecord) -> list[tuple[str, str]]:
+    """The changes of the state worth telling, as (key, text); keys index STATE_CHANNELS."""
     clauses = []
     if r.tension_change > TENSION_STEP:
         clauses.append(("tension", f"tension rose to {r.tension:.2f}"))
     if r.supply_change < -SUPPLY_STEP:
-        clauses.append(("supply", f"Russian crude deliveries fell {-100 * r.supply_change:.0f}%"))
+        clauses.append(("supply_cut", f"Russian crude deliveries fell {-100 * r.supply_change:.0f}%"))
     elif r.supply_change > 0 and r.supply >= FULL_SUPPLY > r.supply - r.supply_change:
-        clauses.append(("supply", "Russian crude deliveries were back to normal"))
+        clauses.append(("supply_back", "Russian crude deliveries were back to normal"))
     if r.sanctions_change > SANCTIONS_STEP:
-        clauses.append(("sanctions", f"the EU widened its sanctions to {r.sanctions:.0f} persons"))
+        clauses.append(("sanctions_up", f"the EU widened its sanctions to {r.sanctions:.0f} persons"))
     elif r.sanctions_change < -SANCTIONS_STEP:
-        clauses.append(("sanctions", f"the EU eased its sanctions to {r.sanctions:.0f} persons"))
+        clauses.append(("sanctions_down", f"the EU eased its sanctions to {r.sanctions:.0f} persons"))
     if r.prisoners_change > PRISONERS_STEP:
-        clauses.append(("prisoners", "political prisoners rose"))
+        clauses.append(("prisoners_up", "political prisoners rose"))
     elif r.prisoners_change < -PRISONERS_STEP:
-        clauses.append(("prisoners", "political prisoners were released"))
+        clauses.append(("prisoners_down", "political prisoners were released"))
     return clauses
+
+
+def causes(record: MonthRecord, news: list[tuple[str, str, tuple]]) -> list[str]:
+    """Keys of the news that the model's own driver names as a cause of the month's move."""
+    up = +1 if record.change > 0 else -1
+    found = []
+    for key, _, channels in news:
+        for partner, driver, direction in channels:
+            if partner == record.partner and driver == record.driver and direction == up:
+                found.append(key)
+                break
+    return found
+
+
+def _answer(r: MonthRecord, news: list[tuple[str, str, tuple]]) -> str:
+    """The hedge clause, joined to the news as its answer or only as the same month's move."""
+    move = _hedge_clause(r)
+    if not news:
+        return move
+    found = causes(r, news)
+    if not found:
+        return f"in the same month, {move}"
+    if len(news) == 1:
+        return f"in answer, {move}"
+    named = [r.shock if key == "shock" else STATE_CAUSES[key] for key in found]
+    return f"in answer to {' and '.join(named)}, {move}"
 
 
 def _hedge_clause(r: MonthRecord) -> str:
     up = r.change > 0
-    partner = PARTNER_NAMES[r.partner]
-    weight = "weight on outside partners" if r.partner == "other" else f"{partner} weight"
     verb = "raised" if up else "lowered"
-    return f"Belarus {verb} its {weight} {_why(r.driver, r.partner, up)} ({100 * r.change:+.1f} points)"
+    points = f"{100 * r.change:+.1f} points"
+    floor = _floor_note(r)
+    amount = f"({points}; {floor})" if floor else f"({points})"
+    return f"Belarus {verb} its {_weight(r.partner)} {why(r.driver, r.partner, up)} {amount}"
 
 
-def _why(driver: str, partner: str, up: bool) -> str:
-    name = {"other": "outside partners", "eu": "the EU"}.get(partner, PARTNER_NAMES[partner])
-    if driver == "risk":
-        return "to spread risk" if up else "to cut its exposure to risk"
-    if driver == "trust":
-        return f"as its trust in {name} {'grew' if up else 'fell'}"
-    if driver == "benefit":
-        return f"as ties with {name} {'paid more' if up else 'paid less'}"
-    return "as the alliance floor rose with tension" if up else "as the alliance floor eased"
+def _weight(partner: str) -> str:
+    return "weight on outside partners" if partner == "other" else f"{PARTNER_NAMES[partner]} weight"
+
+
+def _floor_note(r: MonthRecord) -> str | None:
+    """Where the Russia weight stands against the floor of the alliance commitment, if known."""
+    if math.isnan(r.russia_weight - r.russia_floor):
+        return None
+    floor = f"{COMMITMENT_NAME}, {r.russia_floor:.2f}"
+    if r.at_floor:
+        return f"Russia {'stays at' if r.was_at_floor else 'is now at'} {floor}"
+    if r.was_at_floor:
+        return f"Russia {'rose above' if r.russia_weight > r.russia_floor else 'fell below'} {floor}"
+    return None
 
 
 def shock_kinds(model: HedgingModel) -> dict[str, str]:
     """Kind of each shock label the model can log: its dated shocks and the drawn ones."""
-    kinds = {label: STOCHASTIC_KINDS[name] for name, label in STOCHASTIC_LABELS.items()}
+    kinds = {label: STOCHASTIC_KINDS.get(name, name) for name, label in STOCHASTIC_LABELS.items()}
+    kinds |= {label: DECISION_KINDS.get(name, name) for name, label in DECISIONS.items()}
     kinds |= {(s.label or s.id): s.kind.value for s in model.timeline.shocks}
     return kinds
 
@@ -127,11 +217,15 @@ def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
     """Month records of one replicate from an event log joined with its state columns.
 
     ``frame`` holds one replicate, in date order, with the event-log columns (date,
-    moved_partner, weight_change, driver, shock) and STATE_COLUMNS; ``kinds`` maps shock labels
-    to kinds (see ``shock_kinds``). The first month is left out: its move is the hedge
-    settling from the equal split the run starts from.
+    moved_partner, weight_change, driver, shock), STATE_COLUMNS and, when known, FLOOR_COLUMNS;
+    ``kinds`` maps shock labels to kinds (see ``shock_kinds``). The first month is left out: its
+    move is the hedge settling from the equal split the run starts from.
     """
     changes = {c: frame[c].diff().to_numpy() for c in STATE_COLUMNS}
+    weight, floor = (
+        frame[c].to_numpy(float) if c in frame else np.full(len(frame), np.nan) for c in FLOOR_COLUMNS
+    )
+    on_floor = np.abs(weight - floor) <= AT_FLOOR
     out = []
     for i, row in enumerate(frame.itertuples(index=False)):
         if i == 0:
@@ -152,6 +246,9 @@ def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
                 float(row.sanctions_persons),
                 float(changes["sanctions_persons"][i]),
                 float(changes["political_prisoners"][i]),
+                float(weight[i]),
+                float(floor[i]),
+                bool(on_floor[i - 1]),
             )
         )
     return out
@@ -180,7 +277,7 @@ def narrate(frame: pd.DataFrame, kinds: Mapping[str, str], min_move: float = MIN
 
 def _steady(r: MonthRecord, min_move: float) -> bool:
     """A month whose only news is Belarus moving a weight."""
-    return r.shock is None and not _state_clauses(r) and abs(r.change) >= min_move
+    return r.shock is None and not _state_clauses(r) and not r.floor_moved and abs(r.change) >= min_move
 
 
 def _same_move(a: MonthRecord, b: MonthRecord) -> bool:
@@ -193,23 +290,23 @@ def _told(stretch: list[MonthRecord], min_move: float) -> list[str]:
     first, last = stretch[0], stretch[-1]
     total = sum(r.change for r in stretch)
     up = total > 0
-    weight = (
-        "weight on outside partners" if first.partner == "other" else f"{PARTNER_NAMES[first.partner]} weight"
-    )
     verb = "raising" if up else "lowering"
-    why = _why(first.driver, first.partner, up)
+    amount = f"{100 * total:+.1f} points over {len(stretch)} months"
+    if last.at_floor:
+        amount += f"; Russia stayed at {COMMITMENT_NAME}, {last.russia_floor:.2f}"
     return [
-        f"{first.date} to {last.date}: Belarus kept {verb} its {weight} {why} "
-        f"({100 * total:+.1f} points over {len(stretch)} months)"
+        f"{first.date} to {last.date}: Belarus kept {verb} its {_weight(first.partner)} "
+        f"{why(first.driver, first.partner, up)} ({amount})"
     ]
 
 
 def replicate_log(model: HedgingModel, position: int) -> pd.DataFrame:
     """One replicate's event log and state so far, read from the model's ensemble record.
 
-    The same columns as ``model.event_log()`` joined with ``model.trajectories()``, for one
-    replicate (``position`` indexes the model's replicates), without building the whole
-    ensemble's tables: the page calls this every displayed step.
+    The same columns as ``model.event_log()`` joined with ``model.trajectories()`` (the state
+    columns and the Russia weight with its floor), for one replicate (``position`` indexes the
+    model's replicates), without building the whole ensemble's tables: the page calls this every
+    displayed step.
     """
     column = lambda name: model.record.series(name)[:, position]
     steps = model.record.steps_done
@@ -224,6 +321,6 @@ def replicate_log(model: HedgingModel, position: int) -> pd.DataFrame:
             "shock": labels[column("shock")],
         }
     )
-    for name in STATE_COLUMNS:
+    for name in (*STATE_COLUMNS, *FLOOR_COLUMNS):
         frame[name] = column(name)
     return frame

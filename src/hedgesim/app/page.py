@@ -1,8 +1,10 @@
-"""The classroom page: Mesa's SolaraViz with the hedging model's sliders, switches and charts.
+"""The classroom page: the hedging model's controls, its charts and its log, on Mesa's controller.
 
-``Page`` is what the solara server shows (``hedgesim-app`` starts it). SolaraViz gives the
-step, play/pause and reset controls and the parameter panel; settings apply on Reset, as in
-every Mesa page. Each browser session gets its own ClassroomModel.
+``Page`` is what the solara server shows (``hedgesim-app`` starts it). The Reset, play/pause and
+Step buttons are Mesa's ``ModelController`` (the controller of Mesa's SolaraViz page); settings
+apply on Reset, as in every Mesa page. The panel of settings is the page's own, laid out for a
+class: the model's controls first, each slider with its value, the dated shocks grouped by kind,
+and Mesa's playback speed last. Each browser session gets its own ClassroomModel.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import html
 
 import solara
-from mesa.visualization import Slider, SolaraViz
+from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from hedgesim.app import charts
@@ -19,115 +21,284 @@ from hedgesim.app.session import ClassroomModel
 from hedgesim.app.settings import (
     MAX_REPLICATES,
     NO_COMPARISON,
+    comparison_note,
     comparisons,
-    historical_events,
-    kind_key,
+    events_by_kind,
 )
+from hedgesim.app.style import CSS
 from hedgesim.core.parameters import Challenges
-from hedgesim.core.shocks import KINDS
 
 TITLE = "hedgesim: Belarus hedging between the EU and Russia"
 LOG_LINES = 60
 DEFAULT_REPLICATES = 50
+DEFAULT_SEED = 20101219
+PLAY_INTERVAL_MS = 150
+CHALLENGES = (("trust", "Trust"), ("vested_interests", "Vested interests"), ("tension", "Tension"))
+SLIDER_STEP = 0.05
+KIND_NAMES = {
+    "war": "Wars",
+    "election": "Elections",
+    "concession": "Prisoner releases",
+    "oil_dispute": "Oil disputes",
+    "gas_dispute": "Gas disputes",
+    "autonomy_signal": "Signals of autonomy from Russia",
+    "institutional": "EU institutional steps",
+    "venue": "Minsk as a venue for talks",
+    "diplomatic": "Diplomatic events",
+    "npp": "Nuclear plant disputes",
+    "npp_start": "Nuclear plant start",
+}
+"""How the page names each group of dated shocks (a kind missing here is named by its key)."""
 
 
-def model_params() -> dict:
-    """The page's inputs, in the order they appear; every key is a ClassroomModel argument."""
+def default_inputs() -> dict:
+    """What the page holds when it opens; every key is a ClassroomModel argument."""
     c = Challenges()
-    params = {
-        "trust": Slider("Trust", c.trust, 0.0, 1.0, 0.05),
-        "vested_interests": Slider("Vested interests", c.vested_interests, 0.0, 1.0, 0.05),
-        "tension": Slider("Tension", c.tension, 0.0, 1.0, 0.05),
-        "replicates": {
-            "type": "InputText",
-            "value": str(DEFAULT_REPLICATES),
-            "label": f"Replicates (1 to {MAX_REPLICATES})",
-        },
-        "seed": {"type": "InputText", "value": "20101219", "label": "Seed (integer >= 0)"},
-        "log_replicate": {"type": "InputText", "value": "0", "label": "Replicate told in the log"},
-        "compare": {
-            "type": "Select",
-            "value": NO_COMPARISON,
-            "values": list(comparisons()),
-            "label": "Side by side: second scenario (same seed)",
-        },
-        "stochastic": {
-            "type": "Checkbox",
-            "value": True,
-            "label": "Drawn shocks after the dated history (elections, disputes, wars)",
-        },
+    inputs = {
+        "trust": c.trust,
+        "vested_interests": c.vested_interests,
+        "tension": c.tension,
+        "replicates": str(DEFAULT_REPLICATES),
+        "seed": str(DEFAULT_SEED),
+        "log_replicate": "0",
+        "compare": NO_COMPARISON,
+        "b_own_challenges": False,
+        **{f"b_{name}": getattr(c, name) for name, _ in CHALLENGES},
+        "stochastic": True,
     }
-    for kind in KINDS:
-        params[kind_key(kind)] = {
-            "type": "Checkbox",
-            "value": True,
-            "label": f"All {kind.replace('_', ' ')} shocks",
-        }
-    for event in historical_events():
-        params[event.key] = {"type": "Checkbox", "value": True, "label": f"{event.date} {event.label}"}
-    return params
+    for group in events_by_kind().values():
+        inputs |= {event.key: True for event in group}
+    return inputs
 
 
-def _figure(model: ClassroomModel, name: str, width: str = "100%") -> None:
-    """A chart, redrawn when the month shown changes (every displayed step, after Reset)."""
-    update_counter.get()
-    steps = model.runs[0].history.steps if model.runs else -1
-    chart = solara.use_memo(lambda: charts.CHARTS[name](model.runs) if model.runs else None, [id(model)])
-    png = solara.use_memo(lambda: chart.render() if chart else None, [id(model), steps])
-    if png is not None:
-        solara.Image(png, width=width, classes=[f"hedgesim-chart-{name}"])
+def _switched_off(inputs: dict) -> tuple[str, ...]:
+    """Ids of the dated events switched off in ``inputs``."""
+    return tuple(e.id for group in events_by_kind().values() for e in group if not inputs.get(e.key, True))
+
+
+# --- the panel of settings -------------------------------------------------------------------
 
 
 @solara.component
-def Status(model: ClassroomModel):
-    """The month shown, what runs, and any bad input, in plain view."""
-    update_counter.get()
-    if model.error:
-        solara.Error(f"Not run: {model.error}. Fix the value and press Reset.", classes=["hedgesim-error"])
-        return
-    s = model.settings
-    c = s.challenges
-    shown = model.date if model.started else "not started (press Step or play)"
-    solara.HTML(tag="h2", unsafe_innerHTML=f"Month shown: {html.escape(shown)}", classes=["hedgesim-date"])
-    solara.Text(
-        classes=["hedgesim-status"],
-        text=f"Trust {c.trust:.2f} · vested interests {c.vested_interests:.2f} · tension {c.tension:.2f} · "
-        f"{s.replicates} replicates · seed {s.seed} · shown: "
-        + " | ".join(run.title for run in model.runs)
-        + ". Changed settings apply on Reset.",
+def LabelledSlider(label: str, value: float, on_value, low: float, high: float, step: float, shown: str):
+    """A slider with its name and value above a full-width track, marked at both ends and the middle.
+
+    Every slider of the panel has the same track length, so the middle mark sits at the same place.
+    """
+    middle = (low + high) / 2
+    ticks = {low: f"{low:g}", middle: f"{middle:g}", high: f"{high:g}"}
+    with solara.Column(gap="0px", classes=["hedgesim-slider"]):
+        with solara.Row(justify="space-between", classes=["hedgesim-slider-head"]):
+            solara.Text(label, classes=["hedgesim-slider-label"])
+            solara.Text(shown, classes=["hedgesim-slider-value"])
+        solara.v.Slider(
+            v_model=value,
+            on_v_model=on_value,
+            min=low,
+            max=high,
+            step=step,
+            ticks=ticks,
+            show_ticks="always",
+            tick_size=4,
+            thumb_label=False,
+            hide_details=True,
+            class_="hedgesim-slider-track",
+            attributes={"aria-label": label},
+        )
+
+
+@solara.component
+def ValueSlider(label: str, key: str, inputs: solara.Reactive[dict]):
+    """A challenge slider, from 0 to 1 in steps of 0.05."""
+    value = float(inputs.value[key])
+
+    def set_value(new) -> None:
+        inputs.set({**inputs.value, key: round(float(new), 2)})
+
+    LabelledSlider(label, value, set_value, 0.0, 1.0, SLIDER_STEP, f"{value:.2f}")
+
+
+@solara.component
+def TextInput(label: str, key: str, inputs: solara.Reactive[dict]):
+    """A typed value (seed, replicates): checked on Reset, where a bad one is named."""
+    solara.InputText(
+        label,
+        value=str(inputs.value[key]),
+        on_value=lambda text: inputs.set({**inputs.value, key: text}),
     )
 
 
 @solara.component
-def Relations(model: ClassroomModel):
-    _figure(model, "relations")
+def Switch(label: str, key: str, inputs: solara.Reactive[dict]):
+    solara.Checkbox(
+        label=label,
+        value=bool(inputs.value[key]),
+        on_value=lambda on: inputs.set({**inputs.value, key: bool(on)}),
+    )
 
 
 @solara.component
-def Hedge(model: ClassroomModel):
-    _figure(model, "hedge")
+def ChallengeCard(inputs: solara.Reactive[dict]):
+    with solara.Card("Challenges (scenario A)", classes=["hedgesim-card"]):
+        for key, label in CHALLENGES:
+            ValueSlider(label, key, inputs)
 
 
 @solara.component
-def TrustNetwork(model: ClassroomModel, width: str = "100%"):
-    _figure(model, "network", width)
+def EnsembleCard(inputs: solara.Reactive[dict]):
+    with solara.Card("Runs", classes=["hedgesim-card"]):
+        TextInput(f"Replicates (1 to {MAX_REPLICATES})", "replicates", inputs)
+        TextInput("Seed (integer >= 0)", "seed", inputs)
+        TextInput("Replicate told in the log", "log_replicate", inputs)
 
 
 @solara.component
-def Pressure(model: ClassroomModel):
-    _figure(model, "pressure")
+def SideBySideCard(inputs: solara.Reactive[dict]):
+    """The second scenario B: same seed and switches; fewer shocks and/or its own challenges."""
+    values = inputs.value
+
+    def own_challenges(on: bool) -> None:
+        copied = {f"b_{name}": values[name] for name, _ in CHALLENGES} if on else {}
+        inputs.set({**inputs.value, **copied, "b_own_challenges": bool(on)})
+
+    with solara.Card("Side by side (scenario B)", classes=["hedgesim-card"]):
+        solara.Select(
+            "Side by side: second scenario B (same seed)",
+            value=values["compare"],
+            values=list(comparisons()),
+            on_value=lambda name: inputs.set({**inputs.value, "compare": name}),
+        )
+        note = comparison_note(values["compare"], _switched_off(values))
+        if note:
+            solara.Text(note, classes=["hedgesim-compare-note"])
+        solara.Checkbox(
+            label="B has challenges of its own",
+            value=bool(values["b_own_challenges"]),
+            on_value=own_challenges,
+        )
+        if values["b_own_challenges"]:
+            for key, label in CHALLENGES:
+                ValueSlider(f"B: {label.lower()}", f"b_{key}", inputs)
+
+
+@solara.component
+def ShockGroup(kind: str, inputs: solara.Reactive[dict]):
+    """The dated shocks of one kind: collapsed by default, with all on / all off."""
+    events = events_by_kind()[kind]
+    expanded = solara.use_reactive(False)
+    on = sum(bool(inputs.value[e.key]) for e in events)
+
+    def set_all(state: bool) -> None:
+        inputs.set({**inputs.value, **{e.key: state for e in events}})
+
+    name = KIND_NAMES.get(kind, kind.replace("_", " ").capitalize())
+    with solara.Column(gap="0px", classes=["hedgesim-shock-group", f"hedgesim-shock-group-{kind}"]):
+        with solara.Row(gap="4px", classes=["hedgesim-shock-group-head"]):
+            solara.Button(
+                f"{'▾' if expanded.value else '▸'} {name} ({on} of {len(events)} on)",
+                text=True,
+                on_click=lambda: expanded.set(not expanded.value),
+                classes=["hedgesim-group-toggle"],
+            )
+            solara.Button("all on", text=True, on_click=lambda: set_all(True), classes=["hedgesim-group-all"])
+            solara.Button(
+                "all off", text=True, on_click=lambda: set_all(False), classes=["hedgesim-group-all"]
+            )
+        if expanded.value:
+            for event in events:
+                Switch(f"{event.date} {event.label}", event.key, inputs)
+
+
+@solara.component
+def ShocksCard(inputs: solara.Reactive[dict]):
+    with solara.Card("Shocks (in A and B)", classes=["hedgesim-card"]):
+        Switch("Drawn shocks after the dated history (elections, disputes, wars)", "stochastic", inputs)
+        for kind in events_by_kind():
+            ShockGroup(kind, inputs)
+
+
+@solara.component
+def PlaybackCard(play_interval: solara.Reactive[int], render_interval: solara.Reactive[int]):
+    """Mesa's playback speed, last: the pause between months and the months per redraw."""
+    with solara.Card("Playback speed", classes=["hedgesim-card"]):
+        pause, months = play_interval.value, render_interval.value
+        LabelledSlider(
+            "Pause between months", pause, lambda v: play_interval.set(int(v)), 0, 500, 10, f"{pause} ms"
+        )
+        LabelledSlider(
+            "Months per redraw", months, lambda v: render_interval.set(int(v)), 1, 25, 1, str(months)
+        )
+
+
+# --- the charts and the log --------------------------------------------------------------------
+
+
+@solara.component
+def Status(model: ClassroomModel, shown: ClassroomModel | None):
+    """The month shown, what runs, and any bad input, in plain view."""
+    update_counter.get()
+    if model.error:
+        solara.Error(f"Not run: {model.error}. Fix the value and press Reset.", classes=["hedgesim-error"])
+        if shown is not None:
+            solara.Text(
+                "The charts below still show the last run: " + _settings_line(shown),
+                classes=["hedgesim-kept"],
+            )
+        return
+    when = model.date if model.started else "not started (press Step or play)"
+    solara.HTML(tag="h2", unsafe_innerHTML=f"Month shown: {html.escape(when)}", classes=["hedgesim-date"])
+    solara.Text(_settings_line(model) + ". Changed settings apply on Reset.", classes=["hedgesim-status"])
+    s = model.settings
+    note = comparison_note(s.compare, s.disabled_ids) if s.compare != NO_COMPARISON else ""
+    if note:
+        solara.Text(note, classes=["hedgesim-compare-note"])
+
+
+def _settings_line(model: ClassroomModel) -> str:
+    s = model.settings
+    c = s.challenges
+    return (
+        f"Trust {c.trust:.2f} · vested interests {c.vested_interests:.2f} · tension {c.tension:.2f} · "
+        f"{s.replicates} replicates · seed {s.seed} · shown: " + " | ".join(run.title for run in model.runs)
+    )
+
+
+@solara.component
+def Chart(model: ClassroomModel, name: str):
+    """One chart: its title, the image at its natural size, its legend and caption as page text."""
+    update_counter.get()
+    steps = model.runs[0].history.steps
+    chart = solara.use_memo(lambda: charts.CHARTS[name](model.runs), [id(model)])
+    png = solara.use_memo(chart.render, [id(model), steps])
+    width = int(chart.figure.bbox.width)
+    with solara.Column(gap="4px", classes=["hedgesim-chart"], style={"max-width": f"{width}px"}):
+        solara.HTML(tag="h3", unsafe_innerHTML=html.escape(chart.heading()), classes=["hedgesim-chart-title"])
+        solara.Image(png, format="png", classes=[f"hedgesim-chart-{name}", "hedgesim-chart-image"])
+        entries = "".join(_legend_entry(entry) for entry in chart.legend())
+        if entries:
+            solara.HTML(tag="ul", unsafe_innerHTML=entries, classes=["hedgesim-legend"])
+        if chart.caption:
+            solara.HTML(tag="p", unsafe_innerHTML=html.escape(chart.caption), classes=["hedgesim-caption"])
+
+
+def _legend_entry(entry: charts.LegendEntry) -> str:
+    mark = f"<span class='hedgesim-mark hedgesim-mark-{entry.mark}' style='--mark: {entry.colour}'></span>"
+    return f"<li class='hedgesim-legend-entry'>{mark}<span>{html.escape(entry.label)}</span></li>"
 
 
 @solara.component
 def WhyDidBelarusMove(model: ClassroomModel):
     """The event log of the chosen replicate, newest first, in plain sentences."""
     update_counter.get()
-    if not model.runs:
-        return
     k = model.settings.log_replicate
     with solara.Column(classes=["hedgesim-log"]):
         solara.HTML(tag="h3", unsafe_innerHTML=f"Why did Belarus move? (replicate {k})")
-        with solara.Row():
+        solara.Text(
+            "“In answer” means the model's own record of the move names that news as its cause; "
+            "“in the same month” means it does not.",
+            classes=["hedgesim-log-help"],
+        )
+        with solara.Row(classes=["hedgesim-log-columns"]):
             for run in model.runs:
                 lines = narrate(replicate_log(run.model, k), shock_kinds(run.model)) if model.started else []
                 items = "".join(f"<li>{html.escape(line)}</li>" for line in reversed(lines[-LOG_LINES:]))
@@ -135,43 +306,56 @@ def WhyDidBelarusMove(model: ClassroomModel):
                     tag="div",
                     unsafe_innerHTML=f"<b>{html.escape(run.title)}</b>"
                     f"<ul class='hedgesim-log-entries'>{items or '<li>no entries yet</li>'}</ul>",
-                    style={"max-height": "340px", "overflow-y": "auto", "flex": "1"},
+                    classes=["hedgesim-log-column"],
                 )
 
 
 @solara.component
 def Charts(model: ClassroomModel):
-    """The charts and the log, laid out for a projector.
-
-    One scenario: relations beside the trust network, then the hedge beside sanctions and
-    tension. Two scenarios: each chart holds both side by side, so each takes the full width.
-    """
-    with solara.Column(classes=["hedgesim-main"]):
-        Status(model)
-        if len(model.runs) < 2:
-            with solara.Columns([3, 2]):
-                Relations(model)
-                TrustNetwork(model)
-            with solara.Columns([1, 1]):
-                Hedge(model)
-                Pressure(model)
-        else:
-            Relations(model)
-            Hedge(model)
-            TrustNetwork(model, width="70%")
-            Pressure(model)
-        WhyDidBelarusMove(model)
+    """The charts and the log, each at its natural size, wrapping as the screen allows."""
+    with solara.Row(classes=["hedgesim-charts"]):
+        for name in charts.CHARTS:
+            Chart(model, name)
+    WhyDidBelarusMove(model)
 
 
 @solara.component
 def Page():
-    """One ClassroomModel per browser session, shown by SolaraViz.
+    """One ClassroomModel per browser session, its controls in the sidebar, its charts beside.
 
-    SolaraViz gives the app bar, the controls (step, play/pause, reset) and the parameter
-    panel, and swaps the model on Reset; the charts are laid out here rather than in its
-    draggable grid, which does not load with the Vue 3 widgets that solara ships.
+    Mesa's ModelController steps, plays and resets the model from ``inputs`` (its model
+    parameters); a setting that cannot run shows its message while the last good run's charts
+    stay in view.
     """
-    model = solara.use_reactive(solara.use_memo(lambda: ClassroomModel(replicates=DEFAULT_REPLICATES), []))
-    params = solara.use_memo(model_params, dependencies=[])
-    SolaraViz(model, components=[], model_params=params, name=TITLE, play_interval=150)
-    Charts(model.value)
+    inputs = solara.use_reactive(solara.use_memo(default_inputs, []))
+    model = solara.use_reactive(solara.use_memo(lambda: ClassroomModel(**inputs.value), []))
+    last_good = solara.use_ref(model.value)
+    if model.value.error is None:
+        last_good.current = model.value
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(1)
+    threads = solara.use_reactive(False)
+
+    solara.Title(TITLE)
+    solara.Style(CSS)
+    with solara.AppBarTitle():
+        solara.Text(TITLE, classes=["hedgesim-title"])
+    with solara.Sidebar(), solara.Column(classes=["hedgesim-panel"]):
+        with solara.Card("Run", classes=["hedgesim-card", "hedgesim-run"]):
+            ModelController(
+                model,
+                model_parameters=inputs,
+                play_interval=play_interval,
+                render_interval=render_interval,
+                use_threads=threads,
+            )
+            solara.Text("Changed settings apply when you press Reset.", classes=["hedgesim-hint"])
+        ChallengeCard(inputs)
+        EnsembleCard(inputs)
+        SideBySideCard(inputs)
+        ShocksCard(inputs)
+        PlaybackCard(play_interval, render_interval)
+    with solara.Column(classes=["hedgesim-main"]):
+        Status(model.value, last_good.current if last_good.current is not model.value else None)
+        if last_good.current.runs:
+            Charts(last_good.current)

@@ -124,6 +124,8 @@ def quiet_environment(host: str, port: int) -> None:
     os.environ["SOLARA_APP"] = PAGE_MODULE
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SOLARA_MODE"] = "production"  # no version check (an iframe to solara.dev)
+    # no "This website runs on Solara" badge: fixed over the corner, it covered a chart's title
+    os.environ["SOLARA_THEME_SHOW_BANNER"] = "False"
     # the page loads its browser code from this server (/_solara/cdn/), never from a CDN
     os.environ["SOLARA_ASSETS_PROXY"] = "True"
     os.environ["SERVER_NAME"] = host

@@ -19,32 +19,60 @@ from hedgesim.app.settings import NO_COMPARISON, ClassroomSettings, settings_fro
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec
 from hedgesim.core.calendar import RunCalendar
-from hedgesim.core.vocabulary import DYADS, PARTNERS, TRUST
+from hedgesim.core.model import HedgingModel
+from hedgesim.core.vocabulary import DYADS, EU, PARTNERS, RUSSIA, SERIES, TRUST, UKRAINE
 from hedgesim.workflows.run import build_model
 
-BANDED = (*(f"relations2_{d}" for d in DYADS), "sanctions_persons", "tension", "russia_floor")
+COMMITMENT = "russia_commitment" if "russia_commitment" in SERIES else "russia_floor"
+"""The series of the Russia weight the alliance commitment asks for: a soft commitment in models
+that record ``russia_commitment``, a hard floor (rising with tension) in those that record
+``russia_floor``."""
+HARD_FLOOR = COMMITMENT == "russia_floor"
+BANDED = (*(f"relations2_{d}" for d in DYADS), "sanctions_persons", "tension", COMMITMENT)
 MEANS = (*(f"hedge_{p}" for p in PARTNERS), *TRUST)
 LOW, HIGH = 0.1, 0.9
+
+
+def initial_trust(model: HedgingModel) -> dict[str, float]:
+    """Mean trust of each TRUST pair before the first month: what the network shows at the start."""
+    b = model.belarus
+    state = {
+        "trust_blr_eu": b.trust[EU],
+        "trust_eu_blr": model.eu.trust,
+        "trust_blr_russia": b.trust[RUSSIA],
+        "trust_russia_blr": model.russia.trust,
+        "trust_blr_ukraine": b.trust[UKRAINE],
+        "trust_ukraine_blr": model.ukraine.trust,
+        "trust_lithuania_blr": model.lithuania.trust,
+    }
+    return {name: float(np.mean(state[name])) for name in TRUST}
 
 
 class EnsembleHistory:
     """Month by month: median and 10-90% band of the banded series, mean of the others.
 
     ``relations2_*`` is the relations index summed over this and last month, the unit of the
-    observed two-month index.
+    observed two-month index. ``initial`` holds the means before the first month (trust).
     """
 
-    def __init__(self, calendar: RunCalendar):
+    def __init__(self, calendar: RunCalendar, initial: Mapping[str, float] | None = None):
         self.dates = calendar.dates()
         self.steps = 0
         n = calendar.n_steps
         self.band = {name: np.full((n, 3), np.nan) for name in BANDED}
         self.mean = {name: np.full(n, np.nan) for name in MEANS}
+        self.initial = dict(initial or {})
         self._last_relations: dict[str, np.ndarray] = {}
+
+    def latest(self, name: str) -> float:
+        """The mean of ``name`` at the month shown, or its initial value before the first month."""
+        if self.steps:
+            return float(self.mean[name][self.steps - 1])
+        return self.initial.get(name, float("nan"))
 
     def record(self, step: int, observed: Mapping[str, np.ndarray]) -> None:
         """Summarise one month of the ensemble."""
-        values = {name: observed[name] for name in ("sanctions_persons", "tension", "russia_floor")}
+        values = {name: observed[name] for name in ("sanctions_persons", "tension", COMMITMENT)}
         for d in DYADS:
             now = observed[f"relations_{d}"]
             values[f"relations2_{d}"] = now + self._last_relations.get(d, 0.0)
@@ -62,7 +90,7 @@ class EnsembleRun:
     def __init__(self, title: str, spec: RunSpec):
         self.title = title
         self.model = build_model(spec)
-        self.history = EnsembleHistory(spec.calendar)
+        self.history = EnsembleHistory(spec.calendar, initial_trust(self.model))
 
     def step(self) -> None:
         if self.model.finished:
@@ -80,6 +108,9 @@ class ClassroomModel(mesa.Model):
         seed: run seed, as typed (an integer >= 0); both scenarios share it.
         stochastic: draw elections, disputes, releases and wars after the dated timeline.
         compare: the second scenario (see settings.comparisons), or none.
+        b_own_challenges: the second scenario takes b_trust, b_vested_interests and b_tension
+            instead of A's challenges.
+        b_trust, b_vested_interests, b_tension: the second scenario's own challenges.
         log_replicate: which replicate's months the log tells, as typed.
         scenario: what Mesa's page passes on Reset (its empty experiment scenario); the page's
             own settings are the scenario here, so it is not used.
@@ -96,6 +127,10 @@ class ClassroomModel(mesa.Model):
         stochastic: bool = True,
         compare: str = NO_COMPARISON,
         log_replicate: object = 0,
+        b_own_challenges: bool = False,
+        b_trust: float = 0.5,
+        b_vested_interests: float = 0.5,
+        b_tension: float = 0.3,
         scenario: object = None,
         **switches: bool,
     ):
@@ -113,6 +148,7 @@ class ClassroomModel(mesa.Model):
                 compare,
                 log_replicate,
                 switches,
+                (b_trust, b_vested_interests, b_tension) if b_own_challenges else None,
             )
             self.runs = [EnsembleRun(title, spec) for title, spec in self.settings.runs()]
         except ConfigError as err:

@@ -1,0 +1,130 @@
+"""What news and drivers mean for Belarus's hedge: the channels the log's causes come from.
+
+A month's news (a shock, a decision, a change of the state) acts on the hedge through some of the
+terms of Belarus's hedging rule: trust, benefit, risk, or the alliance commitment under the Russia
+weight. The tables here say which moves (partner, driver, direction) each piece of news can
+cause; the narration calls a move an answer to the news only when the driver the model recorded
+is one of them. ``why`` turns a recorded driver into the reason a sentence gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hedgesim.core.vocabulary import PARTNERS
+
+PARTNER_NAMES = {"eu": "EU", "russia": "Russia", "ukraine": "Ukraine", "other": "outside-option"}
+STOCHASTIC_KINDS = {
+    "crackdown": "election",
+    "release": "concession",
+    "election": "election",
+    "dispute": "oil_dispute",
+    "war": "war",
+}
+"""The kind of each shock the model draws after the dated history, by its name."""
+DECISION_KINDS = {
+    "crackdown": "crackdown",
+    "release": "concession",
+    "autonomy_signal": "autonomy_signal",
+    "venue": "venue",
+    "russia_dispute": "oil_dispute",
+}
+"""The kind of each decision the agents take by their rules (models that log them), by its name."""
+# What each piece of news can do to the hedge, as (partner, driver, direction) of the move the
+# model records: direction +1 raises the partner's weight, -1 lowers it. When news makes one
+# partner riskier, a rise of the others' weights "to spread risk" is its answer too. Read from the
+# model's channels: trust follows cooperation and conflict, benefit and risk the partner's payoff
+# and its variance, and the commitment is the floor under the Russia weight, which tension raises.
+_COMMITMENT_UP = (("russia", "commitment", +1), ("russia", "floor", +1))
+_TENSION = (
+    ("ukraine", "risk", -1),
+    ("russia", "risk", -1),
+    ("eu", "risk", +1),
+    ("other", "risk", +1),
+    ("ukraine", "benefit", +1),
+    *_COMMITMENT_UP,
+)
+_EU_WORSE = (
+    ("eu", "trust", -1),
+    ("eu", "benefit", -1),
+    ("eu", "risk", -1),
+    *((p, "risk", +1) for p in PARTNERS[1:]),
+)
+_EU_BETTER = (("eu", "trust", +1), ("eu", "benefit", +1), ("eu", "risk", +1))
+_RUSSIA_WORSE = (
+    ("russia", "trust", -1),
+    ("russia", "benefit", -1),
+    ("russia", "risk", -1),
+    *((p, "risk", +1) for p in ("eu", "ukraine", "other")),
+)
+_RUSSIA_BETTER = (("russia", "benefit", +1), ("russia", "risk", +1))
+KIND_CHANNELS: dict[str, tuple[tuple[str, str, int], ...]] = {
+    "war": _TENSION,
+    "election": _EU_WORSE,
+    "concession": _EU_BETTER,
+    "oil_dispute": _RUSSIA_WORSE,
+    "gas_dispute": _RUSSIA_WORSE,
+    "autonomy_signal": (("eu", "trust", +1), ("russia", "trust", -1)),
+    "institutional": (("eu", "trust", +1),),
+    "diplomatic": (("eu", "trust", +1),),
+    "venue": (("eu", "trust", +1), ("ukraine", "trust", +1)),
+    "npp": (),
+    "npp_start": (),
+    "crackdown": _EU_WORSE,
+}
+"""The moves a shock (or a decision) of each kind can cause in the month it strikes."""
+STATE_CHANNELS: dict[str, tuple[tuple[str, str, int], ...]] = {
+    "tension": _TENSION,
+    "supply_cut": _RUSSIA_WORSE,
+    "supply_back": _RUSSIA_BETTER,
+    "sanctions_up": _EU_WORSE,
+    "sanctions_down": _EU_BETTER,
+    "prisoners_up": _EU_WORSE,
+    "prisoners_down": _EU_BETTER,
+}
+"""The moves a change of the state can cause (keys as ``_state_clauses`` names them)."""
+STATE_CAUSES = {
+    "tension": "the higher tension",
+    "supply_cut": "the cut in Russian crude",
+    "supply_back": "the return of Russian crude",
+    "sanctions_up": "the wider sanctions",
+    "sanctions_down": "the eased sanctions",
+    "prisoners_up": "the rise in political prisoners",
+    "prisoners_down": "the release of political prisoners",
+}
+"""How a sentence names a change of the state when it is the cause of a move."""
+
+
+def _commitment(partner: str, up: bool) -> str:
+    if partner == "russia":
+        return (
+            "as its alliance commitment to Russia rose"
+            if up
+            else "as its alliance commitment to Russia eased"
+        )
+    return (
+        "as its alliance commitment to Russia eased"
+        if up
+        else "to make room for its alliance commitment to Russia"
+    )
+
+
+DRIVER_REASONS: dict[str, Callable[[str, bool], str]] = {
+    "trust": lambda name, up: f"as its trust in {name} {'grew' if up else 'fell'}",
+    "benefit": lambda name, up: f"as ties with {name} {'paid more' if up else 'paid less'}",
+    "risk": lambda name, up: "to spread risk" if up else "to cut its exposure to risk",
+}
+"""Why Belarus moved, by the driver the model records (the partner's name, raised or lowered).
+
+The alliance commitment (driver ``commitment``; ``floor`` in models that name it by its floor)
+is told by ``_commitment``, which names the Russia weight rather than the partner."""
+COMMITMENT_DRIVERS = frozenset({"commitment", "floor"})
+
+
+def why(driver: str, partner: str, up: bool) -> str:
+    """The reason a sentence gives for a move, from the driver the model recorded."""
+    if driver in COMMITMENT_DRIVERS:
+        return _commitment(partner, up)
+    name = {"other": "outside partners", "eu": "the EU"}.get(partner, PARTNER_NAMES[partner])
+    reason = DRIVER_REASONS.get(driver)
+    return reason(name, up) if reason else f"(driver: {driver})"
