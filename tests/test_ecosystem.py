@@ -25,7 +25,7 @@ from hedgesim import api
 from hedgesim.analysis.outcomes import OUTCOMES, PROBABILITIES, cell_outcomes
 from hedgesim.config.errors import ConfigError
 from hedgesim.core import model as core
-from hedgesim.core.model import SUMMARY_REPORTERS
+from hedgesim.core.record import SUMMARY_REPORTERS
 
 
 def same(a: dict, b: dict) -> bool:

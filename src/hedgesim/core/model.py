@@ -15,11 +15,19 @@ import numpy as np
 import pandas as pd
 
 from hedgesim.core import hedging, tables
-from hedgesim.core.agents import EU, Belarus, Lithuania, Russia, Ukraine
+from hedgesim.core.agents import EU, Lithuania, Russia, Ukraine
+from hedgesim.core.belarus import Belarus
 from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.observe import event_count, trade_turnover
 from hedgesim.core.parameters import Challenges, ModelParameters
-from hedgesim.core.record import EnsembleRecord
+from hedgesim.core.record import SUMMARY_REPORTERS, EnsembleRecord
+from hedgesim.core.run_inputs import (
+    REFERENCE_CHALLENGES,
+    branch_step,
+    checked_inputs,
+    monthly_prices,
+    replicate_ids_of,
+)
 from hedgesim.core.shocks import (
     STOCHASTIC_CHANNELS,
     STOCHASTIC_LABELS,
@@ -33,14 +41,7 @@ from hedgesim.core.shocks import (
     month_impulses,
 )
 from hedgesim.core.streams import ReplicateStreams
-from hedgesim.core.vocabulary import (
-    AGREEMENTS,
-    DECISIONS,
-    DYADS,
-    HEDGE,
-    PARTNERS,
-    RELATIONS,
-)
+from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, DYADS, PARTNERS
 
 DECISION_CHANNELS = ("crackdown", "release", "signal", "venue", "russia_dispute", "listing", "delisting")
 """The channels the agents' own decisions draw from, one uniform each per replicate and month."""
@@ -96,22 +97,22 @@ class HedgingModel(mesa.Model):
         rules_from: Month | None = None,
     ):
         super().__init__(rng=seed)
-        self.params, self.challenges, stochastic = _checked(params, challenges, stochastic)
+        self.params, self.challenges, stochastic = checked_inputs(params, challenges, stochastic)
         timeline.check_within(calendar)
-        self.replicate_ids = _replicate_ids(replicates, replicate_ids)
+        self.replicate_ids = replicate_ids_of(replicates, replicate_ids)
         self.n_replicates = int(self.replicate_ids.size)
         self.calendar = calendar
         self.timeline = timeline
         self.streams = ReplicateStreams(seed, self.replicate_ids, CHANNELS)
         self.stochastic = StochasticProcess.for_run(stochastic, calendar, timeline)
-        self.oil_prices = _monthly_prices(oil_prices or {}, calendar)
+        self.oil_prices = monthly_prices(oil_prices or {}, calendar)
         self.shock_labels: list[str] = [s.label or s.id for s in timeline.shocks]
         self.shock_labels += list(STOCHASTIC_LABELS.values())
         self.first_decision_code = len(self.shock_labels)
         self.shock_labels += list(DECISIONS.values())
         self._dated = timeline.active_by_step(calendar)
-        self.branch_step = _branch_step(branch, calendar)
-        self.rules_step = _branch_step(rules_from, calendar)
+        self.branch_step = branch_step(branch, calendar)
+        self.rules_step = branch_step(rules_from, calendar)
         self._draws = np.zeros((self.n_replicates, len(CHANNELS)))
         self._init_environment()
         self.eu, self.russia = EU(self), Russia(self)
@@ -156,7 +157,7 @@ class HedgingModel(mesa.Model):
     def active_challenges(self) -> Challenges:
         """The challenges in force this month: the reference ones before the branch month."""
         if max(self.month_index, 0) < self.branch_step:
-            return _REFERENCE
+            return REFERENCE_CHALLENGES
         return self.challenges
 
     @property
@@ -396,63 +397,3 @@ class HedgingModel(mesa.Model):
     def milestone_months(self) -> dict[str, np.ndarray]:
         """Month index (from 0) at which each agreement was concluded, -1 if never."""
         return {name: self.eu.months_to[k] for k, name in enumerate(AGREEMENTS)}
-
-
-def _mean(name: str):
-    """A DataCollector reporter: the ensemble mean of one observed series."""
-    return lambda model: float(np.mean(model.observed[name]))
-
-
-SUMMARY_REPORTERS = {
-    "date": lambda model: str(model.month),
-    **{
-        f"mean_{name}": _mean(name)
-        for name in (*RELATIONS, *HEDGE, "trust_blr_eu", "trust_eu_blr", "sanctions_persons", "tension")
-    },
-}
-"""Ensemble means per month in Mesa's DataCollector (``model.datacollector``); the full ensemble
-is in ``model.record``."""
-
-
-def _checked(
-    params: ModelParameters | None, challenges: Challenges | None, stochastic: StochasticShocks | None
-) -> tuple[ModelParameters, Challenges, StochasticShocks]:
-    """The inputs, defaulted and validated by their own ``validate`` (the model can be built
-    without the config layer, so it checks what it is given; the ranges live in one place)."""
-    checked = (params or ModelParameters(), challenges or Challenges(), stochastic or StochasticShocks())
-    for inputs in checked:
-        inputs.validate()
-    return checked
-
-
-_REFERENCE = Challenges()
-
-
-def _branch_step(branch: Month | None, calendar: RunCalendar) -> int:
-    """The step from which the challenges apply: 0 without a branch or before the run."""
-    if branch is None or branch <= calendar.start:
-        return 0
-    if branch > calendar.end:
-        return calendar.n_steps
-    return calendar.step_of(branch)
-
-
-def _replicate_ids(replicates: int, replicate_ids: Sequence[int] | None) -> np.ndarray:
-    """Which replicates this instance holds: 0..replicates-1 unless named."""
-    ids = np.arange(replicates) if replicate_ids is None else np.asarray(replicate_ids)
-    if ids.ndim != 1 or ids.size == 0 or (ids < 0).any():
-        raise ValueError(f"replicate_ids={list(ids)!r}; allowed: one or more indices >= 0")
-    return ids.astype(np.int64)
-
-
-def _monthly_prices(annual: Mapping[int, float], calendar: RunCalendar) -> np.ndarray:
-    """The annual oil price for every month of the run; later years repeat the last known."""
-    if not annual:
-        return np.full(calendar.n_steps, 100.0)
-    years = sorted(int(y) for y in annual)
-    prices = []
-    for step in range(calendar.n_steps):
-        year = calendar.month_at(step).year
-        known = [y for y in years if y <= year] or [years[0]]
-        prices.append(float(annual[known[-1]]))
-    return np.array(prices)

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from hedgesim.core.vocabulary import HEDGE, RELATIONS
+
 
 class EnsembleRecord:
     """Arrays of shape (n_steps, n_replicates), one per observed name, filled step by step."""
@@ -38,3 +40,19 @@ class EnsembleRecord:
     def flat(self, name: str) -> np.ndarray:
         """Month-major flattening: all replicates of month 0, then month 1, ..."""
         return self.series(name).reshape(-1)
+
+
+def _mean(name: str):
+    """A DataCollector reporter: the ensemble mean of one observed series."""
+    return lambda model: float(np.mean(model.observed[name]))
+
+
+SUMMARY_REPORTERS = {
+    "date": lambda model: str(model.month),
+    **{
+        f"mean_{name}": _mean(name)
+        for name in (*RELATIONS, *HEDGE, "trust_blr_eu", "trust_eu_blr", "sanctions_persons", "tension")
+    },
+}
+"""Ensemble means per month in Mesa's DataCollector (``model.datacollector``); the full ensemble
+is in ``model.record``."""

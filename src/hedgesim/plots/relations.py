@@ -34,6 +34,10 @@ SHOCK_STYLES = {
     "diplomatic": ("#17becf", "h"),
     "npp": ("#ff7f0e", "p"),
     "npp_start": ("#000000", "8"),
+    "crackdown": ("#4b0082", "1"),
+    "coercion": ("#b22222", "d"),
+    "eap_suspension": ("#556b2f", "H"),
+    "territory_used": ("#800000", "<"),
 }
 """Colour and marker of each shock kind (hedgesim.core.shocks.KINDS): no two kinds alike."""
 OTHER_STYLE = ("#555555", ".")

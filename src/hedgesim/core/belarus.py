@@ -1,0 +1,157 @@
+"""Belarus, the hedger: trust in each partner, the hedge, its political prisoners and the
+regime's discrete decisions (crackdowns, releases, autonomy signals, hosting talks)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hedgesim.core import hedging
+from hedgesim.core.agents import Actor, logistic
+from hedgesim.core.vocabulary import TRUSTED
+
+if TYPE_CHECKING:
+    from hedgesim.core.model import HedgingModel
+
+
+class Belarus(Actor):
+    """The hedger: trust in each partner, the hedge, its political prisoners and its decisions."""
+
+    code = "belarus"
+
+    def __init__(self, model: HedgingModel):
+        p = model.params
+        super().__init__(model, 0.0)
+        r = model.n_replicates
+        initial = (p.trust_init_blr_eu, p.trust_init_blr_russia, p.trust_init_blr_ukraine)
+        self.baselines = initial
+        self.trust = np.array([np.full(r, value) for value in initial])
+        self.prisoners = np.full(r, p.repression_initial)
+        self.weights = np.full((r, 4), 0.25)
+        self.optimum: np.ndarray | None = None
+        self.terms: tuple[np.ndarray, ...] | None = None
+        self.driver = np.zeros(r, dtype=np.int8)
+        self.moved = np.zeros((r, 4))
+        self.cost = np.zeros(r)
+
+    def perceive(self) -> None:
+        """Prisoners are held (pardons thin them slowly); an imposed concession releases them and
+        an imposed crackdown jails (observed history or a counterfactual timeline)."""
+        p, impulses = self.model.params, self.model.impulses
+        held = self.prisoners * p.repression_persistence * (1.0 - impulses.release)
+        self.prisoners = np.maximum(held, impulses.crackdown)
+
+    def act(self) -> None:
+        """The regime's discrete decisions this month, each drawn from its rule (unless observed
+        history imposes them in this month)."""
+        if not self.model.rules_decide:
+            return
+        self._crackdown()
+        self._release()
+        self._signal()
+        self._host_talks()
+
+    def _crackdown(self) -> None:
+        """At an election, crack down with log-odds rising with the opposition's mobilisation
+        (the threat the regime perceives) and with Russian backing; a crackdown jails in
+        proportion to the mobilisation and is a conflict with the EU."""
+        p, m, imp = self.model.params, self.model, self.model.impulses
+        backing = m.russia.support * self.trust[hedging.RUSSIA]
+        odds = p.crackdown_bias + p.crackdown_threat * imp.election + p.crackdown_backing * backing
+        cracks = imp.election_held & (self._draw("crackdown") < logistic(odds))
+        severity = np.where(cracks, np.maximum(imp.election, 0.25), 0.0)
+        self.prisoners = np.maximum(self.prisoners, severity)
+        imp.conflict["eu"] += severity
+        m.log_decision(cracks, "crackdown")
+
+    def need_for_eu(self) -> np.ndarray:
+        """How much the EU's measures weigh: the isolation they impose, heavier when Russia is a
+        risky partner (tension, pressure, a crude cut)."""
+        m = self.model
+        return m.eu.isolation * (m.tension + m.russia.pressure + m.russia.supply_cut)
+
+    def _release(self) -> None:
+        """Release the political prisoners when the need for the EU outweighs the regime's cost:
+        a monthly chance proportional to the excess."""
+        p, imp = self.model.params, self.model.impulses
+        excess = np.maximum(self.need_for_eu() - p.release_cost, 0.0)
+        releases = (self.prisoners > 0.05) & (self._draw("release") < p.release_rate * excess)
+        self.prisoners = np.where(releases, 0.0, self.prisoners)
+        imp.coop["eu"] += releases
+        self.model.log_decision(releases, "release")
+
+    def _signal(self) -> None:
+        """Signal autonomy to Moscow (non-recognition, refusing a base) when tension makes it pay
+        and Belarus does not read as aligned: cooperation with the EU, conflict with Russia."""
+        p, m, imp = self.model.params, self.model, self.model.impulses
+        chance = p.signal_rate * np.maximum(m.tension - p.signal_tension, 0.0) * ~m.aligned
+        signals = self._draw("signal") < chance
+        imp.coop["eu"] += p.signal_size * signals
+        imp.conflict["russia"] += p.signal_size * signals
+        m.log_decision(signals, "autonomy_signal")
+
+    def _host_talks(self) -> None:
+        """Offer a neutral venue while a war is on in Ukraine, if Belarus reads as neutral."""
+        p, m, imp = self.model.params, self.model, self.model.impulses
+        war_on = m.ukraine.at_war & (m.war_tension > 0.05) & ~m.aligned & ~imp.territory_used
+        hosts = war_on & (self._draw("venue") < p.venue_rate)
+        imp.coop["ukraine"] += p.venue_size * hosts
+        imp.coop["eu"] += p.venue_size * hosts
+        m.log_decision(hosts, "venue")
+
+    def update_trust(self) -> None:
+        """Belarus learns from the same events as its partners, but does not hold its own
+        alignment with Russia against Ukraine."""
+        interactions, own = self.model.interactions, {"ukraine": self.model.alignment_conflict}
+        for j, partner in enumerate(TRUSTED):
+            dyad = interactions[partner]
+            conflict = dyad.conflict - own.get(partner, 0.0)
+            self.trust[j] = self._updated(self.trust[j], dyad.cooperation, conflict, self.baselines[j])
+
+    def decide(self) -> None:
+        m, p = self.model, self.model.params
+        trust = np.append(self.trust, np.full((1, m.n_replicates), p.trust_other), axis=0).T
+        benefit, variance = self._benefits(), self._variances()
+        self.cost = m.commitment_cost()
+        self.optimum = hedging.optimal_hedge(
+            trust * benefit,
+            variance,
+            p.risk_aversion,
+            p.room_value,
+            p.alliance_commitment,
+            self.cost,
+            start=self.optimum,
+        )
+        previous = self.weights
+        self.weights = hedging.move_toward(previous, self.optimum, p.hedge_inertia)
+        self.moved = self.weights - previous
+        pull = hedging.shortfall_pull(self.optimum, p.alliance_commitment, self.cost)
+        terms = (trust, benefit, -2.0 * p.risk_aversion * variance * self.optimum, pull)
+        if self.terms is not None:
+            t0, b0, r0, c0 = self.terms
+            self.driver = hedging.dominant_driver(
+                self.moved, (trust - t0) * benefit, trust * (benefit - b0), terms[2] - r0, pull - c0
+            ).astype(np.int8)
+        self.terms = terms
+
+    def _benefits(self) -> np.ndarray:
+        m, p = self.model, self.model.params
+        eu = p.benefit_eu * m.eu.offer - p.sanction_cost * m.eu.isolation
+        russia = (
+            p.benefit_russia * (1.0 - m.russia.supply_cut)
+            + p.support_benefit * m.russia.support
+            - p.integration_cost * m.russia.pressure
+        )
+        ukraine = p.benefit_ukraine + p.neutrality_value * m.tension * m.ukraine.trust
+        other = np.full_like(eu, p.benefit_other)
+        return np.stack([eu, russia, ukraine, other], axis=1)
+
+    def _variances(self) -> np.ndarray:
+        m, p = self.model, self.model.params
+        eu = p.var_eu + p.var_eu_sanctions * m.eu.isolation
+        disputed = (m.impulses.supply_cut > 0) | (m.impulses.gas_dispute > 0)
+        russia = p.var_russia + p.var_russia_dispute * disputed + p.var_russia_tension * m.tension
+        ukraine = p.var_ukraine + p.var_ukraine_war * m.ukraine.at_war
+        other = np.full_like(eu, p.var_other)
+        return np.stack([eu, russia, ukraine, other], axis=1)
