@@ -143,7 +143,8 @@ def test_the_readme_and_calibration_doc_quote_the_committed_validation():
     check(figures[11:], entry(second))
     assert quoted(README, r"calibrated on the evidence up to (\d{4}-\d{2})") == (first["split"],)
     says_it_passes = "model 2.0 fails the test" not in " ".join(README.read_text(encoding="utf-8").split())
-    assert says_it_passes == summary["beats_both_at_every_origin"], "the README's verdict is not the summary's"
+    verdict = summary["beats_both_at_every_origin"]
+    assert says_it_passes == verdict, "the README's verdict is not the summary's"
     for e in summary["origins"].values():
         model, prior, naive_, full = e["model"], e["prior_draws"], e["naive"], e["full_calibration"]
         figures = quoted(
