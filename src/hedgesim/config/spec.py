@@ -20,7 +20,7 @@ from omegaconf.errors import OmegaConfBaseException
 from hedgesim.config.compose import describe_config_error
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import HedgesimConfig
-from hedgesim.config.timeline_files import TimelineUsed, load_shocks
+from hedgesim.config.timeline_files import TimelineUsed, joined, load_shocks, plain_record
 from hedgesim.core.calendar import DateError, Month, RunCalendar
 from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError
 from hedgesim.core.shocks import KINDS, ShockError, StochasticShocks, Timeline
@@ -143,15 +143,10 @@ def _decisions(
         return timeline, None
     until = branch if branch is not None else calendar.end + 1
     observed = Timeline.from_records(
-        [_plain(row) for row in conf.decisions.observed], "decisions.observed"
-    ).before_end_of(calendar)
-    kept = [s for s in observed.shocks if s.date < until and calendar.contains(s.date)]
-    return Timeline(tuple(sorted((*timeline.shocks, *kept), key=lambda s: (s.date, s.id)))), until
-
-
-def _plain(row) -> dict:
-    """A decision row as the plain mapping the timeline parser reads."""
-    return {k: getattr(row, k) for k in ("id", "date", "kind", "size", "actors", "end", "label")}
+        [plain_record(row) for row in conf.decisions.observed], "decisions.observed"
+    )
+    kept = Timeline(tuple(s for s in observed.shocks if calendar.start <= s.date < until))
+    return joined(timeline, kept, "decisions.observed"), until
 
 
 def _check_counts(conf: HedgesimConfig) -> None:

@@ -128,7 +128,7 @@ def load_shocks(shocks: ShocksConfig) -> TimelineUsed:
     files: list[UsedFile] = []
     sources: dict[str, str] = {}
     if shocks.file is None:
-        records = [_plain(s) for s in shocks.timeline]
+        records = [plain_record(s) for s in shocks.timeline]
         history = _validated(records, "shocks.timeline", None, sources)
     else:
         history, used = _file_timeline("shocks.file", shocks.file, sources)
@@ -138,7 +138,7 @@ def load_shocks(shocks: ShocksConfig) -> TimelineUsed:
     if shocks.extra is not None:
         added, used = _file_timeline("shocks.extra", shocks.extra, sources)
         files.append(used)
-        timeline = _joined(history, added, f"shocks.extra {Path(shocks.extra).name}")
+        timeline = joined(history, added, f"shocks.extra {Path(shocks.extra).name}")
         mode += "+extra"
     return TimelineUsed(timeline, mode, history.last_month, tuple(files), sources)
 
@@ -171,7 +171,7 @@ def _validated(records: list[Any], where: str, places: list[str] | None, sources
     return timeline
 
 
-def _joined(history: Timeline, added: Timeline, where: str) -> Timeline:
+def joined(history: Timeline, added: Timeline, where: str) -> Timeline:
     """The history with the added shocks, in date order; an id in both is an error."""
     known = {s.id for s in history.shocks}
     both = [s.id for s in added.shocks if s.id in known]
@@ -204,7 +204,8 @@ def _with_actor_list(record: Any, where: str) -> Any:
     return {**record, "actors": actors}
 
 
-def _plain(shock: Any) -> dict[str, Any]:
+def plain_record(shock: Any) -> dict[str, Any]:
+    """A shock row of the config (structured, DictConfig or a mapping) as a plain mapping."""
     if isinstance(shock, ShockConfig):
         return dict(vars(shock))
     if isinstance(shock, DictConfig):

@@ -173,13 +173,13 @@ def dominant_driver(
     """
     rows = np.arange(moved.shape[0])
     partner = np.argmax(np.abs(moved), axis=1)
-    floor_term = np.where(partner == RUSSIA, commitment_change, 0.0)
+    commitment_term = np.where(partner == RUSSIA, commitment_change, 0.0)
     terms = np.stack(
         [
             trust_change[rows, partner],
             benefit_change[rows, partner],
             risk_change[rows, partner],
-            floor_term,
+            commitment_term,
         ],
         axis=1,
     )
