@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import time
 
@@ -72,6 +73,7 @@ def main() -> None:
         f"{'replicates':>10} {'separate (s, extrapolated)':>28} {'ensemble (s)':>13} "
         f"{'ensemble agent-steps/s':>24} {'ratio':>8}"
     )
+    figures = []
     for replicates in args.replicates:
         ensemble = time_ensemble(spec, replicates, args.repeat)
         separate = per_run * replicates
@@ -80,6 +82,16 @@ def main() -> None:
             f"{replicates:>10,} {separate:>28.1f} {ensemble:>13.2f} {rate:>24,.0f} "
             f"{separate / ensemble:>7.0f}x"
         )
+        figures.append(
+            {
+                "replicates": replicates,
+                "ensemble_s": round(ensemble, 3),
+                "ns_per_replicate_month": round(1e9 * ensemble / (replicates * months), 1),
+                "agent_steps_per_s": round(rate),
+                "ratio_vs_own_separate_runs": round(separate / ensemble, 1),
+            }
+        )
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
