@@ -210,7 +210,8 @@ def test_crackdowns_follow_mobilisation_and_are_not_scripted(baseline_spec):
 
 
 def test_a_crackdown_fills_the_list_and_a_release_empties_it(baseline_spec):
-    certain = {"crackdown_bias": 8.0, "listing_rate": 1.0, "delisting_share": 1.0, "release_cost": 0.0}
+    certain = {"crackdown_bias": 8.0, "listing_rate": 1.0, "delisting_share": 1.0}
+    certain |= {"release_cost": 0.0, "release_threat": 0.0}  # a release costs the regime nothing
     df = medians(vary(baseline_spec, replicates=20, release_rate=0.0, **certain))
     full = baseline_spec.params.sanctions_full
     assert df.loc["2010-11-01", "sanctions_persons"] < 60

@@ -52,6 +52,8 @@ class Actor(mesa.Agent):
     """Common state: trust in Belarus (Belarus overrides with trust in each partner)."""
 
     code = ""
+    western = False
+    """Its trust in Belarus answers the mutual-trust challenge (the EU and Lithuania)."""
     model: HedgingModel
 
     def __init__(self, model: HedgingModel, trust_in_belarus: float):
@@ -73,9 +75,18 @@ class Actor(mesa.Agent):
         """Choose this month's policy."""
 
     def _updated(
-        self, trust: np.ndarray, cooperation: np.ndarray, conflict: np.ndarray, baseline
+        self,
+        trust: np.ndarray,
+        cooperation: np.ndarray,
+        conflict: np.ndarray,
+        baseline: float,
+        western: bool | None = None,
     ) -> np.ndarray:
+        """One month's trust update; a Western dyad drifts back to its baseline as moved by the
+        mutual-trust challenge (unmoved before the branch)."""
         p = self.model.params
+        if self.western if western is None else western:
+            baseline = float(np.clip(baseline + self.model.western_trust_shift, p.trust_floor, 1.0))
         return updated_trust(
             trust,
             cooperation,
@@ -98,6 +109,7 @@ class EU(Actor):
     agreements need time and consensus."""
 
     code = "eu"
+    western = True
 
     def __init__(self, model: HedgingModel):
         p = model.params
@@ -118,6 +130,14 @@ class EU(Actor):
         return (self.status == Milestone.CONCLUDED).sum(axis=0)
 
     @property
+    def liftable(self) -> np.ndarray:
+        """The listings a release of the political prisoners would lift, as a share of a full
+        list: all but the core and the sectoral measures (those answer coercion)."""
+        p = self.model.params
+        kept = p.sanctions_core + self.sectoral
+        return np.maximum(self.sanctions - kept, 0.0) / max(p.sanctions_full, 1.0)
+
+    @property
     def isolation(self) -> np.ndarray:
         """The West's measures against Belarus as a share of a full list (sectoral included)."""
         return self.sanctions / max(self.model.params.sanctions_full, 1.0)
@@ -128,11 +148,6 @@ class EU(Actor):
         p = self.model.params
         self.prisoners_seen = self.model.belarus.prisoners.copy()
         self.sectoral = self.sectoral + p.sectoral_listing * p.sanctions_full * self.model.impulses.coercion
-
-    def update_trust(self) -> None:
-        dyad = self.model.interactions[self.code]
-        repression = self.model.params.repression_friction * self.prisoners_seen
-        self.trust = self._updated(self.trust, dyad.cooperation, dyad.conflict + repression, self.baseline)
 
     def decide(self) -> None:
         self._set_sanctions()
@@ -157,12 +172,13 @@ class EU(Actor):
 
     def _set_offer(self) -> None:
         """Trust-based engagement is conditional on human rights; the interest in a neutral
-        Belarus, which grows with tension, is not; a suspended partnership offers nothing."""
+        Belarus, which grows with tension, is not. Once Belarus has suspended the partnership
+        the EU no longer courts it for its neutrality, but the conditional offer stays open."""
         p, m = self.model.params, self.model
         neutral = 1.0 - m.belarus.weights[:, hedging.RUSSIA]
         conditional = self.trust * (1.0 - p.conditionality * self.prisoners_seen)
-        target = np.clip(conditional + p.security_interest * m.tension * neutral, 0.0, 1.0)
-        target = np.where(m.eap_suspended, 0.0, target)
+        courted = np.where(m.eap_suspended, 0.0, p.security_interest * m.tension * neutral)
+        target = np.clip(conditional + courted, 0.0, 1.0)
         self.offer += p.offer_rate * (target - self.offer)
 
     def _negotiate(self) -> None:
@@ -246,6 +262,7 @@ class Lithuania(Actor):
     drives its veto in EU consensus."""
 
     code = "lithuania"
+    western = True
 
     def __init__(self, model: HedgingModel):
         p = model.params

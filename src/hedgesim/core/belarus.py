@@ -28,6 +28,7 @@ class Belarus(Actor):
         self.baselines = initial
         self.trust = np.array([np.full(r, value) for value in initial])
         self.prisoners = np.full(r, p.repression_initial)
+        self.threat = np.zeros(r)
         self.weights = np.full((r, 4), 0.25)
         self.optimum: np.ndarray | None = None
         self.terms: tuple[np.ndarray, ...] | None = None
@@ -41,6 +42,7 @@ class Belarus(Actor):
         p, impulses = self.model.params, self.model.impulses
         held = self.prisoners * p.repression_persistence * (1.0 - impulses.release)
         self.prisoners = np.maximum(held, impulses.crackdown)
+        self.threat = np.maximum(self.threat * (1.0 - p.threat_fade), impulses.crackdown)
 
     def act(self) -> None:
         """The regime's discrete decisions this month, each drawn from its rule (unless observed
@@ -62,20 +64,27 @@ class Belarus(Actor):
         cracks = imp.election_held & (self._draw("crackdown") < logistic(odds))
         severity = np.where(cracks, np.maximum(imp.election, 0.25), 0.0)
         self.prisoners = np.maximum(self.prisoners, severity)
+        self.threat = np.maximum(self.threat, severity)
         imp.conflict["eu"] += severity
         m.log_decision(cracks, "crackdown")
 
     def need_for_eu(self) -> np.ndarray:
-        """How much the EU's measures weigh: the isolation they impose, heavier when Russia is a
-        risky partner (tension, pressure, a crude cut)."""
+        """How much a release would buy: the EU measures it would lift (those answering the
+        prisoners, not the sectoral ones answering coercion), heavier when Russia is a risky
+        partner (tension, pressure, a crude cut)."""
         m = self.model
-        return m.eu.isolation * (m.tension + m.russia.pressure + m.russia.supply_cut)
+        return m.eu.liftable * (m.tension + m.russia.pressure + m.russia.supply_cut)
+
+    def release_cost(self) -> np.ndarray:
+        """The regime's cost of a release: a base cost plus the threat it still remembers."""
+        p = self.model.params
+        return p.release_cost + p.release_threat * self.threat
 
     def _release(self) -> None:
         """Release the political prisoners when the need for the EU outweighs the regime's cost:
         a monthly chance proportional to the excess."""
         p, imp = self.model.params, self.model.impulses
-        excess = np.maximum(self.need_for_eu() - p.release_cost, 0.0)
+        excess = np.maximum(self.need_for_eu() - self.release_cost(), 0.0)
         releases = (self.prisoners > 0.05) & (self._draw("release") < p.release_rate * excess)
         self.prisoners = np.where(releases, 0.0, self.prisoners)
         imp.coop["eu"] += releases
@@ -107,15 +116,19 @@ class Belarus(Actor):
         for j, partner in enumerate(TRUSTED):
             dyad = interactions[partner]
             conflict = dyad.conflict - own.get(partner, 0.0)
-            self.trust[j] = self._updated(self.trust[j], dyad.cooperation, conflict, self.baselines[j])
+            western = partner == "eu"
+            self.trust[j] = self._updated(
+                self.trust[j], dyad.cooperation, conflict, self.baselines[j], western
+            )
 
     def decide(self) -> None:
         m, p = self.model, self.model.params
         trust = np.append(self.trust, np.full((1, m.n_replicates), p.trust_other), axis=0).T
-        benefit, variance = self._benefits(), self._variances()
+        gains, costs = self._gains(), self._costs()
+        variance = self._variances()
         self.cost = m.commitment_cost()
         self.optimum = hedging.optimal_hedge(
-            trust * benefit,
+            trust * gains - costs,
             variance,
             p.risk_aversion,
             p.room_value,
@@ -127,25 +140,35 @@ class Belarus(Actor):
         self.weights = hedging.move_toward(previous, self.optimum, p.hedge_inertia)
         self.moved = self.weights - previous
         pull = hedging.shortfall_pull(self.optimum, p.alliance_commitment, self.cost)
-        terms = (trust, benefit, -2.0 * p.risk_aversion * variance * self.optimum, pull)
+        terms = (trust, gains, costs, -2.0 * p.risk_aversion * variance * self.optimum, pull)
         if self.terms is not None:
-            t0, b0, r0, c0 = self.terms
+            t0, g0, k0, r0, c0 = self.terms
             self.driver = hedging.dominant_driver(
-                self.moved, (trust - t0) * benefit, trust * (benefit - b0), terms[2] - r0, pull - c0
+                self.moved,
+                (trust - t0) * gains,
+                trust * (gains - g0) - (costs - k0),
+                terms[3] - r0,
+                pull - c0,
             ).astype(np.int8)
         self.terms = terms
 
-    def _benefits(self) -> np.ndarray:
+    def _gains(self) -> np.ndarray:
+        """What each partner offers, before Belarus's trust in it discounts the promise."""
         m, p = self.model, self.model.params
-        eu = p.benefit_eu * m.eu.offer - p.sanction_cost * m.eu.isolation
-        russia = (
-            p.benefit_russia * (1.0 - m.russia.supply_cut)
-            + p.support_benefit * m.russia.support
-            - p.integration_cost * m.russia.pressure
-        )
+        eu = p.benefit_eu * m.eu.offer
+        russia = p.benefit_russia * (1.0 - m.russia.supply_cut) + p.support_benefit * m.russia.support
         ukraine = p.benefit_ukraine + p.neutrality_value * m.tension * m.ukraine.trust
         other = np.full_like(eu, p.benefit_other)
         return np.stack([eu, russia, ukraine, other], axis=1)
+
+    def _costs(self) -> np.ndarray:
+        """What engaging a partner costs for certain (sanctions, integration pressure): trust
+        does not discount a cost already imposed, so more trust never makes a partner worse."""
+        m, p = self.model, self.model.params
+        eu = p.sanction_cost * m.eu.isolation
+        russia = p.integration_cost * m.russia.pressure
+        zero = np.zeros_like(eu)
+        return np.stack([eu, russia, zero, zero], axis=1)
 
     def _variances(self) -> np.ndarray:
         m, p = self.model, self.model.params

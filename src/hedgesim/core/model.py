@@ -166,6 +166,11 @@ class HedgingModel(mesa.Model):
         return self.params.trust_gain * (0.2 + 1.6 * self.active_challenges.trust)
 
     @property
+    def western_trust_shift(self) -> float:
+        """How far the mutual-trust challenge moves the Western dyads' trust baselines."""
+        return self.params.trust_challenge_shift * (self.active_challenges.trust - 0.5)
+
+    @property
     def spoiler_scale(self) -> float:
         """Spoiler hazard under the vested-interests challenge: none at 0, twice at 1."""
         return self.params.spoiler_rate * 2.0 * self.active_challenges.vested_interests
@@ -307,10 +312,12 @@ class HedgingModel(mesa.Model):
         }
 
     def _friction(self) -> dict[str, np.ndarray]:
-        """Standing frictions: listings and spoilers, disputes and pressure, alignment, the NPP."""
+        """Standing frictions: listings, the EU's condemnation of political prisoners held and
+        spoilers; disputes and pressure; alignment; the NPP."""
         p, imp = self.params, self.impulses
         return {
             "eu": p.sanctions_friction * self.eu.new_listings / max(p.sanctions_full, 1.0)
+            + p.repression_friction * self.eu.prisoners_seen
             + self.spoiled * p.spoiler_trust_hit,
             "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute)
             + p.pressure_friction * self.russia.pressure,

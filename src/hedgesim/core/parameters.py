@@ -30,8 +30,9 @@ class Challenges:
         0.5,
         0.0,
         1.0,
-        "capacity for mutual trust: scales how fast trust grows through contact, "
-        "trust_gain x (0.2 + 1.6 x trust): 0.2x at 0, the historical pace at 0.5, 1.8x at 1",
+        "capacity for mutual trust between Belarus and the West: scales how fast trust grows "
+        "through contact, trust_gain x (0.2 + 1.6 x trust), and moves the level the Western "
+        "dyads' trust drifts back to by trust_challenge_shift x (trust - 0.5)",
         "policy paper, challenge 1; 0.5 is the reference scale",
     )
     vested_interests: float = knob(
@@ -77,6 +78,15 @@ class ModelParameters:
         0.5,
         "monthly share of the gap to its starting level that trust closes without news "
         "(broken trust is rebuilt slowly, built trust erodes unless renewed)",
+    )
+    trust_challenge_shift: float = knob(
+        0.3,
+        0.0,
+        1.0,
+        "how far the mutual-trust challenge moves the baselines of the Western dyads (EU and "
+        "Belarus in each other, Lithuania in Belarus) per unit away from its reference 0.5",
+        "scenario scale: the challenges keep their reference before the branch, so no "
+        "2011-2019 target can set it",
     )
     trust_init_blr_eu: float = knob(0.25, 0.0, 1.0, "Belarus's trust in the EU in 2008-01")
     trust_init_eu_blr: float = knob(0.15, 0.0, 1.0, "EU's trust in Belarus in 2008-01")
@@ -219,7 +229,12 @@ class ModelParameters:
         3.0, 0.0, 20.0, "conflict with the EU from new listings, per full list added in a month"
     )
     repression_friction: float = knob(
-        0.03, 0.0, 5.0, "EU's monthly conflict signal while all political prisoners are held"
+        0.03,
+        0.0,
+        5.0,
+        "the EU's monthly condemnation while all political prisoners are held: conflict in the "
+        "EU dyad (negative events, and lost trust on both sides)",
+        "policy paper: relations hinge on political prisoners",
     )
     conditionality: float = knob(
         0.7,
@@ -265,6 +280,16 @@ class ModelParameters:
         0.0,
         5.0,
         "the regime's cost of releasing its political prisoners, in units of need for the EU",
+    )
+    release_threat: float = knob(
+        1.0,
+        0.0,
+        5.0,
+        "added cost of a release per unit of the threat the regime still remembers (the "
+        "mobilisation it last cracked down on): freed opponents could mobilise again",
+    )
+    threat_fade: float = knob(
+        0.03, 0.0, 1.0, "monthly share of the remembered threat that fades after a crackdown"
     )
     signal_rate: float = knob(
         0.05, 0.0, 1.0, "monthly chance of an autonomy signal per unit of tension above signal_tension"
