@@ -223,7 +223,9 @@ def test_the_run_records_the_timeline_it_used(tmp_path):
     facts = spec.timeline_facts()
     assert facts["mode"] == "inline+extra" and facts["stochastic_start"] == "2022-03"
     assert facts["extra"]["name"] == "extra.csv" and facts["extra"]["shocks"] == 3
-    assert len(facts["extra"]["sha256"]) == 64 and facts["shocks"] == len(spec.timeline.shocks)
+    assert len(facts["extra"]["sha256"]) == 64 and facts["shocks_in_run"] == len(spec.timeline.shocks)
+    # read, but not in the run: the four decisions without a rule dated after the 2020-01 branch
+    assert facts["shocks"] - facts["shocks_in_run"] == 4
     # the recorded config alone reruns the run: the rows are in it, the file is not needed
     extra.unlink()
     recorded = OmegaConf.merge(OmegaConf.structured(HedgesimConfig), OmegaConf.create(text))
@@ -243,3 +245,17 @@ def test_the_memory_limit_is_half_the_machine(monkeypatch):
         ConfigError, match=r"replicates=10001 x 800 months needs about 4.0 GB; allowed: runs under 4.0 GB"
     ):
         spec.check_size(10_001, 800)
+
+
+def test_decisions_without_a_rule_are_history_only_before_the_branch():
+    """Coercion, the EaP suspension and territory lent are Belarus's choices with no rule yet: a
+    run with a branch keeps them before it and has none after it; a run without one keeps them."""
+    unruled = {"coercion", "eap_suspension", "territory_used"}
+    forward = build_run(compose_config(["scenario=forward_2030"]))
+    after = [s for s in forward.timeline.shocks if s.kind.value in unruled and s.date >= forward.branch]
+    assert after == [] and any(s.kind.value == "war" and s.date.year == 2022 for s in forward.timeline.shocks)
+    history = build_run(compose_config(["scenario=history_2024"]))
+    assert history.branch is None
+    assert {s.kind.value for s in history.timeline.shocks} >= unruled
+    late = build_run(compose_config(["scenario=forward_2030", "scenario.branch=2023-01"]))
+    assert {s.kind.value for s in late.timeline.shocks} >= unruled

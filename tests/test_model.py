@@ -260,6 +260,58 @@ def test_challenges_act_from_the_branch_and_history_is_shared(forward_spec):
     assert not np.allclose(low.loc[~before, "trust_eu_blr"], high.loc[~before, "trust_eu_blr"])
 
 
+def test_mutual_trust_moves_the_western_baselines_from_the_branch(forward_spec):
+    """The trust challenge raises the level the Western dyads drift back to, not Russia's."""
+    late = {}
+    for trust in (0.0, 1.0):
+        spec = vary(forward_spec, replicates=20, seed=4)
+        df = run_spec(replace(spec, challenges=replace(spec.challenges, trust=trust))).trajectories()
+        late[trust] = df[df["date"] >= "2026-01-01"].mean(numeric_only=True)
+    gaps = [late[1.0][s] - late[0.0][s] for s in ("trust_eu_blr", "trust_blr_eu", "trust_lithuania_blr")]
+    assert min(gaps) > 0.05
+    assert late[1.0]["eu_offer"] > late[0.0]["eu_offer"]
+    assert abs(late[1.0]["trust_russia_blr"] - late[0.0]["trust_russia_blr"]) < min(gaps) / 2
+
+
+def test_more_trust_in_a_sanctioning_eu_never_lowers_its_weight(baseline_spec):
+    """Trust discounts what the EU offers, not the sanctions it imposes: under a full list more
+    trust cannot make the EU a worse partner."""
+    listed = {"crackdown_bias": 8.0, "listing_rate": 1.0, "release_rate": 0.0, "trust_drift": 0.3}
+    weights = [
+        medians(vary(baseline_spec, replicates=10, trust_init_blr_eu=t, **listed)).loc[
+            "2012-06-01", "hedge_eu"
+        ]
+        for t in (0.05, 0.9)
+    ]
+    assert weights[1] >= weights[0]
+
+
+def test_the_eus_condemnation_of_prisoners_is_observed_conflict(baseline_spec):
+    quiet, loud = (
+        medians(
+            vary(baseline_spec, replicates=20, crackdown_bias=8.0, release_rate=0.0, repression_friction=f)
+        )
+        for f in (0.0, 1.5)
+    )
+    months = slice("2011-03-01", "2012-12-01")
+    assert loud.loc[months, "relations_eu"].mean() < quiet.loc[months, "relations_eu"].mean() - 1.0
+
+
+def test_a_remembered_threat_holds_back_releases(baseline_spec):
+    """Just after its largest crackdown the regime does not release; once the threat fades it may."""
+    certain = {"crackdown_bias": 8.0, "release_cost": 0.0, "release_rate": 1.0}
+
+    def released_by(threat: float, fade: float) -> float:
+        df = run_spec(
+            vary(baseline_spec, replicates=20, release_threat=threat, threat_fade=fade, **certain)
+        ).trajectories()
+        held = df[df["date"] == "2013-12-01"]["political_prisoners"]
+        return float((held < 0.05).mean())
+
+    assert released_by(0.0, 0.0) > 0.8
+    assert released_by(5.0, 0.0) == 0.0
+
+
 def test_the_veto_weighs_lithuanias_trust(baseline_spec):
     concerned = {"priorities_open_offer": 0.0, "priorities_months": 12, "npp_concern_initial": 0.9}
     trusting = run_spec(

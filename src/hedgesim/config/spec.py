@@ -23,7 +23,7 @@ from hedgesim.config.schema import HedgesimConfig
 from hedgesim.config.timeline_files import TimelineUsed, joined, load_shocks, plain_record
 from hedgesim.core.calendar import DateError, Month, RunCalendar
 from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError
-from hedgesim.core.shocks import KINDS, ShockError, StochasticShocks, Timeline
+from hedgesim.core.shocks import DECISIONS_WITHOUT_RULE, KINDS, ShockError, StochasticShocks, Timeline
 from hedgesim.core.shocks.timeline import date_problem, show
 
 MAX_REPLICATES = 1_000_000
@@ -108,6 +108,8 @@ def _build(conf: HedgesimConfig) -> RunSpec:
         )
     timeline = timeline.without(conf.shocks.disabled_kinds, conf.shocks.disabled_ids)
     branch = None if conf.scenario.branch in (None, "") else _month(conf.scenario.branch, "scenario.branch")
+    if branch is not None:
+        timeline = timeline.before_branch(branch, DECISIONS_WITHOUT_RULE)
     timeline, rules_from = _decisions(conf, timeline, calendar, branch)
     for year, price in conf.scenario.oil_price.items():
         if not (price > 0 and math.isfinite(price)):

@@ -82,16 +82,18 @@ class Actor(mesa.Agent):
         baseline: float,
         western: bool | None = None,
     ) -> np.ndarray:
-        """One month's trust update; a Western dyad drifts back to its baseline as moved by the
-        mutual-trust challenge (unmoved before the branch)."""
+        """One month's trust update; in a Western dyad the mutual-trust challenge sets how fast
+        trust grows and the level it drifts back to (both at their reference before the branch)."""
         p = self.model.params
+        gain = p.trust_gain
         if self.western if western is None else western:
             baseline = float(np.clip(baseline + self.model.western_trust_shift, p.trust_floor, 1.0))
+            gain = self.model.western_trust_gain
         return updated_trust(
             trust,
             cooperation,
             conflict,
-            self.model.trust_gain,
+            gain,
             p.trust_loss,
             p.trust_floor,
             p.trust_drift,

@@ -161,8 +161,9 @@ class HedgingModel(mesa.Model):
         return self.challenges
 
     @property
-    def trust_gain(self) -> float:
-        """Trust gain under the mutual-trust challenge: 0.2x at 0, the reference at 0.5, 1.8x at 1."""
+    def western_trust_gain(self) -> float:
+        """Trust gain of the Western dyads under the mutual-trust challenge: 0.2x at 0, the
+        reference at 0.5, 1.8x at 1 (the other dyads keep ``params.trust_gain``)."""
         return self.params.trust_gain * (0.2 + 1.6 * self.active_challenges.trust)
 
     @property

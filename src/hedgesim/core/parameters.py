@@ -30,9 +30,9 @@ class Challenges:
         0.5,
         0.0,
         1.0,
-        "capacity for mutual trust between Belarus and the West: scales how fast trust grows "
-        "through contact, trust_gain x (0.2 + 1.6 x trust), and moves the level the Western "
-        "dyads' trust drifts back to by trust_challenge_shift x (trust - 0.5)",
+        "capacity for mutual trust between Belarus and the West: in the Western dyads it scales "
+        "how fast trust grows through contact, trust_gain x (0.2 + 1.6 x trust), and moves the "
+        "level trust drifts back to by trust_challenge_shift x (trust - 0.5)",
         "policy paper, challenge 1; 0.5 is the reference scale",
     )
     vested_interests: float = knob(

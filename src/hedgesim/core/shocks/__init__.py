@@ -24,6 +24,7 @@ from hedgesim.core.shocks.stochastic import (
     StochasticShocks,
 )
 from hedgesim.core.shocks.timeline import (
+    DECISIONS_WITHOUT_RULE,
     EFFECTS,
     KINDS,
     MAGNITUDES,
@@ -35,6 +36,7 @@ from hedgesim.core.shocks.timeline import (
 )
 
 __all__ = [
+    "DECISIONS_WITHOUT_RULE",
     "DISPUTE_KINDS",
     "EFFECTS",
     "KINDS",

@@ -73,6 +73,14 @@ EFFECTS: dict[ShockKind, str] = {
 }
 
 KINDS = tuple(k.value for k in ShockKind)
+
+DECISIONS_WITHOUT_RULE = (
+    ShockKind.COERCION.value,
+    ShockKind.EAP_SUSPENSION.value,
+    ShockKind.TERRITORY_USED.value,
+)
+"""Kinds that are Belarus's decisions but have no rule yet: dated history before a branch, absent
+after it (from the branch on Belarus's decisions come from its rules)."""
 MAGNITUDES = {"low": 0.25, "medium": 0.5, "high": 1.0}
 _ACTOR = re.compile(r"^[A-Z]{2,3}$")
 _ID = re.compile(r"^[a-z0-9_\-]+$")
@@ -278,6 +286,11 @@ class Timeline:
         """The timeline with some kinds or some shocks switched off."""
         kinds, ids = set(kinds), set(ids)
         return Timeline(tuple(s for s in self.shocks if s.kind.value not in kinds and s.id not in ids))
+
+    def before_branch(self, branch: Month, kinds: Iterable[str]) -> Timeline:
+        """The timeline with the shocks of some kinds kept only before the branch month."""
+        kinds = set(kinds)
+        return Timeline(tuple(s for s in self.shocks if s.kind.value not in kinds or s.date < branch))
 
     def records(self) -> list[dict[str, Any]]:
         """One plain row per shock (for tables, figures and the classroom page)."""
