@@ -59,7 +59,9 @@ class Actor(mesa.Agent):
         """Trust after this month's interactions in ``dyad``, plus any conflict of its own."""
         m = self.model
         coop, conflict = m.interactions[dyad]
-        return updated_trust(self.trust, coop, conflict + extra_conflict, m.trust_gain, m.params, self.baseline)
+        return updated_trust(
+            self.trust, coop, conflict + extra_conflict, m.trust_gain, m.params, self.baseline
+        )
 
 
 class EU(Actor):
@@ -102,7 +104,9 @@ class EU(Actor):
 
     def set_sanctions(self) -> None:
         m, p = self.model, self.model.params
-        target = p.sanctions_core + (p.sanctions_full - p.sanctions_core) * self.prisoners_seen + self.sectoral
+        target = (
+            p.sanctions_core + (p.sanctions_full - p.sanctions_core) * self.prisoners_seen + self.sectoral
+        )
         listing = max(target - self.sanctions, 0.0) if m.draw("listing") < p.listing_rate else 0.0
         review = m.month.month in REVIEW_MONTHS
         delists = review and m.draw("delisting") < p.delisting_share
@@ -172,7 +176,9 @@ class Russia(Actor):
 
     def act(self) -> None:
         m, p, imp = self.model, self.model.params, self.model.impulses
-        opens = self.own_dispute_left <= 0 and m.draw("russia_dispute") < p.dispute_pressure_rate * self.pressure
+        opens = (
+            self.own_dispute_left <= 0 and m.draw("russia_dispute") < p.dispute_pressure_rate * self.pressure
+        )
         self.own_dispute_left = p.dispute_months if opens else self.own_dispute_left - 1.0
         if self.own_dispute_left > 0:
             imp.supply_cut = max(imp.supply_cut, p.dispute_size)
@@ -303,7 +309,12 @@ class Belarus(Actor):
         for j, partner in enumerate(("eu", "russia", "ukraine")):
             coop, conflict = m.interactions[partner]
             self.trusts[j] = updated_trust(
-                self.trusts[j], coop, conflict - own.get(partner, 0.0), m.trust_gain, m.params, self.baselines[j]
+                self.trusts[j],
+                coop,
+                conflict - own.get(partner, 0.0),
+                m.trust_gain,
+                m.params,
+                self.baselines[j],
             )
 
     def decide(self) -> None:

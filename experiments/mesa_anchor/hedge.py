@@ -107,9 +107,7 @@ def dominant_driver(
     """Which term (trust, benefit, risk, commitment) moved the most-moved partner most."""
     partner = argmax_abs(moved)
     commitment = commitment_change if partner == RUSSIA else 0.0
-    return argmax_abs(
-        [trust_change[partner], benefit_change[partner], risk_change[partner], commitment]
-    )
+    return argmax_abs([trust_change[partner], benefit_change[partner], risk_change[partner], commitment])
 
 
 def argmax_abs(values: list[float]) -> int:

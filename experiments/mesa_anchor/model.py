@@ -30,7 +30,13 @@ from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.model import CHANNELS
 from hedgesim.core.parameters import Challenges, ModelParameters
 from hedgesim.core.run_inputs import branch_step, checked_inputs, monthly_prices
-from hedgesim.core.shocks import STOCHASTIC_LABELS, StochasticProcess, StochasticShocks, Timeline, month_impulses
+from hedgesim.core.shocks import (
+    STOCHASTIC_LABELS,
+    StochasticProcess,
+    StochasticShocks,
+    Timeline,
+    month_impulses,
+)
 from hedgesim.core.streams import ReplicateStreams
 from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, DYADS, SERIES
 from mesa_anchor import hedge
@@ -76,7 +82,9 @@ def dated_impulses(timeline: Timeline, calendar: RunCalendar, war_impact: float)
     months = []
     for step in range(calendar.n_steps):
         month = month_impulses(1, active.get(step, ()), None, war_impact)
-        scalars = {name: value[0].item() for name, value in vars(month).items() if name not in ("coop", "conflict")}
+        scalars = {
+            name: value[0].item() for name, value in vars(month).items() if name not in ("coop", "conflict")
+        }
         coop = {d: float(month.coop[d][0]) for d in DYADS}
         conflict = {d: float(month.conflict[d][0]) for d in DYADS}
         months.append(Impulses(coop=coop, conflict=conflict, **scalars))
@@ -253,7 +261,8 @@ class AnchorModel(mesa.Model):
         friction = {
             "eu": p.sanctions_friction * eu.new_listings / max(p.sanctions_full, 1.0)
             + self.spoiled * p.spoiler_trust_hit,
-            "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute) + p.pressure_friction * russia.pressure,
+            "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute)
+            + p.pressure_friction * russia.pressure,
             "ukraine": self.alignment_conflict,
             "lithuania": p.npp_friction * lithuania.concern,
         }
@@ -288,7 +297,10 @@ class AnchorModel(mesa.Model):
             "trust_blr_ukraine": b.trusts[hedge.UKRAINE],
             "trust_ukraine_blr": self.ukraine.trust,
             "trust_lithuania_blr": self.lithuania.trust,
-            **{f"hedge_{name}": w for name, w in zip(("eu", "russia", "ukraine", "other"), b.weights, strict=True)},
+            **{
+                f"hedge_{name}": w
+                for name, w in zip(("eu", "russia", "ukraine", "other"), b.weights, strict=True)
+            },
             "russia_commitment": p.alliance_commitment,
             "commitment_cost": b.cost,
             "russia_support": russia.support,
@@ -307,7 +319,12 @@ class AnchorModel(mesa.Model):
     def why_moved(self) -> dict[str, float]:
         b = self.belarus
         partner = b.moved_partner
-        return {"driver": b.driver, "moved_partner": partner, "moved_by": b.moved[partner], "shock": self.impulses.shock}
+        return {
+            "driver": b.driver,
+            "moved_partner": partner,
+            "moved_by": b.moved[partner],
+            "shock": self.impulses.shock,
+        }
 
     def table(self) -> pd.DataFrame:
         """The recorded months, one row each, every series a column (Mesa's DataCollector)."""
