@@ -1,13 +1,22 @@
-"""Benchmark: one R-replicate ensemble run against R separate one-replicate runs.
+"""Benchmark: hedgesim's R-replicate ensemble against a plain Mesa model run once per replicate.
 
-Prints agent-steps per second (5 agents x replicates x months) for both ways, and their ratio,
-for the baseline scenario (2008-01..2019-12, 144 months). Results are included in the ensemble
-timing: the tidy trajectories table and the event log are built. Separate runs are timed on a
-sample of replicates (``--sample``) and their rate is extrapolated, since 10,000 separate runs
-would take many minutes without telling anything more.
+The anchor (``experiments/mesa_anchor``) is model 2.0 written the way a Mesa user would: one
+``mesa.Model`` per replicate, five agents with float attributes, a DataCollector. It draws the
+same random numbers and reproduces the ensemble's replicates (tests/test_mesa_anchor.py), so
+both sides compute the same thing. Both sides build their results: the ensemble its tidy
+trajectories table and event log, the anchor its DataCollector table. The anchor is timed on
+``--sample`` replicates and its rate extrapolated, since 10,000 Mesa runs would take minutes
+without telling anything more.
+
+Also measured: the ensemble's fixed cost per month (a straight line ``a + b R`` fitted to its
+times at R = 1, 10, 100; ``a`` is what a month costs whatever the ensemble size) and its peak
+traced memory per replicate-month (tracemalloc, in a separate untimed run).
+
+The last line printed is one JSON object with the figures of the largest ensemble.
 
 Usage:
     python experiments/bench_ensemble.py [--replicates 1000 10000] [--sample 200] [--repeat 3]
+    python experiments/bench_ensemble.py --quick   # 1,000 replicates, 20 Mesa runs, one repeat
 """
 
 from __future__ import annotations
@@ -17,81 +26,133 @@ import dataclasses
 import json
 import logging
 import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
 
 from hedgesim.config.compose import compose_config
-from hedgesim.config.spec import build_run
-from hedgesim.core.model import HedgingModel
+from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.workflows.run import build_model
+from mesa_anchor import anchor_model
 
 N_AGENTS = 5
+FIT_SIZES = (1, 10, 100)
 
 
-def build(spec, replicate_ids) -> HedgingModel:
-    return build_model(dataclasses.replace(spec, replicate_ids=tuple(replicate_ids)))
+def run_ensemble(spec: RunSpec, replicates: int) -> None:
+    """One ensemble run of replicates 0..R-1, tables included."""
+    model = build_model(dataclasses.replace(spec, replicate_ids=tuple(range(replicates)))).run()
+    model.trajectories()
+    model.event_log()
 
 
-def time_ensemble(spec, replicates: int, repeat: int) -> float:
-    """Best wall time of one run of ``replicates`` replicates, tables included."""
+def run_anchor(spec: RunSpec, replicate: int) -> None:
+    """One plain Mesa run of one replicate, its table included."""
+    anchor_model(spec, replicate).run().table()
+
+
+def best_time(work: Callable[[], None], repeat: int) -> float:
+    """Best wall time of ``repeat`` calls."""
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
-        model = build(spec, range(replicates)).run()
-        model.trajectories()
-        model.event_log()
+        work()
         best = min(best, time.perf_counter() - started)
     return best
 
 
-def time_separate(spec, sample: int) -> float:
-    """Wall time per one-replicate run, averaged over ``sample`` runs, tables included."""
+def time_anchor(spec: RunSpec, sample: int) -> float:
+    """Wall time per Mesa replicate run, averaged over replicates 0..sample-1."""
     started = time.perf_counter()
     for k in range(sample):
-        model = build(spec, [k]).run()
-        model.trajectories()
-        model.event_log()
+        run_anchor(spec, k)
     return (time.perf_counter() - started) / sample
+
+
+def fixed_cost(spec: RunSpec, repeat: int) -> tuple[float, float]:
+    """Intercept (s) and slope (s per replicate) of ensemble time against replicates."""
+    times = [best_time(lambda r=r: run_ensemble(spec, r), max(repeat, 3)) for r in FIT_SIZES]
+    slope, intercept = np.polyfit(FIT_SIZES, times, 1)
+    return float(intercept), float(slope)
+
+
+def peak_bytes(work: Callable[[], None]) -> int:
+    """Peak memory traced by tracemalloc (Python and numpy allocations) during one call."""
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--sample", type=int, default=200, help="separate runs actually timed")
+    parser.add_argument("--sample", type=int, default=200, help="Mesa replicate runs actually timed")
     parser.add_argument("--repeat", type=int, default=3, help="ensemble runs timed (best kept)")
+    parser.add_argument("--quick", action="store_true", help="--replicates 1000 --sample 20 --repeat 1")
     args = parser.parse_args()
+    if args.quick:
+        args.replicates, args.sample, args.repeat = [1000], 20, 1
     logging.getLogger("MESA").setLevel(logging.WARNING)
     spec = build_run(compose_config())
     months = spec.calendar.n_steps
-    build(spec, [0]).run()  # warm up imports and caches
-    per_run = time_separate(spec, args.sample)
-    separate_rate = N_AGENTS * months / per_run
+    run_ensemble(spec, 1)  # warm up imports and caches
+    run_anchor(spec, 0)
+    per_run = time_anchor(spec, args.sample)
+    mesa_rate = N_AGENTS * months / per_run
+    intercept, slope = fixed_cost(spec, args.repeat)
     print(f"scenario {spec.calendar.start}..{spec.calendar.end}: {months} months, {N_AGENTS} agents")
     print(
-        f"separate one-replicate runs: {per_run * 1000:.1f} ms per run "
-        f"({args.sample} runs timed), {separate_rate:,.0f} agent-steps/s"
+        f"plain Mesa, one model per replicate: {per_run * 1000:.1f} ms per replicate "
+        f"({args.sample} timed), {mesa_rate:,.0f} agent-steps/s"
     )
     print(
-        f"{'replicates':>10} {'separate (s, extrapolated)':>28} {'ensemble (s)':>13} "
+        f"ensemble time ~ {intercept * 1000:.1f} ms + {slope * 1e6:.1f} us x replicates "
+        f"(fit at R = {', '.join(map(str, FIT_SIZES))}): "
+        f"{1e6 * intercept / months:.0f} us per month whatever the size"
+    )
+    print(
+        f"{'replicates':>10} {'Mesa (s, extrapolated)':>23} {'ensemble (s)':>13} "
         f"{'ensemble agent-steps/s':>24} {'ratio':>8}"
     )
     figures = []
     for replicates in args.replicates:
-        ensemble = time_ensemble(spec, replicates, args.repeat)
-        separate = per_run * replicates
+        ensemble = best_time(lambda r=replicates: run_ensemble(spec, r), args.repeat)
+        mesa = per_run * replicates
         rate = N_AGENTS * months * replicates / ensemble
-        print(
-            f"{replicates:>10,} {separate:>28.1f} {ensemble:>13.2f} {rate:>24,.0f} "
-            f"{separate / ensemble:>7.0f}x"
-        )
+        print(f"{replicates:>10,} {mesa:>23.1f} {ensemble:>13.2f} {rate:>24,.0f} {mesa / ensemble:>7.0f}x")
         figures.append(
             {
                 "replicates": replicates,
                 "ensemble_s": round(ensemble, 3),
                 "ns_per_replicate_month": round(1e9 * ensemble / (replicates * months), 1),
                 "agent_steps_per_s": round(rate),
-                "ratio_vs_own_separate_runs": round(separate / ensemble, 1),
+                "ratio_vs_mesa": round(mesa / ensemble, 1),
             }
         )
-    print(json.dumps(figures))
+    largest = max(args.replicates)
+    peak = peak_bytes(lambda: run_ensemble(spec, largest))
+    mesa_peak = peak_bytes(lambda: run_anchor(spec, 0))
+    print(
+        f"peak traced memory: ensemble of {largest:,} {peak / 1e6:.0f} MB "
+        f"({peak / (largest * months):.0f} bytes per replicate-month); "
+        f"one Mesa replicate {mesa_peak / 1e6:.1f} MB"
+    )
+    summary = {
+        **next(f for f in figures if f["replicates"] == largest),
+        "months": months,
+        "mesa_ms_per_replicate": round(per_run * 1000, 2),
+        "mesa_replicates_timed": args.sample,
+        "fixed_us_per_month": round(1e6 * intercept / months, 1),
+        "marginal_ns_per_replicate_month": round(1e9 * slope / months, 1),
+        "peak_bytes_per_replicate_month": round(peak / (largest * months)),
+        "mesa_peak_bytes_per_replicate_month": round(mesa_peak / months),
+        "sizes": figures,
+    }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
