@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy.stats import poisson
 
 from hedgesim.core.agents import updated_trust
 from hedgesim.core.calendar import Month
@@ -86,6 +88,35 @@ def test_event_counts_never_fall_as_the_rate_rises(rate, more, normal):
     """Poisson laws rise in the stochastic order with their rate: for a fixed uniform, more
     interaction never means fewer events."""
     assert np.all(event_count(rate + more, normal) >= event_count(rate, normal))
+
+
+def exact_poisson_quantile(rate: float, uniform: float) -> int:
+    """The smallest k whose Poisson(rate) CDF reaches the uniform, in 60-digit decimals."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        u, r = Decimal(uniform), Decimal(rate)
+        term = cdf = (-r).exp()
+        k = 0
+        while cdf < u:
+            k += 1
+            term = term * r / k
+            cdf += term
+        return k
+
+
+@given(arrays(np.float64, (N,), elements=st.floats(0.0, 60.0)), normals)
+def test_event_counts_are_the_exact_poisson_quantile(rate, normal):
+    """Both paths (term by term, and the table for uniforms near 1 or large rates) give the
+    smallest k whose Poisson CDF reaches the uniform, to the last count."""
+    expected = [exact_poisson_quantile(r, u) for r, u in zip(rate, normal, strict=True)]
+    assert event_count(rate, normal).tolist() == expected
+
+
+@given(arrays(np.float64, (N,), elements=st.floats(0.0, 1000.0)), normals)
+def test_event_counts_agree_with_scipy_away_from_the_far_tail(rate, normal):
+    assume(np.all(normal < 1.0 - 1e-9))
+    expected = np.where(rate > 0, poisson.ppf(normal, np.where(rate > 0, rate, 1.0)), 0.0)
+    assert np.array_equal(event_count(rate, normal), np.where(normal == 0.0, 0.0, expected))
 
 
 @given(amounts, amounts, steps_up, normals, normals, st.floats(0.0, 30.0), st.floats(0.0, 30.0))

@@ -12,22 +12,51 @@ import numpy as np
 
 _TAIL_SIGMAS = 9.0
 """The CDF table reaches rate + 9 sd (+ 12): the probability beyond it is below 1e-15."""
+_NEAR_ONE = 1.0 - 1e-9
+"""Uniforms above this take the tabulated path, whose survival function is exact in the tail."""
+_LARGE_RATE = 600.0
+"""Rates above this take the tabulated path: e^-rate underflows past about 745."""
 
 
 def event_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """Events in a month: an exact Poisson(rate) draw by inverting its CDF at ``uniform``.
 
-    One uniform per draw keeps replicate k's count independent of the ensemble. The CDF of every
-    draw is tabulated at once up to the largest rate's far tail (log-probabilities, so large
-    rates do not underflow), and the count is the number of table entries below the uniform.
-    Past the median the test reads the survival function summed from the tail: a CDF summed
-    from the head rounds to 1 - 1e-16 and would let a uniform near 1 run off the table, giving
-    counts that depend on the table's length and fall as the rate rises.
+    One uniform per draw keeps replicate k's count independent of the ensemble. The CDF is built
+    term by term (p_k = p_(k-1) rate / k), each draw leaving the loop as soon as its CDF reaches
+    its uniform, so the cost follows the counts drawn, not the largest rate. Uniforms within 1e-9
+    of 1 and rates past 600 (whose e^-rate would underflow) take the tabulated path instead.
     """
     rate = np.maximum(np.asarray(rate, dtype=float), 0.0)
     shape = rate.shape
     rate = rate.reshape(-1)
     uniform = np.broadcast_to(np.asarray(uniform, dtype=float), shape).reshape(-1)
+    counts = np.zeros(rate.size)
+    far = (uniform > _NEAR_ONE) | (rate > _LARGE_RATE)
+    if far.any():
+        counts[far] = _tabulated_count(rate[far], uniform[far])
+    left = np.flatnonzero(~far)
+    r, u = rate[left], uniform[left]
+    pmf = np.exp(-r)
+    cdf = pmf.copy()
+    k = 0
+    while left.size:
+        below = cdf < u
+        if not below.all():
+            left, r, u, pmf, cdf = left[below], r[below], u[below], pmf[below], cdf[below]
+        counts[left] += 1.0
+        k += 1
+        pmf = pmf * r / k
+        cdf = cdf + pmf
+    return counts.reshape(shape)
+
+
+def _tabulated_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """Poisson inverse CDF from a table of log-probabilities up to the largest rate's far tail.
+
+    Past the median the test reads the survival function summed from the tail: a CDF summed
+    from the head rounds to 1 - 1e-16 and would let a uniform near 1 run off the table, giving
+    counts that depend on the table's length and fall as the rate rises.
+    """
     top = float(rate.max(initial=0.0))
     size = int(np.ceil(top + _TAIL_SIGMAS * np.sqrt(top) + 12.0))
     k = np.arange(size, dtype=float)[:, None]
@@ -40,7 +69,7 @@ def event_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     survival = np.zeros_like(cdf)
     survival[:-1] = np.cumsum(pmf[::-1], axis=0)[::-1][1:]
     below = np.where(cdf <= 0.5, cdf < uniform, survival > 1.0 - uniform)
-    return below.sum(axis=0).astype(float).reshape(shape)
+    return below.sum(axis=0).astype(float)
 
 
 def relations_index(
