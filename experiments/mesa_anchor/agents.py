@@ -36,6 +36,8 @@ class Actor(mesa.Agent):
     """An actor with trust in Belarus, moved by the month's interactions with it."""
 
     code = ""
+    western = False
+    """Its trust in Belarus answers the mutual-trust challenge (the EU and Lithuania)."""
     model: AnchorModel
 
     def __init__(self, model: AnchorModel, trust_in_belarus: float):
@@ -57,17 +59,16 @@ class Actor(mesa.Agent):
 
     def trusted(self, dyad: str, extra_conflict: float = 0.0) -> float:
         """Trust after this month's interactions in ``dyad``, plus any conflict of its own."""
-        m = self.model
-        coop, conflict = m.interactions[dyad]
-        return updated_trust(
-            self.trust, coop, conflict + extra_conflict, m.trust_gain, m.params, self.baseline
-        )
+        coop, conflict = self.model.interactions[dyad]
+        gain, baseline = self.model.trust_pace(self.baseline, self.western)
+        return updated_trust(self.trust, coop, conflict + extra_conflict, gain, self.model.params, baseline)
 
 
 class EU(Actor):
     """Offers, sanctions and agreements, conditional on Belarus's political prisoners."""
 
     code = "eu"
+    western = True
 
     def __init__(self, model: AnchorModel):
         p = model.params
@@ -89,13 +90,16 @@ class EU(Actor):
     def isolation(self) -> float:
         return self.sanctions / max(self.model.params.sanctions_full, 1.0)
 
+    @property
+    def liftable(self) -> float:
+        """Listings a release would lift (all but the core and the sectoral ones), per full list."""
+        p = self.model.params
+        return max(self.sanctions - p.sanctions_core - self.sectoral, 0.0) / max(p.sanctions_full, 1.0)
+
     def perceive(self) -> None:
         m, p = self.model, self.model.params
         self.prisoners_seen = m.belarus.prisoners
         self.sectoral = self.sectoral + p.sectoral_listing * p.sanctions_full * m.impulses.coercion
-
-    def update_trust(self) -> None:
-        self.trust = self.trusted(self.code, self.model.params.repression_friction * self.prisoners_seen)
 
     def decide(self) -> None:
         self.set_sanctions()
@@ -118,9 +122,8 @@ class EU(Actor):
         m, p = self.model, self.model.params
         neutral = 1.0 - m.belarus.weights[hedge.RUSSIA]
         conditional = self.trust * (1.0 - p.conditionality * self.prisoners_seen)
-        target = min(max(conditional + p.security_interest * m.tension * neutral, 0.0), 1.0)
-        if m.eap_suspended:
-            target = 0.0
+        courted = 0.0 if m.eap_suspended else p.security_interest * m.tension * neutral
+        target = min(max(conditional + courted, 0.0), 1.0)
         self.offer += p.offer_rate * (target - self.offer)
 
     def negotiate(self) -> None:
@@ -199,6 +202,7 @@ class Lithuania(Actor):
     """Its concern about the Astravets plant, weighed by distrust, drives its EU veto."""
 
     code = "lithuania"
+    western = True
 
     def __init__(self, model: AnchorModel):
         p = model.params
@@ -244,6 +248,7 @@ class Belarus(Actor):
         self.baselines = [p.trust_init_blr_eu, p.trust_init_blr_russia, p.trust_init_blr_ukraine]
         self.trusts = list(self.baselines)
         self.prisoners = p.repression_initial
+        self.threat = 0.0
         self.weights = [0.25] * 4
         self.moved = [0.0] * 4
         self.terms: tuple | None = None
@@ -254,6 +259,7 @@ class Belarus(Actor):
         p, imp = self.model.params, self.model.impulses
         held = self.prisoners * p.repression_persistence * (1.0 - imp.release)
         self.prisoners = max(held, imp.crackdown)
+        self.threat = max(self.threat * (1.0 - p.threat_fade), imp.crackdown)
 
     def act(self) -> None:
         if not self.model.rules_decide:
@@ -270,16 +276,23 @@ class Belarus(Actor):
         if imp.election_held and m.draw("crackdown") < logistic(odds):
             severity = max(imp.election, 0.25)
             self.prisoners = max(self.prisoners, severity)
+            self.threat = max(self.threat, severity)
             imp.conflict["eu"] += severity
             m.log_decision("crackdown")
 
     def need_for_eu(self) -> float:
+        """What a release would buy: the listings it lifts, weighed by how risky Russia is."""
         m = self.model
-        return m.eu.isolation * (m.tension + m.russia.pressure + m.russia.supply_cut)
+        return m.eu.liftable * (m.tension + m.russia.pressure + m.russia.supply_cut)
+
+    def release_cost(self) -> float:
+        """A base cost plus the threat the regime still remembers."""
+        p = self.model.params
+        return p.release_cost + p.release_threat * self.threat
 
     def release(self) -> None:
         m, p, imp = self.model, self.model.params, self.model.impulses
-        excess = max(self.need_for_eu() - p.release_cost, 0.0)
+        excess = max(self.need_for_eu() - self.release_cost(), 0.0)
         if self.prisoners > 0.05 and m.draw("release") < p.release_rate * excess:
             self.prisoners = 0.0
             imp.coop["eu"] += 1.0
@@ -308,19 +321,15 @@ class Belarus(Actor):
         own = {"ukraine": m.alignment_conflict}
         for j, partner in enumerate(("eu", "russia", "ukraine")):
             coop, conflict = m.interactions[partner]
+            gain, baseline = m.trust_pace(self.baselines[j], western=partner == "eu")
             self.trusts[j] = updated_trust(
-                self.trusts[j],
-                coop,
-                conflict - own.get(partner, 0.0),
-                m.trust_gain,
-                m.params,
-                self.baselines[j],
+                self.trusts[j], coop, conflict - own.get(partner, 0.0), gain, m.params, baseline
             )
 
     def decide(self) -> None:
         m, p = self.model, self.model.params
         trust = [*self.trusts, p.trust_other]
-        benefit, variance = self.benefits(), self.variances()
+        gains, costs, variance = self.gains(), self.costs(), self.variances()
         self.cost = hedge.commitment_cost(
             m.tension,
             m.territory_used,
@@ -330,41 +339,47 @@ class Belarus(Actor):
             p.commitment_steepness,
             p.territory_commitment,
         )
-        utility = [t * b for t, b in zip(trust, benefit, strict=True)]
+        utility = [t * g - c for t, g, c in zip(trust, gains, costs, strict=True)]
         optimum = hedge.optimal_hedge(
             utility, variance, p.risk_aversion, p.room_value, p.alliance_commitment, self.cost
         )
         previous = self.weights
         self.weights = [w + p.hedge_inertia * (o - w) for w, o in zip(previous, optimum, strict=True)]
         self.moved = [w - v for w, v in zip(self.weights, previous, strict=True)]
-        self.explain(trust, benefit, variance, optimum)
+        self.explain(trust, gains, costs, variance, optimum)
 
-    def explain(self, trust: list[float], benefit: list[float], variance: list[float], optimum) -> None:
+    def explain(
+        self, trust: list[float], gains: list[float], costs: list[float], variance: list[float], optimum
+    ) -> None:
         """Name the hedging term whose change moved the most-moved partner most."""
         p = self.model.params
         pull = self.cost * max(p.alliance_commitment - optimum[hedge.RUSSIA], 0.0)
         risk = [-2.0 * p.risk_aversion * v * w for v, w in zip(variance, optimum, strict=True)]
         if self.terms is not None:
-            t0, b0, r0, c0 = self.terms
+            t0, g0, k0, r0, c0 = self.terms
             self.driver = hedge.dominant_driver(
                 self.moved,
-                [(t - s) * b for t, s, b in zip(trust, t0, benefit, strict=True)],
-                [t * (b - c) for t, b, c in zip(trust, benefit, b0, strict=True)],
+                [(t - s) * g for t, s, g in zip(trust, t0, gains, strict=True)],
+                [t * (g - h) - (k - j) for t, g, h, k, j in zip(trust, gains, g0, costs, k0, strict=True)],
                 [r - s for r, s in zip(risk, r0, strict=True)],
                 pull - c0,
             )
-        self.terms = (trust, benefit, risk, pull)
+        self.terms = (trust, gains, costs, risk, pull)
 
-    def benefits(self) -> list[float]:
+    def gains(self) -> list[float]:
+        """What each partner offers, before Belarus's trust in it discounts the promise."""
         m, p = self.model, self.model.params
         return [
-            p.benefit_eu * m.eu.offer - p.sanction_cost * m.eu.isolation,
-            p.benefit_russia * (1.0 - m.russia.supply_cut)
-            + p.support_benefit * m.russia.support
-            - p.integration_cost * m.russia.pressure,
+            p.benefit_eu * m.eu.offer,
+            p.benefit_russia * (1.0 - m.russia.supply_cut) + p.support_benefit * m.russia.support,
             p.benefit_ukraine + p.neutrality_value * m.tension * m.ukraine.trust,
             p.benefit_other,
         ]
+
+    def costs(self) -> list[float]:
+        """What engaging a partner costs for certain; trust does not discount it."""
+        m, p = self.model, self.model.params
+        return [p.sanction_cost * m.eu.isolation, p.integration_cost * m.russia.pressure, 0.0, 0.0]
 
     def variances(self) -> list[float]:
         m, p, imp = self.model, self.model.params, self.model.impulses

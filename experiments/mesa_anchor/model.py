@@ -164,9 +164,15 @@ class AnchorModel(mesa.Model):
     def active_challenges(self) -> Challenges:
         return REFERENCE_CHALLENGES if max(self.month_index, 0) < self.branch_step else self.challenges
 
-    @property
-    def trust_gain(self) -> float:
-        return self.params.trust_gain * (0.2 + 1.6 * self.active_challenges.trust)
+    def trust_pace(self, baseline: float, western: bool) -> tuple[float, float]:
+        """Trust gain and drift baseline of a dyad: in a Western one the mutual-trust challenge
+        scales the gain (0.2x at 0, 1.8x at 1) and shifts the baseline; others keep their own."""
+        p = self.params
+        if not western:
+            return p.trust_gain, baseline
+        trust = self.active_challenges.trust
+        shifted = baseline + p.trust_challenge_shift * (trust - 0.5)
+        return p.trust_gain * (0.2 + 1.6 * trust), min(max(shifted, p.trust_floor), 1.0)
 
     @property
     def rules_decide(self) -> bool:
@@ -260,6 +266,7 @@ class AnchorModel(mesa.Model):
         }
         friction = {
             "eu": p.sanctions_friction * eu.new_listings / max(p.sanctions_full, 1.0)
+            + p.repression_friction * eu.prisoners_seen
             + self.spoiled * p.spoiler_trust_hit,
             "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute)
             + p.pressure_friction * russia.pressure,
