@@ -156,6 +156,13 @@ def loopback_only(context) -> Traffic:
     return traffic
 
 
+def months_before(month: str, count: int) -> str:
+    """The month ``count`` months before ``month`` (both YYYY-MM)."""
+    year, number = (int(part) for part in month.split("-"))
+    index = year * 12 + number - 1 - count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 class ClassroomPage:
     """The page's controls, by what a teacher sees on them."""
 
@@ -202,16 +209,41 @@ class ClassroomPage:
         found = self.page.locator(".hedgesim-error")
         return found.first.inner_text() if found.count() else ""
 
-    def play_until(self, month: str) -> None:
-        """Press play, wait until the month shown reaches ``month``, press pause."""
-        self.button("▶")
-        self.page.wait_for_function(
-            "m => { const e = document.querySelector('.hedgesim-date');"
-            " const f = e && e.innerText.match(/\\d{4}-\\d{2}/); return f && f[0] >= m; }",
-            arg=month,
-            timeout=self.timeout_ms,
-        )
-        self.button("❚❚")
+    def play_until(self, month: str, margin: int = 3) -> None:
+        """Bring the page to exactly ``month``: play to ``margin`` months before it, pause, then Step.
+
+        Playing right up to ``month`` shows the month after it: Mesa's player sleeps, then steps,
+        so a step already under way when the pause click arrives still lands (the pause takes
+        one round trip to the server). The last months are therefore stepped one at a time.
+
+        Raises:
+            RuntimeError: the page had already passed ``month`` (it cannot go back).
+        """
+        short = months_before(month, margin)
+        if self.month() < short:
+            self.button("▶")
+            self.page.wait_for_function(
+                "m => { const e = document.querySelector('.hedgesim-date');"
+                " const f = e && e.innerText.match(/\\d{4}-\\d{2}/); return f && f[0] >= m; }",
+                arg=short,
+                timeout=self.timeout_ms,
+            )
+            self.button("❚❚")
+            self.wait_until_paused()
+        while self.month() < month:
+            self.step()
+        if self.month() != month:
+            raise RuntimeError(f"the page passed {month} before it could pause: it shows {self.month()}")
+
+    def wait_until_paused(self, settle_ms: int = 1000) -> None:
+        """Wait until the play button is back and the month shown stands still for ``settle_ms``."""
+        self.page.get_by_role("button", name="▶", exact=True).wait_for(timeout=self.timeout_ms)
+        shown = self.month()
+        while True:
+            self.page.wait_for_timeout(settle_ms)
+            now, shown = shown, self.month()
+            if now == shown:
+                return
 
     def type_into(self, label: str, value: str) -> None:
         field = self.page.get_by_label(label)
