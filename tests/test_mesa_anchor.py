@@ -55,7 +55,8 @@ def test_anchor_replicates_differ_so_the_comparison_can_fail(baseline_spec):
     ensemble, (table,) = ensemble_and_anchors(baseline_spec, (0,))
     other = anchor_model(baseline_spec, 1).run().table()
     assert gaps(ensemble, 0, table)["relations_eu"] == 0.0
-    assert gaps(ensemble, 0, other)["relations_eu"] > 1.0
+    # a relative gap (0.94 with the calibrated parameters) far above the 1e-9 the anchor must meet
+    assert gaps(ensemble, 0, other)["relations_eu"] > 0.1
 
 
 def test_anchor_reproduces_drawn_shocks_and_decisions_to_2030():

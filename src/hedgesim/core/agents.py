@@ -87,8 +87,8 @@ class Actor(mesa.Agent):
         p = self.model.params
         gain = p.trust_gain
         if self.western if western is None else western:
-            baseline = float(np.clip(baseline + self.model.western_trust_shift, p.trust_floor, 1.0))
-            gain = self.model.western_trust_gain
+            gain, shift = self.model.western_trust
+            baseline = float(np.clip(baseline + shift, p.trust_floor, 1.0))
         return updated_trust(
             trust,
             cooperation,

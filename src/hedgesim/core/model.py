@@ -18,7 +18,7 @@ from hedgesim.core import hedging, tables
 from hedgesim.core.agents import EU, Lithuania, Russia, Ukraine
 from hedgesim.core.belarus import Belarus
 from hedgesim.core.calendar import Month, RunCalendar
-from hedgesim.core.observe import event_count, trade_turnover
+from hedgesim.core.observe import relations_indices, trade_turnover
 from hedgesim.core.parameters import Challenges, ModelParameters
 from hedgesim.core.record import SUMMARY_REPORTERS, EnsembleRecord
 from hedgesim.core.run_inputs import (
@@ -161,15 +161,11 @@ class HedgingModel(mesa.Model):
         return self.challenges
 
     @property
-    def western_trust_gain(self) -> float:
-        """Trust gain of the Western dyads under the mutual-trust challenge: 0.2x at 0, the
-        reference at 0.5, 1.8x at 1 (the other dyads keep ``params.trust_gain``)."""
-        return self.params.trust_gain * (0.2 + 1.6 * self.active_challenges.trust)
-
-    @property
-    def western_trust_shift(self) -> float:
-        """How far the mutual-trust challenge moves the Western dyads' trust baselines."""
-        return self.params.trust_challenge_shift * (self.active_challenges.trust - 0.5)
+    def western_trust(self) -> tuple[float, float]:
+        """The Western dyads' trust gain (0.2x at 0, the reference at 0.5, 1.8x at 1) and baseline
+        shift under the mutual-trust challenge; the other dyads keep ``params.trust_gain``."""
+        p, level = self.params, self.active_challenges.trust
+        return p.trust_gain * (0.2 + 1.6 * level), p.trust_challenge_shift * (level - 0.5)
 
     @property
     def spoiler_scale(self) -> float:
@@ -332,21 +328,15 @@ class HedgingModel(mesa.Model):
 
     def _relations(self, draws: np.ndarray) -> dict[str, np.ndarray]:
         """Each dyad's relations index from this month's event counts (one Poisson call for all)."""
-        p = self.params
-        rates = np.stack(
-            [p.events_positive * self.interactions[d].cooperation for d in DYADS]
-            + [p.events_negative * self.interactions[d].conflict for d in DYADS]
+        p, signs = self.params, ("positive", "negative")
+        uniforms = [self.streams.column(draws, f"{d}_events_{sign}") for sign in signs for d in DYADS]
+        indices = relations_indices(
+            [self.interactions[d].cooperation for d in DYADS],
+            [self.interactions[d].conflict for d in DYADS],
+            np.stack(uniforms),
+            (p.events_positive, p.events_negative, p.event_score),
         )
-        uniforms = np.stack(
-            [
-                self.streams.column(draws, f"{d}_events_{sign}")
-                for sign in ("positive", "negative")
-                for d in DYADS
-            ]
-        )
-        counts = event_count(rates, uniforms)
-        n = len(DYADS)
-        return {f"relations_{d}": p.event_score * (counts[i] - counts[n + i]) for i, d in enumerate(DYADS)}
+        return {f"relations_{d}": index for d, index in zip(DYADS, indices, strict=True)}
 
     def _state_series(self) -> dict[str, np.ndarray]:
         """Trust, the hedge and the other state an observer reads, plus trade and agreements."""

@@ -87,6 +87,28 @@ def relations_index(
     return score * (positive - negative)
 
 
+def relations_indices(
+    cooperation: list[np.ndarray],
+    conflict: list[np.ndarray],
+    uniforms: np.ndarray,
+    scales: tuple[float, float, float],
+) -> np.ndarray:
+    """Signed index points of several dyads at once: one Poisson call for every count.
+
+    Args:
+        cooperation: each dyad's cooperation this month.
+        conflict: each dyad's conflict this month.
+        uniforms: the positive events' uniforms of every dyad, then the negative events'.
+        scales: events per unit of cooperation, events per unit of conflict, points per event.
+    """
+    positive, negative, score = scales
+    counts = event_count(
+        np.stack([positive * c for c in cooperation] + [negative * k for k in conflict]), uniforms
+    )
+    n = len(cooperation)
+    return score * (counts[:n] - counts[n:])
+
+
 def trade_turnover(
     supply: np.ndarray,
     oil_price: float,
