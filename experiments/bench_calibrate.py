@@ -4,7 +4,8 @@ Times the parts of a trial (the ensemble run with its tidy table, then the evalu
 target) at the ensemble sizes given, then a short optuna study of ``--trials`` trials in a
 temporary folder (the sampler's own cost included), and projects the full calibration of
 conf/calibration/search.yaml from the measured seconds per trial. Also times one reproduction
-run (1,000 replicates, targets and naive forecasts, without writing).
+run (1,000 replicates, targets and naive forecasts, without writing). The last line printed is a
+JSON object of the figures (trials per second at search.yaml's replicates among them).
 
 Usage:
     python experiments/bench_calibrate.py [--replicates 32 64 128] [--trials 60] [--repeat 3]
@@ -13,6 +14,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -85,10 +87,20 @@ def main() -> None:
     trajectories = run_baseline([], REPLICATES, SEED)
     table = evaluate(trajectories, read_targets())
     naive_tables(trajectories, read_targets())
+    reproduction = time.perf_counter() - start
     print(
         f"reproduction run ({REPLICATES} replicates, targets and naive forecasts, no writing): "
-        f"{time.perf_counter() - start:.1f} s; {pass_count(table)}/{len(table)} targets pass"
+        f"{reproduction:.1f} s; {pass_count(table)}/{len(table)} targets pass"
     )
+    figures = {
+        "replicates": settings.replicates,
+        "trials_per_s": round(1.0 / per_trial, 2),
+        "s_per_trial": round(per_trial, 4),
+        "trials_timed": args.trials,
+        "projected_full_calibration_min": round(full / 60, 1),
+        "reproduction_s": round(reproduction, 2),
+    }
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
