@@ -104,7 +104,7 @@ def exact_poisson_quantile(rate: float, uniform: float) -> int:
         return k
 
 
-@given(arrays(np.float64, (N,), elements=st.floats(0.0, 60.0)), normals)
+@given(arrays(np.float64, (N,), elements=st.floats(0.0, 60.0) | st.floats(0.0, 1000.0)), normals)
 def test_event_counts_are_the_exact_poisson_quantile(rate, normal):
     """Both paths (term by term, and the table for uniforms near 1 or large rates) give the
     smallest k whose Poisson CDF reaches the uniform, to the last count."""
@@ -113,8 +113,10 @@ def test_event_counts_are_the_exact_poisson_quantile(rate, normal):
 
 
 @given(arrays(np.float64, (N,), elements=st.floats(0.0, 1000.0)), normals)
-def test_event_counts_agree_with_scipy_away_from_the_far_tail(rate, normal):
-    assume(np.all(normal < 1.0 - 1e-9))
+def test_event_counts_agree_with_scipy_away_from_the_far_tails(rate, normal):
+    """scipy's quantile rounds in the far tails (a uniform of 5e-324 at rate 930 reads 47 where
+    the exact count is 48); in the bulk it is a second, independent reference."""
+    assume(np.all((normal > 1e-9) & (normal < 1.0 - 1e-9)))
     expected = np.where(rate > 0, poisson.ppf(normal, np.where(rate > 0, rate, 1.0)), 0.0)
     assert np.array_equal(event_count(rate, normal), np.where(normal == 0.0, 0.0, expected))
 
