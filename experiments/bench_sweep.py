@@ -6,7 +6,8 @@ Runs ``hedgesim -m`` over an N x N x N grid of the three challenges with R repli
 - wall time, cells per minute and agent-steps per second (5 agents x replicates x months
   x cells, over the whole wall time);
 - where the time went: simulation (summed over cells, from each cell's manifest), writing,
-  aggregation, and what is left: start-up and per-job overhead of Hydra and the launcher.
+  aggregation, and what is left: start-up and per-job overhead of Hydra and the launcher;
+- last, a JSON line: cells, replicates and each launcher's wall time in seconds.
 
 Usage (from the repository root)::
 
@@ -142,12 +143,15 @@ def main() -> None:
     args = parser.parse_args()
     workers = args.workers or os.cpu_count() or 1
     print(f"bench_sweep: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
+    figures: dict[str, float] = {"cells": args.levels**3, "replicates": args.replicates}
     with tempfile.TemporaryDirectory(prefix="hedgesim-bench-") as tmp:
         base = args.keep or Path(tmp)
         for launcher in args.launchers:
             folder = base / f"sweep-{launcher}"
             wall = run_sweep(launcher, args.levels, args.replicates, folder, args.workers)
             report(launcher, wall, breakdown(folder), args.levels, args.replicates, workers)
+            figures[f"{launcher}_s"] = round(wall, 1)
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
