@@ -190,12 +190,12 @@ class ClassroomPage:
         for _ in range(times):
             before = self.month()
             self.button("Step")
-            self.page.wait_for_function(
-                "before => { const e = document.querySelector('.hedgesim-date');"
-                " return e && !e.innerText.includes(before || 'not started'); }",
-                arg=before,
-                timeout=self.timeout_ms,
-            )
+            self._wait_for_date("return e && !e.innerText.includes(arg || 'not started');", before)
+
+    def _wait_for_date(self, condition: str, arg: str | None) -> None:
+        """Wait until ``condition`` (JavaScript, with ``e`` the page's date element) holds."""
+        script = f"arg => {{ const e = document.querySelector('.hedgesim-date'); {condition} }}"
+        self.page.wait_for_function(script, arg=arg, timeout=self.timeout_ms)
 
     def reset(self, expect: str | None = None) -> None:
         """Press Reset; with ``expect``, wait until the status line shows that text."""
@@ -222,11 +222,8 @@ class ClassroomPage:
         short = months_before(month, margin)
         if self.month() < short:
             self.button("▶")
-            self.page.wait_for_function(
-                "m => { const e = document.querySelector('.hedgesim-date');"
-                " const f = e && e.innerText.match(/\\d{4}-\\d{2}/); return f && f[0] >= m; }",
-                arg=short,
-                timeout=self.timeout_ms,
+            self._wait_for_date(
+                "const f = e && e.innerText.match(/\\d{4}-\\d{2}/); return f && f[0] >= arg;", short
             )
             self.button("❚❚")
             self.wait_until_paused()
