@@ -69,7 +69,7 @@ class Actor(mesa.Agent):
 
     def update_trust(self) -> None:
         dyad = self.model.interactions[self.code]
-        self.trust = self._updated(self.trust, dyad.cooperation, dyad.conflict, self.baseline)
+        self.trust = self._updated(self.trust, dyad.cooperation, dyad.conflict, self.baseline, self.western)
 
     def decide(self) -> None:
         """Choose this month's policy."""
@@ -80,13 +80,13 @@ class Actor(mesa.Agent):
         cooperation: np.ndarray,
         conflict: np.ndarray,
         baseline: float,
-        western: bool | None = None,
+        western: bool = False,
     ) -> np.ndarray:
         """One month's trust update; in a Western dyad the mutual-trust challenge sets how fast
         trust grows and the level it drifts back to (both at their reference before the branch)."""
         p = self.model.params
         gain = p.trust_gain
-        if self.western if western is None else western:
+        if western:
             gain, shift = self.model.western_trust
             baseline = float(np.clip(baseline + shift, p.trust_floor, 1.0))
         return updated_trust(
