@@ -7,7 +7,7 @@ from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import poisson
@@ -105,6 +105,8 @@ def exact_poisson_quantile(rate: float, uniform: float) -> int:
 
 
 @given(arrays(np.float64, (N,), elements=st.floats(0.0, 60.0) | st.floats(0.0, 1000.0)), normals)
+@example(np.full(N, 817.5), np.full(N, 5e-324))  # a subnormal head: e^-817.5 underflows
+@example(np.full(N, 930.0), np.full(N, 1.0 - 2.0**-53))  # the largest uniform below 1
 def test_event_counts_are_the_exact_poisson_quantile(rate, normal):
     """Both paths (term by term, and the table for uniforms near 1 or large rates) give the
     smallest k whose Poisson CDF reaches the uniform, to the last count."""

@@ -53,9 +53,11 @@ def event_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
 def _tabulated_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """Poisson inverse CDF from a table of log-probabilities up to the largest rate's far tail.
 
-    Past the median the test reads the survival function summed from the tail: a CDF summed
-    from the head rounds to 1 - 1e-16 and would let a uniform near 1 run off the table, giving
-    counts that depend on the table's length and fall as the rate rises.
+    Up to the median the test reads the CDF in logs: at large rates the head's probabilities are
+    subnormal (e^-817 is below 1e-323) and lose their digits as plain floats. Past the median it
+    reads the survival function summed from the tail: a CDF summed from the head rounds to
+    1 - 1e-16 and would let a uniform near 1 run off the table, giving counts that depend on the
+    table's length and fall as the rate rises.
     """
     top = float(rate.max(initial=0.0))
     size = int(np.ceil(top + _TAIL_SIGMAS * np.sqrt(top) + 12.0))
@@ -64,11 +66,14 @@ def _tabulated_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     log_rate = np.log(np.where(rate > 0, rate, 1.0))
     log_pmf = k * log_rate - rate - log_factorial
     log_pmf[1:, rate == 0] = -np.inf
+    log_cdf = np.logaddexp.accumulate(log_pmf, axis=0)
     pmf = np.exp(log_pmf)
-    cdf = np.cumsum(pmf, axis=0)
-    survival = np.zeros_like(cdf)
+    survival = np.zeros_like(pmf)
     survival[:-1] = np.cumsum(pmf[::-1], axis=0)[::-1][1:]
-    below = np.where(cdf <= 0.5, cdf < uniform, survival > 1.0 - uniform)
+    with np.errstate(divide="ignore"):
+        log_uniform = np.log(uniform)
+    head = log_cdf <= np.log(0.5)
+    below = np.where(head, log_cdf < log_uniform, survival > 1.0 - uniform)
     return below.sum(axis=0).astype(float)
 
 
