@@ -60,9 +60,11 @@ def test_anchor_replicates_differ_so_the_comparison_can_fail(baseline_spec):
 
 
 def test_anchor_reproduces_drawn_shocks_and_decisions_to_2030():
-    """The forward scenario under high tension: drawn elections, disputes and wars, Belarus's and
-    Russia's decisions, the branch month and the commitment cost of lent territory."""
-    spec = build_run(compose_config(["scenario=forward_2030", "challenges=high_tension"]))
+    """The forward scenario under high tension, with trust and vested interests off their
+    reference: drawn elections, disputes and wars, Belarus's and Russia's decisions, the branch
+    month, the challenges' channels and the commitment cost of lent territory."""
+    challenges = ["challenges=high_tension", "challenges.trust=0.8", "challenges.vested_interests=0.9"]
+    spec = build_run(compose_config(["scenario=forward_2030", *challenges]))
     replicates = (0, 1, 2, 3, 4, 5)  # replicate 5 holds an election month without a crackdown
     ensemble, tables = ensemble_and_anchors(spec, replicates)
     for k, table in enumerate(tables):

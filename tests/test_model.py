@@ -273,6 +273,24 @@ def test_mutual_trust_moves_the_western_baselines_from_the_branch(forward_spec):
     assert abs(late[1.0]["trust_russia_blr"] - late[0.0]["trust_russia_blr"]) < min(gaps) / 2
 
 
+def test_vested_interests_tax_eu_engagement_from_the_branch(forward_spec):
+    """Status-quo groups add a rent to Belarus's cost of EU engagement: more vested interests,
+    less EU weight after the branch; without the rent only the spoilers act, and barely."""
+
+    def gap(rent: float) -> float:
+        late = []
+        for level in (0.0, 1.0):
+            spec = vary(forward_spec, replicates=20, seed=4, status_quo_rent=rent)
+            spec = replace(spec, challenges=replace(spec.challenges, vested_interests=level))
+            df = run_spec(spec).trajectories()
+            late.append(df.loc[df["date"] >= "2025-01-01", "hedge_eu"].mean())
+        return late[1] - late[0]
+
+    taxed, untaxed = gap(1.0), gap(0.0)
+    assert taxed < -0.05
+    assert abs(untaxed) < abs(taxed) / 4
+
+
 def test_more_trust_in_a_sanctioning_eu_never_lowers_its_weight(baseline_spec):
     """Trust discounts what the EU offers, not the sanctions it imposes: under a full list more
     trust cannot make the EU a worse partner."""

@@ -379,7 +379,8 @@ class Belarus(Actor):
     def costs(self) -> list[float]:
         """What engaging a partner costs for certain; trust does not discount it."""
         m, p = self.model, self.model.params
-        return [p.sanction_cost * m.eu.isolation, p.integration_cost * m.russia.pressure, 0.0, 0.0]
+        eu = p.sanction_cost * m.eu.isolation + m.status_quo_rent()
+        return [eu, p.integration_cost * m.russia.pressure, 0.0, 0.0]
 
     def variances(self) -> list[float]:
         m, p, imp = self.model, self.model.params, self.model.impulses

@@ -252,7 +252,15 @@ class AnchorModel(mesa.Model):
     def spoiler_hazard(self) -> float:
         p = self.params
         scale = p.spoiler_rate * 2.0 * self.active_challenges.vested_interests
-        return scale * self.eu.offer * math.exp(-p.success_wear * self.eu.successes)
+        return scale * self.eu.offer * self.vested_left()
+
+    def status_quo_rent(self) -> float:
+        """The rent status-quo groups add to the cost of EU engagement, relative to history."""
+        p, level = self.params, self.active_challenges.vested_interests
+        return p.status_quo_rent * 2.0 * (level - 0.5) * self.vested_left()
+
+    def vested_left(self) -> float:
+        return math.exp(-self.params.success_wear * self.eu.successes)
 
     def interact(self) -> dict[str, tuple[float, float]]:
         """(cooperation, conflict) of each dyad: impulses plus routine contact and friction."""

@@ -162,10 +162,11 @@ class Belarus(Actor):
         return np.stack([eu, russia, ukraine, other], axis=1)
 
     def _costs(self) -> np.ndarray:
-        """What engaging a partner costs for certain (sanctions, integration pressure): trust
-        does not discount a cost already imposed, so more trust never makes a partner worse."""
+        """What engaging a partner costs for certain (sanctions and the rent status-quo groups
+        defend; integration pressure): trust does not discount a cost already imposed, so more
+        trust never makes a partner worse."""
         m, p = self.model, self.model.params
-        eu = p.sanction_cost * m.eu.isolation
+        eu = p.sanction_cost * m.eu.isolation + m.status_quo_rent
         russia = p.integration_cost * m.russia.pressure
         zero = np.zeros_like(eu)
         return np.stack([eu, russia, zero, zero], axis=1)

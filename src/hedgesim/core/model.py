@@ -173,6 +173,18 @@ class HedgingModel(mesa.Model):
         return self.params.spoiler_rate * 2.0 * self.active_challenges.vested_interests
 
     @property
+    def status_quo_rent(self) -> np.ndarray:
+        """What status-quo groups add to Belarus's cost of EU engagement, relative to history
+        (zero at the reference vested interests, so the calibrated past is unmoved), worn down
+        by success stories."""
+        p, level = self.params, self.active_challenges.vested_interests
+        return p.status_quo_rent * 2.0 * (level - 0.5) * self._vested_left()
+
+    def _vested_left(self) -> np.ndarray:
+        """The share of vested interests that success stories have not yet worn down."""
+        return np.exp(-self.params.success_wear * self.eu.successes)
+
+    @property
     def alignment_conflict(self) -> np.ndarray:
         """Ukraine's grievance at Belarus reading as aligned with Russia, this month."""
         return self.params.alignment_friction * self.aligned
@@ -280,8 +292,7 @@ class HedgingModel(mesa.Model):
 
     def _spoiler_hazard(self) -> np.ndarray:
         """Vested interests strike more as rapprochement advances; success stories wear them."""
-        worn = np.exp(-self.params.success_wear * self.eu.successes)
-        return self.spoiler_scale * self.eu.offer * worn
+        return self.spoiler_scale * self.eu.offer * self._vested_left()
 
     # --- interactions and observation -----------------------------------------------------
 

@@ -40,7 +40,9 @@ class Challenges:
         0.0,
         1.0,
         "strength of status-quo interests: scales the spoiler hazard, spoiler_rate x 2 x "
-        "vested_interests (0 = no spoilers, 1 = twice the historical rate)",
+        "vested_interests (0 = no spoilers, 1 = twice the historical rate), and adds the rent "
+        "status-quo groups defend to Belarus's cost of EU engagement, status_quo_rent x 2 x "
+        "(vested_interests - 0.5)",
         "policy paper, challenge 2; 0.5 is the reference scale",
     )
     tension: float = knob(
@@ -363,6 +365,16 @@ class ModelParameters:
     spoiler_trust_hit: float = knob(0.15, 0.0, 1.0, "conflict a spoiler event causes")
     spoiler_setback: float = knob(0.15, 0.0, 1.0, "share of negotiation progress a spoiler undoes")
     success_wear: float = knob(0.5, 0.0, 5.0, "how much each concluded agreement wears vested interests")
+    status_quo_rent: float = knob(
+        0.5,
+        0.0,
+        2.0,
+        "cost per unit of EU weight that status-quo groups (enterprises living on Russian energy "
+        "rents) add to Belarus's engagement with the EU at full vested interests, relative to "
+        "the reference 0.5 (negative below it); success stories wear it down",
+        "scenario scale: the challenges keep their reference before the branch, so no "
+        "2011-2019 target can set it",
+    )
 
     # --- tension ----------------------------------------------------------------------
     war_impact: float = knob(0.15, 0.0, 1.0, "tension a war of size 1 adds")
