@@ -315,6 +315,18 @@ def test_the_eus_condemnation_of_prisoners_is_observed_conflict(baseline_spec):
     assert loud.loc[months, "relations_eu"].mean() < quiet.loc[months, "relations_eu"].mean() - 1.0
 
 
+def test_the_eus_condemnation_fades_while_prisoners_are_held(baseline_spec):
+    """The EU condemns arrests loudly, then gets used to prisoners held: with a fade, EU
+    relations recover through 2012-13 although nobody is released; without it they do not."""
+    held = {"crackdown_bias": 8.0, "release_rate": 0.0, "repression_persistence": 1.0}
+    frames = [
+        medians(vary(baseline_spec, replicates=20, condemnation_fade=f, **held)) for f in (0.0, 0.2)
+    ]
+    steady, fading = (df.loc["2012-07-01":"2013-12-01", "relations_eu"].mean() for df in frames)
+    assert fading > steady + 3.0
+    assert frames[1].loc["2012-07-01":"2013-12-01", "political_prisoners"].min() > 0.9
+
+
 def test_a_remembered_threat_holds_back_releases(baseline_spec):
     """Just after its largest crackdown the regime does not release; once the threat fades it may."""
     certain = {"crackdown_bias": 8.0, "release_cost": 0.0, "release_rate": 1.0}

@@ -80,6 +80,7 @@ class EU(Actor):
         self.status = [NOT_STARTED] * 3
         self.months_to = [-1, -1, -1]
         self.prisoners_seen = p.repression_initial
+        self.habituated = 0.0
         self.new_listings = 0.0
 
     @property
@@ -99,6 +100,8 @@ class EU(Actor):
     def perceive(self) -> None:
         m, p = self.model, self.model.params
         self.prisoners_seen = m.belarus.prisoners
+        used = self.habituated + p.condemnation_fade * (self.prisoners_seen - self.habituated)
+        self.habituated = min(used, self.prisoners_seen)
         self.sectoral = self.sectoral + p.sectoral_listing * p.sanctions_full * m.impulses.coercion
 
     def decide(self) -> None:

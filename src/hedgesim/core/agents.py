@@ -124,6 +124,7 @@ class EU(Actor):
         self.status = np.full((len(AGREEMENTS), r), int(Milestone.NOT_STARTED), dtype=np.int8)
         self.months_to = np.full((len(AGREEMENTS), r), -1, dtype=np.int32)
         self.prisoners_seen = np.full(r, p.repression_initial)
+        self.habituated = np.zeros(r)
         self.new_listings = np.zeros(r)
 
     @property
@@ -140,15 +141,23 @@ class EU(Actor):
         return np.maximum(self.sanctions - kept, 0.0) / max(p.sanctions_full, 1.0)
 
     @property
+    def condemned(self) -> np.ndarray:
+        """The political prisoners the EU still condemns: those held, less what it got used to."""
+        return self.prisoners_seen - self.habituated
+
+    @property
     def isolation(self) -> np.ndarray:
         """The West's measures against Belarus as a share of a full list (sectoral included)."""
         return self.sanctions / max(self.model.params.sanctions_full, 1.0)
 
     def perceive(self) -> None:
-        """The EU learns of arrests and releases with a month's delay (it acts before Belarus);
-        coercion against its members raises its sectoral measures at once."""
+        """The EU learns of arrests and releases with a month's delay (it acts before Belarus)
+        and slowly gets used to prisoners held (a release resets that); coercion against its
+        members raises its sectoral measures at once."""
         p = self.model.params
         self.prisoners_seen = self.model.belarus.prisoners.copy()
+        used = self.habituated + p.condemnation_fade * (self.prisoners_seen - self.habituated)
+        self.habituated = np.minimum(used, self.prisoners_seen)
         self.sectoral = self.sectoral + p.sectoral_listing * p.sanctions_full * self.model.impulses.coercion
 
     def decide(self) -> None:

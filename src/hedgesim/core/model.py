@@ -325,7 +325,7 @@ class HedgingModel(mesa.Model):
         p, imp = self.params, self.impulses
         return {
             "eu": p.sanctions_friction * self.eu.new_listings / max(p.sanctions_full, 1.0)
-            + p.repression_friction * self.eu.prisoners_seen
+            + p.repression_friction * self.eu.condemned
             + self.spoiled * p.spoiler_trust_hit,
             "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute)
             + p.pressure_friction * self.russia.pressure,

@@ -238,6 +238,13 @@ class ModelParameters:
         "EU dyad (negative events, and lost trust on both sides)",
         "policy paper: relations hinge on political prisoners",
     )
+    condemnation_fade: float = knob(
+        0.0,
+        0.0,
+        0.5,
+        "monthly share of the political prisoners still held that the EU's condemnation gets "
+        "used to (0: it condemns the stock for as long as it is held); a release resets it",
+    )
     conditionality: float = knob(
         0.7,
         0.0,
