@@ -319,9 +319,7 @@ def test_the_eus_condemnation_fades_while_prisoners_are_held(baseline_spec):
     """The EU condemns arrests loudly, then gets used to prisoners held: with a fade, EU
     relations recover through 2012-13 although nobody is released; without it they do not."""
     held = {"crackdown_bias": 8.0, "release_rate": 0.0, "repression_persistence": 1.0}
-    frames = [
-        medians(vary(baseline_spec, replicates=20, condemnation_fade=f, **held)) for f in (0.0, 0.2)
-    ]
+    frames = [medians(vary(baseline_spec, replicates=20, condemnation_fade=f, **held)) for f in (0.0, 0.2)]
     steady, fading = (df.loc["2012-07-01":"2013-12-01", "relations_eu"].mean() for df in frames)
     assert fading > steady + 3.0
     assert frames[1].loc["2012-07-01":"2013-12-01", "political_prisoners"].min() > 0.9
