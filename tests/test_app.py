@@ -485,6 +485,9 @@ def test_page_in_headless_chromium(tmp_path):
         ui.reset(expect="B: without the 2014 war, trust 0.80")
         ui.play_until("2014-06")
         assert len(page.locator(".hedgesim-log b").all_inner_texts()) == 2
+        crimea_month = [entry for entry in ui.log_entries() if entry.startswith("2014-02")]
+        both = "2014-02: tension rose after the annexation of Crimea; Belarus chose to host talks"
+        assert any(entry.startswith(both) for entry in crimea_month), crimea_month  # A's log: both
         assert page.locator(".hedgesim-main .hedgesim-compare-note").first.inner_text() == said
         _laid_out(ui, tmp_path / "5-war-side-by-side.png")
         assert server.poll() is None

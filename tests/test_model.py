@@ -99,12 +99,45 @@ def test_event_log_names_the_partner_that_moved_and_why(small_run):
     moved = change[np.arange(len(df)), named]
     np.testing.assert_allclose(moved[later], log["weight_change"].to_numpy()[later], atol=1e-12)
     assert (np.abs(moved[later]) >= np.abs(change[later]).max(axis=1) - 1e-12).all()
-    december = log[log["date"] == "2010-12-01"]["shock"]
-    named = {"Belarus cracked down after the election", "the December 2010 presidential election"}
-    assert set(december) <= named  # the decision when Belarus took it, else the election
-    df = small_run.trajectories
-    cracked = df.loc[df["date"] == "2010-12-01", "political_prisoners"] >= 1.0
-    assert ((december == "Belarus cracked down after the election").to_numpy() == cracked.to_numpy()).all()
+
+
+def test_a_decision_is_logged_beside_the_months_shock_never_over_it(small_run):
+    """The event log once wrote a decision over the month's shock, so a month with both (the
+    December 2010 election and the crackdown after it; the annexation of Crimea and Belarus
+    hosting talks) named only the decision."""
+    log, df = small_run.events, small_run.trajectories
+    december = log[log["date"] == "2010-12-01"]
+    assert (december["shock"] == "the December 2010 presidential election").all()
+    cracked = (df.loc[df["date"] == "2010-12-01", "political_prisoners"] >= 1.0).to_numpy()
+    crackdown = (december["decision"] == "Belarus cracked down after the election").to_numpy()
+    assert crackdown.any() and (crackdown == cracked).all()
+    crimea = log[log["date"] == "2014-02-01"]
+    assert (crimea["shock"] == "the annexation of Crimea").all()
+    assert (crimea["decision"] == "Belarus hosted talks as a neutral venue").any()
+    labels = set(small_run.model.decision_labels)
+    assert set(log["decision"].dropna()) <= labels and not set(log["shock"].dropna()) & labels
+    quiet = log.loc[log["date"] == "2008-01-01", "decision"]
+    assert quiet.isna().all()  # no rule fires in the first month: missing, not a code
+
+
+def test_of_several_decisions_in_a_month_the_first_taken_is_logged(baseline_spec):
+    """Russia acts before Belarus, and Belarus hosts talks last: a routine offer of talks must
+    not hide a crackdown or a release taken in the same month."""
+    spec = replace(baseline_spec, replicate_ids=(0, 1, 2))
+    model, untouched = build_model(spec), build_model(spec)
+    model.step()
+    assert model.decision.dtype == np.int16 and (model.decision == -1).all()  # a quiet first month
+    model.log_decision(np.array([True, True, False]), "crackdown")
+    model.log_decision(np.array([False, True, True]), "venue")
+    assert [model.decision_labels[c] if c >= 0 else None for c in model.decision] == [
+        "Belarus cracked down after the election",
+        "Belarus cracked down after the election",
+        "Belarus hosted talks as a neutral venue",
+    ]
+    model.step()  # a new month starts with no decision but its own
+    untouched.step()
+    untouched.step()
+    np.testing.assert_array_equal(model.record.series("decision"), untouched.record.series("decision"))
 
 
 def test_every_driver_can_name_a_move_after_the_first_month(small_run):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hedgesim.app.channels import COMMITMENT_DRIVERS, KIND_CHANNELS, why
+from hedgesim.app.channels import COMMITMENT_DRIVERS, DECISION_CHOICES, KIND_CHANNELS, why
 from hedgesim.app.narration import (
     COMMITMENT_NAME,
     MonthRecord,
@@ -23,7 +23,7 @@ from hedgesim.app.narration import (
     shock_kinds,
 )
 from hedgesim.app.session import COMMITMENT
-from hedgesim.app.settings import settings_from_inputs
+from hedgesim.app.settings import DECISIONS, settings_from_inputs
 from hedgesim.workflows.run import run_spec
 
 
@@ -78,6 +78,63 @@ def test_sentence_follows_the_log_and_the_state():
         "2014-03: Russian crude deliveries fell 50% with a dispute; "
         "in answer, Belarus lowered its Russia weight as ties with Russia paid less (-1.0 points)"
     )
+
+
+def test_a_month_with_a_shock_and_a_decision_tells_both():
+    """The log once named only the decision, so hosting talks hid the annexation of Crimea."""
+    crimea = _record(
+        date="2014-02",
+        shock="the annexation of Crimea",
+        kind="war",
+        tension_change=0.3,
+        decision="venue",
+        partner="ukraine",
+        change=-0.011,
+    )
+    assert sentence(crimea) == (
+        "2014-02: tension rose after the annexation of Crimea; Belarus chose to host talks as a "
+        "neutral venue; in answer to the annexation of Crimea, Belarus lowered its Ukraine weight "
+        "to cut its exposure to risk (-1.1 points)"
+    )
+    trusted = dataclasses.replace(crimea, driver="trust", change=0.004)  # hosting's own channel
+    assert "; in answer to hosting the talks, Belarus raised its Ukraine weight" in sentence(trusted)
+    quiet = dataclasses.replace(crimea, change=0.0)  # no move: the news alone
+    assert sentence(quiet) == (
+        "2014-02: tension rose after the annexation of Crimea; Belarus chose to host talks as a neutral venue"
+    )
+
+
+def test_a_decision_tells_the_change_it_brings_itself():
+    """The crackdown jails, not the election it follows; Russia's own dispute cuts the crude."""
+    december = _record(
+        date="2010-12",
+        shock="the December 2010 presidential election",
+        kind="election",
+        decision="crackdown",
+        prisoners_change=1.0,
+        change=-0.02,
+        driver="trust",
+    )
+    assert sentence(december) == (
+        "2010-12: the December 2010 presidential election; Belarus chose to crack down after the "
+        "election, and political prisoners rose; in answer to the December 2010 presidential "
+        "election and the crackdown, Belarus lowered its EU weight as its trust in the EU fell "
+        "(-2.0 points)"
+    )
+    dispute = _record(
+        decision="russia_dispute",
+        supply=0.6,
+        supply_change=-0.4,
+        partner="russia",
+        driver="benefit",
+        change=-0.01,
+    )
+    assert sentence(dispute) == (
+        "2014-03: Russia chose to open an oil dispute, and Russian crude deliveries fell 40%; in "
+        "answer, Belarus lowered its Russia weight as ties with Russia paid less (-1.0 points)"
+    )
+    release = _record(decision="release", prisoners_change=-0.9)
+    assert sentence(release) == "2014-03: Belarus chose to release political prisoners"
 
 
 def test_news_the_models_driver_does_not_name_is_only_the_same_month():
@@ -170,7 +227,9 @@ def test_replicate_log_is_the_models_own_event_log(small_page_run):
     for column in ("moved_partner", "driver"):
         assert list(ours[column]) == list(theirs[column].astype(str))
     np.testing.assert_allclose(ours["weight_change"], theirs["weight_change"])
-    assert list(ours["shock"].fillna("-")) == list(theirs["shock"].astype(object).fillna("-"))
+    for column in ("shock", "decision"):
+        assert list(ours[column].fillna("-")) == list(theirs[column].astype(object).fillna("-"))
+    assert ours["decision"].notna().any()
     state = model.trajectories()
     state = state[state["replicate"] == model.replicate_ids[1]].reset_index(drop=True)
     for column in ("tension", "hedge_russia", COMMITMENT):
@@ -187,9 +246,16 @@ def test_narration_tells_every_logged_shock_in_date_order(small_page_run):
     for row in shocks.itertuples():
         told = [line for line in lines if line.startswith(f"{row.date:%Y-%m}:")]
         assert told and row.shock in told[0]
+    decisions = frame.iloc[1:].dropna(subset=["decision"])
+    choices = {label: DECISION_CHOICES[name] for name, label in DECISIONS.items()}
+    for row in decisions.itertuples():
+        told = [line for line in lines if line.startswith(f"{row.date:%Y-%m}:")]
+        assert told and choices[row.decision] in told[0] and row.decision not in told[0]
     answer = r"2014-02: tension rose after the annexation of Crimea; .*in answer[^;]*, Belarus "
     assert any(re.match(answer, line) for line in crimea_lines(model)), "told as a war in some replicate"
-    told = [line for line in lines if "Belarus" in line.split(": ", 1)[1].split(";")[-1]]
+    last = lambda line: line.split(": ", 1)[1].split(";")[-1].strip()
+    decided = tuple(DECISION_CHOICES.values())  # a decision told last is news, not a move
+    told = [x for x in lines if "Belarus" in last(x) and not last(x).startswith(decided)]
     for line in told:  # news and a move: joined as an answer or as the same month, never bare
         body = line.split(": ", 1)[1]
         if ";" in body:
@@ -199,10 +265,27 @@ def test_narration_tells_every_logged_shock_in_date_order(small_page_run):
 
 
 def crimea_lines(model) -> list[str]:
-    """The 2014-02 line of each replicate whose log names the annexation (a decision Belarus
-    takes that month, such as hosting talks, outranks it in the log)."""
+    """The line of each replicate that names the annexation."""
     told = [narrate(replicate_log(model, k), shock_kinds(model)) for k in range(model.n_replicates)]
     return [line for lines in told for line in lines if "the annexation of Crimea" in line]
+
+
+def test_a_decision_never_hides_the_months_shock(small_page_run):
+    """Every replicate tells the annexation in 2014-02, whatever Belarus decided that month, and
+    each month with both a shock and a decision names the two."""
+    model = small_page_run
+    assert [line[:7] for line in crimea_lines(model)] == ["2014-02"] * model.n_replicates
+    both = 0
+    for k in range(model.n_replicates):
+        frame = replicate_log(model, k)
+        lines = {line[:7]: line for line in narrate(frame, shock_kinds(model))}
+        for row in frame.iloc[1:].dropna(subset=["shock", "decision"]).itertuples():
+            line = lines[f"{row.date:%Y-%m}"]
+            name = next(name for name, label in DECISIONS.items() if label == row.decision)
+            assert row.shock in line and DECISION_CHOICES[name] in line, line
+            assert line.index(row.shock) < line.index(DECISION_CHOICES[name])  # the shock first
+            both += 1
+    assert both > 0
 
 
 def test_every_move_joined_to_news_follows_the_channels(small_page_run):
@@ -243,6 +326,12 @@ def test_steady_months_are_told_as_one_stretch():
         "2016-05: Belarus lowered its EU weight as ties with the EU paid less (-2.0 points)",
         "2016-06: Belarus raised its EU weight as ties with the EU paid more (+2.0 points)",
     ]
+    decided = frame.assign(shock=None, decision=[None, None, DECISIONS["release"], None, None, None])
+    assert narrate(decided, {})[:2] == [
+        "2016-02: Belarus raised its EU weight as ties with the EU paid more (+2.0 points)",
+        "2016-03: Belarus chose to release political prisoners; in answer, Belarus raised its EU "
+        "weight as ties with the EU paid more (+2.0 points)",
+    ]  # a decision breaks the stretch: it is news
 
 
 def test_narration_changes_with_the_replicate_log(small_page_run):

@@ -31,7 +31,6 @@ from hedgesim.core.model import CHANNELS
 from hedgesim.core.parameters import Challenges, ModelParameters
 from hedgesim.core.run_inputs import branch_step, checked_inputs, monthly_prices
 from hedgesim.core.shocks import (
-    STOCHASTIC_LABELS,
     StochasticProcess,
     StochasticShocks,
     Timeline,
@@ -43,7 +42,7 @@ from mesa_anchor import hedge
 from mesa_anchor.agents import EU, Belarus, Lithuania, Russia, Ukraine
 
 REFERENCE_CHALLENGES = Challenges()
-EVENT_LOG = ("driver", "moved_partner", "moved_by", "shock")
+EVENT_LOG = ("driver", "moved_partner", "moved_by", "shock", "decision")
 RECORDED = (*SERIES, *AGREEMENTS, *EVENT_LOG)
 """Every series the anchor records each month, named as in the ensemble's record."""
 
@@ -122,7 +121,6 @@ class AnchorModel(mesa.Model):
         self.dated = dated_impulses(timeline, calendar, self.params.war_impact)
         self.oil_prices = monthly_prices(oil_prices or {}, calendar).tolist()
         self.first_drawn_code = len(timeline.shocks)
-        self.first_decision_code = self.first_drawn_code + len(STOCHASTIC_LABELS)
         self.branch_step = branch_step(branch, calendar)
         self.rules_step = branch_step(rules_from, calendar)
         self.war_tension = 0.0
@@ -134,6 +132,7 @@ class AnchorModel(mesa.Model):
         self.dispute_active = False
         self.spoiled = False
         self.impulses = Impulses()
+        self.decision = -1
         self.uniforms: dict[str, float] = {}
         self.interactions: dict[str, tuple[float, float]] = {}
         self.observed: dict[str, float] = {}
@@ -193,8 +192,10 @@ class AnchorModel(mesa.Model):
         return self.uniforms[channel]
 
     def log_decision(self, decision: str) -> None:
-        """A decision taken this month names the month in the event log."""
-        self.impulses.shock = self.first_decision_code + list(DECISIONS).index(decision)
+        """A decision taken this month is the month's decision in the event log (beside its
+        shock); of several, the first one taken."""
+        if self.decision < 0:
+            self.decision = list(DECISIONS).index(decision)
 
     # --- one month ----------------------------------------------------------------------------
 
@@ -206,6 +207,7 @@ class AnchorModel(mesa.Model):
         t = self.month_index
         self.uniforms = dict(zip(CHANNELS, self.stream.uniforms(t)[0].tolist(), strict=True))
         self.impulses = self.month_shocks(t)
+        self.decision = -1
         self.territory_used = self.territory_used or self.impulses.territory_used
         self.eap_suspended = self.eap_suspended or self.impulses.eap_suspended
         self.agents.do("perceive")
@@ -339,6 +341,7 @@ class AnchorModel(mesa.Model):
             "moved_partner": partner,
             "moved_by": b.moved[partner],
             "shock": self.impulses.shock,
+            "decision": self.decision,
         }
 
     def table(self) -> pd.DataFrame:

@@ -30,6 +30,30 @@ DECISION_KINDS = {
     "russia_dispute": "oil_dispute",
 }
 """The kind of each decision the agents take by their rules (models that log them), by its name."""
+DECISION_CHOICES = {
+    "crackdown": "Belarus chose to crack down after the election",
+    "release": "Belarus chose to release political prisoners",
+    "autonomy_signal": "Belarus chose to send Moscow an autonomy signal",
+    "venue": "Belarus chose to host talks as a neutral venue",
+    "russia_dispute": "Russia chose to open an oil dispute",
+}
+"""How a sentence tells a decision: as what an actor chose, not as news that struck Belarus."""
+DECISION_CAUSES = {
+    "crackdown": "the crackdown",
+    "release": "the release of political prisoners",
+    "autonomy_signal": "the autonomy signal",
+    "venue": "hosting the talks",
+    "russia_dispute": "Russia's oil dispute",
+}
+"""How a sentence names a decision when it is the cause of a move."""
+DECISION_STATES = {
+    "crackdown": ("prisoners_up", True),
+    "release": ("prisoners_down", False),
+    "russia_dispute": ("supply_cut", True),
+}
+"""The change of the state a decision brings itself (a key of ``STATE_CHANNELS``) and whether the
+sentence still has to tell it (a release says it already): told with the decision, never as news
+of its own or as the work of the month's shock."""
 # What each piece of news can do to the hedge, as (partner, driver, direction) of the move the
 # model records: direction +1 raises the partner's weight, -1 lowers it. When news makes one
 # partner riskier, a rise of the others' weights "to spread risk" is its answer too. Read from the

@@ -1,10 +1,13 @@
 """'Why did Belarus move?': the model's event log of one replicate in plain sentences.
 
 Each sentence is assembled from what the model recorded that month, never from the date: the
-news (the shock that struck, with its label, and what changed in the state: tension, Russian
+news (the shock that struck, with its label; the decision an actor took, told as its choice:
+"Belarus chose to host talks as a neutral venue"; and what changed in the state: tension, Russian
 crude deliveries, EU sanctions, political prisoners), then how Belarus's hedge answered: the
 partner whose weight moved most, by how much, and the driver the model records for that move
 (trust, benefit, risk, or the alliance commitment that sets a floor under the Russia weight).
+A month with both a shock and a decision tells both, the shock first: "2014-02: tension rose after
+the annexation of Crimea; Belarus chose to host talks as a neutral venue; ...".
 
 A log read out in class must not suggest causes the model did not find. A move is told as an
 answer to the news only when the model's own driver is a channel that news acts through (a
@@ -25,7 +28,10 @@ import numpy as np
 import pandas as pd
 
 from hedgesim.app.channels import (
+    DECISION_CAUSES,
+    DECISION_CHOICES,
     DECISION_KINDS,
+    DECISION_STATES,
     KIND_CHANNELS,
     PARTNER_NAMES,
     STATE_CAUSES,
@@ -44,7 +50,8 @@ FLOOR_COLUMNS = ("hedge_russia", COMMITMENT)
 """The Russia weight and the weight the alliance commitment asks for (a floor under it)."""
 COMMITMENT_NAME = "its alliance floor" if HARD_FLOOR else "its alliance commitment"
 MIN_MOVE = 0.01
-"""A month without a shock is told only if a weight moved this much (one point) or the state jumped."""
+"""A month without a shock or a decision is told only if a weight moved this much (one point) or
+the state jumped."""
 TENSION_STEP = 0.02
 SUPPLY_STEP = 0.05
 FULL_SUPPLY = 0.98
@@ -53,6 +60,8 @@ PRISONERS_STEP = 0.05
 AT_FLOOR = 0.001
 """The Russia weight sits on its floor when it is no more than this above it: a tenth of a point,
 the precision the log shows (the weight closes in on a binding floor month by month)."""
+DECISION_NAMES = {label: name for name, label in DECISIONS.items()}
+"""The name (a key of DECISIONS) of each decision label the event log shows."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,8 @@ class MonthRecord:
 
     ``russia_weight`` and ``russia_floor`` are the Russia weight and the weight the alliance
     commitment asks for this month (NaN when not known), ``was_at_floor`` whether the weight sat
-    at it the month before.
+    at it the month before. ``decision`` is the decision an actor took this month, by its name
+    in DECISIONS ("venue"; a label without a name is kept as it is), None without one.
     """
 
     date: str
@@ -80,6 +90,7 @@ class MonthRecord:
     russia_weight: float = math.nan
     russia_floor: float = math.nan
     was_at_floor: bool = False
+    decision: str | None = None
 
     @property
     def at_floor(self) -> bool:
@@ -108,30 +119,53 @@ def sentence(record: MonthRecord, min_move: float = MIN_MOVE) -> str | None:
 
 
 def _news(r: MonthRecord) -> list[tuple[str, str, tuple]]:
-    """The month's news as (key, text, channels): the shock first, then changes of the state."""
-    event, used = _event_clause(r)
-    news = [event] if event else []
-    return news + [(key, text, STATE_CHANNELS[key]) for key, text in _state_clauses(r) if key not in used]
+    """The month's news as (key, text, channels): the shock first, then the decision taken, then
+    changes of the state neither already tells."""
+    decision, decided = _decision_clause(r)
+    event, used = _event_clause(r, decided)
+    news = [clause for clause in (event, decision) if clause]
+    told = used | decided
+    return news + [(key, text, STATE_CHANNELS[key]) for key, text in _state_clauses(r) if key not in told]
 
 
-def _event_clause(r: MonthRecord) -> tuple[tuple[str, str, tuple] | None, set[str]]:
-    """The shock, told through the state change its kind brings when the state did change.
+def _event_clause(r: MonthRecord, decided: set[str]) -> tuple[tuple[str, str, tuple] | None, set[str]]:
+    """The shock, told through the state change its kind brings when the state did change (and
+    the month's decision does not bring that change itself, keys ``decided``).
 
     Returns the clause (None without a shock) and the state keys it already tells.
     """
     if r.shock is None:
         return None, set()
     channels = KIND_CHANNELS.get(r.kind or "", ())
-    if r.kind == "war" and r.tension_change > TENSION_STEP:
+    changed = {key for key, _ in _state_clauses(r)} - decided
+    if r.kind == "war" and "tension" in changed:
         return ("shock", f"tension rose after {r.shock}", channels), {"tension"}
-    if r.kind == "oil_dispute" and r.supply_change < -SUPPLY_STEP:
+    if r.kind == "oil_dispute" and "supply_cut" in changed:
         cut = f"Russian crude deliveries fell {-100 * r.supply_change:.0f}% with {r.shock}"
         return ("shock", cut, channels), {"supply_cut"}
-    if r.kind == "election" and r.prisoners_change > PRISONERS_STEP:
+    if r.kind == "election" and "prisoners_up" in changed:
         return ("shock", f"political prisoners rose with {r.shock}", channels), {"prisoners_up"}
-    if r.kind == "concession" and r.prisoners_change < -PRISONERS_STEP:
+    if r.kind == "concession" and "prisoners_down" in changed:
         return ("shock", f"political prisoners fell with {r.shock}", channels), {"prisoners_down"}
     return ("shock", r.shock, channels), set()
+
+
+def _decision_clause(r: MonthRecord) -> tuple[tuple[str, str, tuple] | None, set[str]]:
+    """The decision taken this month, told as the actor's choice, with the change of the state
+    it brings itself (a crackdown jails, a release frees, Russia's dispute cuts crude).
+
+    Returns the clause (None without a decision) and the state keys it already tells.
+    """
+    if r.decision is None:
+        return None, set()
+    channels = KIND_CHANNELS.get(DECISION_KINDS.get(r.decision, ""), ())
+    text = DECISION_CHOICES.get(r.decision, r.decision)
+    brings, tell = DECISION_STATES.get(r.decision, (None, False))
+    changes = dict(_state_clauses(r))
+    if brings not in changes:
+        return ("decision", text, channels), set()
+    told = f"{text}, and {changes[brings]}" if tell else text
+    return ("decision", told, channels), {brings}
 
 
 def _state_clauses(r: MonthRecord) -> list[tuple[str, str]]:
@@ -176,8 +210,17 @@ def _answer(r: MonthRecord, news: list[tuple[str, str, tuple]]) -> str:
         return f"in the same month, {move}"
     if len(news) == 1:
         return f"in answer, {move}"
-    named = [r.shock if key == "shock" else STATE_CAUSES[key] for key in found]
+    named = [_cause_name(r, key) for key in found]
     return f"in answer to {' and '.join(named)}, {move}"
+
+
+def _cause_name(r: MonthRecord, key: str) -> str:
+    """How a sentence names one piece of news as the cause of the month's move."""
+    if key == "shock":
+        return str(r.shock)
+    if key == "decision":
+        return DECISION_CAUSES.get(str(r.decision), str(r.decision))
+    return STATE_CAUSES[key]
 
 
 def _hedge_clause(r: MonthRecord) -> str:
@@ -206,9 +249,9 @@ def _floor_note(r: MonthRecord) -> str | None:
 
 
 def shock_kinds(model: HedgingModel) -> dict[str, str]:
-    """Kind of each shock label the model can log: its dated shocks and the drawn ones."""
+    """Kind of each shock label the model can log: its dated shocks and the drawn ones (the
+    decisions have a column of their own, see ``DECISION_KINDS``)."""
     kinds = {label: STOCHASTIC_KINDS.get(name, name) for name, label in STOCHASTIC_LABELS.items()}
-    kinds |= {label: DECISION_KINDS.get(name, name) for name, label in DECISIONS.items()}
     kinds |= {(s.label or s.id): s.kind.value for s in model.timeline.shocks}
     return kinds
 
@@ -217,9 +260,10 @@ def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
     """Month records of one replicate from an event log joined with its state columns.
 
     ``frame`` holds one replicate, in date order, with the event-log columns (date,
-    moved_partner, weight_change, driver, shock), STATE_COLUMNS and, when known, FLOOR_COLUMNS;
-    ``kinds`` maps shock labels to kinds (see ``shock_kinds``). The first month is left out: its
-    move is the hedge settling from the equal split the run starts from.
+    moved_partner, weight_change, driver, shock and, when known, decision), STATE_COLUMNS and,
+    when known, FLOOR_COLUMNS; ``kinds`` maps shock labels to kinds (see ``shock_kinds``). The
+    first month is left out: its move is the hedge settling from the equal split the run starts
+    from.
     """
     changes = {c: frame[c].diff().to_numpy() for c in STATE_COLUMNS}
     weight, floor = (
@@ -231,6 +275,7 @@ def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
         if i == 0:
             continue
         shock = row.shock if isinstance(row.shock, str) else None
+        decision = getattr(row, "decision", None)
         out.append(
             MonthRecord(
                 f"{pd.Timestamp(row.date):%Y-%m}",
@@ -249,6 +294,7 @@ def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
                 float(weight[i]),
                 float(floor[i]),
                 bool(on_floor[i - 1]),
+                DECISION_NAMES.get(decision, decision) if isinstance(decision, str) else None,
             )
         )
     return out
@@ -277,7 +323,8 @@ def narrate(frame: pd.DataFrame, kinds: Mapping[str, str], min_move: float = MIN
 
 def _steady(r: MonthRecord, min_move: float) -> bool:
     """A month whose only news is Belarus moving a weight."""
-    return r.shock is None and not _state_clauses(r) and not r.floor_moved and abs(r.change) >= min_move
+    quiet = r.shock is None and r.decision is None and not _state_clauses(r)
+    return quiet and not r.floor_moved and abs(r.change) >= min_move
 
 
 def _same_move(a: MonthRecord, b: MonthRecord) -> bool:
@@ -303,14 +350,16 @@ def _told(stretch: list[MonthRecord], min_move: float) -> list[str]:
 def replicate_log(model: HedgingModel, position: int) -> pd.DataFrame:
     """One replicate's event log and state so far, read from the model's ensemble record.
 
-    The same columns as ``model.event_log()`` joined with ``model.trajectories()`` (the state
+    The same columns as ``model.event_log()`` (shock and decision as labels, None for none)
+    joined with ``model.trajectories()`` (the state
     columns and the Russia weight with its floor), for one replicate (``position`` indexes the
     model's replicates), without building the whole ensemble's tables: the page calls this every
     displayed step.
     """
     column = lambda name: model.record.series(name)[:, position]
     steps = model.record.steps_done
-    labels = np.array([*model.shock_labels, None], dtype=object)
+    shocks = np.array([*model.shock_labels, None], dtype=object)
+    decisions = np.array([*model.decision_labels, None], dtype=object)
     frame = pd.DataFrame(
         {
             "date": model.calendar.dates()[:steps],
@@ -318,7 +367,8 @@ def replicate_log(model: HedgingModel, position: int) -> pd.DataFrame:
             "moved_partner": np.array(PARTNERS)[column("moved_partner")],
             "weight_change": column("moved_by"),
             "driver": np.array(DRIVERS)[column("driver")],
-            "shock": labels[column("shock")],
+            "shock": shocks[column("shock")],
+            "decision": decisions[column("decision")],
         }
     )
     for name in (*STATE_COLUMNS, *FLOOR_COLUMNS):

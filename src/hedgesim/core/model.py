@@ -52,6 +52,14 @@ CHANNELS = (
     *(f"{d}_events_{i}" for d in DYADS for i in ("positive", "negative")),
 )
 """The random-stream channels each replicate draws from every month, in stream order."""
+NO_DECISION = -1
+"""The event log's decision code of a month in which no actor took a logged decision."""
+
+
+def no_decision(n_replicates: int) -> np.ndarray:
+    """A month's decision codes before anyone decides: int16 like the shock codes, to keep the
+    record small at large ensembles."""
+    return np.full(n_replicates, NO_DECISION, dtype=np.int16)
 
 
 @dataclass
@@ -108,8 +116,7 @@ class HedgingModel(mesa.Model):
         self.oil_prices = monthly_prices(oil_prices or {}, calendar)
         self.shock_labels: list[str] = [s.label or s.id for s in timeline.shocks]
         self.shock_labels += list(STOCHASTIC_LABELS.values())
-        self.first_decision_code = len(self.shock_labels)
-        self.shock_labels += list(DECISIONS.values())
+        self.decision_labels: list[str] = list(DECISIONS.values())
         self._dated = timeline.active_by_step(calendar)
         self.branch_step = branch_step(branch, calendar)
         self.rules_step = branch_step(rules_from, calendar)
@@ -133,6 +140,7 @@ class HedgingModel(mesa.Model):
         self.disputes = EnergyDisputes.none(n)
         self.spoiled = np.zeros(n, dtype=bool)
         self.impulses = Impulses.quiet(n)
+        self.decision = no_decision(n)
         self.interactions: dict[str, Dyad] = {}
         self.observed: dict[str, np.ndarray] = {}
 
@@ -220,9 +228,16 @@ class HedgingModel(mesa.Model):
         return self.streams.column(self._draws, channel)
 
     def log_decision(self, taken: np.ndarray, decision: str) -> None:
-        """Name a decision taken this month in the event log (it outranks the month's shocks)."""
-        code = self.first_decision_code + list(DECISIONS).index(decision)
-        self.impulses.shock = np.where(taken, code, self.impulses.shock).astype(np.int16)
+        """Name a decision taken this month in the event log's ``decision`` column, beside the
+        month's shock (which it leaves alone, so a decision never hides a dated shock).
+
+        Several decisions in one month: the first one taken is logged, in the order of the month
+        (Russia acts before Belarus; Belarus cracks down, releases, signals, then hosts talks), so
+        the routine offer of talks never hides a crackdown or a release.
+        """
+        code = list(DECISIONS).index(decision)
+        first = taken & (self.decision == NO_DECISION)
+        self.decision = np.where(first, code, self.decision).astype(np.int16)
 
     @property
     def finished(self) -> bool:
@@ -239,6 +254,7 @@ class HedgingModel(mesa.Model):
         drawn = self._draw_shocks(t, draws)
         self._advance_disputes(drawn)
         self.impulses = self._impulses(t, drawn)
+        self.decision = no_decision(self.n_replicates)
         self.territory_used |= self.impulses.territory_used
         self.eap_suspended |= self.impulses.eap_suspended
         self.agents.do("perceive")
@@ -383,7 +399,8 @@ class HedgingModel(mesa.Model):
         }
 
     def _why_moved(self) -> dict[str, np.ndarray]:
-        """The event log's columns: the partner that moved most, by how much, why, which shock."""
+        """The event log's columns: the partner that moved most, by how much, why, which shock
+        struck and which decision was taken."""
         b = self.belarus
         partner = np.argmax(np.abs(b.moved), axis=1)
         return {
@@ -391,6 +408,7 @@ class HedgingModel(mesa.Model):
             "moved_partner": partner,
             "moved_by": b.moved[np.arange(self.n_replicates), partner],
             "shock": self.impulses.shock,
+            "decision": self.decision,
         }
 
     # --- results --------------------------------------------------------------------------
@@ -400,8 +418,11 @@ class HedgingModel(mesa.Model):
         return tables.trajectories(self.record, self.calendar, self.replicate_ids)
 
     def event_log(self) -> pd.DataFrame:
-        """Why Belarus moved: per replicate and month, the partner, the driver and the shock."""
-        return tables.event_log(self.record, self.calendar, self.replicate_ids, self.shock_labels)
+        """Why Belarus moved: per replicate and month, the partner, the driver, the shock and the
+        decision."""
+        return tables.event_log(
+            self.record, self.calendar, self.replicate_ids, self.shock_labels, self.decision_labels
+        )
 
     def milestone_months(self) -> dict[str, np.ndarray]:
         """Month index (from 0) at which each agreement was concluded, -1 if never."""

@@ -34,14 +34,19 @@ def trajectories(record: EnsembleRecord, calendar: RunCalendar, replicate_ids: n
 
 
 def event_log(
-    record: EnsembleRecord, calendar: RunCalendar, replicate_ids: np.ndarray, shock_labels: Sequence[str]
+    record: EnsembleRecord,
+    calendar: RunCalendar,
+    replicate_ids: np.ndarray,
+    shock_labels: Sequence[str],
+    decision_labels: Sequence[str],
 ) -> pd.DataFrame:
-    """Why Belarus moved: per replicate and month, the partner, the driver and the shock.
+    """Why Belarus moved: per replicate and month, the partner, the driver, the shock that struck
+    and the decision an actor took, each of the last two missing in a month without one.
 
-    Shock codes index ``shock_labels``; shocks that share a label share a category.
+    Shock codes index ``shock_labels`` (shocks that share a label share a category); decision
+    codes index ``decision_labels``. The two are separate columns so a decision never hides the
+    month's shock.
     """
-    unique = list(dict.fromkeys(shock_labels))
-    to_unique = np.array([unique.index(label) for label in shock_labels] + [-1])
     codes = lambda name, categories: pd.Categorical.from_codes(record.flat(name), categories=list(categories))
     return pd.DataFrame(
         {
@@ -49,6 +54,14 @@ def event_log(
             "moved_partner": codes("moved_partner", PARTNERS),
             "weight_change": record.flat("moved_by"),
             "driver": codes("driver", DRIVERS),
-            "shock": pd.Categorical.from_codes(to_unique[record.flat("shock")], categories=unique),
+            "shock": _labelled(record.flat("shock"), shock_labels),
+            "decision": _labelled(record.flat("decision"), decision_labels),
         }
     )
+
+
+def _labelled(codes: np.ndarray, labels: Sequence[str]) -> pd.Categorical:
+    """Codes into ``labels`` (-1 for none) as a categorical of the distinct labels."""
+    unique = list(dict.fromkeys(labels))
+    to_unique = np.array([unique.index(label) for label in labels] + [-1])
+    return pd.Categorical.from_codes(to_unique[codes], categories=unique)
