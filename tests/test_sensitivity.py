@@ -13,7 +13,8 @@ from SALib.sample import sobol as sobol_sample
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import build_run
-from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError, allowed_range
+from hedgesim.core.challenges import Challenges
+from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
 from hedgesim.workflows import sensitivity
 
 

@@ -27,8 +27,9 @@ import pandas as pd
 
 from hedgesim.config.spec import RunSpec
 from hedgesim.core.calendar import Month, RunCalendar
+from hedgesim.core.challenges import Challenges
 from hedgesim.core.model import CHANNELS
-from hedgesim.core.parameters import Challenges, ModelParameters
+from hedgesim.core.parameters import ModelParameters
 from hedgesim.core.run_inputs import branch_step, checked_inputs, monthly_prices
 from hedgesim.core.shocks import (
     StochasticProcess,

@@ -26,7 +26,7 @@ from hedgesim.app.settings import (
     events_by_kind,
 )
 from hedgesim.app.style import CSS
-from hedgesim.core.parameters import Challenges
+from hedgesim.core.challenges import Challenges
 
 TITLE = "hedgesim: Belarus hedging between the EU and Russia"
 LOG_LINES = 60

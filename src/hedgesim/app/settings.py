@@ -16,7 +16,7 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.config.timeline_files import load_timeline
 from hedgesim.core import vocabulary
-from hedgesim.core.parameters import Challenges
+from hedgesim.core.challenges import Challenges
 from hedgesim.core.shocks import KINDS
 
 DECISIONS: dict[str, str] = getattr(vocabulary, "DECISIONS", {})

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from hydra.core.config_store import ConfigStore
 
-from hedgesim.core.parameters import Challenges, ModelParameters
+from hedgesim.core.challenges import Challenges
+from hedgesim.core.parameters import ModelParameters
 from hedgesim.core.shocks import StochasticShocks
 
 

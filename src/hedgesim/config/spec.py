@@ -22,7 +22,8 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import HedgesimConfig
 from hedgesim.config.timeline_files import TimelineUsed, joined, load_shocks, plain_record
 from hedgesim.core.calendar import DateError, Month, RunCalendar
-from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError
+from hedgesim.core.challenges import Challenges
+from hedgesim.core.parameters import ModelParameters, ParameterError
 from hedgesim.core.shocks import DECISIONS_WITHOUT_RULE, KINDS, ShockError, StochasticShocks, Timeline
 from hedgesim.core.shocks.timeline import date_problem, show
 

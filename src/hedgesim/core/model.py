@@ -8,18 +8,19 @@ same whatever else runs beside it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from hedgesim.core import hedging, tables
+from hedgesim.core import challenges, hedging, tables
 from hedgesim.core.agents import EU, Lithuania, Russia, Ukraine
 from hedgesim.core.belarus import Belarus
 from hedgesim.core.calendar import Month, RunCalendar
+from hedgesim.core.challenges import Challenges
+from hedgesim.core.interactions import Dyad, interact
 from hedgesim.core.observe import relations_indices, trade_turnover
-from hedgesim.core.parameters import Challenges, ModelParameters
+from hedgesim.core.parameters import ModelParameters
 from hedgesim.core.record import SUMMARY_REPORTERS, EnsembleRecord
 from hedgesim.core.run_inputs import (
     REFERENCE_CHALLENGES,
@@ -60,14 +61,6 @@ def no_decision(n_replicates: int) -> np.ndarray:
     """A month's decision codes before anyone decides: int16 like the shock codes, to keep the
     record small at large ensembles."""
     return np.full(n_replicates, NO_DECISION, dtype=np.int16)
-
-
-@dataclass
-class Dyad:
-    """Belarus's interactions with one partner this month: the observable events' drivers."""
-
-    cooperation: np.ndarray
-    conflict: np.ndarray
 
 
 class HedgingModel(mesa.Model):
@@ -170,27 +163,14 @@ class HedgingModel(mesa.Model):
 
     @property
     def western_trust(self) -> tuple[float, float]:
-        """The Western dyads' trust gain (0.2x at 0, the reference at 0.5, 1.8x at 1) and baseline
-        shift under the mutual-trust challenge; the other dyads keep ``params.trust_gain``."""
-        p, level = self.params, self.active_challenges.trust
-        return p.trust_gain * (0.2 + 1.6 * level), p.trust_challenge_shift * (level - 0.5)
-
-    @property
-    def spoiler_scale(self) -> float:
-        """Spoiler hazard under the vested-interests challenge: none at 0, twice at 1."""
-        return self.params.spoiler_rate * 2.0 * self.active_challenges.vested_interests
+        """The Western dyads' trust gain and baseline shift under this month's trust challenge."""
+        return challenges.western_trust(self.params, self.active_challenges.trust)
 
     @property
     def status_quo_rent(self) -> np.ndarray:
-        """What status-quo groups add to Belarus's cost of EU engagement, relative to history
-        (zero at the reference vested interests, so the calibrated past is unmoved), worn down
-        by success stories."""
-        p, level = self.params, self.active_challenges.vested_interests
-        return p.status_quo_rent * 2.0 * (level - 0.5) * self._vested_left()
-
-    def _vested_left(self) -> np.ndarray:
-        """The share of vested interests that success stories have not yet worn down."""
-        return np.exp(-self.params.success_wear * self.eu.successes)
+        """The rent status-quo groups add to Belarus's cost of EU engagement this month."""
+        vested = self.active_challenges.vested_interests
+        return challenges.status_quo_rent(self.params, vested, self.eu.successes)
 
     @property
     def alignment_conflict(self) -> np.ndarray:
@@ -261,7 +241,7 @@ class HedgingModel(mesa.Model):
         self._update_tension()
         self.agents.do("act")
         self.spoiled = self.streams.column(draws, "spoiler") < self._spoiler_hazard()
-        self.interactions = self._interact()
+        self.interactions = interact(self)
         self.agents.do("update_trust")
         for actor in self.deciders:
             actor.decide()
@@ -307,47 +287,10 @@ class HedgingModel(mesa.Model):
         self.tension = np.clip(self.active_challenges.tension + self.war_tension, 0.0, 1.0)
 
     def _spoiler_hazard(self) -> np.ndarray:
-        """Vested interests strike more as rapprochement advances; success stories wear them."""
-        return self.spoiler_scale * self.eu.offer * self._vested_left()
+        vested = self.active_challenges.vested_interests
+        return challenges.spoiler_hazard(self.params, vested, self.eu.offer, self.eu.successes)
 
-    # --- interactions and observation -----------------------------------------------------
-
-    def _interact(self) -> dict[str, Dyad]:
-        """Each dyad's cooperation and conflict: the month's impulses plus routine and friction."""
-        p, imp = self.params, self.impulses
-        routine, friction = self._routine(), self._friction()
-        return {
-            d: Dyad(imp.coop[d] + p.engagement_scale * routine[d], imp.conflict[d] + friction[d])
-            for d in DYADS
-        }
-
-    def _routine(self) -> dict[str, np.ndarray]:
-        """Routine contact: engagement weight times the partner's openness."""
-        p, w = self.params, self.belarus.weights
-        aligned = self.aligned
-        return {
-            "eu": w[:, hedging.EU] * self.eu.offer,
-            "russia": p.alliance_routine
-            * w[:, hedging.RUSSIA]
-            * self.russia.trust
-            * (1.0 - self.russia.supply_cut),
-            "ukraine": w[:, hedging.UKRAINE] * np.where(aligned, 0.0, 1.0) * (0.5 + self.tension),
-            "lithuania": w[:, hedging.EU] * (1.0 - self.lithuania.concern),
-        }
-
-    def _friction(self) -> dict[str, np.ndarray]:
-        """Standing frictions: listings, the EU's condemnation of political prisoners held and
-        spoilers; disputes and pressure; alignment; the NPP."""
-        p, imp = self.params, self.impulses
-        return {
-            "eu": p.sanctions_friction * self.eu.new_listings / max(p.sanctions_full, 1.0)
-            + p.repression_friction * self.eu.condemned
-            + self.spoiled * p.spoiler_trust_hit,
-            "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute)
-            + p.pressure_friction * self.russia.pressure,
-            "ukraine": self.alignment_conflict,
-            "lithuania": p.npp_friction * self.lithuania.concern,
-        }
+    # --- observation ----------------------------------------------------------------------
 
     def _observe(self, draws: np.ndarray) -> dict[str, np.ndarray]:
         """Everything recorded this month: relations indices, state series, the event log."""

@@ -1,4 +1,4 @@
-"""The model's knobs: the three challenges and the mechanism parameters.
+"""The model's knobs: the mechanism parameters (the challenges live in ``core.challenges``).
 
 Plain dataclasses, so the domain core needs no configuration framework. Every field carries
 its meaning, its allowed range and where its default comes from in ``metadata``; validation
@@ -13,49 +13,12 @@ from hedgesim.core.knobs import HAND, ParameterError, allowed_range, check_range
 
 __all__ = [
     "HAND",
-    "Challenges",
     "ModelParameters",
     "ParameterError",
     "allowed_range",
     "check_ranges",
     "knob",
 ]
-
-
-@dataclass
-class Challenges:
-    """The three challenges of the policy paper, each a level in [0, 1]."""
-
-    trust: float = knob(
-        0.5,
-        0.0,
-        1.0,
-        "capacity for mutual trust between Belarus and the West: in the Western dyads it scales "
-        "how fast trust grows through contact, trust_gain x (0.2 + 1.6 x trust), and moves the "
-        "level trust drifts back to by trust_challenge_shift x (trust - 0.5)",
-        "policy paper, challenge 1; 0.5 is the reference scale",
-    )
-    vested_interests: float = knob(
-        0.5,
-        0.0,
-        1.0,
-        "strength of status-quo interests: scales the spoiler hazard, spoiler_rate x 2 x "
-        "vested_interests (0 = no spoilers, 1 = twice the historical rate), and adds the rent "
-        "status-quo groups defend to Belarus's cost of EU engagement, status_quo_rent x 2 x "
-        "(vested_interests - 0.5)",
-        "policy paper, challenge 2; 0.5 is the reference scale",
-    )
-    tension: float = knob(
-        0.3,
-        0.0,
-        1.0,
-        "background Russia-West tension before wars add to it; also scales the hazard of "
-        "new wars after the dated timeline",
-        "policy paper, challenge 3; 0.3 reads 2008 as moderate tension",
-    )
-
-    def validate(self) -> None:
-        check_ranges(self, "challenges")
 
 
 @dataclass

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from hedgesim.core.calendar import Month, RunCalendar
-from hedgesim.core.parameters import Challenges, ModelParameters
+from hedgesim.core.challenges import Challenges
+from hedgesim.core.parameters import ModelParameters
 from hedgesim.core.shocks import StochasticShocks
 
 

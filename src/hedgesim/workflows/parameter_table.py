@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 
 from hedgesim.config.compose import CONF_DIR
-from hedgesim.core.parameters import Challenges, ModelParameters
+from hedgesim.core.challenges import Challenges
+from hedgesim.core.parameters import ModelParameters
 from hedgesim.core.shocks import StochasticShocks
 
 CALIBRATED = CONF_DIR / "params" / "calibrated.yaml"

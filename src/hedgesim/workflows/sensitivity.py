@@ -42,7 +42,8 @@ from hedgesim.analysis import outcomes as summary
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
-from hedgesim.core.parameters import Challenges, ModelParameters, ParameterError, allowed_range
+from hedgesim.core.challenges import Challenges
+from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
 from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import run_spec
 
