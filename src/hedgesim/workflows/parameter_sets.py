@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -71,9 +71,10 @@ def set_specs(spec: RunSpec, sets: pd.DataFrame, per_set: int, where: str) -> li
 
 
 def pooled_trajectories(specs: Sequence[RunSpec]) -> pd.DataFrame:
-    """The sets' trajectories, one table: every replicate id once (the milestones' categories are
-    the same in every run, so they stay categorical)."""
-    return pd.concat([run_spec(s).trajectories() for s in specs], ignore_index=True)
+    """The sets' trajectories as one run's table: every replicate id once, rows by month, then
+    replicate (the milestones' categories are the same in every run, so they stay categorical)."""
+    pooled = pd.concat([run_spec(s).trajectories() for s in specs], ignore_index=True)
+    return pooled.sort_values(["date", "replicate"], kind="stable", ignore_index=True)
 
 
 def band_width(table: pd.DataFrame) -> pd.Series:
@@ -128,8 +129,21 @@ def _changed(evidence: pd.DataFrame, passed_before: bool) -> list[str]:
     return evidence.loc[flipped, "id"].tolist()
 
 
-def sets_facts(sets: pd.DataFrame, per_set: int, file_name: str, digest: str) -> Mapping[str, object]:
-    """What the manifest records of the sets: the file, its checksum, the trials, the split."""
+def not_configured(spec: RunSpec, sets: pd.DataFrame) -> list[str]:
+    """The parameters where the best set differs from the configured run: when the sets come from
+    the study that made calibrated.yaml, none (its best trial is the calibrated values)."""
+    best = sets.iloc[0]
+    names = [c for c in sets.columns if c not in META]
+    return [
+        n for n in names if not math.isclose(float(best[n]), float(getattr(spec.params, n)), rel_tol=1e-9)
+    ]
+
+
+def sets_facts(
+    spec: RunSpec, sets: pd.DataFrame, per_set: int, file_name: str, digest: str
+) -> dict[str, object]:
+    """What the manifest records of the sets: the file, its checksum, the trials, the split, and
+    how many parameters of the best set differ from the configured run."""
     return {
         "file": file_name,
         "sha256": digest,
@@ -137,4 +151,5 @@ def sets_facts(sets: pd.DataFrame, per_set: int, file_name: str, digest: str) ->
         "replicates_per_set": per_set,
         "trials": [int(t) for t in sets["trial"]],
         "search_loss": [round(float(sets["loss"].min()), 6), round(float(sets["loss"].max()), 6)],
+        "best_set_differs_from_configured": len(not_configured(spec, sets)),
     }

@@ -232,7 +232,7 @@ def _with_parameter_sets(
         "single_spec": single,
         "single_table": evaluate(run_spec(single).trajectories(), targets),
         "trajectories": psets.pooled_trajectories(specs),
-        "sets": psets.sets_facts(sets, per_set, Path(sets_file).name, sha256(Path(sets_file))),
+        "sets": psets.sets_facts(spec, sets, per_set, Path(sets_file).name, sha256(Path(sets_file))),
     }
 
 

@@ -266,13 +266,29 @@ def uncertainty_section(facts: Mapping[str, Any], compared: pd.DataFrame) -> str
         f"sets of `{sets['file']}` ({sets['replicates_per_set']} each; calibration trials whose search "
         f"loss is {low:.3f}..{high:.3f}, docs/calibration.md) and judged pooled: the headline above. Beside "
         "them, the configured parameters alone on the same replicate ids (the same random draws), so the "
-        "difference is the parameters' alone.\n\n"
+        "difference is the parameters' alone."
+        + _other_study(sets)
+        + "\n\n"
         + markdown_table(counts)
         + f"\n\nEvidence bands (q95 - q05): the pooled band is {fmt(wide['median_width_ratio'])} times as "
         f"wide as the configured parameters' in the median of the {wide['ratios']} evidence targets whose "
         f"band has a width; wider in {wide['wider']}, narrower in {wide['narrower']}, the same in "
         f"{wide['same']}. Results changed by the parameter uncertainty: {'; '.join(changes)}.\n\n"
         + markdown_table(_band_rows(evidence))
+    )
+
+
+def _other_study(sets: Mapping[str, Any]) -> str:
+    """A warning when the best set is not the configured parameters: the sets and calibrated.yaml
+    then come from different studies, and the comparison mixes them."""
+    differ = sets.get("best_set_differs_from_configured", 0)
+    if not differ:
+        return ""
+    return (
+        f" **The best set (trial {sets['trials'][0]}) differs from the configured parameters in {differ} "
+        "values: the sets come from another calibration study than the configured parameters, so this "
+        "comparison mixes two studies (regenerate the sets from the study that made them, "
+        "docs/calibration.md).**"
     )
 
 
