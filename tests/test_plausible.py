@@ -315,6 +315,7 @@ def test_the_band_comparison_counts_wider_narrower_and_changed_results():
         ("trial,loss,no_such_knob\n1,1.0,2\n", [], "column 'no_such_knob' is no model parameter"),
         ("trial,loss,trust_gain\n7,1.0,2.5\n", [], "trial 7: params.trust_gain=2.5 is out of range"),
         ("trial,loss,trust_gain\n1,1.0,0.1\n2,1.1,0.2\n3,1.2,0.3\n", ["--replicates", "2"], "at least one"),
+        ("trial,loss,trust_gain\n1,1.0,0.1\n", ["params.trust_gain=0.2"], "gives params.trust_gain its own"),
     ],
 )
 def test_bad_sets_reach_the_user_as_one_line_and_exit_2(tmp_path, capsys, sets_text, extra, message):

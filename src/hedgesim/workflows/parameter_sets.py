@@ -43,6 +43,19 @@ def set_ids(k: int, per_set: int) -> tuple[int, ...]:
     return tuple(range(k * per_set, (k + 1) * per_set))
 
 
+def check_overrides(overrides: Sequence[str], sets: pd.DataFrame, where: str) -> None:
+    """Refuse a ``params.X=v`` override of a parameter every set gives its own value: it would be
+    silently replaced."""
+    names = set(sets.columns) - set(META)
+    for override in overrides:
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key.startswith("params.") and key.removeprefix("params.") in names:
+            raise InputError(
+                f"{override}: each set of {where} gives {key} its own value; allowed: overrides of "
+                "parameters the sets do not list"
+            )
+
+
 def set_specs(spec: RunSpec, sets: pd.DataFrame, per_set: int, where: str) -> list[RunSpec]:
     """One validated run per set: the configured run with the set's parameter values and its ids.
 

@@ -171,6 +171,8 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     spec = baseline_spec(args.overrides, args.replicates, args.seed)
     sets = read_plausible(args.sets_file) if args.parameter_sets else None
+    if sets is not None:
+        psets.check_overrides(args.overrides, sets, str(args.sets_file))
     with_sets = _with_parameter_sets(spec, sets, args.sets_file, targets) if sets is not None else None
     spec = with_sets["single_spec"] if with_sets else spec
     trajectories = with_sets["trajectories"] if with_sets else run_spec(spec).trajectories()
