@@ -19,6 +19,7 @@ from hedgesim.core.parameters import ModelParameters
 from hedgesim.workflows.calibration import command
 from hedgesim.workflows.calibration.identification import identification, profile
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
+from hedgesim.workflows.calibration.plausible import read_plausible
 from hedgesim.workflows.calibration.report import calibrated_yaml, rounded
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, read_search, read_starts
 from hedgesim.workflows.results import is_complete
@@ -114,6 +115,9 @@ def test_tiny_study_writes_parameters_tables_and_resumes(tmp_path, capsys):
     values = yaml.safe_load(written)
     assert set(values) == set(TWO)
     assert 2.0 <= values["trade_non_oil"] <= 12.0 and 3.0 <= values["events_positive"] <= 30.0
+    sets = read_plausible(run / "plausible.csv")  # beside the calibrated file, best trial first
+    assert sets["trial"].iloc[0] == first["trial"].iloc[0] and 1 <= len(sets) <= 3
+    assert {k: sets[k].iloc[0] for k in values} == values
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     judged = pd.read_csv(run / "targets.csv")  # the best trial re-checked on the final ensemble
     evaluated = sum(t.evaluate for t in read_targets())

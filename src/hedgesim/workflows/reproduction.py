@@ -9,11 +9,17 @@ folder is built aside and swapped into place, so it is never half-written; its m
 as it was when only its time, duration, versions or commit would change, so a reproduction whose
 numbers agree leaves the committed folder byte for byte. The exit status is 0 when every judged
 target (evidence and fitted) passes, 1 when any fails, 2 on a usage error.
+
+With ``--parameter-sets`` the ensemble is split across the plausible parameter sets of
+conf/params/plausible.csv and judged pooled, beside the configured parameters alone on the same
+replicate ids (hedgesim.workflows.parameter_sets); it writes results/baseline_plausible/ by
+default, so the single-set folder is untouched.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
@@ -33,13 +39,27 @@ from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.plots import targets as target_plots
-from hedgesim.workflows.reproduction_report import evidence_facts, report_markdown
-from hedgesim.workflows.results import MANIFEST, save_figure, write_manifest, write_parquet, write_text
+from hedgesim.workflows import parameter_sets as psets
+from hedgesim.workflows.calibration.plausible import PLAUSIBLE_FILE, read_plausible
+from hedgesim.workflows.reproduction_report import (
+    evidence_facts,
+    report_markdown,
+    uncertainty_section,
+)
+from hedgesim.workflows.results import (
+    MANIFEST,
+    save_figure,
+    sha256,
+    write_manifest,
+    write_parquet,
+    write_text,
+)
 from hedgesim.workflows.run import run_spec
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 from hedgesim.workflows.validation.benchmarks import naive as naive_baseline
 
 DEFAULT_OUT = Path("results/baseline")
+DEFAULT_SETS_OUT = Path("results/baseline_plausible")
 VALIDATION_SUMMARY = Path("results/validation/summary.json")
 REPLICATES = 1000
 SEED = 20101219
@@ -58,6 +78,8 @@ FILES = (
     "targets.png",
     "report.md",
 )
+SETS_FILES = (*FILES, "uncertainty.csv")
+"""With --parameter-sets: also the bands with and without the parameter uncertainty."""
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -71,7 +93,20 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=SEED, help=f"run seed (default {SEED})")
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})"
+        "--out",
+        type=Path,
+        help=f"output folder (default {DEFAULT_OUT}; with --parameter-sets {DEFAULT_SETS_OUT})",
+    )
+    parser.add_argument(
+        "--parameter-sets",
+        action="store_true",
+        help="split the replicates across the plausible parameter sets and judge them pooled",
+    )
+    parser.add_argument(
+        "--sets-file",
+        type=Path,
+        default=PLAUSIBLE_FILE,
+        help="the parameter sets (default conf/params/plausible.csv)",
     )
     parser.add_argument("--targets", type=Path, default=TARGETS_FILE, help="observed targets (YAML)")
     parser.add_argument(
@@ -80,7 +115,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=VALIDATION_SUMMARY,
         help=f"hedgesim-validate's summary, quoted beside the result (default {VALIDATION_SUMMARY})",
     )
-    return parser.parse_args(list(argv))
+    args = parser.parse_args(list(argv))
+    if args.out is None:
+        args.out = DEFAULT_SETS_OUT if args.parameter_sets else DEFAULT_OUT
+    return args
 
 
 def baseline_spec(overrides: Sequence[str], replicates: int, seed: int) -> RunSpec:
@@ -132,7 +170,12 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     targets = read_targets(args.targets)
     started = time.perf_counter()
     spec = baseline_spec(args.overrides, args.replicates, args.seed)
-    trajectories = run_spec(spec).trajectories()
+    sets = read_plausible(args.sets_file) if args.parameter_sets else None
+    if sets is not None:
+        psets.check_overrides(args.overrides, sets, str(args.sets_file))
+    with_sets = _with_parameter_sets(spec, sets, args.sets_file, targets) if sets is not None else None
+    spec = with_sets["single_spec"] if with_sets else spec
+    trajectories = with_sets["trajectories"] if with_sets else run_spec(spec).trajectories()
     table = evaluate(trajectories, targets)
     naive = naive_forecasts(spec, trajectories, targets)
     bands = series_bands(trajectories)
@@ -140,8 +183,10 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     context = context_rows(targets)
     elapsed = time.perf_counter() - started
     facts = {
-        "command": " ".join(["hedgesim-reproduce", *args.overrides]),
-        "replicates": args.replicates,
+        "command": " ".join(
+            ["hedgesim-reproduce", *(["--parameter-sets"] if sets is not None else []), *args.overrides]
+        ),
+        "replicates": len(spec.replicate_ids),
         "seed": args.seed,
         "scenario": SCENARIO,
         "overrides": list(args.overrides),
@@ -155,16 +200,55 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
         "observed.csv": points,
         "comparison.csv": comparison(table, naive),
     }
+    extra = ""
+    if with_sets:
+        compared = psets.band_comparison(with_sets["single_table"], table)
+        facts |= _uncertainty_facts(with_sets, compared, context)
+        tables["uncertainty.csv"] = compared
+        extra = uncertainty_section(facts, compared)
     title = (
-        f"hedgesim baseline: {args.replicates} replicates, seed {args.seed}; "
-        f"{facts['passed']}/{facts['targets']} evidence targets pass"
+        f"hedgesim baseline: {facts['replicates']} replicates, seed {args.seed}"
+        + (f", {facts['parameter_sets']['sets']} parameter sets" if with_sets else "")
+        + f"; {facts['passed']}/{facts['targets']} evidence targets pass"
     )
     figure = target_plots.targets_figure(bands, points, title)
-    report = report_markdown(table, targets, context, naive, facts, validation_headline(args.validation))
-    write_folder(Path(args.out), tables, ensemble_summary(trajectories), figure, report, facts)
+    report = report_markdown(
+        table, targets, context, naive, facts, validation_headline(args.validation), extra
+    )
+    files = SETS_FILES if with_sets else FILES
+    write_folder(Path(args.out), tables, ensemble_summary(trajectories), figure, report, facts, files)
     evidence = of_class(table)
     facts["summary"] = summary_lines(evidence, {k: of_class(v) for k, v in naive.items()})
     return facts
+
+
+def _with_parameter_sets(
+    spec: RunSpec, sets: pd.DataFrame, sets_file: Path, targets: Sequence[Target]
+) -> dict[str, Any]:
+    """The ensemble split across the parameter sets, pooled; and, on the same replicate ids, the
+    configured parameters alone, judged (the comparison the report makes)."""
+    per_set = psets.replicates_per_set(len(spec.replicate_ids), len(sets))
+    specs = psets.set_specs(spec, sets, per_set, str(sets_file))
+    single = dataclasses.replace(spec, replicate_ids=tuple(range(per_set * len(sets))))
+    return {
+        "single_spec": single,
+        "single_table": evaluate(run_spec(single).trajectories(), targets),
+        "trajectories": psets.pooled_trajectories(specs),
+        "sets": psets.sets_facts(spec, sets, per_set, Path(sets_file).name, sha256(Path(sets_file))),
+    }
+
+
+def _uncertainty_facts(
+    with_sets: dict[str, Any], compared: pd.DataFrame, context: pd.DataFrame
+) -> dict[str, Any]:
+    """The manifest's record of the sets and of the configured parameters' result beside them."""
+    single = evidence_facts(with_sets["single_table"], context)
+    keep = ("targets", "passed", "loss", "failed", "fitted_targets", "fitted_passed", "loss_judged")
+    return {
+        "parameter_sets": dict(with_sets["sets"]),
+        "without_parameter_uncertainty": {k: single[k] for k in keep},
+        "band_widening": psets.widening(compared),
+    }
 
 
 def write_folder(
@@ -174,6 +258,7 @@ def write_folder(
     figure,
     report: str,
     facts: dict[str, Any],
+    files: Sequence[str] = FILES,
 ) -> None:
     """Write everything into a fresh folder beside ``out``, then swap it into place."""
     out = out.resolve()
@@ -186,7 +271,7 @@ def write_folder(
         write_parquet(summary, staging / "trajectories_summary.parquet")
         save_figure(figure, staging / "targets.png", dpi=120)
         write_text(report, staging / "report.md")
-        write_manifest(staging, files=list(FILES), volatile=VOLATILE, previous=out / MANIFEST, **facts)
+        write_manifest(staging, files=list(files), volatile=VOLATILE, previous=out / MANIFEST, **facts)
         _swap(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -204,7 +289,8 @@ def _swap(staging: Path, out: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point: ``hedgesim-reproduce [overrides] [--replicates N] [--seed S] [--out DIR]``."""
+    """Console entry point: ``hedgesim-reproduce [overrides] [--replicates N] [--seed S] [--out DIR]
+    [--parameter-sets [--sets-file CSV]]``."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         facts = reproduce(args)
@@ -218,6 +304,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"fitted {facts['fitted_passed']}/{facts['fitted_targets']}; "
         f"simulated and judged in {facts['seconds']} s; report: {Path(args.out) / 'report.md'}"
     )
+    if "parameter_sets" in facts:
+        sets, single = facts["parameter_sets"], facts["without_parameter_uncertainty"]
+        print(
+            f"with parameter uncertainty ({sets['sets']} sets x {sets['replicates_per_set']} replicates); "
+            f"the configured parameters alone on the same replicates: {single['passed']}/{single['targets']} "
+            f"evidence targets pass, loss {single['loss']:.3f}; evidence bands "
+            f"{facts['band_widening']['median_width_ratio']:.2f} times as wide (median)"
+        )
     failed = [*facts["failed"], *facts["fitted_failed"]]
     if failed:
         print(f"failing: {', '.join(failed)}", file=sys.stderr)

@@ -35,6 +35,11 @@ FILES = (
     "commit of the run that made these numbers (written last; kept as it is when a re-run agrees)"
 )
 
+UNCERTAINTY_FILE = (
+    "\n- `uncertainty.csv`: every judged target's median, band and result with the configured "
+    "parameters alone and with the parameter sets pooled, and the ratio of the band widths"
+)
+
 
 def fmt(value: float) -> str:
     """A statistic for a table cell: three significant digits, ``never`` for +inf."""
@@ -121,16 +126,27 @@ def report_markdown(
     naive: Mapping[str, pd.DataFrame],
     facts: Mapping[str, Any],
     validation: Mapping[str, Any] | None = None,
+    uncertainty: str = "",
 ) -> str:
-    """The folder's report.md (see the module docstring for what is counted where)."""
+    """The folder's report.md (see the module docstring for what is counted where); ``uncertainty``
+    is the section comparing the ensemble with and without the parameter sets, if they were used."""
     evidence, fitted = of_class(table, "evidence"), of_class(table, "fitted")
     naive_evidence = {name: of_class(frame) for name, frame in naive.items()}
     units = {t.id: t.statistic_unit() for t in targets}
+    sets = facts.get("parameter_sets")
+    parameters = (
+        f"the {sets['sets']} plausible parameter sets of `{sets['file']}`, {sets['replicates_per_set']} "
+        "replicates each"
+        if sets
+        else "the configured calibrated parameters"
+    )
     parts = [
-        "# hedgesim baseline: reproduction of the 2011-2019 targets",
+        "# hedgesim baseline: reproduction of the 2011-2019 targets"
+        + (" with parameter uncertainty" if sets else ""),
         f"Command: `{facts['command']}` ({facts['replicates']} replicates, seed {facts['seed']}, "
-        f"scenario `{facts['scenario']}`: 2008-01..2020-12, the configured calibrated parameters).",
+        f"scenario `{facts['scenario']}`: 2008-01..2020-12, {parameters}).",
         headline(facts),
+        uncertainty,
         out_of_sample(validation),
         "Classes: *evidence* is behaviour the mechanisms must produce; *fitted* means a parameter is "
         "set from the fact, or the fact is an accounting identity of inputs, so its pass says nothing "
@@ -159,7 +175,7 @@ def report_markdown(
         "frozen; linear trend: every series extended along its 2008-2010 line; agreements held):\n\n"
         + "\n".join(f"- {line}" for line in summary_lines(evidence, naive_evidence)),
         "## Context rows (reported, not judged)\n\n" + markdown_table(context),
-        "## Files\n\n" + FILES,
+        "## Files\n\n" + FILES + (UNCERTAINTY_FILE if sets else ""),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
 
@@ -222,3 +238,86 @@ def evidence_facts(table: pd.DataFrame, context: pd.DataFrame) -> dict[str, Any]
         "loss_judged": round(loss(table), 6) if len(table) else math.nan,
         "single_value_bands": single_value_bands(evidence),
     }
+
+
+def uncertainty_section(facts: Mapping[str, Any], compared: pd.DataFrame) -> str:
+    """ "With parameter uncertainty": the pooled ensemble against the configured parameters alone
+    on the same replicates, in counts, loss and band widths."""
+    sets, single, wide = (
+        facts["parameter_sets"],
+        facts["without_parameter_uncertainty"],
+        facts["band_widening"],
+    )
+    low, high = sets["search_loss"]
+    counts = pd.DataFrame(
+        [
+            _result_row("configured parameters only", single),
+            _result_row(f"{sets['sets']} plausible sets pooled", facts),
+        ]
+    )
+    evidence = compared[compared["class"] == "evidence"]
+    changes = [
+        f"{label}: " + (", ".join(f"`{i}`" for i in ids) if ids else "none")
+        for label, ids in (("now pass", wide["now_pass"]), ("now fail", wide["now_fail"]))
+    ]
+    return (
+        "## With parameter uncertainty\n\n"
+        f"The {facts['replicates']} replicates are split across the {sets['sets']} plausible parameter "
+        f"sets of `{sets['file']}` ({sets['replicates_per_set']} each; calibration trials whose search "
+        f"loss is {low:.3f}..{high:.3f}, docs/calibration.md) and judged pooled: the headline above. Beside "
+        "them, the configured parameters alone on the same replicate ids (the same random draws), so the "
+        "difference is the parameters' alone."
+        + _other_study(sets)
+        + "\n\n"
+        + markdown_table(counts)
+        + f"\n\nEvidence bands (q95 - q05): the pooled band is {fmt(wide['median_width_ratio'])} times as "
+        f"wide as the configured parameters' in the median of the {wide['ratios']} evidence targets whose "
+        f"band has a width; wider in {wide['wider']}, narrower in {wide['narrower']}, the same in "
+        f"{wide['same']}. Results changed by the parameter uncertainty: {'; '.join(changes)}.\n\n"
+        + markdown_table(_band_rows(evidence))
+    )
+
+
+def _other_study(sets: Mapping[str, Any]) -> str:
+    """A warning when the best set is not the configured parameters: the sets and calibrated.yaml
+    then come from different studies, and the comparison mixes them."""
+    differ = sets.get("best_set_differs_from_configured", 0)
+    if not differ:
+        return ""
+    return (
+        f" **The best set (trial {sets['trials'][0]}) differs from the configured parameters in {differ} "
+        "values: the sets come from another calibration study than the configured parameters, so this "
+        "comparison mixes two studies (regenerate the sets from the study that made them, "
+        "docs/calibration.md).**"
+    )
+
+
+def _result_row(label: str, facts: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "ensemble": label,
+        "evidence passed": f"{facts['passed']}/{facts['targets']}",
+        "evidence loss": f"{facts['loss']:.3f}",
+        "fitted passed": f"{facts['fitted_passed']}/{facts['fitted_targets']}",
+        "loss, all judged": f"{facts['loss_judged']:.3f}",
+    }
+
+
+def _band_rows(evidence: pd.DataFrame) -> pd.DataFrame:
+    """Per evidence target: both bands, the ratio of their widths, both results."""
+    result = {True: "pass", False: "FAIL"}
+    return pd.DataFrame(
+        {
+            "target": evidence["id"],
+            "90% band, configured only": [
+                f"{fmt(a)} .. {fmt(b)}"
+                for a, b in zip(evidence["q05_single"], evidence["q95_single"], strict=True)
+            ],
+            "90% band, with parameter uncertainty": [
+                f"{fmt(a)} .. {fmt(b)}"
+                for a, b in zip(evidence["q05_sets"], evidence["q95_sets"], strict=True)
+            ],
+            "width ratio": evidence["width_ratio"].map(fmt),
+            "result, configured only": evidence["passed_single"].map(result),
+            "result, with": evidence["passed_sets"].map(result),
+        }
+    )

@@ -22,10 +22,10 @@ import pandas as pd
 from hedgesim.analysis.naive import naive_tables, summary_lines
 from hedgesim.analysis.pass_rules import evaluate, loss, pass_count
 from hedgesim.analysis.targets import TargetError
-from hedgesim.config.compose import CONF_DIR
 from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration.identification import identification, profile
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
+from hedgesim.workflows.calibration.plausible import CALIBRATED_FILE, PLAUSIBLE_FILE, choose, write_plausible
 from hedgesim.workflows.calibration.report import calibrated_yaml, params_header, rounded, write_outputs
 from hedgesim.workflows.calibration.search import (
     SEARCH_FILE,
@@ -44,10 +44,9 @@ from hedgesim.workflows.calibration.study import (
     searched_seconds,
     trials_table,
 )
-from hedgesim.workflows.results import clean_temporaries, first_line, write_text
+from hedgesim.workflows.results import clean_temporaries, first_line, git_commit, write_text
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 
-CALIBRATED_FILE = CONF_DIR / "params" / "calibrated.yaml"
 DEFAULT_RUN_DIR = Path("results/runs/calibration")
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -79,9 +78,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--params-out",
         type=Path,
         default=CALIBRATED_FILE,
-        help="where to write the calibrated parameters (default: conf/params/calibrated.yaml)",
+        help="where to write the calibrated parameters (default: conf/params/calibrated.yaml); the "
+        f"plausible parameter sets go beside it, as {PLAUSIBLE_FILE.name}",
     )
-    parser.add_argument("--no-write", action="store_true", help="do not write the calibrated parameters")
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help="do not write the calibrated parameters nor the plausible sets",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(list(argv))
 
@@ -142,8 +146,19 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
     write_outputs(Path(args.run_dir), trials, ident, model_table, naive, facts)
     if not args.no_write:
         write_text(calibrated_yaml(best, params_header(facts, settings)), args.params_out)
+        facts["plausible"] = _write_plausible(trials, best, facts, Path(args.params_out))
     facts["summary"] = summary_lines(model_table, naive)
     return facts
+
+
+def _write_plausible(
+    trials: pd.DataFrame, best: Mapping[str, float], facts: Mapping[str, Any], params_out: Path
+) -> dict[str, Any]:
+    """The plausible parameter sets beside the calibrated file (hedgesim.workflows.calibration.plausible)."""
+    sets, rule = choose(trials, best, facts["targets"])
+    out = params_out.with_name(PLAUSIBLE_FILE.name)
+    write_plausible(sets, {**facts, "git_commit": git_commit()}, rule, out)
+    return {**rule, "file": str(out)}
 
 
 def _search(
@@ -206,4 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if not args.no_write:
         print(f"calibrated parameters: {args.params_out}")
+        rule = facts["plausible"]
+        print(
+            f"plausible parameter sets: {rule['sets']} of the {rule['within']} trials within loss "
+            f"{rule['tolerance']:.3g} of the best: {rule['file']}"
+        )
     return 0
