@@ -191,9 +191,12 @@ def _annual_mean(panel: Panel, t: Target) -> np.ndarray:
 
 
 def _yoy_change(panel: Panel, t: Target) -> np.ndarray:
-    """Percent change of the annual mean on the year before."""
+    """Percent change of the annual mean on the year before; NaN (a failed target) on a zero
+    base, which a naive trend clipped at zero can reach."""
     year = t.period.start.year
-    return 100.0 * (panel.annual_mean(t.series[0], year) / panel.annual_mean(t.series[0], year - 1) - 1.0)
+    now, before = (panel.annual_mean(t.series[0], y) for y in (year, year - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 100.0 * (now / before - 1.0)
 
 
 def _months_to_state(panel: Panel, t: Target) -> np.ndarray:
