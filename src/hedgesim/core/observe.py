@@ -16,13 +16,15 @@ _NEAR_ONE = 1.0 - 1e-9
 """Uniforms above this take the tabulated path, whose survival function is exact in the tail."""
 _LARGE_RATE = 600.0
 """Rates above this take the tabulated path: e^-rate underflows past about 745."""
+_CARRY_SHARE = 0.25
+"""The inverted path drops the draws that are done once no more than this share is still going."""
 
 
 def event_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """Events in a month: an exact Poisson(rate) draw by inverting its CDF at ``uniform``.
 
     One uniform per draw keeps replicate k's count independent of the ensemble. The CDF is built
-    term by term (p_k = p_(k-1) rate / k), each draw leaving the loop as soon as its CDF reaches
+    term by term (p_k = p_(k-1) rate / k), each draw counting the terms whose CDF is still below
     its uniform, so the cost follows the counts drawn, not the largest rate. Uniforms within 1e-9
     of 1 and rates past 600 (whose e^-rate would underflow) take the tabulated path instead.
     """
@@ -34,20 +36,46 @@ def event_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     far = (uniform > _NEAR_ONE) | (rate > _LARGE_RATE)
     if far.any():
         counts[far] = _tabulated_count(rate[far], uniform[far])
-    left = np.flatnonzero(~far)
-    r, u = rate[left], uniform[left]
+        near = np.flatnonzero(~far)
+        counts[near] = _inverted_count(rate[near], uniform[near])
+    else:
+        counts = _inverted_count(rate, uniform)
+    return counts.reshape(shape)
+
+
+def _inverted_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """The Poisson inverse CDF by the running sum of its terms, for rates whose e^-rate is normal.
+
+    A draw's CDF never falls as terms are added, so its count is the number of terms at which the
+    CDF is still below its uniform. Draws that are done keep being summed (harmlessly) until three
+    quarters of those carried are done; only the rest are then carried forward, which costs less
+    than dropping the done ones at every term.
+    """
+    counts = np.zeros(rate.size)
+    rows = np.arange(rate.size)
+    r, u = rate, uniform
     pmf = np.exp(-r)
     cdf = pmf.copy()
+    below = np.empty(rate.size, dtype=bool)
+    found = np.zeros(rate.size, dtype=np.int32)
     k = 0
-    while left.size:
-        below = cdf < u
-        if not below.all():
-            left, r, u, pmf, cdf = left[below], r[below], u[below], pmf[below], cdf[below]
-        counts[left] += 1.0
+    while True:
+        np.less(cdf, u, out=below)
+        found += below
+        going = np.count_nonzero(below)
+        if going == 0:
+            break
+        if going <= _CARRY_SHARE * below.size:
+            counts[rows] = found
+            keep = np.flatnonzero(below)
+            rows, r, u, pmf, cdf, found = rows[keep], r[keep], u[keep], pmf[keep], cdf[keep], found[keep]
+            below = np.empty(going, dtype=bool)
         k += 1
-        pmf = pmf * r / k
-        cdf = cdf + pmf
-    return counts.reshape(shape)
+        pmf *= r
+        pmf /= k
+        cdf += pmf
+    counts[rows] = found
+    return counts
 
 
 def _tabulated_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
