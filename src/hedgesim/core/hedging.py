@@ -103,7 +103,8 @@ def optimal_hedge(
     short = free & priced & (weights[RUSSIA] < commitment)
     missing = short & ~guess
     if missing.any():
-        _put(penalised, missing, _solve_rows(utility, curvature, room_value, start, missing, cost, commitment)[0])
+        again = _solve_rows(utility, curvature, room_value, start, missing, cost, commitment)
+        _put(penalised, missing, again[0])
     taken = sure | short
     weights[:, taken] = penalised[:, taken]
     return weights.T
@@ -168,7 +169,9 @@ def _solve_simplex(
     return w * (1.0 / w.sum(axis=0)), converged
 
 
-def _newton(y: np.ndarray, mu: np.ndarray, curvature: np.ndarray, target: np.ndarray, eta: float) -> np.ndarray:
+def _newton(
+    y: np.ndarray, mu: np.ndarray, curvature: np.ndarray, target: np.ndarray, eta: float
+) -> np.ndarray:
     """Newton steps on (log w, mu), partner-major, in place on ``y``; each row stops once its
     largest step is below the tolerance. Returns which rows converged.
 
