@@ -86,7 +86,9 @@ def optimal_hedge(
     """
     utility = np.atleast_2d(np.asarray(utility, dtype=float))
     curvature = 2.0 * risk_aversion * np.atleast_2d(np.asarray(variance, dtype=float))
-    cost = np.broadcast_to(np.asarray(cost, dtype=float), utility.shape[:1])
+    cost = np.asarray(cost, dtype=float)
+    if cost.shape != utility.shape[:1]:
+        cost = np.broadcast_to(cost, utility.shape[:1])
     priced = cost > 0
     guess = priced if start is None else priced & (start[:, RUSSIA] < commitment)
     penalised = np.zeros(utility.shape[::-1])
@@ -163,7 +165,7 @@ def _solve_simplex(
         begin = np.maximum(start.T, 1e-300)
         log_w = np.log(begin * (1.0 / begin.sum(axis=0)))
     log_w = np.ascontiguousarray(log_w)
-    mu = np.mean(target - curvature * np.exp(log_w) - eta * log_w, axis=0)
+    mu = (target - curvature * np.exp(log_w) - eta * log_w).sum(axis=0) / n_partners  # the mean
     converged = _newton(log_w, mu, curvature, target, eta)
     w = np.exp(log_w)
     return w * (1.0 / w.sum(axis=0)), converged
@@ -176,43 +178,54 @@ def _newton(
     largest step is below the tolerance. Returns which rows converged.
 
     Every row goes through the same operations in the same order whatever the other rows do;
-    the buffers are reused and only the rows still going are carried forward.
+    the buffers are reused and only the rows still going are carried forward. The three sums
+    over partners a step needs are taken in one reduction.
     """
     log_w, rows = y, None
     a, t, m = curvature, target, mu
-    w, aw, residual, slope, ratio = (np.empty_like(y) for _ in range(5))
+    summed, slope, residual = _buffers(y.shape)
+    w, weighted, ratio = summed
     converged = np.ones(y.shape[1], dtype=bool)
     for _ in range(_NEWTON_STEPS):
         np.exp(y, out=w)
-        np.multiply(a, w, out=aw)
+        aw = np.multiply(a, w, out=slope)
         np.multiply(eta, y, out=residual)
         residual += aw
         residual += m
         residual -= t
-        np.add(aw, eta, out=slope)
+        slope += eta  # a w + eta
         np.divide(w, slope, out=ratio)
-        np.multiply(ratio, residual, out=aw)
-        d_mu = (w.sum(axis=0) - 1.0 - aw.sum(axis=0)) / ratio.sum(axis=0)
+        np.multiply(ratio, residual, out=weighted)
+        total, weighted_total, ratio_total = summed.sum(axis=1)
+        d_mu = (total - 1.0 - weighted_total) / ratio_total
         step = np.subtract(-d_mu, residual, out=residual)
         step /= slope
-        np.clip(step, -_MAX_LOG_STEP, _MAX_LOG_STEP, out=step)
+        np.maximum(step, -_MAX_LOG_STEP, out=step)
+        np.minimum(step, _MAX_LOG_STEP, out=step)
         y += step
         m = m + d_mu
         going = np.abs(step, out=step).max(axis=0) >= _TOLERANCE
-        if not going.any():
+        n_going = np.count_nonzero(going)
+        if n_going == 0:
             break
-        if not going.all():
+        if n_going < going.size:
             if rows is None:
                 rows = np.arange(y.shape[1])
             else:
                 log_w[:, rows[~going]] = y[:, ~going]
             rows, y, a, t, m = rows[going], y[:, going], a[:, going], t[:, going], m[going]
-            w, aw, residual, slope, ratio = (np.empty_like(y) for _ in range(5))
+            summed, slope, residual = _buffers(y.shape)
+            w, weighted, ratio = summed
     else:
         converged[... if rows is None else rows] = False
     if rows is not None:
         log_w[:, rows] = y
     return converged
+
+
+def _buffers(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Newton's work arrays: three stacked (P, n) arrays summed together, and two more."""
+    return np.empty((3, *shape)), np.empty(shape), np.empty(shape)
 
 
 def _softmax_log(x: np.ndarray) -> np.ndarray:
