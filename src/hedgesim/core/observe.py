@@ -31,7 +31,10 @@ def event_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     rate = np.maximum(np.asarray(rate, dtype=float), 0.0)
     shape = rate.shape
     rate = rate.reshape(-1)
-    uniform = np.broadcast_to(np.asarray(uniform, dtype=float), shape).reshape(-1)
+    uniform = np.asarray(uniform, dtype=float)
+    if uniform.shape != shape:
+        uniform = np.broadcast_to(uniform, shape)
+    uniform = uniform.reshape(-1)
     counts = np.zeros(rate.size)
     far = (uniform > _NEAR_ONE) | (rate > _LARGE_RATE)
     if far.any():
@@ -135,10 +138,9 @@ def relations_indices(
         scales: events per unit of cooperation, events per unit of conflict, points per event.
     """
     positive, negative, score = scales
-    counts = event_count(
-        np.stack([positive * c for c in cooperation] + [negative * k for k in conflict]), uniforms
-    )
     n = len(cooperation)
+    per_unit = np.repeat([positive, negative], n)[:, None]
+    counts = event_count(np.stack(cooperation + conflict) * per_unit, uniforms)
     return score * (counts[:n] - counts[n:])
 
 

@@ -75,6 +75,10 @@ class ReplicateStreams:
         """One channel's uniforms out of a step's draws."""
         return draws[:, self.channels[channel]]
 
+    def columns(self, draws: np.ndarray, channels: tuple[str, ...]) -> np.ndarray:
+        """Several channels' uniforms out of a step's draws, one row per channel."""
+        return draws.T[[self.channels[name] for name in channels]]
+
     def normal_pair(self, draws: np.ndarray, channel_a: str, channel_b: str) -> tuple[np.ndarray, np.ndarray]:
         """Two independent standard normals by Box-Muller from two uniform channels."""
         radius = np.sqrt(-2.0 * np.log(1.0 - self.column(draws, channel_a)))
