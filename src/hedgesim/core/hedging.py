@@ -31,6 +31,8 @@ __all__ = ["DRIVERS", "EU", "OTHER", "PARTNERS", "RUSSIA", "UKRAINE"]
 _NEWTON_STEPS = 60
 _MAX_LOG_STEP = 4.0
 _TOLERANCE = 1e-11
+_BLOCK = 2048
+"""Rows solved together: a block's work arrays stay in cache (rows never depend on each other)."""
 _SURELY_SHORT = 1e-9
 """A penalised Russia weight this far below the commitment is short of it for certain (the
 solver is accurate to ~1e-15)."""
@@ -89,6 +91,31 @@ def optimal_hedge(
     cost = np.asarray(cost, dtype=float)
     if cost.shape != utility.shape[:1]:
         cost = np.broadcast_to(cost, utility.shape[:1])
+    if len(utility) <= _BLOCK:
+        return _optimal_block(utility, curvature, room_value, commitment, cost, start).T
+    weights = np.empty(utility.shape[::-1])
+    for first in range(0, len(utility), _BLOCK):
+        rows = slice(first, first + _BLOCK)
+        weights[:, rows] = _optimal_block(
+            utility[rows],
+            curvature[rows],
+            room_value,
+            commitment,
+            cost[rows],
+            None if start is None else start[rows],
+        )
+    return weights.T
+
+
+def _optimal_block(
+    utility: np.ndarray,
+    curvature: np.ndarray,
+    room_value: float,
+    commitment: float,
+    cost: np.ndarray,
+    start: np.ndarray | None,
+) -> np.ndarray:
+    """``optimal_hedge`` of a block of rows, partner-major (P, n)."""
     priced = cost > 0
     guess = priced if start is None else priced & (start[:, RUSSIA] < commitment)
     penalised = np.zeros(utility.shape[::-1])
@@ -98,7 +125,7 @@ def optimal_hedge(
         _put(penalised, guess, solved)
         sure[guess] = converged & (solved[RUSSIA] < commitment - _SURELY_SHORT)
     if sure.all():
-        return penalised.T
+        return penalised
     free = ~sure
     weights = np.zeros_like(penalised)
     _put(weights, free, _solve_rows(utility, curvature, room_value, start, free)[0])
@@ -109,7 +136,7 @@ def optimal_hedge(
         _put(penalised, missing, again[0])
     taken = sure | short
     weights[:, taken] = penalised[:, taken]
-    return weights.T
+    return weights
 
 
 def _put(partner_major: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
