@@ -18,6 +18,8 @@ _LARGE_RATE = 600.0
 """Rates above this take the tabulated path: e^-rate underflows past about 745."""
 _CARRY_SHARE = 0.25
 """The inverted path drops the draws that are done once no more than this share is still going."""
+_FEW_DRAWS = 16
+"""Up to this many draws, the inverted path runs draw by draw in plain floats."""
 
 
 def event_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
@@ -54,6 +56,8 @@ def _inverted_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     quarters of those carried are done; only the rest are then carried forward, which costs less
     than dropping the done ones at every term.
     """
+    if rate.size <= _FEW_DRAWS:
+        return _inverted_count_one_by_one(rate, uniform)
     counts = np.zeros(rate.size)
     rows = np.arange(rate.size)
     r, u = rate, uniform
@@ -78,6 +82,22 @@ def _inverted_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
         pmf /= k
         cdf += pmf
     counts[rows] = found
+    return counts
+
+
+def _inverted_count_one_by_one(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """``_inverted_count`` draw by draw, for the few draws of a small ensemble, where numpy's cost
+    per call would dominate: the same operations on the same doubles (e^-rate from numpy too),
+    so the same counts."""
+    first = np.exp(-rate)
+    counts = np.zeros(rate.size)
+    for i, (r, u, pmf) in enumerate(zip(rate.tolist(), uniform.tolist(), first.tolist(), strict=True)):
+        cdf, k = pmf, 0
+        while cdf < u:
+            k += 1
+            pmf = pmf * r / k
+            cdf = cdf + pmf
+        counts[i] = k
     return counts
 
 
