@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import poisson
 
+from hedgesim.core import observe
 from hedgesim.core.agents import updated_trust
 from hedgesim.core.calendar import Month
 from hedgesim.core.observe import event_count, relations_index
@@ -231,3 +232,16 @@ def test_event_counts_are_poisson_in_mean_variance_and_zeros():
         assert counts.var() == pytest.approx(rate, rel=0.03)
     zeros = (event_count(np.full(200_000, 0.2), rng.random(200_000)) == 0).mean()
     assert zeros == pytest.approx(np.exp(-0.2), abs=0.005)
+
+
+@given(
+    arrays(np.float64, (N,), elements=st.floats(0.0, 600.0)),
+    arrays(np.float64, (N,), elements=st.floats(0.0, 1.0 - 1e-9)),
+)
+@example(np.array([0.0, 1e-300, 5.0, 599.0, 0.3, 40.0]), np.array([0.0, 0.5, 0.999, 1 - 1e-9, 0.7, 1e-300]))
+def test_few_draws_one_by_one_count_as_the_vectorised_path(rate, normal):
+    """A small ensemble's counts, drawn one by one in plain floats, are the vectorised path's to
+    the bit (the vectorised path runs once there are more draws than the few)."""
+    many = observe._FEW_DRAWS // N + 1
+    vectorised = observe._inverted_count(np.tile(rate, many), np.tile(normal, many))[:N]
+    assert np.array_equal(observe._inverted_count_one_by_one(rate, normal), vectorised)

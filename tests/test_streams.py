@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from hedgesim.core.streams import ReplicateStreams
+from hedgesim.core.streams import ReplicateStreams, _splitmix, replicate_keys
 
 
 def test_draws_are_uniform():
@@ -44,3 +44,17 @@ def test_normals_are_standard():
         assert stats.kstest(z, "norm").pvalue > 1e-3
         assert np.isfinite(z).all()
     assert abs(np.corrcoef(z1, z2)[0, 1]) < 0.03
+
+
+def test_draws_are_splitmix_of_key_plus_mixed_counter():
+    """The month's draws, computed in place, are the plain formula's: SplitMix64 of the
+    replicate's key plus the golden-ratio multiple of the mixed (step, channel) counter."""
+    ids = np.array([0, 3, 41, 2**40])
+    streams = ReplicateStreams(11, ids, ("a", "b", "c"))
+    keys = replicate_keys(11, ids)[:, None]
+    step = 57
+    counter = np.uint64(step * 3) + np.arange(3, dtype=np.uint64)[None, :]
+    with np.errstate(over="ignore"):
+        bits = _splitmix(keys + _splitmix(counter + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15))
+    expected = (bits >> np.uint64(11)).astype(np.float64) / 2.0**53
+    np.testing.assert_array_equal(streams.uniforms(step), expected)

@@ -31,6 +31,11 @@ __all__ = ["DRIVERS", "EU", "OTHER", "PARTNERS", "RUSSIA", "UKRAINE"]
 _NEWTON_STEPS = 60
 _MAX_LOG_STEP = 4.0
 _TOLERANCE = 1e-11
+_BLOCK = 2048
+"""Rows solved together: a block's work arrays stay in cache (rows never depend on each other)."""
+_SURELY_SHORT = 1e-9
+"""A penalised Russia weight this far below the commitment is short of it for certain (the
+solver is accurate to ~1e-15)."""
 
 
 def commitment_cost(
@@ -76,67 +81,178 @@ def optimal_hedge(
     The penalty is one-sided: rows whose optimum without it already meets the commitment keep
     it; the others are solved again with the penalty's quadratic active (its optimum then stays
     at or below c, where the one-sided and the two-sided penalties agree).
+
+    Rows that were short at ``start`` are solved with the penalty first: the penalty only raises
+    the Russia weight, so a penalised optimum clearly below c means the optimum without it is
+    below c too, and that row's solve without the penalty is skipped (it would be discarded).
     """
     utility = np.atleast_2d(np.asarray(utility, dtype=float))
     curvature = 2.0 * risk_aversion * np.atleast_2d(np.asarray(variance, dtype=float))
-    cost = np.broadcast_to(np.asarray(cost, dtype=float), utility.shape[:1])
-    weights = _solve_simplex(utility, curvature, room_value, np.ones(len(utility)), start)
-    short = (weights[:, RUSSIA] < commitment) & (cost > 0)
-    if short.any():
-        u, a = utility[short].copy(), curvature[short].copy()
-        u[:, RUSSIA] += cost[short] * commitment
-        a[:, RUSSIA] += cost[short]
-        weights[short] = _solve_simplex(
-            u, a, room_value, np.ones(int(short.sum())), None if start is None else start[short]
+    cost = np.asarray(cost, dtype=float)
+    if cost.shape != utility.shape[:1]:
+        cost = np.broadcast_to(cost, utility.shape[:1])
+    if len(utility) <= _BLOCK:
+        return _optimal_block(utility, curvature, room_value, commitment, cost, start).T
+    weights = np.empty(utility.shape[::-1])
+    for first in range(0, len(utility), _BLOCK):
+        rows = slice(first, first + _BLOCK)
+        weights[:, rows] = _optimal_block(
+            utility[rows],
+            curvature[rows],
+            room_value,
+            commitment,
+            cost[rows],
+            None if start is None else start[rows],
         )
+    return weights.T
+
+
+def _optimal_block(
+    utility: np.ndarray,
+    curvature: np.ndarray,
+    room_value: float,
+    commitment: float,
+    cost: np.ndarray,
+    start: np.ndarray | None,
+) -> np.ndarray:
+    """``optimal_hedge`` of a block of rows, partner-major (P, n)."""
+    priced = cost > 0
+    guess = priced if start is None else priced & (start[:, RUSSIA] < commitment)
+    penalised = np.zeros(utility.shape[::-1])
+    sure = np.zeros(len(utility), dtype=bool)
+    if guess.any():
+        solved, converged = _solve_rows(utility, curvature, room_value, start, guess, cost, commitment)
+        _put(penalised, guess, solved)
+        sure[guess] = converged & (solved[RUSSIA] < commitment - _SURELY_SHORT)
+    if sure.all():
+        return penalised
+    free = ~sure
+    weights = np.zeros_like(penalised)
+    _put(weights, free, _solve_rows(utility, curvature, room_value, start, free)[0])
+    short = free & priced & (weights[RUSSIA] < commitment)
+    missing = short & ~guess
+    if missing.any():
+        again = _solve_rows(utility, curvature, room_value, start, missing, cost, commitment)
+        _put(penalised, missing, again[0])
+    taken = sure | short
+    weights[:, taken] = penalised[:, taken]
     return weights
+
+
+def _put(partner_major: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """Write ``values`` (P, rows.sum()) into the columns ``rows`` of a (P, R) array."""
+    if rows.all():
+        partner_major[...] = values
+    else:
+        partner_major[:, rows] = values
+
+
+def _solve_rows(
+    utility: np.ndarray,
+    curvature: np.ndarray,
+    eta: float,
+    start: np.ndarray | None,
+    rows: np.ndarray,
+    cost: np.ndarray | None = None,
+    commitment: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The optimum of the rows ``rows``, partner-major (P, n), and which of them converged;
+    with ``cost`` given, with the commitment penalty's quadratic active."""
+    if cost is None and rows.all():
+        return _solve_simplex(utility, curvature, eta, start)
+    utility, curvature = utility[rows], curvature[rows]
+    if cost is not None:
+        utility[:, RUSSIA] += cost[rows] * commitment
+        curvature[:, RUSSIA] += cost[rows]
+    return _solve_simplex(utility, curvature, eta, None if start is None else start[rows])
 
 
 def _solve_simplex(
     utility: np.ndarray,
     curvature: np.ndarray,
     eta: float,
-    total: np.ndarray,
     start: np.ndarray | None,
-) -> np.ndarray:
-    """Maximise u.w - sum a_j w_j^2 / 2 + eta H(w) over w >= 0 summing to ``total`` (per row).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximise u.w - sum a_j w_j^2 / 2 + eta H(w) over w >= 0 summing to 1 (per row).
 
     Newton on y = log w and the multiplier mu of the sum constraint, from a blend of the
     risk-neutral optimum and the even split (or from ``start``).
     Stationarity: a_j w_j + eta (log w_j + 1) + mu = u_j.
     Rows stop on their own convergence, so a replicate's result never depends on the others.
-    Works partner-major (P, R) internally: sums over four contiguous rows are cheap.
+    Works partner-major (P, R): sums over four contiguous rows are cheap. Returns the weights
+    partner-major and which rows converged.
     """
     n_partners = utility.shape[1]
     target = np.ascontiguousarray((utility - eta).T)
     curvature = np.ascontiguousarray(curvature.T)
-    log_total = np.log(total)
     if start is None:
-        risk_neutral = _softmax_log(utility / eta).T + log_total
-        log_w = np.logaddexp(risk_neutral, log_total - np.log(n_partners)) - np.log(2.0)
+        risk_neutral = _softmax_log(utility / eta).T
+        log_w = np.logaddexp(risk_neutral, -np.log(n_partners)) - np.log(2.0)
     else:
         begin = np.maximum(start.T, 1e-300)
-        log_w = np.log(begin * (total / begin.sum(axis=0)))
-    mu = np.mean(target - curvature * np.exp(log_w) - eta * log_w, axis=0)
-    rows = np.arange(utility.shape[0])
-    y, a, t, tot, m = log_w, curvature, target, total, mu
-    for _ in range(_NEWTON_STEPS):
-        w = np.exp(y)
-        residual = a * w + eta * y + m - t
-        slope = a * w + eta
-        ratio = w / slope
-        d_mu = (w.sum(axis=0) - tot - (ratio * residual).sum(axis=0)) / ratio.sum(axis=0)
-        step = np.clip((-residual - d_mu) / slope, -_MAX_LOG_STEP, _MAX_LOG_STEP)
-        y = y + step
-        m = m + d_mu
-        log_w[:, rows], mu[rows] = y, m
-        going = np.abs(step).max(axis=0) >= _TOLERANCE
-        if not going.any():
-            break
-        if not going.all():
-            rows, y, a, t, tot, m = rows[going], y[:, going], a[:, going], t[:, going], tot[going], m[going]
+        log_w = np.log(begin * (1.0 / begin.sum(axis=0)))
+    log_w = np.ascontiguousarray(log_w)
+    mu = (target - curvature * np.exp(log_w) - eta * log_w).sum(axis=0) / n_partners  # the mean
+    converged = _newton(log_w, mu, curvature, target, eta)
     w = np.exp(log_w)
-    return (w * (total / w.sum(axis=0))).T
+    return w * (1.0 / w.sum(axis=0)), converged
+
+
+def _newton(
+    y: np.ndarray, mu: np.ndarray, curvature: np.ndarray, target: np.ndarray, eta: float
+) -> np.ndarray:
+    """Newton steps on (log w, mu), partner-major, in place on ``y``; each row stops once its
+    largest step is below the tolerance. Returns which rows converged.
+
+    Every row goes through the same operations in the same order whatever the other rows do;
+    the buffers are reused and only the rows still going are carried forward. The three sums
+    over partners a step needs are taken in one reduction.
+    """
+    log_w, rows = y, None
+    a, t, m = curvature, target, mu
+    summed, slope, residual = _buffers(y.shape)
+    w, weighted, ratio = summed
+    converged = np.ones(y.shape[1], dtype=bool)
+    for _ in range(_NEWTON_STEPS):
+        np.exp(y, out=w)
+        aw = np.multiply(a, w, out=slope)
+        np.multiply(eta, y, out=residual)
+        residual += aw
+        residual += m
+        residual -= t
+        slope += eta  # a w + eta
+        np.divide(w, slope, out=ratio)
+        np.multiply(ratio, residual, out=weighted)
+        total, weighted_total, ratio_total = summed.sum(axis=1)
+        d_mu = (total - 1.0 - weighted_total) / ratio_total
+        step = np.subtract(-d_mu, residual, out=residual)
+        step /= slope
+        np.maximum(step, -_MAX_LOG_STEP, out=step)
+        np.minimum(step, _MAX_LOG_STEP, out=step)
+        y += step
+        m = m + d_mu
+        going = np.abs(step, out=step).max(axis=0) >= _TOLERANCE
+        n_going = np.count_nonzero(going)
+        if n_going == 0:
+            break
+        if n_going < going.size:
+            if rows is None:
+                rows = np.arange(y.shape[1])
+            else:
+                log_w[:, rows[~going]] = y[:, ~going]
+            rows, y, a, t, m = rows[going], y[:, going], a[:, going], t[:, going], m[going]
+            summed, slope, residual = _buffers(y.shape)
+            w, weighted, ratio = summed
+    else:
+        converged[... if rows is None else rows] = False
+    if rows is not None:
+        log_w[:, rows] = y
+    return converged
+
+
+def _buffers(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Newton's work arrays: three stacked (P, n) arrays summed together, and two more."""
+    return np.empty((3, *shape)), np.empty(shape), np.empty(shape)
 
 
 def _softmax_log(x: np.ndarray) -> np.ndarray:

@@ -55,6 +55,10 @@ CHANNELS = (
 """The random-stream channels each replicate draws from every month, in stream order."""
 NO_DECISION = -1
 """The event log's decision code of a month in which no actor took a logged decision."""
+DECISION_CODES = {name: code for code, name in enumerate(DECISIONS)}
+"""The event log's code of each decision."""
+EVENT_CHANNELS = tuple(f"{d}_events_{sign}" for sign in ("positive", "negative") for d in DYADS)
+"""The event counts' channels: every dyad's positive events, then every dyad's negative ones."""
 
 
 def no_decision(n_replicates: int) -> np.ndarray:
@@ -215,9 +219,8 @@ class HedgingModel(mesa.Model):
         (Russia acts before Belarus; Belarus cracks down, releases, signals, then hosts talks), so
         the routine offer of talks never hides a crackdown or a release.
         """
-        code = list(DECISIONS).index(decision)
         first = taken & (self.decision == NO_DECISION)
-        self.decision = np.where(first, code, self.decision).astype(np.int16)
+        self.decision[first] = DECISION_CODES[decision]
 
     @property
     def finished(self) -> bool:
@@ -298,12 +301,11 @@ class HedgingModel(mesa.Model):
 
     def _relations(self, draws: np.ndarray) -> dict[str, np.ndarray]:
         """Each dyad's relations index from this month's event counts (one Poisson call for all)."""
-        p, signs = self.params, ("positive", "negative")
-        uniforms = [self.streams.column(draws, f"{d}_events_{sign}") for sign in signs for d in DYADS]
+        p = self.params
         indices = relations_indices(
             [self.interactions[d].cooperation for d in DYADS],
             [self.interactions[d].conflict for d in DYADS],
-            np.stack(uniforms),
+            self.streams.columns(draws, EVENT_CHANNELS),
             (p.events_positive, p.events_negative, p.event_score),
         )
         return {f"relations_{d}": index for d, index in zip(DYADS, indices, strict=True)}
@@ -348,7 +350,7 @@ class HedgingModel(mesa.Model):
         partner = np.argmax(np.abs(b.moved), axis=1)
         return {
             "driver": b.driver,
-            "moved_partner": partner,
+            "moved_partner": partner.astype(np.int8),
             "moved_by": b.moved[np.arange(self.n_replicates), partner],
             "shock": self.impulses.shock,
             "decision": self.decision,

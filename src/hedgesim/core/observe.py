@@ -16,38 +16,89 @@ _NEAR_ONE = 1.0 - 1e-9
 """Uniforms above this take the tabulated path, whose survival function is exact in the tail."""
 _LARGE_RATE = 600.0
 """Rates above this take the tabulated path: e^-rate underflows past about 745."""
+_CARRY_SHARE = 0.25
+"""The inverted path drops the draws that are done once no more than this share is still going."""
+_FEW_DRAWS = 16
+"""Up to this many draws, the inverted path runs draw by draw in plain floats."""
 
 
 def event_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """Events in a month: an exact Poisson(rate) draw by inverting its CDF at ``uniform``.
 
     One uniform per draw keeps replicate k's count independent of the ensemble. The CDF is built
-    term by term (p_k = p_(k-1) rate / k), each draw leaving the loop as soon as its CDF reaches
+    term by term (p_k = p_(k-1) rate / k), each draw counting the terms whose CDF is still below
     its uniform, so the cost follows the counts drawn, not the largest rate. Uniforms within 1e-9
     of 1 and rates past 600 (whose e^-rate would underflow) take the tabulated path instead.
     """
     rate = np.maximum(np.asarray(rate, dtype=float), 0.0)
     shape = rate.shape
     rate = rate.reshape(-1)
-    uniform = np.broadcast_to(np.asarray(uniform, dtype=float), shape).reshape(-1)
+    uniform = np.asarray(uniform, dtype=float)
+    if uniform.shape != shape:
+        uniform = np.broadcast_to(uniform, shape)
+    uniform = uniform.reshape(-1)
     counts = np.zeros(rate.size)
     far = (uniform > _NEAR_ONE) | (rate > _LARGE_RATE)
     if far.any():
         counts[far] = _tabulated_count(rate[far], uniform[far])
-    left = np.flatnonzero(~far)
-    r, u = rate[left], uniform[left]
+        near = np.flatnonzero(~far)
+        counts[near] = _inverted_count(rate[near], uniform[near])
+    else:
+        counts = _inverted_count(rate, uniform)
+    return counts.reshape(shape)
+
+
+def _inverted_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """The Poisson inverse CDF by the running sum of its terms, for rates whose e^-rate is normal.
+
+    A draw's CDF never falls as terms are added, so its count is the number of terms at which the
+    CDF is still below its uniform. Draws that are done keep being summed (harmlessly) until three
+    quarters of those carried are done; only the rest are then carried forward, which costs less
+    than dropping the done ones at every term.
+    """
+    if rate.size <= _FEW_DRAWS:
+        return _inverted_count_one_by_one(rate, uniform)
+    counts = np.zeros(rate.size)
+    rows = np.arange(rate.size)
+    r, u = rate, uniform
     pmf = np.exp(-r)
     cdf = pmf.copy()
+    below = np.empty(rate.size, dtype=bool)
+    found = np.zeros(rate.size, dtype=np.int32)
     k = 0
-    while left.size:
-        below = cdf < u
-        if not below.all():
-            left, r, u, pmf, cdf = left[below], r[below], u[below], pmf[below], cdf[below]
-        counts[left] += 1.0
+    while True:
+        np.less(cdf, u, out=below)
+        found += below
+        going = np.count_nonzero(below)
+        if going == 0:
+            break
+        if going <= _CARRY_SHARE * below.size:
+            counts[rows] = found
+            keep = np.flatnonzero(below)
+            rows, r, u, pmf, cdf, found = rows[keep], r[keep], u[keep], pmf[keep], cdf[keep], found[keep]
+            below = np.empty(going, dtype=bool)
         k += 1
-        pmf = pmf * r / k
-        cdf = cdf + pmf
-    return counts.reshape(shape)
+        pmf *= r
+        pmf /= k
+        cdf += pmf
+    counts[rows] = found
+    return counts
+
+
+def _inverted_count_one_by_one(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    """``_inverted_count`` draw by draw, for the few draws of a small ensemble, where numpy's cost
+    per call would dominate: the same operations on the same doubles (e^-rate from numpy too),
+    so the same counts."""
+    first = np.exp(-rate)
+    counts = np.zeros(rate.size)
+    for i, (r, u, pmf) in enumerate(zip(rate.tolist(), uniform.tolist(), first.tolist(), strict=True)):
+        cdf, k = pmf, 0
+        while cdf < u:
+            k += 1
+            pmf = pmf * r / k
+            cdf = cdf + pmf
+        counts[i] = k
+    return counts
 
 
 def _tabulated_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
@@ -107,10 +158,9 @@ def relations_indices(
         scales: events per unit of cooperation, events per unit of conflict, points per event.
     """
     positive, negative, score = scales
-    counts = event_count(
-        np.stack([positive * c for c in cooperation] + [negative * k for k in conflict]), uniforms
-    )
     n = len(cooperation)
+    per_unit = np.repeat([positive, negative], n)[:, None]
+    counts = event_count(np.stack(cooperation + conflict) * per_unit, uniforms)
     return score * (counts[:n] - counts[n:])
 
 

@@ -16,6 +16,7 @@ import numpy as np
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
+_SHIFT1, _SHIFT2, _SHIFT3 = np.uint64(30), np.uint64(27), np.uint64(31)
 _TO_UNIT = 1.0 / float(1 << 53)
 
 
@@ -26,6 +27,16 @@ def _splitmix(x: np.ndarray) -> np.ndarray:
     x = x ^ (x >> np.uint64(27))
     x = x * _MIX2
     return x ^ (x >> np.uint64(31))
+
+
+def _splitmix_in_place(x: np.ndarray) -> np.ndarray:
+    """``_splitmix`` overwriting ``x`` (a month of draws is large: no temporaries but one)."""
+    shifted = np.empty_like(x)
+    for shift, multiplier in ((_SHIFT1, _MIX1), (_SHIFT2, _MIX2)):
+        x ^= np.right_shift(x, shift, out=shifted)
+        x *= multiplier
+    x ^= np.right_shift(x, _SHIFT3, out=shifted)
+    return x
 
 
 def replicate_keys(seed: int, replicate_ids: np.ndarray) -> np.ndarray:
@@ -54,12 +65,19 @@ class ReplicateStreams:
         """All channels' uniforms in [0, 1) for one step, shape (replicates, channels)."""
         counter = np.uint64(step) * np.uint64(len(self.channels)) + self._offsets
         with np.errstate(over="ignore"):
-            bits = _splitmix(self.keys + _splitmix(counter + np.uint64(1)) * _GOLDEN)
-        return (bits >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+            bits = _splitmix_in_place(self.keys + _splitmix(counter + np.uint64(1)) * _GOLDEN)
+        bits >>= np.uint64(11)
+        draws = bits.astype(np.float64)
+        draws *= _TO_UNIT
+        return draws
 
     def column(self, draws: np.ndarray, channel: str) -> np.ndarray:
         """One channel's uniforms out of a step's draws."""
         return draws[:, self.channels[channel]]
+
+    def columns(self, draws: np.ndarray, channels: tuple[str, ...]) -> np.ndarray:
+        """Several channels' uniforms out of a step's draws, one row per channel."""
+        return draws.T[[self.channels[name] for name in channels]]
 
     def normal_pair(self, draws: np.ndarray, channel_a: str, channel_b: str) -> tuple[np.ndarray, np.ndarray]:
         """Two independent standard normals by Box-Muller from two uniform channels."""

@@ -47,21 +47,24 @@ def event_log(
     codes index ``decision_labels``. The two are separate columns so a decision never hides the
     month's shock.
     """
-    codes = lambda name, categories: pd.Categorical.from_codes(record.flat(name), categories=list(categories))
+    own = lambda name: record.flat(name).copy()  # the log owns its columns: no view of the record
+    codes = lambda name, categories: pd.Categorical.from_codes(own(name), categories=list(categories))
     return pd.DataFrame(
         {
             **row_index(record, calendar, replicate_ids),
             "moved_partner": codes("moved_partner", PARTNERS),
-            "weight_change": record.flat("moved_by"),
+            "weight_change": own("moved_by"),
             "driver": codes("driver", DRIVERS),
             "shock": _labelled(record.flat("shock"), shock_labels),
             "decision": _labelled(record.flat("decision"), decision_labels),
-        }
+        },
+        copy=False,  # every column above is its own array already
     )
 
 
 def _labelled(codes: np.ndarray, labels: Sequence[str]) -> pd.Categorical:
     """Codes into ``labels`` (-1 for none) as a categorical of the distinct labels."""
     unique = list(dict.fromkeys(labels))
-    to_unique = np.array([unique.index(label) for label in labels] + [-1])
+    dtype = np.int8 if len(unique) < np.iinfo(np.int8).max else np.int32  # pandas's own code size
+    to_unique = np.array([unique.index(label) for label in labels] + [-1], dtype=dtype)
     return pd.Categorical.from_codes(to_unique[codes], categories=unique)
