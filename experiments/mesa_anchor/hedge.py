@@ -104,10 +104,16 @@ def dominant_driver(
     risk_change: list[float],
     commitment_change: float,
 ) -> int:
-    """Which term (trust, benefit, risk, commitment) moved the most-moved partner most."""
+    """Which term (trust, benefit, risk, commitment) pushed the most-moved partner most in the
+    direction it moved (the largest change either way when it did not move)."""
     partner = argmax_abs(moved)
     commitment = commitment_change if partner == RUSSIA else 0.0
-    return argmax_abs([trust_change[partner], benefit_change[partner], risk_change[partner], commitment])
+    terms = [trust_change[partner], benefit_change[partner], risk_change[partner], commitment]
+    if moved[partner] == 0.0:
+        return argmax_abs(terms)
+    direction = 1.0 if moved[partner] > 0 else -1.0
+    signed = [direction * term for term in terms]
+    return max(range(len(signed)), key=lambda k: (signed[k], -k))
 
 
 def argmax_abs(values: list[float]) -> int:

@@ -282,10 +282,13 @@ def dominant_driver(
     risk_change: np.ndarray,
     commitment_change: np.ndarray,
 ) -> np.ndarray:
-    """Index into DRIVERS of the term whose change moved the most-moved partner's weight most.
+    """Index into DRIVERS of the term whose change pushed the most-moved partner's weight most
+    in the direction it moved.
 
     Each ``*_change`` is the month's change in that term's contribution to each partner's marginal
-    utility, shape (R, 4); ``commitment_change`` is (R,) and counts for Russia only.
+    utility, shape (R, 4); ``commitment_change`` is (R,) and counts for Russia only. A term that
+    changed against the move cannot be its reason (a weight that fell is never put down to trust
+    that rose); a partner that did not move at all keeps the largest change either way.
     """
     rows = np.arange(moved.shape[0])
     partner = np.argmax(np.abs(moved), axis=1)
@@ -299,4 +302,5 @@ def dominant_driver(
         ],
         axis=1,
     )
-    return np.argmax(np.abs(terms), axis=1)
+    direction = np.sign(moved[rows, partner])[:, None]
+    return np.argmax(np.where(direction == 0.0, np.abs(terms), terms * direction), axis=1)
