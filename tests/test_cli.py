@@ -125,3 +125,20 @@ def test_a_config_dir_is_searched_by_the_checks(tmp_path):
         "name: calm\ntimeline:\n  - {date: '2009-03', kind: institutional, actors: [EU, BLR], size: 0.5}\n"
     )
     assert check_command_line(["-cd", str(tmp_path), "shocks=calm"]).checked == 1
+
+
+def test_a_ctrl_c_swallowed_on_the_way_still_stops_the_command(tmp_path, monkeypatch, capsys):
+    """A Ctrl-C raised inside a finaliser is swallowed by Python; the command must not then
+    report success: it exits 130 with one line, and what it made is removed."""
+
+    def swallowed() -> None:
+        cli.CtrlC.seen = True  # the handler ran, but its KeyboardInterrupt was swallowed
+
+    monkeypatch.setattr(cli, "run_app", swallowed)
+    monkeypatch.setattr(cli.CtrlC, "seen", False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["replicates=2"])
+    assert stop.value.code == 130
+    assert capsys.readouterr().err.strip().startswith("hedgesim: interrupted;")
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))

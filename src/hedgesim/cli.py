@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -48,12 +49,26 @@ def keep_local_ray_on_loopback(args: Sequence[str]) -> None:
             os.environ.setdefault(key, value)
 
 
+class CtrlC:
+    """Remembers a Ctrl-C: one raised where Python swallows exceptions (a finaliser, a weakref
+    callback) must still stop the command instead of letting it report success."""
+
+    seen = False
+
+    @classmethod
+    def handle(cls, signum: int, frame: object) -> None:
+        cls.seen = True
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: check the command line, prepare the run folder, then hand over to Hydra."""
     args = list(sys.argv[1:] if argv is None else argv)
     matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
     keep_local_ray_on_loopback(args)
     folder: RunFolder | None = None
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, CtrlC.handle)
     try:
         if not any(a in INFO_ONLY or a.startswith("--info=") for a in args):
             try:
@@ -65,14 +80,23 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.argv = [sys.argv[0], *args]
         register_configs()
         run_app()
+        if CtrlC.seen:
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
-        left = folder.discard() if folder is not None else "nothing was written"
-        print(f"hedgesim: interrupted; {left}", file=sys.stderr)
-        raise SystemExit(EXIT_INTERRUPTED) from None
+        interrupted(folder)
     except SystemExit as stop:
+        if CtrlC.seen and stop.code in (None, 0):
+            interrupted(folder)
         if stop.code not in (None, 0) and folder is not None:
             folder.discard()
         raise
+
+
+def interrupted(folder: RunFolder | None) -> NoReturn:
+    """One line and exit status 130; what the command made is removed."""
+    left = folder.discard() if folder is not None else "nothing was written"
+    print(f"hedgesim: interrupted; {left}", file=sys.stderr)
+    raise SystemExit(EXIT_INTERRUPTED) from None
 
 
 def fail(message: str, code: int) -> NoReturn:
