@@ -415,7 +415,14 @@ def test_ctrl_c_costs_one_line_and_leaves_nothing(tmp_path):
     exe = Path(sys.executable).with_name("hedgesim")
     args = [str(exe), "replicates=20000", "scenario=forward_2030"]
     process = subprocess.Popen(
-        args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        args,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a user at a terminal: Ctrl-C is not ignored, even when the suite runs as a background
+        # job, whose children inherit SIGINT ignored (and then rightly keep ignoring it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not list(tmp_path.rglob("*.log")) and time.monotonic() < deadline:
