@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
     keep_local_ray_on_loopback(args)
     folder: RunFolder | None = None
+    CtrlC.seen = False  # a command called again in one process starts uninterrupted
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, CtrlC.handle)
     try:
