@@ -88,7 +88,7 @@ class Actor(mesa.Agent):
         gain = p.trust_gain
         if western:
             gain, shift = self.model.western_trust
-            baseline = float(np.clip(baseline + shift, p.trust_floor, 1.0))
+            baseline = np.clip(baseline + shift, p.trust_floor, 1.0)
         return updated_trust(
             trust,
             cooperation,

@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class Challenges:
-    """The three challenges of the policy paper, each a level in [0, 1]."""
+    """The three challenges of the policy paper, each a level in [0, 1].
+
+    A level may also be an array with one value per replicate (``knobs.per_replicate``): a
+    batched sweep runs its cells as one ensemble.
+    """
 
     trust: float = knob(
         0.5,

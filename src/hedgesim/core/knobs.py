@@ -6,9 +6,10 @@ validation (``check_ranges``), sampling bounds (``allowed_range``) and docs/ODD.
 
 from __future__ import annotations
 
-import math
 from dataclasses import field, fields
 from typing import Any
+
+import numpy as np
 
 HAND = "hand-set to a plausible order of magnitude (docs/ODD.md, Details)"
 
@@ -26,16 +27,62 @@ class ParameterError(ValueError):
 
 
 def check_ranges(obj: Any, prefix: str) -> None:
-    """Raise ParameterError for the first field outside its [min, max]."""
+    """Raise ParameterError for the first field outside its [min, max].
+
+    A field may hold one number or an array of them, one per replicate (a batched sweep or
+    calibration runs several settings as one ensemble); every element must be in range.
+    """
     for f in fields(obj):
         if "min" not in f.metadata:
             continue
         value = getattr(obj, f.name)
         low, high = f.metadata["min"], f.metadata["max"]
-        if not isinstance(value, (int, float)) or math.isnan(value) or not low <= value <= high:
+        bad = _first_out_of_range(value, low, high)
+        if bad is not None:
             raise ParameterError(
-                f"{prefix}.{f.name}={value!r} is out of range; allowed: a number in [{low}, {high}]"
+                f"{prefix}.{f.name}={bad!r} is out of range; allowed: a number in [{low}, {high}]"
             )
+
+
+def _first_out_of_range(value: Any, low: float, high: float) -> Any:
+    """The value (or the first element of an array) that is not a number in [low, high]."""
+    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "fiu":
+        outside = ~((value >= low) & (value <= high))  # NaN is outside
+        return value[outside][0].item() if outside.any() else None
+    if not isinstance(value, (int, float, np.floating, np.integer)):
+        return value
+    return None if low <= value <= high else value
+
+
+def check_per_replicate(obj: Any, prefix: str, n_replicates: int) -> None:
+    """Raise ParameterError when a field holds an array whose length is not the ensemble's."""
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, np.ndarray) and value.shape != (n_replicates,):
+            raise ParameterError(
+                f"{prefix}.{f.name} has {value.size} values; allowed: one number, or one per "
+                f"replicate ({n_replicates})"
+            )
+
+
+def per_replicate(settings: Any, counts: Any) -> Any:
+    """One object whose fields hold each setting's value repeated ``counts[i]`` times, so an
+    ensemble of settings x replicates runs as one model (fields equal in all settings stay one
+    number).
+
+    Args:
+        settings: objects of one dataclass type.
+        counts: how many replicates each setting has, in the ensemble's order.
+    """
+    settings = list(settings)
+    values = {}
+    for f in fields(settings[0]):
+        column = [getattr(s, f.name) for s in settings]
+        if "min" not in f.metadata or all(v == column[0] for v in column):
+            values[f.name] = column[0]
+        else:
+            values[f.name] = np.repeat(np.asarray(column, dtype=float), counts)
+    return type(settings[0])(**values)
 
 
 def allowed_range(cls: type, name: str) -> tuple[float, float]:

@@ -19,6 +19,7 @@ from hedgesim.core.belarus import Belarus
 from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.interactions import Dyad, interact
+from hedgesim.core.knobs import check_per_replicate
 from hedgesim.core.observe import relations_indices, trade_turnover
 from hedgesim.core.parameters import ModelParameters
 from hedgesim.core.record import SUMMARY_REPORTERS, EnsembleRecord
@@ -74,7 +75,7 @@ class HedgingModel(mesa.Model):
         calendar: the run's months.
         timeline: the dated shocks (inputs); they must start inside the run.
         params: mechanism parameters.
-        challenges: the three challenges.
+        challenges: the three challenges; each level one number, or one per replicate.
         stochastic: hazards of the shocks drawn after the dated timeline.
         oil_prices: Brent annual average by year, USD/bbl; later years repeat the last.
         seed: the run seed; every draw derives from it.
@@ -106,6 +107,8 @@ class HedgingModel(mesa.Model):
         timeline.check_within(calendar)
         self.replicate_ids = replicate_ids_of(replicates, replicate_ids)
         self.n_replicates = int(self.replicate_ids.size)
+        check_per_replicate(self.params, "params", self.n_replicates)
+        check_per_replicate(self.challenges, "challenges", self.n_replicates)
         self.calendar = calendar
         self.timeline = timeline
         self.streams = ReplicateStreams(seed, self.replicate_ids, CHANNELS)

@@ -33,6 +33,13 @@ class EnsembleRecord:
             array[step] = values
         self.steps_done = max(self.steps_done, step + 1)
 
+    def replicates(self, chosen: slice) -> EnsembleRecord:
+        """The record of some replicates only (views, no copy): one cell of a batched ensemble."""
+        part = EnsembleRecord(self.n_steps, len(range(self.n_replicates)[chosen]))
+        part.steps_done = self.steps_done
+        part._arrays = {name: array[:, chosen] for name, array in self._arrays.items()}
+        return part
+
     def series(self, name: str) -> np.ndarray:
         """The months recorded so far, shape (steps_done, n_replicates)."""
         return self._arrays[name][: self.steps_done]
