@@ -218,9 +218,9 @@ OVERRIDES = [
     ),
     cli_case("scenario.start=2010", expect="scenario.start='2010'"),
     cli_case(
-        "hydra/launcher=jobllib", expect="Could not find 'hydra/launcher/jobllib'; allowed: basic, joblib"
+        "hydra/launcher=jobllib", expect="Could not find 'hydra/launcher/jobllib'; allowed: basic, batched, joblib"
     ),
-    cli_case("-m", "hydra/launcher=jobllib", expect="allowed: basic, joblib"),
+    cli_case("-m", "hydra/launcher=jobllib", expect="allowed: basic, batched, joblib"),
     cli_case("hydra/sweeper=optuna", expect="Could not find 'hydra/sweeper/optuna'; allowed: basic"),
     cli_case("hydra.launcher.n_jobs=abc", expect="hydra.launcher.n_jobs: Value 'abc'"),
     cli_case("hydra.run.dir=${oops}", expect="hydra.run.dir='${oops}': Interpolation key 'oops' not found"),
@@ -393,7 +393,7 @@ SUBPROCESS = [
     (["shocks.file={files}/binary.csv"], 2, "is a binary file"),
     (["shocks.file={files}/unclosed.yaml"], 2, "line 2, column 1"),
     (["+challenges.trsut=0.5"], 2, "'+' adds a key"),
-    (["hydra/launcher=jobllib"], 2, "allowed: basic, joblib"),
+    (["hydra/launcher=jobllib"], 2, "allowed: basic, batched, joblib"),
     (["replicates=10000000"], 2, "needs about 720 GB"),
     (["hydra.run.dir=/proc/hedgesim-run"], 1, "cannot write /proc/hedgesim-run"),
 ]

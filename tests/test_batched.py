@@ -68,3 +68,15 @@ def test_settings_equal_in_every_cell_stay_one_number():
     challenges = per_replicate([Challenges(0.2, 0.5, 0.3), Challenges(0.8, 0.5, 0.3)], [2, 3])
     assert challenges.vested_interests == 0.5 and challenges.tension == 0.3
     np.testing.assert_array_equal(challenges.trust, [0.2, 0.2, 0.8, 0.8, 0.8])
+
+
+def test_config_text_is_omegaconfs_yaml_byte_for_byte(baseline_spec):
+    from omegaconf import OmegaConf
+
+    from hedgesim.config.compose import compose_config
+    from hedgesim.config.spec import config_text
+
+    data = OmegaConf.to_container(compose_config(["+experiment=three_challenges"]), resolve=True)
+    data["odd"] = {"number_text": "1.0", "bool_text": "true", "null": None, "word": "Astravets – NPP", "n": 3}
+    data["long"] = "a sentence " * 30
+    assert config_text(data) == OmegaConf.to_yaml(OmegaConf.create(data))

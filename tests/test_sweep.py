@@ -502,6 +502,87 @@ def test_results_do_not_depend_on_the_launcher(basic_sweep, tmp_path, launcher):
     assert_same_cells(tmp_path / "mr", reference)
 
 
+def _hydra_yaml_without_launcher(path: Path) -> dict:
+    """A job's .hydra/hydra.yaml less what names the launcher, the sweep folder and where it ran
+    (and the job id, which each launcher spells its own way: basic '0', joblib 'cli_0')."""
+    hydra = plan.read_yaml(path)["hydra"]
+    hydra["job"].pop("id")
+    for key in ("launcher", "sweep"):
+        hydra.pop(key)
+    for key in ("output_dir", "cwd"):
+        hydra["runtime"].pop(key)
+    hydra["runtime"]["choices"].pop("hydra/launcher")
+    hydra["overrides"]["hydra"] = [o for o in hydra["overrides"]["hydra"] if not o.startswith("hydra")]
+    return hydra
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "settings",
+    [[], ["hydra.launcher.n_jobs=1", "hydra.launcher.memory_gb=0.000001"]],
+    ids=["two-processes", "one-cell-per-chunk"],
+)
+def test_the_batched_launcher_writes_what_the_basic_one_writes(basic_sweep, tmp_path, settings):
+    """Cells side by side in one ensemble (or, with almost no memory, one per chunk): every file
+    of every cell as the basic launcher writes it; the job's Hydra record differs only where it
+    names the launcher and the folder."""
+    reference, _ = basic_sweep
+    result = run_sweep(tmp_path / "mr", "hydra/launcher=batched", *settings, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    chunks = "4 chunks" if settings else "2 chunks"
+    assert f"Batched launcher: 4 jobs in {chunks}" in result.stdout + result.stderr
+    folder = tmp_path / "mr"
+    assert_same_cells(folder, reference)
+    for cell in cell_dirs(reference):
+        mine = folder / cell.name
+        for name in ("trajectories.parquet", "config.yaml", ".hydra/config.yaml", ".hydra/overrides.yaml"):
+            assert (mine / name).read_bytes() == (cell / name).read_bytes(), name
+        assert _hydra_yaml_without_launcher(mine / ".hydra/hydra.yaml") == _hydra_yaml_without_launcher(
+            cell / ".hydra/hydra.yaml"
+        )
+        made, expected = (json.loads((c / "manifest.json").read_text()) for c in (mine, cell))
+        assert made["integrity"] == expected["integrity"] and made["rows"] == expected["rows"]
+        assert sorted(p.name for p in mine.iterdir()) == sorted(p.name for p in cell.iterdir())
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(folder / "dataset"), pd.read_parquet(reference / "dataset"), check_exact=True
+    )
+
+
+@pytest.mark.slow
+def test_the_batched_launcher_keeps_runs_apart_that_differ_in_more_than_the_challenges(tmp_path):
+    """Seeds differ: two ensembles; each cell equals the basic launcher's."""
+    grid = ["challenges.trust=0.2,0.9", "seed=5,6", *BASE[:1], *BASE[2:]]
+    folders = {}
+    for launcher in ("basic", "batched"):
+        folders[launcher] = tmp_path / launcher
+        result = run_cli(
+            "-m", *grid, f"hydra/launcher={launcher}", f"hydra.sweep.dir={folders[launcher]}", cwd=tmp_path
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    assert "4 jobs in 4 chunks" in result.stdout + result.stderr  # 2 ensembles, 2 chunks each
+    assert_same_cells(folders["batched"], folders["basic"])
+
+
+@pytest.mark.slow
+def test_the_batched_launcher_resumes_only_the_cells_not_complete(basic_sweep, tmp_path):
+    folder = tmp_path / "mr"
+    first = run_sweep(folder, "hydra/launcher=batched", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    cells = cell_dirs(folder)
+    (cells[1] / "manifest.json").unlink()
+    kept = {c.name: (c / "trajectories.parquet").stat().st_mtime_ns for c in cells}
+    again = run_sweep(folder, "hydra/launcher=batched", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert (
+        again.stderr.count("complete already, skipped") + again.stdout.count("complete already, skipped") == 3
+    )
+    rewritten = [
+        c.name for c in cell_dirs(folder) if (c / "trajectories.parquet").stat().st_mtime_ns != kept[c.name]
+    ]
+    assert rewritten == [cells[1].name]
+    assert_same_cells(folder, basic_sweep[0])
+
+
 @pytest.mark.slow
 def test_ray_on_a_local_instance_gives_the_same_cells(basic_sweep, tmp_path):
     """Ray through the launcher's own ray.init: address local, 127.0.0.1, no dashboard."""

@@ -12,7 +12,6 @@ import logging
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -27,8 +26,7 @@ from hedgesim.config.command_line import CheckedCommand, check_command_line
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_run
-from hedgesim.workflows.results import write_text
-from hedgesim.workflows.run import ERROR, RunFolder, already_done, describe_write_error, run_into
+from hedgesim.workflows.run import RunFolder, describe_write_error, run_into, sweep_cell
 
 EXIT_USAGE = 2
 EXIT_OUTPUT = 1
@@ -148,14 +146,4 @@ def run_app(cfg: DictConfig) -> str:
         except OSError as err:
             fail(describe_write_error(err, out), EXIT_OUTPUT)
         return "complete"
-    if already_done(cfg, out):
-        log.info("cell %s: complete already, skipped", out.name)
-        return "skipped"
-    (out / ERROR).unlink(missing_ok=True)
-    try:
-        run_into(cfg, build_run(cfg), out, label=f"cell {hydra_cfg.job.num} [{out.name}]")
-    except Exception as err:
-        write_text(f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}", out / ERROR)
-        log.error("cell %s failed: %s: %s", out.name, type(err).__name__, err)
-        return "failed"
-    return "complete"
+    return sweep_cell(cfg, out, label=f"cell {hydra_cfg.job.num} [{out.name}]")

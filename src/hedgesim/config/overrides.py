@@ -20,6 +20,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
+from hedgesim.config.batching import BatchSettings
 from hedgesim.config.compose import (
     CONF_DIR,
     CONFIG_MODULE,
@@ -239,6 +240,7 @@ def _with_configured_sweeps(parsed: list) -> tuple[list, DictConfig]:
         if len(task) < len(plain):
             _compose_with_hydra(task)  # the task's part first: its error is the one to report
         raise err from None
+    BatchSettings.of(OmegaConf.select(cfg, "hydra.launcher", default=None))
     params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
     given = {o.get_key_element().lstrip("+~") for o in parsed}
     lines = [f"{key}={value}" for key, value in params.items() if key not in given]

@@ -372,6 +372,16 @@ class HedgingModel(mesa.Model):
             self.record, self.calendar, self.replicate_ids, self.shock_labels, self.decision_labels
         )
 
+    def part(self, chosen: slice) -> tables.EnsemblePart:
+        """Some of the replicates with their tables: one cell of a batched ensemble."""
+        return tables.EnsemblePart(
+            self.record.replicates(chosen),
+            self.calendar,
+            self.replicate_ids[chosen],
+            self.shock_labels,
+            self.decision_labels,
+        )
+
     def milestone_months(self) -> dict[str, np.ndarray]:
         """Month index (from 0) at which each agreement was concluded, -1 if never."""
         return {name: self.eu.months_to[k] for k, name in enumerate(AGREEMENTS)}

@@ -7,6 +7,7 @@ Rows are month-major (all replicates of the first month, then the next), the ord
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -68,3 +69,24 @@ def _labelled(codes: np.ndarray, labels: Sequence[str]) -> pd.Categorical:
     dtype = np.int8 if len(unique) < np.iinfo(np.int8).max else np.int32  # pandas's own code size
     to_unique = np.array([unique.index(label) for label in labels] + [-1], dtype=dtype)
     return pd.Categorical.from_codes(to_unique[codes], categories=unique)
+
+
+@dataclass
+class EnsemblePart:
+    """Some replicates of an ensemble (one cell of a batched sweep) with the tables of a run."""
+
+    record: EnsembleRecord
+    calendar: RunCalendar
+    replicate_ids: np.ndarray
+    shock_labels: Sequence[str]
+    decision_labels: Sequence[str]
+
+    def trajectories(self) -> pd.DataFrame:
+        """The part's trajectories, as its own run would give them."""
+        return trajectories(self.record, self.calendar, self.replicate_ids)
+
+    def event_log(self) -> pd.DataFrame:
+        """The part's event log, as its own run would give it."""
+        return event_log(
+            self.record, self.calendar, self.replicate_ids, self.shock_labels, self.decision_labels
+        )

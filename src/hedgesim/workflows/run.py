@@ -19,9 +19,10 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 from omegaconf import DictConfig
@@ -41,6 +42,19 @@ from hedgesim.workflows.results import (
     write_text,
 )
 
+
+class Ensemble(Protocol):
+    """What a run's folder is written from: a model, or one cell's part of a batched one."""
+
+    def trajectories(self) -> pd.DataFrame: ...
+
+    def event_log(self) -> pd.DataFrame: ...
+
+
+READY: dict[Path, tuple[Ensemble, float]] = {}
+"""Cells a batched launcher has simulated in this process already, by resolved output folder:
+each cell's ensemble and its share of the simulation's seconds. ``sweep_cell`` writes such a
+cell from here instead of running the model."""
 ERROR = "error.txt"
 """The file a failed sweep cell leaves in its folder, with the error and its traceback."""
 log = logging.getLogger(__name__)
@@ -122,10 +136,6 @@ def run_model(spec: RunSpec, label: str = "run", every: float = 0.25) -> Hedging
 def run_into(cfg: DictConfig, spec: RunSpec, out: Path, label: str = "run") -> list[str]:
     """Run and write the folder: tables, config, figure, then the manifest.
 
-    config.yaml is the config with the timeline the run used (``recorded_yaml``); the manifest
-    says where that timeline came from (``timeline``: mode, files and their sha256, the month
-    the stochastic shocks started).
-
     An old manifest goes first (the folder is not complete while it is rewritten), and so do
     temporaries a killed run left.
     """
@@ -133,12 +143,30 @@ def run_into(cfg: DictConfig, spec: RunSpec, out: Path, label: str = "run") -> l
     (out / MANIFEST).unlink(missing_ok=True)
     clean_temporaries(out)
     model = run_model(spec, label)
-    simulated = time.perf_counter() - started
+    return write_run(cfg, spec, model, out, started, time.perf_counter() - started)
+
+
+def write_run(
+    cfg: DictConfig, spec: RunSpec, ensemble: Ensemble, out: Path, started: float, simulated: float
+) -> list[str]:
+    """Write a simulated run's folder: tables, config, figure, then the manifest.
+
+    config.yaml is the config with the timeline the run used (``recorded_yaml``); the manifest
+    says where that timeline came from (``timeline``: mode, files and their sha256, the month
+    the stochastic shocks started).
+
+    Args:
+        ensemble: the run's model, or its replicates' part of a batched ensemble.
+        started: ``time.perf_counter()`` when the run started (for the manifest's wall time).
+        simulated: seconds the simulation took.
+    """
+    (out / MANIFEST).unlink(missing_ok=True)
+    clean_temporaries(out)
     files = [TRAJECTORIES]
-    trajectories = model.trajectories()
+    trajectories = ensemble.trajectories()
     write_parquet(trajectories, out / TRAJECTORIES)
     if cfg.output.events:
-        write_parquet(model.event_log(), out / EVENTS)
+        write_parquet(ensemble.event_log(), out / EVENTS)
         files.append(EVENTS)
     write_text(recorded_yaml(cfg, spec), out / "config.yaml")
     files.append("config.yaml")
@@ -164,6 +192,33 @@ def run_into(cfg: DictConfig, spec: RunSpec, out: Path, label: str = "run") -> l
     )
     print(f"hedgesim: wrote {out}", file=sys.stderr)
     return files
+
+
+def sweep_cell(cfg: DictConfig, out: Path, label: str) -> str:
+    """One cell of a sweep, whichever launcher runs it: skipped when its folder is complete for
+    the same config (that is how an interrupted sweep resumes); a cell that fails records its
+    error in ``error.txt`` instead of stopping the others (the aggregation lists it). A cell a
+    batched launcher simulated already (``READY``) is written from its ensemble.
+
+    Returns:
+        ``complete``, ``skipped`` or ``failed``.
+    """
+    if already_done(cfg, out):
+        log.info("cell %s: complete already, skipped", out.name)
+        return "skipped"
+    (out / ERROR).unlink(missing_ok=True)
+    try:
+        spec = build_run(cfg)
+        ready = READY.pop(out.resolve(), None)
+        if ready is None:
+            run_into(cfg, spec, out, label)
+        else:
+            write_run(cfg, spec, ready[0], out, time.perf_counter(), ready[1])
+    except Exception as err:
+        write_text(f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}", out / ERROR)
+        log.error("cell %s failed: %s: %s", out.name, type(err).__name__, err)
+        return "failed"
+    return "complete"
 
 
 @dataclass

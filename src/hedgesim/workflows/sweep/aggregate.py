@@ -34,6 +34,7 @@ from hedgesim.workflows.results import (
     TRAJECTORIES,
     clean_temporaries,
     first_line,
+    parquet_options,
     write_parquet,
     write_text,
 )
@@ -224,7 +225,7 @@ def _one_cell(
             table = table.append_column(name, pa.array(np.full(table.num_rows, value)))
         part = partition(dataset, index)
         part.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, part)
+        pq.write_table(table, part, **parquet_options(table.schema))
     return {**row, **outcomes}
 
 

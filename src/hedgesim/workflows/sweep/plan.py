@@ -26,6 +26,9 @@ DATASET = "dataset"
 CHALLENGES = ("trust", "vested_interests", "tension")
 COMPLETE, FAILED, MISSING = "complete", "failed", "missing"
 
+BASIC_SWEEPERS = ("core_plugins.basic_sweeper.BasicSweeper", "grouped_sweeper.GroupedBasicSweeper")
+"""Sweepers that launch the basic sweeper's grid (Hydra's own, and hedgesim's default)."""
+
 CellKey = tuple[str, ...]  # a cell as its sorted override lines: the same whatever ran it
 
 
@@ -45,7 +48,7 @@ def planned_cells(multirun_cfg: DictConfig) -> list[CellKey] | None:
     """
     hydra_cfg = multirun_cfg.get("hydra", {})
     target = str(OmegaConf.select(hydra_cfg, "sweeper._target_", default=""))
-    if not target.endswith("BasicSweeper"):
+    if not target.endswith(BASIC_SWEEPERS):
         return None
     params = OmegaConf.select(hydra_cfg, "sweeper.params", default=None) or {}
     lines = [f"{key}={value}" for key, value in params.items()]

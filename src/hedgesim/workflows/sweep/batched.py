@@ -1,0 +1,227 @@
+"""Batched sweeps: a multirun's cells simulated side by side as ensembles, then each cell's folder
+written by the same job code as under any other launcher.
+
+Cells whose runs differ only in the challenge levels (numbers the model takes per replicate)
+share an ensemble: each cell's replicates sit beside the others' on the replicate axis with
+their own ids, so each cell's numbers are exactly those of its own run. Ensembles are cut into
+chunks sized to memory and run in parallel processes; each chunk then hands every cell to
+Hydra's ``run_job`` with the application's own task function, which finds the cell's ensemble
+ready (``workflows.run.READY``) instead of simulating it, and writes the folder, ``.hydra/``
+and the job log as usual.
+
+Jobs are composed once per distinct set of config-group overrides (:mod:`.jobs`), in the
+workers, which then reuse one config per group.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, configure_log, run_job, setup_globals
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, open_dict, read_write
+
+from hedgesim.config.batching import BatchSettings
+from hedgesim.config.errors import ConfigError
+from hedgesim.config.spec import RunSpec, build_job_run
+from hedgesim.core.knobs import per_replicate
+from hedgesim.core.model import HedgingModel
+from hedgesim.workflows.results import is_complete
+from hedgesim.workflows.run import READY, already_done, model_inputs
+from hedgesim.workflows.sweep.jobs import PER_REPLICATE, CellComposer, Job
+
+log = logging.getLogger(__name__)
+
+
+# --- composition ----------------------------------------------------------------------------
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+def job_folder(cfg: DictConfig) -> Path:
+    """Where a configured job writes (``hydra.sweep.dir``/``hydra.sweep.subdir``)."""
+    HydraConfig.instance().set_config(cfg)
+    return Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
+
+
+def chunks(composer: CellComposer, jobs: Sequence[Job], settings: BatchSettings) -> list[list[Job]]:
+    """Jobs grouped into ensembles (equal but for the challenges), each group cut into chunks that
+    fit in memory, as many as the workers or a multiple of them, of near-equal size, so that the
+    workers finish together.
+
+    A job whose config does not build gets a chunk of its own: its job then fails and says why.
+    """
+    groups: dict[tuple, list[Job]] = {}
+    for job in jobs:
+        groups.setdefault(job.ensemble_key(), []).append(job)
+    plan = []
+    for members in groups.values():
+        try:
+            spec = build_job_run(composer.configure(members[0]))
+        except ConfigError:
+            plan += [[job] for job in members]
+            continue
+        size = len(spec.replicate_ids) * spec.calendar.n_steps
+        plan += _cut(members, size, settings)
+    return plan
+
+
+def _cut(members: list[Job], size: int, settings: BatchSettings) -> list[list[Job]]:
+    """``members`` in consecutive chunks: at least one per worker, more when memory asks."""
+    workers = settings.workers()
+    fit = max(1, settings.replicate_months() // size)
+    count = max(-(-len(members) // fit), min(workers, len(members)))
+    count = min(len(members), -(-count // workers) * workers)
+    per_chunk = -(-len(members) // count)
+    return [members[i : i + per_chunk] for i in range(0, len(members), per_chunk)]
+
+
+def batch_key(spec: RunSpec) -> RunSpec:
+    """What runs sharing an ensemble must have in common: all but the per-replicate parts and the
+    replicate ids."""
+    blank = dict.fromkeys(PER_REPLICATE)
+    return dataclasses.replace(spec, **blank, replicate_ids=(), shocks_used=None)
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float]:
+    """Run jobs that differ only in their challenges as one ensemble.
+
+    Returns:
+        The model, each job's slice of its replicates, and the seconds the simulation took.
+    """
+    started = time.perf_counter()
+    counts = [len(s.replicate_ids) for s in specs]
+    ends = np.cumsum(counts)
+    inputs = model_inputs(specs[0])
+    inputs["challenges"] = per_replicate([s.challenges for s in specs], counts)
+    inputs["replicate_ids"] = [i for s in specs for i in s.replicate_ids]
+    model = HedgingModel(**inputs).run()
+    slices = [slice(int(end - n), int(end)) for end, n in zip(ends, counts, strict=True)]
+    return model, slices, time.perf_counter() - started
+
+
+def to_simulate(composer: CellComposer, jobs: Sequence[Job]) -> dict[Path, RunSpec]:
+    """The runs of the jobs that need simulating, by folder: not those complete already for the
+    same config (they are skipped) nor those whose config does not build (they fail)."""
+    runs = {}
+    for job in jobs:
+        cfg = composer.configure(job)
+        folder = job_folder(cfg)
+        if is_complete(folder) and already_done(_task(cfg), folder):
+            continue
+        try:
+            runs[folder.resolve()] = build_job_run(cfg)
+        except ConfigError:
+            continue
+    return runs
+
+
+def _task(cfg: DictConfig) -> DictConfig:
+    """The application's part of a job's config (what its task function receives)."""
+    task = copy.deepcopy(cfg)
+    with read_write(task), open_dict(task):
+        del task["hydra"]
+    return task
+
+
+def make_ready(runs: dict[Path, RunSpec]) -> None:
+    """Simulate the runs, those equal but for their challenges as one ensemble each, and leave
+    every run's part in ``READY`` for its job."""
+    groups: list[tuple[RunSpec, list[Path]]] = []
+    for folder, spec in runs.items():
+        key = batch_key(spec)
+        match = next((members for known, members in groups if known == key), None)
+        if match is None:
+            groups.append((key, [folder]))
+        else:
+            match.append(folder)
+    for _, folders in groups:
+        model, slices, seconds = simulate([runs[f] for f in folders])
+        replicates = sum(part.stop - part.start for part in slices)
+        for folder, part in zip(folders, slices, strict=True):
+            READY[folder] = (model.part(part), seconds * (part.stop - part.start) / replicates)
+
+
+def run_chunk(
+    jobs: Sequence[Job],
+    master: DictConfig,
+    hydra_context: HydraContext,
+    task_function: TaskFunction,
+    singleton_state: dict[Any, Any],
+) -> list[JobReturn]:
+    """A chunk's jobs (in a worker process): simulated together, then each run as a Hydra job by
+    the application's task function, which finds its ensemble ready."""
+    setup_globals()
+    Singleton.set_state(singleton_state)
+    composer = CellComposer(hydra_context.config_loader, master)
+    try:
+        make_ready(to_simulate(composer, jobs))
+        return [
+            run_job(
+                hydra_context=hydra_context,
+                task_function=task_function,
+                config=composer.configure(job),
+                job_dir_key="hydra.sweep.dir",
+                job_subdir_key="hydra.sweep.subdir",
+            )
+            for job in jobs
+        ]
+    finally:
+        READY.clear()
+
+
+def launch(
+    job_overrides: Sequence[Sequence[str]],
+    first_num: int,
+    config: DictConfig,
+    hydra_context: HydraContext,
+    task_function: TaskFunction,
+    settings: BatchSettings,
+) -> list[JobReturn]:
+    """Plan the chunks and run them on local processes; the jobs' returns, in job order."""
+    setup_globals()
+    configure_log(config.hydra.hydra_logging, config.hydra.verbose)
+    Path(str(config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+    master = HydraConfig.instance().cfg
+    composer = CellComposer(hydra_context.config_loader, config)
+    jobs = [composer.job(lines, num) for num, lines in enumerate(job_overrides, first_num)]
+    try:
+        plan = chunks(composer, jobs, settings)
+    finally:
+        HydraConfig.instance().cfg = master
+    workers = min(settings.workers(), len(plan))
+    log.info(
+        "Batched launcher: %d jobs in %d chunks on %d processes, sweep output dir: %s",
+        len(jobs),
+        len(plan),
+        workers,
+        config.hydra.sweep.dir,
+    )
+    state = Singleton.get_state()
+    if workers <= 1:
+        runs = [run_chunk(chunk, config, hydra_context, task_function, state) for chunk in plan]
+    else:
+        from joblib import Parallel, delayed
+
+        runs = Parallel(n_jobs=workers, backend="loky")(
+            delayed(run_chunk)(chunk, config, hydra_context, task_function, state) for chunk in plan
+        )
+    returns = {
+        job.num: ret
+        for chunk, rets in zip(plan, runs, strict=True)
+        for job, ret in zip(chunk, rets, strict=True)
+    }
+    return [returns[job.num] for job in jobs]

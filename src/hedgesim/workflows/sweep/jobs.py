@@ -1,0 +1,122 @@
+"""A sweep's jobs composed as Hydra composes them, but once per distinct set of group overrides.
+
+Hydra composes every job's config from scratch (``load_sweep_config``); a 125-cell sweep spends
+most of a minute there, twice (the sweeper's up-front check, then the launcher). A job's plain
+value overrides (``challenges.trust=0.25``) do not change which configs are composed, so here
+one composition per distinct set of config-group overrides is kept, and each job's values are
+applied to it by Hydra's own override rules, its override list, folder name, id and number set
+as Hydra's launchers set them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override, OverrideType
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+
+PER_REPLICATE = ("challenges",)
+"""The parts of a run the model takes per replicate: jobs differing only there share an ensemble."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job of the sweep: its number, its override lines, and how they split."""
+
+    num: int
+    lines: tuple[str, ...]
+    structural: tuple[str, ...]
+    """Config-group, hydra and +/~ overrides: jobs that share them share a composition."""
+    values: tuple[str, ...]
+    """Plain value overrides, applied to a copy of the composition."""
+
+    def ensemble_key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Jobs with equal keys differ at most in what the model takes per replicate."""
+        shared = tuple(
+            sorted(v for v in self.values if v.partition("=")[0].split(".")[0] not in PER_REPLICATE)
+        )
+        return self.structural, shared
+
+
+class CellComposer:
+    """Composes a sweep's jobs as ``load_sweep_config`` does, but once per distinct set of group
+    overrides: a job's plain value overrides are applied by Hydra's own rules to a config kept
+    per group, which each job then reuses in turn (``run_job`` copies what it keeps).
+
+    Args:
+        loader: Hydra's config loader (``hydra_context.config_loader``).
+        master: the sweep's config.
+    """
+
+    def __init__(self, loader: Any, master: DictConfig):
+        self.loader = loader
+        self.master = master
+        self.parser = OverridesParser.create()
+        self._bases: dict[tuple[str, ...], DictConfig] = {}
+        self._scratch: dict[tuple[str, ...], tuple[DictConfig, frozenset[str]]] = {}
+
+    def job(self, lines: Sequence[str], num: int) -> Job:
+        """A job, its overrides parsed and split."""
+        parsed = self.parser.parse_overrides(list(lines))
+        plain = [is_value_override(o, self.loader) for o in parsed]
+        return Job(
+            num,
+            tuple(lines),
+            tuple(o.input_line for o, p in zip(parsed, plain, strict=True) if not p),
+            tuple(o.input_line for o, p in zip(parsed, plain, strict=True) if p),
+        )
+
+    def check(self, batch: Sequence[Sequence[str]]) -> None:
+        """Raise Hydra's error for the first job that does not compose."""
+        for num, lines in enumerate(batch):
+            self.configure(self.job(lines, num))
+
+    def configure(self, job: Job) -> DictConfig:
+        """The job's config, as ``load_sweep_config`` composes it with the override list, folder
+        name, id and number Hydra's launchers set. It is the group's config, reused: valid until
+        the next call for the same group."""
+        cfg = self._group_config(job)
+        ConfigLoaderImpl._apply_overrides_to_config(self._parsed(job.values), cfg)
+        task = [o for o in self._parsed(job.lines) if not o.is_hydra_override()]
+        dirname = cfg.hydra.job.config.override_dirname
+        with read_write(cfg.hydra), open_dict(cfg.hydra):
+            cfg.hydra.overrides.task = [o.input_line for o in task]
+            cfg.hydra.job.override_dirname = get_overrides_dirname(
+                overrides=task,
+                kv_sep=dirname.kv_sep,
+                item_sep=dirname.item_sep,
+                exclude_keys=dirname.exclude_keys,
+            )
+            cfg.hydra.job.id = f"{cfg.hydra.job.name}_{job.num}"
+            cfg.hydra.job.num = job.num
+        OmegaConf.copy_cache(from_config=self.master, to_config=cfg)
+        return cfg
+
+    def _group_config(self, job: Job) -> DictConfig:
+        """The group's reusable config: a fresh copy when this job sets other keys than the last."""
+        keys = frozenset(line.partition("=")[0] for line in job.values)
+        held = self._scratch.get(job.structural)
+        if held is None or held[1] != keys:
+            if job.structural not in self._bases:
+                self._bases[job.structural] = self.loader.load_sweep_config(self.master, list(job.structural))
+            held = self._scratch[job.structural] = (copy.deepcopy(self._bases[job.structural]), keys)
+        return held[0]
+
+    def _parsed(self, lines: Sequence[str]) -> list[Override]:
+        return self.parser.parse_overrides(list(lines))
+
+
+def is_value_override(override: Override, loader: Any) -> bool:
+    """A plain ``key=value`` on the application's config: no group, no hydra key, no +/~."""
+    return (
+        override.type == OverrideType.CHANGE
+        and override.package is None
+        and not override.is_hydra_override()
+        and not override.is_sweep_override()
+        and not loader.repository.group_exists(override.key_or_group)
+    )

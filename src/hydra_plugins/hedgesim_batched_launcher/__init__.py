@@ -1,0 +1,1 @@
+"""hedgesim's batched launcher for Hydra multiruns (``hydra/launcher=batched``)."""

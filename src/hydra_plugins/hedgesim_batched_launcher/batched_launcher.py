@@ -1,0 +1,66 @@
+"""The batched launcher: Hydra's side of it (the plugin class Hydra instantiates).
+
+Hydra finds launchers only in the ``hydra_plugins`` namespace; the work is done in
+:mod:`hedgesim.workflows.sweep.batched`. Hydra executes this module without registering it, so
+its annotations are evaluated ones (no ``from __future__ import annotations``).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Optional
+
+from hydra.core.config_store import ConfigStore
+from hydra.core.utils import JobReturn
+from hydra.plugins.launcher import Launcher
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig
+
+
+@dataclass
+class BatchedLauncherConf:
+    """``hydra/launcher=batched``: a sweep's cells that differ only in the challenge levels run
+    side by side as one ensemble, cut into chunks sized to memory, on local processes; each cell
+    comes out value for value as its own run, and its folder is written as under joblib."""
+
+    _target_: str = "hydra_plugins.hedgesim_batched_launcher.batched_launcher.BatchedLauncher"
+    n_jobs: int = -1
+    """Processes running chunks (-1: one per core)."""
+    memory_gb: Optional[float] = None  # noqa: UP045 (OmegaConf reads Optional, not X | None)
+    """Memory all chunks running at once may take (None: half this machine's)."""
+
+
+ConfigStore.instance().store(
+    group="hydra/launcher", name="batched", node=BatchedLauncherConf, provider="hedgesim"
+)
+
+
+class BatchedLauncher(Launcher):
+    """Runs a multirun's cells side by side as ensembles sized to memory, on local processes.
+
+    Args:
+        n_jobs: processes running chunks (-1: one per core).
+        memory_gb: memory all chunks running at once may take; None: half this machine's.
+    """
+
+    def __init__(self, n_jobs: int = -1, memory_gb: Optional[float] = None) -> None:  # noqa: UP045
+        from hedgesim.config.batching import BatchSettings
+
+        self.settings = BatchSettings(n_jobs=n_jobs, memory_gb=memory_gb)
+        self.config: DictConfig | None = None
+        self.hydra_context: HydraContext | None = None
+        self.task_function: TaskFunction | None = None
+
+    def setup(
+        self, *, hydra_context: "HydraContext", task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        self.config = config
+        self.hydra_context = hydra_context
+        self.task_function = task_function
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        from hedgesim.workflows.sweep.batched import launch
+
+        assert self.config is not None and self.hydra_context is not None and self.task_function is not None
+        return launch(
+            job_overrides, initial_job_idx, self.config, self.hydra_context, self.task_function, self.settings
+        )
