@@ -7,12 +7,14 @@ Runs ``hedgesim -m`` over an N x N x N grid of the three challenges with R repli
   x cells, over the whole wall time);
 - where the time went: simulation (summed over cells, from each cell's manifest), writing,
   aggregation, and what is left: start-up and per-job overhead of Hydra and the launcher;
-- last, a JSON line: cells, replicates and each launcher's wall time in seconds.
+- whether every launcher's summary equals the first one's, value for value;
+- last, a JSON line: cells, replicates, each launcher's wall time in seconds (``batched_s``,
+  ``joblib_s``, ...) and ``same_summary``.
 
 Usage (from the repository root)::
 
     .venv/bin/python experiments/bench_sweep.py                      # 5x5x5, 200 replicates
-    .venv/bin/python experiments/bench_sweep.py --launchers joblib ray_local
+    .venv/bin/python experiments/bench_sweep.py --launchers batched joblib ray_local
     .venv/bin/python experiments/bench_sweep.py --levels 3 --replicates 50   # a quick look
 
 Speed is measured here, never asserted in tests.
@@ -28,6 +30,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import pandas as pd
 
 AGENTS = 5  # Belarus, the EU, Russia, Lithuania, Ukraine
 MONTHS = 276  # 2008-01 .. 2030-12
@@ -55,7 +59,7 @@ def run_sweep(launcher: str, levels: int, replicates: int, folder: Path, workers
         "output.events=false",
         f"hydra.sweep.dir={folder}",
     ]
-    if workers is not None and launcher == "joblib":
+    if workers is not None and launcher in ("joblib", "batched"):
         args.append(f"hydra.launcher.n_jobs={workers}")
     started = time.perf_counter()
     run_sweep.started_at = time.time()
@@ -135,15 +139,18 @@ def main() -> None:
     parser.add_argument(
         "--launchers",
         nargs="+",
-        default=["joblib", "ray_local"],
-        help="hydra/launcher choices (default: joblib ray_local)",
+        default=["batched", "joblib"],
+        help="hydra/launcher choices (default: batched joblib)",
     )
-    parser.add_argument("--workers", type=int, default=None, help="joblib workers (default: all cores)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="joblib or batched workers (default: all cores)"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="keep the sweep folders under this path")
     args = parser.parse_args()
     workers = args.workers or os.cpu_count() or 1
     print(f"bench_sweep: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
-    figures: dict[str, float] = {"cells": args.levels**3, "replicates": args.replicates}
+    figures: dict[str, float | bool] = {"cells": args.levels**3, "replicates": args.replicates}
+    summaries: list[pd.DataFrame] = []
     with tempfile.TemporaryDirectory(prefix="hedgesim-bench-") as tmp:
         base = args.keep or Path(tmp)
         for launcher in args.launchers:
@@ -151,7 +158,16 @@ def main() -> None:
             wall = run_sweep(launcher, args.levels, args.replicates, folder, args.workers)
             report(launcher, wall, breakdown(folder), args.levels, args.replicates, workers)
             figures[f"{launcher}_s"] = round(wall, 1)
+            summaries.append(summary_values(folder))
+        figures["same_summary"] = all(s.equals(summaries[0]) for s in summaries[1:])
     print(json.dumps(figures))
+
+
+def summary_values(folder: Path) -> pd.DataFrame:
+    """The summary's challenge values and outcomes, by cell (what must not depend on the launcher)."""
+    table = pd.read_parquet(folder / "summary.parquet")
+    columns = [c for c in table.columns if c not in ("folder", "error", "status")]
+    return table[columns].sort_values("overrides").reset_index(drop=True)
 
 
 if __name__ == "__main__":
