@@ -191,6 +191,9 @@ def _power(base: float | np.ndarray, exponent: float | np.ndarray) -> float | np
     """
     if np.ndim(base) == 0 and np.ndim(exponent) == 0:
         return base**exponent
-    pairs, where = np.unique(np.stack(np.broadcast_arrays(base, exponent)), axis=1, return_inverse=True)
-    powers = np.array([b**e for b, e in zip(*pairs.tolist(), strict=True)])
-    return powers[where.reshape(-1)]
+    base, exponent = np.broadcast_arrays(base, exponent)
+    pairs = np.empty(base.shape, dtype=complex)  # one number per pair, for a fast unique
+    pairs.real, pairs.imag = base, exponent
+    distinct, where = np.unique(pairs, return_inverse=True)
+    powers = np.array([pair.real**pair.imag for pair in distinct.tolist()])
+    return powers[where]
