@@ -1,14 +1,18 @@
 """Benchmark: what one calibration trial costs, and what a full calibration takes.
 
 Times the parts of a trial (the ensemble run with its tidy table, then the evaluation of every
-target) at the ensemble sizes given, then a short optuna study of ``--trials`` trials in a
-temporary folder (the sampler's own cost included), and projects the full calibration of
+target) at the ensemble sizes given, then the model's part of a batch of trials (run side by side
+as one ensemble and scored) at each ``--batches`` size, then short optuna studies of ``--trials``
+trials in a temporary folder (the sampler's and the study storage's own cost included), one trial
+at a time and in batches of search.yaml's ``batch``, and projects the full calibration of
 conf/calibration/search.yaml from the measured seconds per trial. Also times one reproduction
 run (1,000 replicates, targets and naive forecasts, without writing). The last line printed is a
-JSON object of the figures (trials per second at search.yaml's replicates among them).
+JSON object of the figures: trials per second at search.yaml's replicates, batched
+(``trials_per_s``) and one at a time (``trials_per_s_unbatched``).
 
 Usage:
-    python experiments/bench_calibrate.py [--replicates 32 64 128] [--trials 60] [--repeat 3]
+    python experiments/bench_calibrate.py [--replicates 32 64 128] [--batches 1 4 8 16 32]
+        [--trials 64] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -48,7 +52,20 @@ def time_parts(replicates: int, repeat: int) -> tuple[float, float]:
     return run, judge
 
 
-def time_study(trials: int, replicates: int) -> float:
+def time_batches(replicates: int, batch: int, repeat: int) -> float:
+    """Best seconds per trial of the model's part of a batch: one ensemble of ``batch`` trials
+    (the sampler's first values, then random ones) run side by side and scored."""
+    dims, settings = read_search()
+    objective = Objective(base_spec([], settings, replicates), read_targets())
+    base = current_values(dims, [])
+    spread = [
+        {d.name: d.value_at((k * 0.37 + 0.11 * j) % 1.0) for j, d in enumerate(dims)} for k in range(batch)
+    ]
+    values = [base, *spread[1:]]
+    return best_of(repeat, lambda: objective.scores(values)) / batch
+
+
+def time_study(trials: int, replicates: int, batch: int = 1) -> float:
     """Seconds per trial of a short study (sampling, run, evaluation, SQLite)."""
     dims, settings = read_search()
     settings = Settings(
@@ -63,14 +80,15 @@ def time_study(trials: int, replicates: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
         study = open_study(Path(folder), settings.seed, "bench")
         start = time.perf_counter()
-        ran = run_trials(study, objective, dims, trials, [current_values(dims, [])], None, False)
+        ran = run_trials(study, objective, dims, trials, [current_values(dims, [])], None, False, batch=batch)
         return (time.perf_counter() - start) / max(ran, 1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, nargs="+", default=[32, 64, 128])
-    parser.add_argument("--trials", type=int, default=60)
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 8, 16, 32])
+    parser.add_argument("--trials", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     dims, settings = read_search()
@@ -79,9 +97,16 @@ def main() -> None:
     for replicates in args.replicates:
         run, judge = time_parts(replicates, args.repeat)
         print(f"{replicates:>10} {run:>8.3f} {judge:>11.3f}")
-    per_trial = time_study(args.trials, settings.replicates)
+    print(
+        f"{'batch':>10} {'model s per trial':>18}  (side by side, scored; {settings.replicates} replicates)"
+    )
+    for batch in args.batches:
+        print(f"{batch:>10} {time_batches(settings.replicates, batch, args.repeat):>18.4f}")
+    unbatched = time_study(args.trials, settings.replicates)
+    per_trial = time_study(args.trials, settings.replicates, settings.batch)
     full = per_trial * settings.trials + 2 * time_parts(settings.final_replicates, 1)[0]
-    print(f"study of {args.trials} trials at {settings.replicates} replicates: {per_trial:.3f} s per trial")
+    for label, seconds in (("one at a time", unbatched), (f"in batches of {settings.batch}", per_trial)):
+        print(f"study of {args.trials} trials ({settings.replicates} replicates), {label}: {seconds:.3f} s")
     print(f"projected full calibration ({settings.trials} trials, search.yaml): {full / 60:.1f} min")
     start = time.perf_counter()
     trajectories = run_baseline([], REPLICATES, SEED)
@@ -94,7 +119,9 @@ def main() -> None:
     )
     figures = {
         "replicates": settings.replicates,
+        "batch": settings.batch,
         "trials_per_s": round(1.0 / per_trial, 2),
+        "trials_per_s_unbatched": round(1.0 / unbatched, 2),
         "s_per_trial": round(per_trial, 4),
         "trials_timed": args.trials,
         "projected_full_calibration_min": round(full / 60, 1),

@@ -218,7 +218,8 @@ OVERRIDES = [
     ),
     cli_case("scenario.start=2010", expect="scenario.start='2010'"),
     cli_case(
-        "hydra/launcher=jobllib", expect="Could not find 'hydra/launcher/jobllib'; allowed: basic, batched, joblib"
+        "hydra/launcher=jobllib",
+        expect="Could not find 'hydra/launcher/jobllib'; allowed: basic, batched, joblib",
     ),
     cli_case("-m", "hydra/launcher=jobllib", expect="allowed: basic, batched, joblib"),
     cli_case("hydra/sweeper=optuna", expect="Could not find 'hydra/sweeper/optuna'; allowed: basic"),

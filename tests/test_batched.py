@@ -15,8 +15,9 @@ import pytest
 from hedgesim.core import tables
 from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.challenges import Challenges
-from hedgesim.core.knobs import ParameterError, per_replicate
+from hedgesim.core.knobs import ParameterError, allowed_range, per_replicate
 from hedgesim.core.model import HedgingModel
+from hedgesim.core.parameters import ModelParameters
 from hedgesim.workflows.run import model_inputs
 
 CELLS = [Challenges(0.0, 1.0, 0.1), Challenges(1.0, 0.0, 0.9), Challenges(0.5, 0.5, 0.3)]
@@ -80,3 +81,78 @@ def test_config_text_is_omegaconfs_yaml_byte_for_byte(baseline_spec):
     data["odd"] = {"number_text": "1.0", "bool_text": "true", "null": None, "word": "Astravets – NPP", "n": 3}
     data["long"] = "a sentence " * 30
     assert config_text(data) == OmegaConf.to_yaml(OmegaConf.create(data))
+
+
+# --- every mechanism parameter may differ per replicate ---------------------------------------
+
+RANGED = [f.name for f in dataclasses.fields(ModelParameters) if "min" in f.metadata]
+PAIR = [0, 1]
+"""Each cell's replicate ids: two replicates per cell keep the 90-odd batched runs quick."""
+
+
+@pytest.fixture(scope="module")
+def six_years(baseline_spec):
+    """The baseline over 2008-2013 only: long enough for every channel to act, quick to run."""
+    calendar = RunCalendar(Month(2008, 1), Month(2013, 12))
+    return dataclasses.replace(
+        baseline_spec, calendar=calendar, timeline=baseline_spec.timeline.before_end_of(calendar)
+    )
+
+
+@pytest.fixture(scope="module")
+def six_years_alone(six_years) -> pd.DataFrame:
+    """The base parameters' own run, the first cell of every batched run below."""
+    return _params_run(six_years, six_years.params, PAIR).trajectories()
+
+
+def _params_run(spec, params, replicate_ids) -> HedgingModel:
+    inputs = {**model_inputs(spec), "params": params, "replicate_ids": replicate_ids}
+    return HedgingModel(**inputs).run()
+
+
+def _other_value(params: ModelParameters, name: str) -> float:
+    """A value inside the field's range, a third of the way from the base value to the far end."""
+    low, high = allowed_range(ModelParameters, name)
+    value = getattr(params, name)
+    far = high if high - value >= value - low else low
+    return value + (far - value) / 3.0
+
+
+def _assert_cells_equal_own_runs(spec, cells, alone) -> pd.DataFrame:
+    """Run ``cells`` side by side (PAIR ids each); each cell must equal ``alone[k]`` exactly."""
+    batched = _params_run(spec, per_replicate(cells, [len(PAIR)] * len(cells)), PAIR * len(cells))
+    for k, own in enumerate(alone):
+        part = batched.record.replicates(slice(k * len(PAIR), (k + 1) * len(PAIR)))
+        mine = tables.trajectories(part, spec.calendar, np.array(PAIR))
+        pd.testing.assert_frame_equal(mine, own, check_exact=True)
+    return batched
+
+
+@pytest.mark.parametrize("name", RANGED)
+def test_each_parameter_per_replicate_equals_its_own_runs(six_years, six_years_alone, name):
+    other = dataclasses.replace(six_years.params, **{name: _other_value(six_years.params, name)})
+    batched = per_replicate([six_years.params, other], [len(PAIR)] * 2)
+    assert isinstance(getattr(batched, name), np.ndarray)  # the field really is per replicate
+    other_alone = _params_run(six_years, other, PAIR).trajectories()
+    _assert_cells_equal_own_runs(six_years, [six_years.params, other], [six_years_alone, other_alone])
+
+
+def test_every_parameter_differing_at_once_equals_own_runs(six_years, six_years_alone):
+    rng = np.random.default_rng(5)
+    cells = [six_years.params]
+    for _ in range(2):
+        values = {}
+        for name in RANGED:  # each value within half of the base value either way, in range
+            low, high = allowed_range(ModelParameters, name)
+            values[name] = float(np.clip(getattr(six_years.params, name) * rng.uniform(0.5, 1.5), low, high))
+        cells.append(dataclasses.replace(six_years.params, **values))
+    alone = [six_years_alone, *(_params_run(six_years, c, PAIR).trajectories() for c in cells[1:])]
+    _assert_cells_equal_own_runs(six_years, cells, alone)
+    assert not alone[1]["relations_eu"].equals(alone[2]["relations_eu"])  # the cells differ
+
+
+def test_every_parameter_is_checked_per_replicate(six_years):
+    params = per_replicate([six_years.params, six_years.params], [1, 1])
+    params.visa_months = np.array([30.0, 300.0])
+    with pytest.raises(ParameterError, match=r"params\.visa_months=300\.0 is out of range"):
+        params.validate()

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from hedgesim.analysis.pass_rules import loss
+from hedgesim.analysis.pass_rules import evaluate, loss, pass_count
 from hedgesim.core.parameters import ModelParameters
 from hedgesim.workflows.calibration import command
 from hedgesim.workflows.calibration.identification import identification, profile
@@ -22,6 +22,7 @@ from hedgesim.workflows.calibration.objective import Objective, base_spec, curre
 from hedgesim.workflows.calibration.plausible import read_plausible
 from hedgesim.workflows.calibration.report import calibrated_yaml, rounded
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, read_search, read_starts
+from hedgesim.workflows.calibration.study import open_study, run_trials, trials_table
 from hedgesim.workflows.results import is_complete
 from hedgesim.workflows.targets_file import read_targets
 
@@ -267,3 +268,60 @@ def _resolves(name: str) -> bool:
         module, _, attribute = name.rpartition(".")
         return hasattr(importlib.import_module(module), attribute)
     return True
+
+
+# --- batched trials: one ensemble, each trial as if alone --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_objective():
+    _, settings = read_search()
+    return Objective(base_spec([], settings, 6), read_targets())
+
+
+def _spread_values(dims, count: int) -> list[dict[str, float]]:
+    """``count`` sets of values across the search ranges, each parameter somewhere else."""
+    return [
+        {d.name: d.value_at((0.2 + 0.31 * k + 0.07 * j) % 1.0) for j, d in enumerate(dims)}
+        for k in range(count)
+    ]
+
+
+@pytest.mark.slow
+def test_a_batch_of_trials_judges_each_as_its_own_run(small_objective):
+    dims, _ = read_search()
+    batch = [current_values(dims, []), *_spread_values(dims, 2)]
+    tables = small_objective.tables(batch)
+    scores = small_objective.scores(batch)
+    for values, table, (value, passed) in zip(batch, tables, scores, strict=True):
+        alone = evaluate(small_objective.trajectories(values), small_objective.targets)  # the tidy path
+        pd.testing.assert_frame_equal(table, alone, check_exact=True)
+        pd.testing.assert_frame_equal(small_objective.table(values), alone, check_exact=True)
+        assert value == loss(alone) and passed == pass_count(alone)
+    assert len({value for value, _ in scores}) == 3  # the trials differ
+
+
+@pytest.mark.slow
+def test_a_batched_study_scores_every_trial_as_alone_and_resumes(tmp_path, small_objective, monkeypatch):
+    dims = [d for d in read_search()[0] if d.name in ("trade_non_oil", "events_positive", "risk_aversion")]
+    study = open_study(tmp_path / "run", seed=3, stamp="batched")
+    starts = [current_values(dims, [])]
+    batches, scores = [], small_objective.scores
+    monkeypatch.setattr(small_objective, "scores", lambda batch: batches.append(len(batch)) or scores(batch))
+    assert run_trials(study, small_objective, dims, 5, starts, None, False, batch=3) == 5
+    assert run_trials(study, small_objective, dims, 7, starts, None, False, batch=3) == 2  # resumed
+    assert batches == [3, 2, 2]  # one ensemble per batch
+    monkeypatch.undo()
+    trials = trials_table(study, dims)
+    assert sorted(trials["trial"]) == list(range(7))
+    assert trials.set_index("trial").loc[0, "trade_non_oil"] == pytest.approx(starts[0]["trade_non_oil"])
+    for row in trials.itertuples():
+        alone = small_objective.table({d.name: getattr(row, d.name) for d in dims})
+        assert row.loss == loss(alone) and row.passed == pass_count(alone)
+
+
+def test_the_batch_is_a_count_of_one_or_more(tmp_path):
+    with pytest.raises(CalibrationError, match=r"search.settings.batch=0; allowed: an integer >= 1"):
+        read_search(search_file(tmp_path, TWO, batch=0))
+    assert read_search(search_file(tmp_path, TWO))[1].batch == 1  # one at a time unless asked
+    assert read_search()[1].batch > 1  # the shipped search runs its trials in batches

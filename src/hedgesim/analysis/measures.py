@@ -9,12 +9,62 @@ never happens); :mod:`hedgesim.analysis.pass_rules` judges the ensemble from it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from hedgesim.analysis.targets import Period, Target, TargetError
+
+
+class Months:
+    """A run's months and what the measures read from them alone (masks, two-month periods),
+    each worked out once: a calibration judges every trial on the same months, so its trials
+    share one ``Months`` and pay for the dates once."""
+
+    def __init__(self, months: pd.DatetimeIndex):
+        self.index = months
+        starts = months.month - (months.month - 1) % 2
+        self._bimonth_start = pd.DatetimeIndex(
+            pd.to_datetime({"year": months.year, "month": starts, "day": np.ones(len(months), dtype=int)})
+        )
+
+    @cache  # noqa: B019 -- one Months per run, kept as long as its panels
+    def mask(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+        """Which months of the run lie in [start, end]."""
+        return np.asarray((self.index >= start) & (self.index <= end))
+
+    @cache  # noqa: B019
+    def bimonths(self) -> tuple[pd.DatetimeIndex, list[np.ndarray], np.ndarray]:
+        """The two-month periods' starts, each period's months, and which periods are complete."""
+        starts = self._bimonth_start
+        unique = starts.unique()
+        members = [np.asarray(starts == s) for s in unique]
+        keep = np.array([m.sum() for m in members]) == 2
+        return unique, members, keep
+
+    @cache  # noqa: B019
+    def overlap(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+        """Which complete two-month periods overlap [start, end]."""
+        unique, _, keep = self.bimonths()
+        index = unique[keep]
+        return np.asarray((index <= end) & (index + pd.DateOffset(months=1) >= start))
+
+    @cache  # noqa: B019
+    def year(self, year: int) -> np.ndarray:
+        """Which months of the run lie in ``year``."""
+        return np.asarray(self.index.year == year)
+
+    @cache  # noqa: B019
+    def position(self, month: pd.Timestamp) -> np.ndarray:
+        """The columns of ``month`` in the run (none when it is outside)."""
+        return np.flatnonzero(self.index == month)
+
+    @cache  # noqa: B019
+    def offsets(self, start: pd.Timestamp) -> np.ndarray:
+        """Months from ``start`` to each month of the run."""
+        return np.array([(m.year - start.year) * 12 + m.month - start.month for m in self.index], dtype=float)
 
 
 class Panel:
@@ -23,53 +73,69 @@ class Panel:
     Built once per evaluation, so each target's statistic is a few array operations.
     """
 
-    def __init__(self, trajectories: pd.DataFrame):
+    def __init__(self, trajectories: pd.DataFrame | None, months: Months | None = None):
+        self._cache: dict[str, np.ndarray] = {}
+        self._series: Mapping[str, Callable[[], np.ndarray]] = {}
+        if trajectories is None:  # filled by from_series
+            return
         frame = trajectories.sort_values(["replicate", "date"])
-        self.months = pd.DatetimeIndex(frame["date"].drop_duplicates().sort_values())
+        self.layout = months or Months(pd.DatetimeIndex(frame["date"].drop_duplicates().sort_values()))
+        self.months = self.layout.index
         self.replicates = np.sort(frame["replicate"].unique())
         self._frame = frame
-        self._cache: dict[str, np.ndarray] = {}
-        starts = self.months.month - (self.months.month - 1) % 2
-        self._bimonth_start = pd.to_datetime(
-            {"year": self.months.year, "month": starts, "day": np.ones(len(self.months), dtype=int)}
-        )
+
+    @classmethod
+    def from_series(
+        cls, months: Months, replicates: Sequence[int], series: Mapping[str, Callable[[], np.ndarray]]
+    ) -> Panel:
+        """A panel of arrays made on demand: ``series[name]()`` is the replicate x month array a
+        trajectories table's column would give (floats, milestones as their names), so a panel
+        built without the table judges exactly as one built from it."""
+        panel = cls(None)
+        panel.layout, panel.months, panel.replicates = months, months.index, np.asarray(replicates)
+        panel._frame, panel._series = None, series
+        return panel
 
     def matrix(self, name: str) -> np.ndarray:
         """Replicate x month array of one series (milestones as their category strings)."""
         if name not in self._cache:
-            if name not in self._frame.columns:
-                raise TargetError(f"series {name!r} is not in the trajectories table")
-            column = self._frame[name]
-            values = (
-                column.astype(str).to_numpy()
-                if isinstance(column.dtype, pd.CategoricalDtype)
-                else (column.to_numpy(dtype=float))
-            )
-            self._cache[name] = values.reshape(len(self.replicates), len(self.months))
+            self._cache[name] = self._matrix(name)
         return self._cache[name]
+
+    def _matrix(self, name: str) -> np.ndarray:
+        if self._frame is None:
+            if name not in self._series:
+                raise TargetError(f"series {name!r} is not in the trajectories table")
+            return self._series[name]()
+        if name not in self._frame.columns:
+            raise TargetError(f"series {name!r} is not in the trajectories table")
+        column = self._frame[name]
+        values = (
+            column.astype(str).to_numpy()
+            if isinstance(column.dtype, pd.CategoricalDtype)
+            else (column.to_numpy(dtype=float))
+        )
+        return values.reshape(len(self.replicates), len(self.months))
 
     def month_mask(self, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
         """Which months of the run lie in [start, end]."""
-        return np.asarray((self.months >= start) & (self.months <= end))
+        return self.layout.mask(start, end)
 
     def bimonthly(self, name: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
         """Two-month sums (Jan-Feb, Mar-Apr, ...), complete periods only: (period starts, array)."""
         key = f"bimonthly:{name}"
         if key not in self._cache:
             values = self.matrix(name)
-            starts = pd.DatetimeIndex(self._bimonth_start)
-            unique = starts.unique()
-            counts = np.array([(starts == s).sum() for s in unique])
-            sums = np.stack([values[:, np.asarray(starts == s)].sum(axis=1) for s in unique], axis=1)
-            keep = counts == 2
+            unique, members, keep = self.layout.bimonths()
+            sums = np.stack([values[:, m].sum(axis=1) for m in members], axis=1)
             self._cache[key] = sums[:, keep]
             self._cache[f"{key}:index"] = unique[keep]
         return self._cache[f"{key}:index"], self._cache[key]
 
     def periods_within(self, name: str, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
         """Two-month sums of the periods that overlap [start, end], replicate x period."""
-        index, sums = self.bimonthly(name)
-        overlap = np.asarray((index <= end) & (index + pd.DateOffset(months=1) >= start))
+        _, sums = self.bimonthly(name)
+        overlap = self.layout.overlap(start, end)
         if not overlap.any():
             raise TargetError(f"no complete two-month period of {name} in {start:%Y-%m}..{end:%Y-%m}")
         return sums[:, overlap]
@@ -92,13 +158,19 @@ class Panel:
 
     def annual_mean(self, name: str, year: int) -> np.ndarray:
         """Per replicate, the mean of one series over a fully simulated year."""
-        mask = np.asarray(self.months.year == year)
+        mask = self.layout.year(year)
         if mask.sum() < 12:
             raise TargetError(
                 f"year {year} of {name} is not fully simulated (run covers "
                 f"{self.months[0]:%Y-%m}..{self.months[-1]:%Y-%m})"
             )
         return self.matrix(name)[:, mask].mean(axis=1)
+
+
+@cache
+def _period(text: str, where: str) -> Period:
+    """``Period.parse``, once per text: a calibration reads the same options on every trial."""
+    return Period.parse(text, where)
 
 
 def statistic(panel: Panel, target: Target) -> np.ndarray:
@@ -131,7 +203,7 @@ def _slope(panel: Panel, t: Target) -> np.ndarray:
 
 def _peak_since(panel: Panel, t: Target) -> np.ndarray:
     """The period's index minus the highest two-month sum since ``since``."""
-    since = Period.parse(t.options.get("since", "2011-01"), t.id).start
+    since = _period(t.options.get("since", "2011-01"), t.id).start
     now = panel.periods_within(t.series[0], t.period.start, t.period.end).mean(axis=1)
     before = panel.periods_within(t.series[0], since, t.period.start - pd.DateOffset(months=2))
     return now - before.max(axis=1)
@@ -139,7 +211,7 @@ def _peak_since(panel: Panel, t: Target) -> np.ndarray:
 
 def _lowest_year(panel: Panel, t: Target) -> np.ndarray:
     """The year's mean two-month sum minus the lowest other year's in ``window``."""
-    window = Period.parse(t.options.get("window", "2008-01..2019-12"), t.id)
+    window = _period(t.options.get("window", "2008-01..2019-12"), t.id)
     index, sums = panel.bimonthly(t.series[0])
     years = range(window.start.year, window.end.year + 1)
     means = {y: sums[:, np.asarray(index.year == y)].mean(axis=1) for y in years if (index.year == y).any()}
@@ -165,7 +237,7 @@ def _change_since(panel: Panel, t: Target) -> np.ndarray:
     This is what a direction word of the Foreign Policy Index ("improved", "slackened") compares:
     one issue's value with the issue before. With ``absolute`` the size of the change, for "unchanged".
     """
-    previous = Period.parse(t.options["previous"], t.id)
+    previous = _period(t.options["previous"], t.id)
     series = t.series[0]
     now = panel.two_month_rate(series, t.period.start, t.period.end)
     change = now - panel.two_month_rate(series, previous.start, previous.end)
@@ -204,10 +276,7 @@ def _months_to_state(panel: Panel, t: Target) -> np.ndarray:
     states = panel.matrix(t.series[0])
     reached = states == t.options.get("state", "concluded")
     first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
-    offset = np.array(
-        [(m.year - t.period.start.year) * 12 + m.month - t.period.start.month for m in panel.months],
-        dtype=float,
-    )
+    offset = panel.layout.offsets(t.period.start)
     return np.where(first >= 0, offset[np.maximum(first, 0)], np.inf)
 
 
@@ -219,7 +288,7 @@ def _state_in(panel: Panel, t: Target) -> np.ndarray:
 
 def _one_month(panel: Panel, t: Target) -> int:
     """Column of the target's month in the panel, or a TargetError naming the run's span."""
-    where = np.flatnonzero(panel.months == t.period.start)
+    where = panel.layout.position(t.period.start)
     if where.size == 0:
         raise TargetError(
             f"targets.{t.id}: month {t.period.start:%Y-%m} is outside the run "

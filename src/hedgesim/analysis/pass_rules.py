@@ -52,12 +52,7 @@ CONTEXT_COLUMNS = ("id", "series", "period", "observed", "unit", "source", "reas
 def judge(target: Target, values: np.ndarray) -> dict[str, Any]:
     """Ensemble statistics of one target and whether it passes (see the module docstring)."""
     median, q05, q95 = median_band(values) if values.size else (math.nan,) * 3
-    if target.rule == "level":
-        share = math.nan
-        z = (median - target.reference) / target.tolerance if math.isfinite(median) else math.inf
-    else:
-        share = float(target.holds(values).mean())
-        z = (1.0 - share) / target.tolerance
+    z, share = _standardised(target, values, median)
     return {
         "id": target.id,
         "class": target.role,
@@ -80,13 +75,40 @@ def judge(target: Target, values: np.ndarray) -> dict[str, Any]:
     }
 
 
+def _standardised(target: Target, values: np.ndarray, median: float) -> tuple[float, float]:
+    """A target's standardised error z and, for a share rule, the share (see the module docstring)."""
+    if target.rule == "level":
+        if not math.isfinite(median):
+            return math.inf, math.nan
+        return (median - target.reference) / target.tolerance, math.nan
+    share = float(target.holds(values).mean())
+    return (1.0 - share) / target.tolerance, share
+
+
+def standardised_errors(panel: Panel, targets: Iterable[Target]) -> np.ndarray:
+    """The z of every evaluated target, as :func:`evaluate`'s ``z`` column holds it, without
+    the rest of the table: all a calibration trial's loss and pass count need."""
+    z = []
+    for target in targets:
+        if not target.evaluate:
+            continue
+        values = statistic(panel, target)
+        median = np.median(values, axis=0) if values.size and target.rule == "level" else math.nan
+        z.append(float(_standardised(target, values, median)[0]))
+    return np.array(z, dtype=float)
+
+
 def evaluate(trajectories: pd.DataFrame, targets: Iterable[Target]) -> pd.DataFrame:
     """Evaluate every target that can be evaluated; one row per target (see COLUMNS).
 
     Targets marked ``evaluate: false`` (context outside the simulated window or series) are
     left out here; :func:`context_rows` lists them.
     """
-    panel = Panel(trajectories)
+    return evaluate_panel(Panel(trajectories), targets)
+
+
+def evaluate_panel(panel: Panel, targets: Iterable[Target]) -> pd.DataFrame:
+    """:func:`evaluate` of a panel already built (a calibration builds it without the table)."""
     rows = [judge(t, statistic(panel, t)) for t in targets if t.evaluate]
     return pd.DataFrame(rows, columns=[*COLUMNS, "finite_share"])
 
@@ -114,13 +136,23 @@ def loss(table: pd.DataFrame) -> float:
 
     The cap keeps one never-reached milestone (infinite z) from hiding every other target.
     """
-    z = np.minimum(np.abs(table["z"].to_numpy(dtype=float)), Z_CAP)
-    return float(np.mean(z**2))
+    return loss_of(table["z"].to_numpy(dtype=float))
+
+
+def loss_of(z: np.ndarray) -> float:
+    """:func:`loss` of the standardised errors alone."""
+    capped = np.minimum(np.abs(z), Z_CAP)
+    return float(np.mean(capped**2))
 
 
 def pass_count(table: pd.DataFrame) -> int:
     """How many targets of an evaluation pass."""
     return int(table["passed"].sum())
+
+
+def passes_of(z: np.ndarray) -> int:
+    """:func:`pass_count` of the standardised errors alone."""
+    return int(np.count_nonzero(np.abs(z) <= 1.0))
 
 
 def of_class(table: pd.DataFrame, role: str = "evidence") -> pd.DataFrame:

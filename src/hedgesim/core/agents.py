@@ -138,7 +138,7 @@ class EU(Actor):
         list: all but the core and the sectoral measures (those answer coercion)."""
         p = self.model.params
         kept = p.sanctions_core + self.sectoral
-        return np.maximum(self.sanctions - kept, 0.0) / max(p.sanctions_full, 1.0)
+        return np.maximum(self.sanctions - kept, 0.0) / np.maximum(p.sanctions_full, 1.0)
 
     @property
     def condemned(self) -> np.ndarray:
@@ -148,7 +148,7 @@ class EU(Actor):
     @property
     def isolation(self) -> np.ndarray:
         """The West's measures against Belarus as a share of a full list (sectoral included)."""
-        return self.sanctions / max(self.model.params.sanctions_full, 1.0)
+        return self.sanctions / np.maximum(self.model.params.sanctions_full, 1.0)
 
     def perceive(self) -> None:
         """The EU learns of arrests and releases with a month's delay (it acts before Belarus)

@@ -140,7 +140,8 @@ class Belarus(Actor):
         self.weights = hedging.move_toward(previous, self.optimum, p.hedge_inertia)
         self.moved = self.weights - previous
         pull = hedging.shortfall_pull(self.optimum, p.alliance_commitment, self.cost)
-        terms = (trust, gains, costs, -2.0 * p.risk_aversion * variance * self.optimum, pull)
+        risk = hedging.as_column(-2.0 * p.risk_aversion) * variance * self.optimum
+        terms = (trust, gains, costs, risk, pull)
         if self.terms is not None:
             t0, g0, k0, r0, c0 = self.terms
             self.driver = hedging.dominant_driver(

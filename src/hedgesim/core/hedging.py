@@ -51,15 +51,26 @@ def commitment_cost(
     threshold, and at least ``territory_share`` of the way up once Belarusian territory is used."""
     rise = 1.0 / (1.0 + np.exp(-(np.asarray(tension) - threshold) / steepness))
     rise = np.maximum(rise, np.where(territory_used, territory_share, 0.0))
-    return cost + (max(cost_max, cost) - cost) * rise
+    return cost + (np.maximum(cost_max, cost) - cost) * rise
+
+
+def as_column(value: float | np.ndarray) -> float | np.ndarray:
+    """A parameter against arrays of shape (R, P): one value per replicate becomes a column
+    (R, 1); one number stays the same number (so a run with scalar parameters is unchanged)."""
+    return value if np.ndim(value) == 0 else np.asarray(value)[:, None]
+
+
+def of_rows(value: float | np.ndarray, rows: np.ndarray | slice) -> float | np.ndarray:
+    """A parameter's values for some replicates: one number serves them all."""
+    return value if np.ndim(value) == 0 else value[rows]
 
 
 def optimal_hedge(
     utility: np.ndarray,
     variance: np.ndarray,
-    risk_aversion: float,
-    room_value: float,
-    commitment: float,
+    risk_aversion: float | np.ndarray,
+    room_value: float | np.ndarray,
+    commitment: float | np.ndarray,
     cost: np.ndarray,
     start: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -71,6 +82,7 @@ def optimal_hedge(
         risk_aversion: lambda >= 0.
         room_value: eta > 0, the weight of the entropy term.
         commitment: c, the Russia weight the alliance asks for.
+        (Each of these three is one number, or one per replicate, shape (R,).)
         cost: kappa >= 0 per replicate, shape (R,): the cost of a shortfall below c.
         start: optional positive weights (R, 4) to start Newton from, such as last month's
             optimum; it saves iterations and changes the result only in the last bits.
@@ -87,7 +99,7 @@ def optimal_hedge(
     below c too, and that row's solve without the penalty is skipped (it would be discarded).
     """
     utility = np.atleast_2d(np.asarray(utility, dtype=float))
-    curvature = 2.0 * risk_aversion * np.atleast_2d(np.asarray(variance, dtype=float))
+    curvature = as_column(2.0 * risk_aversion) * np.atleast_2d(np.asarray(variance, dtype=float))
     cost = np.asarray(cost, dtype=float)
     if cost.shape != utility.shape[:1]:
         cost = np.broadcast_to(cost, utility.shape[:1])
@@ -99,8 +111,8 @@ def optimal_hedge(
         weights[:, rows] = _optimal_block(
             utility[rows],
             curvature[rows],
-            room_value,
-            commitment,
+            of_rows(room_value, rows),
+            of_rows(commitment, rows),
             cost[rows],
             None if start is None else start[rows],
         )
@@ -123,7 +135,7 @@ def _optimal_block(
     if guess.any():
         solved, converged = _solve_rows(utility, curvature, room_value, start, guess, cost, commitment)
         _put(penalised, guess, solved)
-        sure[guess] = converged & (solved[RUSSIA] < commitment - _SURELY_SHORT)
+        sure[guess] = converged & (solved[RUSSIA] < of_rows(commitment, guess) - _SURELY_SHORT)
     if sure.all():
         return penalised
     free = ~sure
@@ -162,9 +174,9 @@ def _solve_rows(
         return _solve_simplex(utility, curvature, eta, start)
     utility, curvature = utility[rows], curvature[rows]
     if cost is not None:
-        utility[:, RUSSIA] += cost[rows] * commitment
+        utility[:, RUSSIA] += cost[rows] * of_rows(commitment, rows)
         curvature[:, RUSSIA] += cost[rows]
-    return _solve_simplex(utility, curvature, eta, None if start is None else start[rows])
+    return _solve_simplex(utility, curvature, of_rows(eta, rows), None if start is None else start[rows])
 
 
 def _solve_simplex(
@@ -183,10 +195,10 @@ def _solve_simplex(
     partner-major and which rows converged.
     """
     n_partners = utility.shape[1]
-    target = np.ascontiguousarray((utility - eta).T)
+    target = np.ascontiguousarray((utility - as_column(eta)).T)
     curvature = np.ascontiguousarray(curvature.T)
     if start is None:
-        risk_neutral = _softmax_log(utility / eta).T
+        risk_neutral = _softmax_log(utility / as_column(eta)).T
         log_w = np.logaddexp(risk_neutral, -np.log(n_partners)) - np.log(2.0)
     else:
         begin = np.maximum(start.T, 1e-300)
@@ -241,6 +253,7 @@ def _newton(
             else:
                 log_w[:, rows[~going]] = y[:, ~going]
             rows, y, a, t, m = rows[going], y[:, going], a[:, going], t[:, going], m[going]
+            eta = of_rows(eta, going)
             summed, slope, residual = _buffers(y.shape)
             w, weighted, ratio = summed
     else:
@@ -262,7 +275,7 @@ def _softmax_log(x: np.ndarray) -> np.ndarray:
 
 def move_toward(weights: np.ndarray, target: np.ndarray, inertia: float) -> np.ndarray:
     """Partial adjustment toward the optimum (a convex combination stays on the simplex)."""
-    return weights + inertia * (target - weights)
+    return weights + as_column(inertia) * (target - weights)
 
 
 def shortfall_pull(weights: np.ndarray, commitment: float, cost: np.ndarray) -> np.ndarray:

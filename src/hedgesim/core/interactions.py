@@ -46,7 +46,7 @@ def friction(m: HedgingModel) -> dict[str, np.ndarray]:
     spoilers; disputes and pressure; alignment; the NPP."""
     p, imp = m.params, m.impulses
     return {
-        "eu": p.sanctions_friction * m.eu.new_listings / max(p.sanctions_full, 1.0)
+        "eu": p.sanctions_friction * m.eu.new_listings / np.maximum(p.sanctions_full, 1.0)
         + p.repression_friction * m.eu.condemned
         + m.spoiled * p.spoiler_trust_hit,
         "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute)

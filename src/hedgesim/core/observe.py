@@ -155,11 +155,13 @@ def relations_indices(
         cooperation: each dyad's cooperation this month.
         conflict: each dyad's conflict this month.
         uniforms: the positive events' uniforms of every dyad, then the negative events'.
-        scales: events per unit of cooperation, events per unit of conflict, points per event.
+        scales: events per unit of cooperation, events per unit of conflict, points per event;
+            each one number or one per replicate.
     """
     positive, negative, score = scales
     n = len(cooperation)
-    per_unit = np.repeat([positive, negative], n)[:, None]
+    rates = np.stack(np.broadcast_arrays(positive, negative))  # (2,) or, per replicate, (2, R)
+    per_unit = np.repeat(rates.reshape(2, -1), n, axis=0)
     counts = event_count(np.stack(cooperation + conflict) * per_unit, uniforms)
     return score * (counts[:n] - counts[n:])
 
@@ -177,4 +179,21 @@ def trade_turnover(
     Exports of petroleum products scale with the crude that reaches the refineries (``supply``
     in [0, 1]) and with the oil price through a constant elasticity.
     """
-    return non_oil + oil_linked * supply * (oil_price / price_reference) ** elasticity
+    return non_oil + oil_linked * supply * _power(oil_price / price_reference, elasticity)
+
+
+def _power(base: float | np.ndarray, exponent: float | np.ndarray) -> float | np.ndarray:
+    """``base ** exponent`` by the C library's pow, also for one value per replicate.
+
+    numpy's array power may take a vectorised path that differs from the scalar one in the last
+    bit; a setting batched per replicate must give the very value its own run gives, so each
+    distinct pair is raised as a scalar.
+    """
+    if np.ndim(base) == 0 and np.ndim(exponent) == 0:
+        return base**exponent
+    base, exponent = np.broadcast_arrays(base, exponent)
+    pairs = np.empty(base.shape, dtype=complex)  # one number per pair, for a fast unique
+    pairs.real, pairs.imag = base, exponent
+    distinct, where = np.unique(pairs, return_inverse=True)
+    powers = np.array([pair.real**pair.imag for pair in distinct.tolist()])
+    return powers[where]

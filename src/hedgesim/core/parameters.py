@@ -23,7 +23,11 @@ __all__ = [
 
 @dataclass
 class ModelParameters:
-    """Mechanism parameters; see docs/ODD.md for the equations they enter."""
+    """Mechanism parameters; see docs/ODD.md for the equations they enter.
+
+    Any field may also hold one value per replicate (``knobs.per_replicate``), so a batched
+    calibration or sweep runs several settings as one ensemble, each exactly as its own run.
+    """
 
     # --- trust ------------------------------------------------------------------------
     trust_gain: float = knob(

@@ -65,6 +65,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--replicates", type=int, help="ensemble per trial (default: search.yaml)")
     parser.add_argument("--final-replicates", type=int, help="ensemble for re-checking the best trial")
     parser.add_argument("--seed", type=int, help="model and sampler seed (default: search.yaml)")
+    parser.add_argument(
+        "--batch", type=int, help="trials run side by side as one ensemble (default: search.yaml)"
+    )
     parser.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     parser.add_argument(
         "--run-dir",
@@ -94,7 +97,7 @@ def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings
     """The search file's settings with the command line's choices on top."""
     chosen = {
         k: getattr(args, k)
-        for k in ("trials", "replicates", "final_replicates", "seed")
+        for k in ("trials", "replicates", "final_replicates", "seed", "batch")
         if getattr(args, k) is not None
     }
     for key, value in chosen.items():
@@ -172,7 +175,16 @@ def _search(
     """Run the trials the study still lacks; how long it took, now and over the whole study
     (run_trials adds each run's time to the study, killed runs' up to their last trial)."""
     started = time.perf_counter()
-    ran = run_trials(study, objective, dims, settings.trials, starts, args.timeout, not args.no_progress)
+    ran = run_trials(
+        study,
+        objective,
+        dims,
+        settings.trials,
+        starts,
+        args.timeout,
+        not args.no_progress,
+        batch=settings.batch,
+    )
     elapsed = time.perf_counter() - started
     searched = searched_seconds(study)
     return {

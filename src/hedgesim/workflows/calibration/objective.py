@@ -2,6 +2,12 @@
 
 Every trial runs the same base run (scenario, shocks, challenges, seed) and changes only the
 free parameters, so two trials differ by their parameters alone (common random numbers).
+
+A batch of trials runs as one ensemble: each trial's parameter values are held per replicate,
+side by side, every trial reusing the base run's replicate ids, so each trial comes out exactly
+as its own run would; one ensemble of B x R replicates costs far less than B runs of R. Each
+trial is then judged on arrays read straight from the run's record (no tidy table), which gives
+the very table the tidy path gives.
 """
 
 from __future__ import annotations
@@ -12,10 +18,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from hedgesim.analysis.pass_rules import evaluate
+from hedgesim.analysis.measures import Months, Panel
+from hedgesim.analysis.pass_rules import evaluate_panel, loss_of, passes_of, standardised_errors
 from hedgesim.analysis.targets import Target, required_span
 from hedgesim.config.compose import compose_config
 from hedgesim.config.spec import RunSpec, build_run
+from hedgesim.core.knobs import per_replicate
+from hedgesim.core.record import EnsembleRecord
+from hedgesim.core.vocabulary import AGREEMENTS, MILESTONE_NAMES, SERIES
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings
 from hedgesim.workflows.run import run_spec
 
@@ -35,6 +45,7 @@ class Objective:
         self.spec = spec
         self.targets = list(targets)
         _check_covers(spec, self.targets)
+        self.months = Months(pd.DatetimeIndex(spec.calendar.dates(), name="date"))
 
     def with_values(self, values: Mapping[str, float], replicates: int | None = None) -> RunSpec:
         """The base run with these parameter values (and, if given, another ensemble size)."""
@@ -47,8 +58,55 @@ class Objective:
         return run_spec(self.with_values(values, replicates)).trajectories()
 
     def table(self, values: Mapping[str, float], replicates: int | None = None) -> pd.DataFrame:
-        """Every target judged on the ensemble run with these values."""
-        return evaluate(self.trajectories(values, replicates), self.targets)
+        """Every target judged on the ensemble run with these values (as ``evaluate`` judges
+        the run's trajectories)."""
+        spec = self.with_values(values, replicates)
+        return self._judge(run_spec(spec).record, spec.replicate_ids)
+
+    def tables(self, batch: Sequence[Mapping[str, float]]) -> list[pd.DataFrame]:
+        """Every target judged for each set of values, the sets run side by side as one
+        ensemble; each table equals ``table(values)`` of its set, value for value."""
+        return [evaluate_panel(panel, self.targets) for panel in self._batch_panels(batch)]
+
+    def scores(self, batch: Sequence[Mapping[str, float]]) -> list[tuple[float, int]]:
+        """The loss and the pass count of each set of values, run as :meth:`tables` runs them:
+        each equals ``loss`` and ``pass_count`` of ``table(values)``, without building the table."""
+        scored = []
+        for panel in self._batch_panels(batch):
+            z = standardised_errors(panel, self.targets)
+            scored.append((loss_of(z), passes_of(z)))
+        return scored
+
+    def _batch_panels(self, batch: Sequence[Mapping[str, float]]) -> list[Panel]:
+        """One run of every set of values side by side (each on the base run's replicate ids),
+        and each set's panel."""
+        ids = self.spec.replicate_ids
+        cells = [dataclasses.replace(self.spec.params, **values) for values in batch]
+        params = per_replicate(cells, [len(ids)] * len(cells))
+        side_by_side = dataclasses.replace(self.spec, params=params, replicate_ids=ids * len(cells))
+        record = run_spec(side_by_side).record
+        n = len(ids)
+        return [self._panel(record.replicates(slice(k * n, (k + 1) * n)), ids) for k in range(len(cells))]
+
+    def _judge(self, record: EnsembleRecord, replicate_ids: Sequence[int]) -> pd.DataFrame:
+        """The targets judged on one ensemble's record."""
+        return evaluate_panel(self._panel(record, replicate_ids), self.targets)
+
+    def _panel(self, record: EnsembleRecord, replicate_ids: Sequence[int]) -> Panel:
+        """The panel of one ensemble's record, replicates in id order as the tidy table's panel
+        has them."""
+        order = np.argsort(np.asarray(replicate_ids), kind="stable")
+        names = np.array(MILESTONE_NAMES, dtype=object)
+
+        def floats(name: str):
+            return lambda: np.ascontiguousarray(record.series(name).T[order], dtype=float)
+
+        def milestones(name: str):
+            return lambda: names[record.series(name).T[order]]
+
+        series = {name: floats(name) for name in SERIES}
+        series.update({name: milestones(name) for name in AGREEMENTS})
+        return Panel.from_series(self.months, np.sort(np.asarray(replicate_ids)), series)
 
 
 def _check_covers(spec: RunSpec, targets: Sequence[Target]) -> None:

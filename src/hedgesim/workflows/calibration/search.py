@@ -50,13 +50,15 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Settings:
-    """What a calibration runs: trials, ensemble sizes, seed, scenario."""
+    """What a calibration runs: trials, ensemble sizes, seed, scenario, and how many trials run
+    side by side as one ensemble (``batch``; 1: one trial at a time)."""
 
     trials: int = 1500
     replicates: int = 64
     final_replicates: int = 400
     seed: int = 20101219
     scenario: str = "reproduce"
+    batch: int = 1
 
 
 def read_search(path: Path = SEARCH_FILE) -> tuple[list[Dimension], Settings]:
@@ -149,7 +151,7 @@ def _settings(raw: Mapping[str, Any]) -> Settings:
             f"search.settings: unknown key(s) {sorted(unknown)}; allowed: {', '.join(allowed)}"
         )
     settings = Settings(**raw)
-    for key in ("trials", "replicates", "final_replicates"):
+    for key in ("trials", "replicates", "final_replicates", "batch"):
         value = getattr(settings, key)
         if not isinstance(value, int) or value < 1:
             raise CalibrationError(f"search.settings.{key}={value!r}; allowed: an integer >= 1")

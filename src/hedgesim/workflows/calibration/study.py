@@ -193,6 +193,7 @@ def run_trials(
     progress: bool,
     desc: str = "calibrating",
     on_trial: Callable[[], None] | None = None,
+    batch: int = 1,
 ) -> int:
     """Run the trials a (possibly resumed) study still lacks; returns how many ran.
 
@@ -201,6 +202,12 @@ def run_trials(
     ``seconds`` after every trial and when the search stops, whatever stops it. ``desc`` labels
     the progress bar; ``on_trial`` is called after each trial (a study run in another process
     reports its progress through it).
+
+    With ``batch`` > 1 the sampler proposes that many trials at once (optuna's ask and tell; its
+    TPE sampler counts the ones still running as bad, so it spreads them) and the objective runs
+    them as one ensemble (:meth:`Objective.scores`); each trial's result is the one it would get
+    alone. The trials of a batch are RUNNING in the study until the batch is scored, so a killed
+    calibration leaves them to :func:`fail_stale_trials`.
     """
     from tqdm.auto import tqdm
 
@@ -235,12 +242,49 @@ def run_trials(
             bar.set_postfix(best=f"{study.best_value:.3f}", passed=study.best_trial.user_attrs.get("passed"))
 
     try:
-        study.optimize(score, n_trials=remaining, timeout=timeout, callbacks=[tick], gc_after_trial=False)
+        if batch <= 1:
+            study.optimize(score, n_trials=remaining, timeout=timeout, callbacks=[tick], gc_after_trial=False)
+        else:
+            _run_batches(study, objective, dims, remaining, timeout, batch, tick)
     finally:
         bar.close()
         with contextlib.suppress(Exception):  # never hide why the search stopped
             clock()
     return len(ran)
+
+
+def _run_batches(
+    study,
+    objective: Objective,
+    dims: Sequence[Dimension],
+    n_trials: int,
+    timeout: float | None,
+    batch: int,
+    tick: Callable,
+) -> None:
+    """``study.optimize`` by batches: ask up to ``batch`` trials, score them as one ensemble, tell
+    each; no batch starts after ``timeout`` seconds. A failure fails the batch's trials still
+    running (as optimize fails its trial) and is raised."""
+    import optuna
+
+    started = time.perf_counter()
+    left = n_trials
+    while left > 0 and (timeout is None or time.perf_counter() - started < timeout):
+        trials = [study.ask() for _ in range(min(batch, left))]
+        told = 0
+        try:
+            scored = objective.scores([suggest(trial, dims) for trial in trials])
+            for trial, (value, passed) in zip(trials, scored, strict=True):
+                trial.set_user_attr("passed", passed)
+                frozen = study.tell(trial, value)
+                told += 1
+                tick(study, frozen)
+        except (Exception, KeyboardInterrupt):
+            for trial in trials[told:]:
+                with contextlib.suppress(Exception):
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        left -= len(trials)
 
 
 def trials_table(study, dims: Sequence[Dimension]) -> pd.DataFrame:
