@@ -550,8 +550,9 @@ def test_the_batched_launcher_writes_what_the_basic_one_writes(basic_sweep, tmp_
 
 @pytest.mark.slow
 def test_the_batched_launcher_keeps_runs_apart_that_differ_in_more_than_the_challenges(tmp_path):
-    """Seeds differ: two ensembles; each cell equals the basic launcher's."""
-    grid = ["challenges.trust=0.2,0.9", "seed=5,6", *BASE[:1], *BASE[2:]]
+    """Seeds differ: two ensembles (a parameter differing does not part them); each cell equals
+    the basic launcher's."""
+    grid = ["params.trust_gain=0.02,0.2", "seed=5,6", *BASE[:1], *BASE[2:]]
     folders = {}
     for launcher in ("basic", "batched"):
         folders[launcher] = tmp_path / launcher

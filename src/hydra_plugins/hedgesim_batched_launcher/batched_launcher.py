@@ -18,9 +18,9 @@ from omegaconf import DictConfig
 
 @dataclass
 class BatchedLauncherConf:
-    """``hydra/launcher=batched``: a sweep's cells that differ only in the challenge levels run
-    side by side as one ensemble, cut into chunks sized to memory, on local processes; each cell
-    comes out value for value as its own run, and its folder is written as under joblib."""
+    """``hydra/launcher=batched``: a sweep's cells that differ only in the challenges and the
+    parameters run side by side as one ensemble, cut into chunks sized to memory, on local
+    processes; each cell comes out value for value as its own run, its folder as under joblib."""
 
     _target_: str = "hydra_plugins.hedgesim_batched_launcher.batched_launcher.BatchedLauncher"
     n_jobs: int = -1

@@ -1,13 +1,13 @@
 """Batched sweeps: a multirun's cells simulated side by side as ensembles, then each cell's folder
 written by the same job code as under any other launcher.
 
-Cells whose runs differ only in the challenge levels (numbers the model takes per replicate)
-share an ensemble: each cell's replicates sit beside the others' on the replicate axis with
-their own ids, so each cell's numbers are exactly those of its own run. Ensembles are cut into
-chunks sized to memory and run in parallel processes; each chunk then hands every cell to
-Hydra's ``run_job`` with the application's own task function, which finds the cell's ensemble
-ready (``workflows.run.READY``) instead of simulating it, and writes the folder, ``.hydra/``
-and the job log as usual.
+Cells whose runs differ only in the challenge levels and mechanism parameters (numbers the
+model takes per replicate) share an ensemble: each cell's replicates sit beside the others' on
+the replicate axis with their own ids, so each cell's numbers are exactly those of its own run.
+Ensembles are cut into chunks sized to memory and run in parallel processes; each chunk hands
+every cell to Hydra's ``run_job`` with the application's own task function, which finds the
+cell's ensemble ready (``workflows.run.READY``) instead of simulating it, and writes the
+folder, ``.hydra/`` and the job log as usual.
 
 Jobs are composed once per distinct set of config-group overrides (:mod:`.jobs`), in the
 workers, which then reuse one config per group.
@@ -55,9 +55,9 @@ def job_folder(cfg: DictConfig) -> Path:
 
 
 def chunks(composer: CellComposer, jobs: Sequence[Job], settings: BatchSettings) -> list[list[Job]]:
-    """Jobs grouped into ensembles (equal but for the challenges), each group cut into chunks that
-    fit in memory, as many as the workers or a multiple of them, of near-equal size, so that the
-    workers finish together.
+    """Jobs grouped into ensembles (equal but for the challenges and parameters), each group cut
+    into chunks that fit in memory, as many as the workers or a multiple of them, of near-equal
+    size, so that the workers finish together.
 
     A job whose config does not build gets a chunk of its own: its job then fails and says why.
     """
@@ -97,7 +97,7 @@ def batch_key(spec: RunSpec) -> RunSpec:
 
 
 def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float]:
-    """Run jobs that differ only in their challenges as one ensemble.
+    """Run jobs that differ only in their challenges and parameters as one ensemble.
 
     Returns:
         The model, each job's slice of its replicates, and the seconds the simulation took.
@@ -106,7 +106,8 @@ def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float
     counts = [len(s.replicate_ids) for s in specs]
     ends = np.cumsum(counts)
     inputs = model_inputs(specs[0])
-    inputs["challenges"] = per_replicate([s.challenges for s in specs], counts)
+    for part in PER_REPLICATE:
+        inputs[part] = per_replicate([getattr(s, part) for s in specs], counts)
     inputs["replicate_ids"] = [i for s in specs for i in s.replicate_ids]
     model = HedgingModel(**inputs).run()
     slices = [slice(int(end - n), int(end)) for end, n in zip(ends, counts, strict=True)]
@@ -138,7 +139,7 @@ def _task(cfg: DictConfig) -> DictConfig:
 
 
 def make_ready(runs: dict[Path, RunSpec]) -> None:
-    """Simulate the runs, those equal but for their challenges as one ensemble each, and leave
+    """Simulate the runs, those equal but for their challenges and parameters as one ensemble each, and leave
     every run's part in ``READY`` for its job."""
     groups: list[tuple[RunSpec, list[Path]]] = []
     for folder, spec in runs.items():

@@ -20,7 +20,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-PER_REPLICATE = ("challenges",)
+PER_REPLICATE = ("challenges", "params")
 """The parts of a run the model takes per replicate: jobs differing only there share an ensemble."""
 
 
