@@ -14,6 +14,7 @@ how long, on which commit, with which versions), so a re-run that agrees changes
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -83,17 +84,28 @@ def write_text(text: str, path: Path) -> Path:
 
 
 def package_versions() -> dict[str, str]:
+    """The versions of Python and of the packages a run's numbers depend on."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    """Read once per process (every sweep cell's manifest names them)."""
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
             versions[name] = version(name)
         except PackageNotFoundError:
             versions[name] = "not installed"
-    return versions
+    return tuple(versions.items())
 
 
+@functools.cache
 def git_commit(start: Path | None = None) -> str | None:
-    """The source tree's commit when hedgesim runs from a git checkout, else None."""
+    """The source tree's commit when hedgesim runs from a git checkout, else None.
+
+    Read once per process: the code a process runs is the code it imported when it started.
+    """
     where = start or Path(__file__).resolve().parent
     try:
         out = subprocess.run(
