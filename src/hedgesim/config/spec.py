@@ -284,7 +284,7 @@ class _ConfigDumper(getattr(yaml, "CDumper", yaml.Dumper)):
 _ConfigDumper.add_representer(str, OmegaConfDumper.str_representer)
 
 
-def config_text(data: dict) -> str:
+def config_text(data: dict | list) -> str:
     """A plain config as YAML, byte for byte what ``OmegaConf.to_yaml`` writes, in a third of the
     time (every run and sweep cell writes one)."""
     return yaml.dump(

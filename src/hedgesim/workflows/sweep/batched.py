@@ -5,9 +5,9 @@ Cells whose runs differ only in the challenge levels and mechanism parameters (n
 model takes per replicate) share an ensemble: each cell's replicates sit beside the others' on
 the replicate axis with their own ids, so each cell's numbers are exactly those of its own run.
 Ensembles are cut into chunks sized to memory and run in parallel processes; each chunk hands
-every cell to Hydra's ``run_job`` with the application's own task function, which finds the
-cell's ensemble ready (``workflows.run.READY``) instead of simulating it, and writes the
-folder, ``.hydra/`` and the job log as usual.
+every cell, as Hydra's ``run_job`` would (:mod:`.cell_job`), to the application's own task
+function, which finds the cell's ensemble ready (``workflows.run.READY``) instead of
+simulating it, and writes the folder as usual.
 
 Jobs are composed once per distinct set of config-group overrides (:mod:`.jobs`), in the
 workers, which then reuse one config per group.
@@ -15,7 +15,6 @@ workers, which then reuse one config per group.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 import time
@@ -26,9 +25,9 @@ from typing import Any
 import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
-from hydra.core.utils import JobReturn, configure_log, run_job, setup_globals
+from hydra.core.utils import JobReturn, configure_log, setup_globals
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, open_dict, read_write
+from omegaconf import DictConfig
 
 from hedgesim.config.batching import BatchSettings
 from hedgesim.config.errors import ConfigError
@@ -37,6 +36,7 @@ from hedgesim.core.knobs import per_replicate
 from hedgesim.core.model import HedgingModel
 from hedgesim.workflows.results import is_complete
 from hedgesim.workflows.run import READY, already_done, model_inputs
+from hedgesim.workflows.sweep.cell_job import run_cell_job
 from hedgesim.workflows.sweep.jobs import PER_REPLICATE, CellComposer, Job
 
 log = logging.getLogger(__name__)
@@ -121,21 +121,13 @@ def to_simulate(composer: CellComposer, jobs: Sequence[Job]) -> dict[Path, RunSp
     for job in jobs:
         cfg = composer.configure(job)
         folder = job_folder(cfg)
-        if is_complete(folder) and already_done(_task(cfg), folder):
+        if is_complete(folder) and already_done(composer.task_config(job), folder):
             continue
         try:
             runs[folder.resolve()] = build_job_run(cfg)
         except ConfigError:
             continue
     return runs
-
-
-def _task(cfg: DictConfig) -> DictConfig:
-    """The application's part of a job's config (what its task function receives)."""
-    task = copy.deepcopy(cfg)
-    with read_write(task), open_dict(task):
-        del task["hydra"]
-    return task
 
 
 def make_ready(runs: dict[Path, RunSpec]) -> None:
@@ -170,16 +162,11 @@ def run_chunk(
     composer = CellComposer(hydra_context.config_loader, master)
     try:
         make_ready(to_simulate(composer, jobs))
-        return [
-            run_job(
-                hydra_context=hydra_context,
-                task_function=task_function,
-                config=composer.configure(job),
-                job_dir_key="hydra.sweep.dir",
-                job_subdir_key="hydra.sweep.subdir",
-            )
-            for job in jobs
-        ]
+        returns = []
+        for job in jobs:
+            config = composer.configure(job)
+            returns.append(run_cell_job(hydra_context, task_function, config, composer.task_config(job)))
+        return returns
     finally:
         READY.clear()
 

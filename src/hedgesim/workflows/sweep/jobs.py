@@ -43,10 +43,19 @@ class Job:
         return self.structural, shared
 
 
+@dataclass
+class _Scratch:
+    """A group's configs, reused by its jobs in turn: the whole one and the application's part."""
+
+    config: DictConfig
+    task: DictConfig
+    keys: frozenset[str]
+
+
 class CellComposer:
     """Composes a sweep's jobs as ``load_sweep_config`` does, but once per distinct set of group
     overrides: a job's plain value overrides are applied by Hydra's own rules to a config kept
-    per group, which each job then reuses in turn (``run_job`` copies what it keeps).
+    per group, which each job then reuses in turn (a job's own files are written from it).
 
     Args:
         loader: Hydra's config loader (``hydra_context.config_loader``).
@@ -58,7 +67,7 @@ class CellComposer:
         self.master = master
         self.parser = OverridesParser.create()
         self._bases: dict[tuple[str, ...], DictConfig] = {}
-        self._scratch: dict[tuple[str, ...], tuple[DictConfig, frozenset[str]]] = {}
+        self._scratch: dict[tuple[str, ...], _Scratch] = {}
 
     def job(self, lines: Sequence[str], num: int) -> Job:
         """A job, its overrides parsed and split."""
@@ -80,8 +89,11 @@ class CellComposer:
         """The job's config, as ``load_sweep_config`` composes it with the override list, folder
         name, id and number Hydra's launchers set. It is the group's config, reused: valid until
         the next call for the same group."""
-        cfg = self._group_config(job)
-        ConfigLoaderImpl._apply_overrides_to_config(self._parsed(job.values), cfg)
+        scratch = self._group(job)
+        values = self._parsed(job.values)
+        ConfigLoaderImpl._apply_overrides_to_config(values, scratch.config)
+        ConfigLoaderImpl._apply_overrides_to_config(values, scratch.task)
+        cfg = scratch.config
         task = [o for o in self._parsed(job.lines) if not o.is_hydra_override()]
         dirname = cfg.hydra.job.config.override_dirname
         with read_write(cfg.hydra), open_dict(cfg.hydra):
@@ -97,15 +109,24 @@ class CellComposer:
         OmegaConf.copy_cache(from_config=self.master, to_config=cfg)
         return cfg
 
-    def _group_config(self, job: Job) -> DictConfig:
-        """The group's reusable config: a fresh copy when this job sets other keys than the last."""
+    def task_config(self, job: Job) -> DictConfig:
+        """The application's part of the job's config (what its task function receives), as of
+        the last :meth:`configure` of the job's group."""
+        return self._scratch[job.structural].task
+
+    def _group(self, job: Job) -> _Scratch:
+        """The group's reusable configs: fresh copies when this job sets other keys than the last."""
         keys = frozenset(line.partition("=")[0] for line in job.values)
         held = self._scratch.get(job.structural)
-        if held is None or held[1] != keys:
+        if held is None or held.keys != keys:
             if job.structural not in self._bases:
                 self._bases[job.structural] = self.loader.load_sweep_config(self.master, list(job.structural))
-            held = self._scratch[job.structural] = (copy.deepcopy(self._bases[job.structural]), keys)
-        return held[0]
+            base = self._bases[job.structural]
+            task = copy.deepcopy(base)
+            with read_write(task), open_dict(task):
+                del task["hydra"]
+            held = self._scratch[job.structural] = _Scratch(copy.deepcopy(base), task, keys)
+        return held
 
     def _parsed(self, lines: Sequence[str]) -> list[Override]:
         return self.parser.parse_overrides(list(lines))
