@@ -283,6 +283,23 @@ def test_a_two_node_ray_cluster_gives_the_same_cells(reference, ray_cluster, tmp
     assert on_head | on_worker == {c.name for c in cell_dirs(tmp_path / "mr")}
 
 
+@pytest.mark.slow
+def test_the_batched_launcher_runs_its_chunks_on_a_two_node_ray_cluster(reference, ray_cluster, tmp_path):
+    """hydra/launcher=batched with backend=ray: one chunk per CPU of the cluster (two), spread
+    over both nodes; the same cells as the basic launcher, nothing beyond loopback."""
+    env = {**ray_cluster.env, "RAY_ADDRESS": ray_cluster.address}
+    args = ["-m", *GRID, *BASE, "hydra/launcher=batched", "hydra.launcher.backend=ray"]
+    result, seen = run_watched([*args, f"hydra.sweep.dir={tmp_path / 'mr'}"], tmp_path, env, ray_cluster.pids)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Batched launcher: 4 jobs in 2 chunks on 2 Ray workers" in result.stderr + result.stdout
+    assert_same_cells(tmp_path / "mr", reference)
+    beyond = {s for s in seen if s[0] not in LOOPBACK}
+    assert not beyond, f"the Ray cluster listened beyond loopback: {sorted(beyond)}"
+    on_head, on_worker = ray_cluster.cells_run_by("head"), ray_cluster.cells_run_by("worker")
+    assert on_head and on_worker, (on_head, on_worker)  # each node ran a chunk
+    assert on_head | on_worker == {c.name for c in cell_dirs(tmp_path / "mr")}
+
+
 # --- Slurm: munged, slurmctld and slurmd on 127.0.0.1 (scripts/slurm-local) -----------------
 
 SLURM_LOCAL = ROOT / "scripts" / "slurm-local"

@@ -10,6 +10,8 @@ from typing import Any
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import BYTES_PER_REPLICATE_MONTH, machine_memory
 
+BACKENDS = ("local", "ray")
+"""Where the batched launcher runs its chunks."""
 LAUNCHER = "hydra_plugins.hedgesim_batched_launcher.batched_launcher.BatchedLauncher"
 """The batched launcher's class, as ``hydra.launcher._target_`` names it."""
 
@@ -19,8 +21,12 @@ class BatchSettings:
     """How the batched launcher cuts a sweep and where it runs the chunks.
 
     Args:
-        n_jobs: processes running chunks (-1: one per core).
+        n_jobs: processes running chunks at once (-1: one per core here; on Ray, one per CPU of
+            the cluster).
         memory_gb: memory all chunks running at once may take; None: half this machine's.
+        backend: where chunks run: ``local`` processes, or ``ray`` (a running Ray cluster).
+        ray_address: the Ray cluster to join; None: Ray's own choice (``RAY_ADDRESS``, else the
+            cluster this node belongs to).
 
     Raises:
         ConfigError: a value out of range, in one line.
@@ -28,8 +34,12 @@ class BatchSettings:
 
     n_jobs: int = -1
     memory_gb: float | None = None
+    backend: str = "local"
+    ray_address: str | None = None
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"hydra.launcher.backend={self.backend!r}; allowed: {', '.join(BACKENDS)}")
         if not (self.n_jobs == -1 or self.n_jobs >= 1):
             raise ConfigError(
                 f"hydra.launcher.n_jobs={self.n_jobs}; allowed: -1 (one per core) or a count >= 1"
@@ -44,13 +54,16 @@ class BatchSettings:
         """The settings of a composed ``hydra.launcher`` node; None for another launcher."""
         if launcher is None or launcher.get("_target_") != LAUNCHER:
             return None
-        return cls(n_jobs=launcher.get("n_jobs", -1), memory_gb=launcher.get("memory_gb"))
+        known = {
+            f: launcher.get(f) for f in ("n_jobs", "memory_gb", "backend", "ray_address") if f in launcher
+        }
+        return cls(**known)
 
-    def workers(self) -> int:
-        """How many processes run chunks."""
-        return max(1, os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
+    def workers(self, cpus: int | None = None) -> int:
+        """How many chunks run at once: ``n_jobs``, else one per CPU (``cpus``: a cluster's)."""
+        return max(1, cpus or os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
 
-    def replicate_months(self) -> int:
-        """The replicate-months one chunk may hold, so that all workers fit in memory together."""
+    def replicate_months(self, workers: int) -> int:
+        """The replicate-months one chunk may hold, so that ``workers`` chunks fit in memory."""
         total = machine_memory() / 2 if self.memory_gb is None else self.memory_gb * 1e9
-        return max(1, int(total / self.workers() / BYTES_PER_REPLICATE_MONTH))
+        return max(1, int(total / workers / BYTES_PER_REPLICATE_MONTH))

@@ -214,6 +214,7 @@ def sweep_cell(cfg: DictConfig, out: Path, label: str) -> str:
             run_into(cfg, spec, out, label)
         else:
             ensemble, simulated = ready  # its wall time: its share of the simulation, then writing
+            log.info("%s: simulated beside other cells in %.2f s (its share), writing", label, simulated)
             write_run(cfg, spec, ensemble, out, time.perf_counter() - simulated, simulated)
     except Exception as err:
         write_text(f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}", out / ERROR)

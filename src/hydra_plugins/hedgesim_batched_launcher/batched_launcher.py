@@ -27,6 +27,10 @@ class BatchedLauncherConf:
     """Processes running chunks (-1: one per core)."""
     memory_gb: Optional[float] = None  # noqa: UP045 (OmegaConf reads Optional, not X | None)
     """Memory all chunks running at once may take (None: half this machine's)."""
+    backend: str = "local"
+    """Where chunks run: local processes, or ray (a running Ray cluster)."""
+    ray_address: Optional[str] = None  # noqa: UP045
+    """The Ray cluster to join (None: RAY_ADDRESS, else the cluster this node belongs to)."""
 
 
 ConfigStore.instance().store(
@@ -35,17 +39,17 @@ ConfigStore.instance().store(
 
 
 class BatchedLauncher(Launcher):
-    """Runs a multirun's cells side by side as ensembles sized to memory, on local processes.
+    """Runs a multirun's cells side by side as ensembles sized to memory, on local processes or a
+    Ray cluster.
 
     Args:
-        n_jobs: processes running chunks (-1: one per core).
-        memory_gb: memory all chunks running at once may take; None: half this machine's.
+        settings: the fields of :class:`BatchedLauncherConf` (``hedgesim.config.batching``).
     """
 
-    def __init__(self, n_jobs: int = -1, memory_gb: Optional[float] = None) -> None:  # noqa: UP045
+    def __init__(self, **settings: object) -> None:
         from hedgesim.config.batching import BatchSettings
 
-        self.settings = BatchSettings(n_jobs=n_jobs, memory_gb=memory_gb)
+        self.settings = BatchSettings(**settings)
         self.config: DictConfig | None = None
         self.hydra_context: HydraContext | None = None
         self.task_function: TaskFunction | None = None

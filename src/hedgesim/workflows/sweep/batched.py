@@ -54,7 +54,9 @@ def job_folder(cfg: DictConfig) -> Path:
     return Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
 
 
-def chunks(composer: CellComposer, jobs: Sequence[Job], settings: BatchSettings) -> list[list[Job]]:
+def chunks(
+    composer: CellComposer, jobs: Sequence[Job], settings: BatchSettings, workers: int
+) -> list[list[Job]]:
     """Jobs grouped into ensembles (equal but for the challenges and parameters), each group cut
     into chunks that fit in memory, as many as the workers or a multiple of them, of near-equal
     size, so that the workers finish together.
@@ -72,14 +74,14 @@ def chunks(composer: CellComposer, jobs: Sequence[Job], settings: BatchSettings)
             plan += [[job] for job in members]
             continue
         size = len(spec.replicate_ids) * spec.calendar.n_steps
-        plan += _cut(members, size, settings)
+        plan += _cut(members, size, settings.replicate_months(workers), workers)
     return plan
 
 
-def _cut(members: list[Job], size: int, settings: BatchSettings) -> list[list[Job]]:
-    """``members`` in consecutive chunks: at least one per worker, more when memory asks."""
-    workers = settings.workers()
-    fit = max(1, settings.replicate_months() // size)
+def _cut(members: list[Job], size: int, room: int, workers: int) -> list[list[Job]]:
+    """``members`` in consecutive chunks: at least one per worker, more when ``room`` (the
+    replicate-months a chunk may hold) asks."""
+    fit = max(1, room // size)
     count = max(-(-len(members) // fit), min(workers, len(members)))
     count = min(len(members), -(-count // workers) * workers)
     per_chunk = -(-len(members) // count)
@@ -186,30 +188,49 @@ def launch(
     master = HydraConfig.instance().cfg
     composer = CellComposer(hydra_context.config_loader, config)
     jobs = [composer.job(lines, num) for num, lines in enumerate(job_overrides, first_num)]
+    cpus = _join_ray(settings) if settings.backend == "ray" else None
+    workers = settings.workers(cpus)
     try:
-        plan = chunks(composer, jobs, settings)
+        plan = chunks(composer, jobs, settings, workers)
     finally:
         HydraConfig.instance().cfg = master
-    workers = min(settings.workers(), len(plan))
     log.info(
-        "Batched launcher: %d jobs in %d chunks on %d processes, sweep output dir: %s",
+        "Batched launcher: %d jobs in %d chunks on %d %s, sweep output dir: %s",
         len(jobs),
         len(plan),
-        workers,
+        min(workers, len(plan)),
+        "Ray workers" if cpus else "processes",
         config.hydra.sweep.dir,
     )
-    state = Singleton.get_state()
-    if workers <= 1:
-        runs = [run_chunk(chunk, config, hydra_context, task_function, state) for chunk in plan]
+    tasks = [(chunk, config, hydra_context, task_function, Singleton.get_state()) for chunk in plan]
+    if cpus:
+        runs = _on_ray(tasks)
+    elif min(workers, len(plan)) <= 1:
+        runs = [run_chunk(*task) for task in tasks]
     else:
         from joblib import Parallel, delayed
 
-        runs = Parallel(n_jobs=workers, backend="loky")(
-            delayed(run_chunk)(chunk, config, hydra_context, task_function, state) for chunk in plan
-        )
+        runs = Parallel(n_jobs=min(workers, len(plan)), backend="loky")(delayed(run_chunk)(*t) for t in tasks)
     returns = {
         job.num: ret
         for chunk, rets in zip(plan, runs, strict=True)
         for job, ret in zip(chunk, rets, strict=True)
     }
     return [returns[job.num] for job in jobs]
+
+
+def _join_ray(settings: BatchSettings) -> int:
+    """Join the Ray cluster (``ray_address``, else Ray's own choice); its CPUs."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(address=settings.ray_address or "auto", log_to_driver=True)
+    return int(ray.cluster_resources().get("CPU", 1))
+
+
+def _on_ray(tasks: list[tuple]) -> list[list[JobReturn]]:
+    """Run the chunks as Ray tasks of one CPU each, spread over the cluster's nodes."""
+    import ray
+
+    remote = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(run_chunk)
+    return ray.get([remote.remote(*task) for task in tasks])
