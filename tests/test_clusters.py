@@ -374,3 +374,31 @@ def test_a_one_node_slurm_cluster_gives_the_same_cells(reference, slurm_cluster,
     assert ("slurmctld", int(conf["SlurmctldPort"])) in ports and ("slurmd", int(conf["SlurmdPort"])) in ports
     low, high = map(int, conf["SrunPortRange"].split("-"))
     assert any(name == "srun" and low <= port <= high for name, port in ports)  # each job's srun
+
+
+@pytest.mark.slow
+def test_the_batched_launcher_runs_its_chunks_as_a_slurm_array(reference, slurm_cluster, tmp_path):
+    """hydra/launcher=batched with backend=slurm: one array job of 2 tasks (chunks of 2 cells),
+    run by slurmd; the same cells as the basic launcher, nothing beyond loopback."""
+    env = {**os.environ, "SLURM_CONF": str(slurm_cluster)}
+    launcher = [
+        "hydra/launcher=batched",
+        "hydra.launcher.backend=slurm",
+        "hydra.launcher.n_jobs=2",
+        "hydra.launcher.partition=debug",
+        "hydra.launcher.timeout_min=5",
+    ]
+    folder = tmp_path / "mr"
+    result, seen = run_watched(
+        ["-m", *GRID, *BASE, *launcher, f"hydra.sweep.dir={folder}"], tmp_path, env, slurm_pids
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Batched launcher: 4 jobs in 2 chunks on 2 Slurm tasks" in result.stderr + result.stdout
+    assert_same_cells(folder, reference)
+    tasks = sorted(folder.glob(".submitit/*_*/*_0_log.out"))  # <array job>_<task>/: one per chunk
+    assert len(tasks) == 2, tasks
+    logs = [path.read_text(errors="replace") for path in tasks]
+    assert all("hostname=localhost" in log for log in logs)  # run by slurmd, as node localhost
+    assert {m for log in logs for m in CELL_LOG.findall(log)} == {c.name for c in cell_dirs(folder)}
+    beyond = {s for s in seen if s[0] not in LOOPBACK}
+    assert not beyond, f"the Slurm cluster listened beyond loopback: {sorted(beyond)}"

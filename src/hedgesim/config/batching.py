@@ -10,7 +10,7 @@ from typing import Any
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import BYTES_PER_REPLICATE_MONTH, machine_memory
 
-BACKENDS = ("local", "ray")
+BACKENDS = ("local", "ray", "slurm")
 """Where the batched launcher runs its chunks."""
 LAUNCHER = "hydra_plugins.hedgesim_batched_launcher.batched_launcher.BatchedLauncher"
 """The batched launcher's class, as ``hydra.launcher._target_`` names it."""
@@ -24,9 +24,13 @@ class BatchSettings:
         n_jobs: processes running chunks at once (-1: one per core here; on Ray, one per CPU of
             the cluster).
         memory_gb: memory all chunks running at once may take; None: half this machine's.
-        backend: where chunks run: ``local`` processes, or ``ray`` (a running Ray cluster).
+        backend: where chunks run: ``local`` processes, ``ray`` (a running Ray cluster) or
+            ``slurm`` (one Slurm array task per chunk, through submitit).
         ray_address: the Ray cluster to join; None: Ray's own choice (``RAY_ADDRESS``, else the
             cluster this node belongs to).
+        partition: the Slurm partition (None: the cluster's default).
+        timeout_min: each Slurm task's time limit, in minutes.
+        setup: shell lines each Slurm task runs first (e.g. activating the environment).
 
     Raises:
         ConfigError: a value out of range, in one line.
@@ -36,6 +40,9 @@ class BatchSettings:
     memory_gb: float | None = None
     backend: str = "local"
     ray_address: str | None = None
+    partition: str | None = None
+    timeout_min: int = 60
+    setup: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

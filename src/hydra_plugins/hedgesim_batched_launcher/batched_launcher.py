@@ -6,8 +6,8 @@ its annotations are evaluated ones (no ``from __future__ import annotations``).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import List, Optional  # noqa: UP035 (OmegaConf reads typing's generics)
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.utils import JobReturn
@@ -31,6 +31,12 @@ class BatchedLauncherConf:
     """Where chunks run: local processes, or ray (a running Ray cluster)."""
     ray_address: Optional[str] = None  # noqa: UP045
     """The Ray cluster to join (None: RAY_ADDRESS, else the cluster this node belongs to)."""
+    partition: Optional[str] = None  # noqa: UP045
+    """backend=slurm: the partition (None: the cluster's default)."""
+    timeout_min: int = 60
+    """backend=slurm: each task's time limit, in minutes."""
+    setup: List[str] = field(default_factory=list)  # noqa: UP006
+    """backend=slurm: shell lines each task runs first (e.g. activating the environment)."""
 
 
 ConfigStore.instance().store(
@@ -39,8 +45,8 @@ ConfigStore.instance().store(
 
 
 class BatchedLauncher(Launcher):
-    """Runs a multirun's cells side by side as ensembles sized to memory, on local processes or a
-    Ray cluster.
+    """Runs a multirun's cells side by side as ensembles sized to memory, on local processes, a
+    Ray cluster or Slurm.
 
     Args:
         settings: the fields of :class:`BatchedLauncherConf` (``hedgesim.config.batching``).
@@ -49,6 +55,8 @@ class BatchedLauncher(Launcher):
     def __init__(self, **settings: object) -> None:
         from hedgesim.config.batching import BatchSettings
 
+        if settings.get("setup") is not None:
+            settings["setup"] = tuple(settings["setup"])
         self.settings = BatchSettings(**settings)
         self.config: DictConfig | None = None
         self.hydra_context: HydraContext | None = None

@@ -31,7 +31,7 @@ from omegaconf import DictConfig
 
 from hedgesim.config.batching import BatchSettings
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.spec import RunSpec, build_job_run
+from hedgesim.config.spec import BYTES_PER_REPLICATE_MONTH, RunSpec, build_job_run
 from hedgesim.core.knobs import per_replicate
 from hedgesim.core.model import HedgingModel
 from hedgesim.workflows.results import is_complete
@@ -199,12 +199,14 @@ def launch(
         len(jobs),
         len(plan),
         min(workers, len(plan)),
-        "Ray workers" if cpus else "processes",
+        {"local": "processes", "ray": "Ray workers", "slurm": "Slurm tasks"}[settings.backend],
         config.hydra.sweep.dir,
     )
     tasks = [(chunk, config, hydra_context, task_function, Singleton.get_state()) for chunk in plan]
     if cpus:
         runs = _on_ray(tasks)
+    elif settings.backend == "slurm":
+        runs = _on_slurm(tasks, settings, Path(str(config.hydra.sweep.dir)), _chunk_gb(composer, plan))
     elif min(workers, len(plan)) <= 1:
         runs = [run_chunk(*task) for task in tasks]
     else:
@@ -234,3 +236,36 @@ def _on_ray(tasks: list[tuple]) -> list[list[JobReturn]]:
 
     remote = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(run_chunk)
     return ray.get([remote.remote(*task) for task in tasks])
+
+
+def _chunk_gb(composer: CellComposer, plan: list[list[Job]]) -> int:
+    """The memory to ask for each Slurm task: the largest chunk's estimate, plus 1 GB to start."""
+    largest = 0
+    for chunk in plan:
+        try:
+            spec = build_job_run(composer.configure(chunk[0]))
+        except ConfigError:
+            continue
+        largest = max(largest, len(chunk) * len(spec.replicate_ids) * spec.calendar.n_steps)
+    return 1 + -(-largest * BYTES_PER_REPLICATE_MONTH // 10**9)
+
+
+def _on_slurm(
+    tasks: list[tuple], settings: BatchSettings, sweep_dir: Path, mem_gb: int
+) -> list[list[JobReturn]]:
+    """Run the chunks as one Slurm array job through submitit (its files in ``.submitit/``), at
+    most ``n_jobs`` tasks at once, and wait for them."""
+    import submitit
+
+    executor = submitit.AutoExecutor(folder=sweep_dir / ".submitit" / "%j", cluster="slurm")
+    executor.update_parameters(
+        timeout_min=settings.timeout_min,
+        cpus_per_task=1,
+        mem_gb=mem_gb,
+        slurm_array_parallelism=settings.workers(),
+        slurm_setup=list(settings.setup),
+        name="hedgesim-batched",
+        **({"slurm_partition": settings.partition} if settings.partition else {}),
+    )
+    jobs = executor.map_array(run_chunk, *zip(*tasks, strict=True))
+    return [job.result() for job in jobs]
