@@ -333,3 +333,77 @@ def test_without_the_flag_the_default_folder_is_the_single_set_one():
     assert rep.parse_args([]).out == rep.DEFAULT_OUT
     assert rep.parse_args(["--parameter-sets"]).out == rep.DEFAULT_SETS_OUT
     assert rep.parse_args(["--parameter-sets", "--out", "x"]).out == Path("x")
+
+
+# --- parameter_sets=plausible in any run -----------------------------------------------------
+
+
+def _short(spec, end: str = "2011-12"):
+    from hedgesim.core.calendar import Month, RunCalendar
+
+    calendar = RunCalendar(spec.calendar.start, Month.parse(end))
+    return dataclasses.replace(spec, calendar=calendar, timeline=spec.timeline.before_end_of(calendar))
+
+
+def test_replicate_r_runs_set_r_mod_k_and_equals_a_run_of_that_set(baseline_spec):
+    from hedgesim.config.compose import compose_config
+    from hedgesim.config.parameter_sets import PLAUSIBLE_FILE, read_sets, set_parameters
+    from hedgesim.config.spec import build_run
+
+    sets = read_sets(PLAUSIBLE_FILE)
+    k = len(sets)
+    spec = build_run(compose_config(["parameter_sets=plausible", "replicates=2", f"first_replicate={k - 1}"]))
+    assert spec.replicate_ids == (k - 1, k)
+    name = set_parameters(sets)[0]
+    np.testing.assert_array_equal(getattr(spec.params, name), sets[name].to_numpy()[[k - 1, 0]])
+    unlisted = next(f.name for f in dataclasses.fields(spec.params) if f.name not in set(sets.columns))
+    assert getattr(spec.params, unlisted) == getattr(baseline_spec.params, unlisted)  # one number still
+    assert spec.sets_used["file"] == "conf/params/plausible.csv" and spec.sets_used["sets"] == k
+    pooled = run_spec(_short(spec)).trajectories()
+    for row, rid in ((k - 1, k - 1), (0, k)):  # replicate k runs set 0, as replicate 0 would
+        values = {n: float(sets[n].iloc[row]) for n in set_parameters(sets)}
+        alone_spec = dataclasses.replace(
+            _short(baseline_spec),
+            params=dataclasses.replace(baseline_spec.params, **values),
+            replicate_ids=(rid,),
+        )
+        alone = run_spec(alone_spec).trajectories()
+        mine = pooled[pooled["replicate"] == rid].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone, check_exact=True)
+
+
+def test_batched_cells_with_parameter_sets_equal_their_own_runs(baseline_spec):
+    from hedgesim.config.compose import compose_config
+    from hedgesim.config.spec import build_run
+    from hedgesim.workflows.sweep.batched import simulate
+
+    specs = [
+        _short(
+            build_run(compose_config(["parameter_sets=plausible", "replicates=3", f"challenges.trust={t}"]))
+        )
+        for t in (0.1, 0.9)
+    ]
+    model, slices, _ = simulate(specs)
+    for spec, part in zip(specs, slices, strict=True):
+        pd.testing.assert_frame_equal(
+            model.part(part).trajectories(), run_spec(spec).trajectories(), check_exact=True
+        )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            ["parameter_sets=plausible", "params.trust_gain=0.1"],
+            "parameter_sets=plausible gives params.trust_gain",
+        ),
+        (["parameter_sets=no_such.csv"], "parameter sets 'no_such.csv' do not exist"),
+    ],
+)
+def test_parameter_sets_refuse_what_they_cannot_do_in_one_line(tmp_path, overrides, expected):
+    from conftest import run_cli
+
+    result = run_cli(*overrides, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_line(result.stderr).startswith("hedgesim: error: ") and expected in result.stderr
+    assert not (tmp_path / "run").exists()

@@ -32,6 +32,7 @@ from hedgesim.config.compose import (
     describe_config_error,
 )
 from hedgesim.config.errors import ConfigError
+from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_run
 from hedgesim.core.shocks.timeline import show
@@ -267,11 +268,27 @@ def _with_configured_sweeps(parsed: list) -> tuple[list, DictConfig]:
             _compose_with_hydra(task)  # the task's part first: its error is the one to report
         raise err from None
     BatchSettings.of(OmegaConf.select(cfg, "hydra.launcher", default=None))
+    _check_sets_overrides(OmegaConf.select(cfg, "parameter_sets", default=None), parsed)
     params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
     given = {o.get_key_element().lstrip("+~") for o in parsed}
     lines = [f"{key}={value}" for key, value in params.items() if key not in given]
     more = OverridesParser.create().parse_overrides(lines) if lines else []
     return [*more, *parsed], cfg
+
+
+def _check_sets_overrides(choice: str | None, parsed: list) -> None:
+    """Refuse ``params.X=v`` for a parameter the chosen sets give each replicate: it would be
+    silently replaced by the sets' values."""
+    if choice in (None, ""):
+        return
+    listed = set(set_parameters(read_sets(sets_file(choice))))
+    for override in parsed:
+        key = override.get_key_element().lstrip("+~")
+        if key.startswith("params.") and key.removeprefix("params.") in listed:
+            raise ConfigError(
+                f"{override.input_line}: parameter_sets={choice} gives {key} a value per set; allowed: "
+                "overrides of parameters the sets do not list, or parameter_sets=null"
+            )
 
 
 def _compose_with_hydra(overrides: Sequence[str]) -> DictConfig:

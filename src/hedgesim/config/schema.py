@@ -87,6 +87,10 @@ class HedgesimConfig:
     decisions: DecisionsConfig = field(default_factory=DecisionsConfig)
     challenges: Challenges = field(default_factory=Challenges)
     params: ModelParameters = field(default_factory=ModelParameters)
+    parameter_sets: str | None = None
+    """None: every replicate runs ``params``; ``plausible`` (or a path to a table of that form):
+    replicate r runs set r mod K of the calibration's plausible parameter sets
+    (``hedgesim.config.parameter_sets``)."""
     output: OutputConfig = field(default_factory=OutputConfig)
 
 

@@ -21,6 +21,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from hedgesim.config.compose import describe_config_error
 from hedgesim.config.errors import ConfigError
+from hedgesim.config.parameter_sets import read_sets, sets_facts, sets_file, spread_over_sets
 from hedgesim.config.schema import HedgesimConfig
 from hedgesim.config.timeline_files import TimelineUsed, joined, load_shocks, plain_record
 from hedgesim.core.calendar import DateError, Month, RunCalendar
@@ -58,6 +59,8 @@ class RunSpec:
     rules_from: Month | None = None
     shocks_used: TimelineUsed | None = dataclasses.field(default=None, compare=False)
     """Where the dated shocks came from (the history, a user's files), for the run's records."""
+    sets_used: dict | None = dataclasses.field(default=None, compare=False)
+    """The parameter sets the replicates ran (file, sha256, count), for the run's records."""
 
     def timeline_facts(self) -> dict:
         """The timeline a run used, as its manifest records it (mode, files, stochastic start)."""
@@ -133,10 +136,16 @@ def _build(conf: HedgesimConfig) -> RunSpec:
         if not (price > 0 and math.isfinite(price)):
             raise ConfigError(f"scenario.oil_price.{year}={price}; allowed: a price > 0 (USD/bbl)")
     ids = tuple(range(conf.first_replicate, conf.first_replicate + conf.replicates))
+    params, sets_used = conf.params, None
+    if conf.parameter_sets not in (None, ""):
+        path = sets_file(conf.parameter_sets)
+        sets = read_sets(path)
+        params = spread_over_sets(conf.params, sets, ids, f"parameter_sets={conf.parameter_sets}")
+        sets_used = sets_facts(path, sets)
     return RunSpec(
         calendar,
         timeline,
-        conf.params,
+        params,
         conf.challenges,
         stochastic,
         dict(conf.scenario.oil_price),
@@ -145,6 +154,7 @@ def _build(conf: HedgesimConfig) -> RunSpec:
         branch,
         rules_from,
         used,
+        sets_used,
     )
 
 

@@ -71,14 +71,20 @@ def per_replicate(settings: Any, counts: Any) -> Any:
     number).
 
     Args:
-        settings: objects of one dataclass type.
+        settings: objects of one dataclass type; a field may hold one value per replicate
+            already (its ``counts[i]`` values), as with plausible parameter sets.
         counts: how many replicates each setting has, in the ensemble's order.
     """
-    settings = list(settings)
+    settings, counts = list(settings), list(counts)
     values = {}
     for f in fields(settings[0]):
         column = [getattr(s, f.name) for s in settings]
-        if "min" not in f.metadata or all(v == column[0] for v in column):
+        if any(isinstance(v, np.ndarray) for v in column):  # a setting already per replicate
+            parts = [
+                np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v, n in zip(column, counts, strict=True)
+            ]
+            values[f.name] = np.concatenate(parts)
+        elif "min" not in f.metadata or all(v == column[0] for v in column):
             values[f.name] = column[0]
         else:
             values[f.name] = np.repeat(np.asarray(column, dtype=float), counts)

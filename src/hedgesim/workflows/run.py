@@ -189,6 +189,7 @@ def write_run(
         files=files,
         wall_time_s=round(time.perf_counter() - started, 3),
         simulate_s=round(simulated, 3),
+        **({"parameter_sets": spec.sets_used} if spec.sets_used else {}),
     )
     print(f"hedgesim: wrote {out}", file=sys.stderr)
     return files

@@ -35,19 +35,18 @@ import pandas as pd
 from scipy.stats import chi2
 
 from hedgesim.config.compose import CONF_DIR
+from hedgesim.config.errors import ConfigError
+from hedgesim.config.parameter_sets import META, PLAUSIBLE_FILE, read_sets
 from hedgesim.workflows.calibration.report import rounded
 from hedgesim.workflows.results import first_line, write_text
 from hedgesim.workflows.targets_file import InputError, read_yaml
 
 PARAMS_DIR = CONF_DIR / "params"
 CALIBRATED_FILE = PARAMS_DIR / "calibrated.yaml"
-PLAUSIBLE_FILE = PARAMS_DIR / "plausible.csv"
 CONFIDENCE = math.erf(1 / math.sqrt(2))
 """One standard error (0.6827): the level of the identification profile's ``1/n`` rule."""
 MAX_SETS = 50
 """At most this many sets: enough for a pooled ensemble of 1,000 replicates to give each set 20."""
-META = ("trial", "loss")
-"""The columns of plausible.csv before the parameters."""
 NOT_PARAMETERS = ("trial", "loss", "passed")
 """The columns of a study's trials.csv that are not searched parameters."""
 EXIT_USAGE, EXIT_FAILED = 2, 1
@@ -124,45 +123,15 @@ def plausible_text(sets: pd.DataFrame, header: Sequence[str]) -> str:
 
 
 def read_plausible(path: Path = PLAUSIBLE_FILE) -> pd.DataFrame:
-    """The parameter sets of a plausible.csv, checked: a trial, a finite loss and finite values.
+    """The parameter sets of a plausible.csv, checked (:func:`hedgesim.config.parameter_sets.read_sets`).
 
     Raises:
         InputError: one line naming the file and what is wrong with it.
     """
-    path = Path(path)
-    what = f"parameter sets {str(path)!r}"
-    if not path.is_file():
-        raise InputError(
-            f"{what} do not exist; allowed: a plausible.csv written by hedgesim-calibrate or "
-            "python -m hedgesim.workflows.calibration.plausible RUN_DIR"
-        )
     try:
-        sets = pd.read_csv(path, comment="#")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError(f"{what} are not a CSV table ({str(err).splitlines()[0]})") from None
-    missing = [c for c in META if c not in sets.columns]
-    if missing or len(sets.columns) <= len(META) or sets.empty:
-        raise InputError(
-            f"{what} have columns {list(sets.columns)} and {len(sets)} rows; allowed: columns "
-            "trial, loss and one per parameter, at least one row"
-        )
-    _check_values(sets, what)
-    return sets
-
-
-def _check_values(sets: pd.DataFrame, what: str) -> None:
-    """Every cell a finite number, every trial once."""
-    for column in sets.columns:
-        numbers = pd.to_numeric(sets[column], errors="coerce")
-        bad = ~numbers.map(math.isfinite, na_action="ignore").fillna(False).astype(bool)
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
-            raise InputError(
-                f"{what}: row {row + 1}, {column}={sets[column].iloc[row]!r}; allowed: a finite number"
-            )
-    repeated = sets["trial"][sets["trial"].duplicated()]
-    if len(repeated):
-        raise InputError(f"{what}: trial={int(repeated.iloc[0])} appears twice; allowed: each trial once")
+        return read_sets(path)
+    except ConfigError as err:
+        raise InputError(str(err)) from None
 
 
 def choose(
