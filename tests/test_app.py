@@ -18,6 +18,7 @@ from matplotlib.text import Text
 
 from hedgesim.app.charts import CHARTS
 from hedgesim.app.observed import OBSERVED
+from hedgesim.app.page import _settings_line
 from hedgesim.app.server import main as app_main
 from hedgesim.app.server import parse_args
 from hedgesim.app.session import COMMITMENT, ClassroomModel, initial_trust
@@ -198,6 +199,21 @@ def test_a_parameter_set_on_the_page_moves_the_output():
     assert (
         tense.runs[0].history.band["tension"][:24, 0].mean()
         > calm.runs[0].history.band["tension"][:24, 0].mean()
+    )
+
+
+def test_parameter_uncertainty_on_the_page_runs_the_plausible_sets():
+    """The switch spreads the replicates over the plausible sets: the same seed and shocks, other
+    parameters, so the trajectories part; replicate r runs set r mod K."""
+    plain, spread = (ClassroomModel(replicates="4", seed="3", parameter_uncertainty=u) for u in (False, True))
+    assert spread.error is None and "over the plausible parameter sets" in _settings_line(spread)
+    assert isinstance(spread.runs[0].model.params.trust_gain, np.ndarray)
+    assert isinstance(plain.runs[0].model.params.trust_gain, float)
+    for model in (plain, spread):
+        for _ in range(36):
+            model.step()
+    assert not np.array_equal(
+        plain.runs[0].history.mean["hedge_eu"][:36], spread.runs[0].history.mean["hedge_eu"][:36]
     )
 
 

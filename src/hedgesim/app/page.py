@@ -65,6 +65,7 @@ def default_inputs() -> dict:
         "b_own_challenges": False,
         **{f"b_{name}": getattr(c, name) for name, _ in CHALLENGES},
         "stochastic": True,
+        "parameter_uncertainty": False,
     }
     for group in events_by_kind().values():
         inputs |= {event.key: True for event in group}
@@ -150,6 +151,11 @@ def EnsembleCard(inputs: solara.Reactive[dict]):
         TextInput(f"Replicates (1 to {MAX_REPLICATES})", "replicates", inputs)
         TextInput("Seed (integer >= 0)", "seed", inputs)
         TextInput("Replicate told in the log", "log_replicate", inputs)
+        solara.Checkbox(
+            label="Parameter uncertainty: replicates spread over the plausible parameter sets",
+            value=inputs.value["parameter_uncertainty"],
+            on_value=lambda on: inputs.set({**inputs.value, "parameter_uncertainty": bool(on)}),
+        )
 
 
 @solara.component
@@ -259,7 +265,10 @@ def _settings_line(model: ClassroomModel) -> str:
     c = s.challenges
     return (
         f"Trust {c.trust:.2f} · vested interests {c.vested_interests:.2f} · tension {c.tension:.2f} · "
-        f"{s.replicates} replicates · seed {s.seed} · shown: " + " | ".join(run.title for run in model.runs)
+        f"{s.replicates} replicates · seed {s.seed}"
+        + (" · over the plausible parameter sets" if s.parameter_uncertainty else "")
+        + " · shown: "
+        + " | ".join(run.title for run in model.runs)
     )
 
 

@@ -112,6 +112,9 @@ class ClassroomModel(mesa.Model):
             instead of A's challenges.
         b_trust, b_vested_interests, b_tension: the second scenario's own challenges.
         log_replicate: which replicate's months the log tells, as typed.
+        parameter_uncertainty: replicate r runs plausible parameter set r mod K (the sets of
+            the calibration study that fit almost as well as the best) instead of the
+            calibrated parameters.
         scenario: what Mesa's page passes on Reset (its empty experiment scenario); the page's
             own settings are the scenario here, so it is not used.
         **switches: ``kind_<kind>`` and ``event_<id>`` booleans; False switches a shock off.
@@ -131,6 +134,7 @@ class ClassroomModel(mesa.Model):
         b_trust: float = 0.5,
         b_vested_interests: float = 0.5,
         b_tension: float = 0.3,
+        parameter_uncertainty: bool = False,
         scenario: object = None,
         **switches: bool,
     ):
@@ -149,6 +153,7 @@ class ClassroomModel(mesa.Model):
                 log_replicate,
                 switches,
                 (b_trust, b_vested_interests, b_tension) if b_own_challenges else None,
+                parameter_uncertainty,
             )
             self.runs = [EnsembleRun(title, spec) for title, spec in self.settings.runs()]
         except ConfigError as err:

@@ -230,6 +230,8 @@ class ClassroomSettings:
     compare: str = NO_COMPARISON
     log_replicate: int = 0
     compare_challenges: Challenges | None = None
+    parameter_uncertainty: bool = False
+    """Replicates spread over the calibration's plausible parameter sets (``parameter_sets``)."""
 
     @property
     def b_challenges(self) -> Challenges:
@@ -256,6 +258,7 @@ class ClassroomSettings:
             f"shocks.stochastic.enabled={str(self.stochastic).lower()}",
             "shocks.disabled_kinds=[" + ",".join(f"'{k}'" for k in off_kinds) + "]",
             "shocks.disabled_ids=[" + ",".join(f"'{i}'" for i in off_ids) + "]",
+            *(["parameter_sets=plausible"] if self.parameter_uncertainty else []),
         ]
 
     def runs(self) -> list[tuple[str, RunSpec]]:
@@ -309,11 +312,13 @@ def settings_from_inputs(
     log_replicate: object = 0,
     switches: Mapping[str, bool] | None = None,
     compare_challenges: tuple[float, float, float] | None = None,
+    parameter_uncertainty: bool = False,
 ) -> ClassroomSettings:
     """Check what the page holds and build the setting.
 
     Args:
         compare_challenges: B's own (trust, vested interests, tension), or None for A's.
+        parameter_uncertainty: spread the replicates over the plausible parameter sets.
 
     Raises:
         ConfigError: one line naming the first bad value and what is allowed.
@@ -328,7 +333,16 @@ def settings_from_inputs(
         raise ConfigError(f"log_replicate={str(log_replicate).strip()!r}; allowed: 0 to {count - 1}")
     kinds, ids = _switched_off(switches or {})
     return ClassroomSettings(
-        challenges, count, parse_seed(seed), bool(stochastic), kinds, ids, compare, shown, b_challenges
+        challenges,
+        count,
+        parse_seed(seed),
+        bool(stochastic),
+        kinds,
+        ids,
+        compare,
+        shown,
+        b_challenges,
+        bool(parameter_uncertainty),
     )
 
 
