@@ -42,9 +42,6 @@ from hedgesim.workflows.sweep.jobs import PER_REPLICATE, CellComposer, Job
 log = logging.getLogger(__name__)
 
 
-# --- composition ----------------------------------------------------------------------------
-
-
 # --- planning -------------------------------------------------------------------------------
 
 
@@ -133,8 +130,8 @@ def to_simulate(composer: CellComposer, jobs: Sequence[Job]) -> dict[Path, RunSp
 
 
 def make_ready(runs: dict[Path, RunSpec]) -> None:
-    """Simulate the runs, those equal but for their challenges and parameters as one ensemble each, and leave
-    every run's part in ``READY`` for its job."""
+    """Simulate the runs, those equal but for their challenges and parameters as one ensemble
+    each, and leave every run's part in ``READY`` for its job."""
     groups: list[tuple[RunSpec, list[Path]]] = []
     for folder, spec in runs.items():
         key = batch_key(spec)
@@ -181,7 +178,7 @@ def launch(
     task_function: TaskFunction,
     settings: BatchSettings,
 ) -> list[JobReturn]:
-    """Plan the chunks and run them on local processes; the jobs' returns, in job order."""
+    """Plan the chunks and run them (local processes, Ray or Slurm); the jobs' returns, in order."""
     setup_globals()
     configure_log(config.hydra.hydra_logging, config.hydra.verbose)
     Path(str(config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
@@ -203,22 +200,27 @@ def launch(
         config.hydra.sweep.dir,
     )
     tasks = [(chunk, config, hydra_context, task_function, Singleton.get_state()) for chunk in plan]
-    if cpus:
-        runs = _on_ray(tasks)
-    elif settings.backend == "slurm":
-        runs = _on_slurm(tasks, settings, Path(str(config.hydra.sweep.dir)), _chunk_gb(composer, plan))
-    elif min(workers, len(plan)) <= 1:
-        runs = [run_chunk(*task) for task in tasks]
-    else:
-        from joblib import Parallel, delayed
-
-        runs = Parallel(n_jobs=min(workers, len(plan)), backend="loky")(delayed(run_chunk)(*t) for t in tasks)
+    mem_gb = _chunk_gb(composer, plan) if settings.backend == "slurm" else 0
+    runs = _run(tasks, settings, min(workers, len(plan)), mem_gb)
     returns = {
         job.num: ret
         for chunk, rets in zip(plan, runs, strict=True)
         for job, ret in zip(chunk, rets, strict=True)
     }
     return [returns[job.num] for job in jobs]
+
+
+def _run(tasks: list[tuple], settings: BatchSettings, workers: int, mem_gb: int) -> list[list[JobReturn]]:
+    """Run the chunks where the settings say: Ray, Slurm, local processes, or here (one worker)."""
+    if settings.backend == "ray":
+        return _on_ray(tasks)
+    if settings.backend == "slurm":
+        return _on_slurm(tasks, settings, Path(str(tasks[0][1].hydra.sweep.dir)), mem_gb)
+    if workers <= 1:
+        return [run_chunk(*task) for task in tasks]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=workers, backend="loky")(delayed(run_chunk)(*task) for task in tasks)
 
 
 def _join_ray(settings: BatchSettings) -> int:
