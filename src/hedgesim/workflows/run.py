@@ -51,10 +51,19 @@ class Ensemble(Protocol):
     def event_log(self) -> pd.DataFrame: ...
 
 
-READY: dict[Path, tuple[Ensemble, float]] = {}
-"""Cells a batched launcher has simulated in this process already, by resolved output folder:
-each cell's ensemble and its share of the simulation's seconds. ``sweep_cell`` writes such a
-cell from here instead of running the model."""
+@dataclass(frozen=True)
+class Ready:
+    """A cell a batched launcher has simulated already: its run, its part of the ensemble, and
+    its share of the simulation's seconds."""
+
+    spec: RunSpec
+    ensemble: Ensemble
+    seconds: float
+
+
+READY: dict[Path, Ready] = {}
+"""Cells a batched launcher has simulated in this process already, by resolved output folder;
+``sweep_cell`` writes such a cell from here instead of building and running it again."""
 ERROR = "error.txt"
 """The file a failed sweep cell leaves in its folder, with the error and its traceback."""
 log = logging.getLogger(__name__)
@@ -209,14 +218,13 @@ def sweep_cell(cfg: DictConfig, out: Path, label: str) -> str:
         return "skipped"
     (out / ERROR).unlink(missing_ok=True)
     try:
-        spec = build_run(cfg)
         ready = READY.pop(out.resolve(), None)
         if ready is None:
-            run_into(cfg, spec, out, label)
-        else:
-            ensemble, simulated = ready  # its wall time: its share of the simulation, then writing
-            log.info("%s: simulated beside other cells in %.2f s (its share), writing", label, simulated)
-            write_run(cfg, spec, ensemble, out, time.perf_counter() - simulated, simulated)
+            run_into(cfg, build_run(cfg), out, label)
+        else:  # its wall time: its share of the simulation, then writing
+            log.info("%s: simulated beside other cells in %.2f s (its share), writing", label, ready.seconds)
+            started = time.perf_counter() - ready.seconds
+            write_run(cfg, ready.spec, ready.ensemble, out, started, ready.seconds)
     except Exception as err:
         write_text(f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}", out / ERROR)
         log.error("cell %s failed: %s: %s", out.name, type(err).__name__, err)

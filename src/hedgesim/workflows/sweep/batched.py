@@ -35,7 +35,7 @@ from hedgesim.config.spec import BYTES_PER_REPLICATE_MONTH, RunSpec, build_job_r
 from hedgesim.core.knobs import per_replicate
 from hedgesim.core.model import HedgingModel
 from hedgesim.workflows.results import is_complete
-from hedgesim.workflows.run import READY, already_done, model_inputs
+from hedgesim.workflows.run import READY, Ready, already_done, model_inputs
 from hedgesim.workflows.sweep.cell_job import run_cell_job
 from hedgesim.workflows.sweep.jobs import PER_REPLICATE, CellComposer, Job
 
@@ -144,7 +144,8 @@ def make_ready(runs: dict[Path, RunSpec]) -> None:
         model, slices, seconds = simulate([runs[f] for f in folders])
         replicates = sum(part.stop - part.start for part in slices)
         for folder, part in zip(folders, slices, strict=True):
-            READY[folder] = (model.part(part), seconds * (part.stop - part.start) / replicates)
+            share = seconds * (part.stop - part.start) / replicates
+            READY[folder] = Ready(runs[folder], model.part(part), share)
 
 
 def run_chunk(
