@@ -263,41 +263,46 @@ def ray_cluster() -> Iterator[RayCluster]:
         assert not left, f"Ray processes outlived the cluster: {sorted(left)}"
 
 
+def sweep_on_ray(ray_cluster: RayCluster, launcher: list[str], reference: Path, tmp_path: Path):
+    """The grid through ``launcher`` on the two-node Ray cluster (``RAY_ADDRESS`` set): the same
+    cells as the basic launcher, every cell run on one node or the other and both nodes used,
+    nothing beyond loopback.
+
+    Returns:
+        The sweep's completed process and the sockets seen listening while it ran.
+    """
+    env = {**ray_cluster.env, "RAY_ADDRESS": ray_cluster.address}
+    folder = tmp_path / "mr"
+    args = ["-m", *GRID, *BASE, *launcher, f"hydra.sweep.dir={folder}"]
+    result, seen = run_watched(args, tmp_path, env, ray_cluster.pids)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_same_cells(folder, reference)
+    beyond = {s for s in seen if s[0] not in LOOPBACK}
+    assert not beyond, f"the Ray cluster listened beyond loopback: {sorted(beyond)}"
+    on_head, on_worker = ray_cluster.cells_run_by("head"), ray_cluster.cells_run_by("worker")
+    assert on_head and on_worker, (on_head, on_worker)  # both nodes ran cells
+    assert on_head | on_worker == {c.name for c in cell_dirs(folder)}
+    return result, seen
+
+
 @pytest.mark.slow
 def test_a_two_node_ray_cluster_gives_the_same_cells(reference, ray_cluster, tmp_path):
     """`ray start --head` plus `ray start --address=127.0.0.1:<port>`, then the documented
     command: hydra/launcher=ray_cluster (address auto) with RAY_ADDRESS set."""
-    env = {**ray_cluster.env, "RAY_ADDRESS": ray_cluster.address}
     spread = "+hydra.launcher.ray.remote.scheduling_strategy=SPREAD"  # cells on both nodes
-    args = ["-m", *GRID, *BASE, "hydra/launcher=ray_cluster", spread]
-    result, seen = run_watched([*args, f"hydra.sweep.dir={tmp_path / 'mr'}"], tmp_path, env, ray_cluster.pids)
-    assert result.returncode == 0, result.stderr[-3000:]
+    result, seen = sweep_on_ray(ray_cluster, ["hydra/launcher=ray_cluster", spread], reference, tmp_path)
     assert "Connecting to existing Ray cluster" in result.stderr + result.stdout
-    assert_same_cells(tmp_path / "mr", reference)
-    beyond = {s for s in seen if s[0] not in LOOPBACK}
-    assert not beyond, f"the Ray cluster listened beyond loopback: {sorted(beyond)}"
     names = {name for _, _, name in seen}
     assert {"gcs_server", "raylet"} <= names and ray_cluster.port in {port for _, port, _ in seen}
-    on_head, on_worker = ray_cluster.cells_run_by("head"), ray_cluster.cells_run_by("worker")
-    assert on_head and on_worker, (on_head, on_worker)  # both nodes ran cells
-    assert on_head | on_worker == {c.name for c in cell_dirs(tmp_path / "mr")}
 
 
 @pytest.mark.slow
 def test_the_batched_launcher_runs_its_chunks_on_a_two_node_ray_cluster(reference, ray_cluster, tmp_path):
     """hydra/launcher=batched with backend=ray: one chunk per CPU of the cluster (two), spread
     over both nodes; the same cells as the basic launcher, nothing beyond loopback."""
-    env = {**ray_cluster.env, "RAY_ADDRESS": ray_cluster.address}
-    args = ["-m", *GRID, *BASE, "hydra/launcher=batched", "hydra.launcher.backend=ray"]
-    result, seen = run_watched([*args, f"hydra.sweep.dir={tmp_path / 'mr'}"], tmp_path, env, ray_cluster.pids)
-    assert result.returncode == 0, result.stderr[-3000:]
+    launcher = ["hydra/launcher=batched", "hydra.launcher.backend=ray"]
+    result, _ = sweep_on_ray(ray_cluster, launcher, reference, tmp_path)
     assert "Batched launcher: 4 jobs in 2 chunks on 2 Ray workers" in result.stderr + result.stdout
-    assert_same_cells(tmp_path / "mr", reference)
-    beyond = {s for s in seen if s[0] not in LOOPBACK}
-    assert not beyond, f"the Ray cluster listened beyond loopback: {sorted(beyond)}"
-    on_head, on_worker = ray_cluster.cells_run_by("head"), ray_cluster.cells_run_by("worker")
-    assert on_head and on_worker, (on_head, on_worker)  # each node ran a chunk
-    assert on_head | on_worker == {c.name for c in cell_dirs(tmp_path / "mr")}
 
 
 # --- Slurm: munged, slurmctld and slurmd on 127.0.0.1 (scripts/slurm-local) -----------------
@@ -345,11 +350,34 @@ def slurm_cluster() -> Iterator[Path]:
         assert not left, f"Slurm processes outlived the cluster: {sorted(left)}"
 
 
+def sweep_on_slurm(slurm_cluster: Path, launcher: list[str], reference: Path, tmp_path: Path, tasks: int):
+    """The grid through ``launcher`` on the local Slurm cluster: the same cells as the basic
+    launcher, ``tasks`` array tasks run by slurmd that name every cell, nothing beyond loopback.
+
+    Returns:
+        The sweep's completed process and the sockets seen listening while it ran.
+    """
+    env = {**os.environ, "SLURM_CONF": str(slurm_cluster)}
+    folder = tmp_path / "mr"
+    result, seen = run_watched(
+        ["-m", *GRID, *BASE, *launcher, f"hydra.sweep.dir={folder}"], tmp_path, env, slurm_pids
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_same_cells(folder, reference)
+    ran = sorted(folder.glob(".submitit/*_*/*_0_log.out"))  # <array job>_<task>/: one per task
+    assert len(ran) == tasks, ran
+    logs = [path.read_text(errors="replace") for path in ran]
+    assert all("hostname=localhost" in log for log in logs)  # run by slurmd, as node localhost
+    assert {m for log in logs for m in CELL_LOG.findall(log)} == {c.name for c in cell_dirs(folder)}
+    beyond = {s for s in seen if s[0] not in LOOPBACK}
+    assert not beyond, f"the Slurm cluster listened beyond loopback: {sorted(beyond)}"
+    return result, seen
+
+
 @pytest.mark.slow
 def test_a_one_node_slurm_cluster_gives_the_same_cells(reference, slurm_cluster, tmp_path):
     """hydra/launcher=slurm (submitit): one array job of 4 tasks, 2 at a time, on partition debug."""
     conf = slurm_conf(slurm_cluster)
-    env = {**os.environ, "SLURM_CONF": str(slurm_cluster)}
     launcher = [
         "hydra/launcher=slurm",
         "hydra.launcher.partition=debug",
@@ -357,19 +385,7 @@ def test_a_one_node_slurm_cluster_gives_the_same_cells(reference, slurm_cluster,
         "hydra.launcher.mem_gb=1",
         "hydra.launcher.array_parallelism=2",
     ]
-    folder = tmp_path / "mr"
-    result, seen = run_watched(
-        ["-m", *GRID, *BASE, *launcher, f"hydra.sweep.dir={folder}"], tmp_path, env, slurm_pids
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert_same_cells(folder, reference)
-    tasks = sorted(folder.glob(".submitit/*_*/*_0_log.out"))  # <array job>_<task>/: one per cell
-    assert len(tasks) == CELLS, tasks
-    logs = [path.read_text(errors="replace") for path in tasks]
-    assert all("hostname=localhost" in log for log in logs)  # run by slurmd, as node localhost
-    assert {m for log in logs for m in CELL_LOG.findall(log)} == {c.name for c in cell_dirs(folder)}
-    beyond = {s for s in seen if s[0] not in LOOPBACK}
-    assert not beyond, f"the Slurm cluster listened beyond loopback: {sorted(beyond)}"
+    _, seen = sweep_on_slurm(slurm_cluster, launcher, reference, tmp_path, tasks=CELLS)
     ports = {(name, port) for _, port, name in seen}
     assert ("slurmctld", int(conf["SlurmctldPort"])) in ports and ("slurmd", int(conf["SlurmdPort"])) in ports
     low, high = map(int, conf["SrunPortRange"].split("-"))
@@ -380,7 +396,6 @@ def test_a_one_node_slurm_cluster_gives_the_same_cells(reference, slurm_cluster,
 def test_the_batched_launcher_runs_its_chunks_as_a_slurm_array(reference, slurm_cluster, tmp_path):
     """hydra/launcher=batched with backend=slurm: one array job of 2 tasks (chunks of 2 cells),
     run by slurmd; the same cells as the basic launcher, nothing beyond loopback."""
-    env = {**os.environ, "SLURM_CONF": str(slurm_cluster)}
     launcher = [
         "hydra/launcher=batched",
         "hydra.launcher.backend=slurm",
@@ -388,17 +403,5 @@ def test_the_batched_launcher_runs_its_chunks_as_a_slurm_array(reference, slurm_
         "hydra.launcher.partition=debug",
         "hydra.launcher.timeout_min=5",
     ]
-    folder = tmp_path / "mr"
-    result, seen = run_watched(
-        ["-m", *GRID, *BASE, *launcher, f"hydra.sweep.dir={folder}"], tmp_path, env, slurm_pids
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result, _ = sweep_on_slurm(slurm_cluster, launcher, reference, tmp_path, tasks=2)
     assert "Batched launcher: 4 jobs in 2 chunks on 2 Slurm tasks" in result.stderr + result.stdout
-    assert_same_cells(folder, reference)
-    tasks = sorted(folder.glob(".submitit/*_*/*_0_log.out"))  # <array job>_<task>/: one per chunk
-    assert len(tasks) == 2, tasks
-    logs = [path.read_text(errors="replace") for path in tasks]
-    assert all("hostname=localhost" in log for log in logs)  # run by slurmd, as node localhost
-    assert {m for log in logs for m in CELL_LOG.findall(log)} == {c.name for c in cell_dirs(folder)}
-    beyond = {s for s in seen if s[0] not in LOOPBACK}
-    assert not beyond, f"the Slurm cluster listened beyond loopback: {sorted(beyond)}"
