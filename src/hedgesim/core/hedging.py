@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from hedgesim.core import kernels
 from hedgesim.core.vocabulary import DRIVERS, EU, OTHER, PARTNERS, RUSSIA, UKRAINE
 
 __all__ = ["DRIVERS", "EU", "OTHER", "PARTNERS", "RUSSIA", "UKRAINE"]
 
-_NEWTON_STEPS = 60
-_MAX_LOG_STEP = 4.0
-_TOLERANCE = 1e-11
+_NEWTON_STEPS = kernels.NEWTON_STEPS
+_MAX_LOG_STEP = kernels.MAX_LOG_STEP
+_TOLERANCE = kernels.TOLERANCE
 _BLOCK = 2048
 """Rows solved together: a block's work arrays stay in cache (rows never depend on each other)."""
-_SURELY_SHORT = 1e-9
+_SURELY_SHORT = kernels.SURELY_SHORT
 """A penalised Russia weight this far below the commitment is short of it for certain (the
 solver is accurate to ~1e-15)."""
 
@@ -103,6 +104,8 @@ def optimal_hedge(
     cost = np.asarray(cost, dtype=float)
     if cost.shape != utility.shape[:1]:
         cost = np.broadcast_to(cost, utility.shape[:1])
+    if kernels.compiled():
+        return _compiled(utility, curvature, room_value, commitment, cost, start)
     if len(utility) <= _BLOCK:
         return _optimal_block(utility, curvature, room_value, commitment, cost, start).T
     weights = np.empty(utility.shape[::-1])
@@ -117,6 +120,32 @@ def optimal_hedge(
             None if start is None else start[rows],
         )
     return weights.T
+
+
+def _compiled(
+    utility: np.ndarray,
+    curvature: np.ndarray,
+    room_value: float | np.ndarray,
+    commitment: float | np.ndarray,
+    cost: np.ndarray,
+    start: np.ndarray | None,
+) -> np.ndarray:
+    """``optimal_hedge`` by the compiled kernel, replicate by replicate. Every input goes in as a
+    contiguous array of doubles, so the kernel is compiled for one layout only."""
+    rows = utility.shape[:1]
+    per_row = lambda value: np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=float), rows))
+    weights = np.empty(utility.shape)
+    kernels.optimal_hedge_rows(
+        np.ascontiguousarray(utility),
+        np.ascontiguousarray(curvature),
+        per_row(room_value),
+        per_row(commitment),
+        per_row(cost),
+        weights if start is None else np.ascontiguousarray(start, dtype=float),
+        start is not None,
+        weights,
+    )
+    return weights
 
 
 def _optimal_block(

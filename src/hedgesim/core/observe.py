@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hedgesim.core import kernels
+
 _TAIL_SIGMAS = 9.0
 """The CDF table reaches rate + 9 sd (+ 12): the probability beyond it is below 1e-15."""
 _NEAR_ONE = 1.0 - 1e-9
@@ -56,6 +58,11 @@ def _inverted_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     quarters of those carried are done; only the rest are then carried forward, which costs less
     than dropping the done ones at every term.
     """
+    if kernels.compiled():
+        rate, uniform = np.ascontiguousarray(rate), np.ascontiguousarray(uniform)
+        counts = np.empty(rate.size)
+        kernels.inverted_counts(rate, np.exp(-rate), uniform, counts)
+        return counts
     if rate.size <= _FEW_DRAWS:
         return _inverted_count_one_by_one(rate, uniform)
     counts = np.zeros(rate.size)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hedgesim.core import kernels
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
@@ -64,6 +66,12 @@ class ReplicateStreams:
     def uniforms(self, step: int) -> np.ndarray:
         """All channels' uniforms in [0, 1) for one step, shape (replicates, channels)."""
         counter = np.uint64(step) * np.uint64(len(self.channels)) + self._offsets
+        if kernels.compiled():
+            with np.errstate(over="ignore"):
+                mixed = _splitmix(counter + np.uint64(1))[0] * _GOLDEN
+            draws = np.empty((len(self.keys), len(self.channels)))
+            kernels.uniforms_into(self.keys[:, 0], mixed, draws)
+            return draws
         with np.errstate(over="ignore"):
             bits = _splitmix_in_place(self.keys + _splitmix(counter + np.uint64(1)) * _GOLDEN)
         bits >>= np.uint64(11)

@@ -1,0 +1,237 @@
+"""Compiled (numba) kernels for the engine's hottest loops, one replicate at a time.
+
+The numpy functions in ``hedging`` and ``observe`` stay the reference: they define what is
+computed and the tests compare these kernels with them. A kernel runs the same operations in the
+same order on each replicate, so a replicate's result still never depends on the others; only
+``exp`` and ``log`` may differ from numpy's in the last bit (numpy has its own SIMD versions).
+
+``use_compiled(False)`` switches the engine back to the reference path (the tests use it), as
+does a machine without numba. The kernels are plain Python until their first call compiles them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from hedgesim.core.vocabulary import RUSSIA
+
+NEWTON_STEPS = 60
+MAX_LOG_STEP = 4.0
+TOLERANCE = 1e-11
+SURELY_SHORT = 1e-9
+"""Newton's limits, shared with the reference path in ``hedging``."""
+
+_state = {"compiled": importlib.util.find_spec("numba") is not None, "jitted": False}
+
+
+def compiled() -> bool:
+    """Whether the engine runs these kernels (else the numpy reference)."""
+    return _state["compiled"]
+
+
+@contextmanager
+def use_compiled(enabled: bool) -> Iterator[None]:
+    """Run the block with the compiled kernels on or off (off: the numpy reference path)."""
+    before = _state["compiled"]
+    _state["compiled"] = enabled and importlib.util.find_spec("numba") is not None
+    try:
+        yield
+    finally:
+        _state["compiled"] = before
+
+
+_KERNELS = (
+    "_start_row",
+    "_newton_step",
+    "_solve_row",
+    "_optimal_hedge_rows",
+    "_inverted_counts",
+    "_uniforms_into",
+)
+"""Compiled on first use, callees first: importing numba costs a third of a second, which a run
+that never reaches a kernel should not pay. The on-disk cache spares later processes the
+compilation itself."""
+
+
+def _jit_all() -> None:
+    if _state["jitted"]:
+        return
+    import numba
+
+    for name in _KERNELS:
+        globals()[name] = numba.njit(cache=True, nogil=True, error_model="numpy")(globals()[name])
+    _state["jitted"] = True
+
+
+def optimal_hedge_rows(*arrays) -> None:
+    """``hedging.optimal_hedge`` replicate by replicate (see ``_optimal_hedge_rows``)."""
+    _jit_all()
+    _optimal_hedge_rows(*arrays)
+
+
+def inverted_counts(*arrays) -> None:
+    """``observe._inverted_count`` draw by draw (see ``_inverted_counts``)."""
+    _jit_all()
+    _inverted_counts(*arrays)
+
+
+def uniforms_into(*arrays) -> None:
+    """``streams.ReplicateStreams.uniforms`` in one pass (see ``_uniforms_into``)."""
+    _jit_all()
+    _uniforms_into(*arrays)
+
+
+def _start_row(u, a, eta, start, has_start, y, t):
+    """Newton's starting point for one row: ``y`` = log w from ``start`` (normalised) or from a
+    blend of the risk-neutral optimum and the even split; ``t`` = u - eta. Returns mu."""
+    n = u.shape[0]
+    for j in range(n):
+        t[j] = u[j] - eta
+    if has_start:
+        total = 0.0
+        for j in range(n):
+            y[j] = max(start[j], 1e-300)
+            total += y[j]
+        inverse = 1.0 / total
+        for j in range(n):
+            y[j] = math.log(y[j] * inverse)
+    else:
+        top = u[0] / eta
+        for j in range(1, n):
+            top = max(top, u[j] / eta)
+        total = 0.0
+        for j in range(n):
+            total += math.exp(u[j] / eta - top)
+        log_total = math.log(total)
+        even = -math.log(n)
+        for j in range(n):
+            risk_neutral = (u[j] / eta - top) - log_total
+            high, low = max(risk_neutral, even), min(risk_neutral, even)
+            y[j] = high + math.log1p(math.exp(low - high)) - math.log(2.0)
+    mu = 0.0
+    for j in range(n):
+        mu += t[j] - a[j] * math.exp(y[j]) - eta * y[j]
+    return mu / n
+
+
+def _newton_step(a, eta, t, y, mu, residual, slope):
+    """One Newton step on (log w, mu) of one row, ``y`` in place. Returns the new mu and the
+    largest step taken."""
+    n = y.shape[0]
+    total = 0.0
+    weighted_total = 0.0
+    ratio_total = 0.0
+    for j in range(n):
+        wj = math.exp(y[j])
+        slope[j] = a[j] * wj + eta
+        residual[j] = eta * y[j] + a[j] * wj + mu - t[j]
+        ratio = wj / slope[j]
+        total += wj
+        weighted_total += ratio * residual[j]
+        ratio_total += ratio
+    d_mu = (total - 1.0 - weighted_total) / ratio_total
+    largest = 0.0
+    for j in range(n):
+        step = (-d_mu - residual[j]) / slope[j]
+        step = min(max(step, -MAX_LOG_STEP), MAX_LOG_STEP)
+        y[j] += step
+        largest = max(largest, abs(step))
+    return mu + d_mu, largest
+
+
+def _solve_row(u, a, eta, start, has_start, w, scratch):
+    """Maximise u.w - sum a_j w_j^2 / 2 + eta H(w) on the simplex for one row by Newton on
+    (log w, mu); writes the weights into ``w`` and returns whether it converged. ``scratch`` is
+    a (4, P) work array."""
+    y, t, residual, slope = scratch[0], scratch[1], scratch[2], scratch[3]
+    mu = _start_row(u, a, eta, start, has_start, y, t)
+    converged = False
+    for _ in range(NEWTON_STEPS):
+        mu, largest = _newton_step(a, eta, t, y, mu, residual, slope)
+        if largest < TOLERANCE:
+            converged = True
+            break
+    total = 0.0
+    for j in range(y.shape[0]):
+        w[j] = math.exp(y[j])
+        total += w[j]
+    inverse = 1.0 / total
+    for j in range(y.shape[0]):
+        w[j] = w[j] * inverse
+    return converged
+
+
+def _optimal_hedge_rows(utility, curvature, eta, commitment, cost, start, has_start, out):
+    """``hedging.optimal_hedge`` row by row into ``out`` (R, P): the penalised solve first where
+    last month was short, the free solve only where that is not surely short, and the penalised
+    one after it where the free optimum falls short of the commitment."""
+    n_rows, n = utility.shape
+    free = np.empty(n)
+    penalised = np.empty(n)
+    u = np.empty(n)
+    a = np.empty(n)
+    scratch = np.empty((4, n))
+    for i in range(n_rows):
+        c = commitment[i]
+        priced = cost[i] > 0.0
+        guess = priced and (not has_start or start[i, RUSSIA] < c)
+        u[:] = utility[i]
+        a[:] = curvature[i]
+        u[RUSSIA] += cost[i] * c
+        a[RUSSIA] += cost[i]
+        if guess:
+            converged = _solve_row(u, a, eta[i], start[i], has_start, penalised, scratch)
+            if converged and penalised[RUSSIA] < c - SURELY_SHORT:
+                out[i] = penalised
+                continue
+        _solve_row(utility[i], curvature[i], eta[i], start[i], has_start, free, scratch)
+        if priced and free[RUSSIA] < c:
+            if not guess:
+                _solve_row(u, a, eta[i], start[i], has_start, penalised, scratch)
+            out[i] = penalised
+        else:
+            out[i] = free
+
+
+def _inverted_counts(rate, first, uniform, counts):
+    """``observe._inverted_count`` draw by draw: the Poisson CDF summed term by term from
+    ``first`` = e^-rate (taken by numpy, so every term is the reference's double) until it
+    reaches the draw's uniform; the count is the number of terms it took."""
+    for i in range(rate.shape[0]):
+        r, u = rate[i], uniform[i]
+        pmf = first[i]
+        cdf = pmf
+        k = 0
+        while cdf < u:
+            k += 1
+            pmf = pmf * r / k
+            cdf = cdf + pmf
+        counts[i] = k
+
+
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_SHIFT1, _SHIFT2, _SHIFT3 = np.uint64(30), np.uint64(27), np.uint64(31)
+_MANTISSA_SHIFT = np.uint64(11)
+_TO_UNIT = 1.0 / float(1 << 53)
+
+
+def _uniforms_into(keys, offsets, out):
+    """``streams.ReplicateStreams.uniforms`` in one pass: SplitMix64 of each replicate's key plus
+    each channel's mixed counter, its top 53 bits scaled to [0, 1). Integer arithmetic, so the
+    same bits as the reference."""
+    for i in range(keys.shape[0]):
+        key = keys[i]
+        for c in range(offsets.shape[0]):
+            x = key + offsets[c]
+            x ^= x >> _SHIFT1
+            x *= _MIX1
+            x ^= x >> _SHIFT2
+            x *= _MIX2
+            x ^= x >> _SHIFT3
+            out[i, c] = float(x >> _MANTISSA_SHIFT) * _TO_UNIT

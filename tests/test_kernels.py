@@ -1,0 +1,103 @@
+"""The compiled kernels against the numpy reference they replace.
+
+The engine runs the kernels by default; ``kernels.use_compiled(False)`` runs the numpy
+reference. Integer work (random streams, Poisson counts from numpy's e^-rate) must agree bit for
+bit; the hedging solve may differ only where ``exp`` and ``log`` round differently (numpy has
+its own SIMD versions), that is within a few units in the last place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from hedgesim.config.compose import compose_config
+from hedgesim.config.spec import build_run
+from hedgesim.core import kernels
+from hedgesim.core.hedging import RUSSIA, optimal_hedge
+from hedgesim.core.observe import event_count
+from hedgesim.core.streams import ReplicateStreams
+from hedgesim.workflows.run import build_model
+
+pytestmark = pytest.mark.skipif(not kernels.compiled(), reason="numba is not installed")
+
+CLOSE = 1e-12
+
+
+def both(work):
+    """``work()`` on the compiled kernels, then on the numpy reference."""
+    with kernels.use_compiled(True):
+        fast = work()
+    with kernels.use_compiled(False):
+        reference = work()
+    return fast, reference
+
+
+def hedging_inputs(rows: int, seed: int):
+    """Utilities, variances and per-replicate settings spread over the ranges runs reach,
+    with some rows priced at zero and others far short of the commitment."""
+    rng = np.random.default_rng(seed)
+    utility = rng.normal(0.0, 2.0, (rows, 4))
+    variance = rng.uniform(0.0, 3.0, (rows, 4))
+    cost = np.where(rng.uniform(size=rows) < 0.2, 0.0, rng.lognormal(2.0, 1.5, rows))
+    risk = rng.uniform(0.3, 6.0, rows)
+    room = rng.uniform(0.03, 1.0, rows)
+    commitment = rng.uniform(0.25, 0.6, rows)
+    return utility, variance, risk, room, commitment, cost
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_hedge_kernel_finds_the_reference_optimum(seed):
+    utility, variance, risk, room, commitment, cost = hedging_inputs(3000, seed)
+    solve = lambda start=None: optimal_hedge(utility, variance, risk, room, commitment, cost, start=start)
+    fast, reference = both(solve)
+    assert np.abs(fast - reference).max() < CLOSE
+    assert np.allclose(fast.sum(axis=1), 1.0) and (fast >= 0).all()
+    short = reference[:, RUSSIA] < commitment
+    assert 0.1 < short.mean() < 0.9, "both sides of the commitment are exercised"
+    start = np.roll(reference, 1, axis=0)  # last month's optimum of another row: a poor start
+    warm, warm_reference = both(lambda: solve(start))
+    assert np.abs(warm - warm_reference).max() < CLOSE
+    assert np.abs(warm - fast).max() < 1e-9, "the start changes only the last bits"
+
+
+def test_the_hedge_kernel_takes_one_number_or_one_per_replicate():
+    utility, variance, _, _, _, cost = hedging_inputs(50, 4)
+    scalar = optimal_hedge(utility, variance, 2.0, 0.2, 0.4, cost)
+    spread = optimal_hedge(utility, variance, np.full(50, 2.0), np.full(50, 0.2), np.full(50, 0.4), cost)
+    np.testing.assert_array_equal(scalar, spread)
+
+
+def test_poisson_counts_are_the_references_exactly():
+    rng = np.random.default_rng(5)
+    rates = np.concatenate([rng.uniform(0.0, 3.0, 5000), rng.lognormal(2.0, 1.5, 5000), [0.0, 700.0]])
+    uniforms = np.concatenate([rng.uniform(size=rates.size - 2), [0.5, 1.0 - 1e-12]])
+    fast, reference = both(lambda: event_count(rates, uniforms))
+    np.testing.assert_array_equal(fast, reference)
+    assert fast.max() > 50 and (fast == 0).any()
+
+
+def test_uniforms_are_the_references_bit_for_bit():
+    streams = ReplicateStreams(20101219, np.arange(7, 4007), ("a", "b", "c"))
+    for step in (0, 1, 143, 10**6):
+        fast, reference = both(lambda step=step: streams.uniforms(step))
+        np.testing.assert_array_equal(fast, reference)
+        assert fast.min() >= 0.0 and fast.max() < 1.0
+
+
+@pytest.mark.slow
+def test_a_run_to_2030_is_the_references_run():
+    """The forward scenario under high tension (drawn shocks and every decision rule): every
+    discrete series (counts, milestones, decisions, the log) equal, the rest to rounding."""
+    spec = build_run(compose_config(["scenario=forward_2030", "challenges=high_tension"]))
+    run = lambda: build_model(dataclasses.replace(spec, replicate_ids=tuple(range(300)))).run().record
+    fast, reference = both(run)
+    for name, values in fast._arrays.items():
+        expected = reference.series(name)
+        if values.dtype.kind == "f":
+            scale = max(1.0, float(np.abs(expected).max()))
+            assert np.abs(fast.series(name) - expected).max() <= 1e-9 * scale, name
+        else:
+            np.testing.assert_array_equal(fast.series(name), expected, err_msg=name)
