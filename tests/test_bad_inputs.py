@@ -180,6 +180,10 @@ SIZES = [
         "replicates=10000000", expect="replicates=10000000 x 144 months needs about 720 GB; allowed: runs"
     ),
     cli_case("replicates=10000000", "scenario=forward_2030", expect="x 276 months needs about 1,380 GB"),
+    cli_case(
+        "replicates=10000000", "output.precision=float32", expect="x 144 months needs about 360 GB; allowed"
+    ),
+    cli_case("output.precision=float16", expect="output.precision='float16'; allowed: float64, float32"),
     cli_case("replicates=2000000", "scenario.end=2008-01", expect="at most 1,000,000 replicates"),
     cli_case("replicates=0", expect="replicates=0; allowed: an integer >= 1"),
     cli_case("replicates=-5", expect="replicates=-5; allowed: an integer >= 1"),

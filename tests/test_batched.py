@@ -156,3 +156,20 @@ def test_every_parameter_is_checked_per_replicate(six_years):
     params.visa_months = np.array([30.0, 300.0])
     with pytest.raises(ParameterError, match=r"params\.visa_months=300\.0 is out of range"):
         params.validate()
+
+
+def test_single_precision_keeps_the_double_run_rounded(baseline_spec):
+    """``output.precision=float32`` changes what is kept, not what is computed: each real series
+    is the float64 run's, rounded once; counts, states and codes are untouched."""
+    spec = dataclasses.replace(baseline_spec, replicate_ids=tuple(range(30)))
+    double = _model(spec, spec.challenges, spec.replicate_ids).run().record
+    single = HedgingModel(**{**model_inputs(spec), "precision": "float32"}).run().record
+    reals = [name for name, values in double._arrays.items() if values.dtype == np.float64]
+    assert len(reals) > 20
+    for name, values in double._arrays.items():
+        kept = single.series(name)
+        expected = values.astype(np.float32) if name in reals else values
+        assert kept.dtype == expected.dtype, name
+        np.testing.assert_array_equal(kept, expected, err_msg=name)
+    frame = tables.trajectories(single, spec.calendar, np.asarray(spec.replicate_ids))
+    assert frame["hedge_russia"].dtype == np.float32

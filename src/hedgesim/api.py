@@ -106,7 +106,7 @@ def vary(
     """
     first = base.replicate_ids[0]
     count = len(base.replicate_ids) if replicates is None else _integer("replicates", replicates, 1)
-    check_size(count, base.calendar.n_steps)
+    check_size(count, base.calendar.n_steps, precision=base.precision)
     check_replicates(count, first)
     return replace(
         base,

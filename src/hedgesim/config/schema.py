@@ -73,6 +73,9 @@ class OutputConfig:
 
     figure: bool = True
     events: bool = True
+    precision: str = "float64"
+    """How the recorded series are kept and written: ``float64``, or ``float32`` to halve the
+    record and the files of very large ensembles (the model computes in float64 either way)."""
 
 
 @dataclass

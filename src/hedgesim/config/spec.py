@@ -39,6 +39,9 @@ MAX_REPLICATE_ID = 2**63 - 1
 BYTES_PER_REPLICATE_MONTH = 500
 """Peak memory of a command-line run per replicate and month: measured at 482 bytes (the slope
 of peak RSS from 8,000 to 16,000 replicates over 276 months, event log and figure on), rounded up."""
+PRECISIONS = {"float64": BYTES_PER_REPLICATE_MONTH, "float32": 250}
+"""The recorded series' allowed precisions (``output.precision``) and each one's peak memory of
+a command-line run per replicate and month (float32: measured in README, rounded up)."""
 UNKNOWN_MACHINE_BYTES = 8_000_000_000
 """The memory assumed where the machine's cannot be read."""
 
@@ -61,6 +64,8 @@ class RunSpec:
     """Where the dated shocks came from (the history, a user's files), for the run's records."""
     sets_used: dict | None = dataclasses.field(default=None, compare=False)
     """The parameter sets the replicates ran (file, sha256, count), for the run's records."""
+    precision: str = "float64"
+    """The recorded series' dtype (``output.precision``)."""
 
     def timeline_facts(self) -> dict:
         """The timeline a run used, as its manifest records it (mode, files, stochastic start)."""
@@ -104,8 +109,10 @@ def _plain(node: object) -> object:
 
 def _build(conf: HedgesimConfig) -> RunSpec:
     calendar = _calendar(conf.scenario.start, conf.scenario.end)
+    if conf.output.precision not in PRECISIONS:
+        raise ConfigError(f"output.precision={conf.output.precision!r}; allowed: {', '.join(PRECISIONS)}")
     if conf.replicates >= 1:
-        check_size(conf.replicates, calendar.n_steps)
+        check_size(conf.replicates, calendar.n_steps, precision=conf.output.precision)
     _check_counts(conf)
     conf.params.validate()
     conf.challenges.validate()
@@ -155,6 +162,7 @@ def _build(conf: HedgesimConfig) -> RunSpec:
         rules_from,
         used,
         sets_used,
+        conf.output.precision,
     )
 
 
@@ -205,13 +213,13 @@ def check_replicates(replicates: int, first_replicate: int = 0, key: str = "repl
         )
 
 
-def check_size(replicates: int, months: int, key: str = "replicates") -> None:
+def check_size(replicates: int, months: int, key: str = "replicates", precision: str = "float64") -> None:
     """A run's memory estimate under the limit (half this machine's memory).
 
     Raises:
         ConfigError: with the estimate, the limit and the machine's memory, in one line.
     """
-    needed = replicates * months * BYTES_PER_REPLICATE_MONTH
+    needed = replicates * months * PRECISIONS[precision]
     machine = machine_memory()
     if needed > machine / 2:
         run = f"{key}={replicates} x {months} month{'s' if months > 1 else ''}"

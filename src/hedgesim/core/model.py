@@ -86,6 +86,7 @@ class HedgingModel(mesa.Model):
             before it the timeline imposes them (observed history). None: from the first month.
         replicate_ids: which replicates this instance holds (default 0..replicates-1).
         replicates: ensemble size when replicate_ids is not given.
+        precision: the dtype the record keeps real-valued series in (float64 or float32).
     """
 
     def __init__(
@@ -101,6 +102,7 @@ class HedgingModel(mesa.Model):
         replicate_ids: Sequence[int] | None = None,
         branch: Month | None = None,
         rules_from: Month | None = None,
+        precision: str = "float64",
     ):
         super().__init__(rng=seed)
         self.params, self.challenges, stochastic = checked_inputs(params, challenges, stochastic)
@@ -126,7 +128,7 @@ class HedgingModel(mesa.Model):
         self.lithuania, self.ukraine = Lithuania(self), Ukraine(self)
         self.belarus = Belarus(self)
         self.deciders = (self.eu, self.russia, self.lithuania, self.ukraine, self.belarus)
-        self.record = EnsembleRecord(calendar.n_steps, self.n_replicates)
+        self.record = EnsembleRecord(calendar.n_steps, self.n_replicates, precision)
         self.datacollector = mesa.DataCollector(model_reporters=SUMMARY_REPORTERS)
         self.running = True
 

@@ -15,12 +15,17 @@ from hedgesim.core.vocabulary import HEDGE, RELATIONS
 
 
 class EnsembleRecord:
-    """Arrays of shape (n_steps, n_replicates), one per observed name, filled step by step."""
+    """Arrays of shape (n_steps, n_replicates), one per observed name, filled step by step.
 
-    def __init__(self, n_steps: int, n_replicates: int):
+    Real-valued series are kept in ``precision`` (float64, or float32 for ensembles too large for
+    memory otherwise); the others (counts, states, codes) in the dtype of their first month.
+    """
+
+    def __init__(self, n_steps: int, n_replicates: int, precision: str = "float64"):
         self.n_steps = n_steps
         self.n_replicates = n_replicates
         self.steps_done = 0
+        self.real = np.dtype(precision)
         self._arrays: dict[str, np.ndarray] = {}
 
     def record(self, step: int, observed: Mapping[str, np.ndarray]) -> None:
@@ -29,13 +34,14 @@ class EnsembleRecord:
             array = self._arrays.get(name)
             if array is None:
                 dtype = np.asarray(values).dtype
+                dtype = self.real if dtype.kind == "f" else dtype
                 array = self._arrays[name] = np.zeros((self.n_steps, self.n_replicates), dtype=dtype)
             array[step] = values
         self.steps_done = max(self.steps_done, step + 1)
 
     def replicates(self, chosen: slice) -> EnsembleRecord:
         """The record of some replicates only (views, no copy): one cell of a batched ensemble."""
-        part = EnsembleRecord(self.n_steps, len(range(self.n_replicates)[chosen]))
+        part = EnsembleRecord(self.n_steps, len(range(self.n_replicates)[chosen]), self.real.name)
         part.steps_done = self.steps_done
         part._arrays = {name: array[:, chosen] for name, array in self._arrays.items()}
         return part

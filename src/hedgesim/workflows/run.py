@@ -92,6 +92,7 @@ def model_inputs(spec: RunSpec) -> dict[str, Any]:
         "replicate_ids": spec.replicate_ids,
         "branch": spec.branch,
         "rules_from": spec.rules_from,
+        "precision": spec.precision,
     }
 
 
