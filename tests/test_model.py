@@ -438,3 +438,16 @@ def test_history_2024_runs_to_the_end_of_2024():
     assert (df.groupby("replicate")["date"].apply(list) == [list(months)] * 5).all()
     tension = df.groupby("date")["tension"].median()
     assert tension["2022-02-01"] > tension["2022-01-01"] + 0.1  # the invasion of Ukraine
+
+
+def test_tables_in_blocks_of_months_equal_the_whole(baseline_spec):
+    """A table written a block of months at a time (large ensembles) is the whole table, row for
+    row, for the run and for one cell's part of a batched ensemble."""
+    model = build_model(replace(baseline_spec, replicate_ids=(3, 4, 5, 6, 7))).run()
+    blocks = [slice(0, 1), slice(1, 50), slice(50, 143), slice(143, None)]
+    for ensemble in (model, model.part(slice(1, 4))):
+        for table in (ensemble.trajectories, ensemble.event_log):
+            whole = table()
+            pieces = pd.concat([table(months) for months in blocks], ignore_index=True)
+            pd.testing.assert_frame_equal(pieces, whole, check_exact=True)
+            assert len(table(slice(10, 12))) == 2 * len(whole) // 144

@@ -363,15 +363,16 @@ class HedgingModel(mesa.Model):
 
     # --- results --------------------------------------------------------------------------
 
-    def trajectories(self) -> pd.DataFrame:
-        """Tidy table: one row per replicate and month, every observed series a column."""
-        return tables.trajectories(self.record, self.calendar, self.replicate_ids)
+    def trajectories(self, months: slice = tables.ALL_MONTHS) -> pd.DataFrame:
+        """Tidy table: one row per replicate and month, every observed series a column (``months``:
+        a slice of the months recorded, for a table written a block at a time)."""
+        return tables.trajectories(self.record, self.calendar, self.replicate_ids, months)
 
-    def event_log(self) -> pd.DataFrame:
+    def event_log(self, months: slice = tables.ALL_MONTHS) -> pd.DataFrame:
         """Why Belarus moved: per replicate and month, the partner, the driver, the shock and the
         decision."""
         return tables.event_log(
-            self.record, self.calendar, self.replicate_ids, self.shock_labels, self.decision_labels
+            self.record, self.calendar, self.replicate_ids, self.shock_labels, self.decision_labels, months
         )
 
     def part(self, chosen: slice) -> tables.EnsemblePart:

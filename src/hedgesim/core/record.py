@@ -50,9 +50,10 @@ class EnsembleRecord:
         """The months recorded so far, shape (steps_done, n_replicates)."""
         return self._arrays[name][: self.steps_done]
 
-    def flat(self, name: str) -> np.ndarray:
-        """Month-major flattening: all replicates of month 0, then month 1, ..."""
-        return self.series(name).reshape(-1)
+    def flat(self, name: str, months: slice = slice(None)) -> np.ndarray:
+        """Month-major flattening: all replicates of month 0, then month 1, ... (of ``months``,
+        a slice of the months recorded)."""
+        return self.series(name)[months].reshape(-1)
 
 
 def _mean(name: str):

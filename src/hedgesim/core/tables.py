@@ -16,21 +16,33 @@ from hedgesim.core.calendar import RunCalendar
 from hedgesim.core.record import EnsembleRecord
 from hedgesim.core.vocabulary import AGREEMENTS, DRIVERS, MILESTONE_NAMES, PARTNERS, SERIES
 
+ALL_MONTHS = slice(None)
 
-def row_index(record: EnsembleRecord, calendar: RunCalendar, replicate_ids: np.ndarray) -> dict:
-    """The replicate and date of every row, for the months recorded so far."""
-    steps = record.steps_done
+
+def row_index(
+    record: EnsembleRecord, calendar: RunCalendar, replicate_ids: np.ndarray, months: slice = ALL_MONTHS
+) -> dict:
+    """The replicate and date of every row, for the months recorded so far (or some of them)."""
+    dates = calendar.dates()[: record.steps_done][months]
     return {
-        "replicate": np.tile(replicate_ids, steps),
-        "date": np.repeat(calendar.dates()[:steps], replicate_ids.size),
+        "replicate": np.tile(replicate_ids, dates.size),
+        "date": np.repeat(dates, replicate_ids.size),
     }
 
 
-def trajectories(record: EnsembleRecord, calendar: RunCalendar, replicate_ids: np.ndarray) -> pd.DataFrame:
-    """One row per replicate and month, every observed series a column, agreements categorical."""
-    frame = {**row_index(record, calendar, replicate_ids), **{name: record.flat(name) for name in SERIES}}
+def trajectories(
+    record: EnsembleRecord, calendar: RunCalendar, replicate_ids: np.ndarray, months: slice = ALL_MONTHS
+) -> pd.DataFrame:
+    """One row per replicate and month, every observed series a column, agreements categorical.
+
+    ``months`` (a slice of the months recorded) gives those rows only: a table too large to hold
+    twice is written a block of months at a time."""
+    frame = {
+        **row_index(record, calendar, replicate_ids, months),
+        **{name: record.flat(name, months) for name in SERIES},
+    }
     for name in AGREEMENTS:
-        frame[name] = pd.Categorical.from_codes(record.flat(name), categories=list(MILESTONE_NAMES))
+        frame[name] = pd.Categorical.from_codes(record.flat(name, months), categories=list(MILESTONE_NAMES))
     return pd.DataFrame(frame, copy=False)
 
 
@@ -40,24 +52,26 @@ def event_log(
     replicate_ids: np.ndarray,
     shock_labels: Sequence[str],
     decision_labels: Sequence[str],
+    months: slice = ALL_MONTHS,
 ) -> pd.DataFrame:
     """Why Belarus moved: per replicate and month, the partner, the driver, the shock that struck
-    and the decision an actor took, each of the last two missing in a month without one.
+    and the decision an actor took, each of the last two missing in a month without one
+    (``months``: those months' rows only).
 
     Shock codes index ``shock_labels`` (shocks that share a label share a category); decision
     codes index ``decision_labels``. The two are separate columns so a decision never hides the
     month's shock.
     """
-    own = lambda name: record.flat(name).copy()  # the log owns its columns: no view of the record
+    own = lambda name: record.flat(name, months).copy()  # the log owns its columns: no view of the record
     codes = lambda name, categories: pd.Categorical.from_codes(own(name), categories=list(categories))
     return pd.DataFrame(
         {
-            **row_index(record, calendar, replicate_ids),
+            **row_index(record, calendar, replicate_ids, months),
             "moved_partner": codes("moved_partner", PARTNERS),
             "weight_change": own("moved_by"),
             "driver": codes("driver", DRIVERS),
-            "shock": _labelled(record.flat("shock"), shock_labels),
-            "decision": _labelled(record.flat("decision"), decision_labels),
+            "shock": _labelled(record.flat("shock", months), shock_labels),
+            "decision": _labelled(record.flat("decision", months), decision_labels),
         },
         copy=False,  # every column above is its own array already
     )
@@ -81,12 +95,12 @@ class EnsemblePart:
     shock_labels: Sequence[str]
     decision_labels: Sequence[str]
 
-    def trajectories(self) -> pd.DataFrame:
+    def trajectories(self, months: slice = ALL_MONTHS) -> pd.DataFrame:
         """The part's trajectories, as its own run would give them."""
-        return trajectories(self.record, self.calendar, self.replicate_ids)
+        return trajectories(self.record, self.calendar, self.replicate_ids, months)
 
-    def event_log(self) -> pd.DataFrame:
+    def event_log(self, months: slice = ALL_MONTHS) -> pd.DataFrame:
         """The part's event log, as its own run would give it."""
         return event_log(
-            self.record, self.calendar, self.replicate_ids, self.shock_labels, self.decision_labels
+            self.record, self.calendar, self.replicate_ids, self.shock_labels, self.decision_labels, months
         )
