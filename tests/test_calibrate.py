@@ -22,7 +22,7 @@ from hedgesim.workflows.calibration.objective import Objective, base_spec, curre
 from hedgesim.workflows.calibration.plausible import read_plausible
 from hedgesim.workflows.calibration.report import calibrated_yaml, rounded
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, read_search, read_starts
-from hedgesim.workflows.calibration.study import open_study, run_trials, trials_table
+from hedgesim.workflows.calibration.study import STUDY_NAME, open_study, run_trials, trials_table
 from hedgesim.workflows.results import is_complete
 from hedgesim.workflows.targets_file import read_targets
 
@@ -325,3 +325,123 @@ def test_the_batch_is_a_count_of_one_or_more(tmp_path):
         read_search(search_file(tmp_path, TWO, batch=0))
     assert read_search(search_file(tmp_path, TWO))[1].batch == 1  # one at a time unless asked
     assert read_search()[1].batch > 1  # the shipped search runs its trials in batches
+
+
+# --- batches: proposed in memory, stored whole, resumed exactly ----------------------------------
+
+THREE = ("trade_non_oil", "events_positive", "risk_aversion")
+
+
+def _three_dims():
+    return [d for d in read_search()[0] if d.name in THREE]
+
+
+class Interrupted:
+    """The objective, interrupted (Ctrl-C) while it scores batch number ``stop`` (from 1)."""
+
+    def __init__(self, objective, stop: int):
+        self.objective, self.stop, self.calls = objective, stop, 0
+
+    def scores(self, batch):
+        self.calls += 1
+        if self.calls == self.stop:
+            raise KeyboardInterrupt
+        return self.objective.scores(batch)
+
+
+def _stored(run: Path) -> list[tuple]:
+    """Every trial of the study file as optuna reads it back: number, state, values, attributes."""
+    import optuna
+
+    study = optuna.load_study(study_name=STUDY_NAME, storage=f"sqlite:///{run / 'study.db'}")
+    return [(t.number, t.state.name, t.value, t.params, t.user_attrs.get("passed")) for t in study.trials]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [1, 2])
+def test_an_interrupted_batch_leaves_nothing_and_the_resumed_study_makes_the_same_trials(
+    tmp_path, small_objective, stop
+):
+    dims, starts = _three_dims(), [current_values(_three_dims(), [])]
+    whole = open_study(tmp_path / "whole", seed=3, stamp="batched", name=STUDY_NAME)
+    assert run_trials(whole, small_objective, dims, 7, starts, None, False, batch=3) == 7
+
+    study = open_study(tmp_path / "run", seed=3, stamp="batched", name=STUDY_NAME)
+    with pytest.raises(KeyboardInterrupt):
+        run_trials(study, Interrupted(small_objective, stop), dims, 7, starts, None, False, batch=3)
+    kept = [state for _, state, *_ in _stored(tmp_path / "run")]
+    assert kept == {1: ["WAITING"], 2: ["COMPLETE"] * 3}[stop]  # the start still waits, or batch 1
+    resumed = open_study(tmp_path / "run", seed=3, stamp="batched", name=STUDY_NAME)
+    assert run_trials(resumed, small_objective, dims, 7, starts, None, False, batch=3) == 7 - 3 * (stop - 1)
+    assert _stored(tmp_path / "run") == _stored(tmp_path / "whole")  # numbers, values, passes: all
+    pd.testing.assert_frame_equal(trials_table(resumed, dims), trials_table(whole, dims))
+
+
+class Unstorable:
+    """The objective, whose second trial of a batch has a pass count the study file cannot hold."""
+
+    def __init__(self, objective):
+        self.objective = objective
+
+    def scores(self, batch):
+        scored = self.objective.scores(batch)
+        return [scored[0], (scored[1][0], object()), *scored[2:]]
+
+
+@pytest.mark.slow
+def test_a_batch_is_stored_whole_or_not_at_all(tmp_path, small_objective):
+    dims, starts = _three_dims(), [current_values(_three_dims(), [])]
+    study = open_study(tmp_path / "run", seed=3, stamp="batched", name=STUDY_NAME)
+    assert run_trials(study, small_objective, dims, 3, starts, None, False, batch=3) == 3
+    before = _stored(tmp_path / "run")
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        run_trials(study, Unstorable(small_objective), dims, 6, starts, None, False, batch=3)
+    assert _stored(tmp_path / "run") == before  # the first trial of the failed batch was rolled back
+
+
+@pytest.mark.slow
+def test_a_stored_batch_reads_back_as_the_trials_optuna_told(tmp_path, small_objective, monkeypatch):
+    from hedgesim.workflows.calibration import batches
+
+    told = []
+    store = batches.store_batch
+    monkeypatch.setattr(
+        batches, "store_batch", lambda study, finished: told.extend(finished) or store(study, finished)
+    )
+    dims = _three_dims()
+    study = open_study(tmp_path / "run", seed=3, stamp="batched", name=STUDY_NAME)
+    starts = [current_values(dims, []), {**current_values(dims, []), "risk_aversion": 2.0}]
+    assert run_trials(study, small_objective, dims, 5, starts, None, False, batch=4) == 5
+    stored = optuna_trials(tmp_path / "run")
+    assert [t.number for t in stored] == [t.number for t in told] == list(range(5))
+    for mine, theirs in zip(told, stored, strict=True):  # every field optuna keeps of a trial
+        assert (theirs.state, theirs.values, theirs.params, theirs.distributions) == (
+            mine.state,
+            mine.values,
+            mine.params,
+            mine.distributions,
+        )
+        assert (theirs.user_attrs, theirs.system_attrs, theirs.intermediate_values) == (
+            mine.user_attrs,
+            mine.system_attrs,
+            {},
+        )
+        assert (theirs.datetime_start, theirs.datetime_complete) == (
+            mine.datetime_start,
+            mine.datetime_complete,
+        )
+    assert stored[1].params["risk_aversion"] == 2.0  # the waiting starts were run and finished in place
+    assert stored[0].system_attrs["fixed_params"] == starts[0]
+
+
+def optuna_trials(run: Path) -> list:
+    import optuna
+
+    return optuna.load_study(study_name=STUDY_NAME, storage=f"sqlite:///{run / 'study.db'}").trials
+
+
+def test_a_study_keeps_its_seed(tmp_path):
+    open_study(tmp_path / "run", seed=3, stamp="s")
+    assert open_study(tmp_path / "run", seed=3, stamp="s").user_attrs["seed"] == 3
+    with pytest.raises(CalibrationError, match="holds a study of seed 3, now 4; allowed: the same seed"):
+        open_study(tmp_path / "run", seed=4, stamp="s")

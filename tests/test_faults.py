@@ -411,10 +411,11 @@ def test_a_calibration_into_a_read_only_folder_is_one_line_and_exit_1(tmp_path, 
 # --- calibration: the lock, stale trials, the search's time ----------------------------------
 
 
-def search_file(tmp_path: Path, trials: int = 3) -> Path:
+def search_file(tmp_path: Path, trials: int = 3, batch: int = 1) -> Path:
     path = tmp_path / "search.yaml"
     body = {
-        "settings": {"trials": trials, "replicates": 6, "final_replicates": 6, "seed": 5},
+        "settings": {"trials": trials, "replicates": 6, "final_replicates": 6, "seed": 5}
+        | ({"batch": batch} if batch > 1 else {}),
         "parameters": {
             "trade_non_oil": {"low": 2.0, "high": 12.0},
             "events_positive": {"low": 3.0, "high": 30.0, "log": True},
@@ -571,6 +572,30 @@ def test_kill_9_during_a_calibration_then_resume_fails_the_stale_trial(tmp_path)
     assert manifest["stale_trials_failed"] == stale
     assert manifest["seconds_study"] >= round(searched + manifest["seconds_now"], 1) - 0.2
     assert results.is_complete(tmp_path / "run")
+
+
+@pytest.mark.slow
+def test_kill_9_during_a_batched_calibration_keeps_whole_batches_and_the_resume_is_as_if_never_killed(
+    tmp_path,
+):
+    db = tmp_path / "run" / "study.db"
+    search_file(tmp_path, trials=30, batch=3)
+    process = start_calibration(tmp_path, trials=30)
+
+    def stored() -> list[str]:
+        return [s for _, s in trial_states(db) if s != "WAITING"]
+
+    kill_mid_trial(process, lambda: len(stored()) >= 3)  # no earlier than after the first batch
+    kept = stored()
+    assert 3 <= len(kept) < 30, "the kill came after the last batch"
+    assert kept == ["COMPLETE"] * len(kept) and len(kept) % 3 == 0  # whole batches, nothing running
+
+    assert calibrate(tmp_path, "--trials", "30") == 0
+    assert calibrate(tmp_path, "--trials", "30", run_dir=tmp_path / "whole") == 0
+    resumed, whole = (pd.read_csv(tmp_path / run / "trials.csv") for run in ("run", "whole"))
+    pd.testing.assert_frame_equal(resumed, whole)  # the same trials, numbers and losses
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["trials_run_now"] == 30 - len(kept) and manifest["stale_trials_failed"] == []
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ Modules, in the order a calibration uses them:
 * ``search``: the free parameters, their ranges and the settings (conf/calibration/search.yaml);
 * ``objective``: parameter values -> ensemble run -> targets table;
 * ``study``: the resumable optuna study and its fingerprint;
+* ``batches``: trials in batches, proposed from an in-memory copy of the study and stored whole;
 * ``identification``: how tightly the best trials and the loss profiles pin each parameter;
 * ``report``: the calibrated parameters file, the tables and the markdown report;
 * ``command``: the console script.

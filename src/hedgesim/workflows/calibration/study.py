@@ -10,7 +10,11 @@ exclusively for as long as the calibration runs, and a second one is refused. Ho
 calibration knows that a trial still marked RUNNING was left by a killed process:
 :func:`fail_stale_trials` marks it failed (it is not a result, and its values may be tried
 again). The wall time spent searching is kept in the study (user attribute ``seconds``) and
-grows after every trial, so it adds up across interruptions and resumes.
+grows after every trial (every batch), so it adds up across interruptions and resumes.
+
+Trials in batches are proposed from an in-memory copy of the study and each finished batch is
+stored in one transaction (hedgesim.workflows.calibration.batches); one at a time, a trial goes
+through optuna's SQLite storage step by step, as it always did.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from hedgesim import core
 from hedgesim.analysis.pass_rules import loss, pass_count
 from hedgesim.analysis.targets import Target
 from hedgesim.config.compose import CONF_DIR
+from hedgesim.workflows.calibration.batches import Mirror
 from hedgesim.workflows.calibration.objective import Objective
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings
 
@@ -42,6 +47,8 @@ STARTUP_TRIALS = 40
 LOCK = ".lock"
 SECONDS = "seconds"
 """The study's user attribute holding the wall time spent searching, over every run of it."""
+SEED = "seed"
+"""The study's user attribute holding its seed: batches seed their sampler from it."""
 
 
 def mechanics_digest() -> str:
@@ -98,9 +105,8 @@ def open_study(run_dir: Path, seed: int, stamp: str, name: str = STUDY_NAME):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     run_dir.mkdir(parents=True, exist_ok=True)
     storage = f"sqlite:///{(run_dir / 'study.db').resolve()}"
-    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=STARTUP_TRIALS)
     study = optuna.create_study(
-        study_name=name, storage=storage, sampler=sampler, direction="minimize", load_if_exists=True
+        study_name=name, storage=storage, sampler=sampler(seed), direction="minimize", load_if_exists=True
     )
     stored = study.user_attrs.get("fingerprint")
     if stored is None:
@@ -110,7 +116,21 @@ def open_study(run_dir: Path, seed: int, stamp: str, name: str = STUDY_NAME):
             f"run folder {str(run_dir)!r} holds a study made with other settings or mechanics (fingerprint "
             f"{stored}, now {stamp}); allowed: the same settings and model, or a new --run-dir"
         )
+    if study.user_attrs.get(SEED, seed) != seed:
+        raise CalibrationError(
+            f"run folder {str(run_dir)!r} holds a study of seed {study.user_attrs[SEED]}, now {seed}; "
+            "allowed: the same seed, or a new --run-dir"
+        )
+    if SEED not in study.user_attrs:  # also a study made before the seed was kept
+        study.set_user_attr(SEED, seed)
     return study
+
+
+def sampler(seed: int):
+    """The study's sampler: optuna's multivariate TPE, random for the first trials."""
+    import optuna
+
+    return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=STARTUP_TRIALS)
 
 
 @contextlib.contextmanager
@@ -199,15 +219,18 @@ def run_trials(
 
     A fresh study first tries ``starts`` (the configured baseline first), so a calibration never
     ends worse than where it started. The wall time spent here is added to the study's
-    ``seconds`` after every trial and when the search stops, whatever stops it. ``desc`` labels
-    the progress bar; ``on_trial`` is called after each trial (a study run in another process
-    reports its progress through it).
+    ``seconds`` after every trial (every batch) and when the search stops, whatever stops it.
+    ``desc`` labels the progress bar; ``on_trial`` is called after each trial (a study run in
+    another process reports its progress through it).
 
-    With ``batch`` > 1 the sampler proposes that many trials at once (optuna's ask and tell; its
-    TPE sampler counts the ones still running as bad, so it spreads them) and the objective runs
-    them as one ensemble (:meth:`Objective.scores`); each trial's result is the one it would get
-    alone. The trials of a batch are RUNNING in the study until the batch is scored, so a killed
-    calibration leaves them to :func:`fail_stale_trials`.
+    With ``batch`` > 1 the sampler proposes that many trials at once (its TPE sampler counts the
+    ones still running as bad, so it spreads them) and the objective runs them as one ensemble
+    (:meth:`Objective.scores`); each trial's result is the one it would get alone. A batch is
+    proposed from an in-memory copy of the study and stored whole once scored, in one
+    transaction (:class:`~hedgesim.workflows.calibration.batches.Mirror`): a killed calibration
+    leaves no trial of its batch behind, and the resumed study proposes that batch again, the
+    same values as an uninterrupted study. One at a time, a killed calibration leaves its trial
+    RUNNING, for :func:`fail_stale_trials`.
     """
     from tqdm.auto import tqdm
 
@@ -232,18 +255,26 @@ def run_trials(
         trial.set_user_attr("passed", pass_count(table))
         return loss(table)
 
-    def tick(study, trial) -> None:
-        ran.append(trial.number)
+    def tick(study, trials: Sequence) -> None:
+        """After a trial (a batch) is stored: the clock, the count, the progress."""
         clock()
-        bar.update(1)
-        if on_trial is not None:
-            on_trial()
+        for trial in trials:
+            ran.append(trial.number)
+            bar.update(1)
+            if on_trial is not None:
+                on_trial()
         if study.best_trial is not None:
             bar.set_postfix(best=f"{study.best_value:.3f}", passed=study.best_trial.user_attrs.get("passed"))
 
     try:
         if batch <= 1:
-            study.optimize(score, n_trials=remaining, timeout=timeout, callbacks=[tick], gc_after_trial=False)
+            study.optimize(
+                score,
+                n_trials=remaining,
+                timeout=timeout,
+                callbacks=[lambda study, trial: tick(study, [trial])],
+                gc_after_trial=False,
+            )
         else:
             _run_batches(study, objective, dims, remaining, timeout, batch, tick)
     finally:
@@ -262,28 +293,16 @@ def _run_batches(
     batch: int,
     tick: Callable,
 ) -> None:
-    """``study.optimize`` by batches: ask up to ``batch`` trials, score them as one ensemble, tell
-    each; no batch starts after ``timeout`` seconds. A failure fails the batch's trials still
-    running (as optimize fails its trial) and is raised."""
-    import optuna
-
+    """``study.optimize`` by batches: propose up to ``batch`` trials from an in-memory copy of
+    the study, score them as one ensemble, store them at once; no batch starts after ``timeout``
+    seconds. A failure (or an interruption) stores nothing of its batch and is raised."""
+    mirror = Mirror(study, study.user_attrs[SEED], sampler)
     started = time.perf_counter()
     left = n_trials
     while left > 0 and (timeout is None or time.perf_counter() - started < timeout):
-        trials = [study.ask() for _ in range(min(batch, left))]
-        told = 0
-        try:
-            scored = objective.scores([suggest(trial, dims) for trial in trials])
-            for trial, (value, passed) in zip(trials, scored, strict=True):
-                trial.set_user_attr("passed", passed)
-                frozen = study.tell(trial, value)
-                told += 1
-                tick(study, frozen)
-        except (Exception, KeyboardInterrupt):
-            for trial in trials[told:]:
-                with contextlib.suppress(Exception):
-                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            raise
+        trials = mirror.ask(min(batch, left))
+        finished = mirror.tell(trials, objective.scores([suggest(trial, dims) for trial in trials]))
+        tick(mirror.study, finished)
         left -= len(trials)
 
 
