@@ -73,6 +73,8 @@ class Horizons:
 
 DEFAULT = Horizons()
 OUTCOMES = tuple(DEFAULT.names())
+COLUMNS = ("replicate", "date", *MILESTONES, "relations_eu", "hedge_eu", "hedge_russia")
+"""The trajectories' columns the outcomes read: a sweep's aggregation reads only these."""
 PROBABILITIES = tuple(name for name in OUTCOMES if name.startswith("p_"))
 
 

@@ -38,6 +38,7 @@ from hedgesim.workflows.results import (
     write_parquet,
     write_text,
 )
+from hedgesim.workflows.run import challenge_column
 from hedgesim.workflows.sweep.figures import FIGURES, FigureNote, draw_figures
 from hedgesim.workflows.sweep.plan import (
     CHALLENGES,
@@ -63,6 +64,8 @@ RECORD = "aggregate.json"
 SERIAL_CELLS = 8
 """Up to this many cells are read in this process: starting worker processes (each imports
 pandas and pyarrow) takes longer than reading a few cells."""
+CELL_TAGS = tuple(challenge_column(name) for name in CHALLENGES)
+"""The tag columns a sweep cell's table carries itself (``workflows.run.challenge_tags``)."""
 NOT_ASKED = FigureNote("figures", False, "not asked for (--no-figures, or the callback's figures: false)")
 
 
@@ -219,14 +222,41 @@ def _one_cell(
     }
     outcomes = dict.fromkeys(summary.OUTCOMES, np.nan)
     if status == COMPLETE:
-        table = pq.read_table(where / TRAJECTORIES)
-        outcomes.update(summary.cell_outcomes(table.to_pandas()))
-        for name, value in dataset_tags(values, table.column_names).items():
-            table = table.append_column(name, pa.array(np.full(table.num_rows, value)))
-        part = partition(dataset, index)
-        part.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, part, **parquet_options(table.schema))
+        outcomes.update(into_dataset(where / TRAJECTORIES, partition(dataset, index), values))
     return {**row, **outcomes}
+
+
+def into_dataset(source: Path, part: Path, values: dict[str, Any]) -> dict[str, float]:
+    """A complete cell's outcomes, its rows put in its partition of the dataset on the way.
+
+    A cell's table that carries exactly the tags its partition needs, as a sweep cell carries
+    its challenge levels (``workflows.run.challenge_tags``), is its partition as it stands: it is
+    copied, not decoded and encoded again. Any other table (another key swept too, a cell
+    written before cells carried tags) is read whole and written with its tags. Otherwise only
+    the columns the outcomes need are read.
+    """
+    with pq.ParquetFile(source) as table:
+        names = table.schema_arrow.names
+        own = [name for name in names if name not in CELL_TAGS]
+        tags = dataset_tags(values, own)
+        read = table.read(columns=[*summary.COLUMNS, *(name for name in tags if name in names)])
+        carries = names == [*own, *tags] and all(_holds(read.column(n), v) for n, v in tags.items())
+        whole = None if carries else table.read(columns=own)
+    outcomes = summary.cell_outcomes(read.select(list(summary.COLUMNS)).to_pandas())
+    part.parent.mkdir(parents=True, exist_ok=True)
+    if whole is None:
+        shutil.copyfile(source, part)  # in the kernel; a copy, not a link: neither spoils the other
+    else:
+        for name, value in tags.items():
+            whole = whole.append_column(name, pa.array(np.full(whole.num_rows, value)))
+        pq.write_table(whole, part, **parquet_options(whole.schema))
+    return outcomes
+
+
+def _holds(column: pa.ChunkedArray, value: Any) -> bool:
+    """The column is ``value`` on every row, typed as the dataset would type it."""
+    expected = pa.array(np.full(len(column), value))
+    return column.type == expected.type and column.combine_chunks().equals(expected)
 
 
 def dataset_tags(values: dict[str, Any], taken: Sequence[str]) -> dict[str, Any]:
@@ -239,7 +269,7 @@ def dataset_tags(values: dict[str, Any], taken: Sequence[str]) -> dict[str, Any]
     for name, value in values.items():
         if name in ("seed", "replicates"):
             continue
-        column = f"challenge_{name}" if name in CHALLENGES else name
+        column = challenge_column(name) if name in CHALLENGES else name
         tags[column if column not in taken else f"cell_{column}"] = value
     return tags
 

@@ -36,7 +36,7 @@ from hedgesim.core.knobs import per_replicate
 from hedgesim.core.model import HedgingModel
 from hedgesim.workflows.results import is_complete
 from hedgesim.workflows.run import READY, Ready, already_done, model_inputs
-from hedgesim.workflows.sweep.cell_job import run_cell_job
+from hedgesim.workflows.sweep.cell_job import run_cell_job, use_hydra_config
 from hedgesim.workflows.sweep.jobs import PER_REPLICATE, CellComposer, Job
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 def job_folder(cfg: DictConfig) -> Path:
     """Where a configured job writes (``hydra.sweep.dir``/``hydra.sweep.subdir``)."""
-    HydraConfig.instance().set_config(cfg)
+    use_hydra_config(cfg)
     return Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
 
 

@@ -19,11 +19,10 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from hedgesim.workflows.results import MANIFEST, incomplete_because
-from hedgesim.workflows.run import ERROR
+from hedgesim.workflows.run import CHALLENGES, ERROR
 
 MULTIRUN = "multirun.yaml"
 DATASET = "dataset"
-CHALLENGES = ("trust", "vested_interests", "tension")
 COMPLETE, FAILED, MISSING = "complete", "failed", "missing"
 
 BASIC_SWEEPERS = ("core_plugins.basic_sweeper.BasicSweeper", "grouped_sweeper.GroupedBasicSweeper")
