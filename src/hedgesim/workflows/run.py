@@ -22,14 +22,13 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 from omegaconf import DictConfig
 
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run, recorded_yaml
-from hedgesim.core.model import HedgingModel
 from hedgesim.workflows.results import (
     EVENTS,
     MANIFEST,
@@ -41,6 +40,9 @@ from hedgesim.workflows.results import (
     write_parquet,
     write_text,
 )
+
+if TYPE_CHECKING:
+    from hedgesim.core.model import HedgingModel
 
 
 class Ensemble(Protocol):
@@ -99,6 +101,8 @@ def model_inputs(spec: RunSpec) -> dict[str, Any]:
 
 def build_model(spec: RunSpec) -> HedgingModel:
     """The model of a validated spec, not yet stepped."""
+    from hedgesim.core.model import HedgingModel  # here: a sweep's driver never builds one
+
     return HedgingModel(**model_inputs(spec))
 
 

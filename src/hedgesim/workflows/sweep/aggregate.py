@@ -81,8 +81,8 @@ def aggregate(
             (``hydra.callbacks.aggregate.fans``), else the cells with the lowest, middle and
             highest P(framework agreement).
         figures: draw the figures (heatmaps and fans).
-        n_jobs: processes reading cells in parallel (joblib; 1 reads them here, as does a
-            sweep of at most ``SERIAL_CELLS`` cells).
+        n_jobs: processes reading cells and drawing figures in parallel (joblib; 1 does both
+            here, and a sweep of at most ``SERIAL_CELLS`` cells is read here).
 
     Returns:
         The summary table, one row per planned cell.
@@ -105,7 +105,7 @@ def aggregate(
         swap_in(staging, folder / DATASET)
         write_parquet(table, folder / SUMMARY[0])
         write_text(table.to_csv(index=False), folder / SUMMARY[1])
-        notes = draw_figures(folder, table, fans, keys) if figures else [NOT_ASKED]
+        notes = draw_figures(folder, table, fans, keys, n_jobs) if figures else [NOT_ASKED]
         remove_stale_figures(folder, [n.name for n in notes if n.drawn])
         _write_record(folder, table, keys, notes, time.perf_counter() - started)
     except BaseException:
@@ -196,15 +196,25 @@ def summary_rows(
     Each complete cell's rows go to its partition under ``dataset`` (default: the folder's own).
     """
     dataset = dataset if dataset is not None else folder / DATASET
-    tasks = []
-    for index, cell in enumerate(cells):
-        where = found.get(cell)
-        tasks.append((index, cell, where, cell_values(cell, where, base, keys)))
+    tasks = [(index, cell, found.get(cell)) for index, cell in enumerate(cells)]
     if n_jobs == 1 or len(tasks) <= SERIAL_CELLS:
-        return [_one_cell(folder, dataset, *task) for task in tasks]
-    from joblib import Parallel, delayed
+        return _rows(folder, dataset, base, keys, tasks)
+    from joblib import Parallel, delayed, effective_n_jobs
 
-    return Parallel(n_jobs=n_jobs)(delayed(_one_cell)(folder, dataset, *task) for task in tasks)
+    size = -(-len(tasks) // (4 * effective_n_jobs(n_jobs)))  # a few batches a process: even ends
+    batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+    done = Parallel(n_jobs=n_jobs)(delayed(_rows)(folder, dataset, base, keys, b) for b in batches)
+    return [row for rows in done for row in rows]
+
+
+def _rows(
+    folder: Path, dataset: Path, base: dict | None, keys: list[str], tasks: list[tuple]
+) -> list[dict[str, Any]]:
+    """The summary rows of some cells, each given as (index, cell, folder or None)."""
+    return [
+        _one_cell(folder, dataset, index, cell, where, cell_values(cell, where, base, keys))
+        for index, cell, where in tasks
+    ]
 
 
 def _one_cell(

@@ -80,15 +80,24 @@ def progress(folder: Path) -> tuple[int, int | None]:
 def finished_folders(folder: Path) -> set[Path]:
     """Folders under ``folder`` holding a manifest or an error: cells that finished.
 
-    Each finished job counts them, so the walk skips what no cell folder is in: Hydra's
-    ``.hydra/``, temporaries and the sweep's own outputs (the dataset holds a folder per cell).
+    Each finished job counts them, so this looks only where cell folders are: not into a
+    finished cell, Hydra's ``.hydra/``, temporaries or the sweep's own outputs (the dataset holds
+    a folder per cell).
     """
-    found = set()
-    for where, folders, files in os.walk(folder):
-        if MANIFEST in files or ERROR in files:
-            found.add(Path(where))
-        outputs = (DATASET, FIGURES) if where == str(folder) else ()
-        folders[:] = [f for f in folders if not f.startswith(".") and f not in outputs]
+    found: set[Path] = set()
+    skipped = (DATASET, FIGURES)
+    pending = [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or entry.name in skipped or not entry.is_dir():
+                    continue
+                where = Path(entry.path)
+                if (where / MANIFEST).exists() or (where / ERROR).exists():
+                    found.add(where)
+                else:
+                    pending.append(where)  # running, or a level above the cells
+        skipped = ()
     return found
 
 

@@ -20,6 +20,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+_SHARED: dict[str, CellComposer] = {}
+"""The last sweep's composer (:meth:`CellComposer.of`)."""
 PER_REPLICATE = ("challenges", "params")
 """The parts of a run the model takes per replicate: jobs differing only there share an ensemble."""
 
@@ -68,6 +70,16 @@ class CellComposer:
         self.parser = OverridesParser.create()
         self._bases: dict[tuple[str, ...], DictConfig] = {}
         self._scratch: dict[tuple[str, ...], _Scratch] = {}
+
+    @classmethod
+    def of(cls, loader: Any, master: DictConfig) -> CellComposer:
+        """The composer of this sweep: the last one made for the same loader and config, else a
+        new one. The sweeper's up-front check and the launcher compose the same jobs; sharing
+        spares the launcher composing each group again."""
+        held = _SHARED.get("composer")
+        if held is None or held.loader is not loader or held.master is not master:
+            held = _SHARED["composer"] = cls(loader, master)
+        return held
 
     def job(self, lines: Sequence[str], num: int) -> Job:
         """A job, its overrides parsed and split."""
