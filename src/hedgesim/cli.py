@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import hydra
-import matplotlib
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -47,6 +46,15 @@ def keep_local_ray_on_loopback(args: Sequence[str]) -> None:
             os.environ.setdefault(key, value)
 
 
+def figures_to_files() -> None:
+    """Agg for every figure the command draws, here or in the processes it starts: a command
+    writes figures to files; it never opens a window. Set through the environment, so that
+    matplotlib is loaded only by a process that draws (a sweep's driver and workers seldom do)."""
+    os.environ["MPLBACKEND"] = "Agg"
+    if "matplotlib" in sys.modules:  # loaded already (a caller's import): switch it too
+        sys.modules["matplotlib"].use("Agg")
+
+
 class CtrlC:
     """Remembers a Ctrl-C: one raised where Python swallows exceptions (a finaliser, a weakref
     callback) must still stop the command instead of letting it report success."""
@@ -62,7 +70,7 @@ class CtrlC:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: check the command line, prepare the run folder, then hand over to Hydra."""
     args = list(sys.argv[1:] if argv is None else argv)
-    matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
+    figures_to_files()
     keep_local_ray_on_loopback(args)
     folder: RunFolder | None = None
     CtrlC.seen = False  # a command called again in one process starts uninterrupted
