@@ -158,7 +158,7 @@ def challenge_tags(cfg: DictConfig) -> dict[str, Any]:
     """A sweep cell's challenge levels, as the columns its trajectories carry.
 
     They are the columns the sweep's dataset tags each cell's rows with, so a cell's table is its
-    partition of the dataset as it stands and the aggregation links it instead of rewriting it.
+    partition of the dataset as it stands: the aggregation copies it instead of rewriting it.
     """
     return {challenge_column(name): cfg.challenges[name] for name in CHALLENGES}
 
