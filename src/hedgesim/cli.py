@@ -8,16 +8,16 @@ the folder the command made (a sweep keeps its complete cells, to resume).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 import hydra
-import matplotlib
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -47,6 +47,28 @@ def keep_local_ray_on_loopback(args: Sequence[str]) -> None:
             os.environ.setdefault(key, value)
 
 
+@contextlib.contextmanager
+def figures_to_files() -> Iterator[None]:
+    """Agg for every figure the command draws, here or in the processes it starts: a command
+    writes figures to files; it never opens a window.
+
+    Set through the environment while the command runs, so that matplotlib is loaded only by a
+    process that draws (a sweep's driver and workers seldom do); the caller's setting comes back
+    afterwards, so that a command called from Python leaves the processes its caller starts alone.
+    """
+    before = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"
+    if "matplotlib" in sys.modules:  # loaded already (a caller's import): switch it too
+        sys.modules["matplotlib"].use("Agg")
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = before
+
+
 class CtrlC:
     """Remembers a Ctrl-C: one raised where Python swallows exceptions (a finaliser, a weakref
     callback) must still stop the command instead of letting it report success."""
@@ -62,7 +84,12 @@ class CtrlC:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: check the command line, prepare the run folder, then hand over to Hydra."""
     args = list(sys.argv[1:] if argv is None else argv)
-    matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
+    with figures_to_files():
+        command(args)
+
+
+def command(args: list[str]) -> None:
+    """The command line ``args``: checked, its folder prepared, then run by Hydra."""
     keep_local_ray_on_loopback(args)
     folder: RunFolder | None = None
     CtrlC.seen = False  # a command called again in one process starts uninterrupted

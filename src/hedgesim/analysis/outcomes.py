@@ -73,6 +73,8 @@ class Horizons:
 
 DEFAULT = Horizons()
 OUTCOMES = tuple(DEFAULT.names())
+COLUMNS = ("replicate", "date", *MILESTONES, "relations_eu", "hedge_eu", "hedge_russia")
+"""The trajectories' columns the outcomes read: a sweep's aggregation reads only these."""
 PROBABILITIES = tuple(name for name in OUTCOMES if name.startswith("p_"))
 
 
@@ -88,28 +90,38 @@ def replicate_outcomes(trajectories: pd.DataFrame, horizons: Horizons = DEFAULT)
         ``relations_eu_<final>`` (points per two months), ``hedge_eu_<final>``,
         ``hedge_russia_<final>`` (NaN when the run ends before that year), indexed by replicate.
     """
-    replicates, row_of = np.unique(trajectories["replicate"].to_numpy(), return_inverse=True)
+    # pandas' hash factorisation: np.unique's sorted ids and inverse, without sorting every row
+    row_of, replicates = pd.factorize(trajectories["replicate"].to_numpy(), sort=True, use_na_sentinel=False)
     dates = trajectories["date"]
-    year, month = dates.dt.year.to_numpy(), dates.dt.month.to_numpy()
+    year, month = _year_month(dates)
     start = dates.min()
     months = ((year - start.year) * 12 + (month - start.month)).astype(float)
     per = _PerReplicate(row_of, replicates.size)
-    out = pd.DataFrame(index=pd.Index(replicates, name="replicate"))
+    columns: dict[str, object] = {}
     for name in MILESTONES:
         first = per.min(months, (trajectories[name] == CONCLUDED).to_numpy(dtype=bool))
-        out[f"months_to_{SHORT[name]}"] = first
-        out[f"year_{SHORT[name]}"] = start.year + (first + start.month - 1) // 12
+        columns[f"months_to_{SHORT[name]}"] = first
+        columns[f"year_{SHORT[name]}"] = start.year + (first + start.month - 1) // 12
     eu = trajectories["relations_eu"].to_numpy(dtype=float)
     low = per.min(eu, year == horizons.low_year)
     later = per.min(eu, year > horizons.collapse_after)
     with np.errstate(invalid="ignore"):
-        out["collapse"] = later < low  # NaN on either side: no collapse
+        columns["collapse"] = later < low  # NaN on either side: no collapse
     final = year == horizons.final_year
     for column, scale in (("relations_eu", RELATIONS_PER_TWO_MONTHS), ("hedge_eu", 1), ("hedge_russia", 1)):
-        out[f"{column}_{horizons.final_year}"] = scale * per.mean(
+        columns[f"{column}_{horizons.final_year}"] = scale * per.mean(
             trajectories[column].to_numpy(dtype=float), final
         )
-    return out
+    return pd.DataFrame(columns, index=pd.Index(replicates, name="replicate"))
+
+
+def _year_month(dates: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's calendar year and month (1-12); from the months since 1970 when the dates are
+    numpy datetimes, a fraction of the time of pandas' accessors."""
+    if not (isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M"):  # a time zone, or no dates
+        return dates.dt.year.to_numpy(), dates.dt.month.to_numpy()
+    since_1970 = dates.to_numpy().astype("datetime64[M]").astype(np.int64)
+    return since_1970 // 12 + 1970, since_1970 % 12 + 1
 
 
 class _PerReplicate:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from hedgesim.analysis import outcomes
 from hedgesim.analysis.bands import bimonthly_bands, monthly_bands
@@ -21,6 +21,9 @@ FAN_SERIES = {
     "hedge_eu": "EU weight of the hedge\n(share, monthly)",
 }
 NOT_RUN = {"failed": "failed", "missing": "not run"}
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def heatmaps(
@@ -44,6 +47,8 @@ def heatmaps(
     """
     if any(table[key].nunique() < 2 for key in (rows, columns)):
         return None
+    import matplotlib.pyplot as plt  # here: a sweep's driver reads the helpers below, draws nothing
+
     levels = sorted(table[panels].dropna().unique()) if panels else [None]
     fig, axes = plt.subplots(
         1, len(levels), figsize=(2.9 * len(levels) + 1.6, 3.6), layout="constrained", squeeze=False
@@ -132,6 +137,8 @@ def fans(frames: dict[str, pd.DataFrame]) -> Figure:
     Args:
         frames: label -> trajectories of one cell.
     """
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(len(FAN_SERIES), 1, figsize=(10, 6.8), sharex=True, layout="constrained")
     handles = []
     for label, frame in frames.items():
@@ -166,6 +173,8 @@ def sobol_bars(table: pd.DataFrame) -> Figure:
         table: rows of (outcome, parameter, S1, S1_conf, ST, ST_conf), as
             ``hedgesim.workflows.sensitivity.sobol_table`` returns.
     """
+    import matplotlib.pyplot as plt
+
     outcomes = list(dict.fromkeys(table["outcome"]))
     fig, axes = plt.subplots(
         1, len(outcomes), figsize=(3.6 * len(outcomes) + 0.8, 3.6), layout="constrained", squeeze=False

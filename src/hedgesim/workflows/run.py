@@ -22,14 +22,13 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 from omegaconf import DictConfig
 
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run, recorded_yaml
-from hedgesim.core.model import HedgingModel
 from hedgesim.workflows.results import (
     EVENTS,
     MANIFEST,
@@ -41,6 +40,9 @@ from hedgesim.workflows.results import (
     write_parquet,
     write_text,
 )
+
+if TYPE_CHECKING:
+    from hedgesim.core.model import HedgingModel
 
 
 class Ensemble(Protocol):
@@ -66,6 +68,8 @@ READY: dict[Path, Ready] = {}
 ``sweep_cell`` writes such a cell from here instead of building and running it again."""
 ERROR = "error.txt"
 """The file a failed sweep cell leaves in its folder, with the error and its traceback."""
+CHALLENGES = ("trust", "vested_interests", "tension")
+"""The challenges; a sweep cell's trajectories carry each one's level (:func:`challenge_tags`)."""
 log = logging.getLogger(__name__)
 
 
@@ -98,6 +102,8 @@ def model_inputs(spec: RunSpec) -> dict[str, Any]:
 
 def build_model(spec: RunSpec) -> HedgingModel:
     """The model of a validated spec, not yet stepped."""
+    from hedgesim.core.model import HedgingModel  # here: a sweep's driver never builds one
+
     return HedgingModel(**model_inputs(spec))
 
 
@@ -143,7 +149,24 @@ def run_model(spec: RunSpec, label: str = "run", every: float = 0.25) -> Hedging
     return model
 
 
-def run_into(cfg: DictConfig, spec: RunSpec, out: Path, label: str = "run") -> list[str]:
+def challenge_column(name: str) -> str:
+    """The column that tags a sweep's rows with a challenge's level (the trajectories hold the
+    model's own ``tension`` already)."""
+    return f"challenge_{name}"
+
+
+def challenge_tags(cfg: DictConfig) -> dict[str, Any]:
+    """A sweep cell's challenge levels, as the columns its trajectories carry.
+
+    They are the columns the sweep's dataset tags each cell's rows with, so a cell's table is its
+    partition of the dataset as it stands: the aggregation copies it instead of rewriting it.
+    """
+    return {challenge_column(name): cfg.challenges[name] for name in CHALLENGES}
+
+
+def run_into(
+    cfg: DictConfig, spec: RunSpec, out: Path, label: str = "run", tags: dict[str, Any] | None = None
+) -> list[str]:
     """Run and write the folder: tables, config, figure, then the manifest.
 
     An old manifest goes first (the folder is not complete while it is rewritten), and so do
@@ -153,11 +176,17 @@ def run_into(cfg: DictConfig, spec: RunSpec, out: Path, label: str = "run") -> l
     (out / MANIFEST).unlink(missing_ok=True)
     clean_temporaries(out)
     model = run_model(spec, label)
-    return write_run(cfg, spec, model, out, started, time.perf_counter() - started)
+    return write_run(cfg, spec, model, out, started, time.perf_counter() - started, tags)
 
 
 def write_run(
-    cfg: DictConfig, spec: RunSpec, ensemble: Ensemble, out: Path, started: float, simulated: float
+    cfg: DictConfig,
+    spec: RunSpec,
+    ensemble: Ensemble,
+    out: Path,
+    started: float,
+    simulated: float,
+    tags: dict[str, Any] | None = None,
 ) -> list[str]:
     """Write a simulated run's folder: tables, config, figure, then the manifest.
 
@@ -169,12 +198,13 @@ def write_run(
         ensemble: the run's model, or its replicates' part of a batched ensemble.
         started: ``time.perf_counter()`` when the run started (for the manifest's wall time).
         simulated: seconds the simulation took.
+        tags: columns added to the trajectories, one value each (a sweep cell's challenge levels).
     """
     (out / MANIFEST).unlink(missing_ok=True)
     clean_temporaries(out)
     files = [TRAJECTORIES]
     trajectories = ensemble.trajectories()
-    write_parquet(trajectories, out / TRAJECTORIES)
+    write_parquet(trajectories.assign(**tags) if tags else trajectories, out / TRAJECTORIES)
     if cfg.output.events:
         write_parquet(ensemble.event_log(), out / EVENTS)
         files.append(EVENTS)
@@ -209,7 +239,8 @@ def sweep_cell(cfg: DictConfig, out: Path, label: str) -> str:
     """One cell of a sweep, whichever launcher runs it: skipped when its folder is complete for
     the same config (that is how an interrupted sweep resumes); a cell that fails records its
     error in ``error.txt`` instead of stopping the others (the aggregation lists it). A cell a
-    batched launcher simulated already (``READY``) is written from its ensemble.
+    batched launcher simulated already (``READY``) is written from its ensemble. Its
+    trajectories carry its challenge levels (:func:`challenge_tags`).
 
     Returns:
         ``complete``, ``skipped`` or ``failed``.
@@ -221,11 +252,11 @@ def sweep_cell(cfg: DictConfig, out: Path, label: str) -> str:
     try:
         ready = READY.pop(out.resolve(), None)
         if ready is None:
-            run_into(cfg, build_run(cfg), out, label)
+            run_into(cfg, build_run(cfg), out, label, challenge_tags(cfg))
         else:  # its wall time: its share of the simulation, then writing
             log.info("%s: simulated beside other cells in %.2f s (its share), writing", label, ready.seconds)
             started = time.perf_counter() - ready.seconds
-            write_run(cfg, ready.spec, ready.ensemble, out, started, ready.seconds)
+            write_run(cfg, ready.spec, ready.ensemble, out, started, ready.seconds, challenge_tags(cfg))
     except Exception as err:
         write_text(f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}", out / ERROR)
         log.error("cell %s failed: %s: %s", out.name, type(err).__name__, err)

@@ -20,4 +20,4 @@ class GroupedBasicSweeper(BasicSweeper):
         from hedgesim.workflows.sweep.jobs import CellComposer
 
         assert self.config is not None and self.hydra_context is not None
-        CellComposer(self.hydra_context.config_loader, self.config).check(batch)
+        CellComposer.of(self.hydra_context.config_loader, self.config).check(batch)

@@ -38,6 +38,7 @@ from hedgesim.workflows.results import (
     write_parquet,
     write_text,
 )
+from hedgesim.workflows.run import challenge_column
 from hedgesim.workflows.sweep.figures import FIGURES, FigureNote, draw_figures
 from hedgesim.workflows.sweep.plan import (
     CHALLENGES,
@@ -63,6 +64,8 @@ RECORD = "aggregate.json"
 SERIAL_CELLS = 8
 """Up to this many cells are read in this process: starting worker processes (each imports
 pandas and pyarrow) takes longer than reading a few cells."""
+CELL_TAGS = tuple(challenge_column(name) for name in CHALLENGES)
+"""The tag columns a sweep cell's table carries itself (``workflows.run.challenge_tags``)."""
 NOT_ASKED = FigureNote("figures", False, "not asked for (--no-figures, or the callback's figures: false)")
 
 
@@ -78,8 +81,8 @@ def aggregate(
             (``hydra.callbacks.aggregate.fans``), else the cells with the lowest, middle and
             highest P(framework agreement).
         figures: draw the figures (heatmaps and fans).
-        n_jobs: processes reading cells in parallel (joblib; 1 reads them here, as does a
-            sweep of at most ``SERIAL_CELLS`` cells).
+        n_jobs: processes reading cells and drawing figures in parallel (joblib; 1 does both
+            here, and a sweep of at most ``SERIAL_CELLS`` cells is read here).
 
     Returns:
         The summary table, one row per planned cell.
@@ -102,7 +105,7 @@ def aggregate(
         swap_in(staging, folder / DATASET)
         write_parquet(table, folder / SUMMARY[0])
         write_text(table.to_csv(index=False), folder / SUMMARY[1])
-        notes = draw_figures(folder, table, fans, keys) if figures else [NOT_ASKED]
+        notes = draw_figures(folder, table, fans, keys, n_jobs) if figures else [NOT_ASKED]
         remove_stale_figures(folder, [n.name for n in notes if n.drawn])
         _write_record(folder, table, keys, notes, time.perf_counter() - started)
     except BaseException:
@@ -193,15 +196,25 @@ def summary_rows(
     Each complete cell's rows go to its partition under ``dataset`` (default: the folder's own).
     """
     dataset = dataset if dataset is not None else folder / DATASET
-    tasks = []
-    for index, cell in enumerate(cells):
-        where = found.get(cell)
-        tasks.append((index, cell, where, cell_values(cell, where, base, keys)))
+    tasks = [(index, cell, found.get(cell)) for index, cell in enumerate(cells)]
     if n_jobs == 1 or len(tasks) <= SERIAL_CELLS:
-        return [_one_cell(folder, dataset, *task) for task in tasks]
-    from joblib import Parallel, delayed
+        return _rows(folder, dataset, base, keys, tasks)
+    from joblib import Parallel, delayed, effective_n_jobs
 
-    return Parallel(n_jobs=n_jobs)(delayed(_one_cell)(folder, dataset, *task) for task in tasks)
+    size = -(-len(tasks) // (4 * effective_n_jobs(n_jobs)))  # a few batches a process: even ends
+    batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+    done = Parallel(n_jobs=n_jobs)(delayed(_rows)(folder, dataset, base, keys, b) for b in batches)
+    return [row for rows in done for row in rows]
+
+
+def _rows(
+    folder: Path, dataset: Path, base: dict | None, keys: list[str], tasks: list[tuple]
+) -> list[dict[str, Any]]:
+    """The summary rows of some cells, each given as (index, cell, folder or None)."""
+    return [
+        _one_cell(folder, dataset, index, cell, where, cell_values(cell, where, base, keys))
+        for index, cell, where in tasks
+    ]
 
 
 def _one_cell(
@@ -219,14 +232,41 @@ def _one_cell(
     }
     outcomes = dict.fromkeys(summary.OUTCOMES, np.nan)
     if status == COMPLETE:
-        table = pq.read_table(where / TRAJECTORIES)
-        outcomes.update(summary.cell_outcomes(table.to_pandas()))
-        for name, value in dataset_tags(values, table.column_names).items():
-            table = table.append_column(name, pa.array(np.full(table.num_rows, value)))
-        part = partition(dataset, index)
-        part.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, part, **parquet_options(table.schema))
+        outcomes.update(into_dataset(where / TRAJECTORIES, partition(dataset, index), values))
     return {**row, **outcomes}
+
+
+def into_dataset(source: Path, part: Path, values: dict[str, Any]) -> dict[str, float]:
+    """A complete cell's outcomes, its rows put in its partition of the dataset on the way.
+
+    A cell's table that carries exactly the tags its partition needs, as a sweep cell carries
+    its challenge levels (``workflows.run.challenge_tags``), is its partition as it stands: it is
+    copied, not decoded and encoded again. Any other table (another key swept too, a cell
+    written before cells carried tags) is read whole and written with its tags. Otherwise only
+    the columns the outcomes need are read.
+    """
+    with pq.ParquetFile(source) as table:
+        names = table.schema_arrow.names
+        own = [name for name in names if name not in CELL_TAGS]
+        tags = dataset_tags(values, own)
+        read = table.read(columns=[*summary.COLUMNS, *(name for name in tags if name in names)])
+        carries = names == [*own, *tags] and all(_holds(read.column(n), v) for n, v in tags.items())
+        whole = None if carries else table.read(columns=own)
+    outcomes = summary.cell_outcomes(read.select(list(summary.COLUMNS)).to_pandas())
+    part.parent.mkdir(parents=True, exist_ok=True)
+    if whole is None:
+        shutil.copyfile(source, part)  # in the kernel; a copy, not a link: neither spoils the other
+    else:
+        for name, value in tags.items():
+            whole = whole.append_column(name, pa.array(np.full(whole.num_rows, value)))
+        pq.write_table(whole, part, **parquet_options(whole.schema))
+    return outcomes
+
+
+def _holds(column: pa.ChunkedArray, value: Any) -> bool:
+    """The column is ``value`` on every row, typed as the dataset would type it."""
+    expected = pa.array(np.full(len(column), value))
+    return column.type == expected.type and column.combine_chunks().equals(expected)
 
 
 def dataset_tags(values: dict[str, Any], taken: Sequence[str]) -> dict[str, Any]:
@@ -239,7 +279,7 @@ def dataset_tags(values: dict[str, Any], taken: Sequence[str]) -> dict[str, Any]
     for name, value in values.items():
         if name in ("seed", "replicates"):
             continue
-        column = f"challenge_{name}" if name in CHALLENGES else name
+        column = challenge_column(name) if name in CHALLENGES else name
         tags[column if column not in taken else f"cell_{column}"] = value
     return tags
 

@@ -9,6 +9,7 @@ failures are caught here and become one line and a non-zero exit status.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +22,8 @@ from omegaconf import DictConfig, OmegaConf
 from hedgesim.workflows.results import MANIFEST
 from hedgesim.workflows.run import ERROR
 from hedgesim.workflows.sweep.aggregate import EXIT_FAILED, aggregate, failure, report
-from hedgesim.workflows.sweep.plan import MULTIRUN, CellKey, cell_key, planned_cells, read_yaml
+from hedgesim.workflows.sweep.figures import FIGURES
+from hedgesim.workflows.sweep.plan import DATASET, MULTIRUN, CellKey, cell_key, planned_cells, read_yaml
 
 
 class AggregateSweep(Callback):
@@ -67,12 +69,36 @@ def progress(folder: Path) -> tuple[int, int | None]:
     same folder do not), so the count never exceeds the plan.
     """
     plan = _cached_plan(str(folder / MULTIRUN), (folder / MULTIRUN).stat().st_mtime_ns)
-    done = {p.parent for p in folder.rglob(MANIFEST)} | {p.parent for p in folder.rglob(ERROR)}
+    done = finished_folders(folder)
     if plan is None:
         return len(done), None
     planned = set(plan)
     finished = {key for key in map(_overrides_of, sorted(done)) if key in planned}
     return len(finished), len(plan)
+
+
+def finished_folders(folder: Path) -> set[Path]:
+    """Folders under ``folder`` holding a manifest or an error: cells that finished.
+
+    Each finished job counts them, so this looks only where cell folders are: not into a
+    finished cell, Hydra's ``.hydra/``, temporaries or the sweep's own outputs (the dataset holds
+    a folder per cell).
+    """
+    found: set[Path] = set()
+    skipped = (DATASET, FIGURES)
+    pending = [folder]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or entry.name in skipped or not entry.is_dir():
+                    continue
+                where = Path(entry.path)
+                if (where / MANIFEST).exists() or (where / ERROR).exists():
+                    found.add(where)
+                else:
+                    pending.append(where)  # running, or a level above the cells
+        skipped = ()
+    return found
 
 
 def _overrides_of(cell: Path) -> CellKey | None:

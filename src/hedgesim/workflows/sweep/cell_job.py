@@ -37,11 +37,10 @@ def run_cell_job(
         task: the job's config without Hydra's node, what the task function receives.
     """
     original = HydraConfig.instance().cfg
-    HydraConfig.instance().set_config(config)
+    use_hydra_config(config)
     output_dir = Path(str(config.hydra.sweep.dir)) / str(config.hydra.sweep.subdir)
     with read_write(config.hydra.runtime), open_dict(config.hydra.runtime):
         config.hydra.runtime.output_dir = os.path.abspath(output_dir)
-    HydraConfig.instance().set_config(config)
     old_cwd = os.getcwd()
     chdir = bool(config.hydra.job.chdir)  # None reads as False from version_base 1.2 on
     try:
@@ -73,6 +72,15 @@ def run_cell_job(
         HydraConfig.instance().cfg = original
         if chdir:
             os.chdir(old_cwd)
+
+
+def use_hydra_config(config: DictConfig) -> None:
+    """Make ``config``'s Hydra node the current one (``HydraConfig.get()``), as Hydra's
+    ``set_config`` does, but without its deep copy of the node (more time than writing a job's
+    tables): the job's config stands in itself, its Hydra node read-only as ``set_config``
+    leaves it, so interpolations from the Hydra node into the application's part still resolve."""
+    OmegaConf.set_readonly(config.hydra, True)
+    HydraConfig.instance().cfg = config  # type: ignore[assignment]
 
 
 def _save_job_configs(config: DictConfig, task: DictConfig, folder: Path) -> None:

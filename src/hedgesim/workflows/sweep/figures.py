@@ -6,7 +6,7 @@ cells, reads their rows from the dataset, saves each figure atomically and close
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,11 @@ class FigureNote:
 
 
 def draw_figures(
-    folder: Path, table: pd.DataFrame, fans: Sequence[str] | None, swept: Sequence[str] = ()
+    folder: Path,
+    table: pd.DataFrame,
+    fans: Sequence[str] | None,
+    swept: Sequence[str] = (),
+    n_jobs: int = 1,
 ) -> list[FigureNote]:
     """Heatmaps of each probability over the swept challenges, and the trajectory fans.
 
@@ -46,28 +50,66 @@ def draw_figures(
         table: the summary, one row per planned cell.
         fans: the cells asked for (``key=value`` pairs joined by commas), or None.
         swept: the config keys the sweep varies (named when they keep a heatmap from being drawn).
+        n_jobs: processes drawing the figures side by side (joblib; 1 draws them here). Each
+            figure is one, saved and closed where it is drawn.
 
     Returns:
         One note per figure drawn (named relative to ``folder``, for ``aggregate.json``) and
         per figure or fan cell left out, saying why.
     """
+    done = table[table["status"] == COMPLETE]
+    if done.empty:
+        return [FigureNote("figures", False, "no cell is complete, so there is nothing to draw")]
+    drawings: list[tuple[Callable[..., FigureNote], tuple]] = []
+    skipped = []
+    layout, why = heatmap_layout(table, swept)
+    if layout is None:
+        skipped.append(FigureNote("heatmaps", False, why))
+    else:
+        drawings += [(_heatmap, (folder, table, outcome, layout, why)) for outcome in summary.PROBABILITIES]
+    unmatched = [FigureNote(what, False, why) for what, why in unmatched_fans(table, fans)]
+    chosen = choose_fan_cells(done, fans)
+    if chosen:
+        labels = {c: _label(done.loc[done["cell"] == c].iloc[0], swept) for c in chosen}
+        how = "the cells asked for" if fans else "the lowest, middle and highest P(framework agreement)"
+        what = f"EU relations and hedge, {how}: {'; '.join(labels.values())}"
+        drawings.append((_fans, (folder, labels, what)))
+    else:
+        unmatched.append(FigureNote("fans", False, "none of the cells asked for is complete"))
+    return [*skipped, *_draw(drawings, n_jobs), *unmatched]
+
+
+def _draw(drawings: list[tuple[Callable[..., FigureNote], tuple]], n_jobs: int) -> list[FigureNote]:
+    """Each drawing's note, in order; drawn here or, with ``n_jobs`` other than 1, side by side."""
+    if n_jobs == 1 or len(drawings) < 2:
+        return [draw(*args) for draw, args in drawings]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs)(delayed(_draw_to_file)(draw, args) for draw, args in drawings)
+
+
+def _draw_to_file(draw: Callable[..., FigureNote], args: tuple) -> FigureNote:
+    """A drawing in a worker process: to a file, so with Agg whatever backend it would choose."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    return draw(*args)
+
+
+def _heatmap(folder: Path, table: pd.DataFrame, outcome: str, layout: tuple, why: str) -> FigureNote:
     # Imported here, not at the top: job workers load this package for the running count of
     # cells and have no figure to draw.
     from hedgesim.plots import sweep as sweep_plots
 
-    done = table[table["status"] == COMPLETE]
-    if done.empty:
-        return [FigureNote("figures", False, "no cell is complete, so there is nothing to draw")]
-    notes = []
-    layout, why = heatmap_layout(table, swept)
-    if layout is None:
-        notes.append(FigureNote("heatmaps", False, why))
-    else:
-        for outcome in summary.PROBABILITIES:
-            figure = sweep_plots.heatmaps(table, outcome, *layout)
-            notes.append(FigureNote(_save(figure, folder, f"heatmap_{outcome}.png"), True, why))
-    notes += _draw_fans(folder, table, fans, swept)
-    return notes
+    figure = sweep_plots.heatmaps(table, outcome, *layout)
+    return FigureNote(_save(figure, folder, f"heatmap_{outcome}.png"), True, why)
+
+
+def _fans(folder: Path, labels: dict[int, str], what: str) -> FigureNote:
+    from hedgesim.plots import sweep as sweep_plots
+
+    frames = {label: pd.read_parquet(dataset_part(folder, cell)) for cell, label in labels.items()}
+    return FigureNote(_save(sweep_plots.fans(frames), folder, "fans.png"), True, what)
 
 
 def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tuple | None, str]:
@@ -99,25 +141,6 @@ def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tupl
 
     shown = f"{_words(rows)} x {_words(columns)}, {where}, {replicate_count(table)} per cell"
     return (rows, columns, panels), shown
-
-
-def _draw_fans(
-    folder: Path, table: pd.DataFrame, fans: Sequence[str] | None, swept: Sequence[str]
-) -> list[FigureNote]:
-    """The fan chart, and a note for each requested cell it leaves out."""
-    from hedgesim.plots import sweep as sweep_plots
-
-    done = table[table["status"] == COMPLETE]
-    notes = [FigureNote(what, False, why) for what, why in unmatched_fans(table, fans)]
-    chosen = choose_fan_cells(done, fans)
-    if not chosen:
-        notes.append(FigureNote("fans", False, "none of the cells asked for is complete"))
-        return notes
-    labels = {c: _label(done.loc[done["cell"] == c].iloc[0], swept) for c in chosen}
-    frames = {labels[c]: pd.read_parquet(dataset_part(folder, c)) for c in chosen}
-    how = "the cells asked for" if fans else "the lowest, middle and highest P(framework agreement)"
-    what = f"EU relations and hedge, {how}: {'; '.join(labels.values())}"
-    return [FigureNote(_save(sweep_plots.fans(frames), folder, "fans.png"), True, what), *notes]
 
 
 def unmatched_fans(table: pd.DataFrame, fans: Sequence[str] | None) -> list[tuple[str, str]]:

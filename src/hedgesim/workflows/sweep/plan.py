@@ -8,7 +8,9 @@ whichever launcher ran the cells and in what order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import re
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +21,10 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from hedgesim.workflows.results import MANIFEST, incomplete_because
-from hedgesim.workflows.run import ERROR
+from hedgesim.workflows.run import CHALLENGES, ERROR
 
 MULTIRUN = "multirun.yaml"
 DATASET = "dataset"
-CHALLENGES = ("trust", "vested_interests", "tension")
 COMPLETE, FAILED, MISSING = "complete", "failed", "missing"
 
 BASIC_SWEEPERS = ("core_plugins.basic_sweeper.BasicSweeper", "grouped_sweeper.GroupedBasicSweeper")
@@ -139,12 +140,13 @@ def cell_values(cell: CellKey, folder: Path | None, base: dict | None, keys: lis
     Each value comes from the cell's resolved config when it ran, else from its overrides,
     else from the sweep's base config, so a missing cell still shows where it sits.
     """
+    names = (*[f"challenges.{c}" for c in CHALLENGES], *keys, "seed", "replicates")
     cfg = None
     if folder is not None and (folder / ".hydra" / "config.yaml").is_file():
-        cfg = read_yaml(folder / ".hydra" / "config.yaml")
+        cfg = read_yaml(folder / ".hydra" / "config.yaml", {name.split(".")[0] for name in names})
     given = {line.partition("=")[0].lstrip("+~"): line.partition("=")[2] for line in cell}
     row: dict[str, Any] = {}
-    for name in (*[f"challenges.{c}" for c in CHALLENGES], *keys, "seed", "replicates"):
+    for name in names:
         value = select(cfg, name)
         if value is None and name in given:
             value = parse_number(given[name])
@@ -154,14 +156,49 @@ def cell_values(cell: CellKey, folder: Path | None, base: dict | None, keys: lis
     return row
 
 
-def read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, only: Collection[str] | None = None) -> Any:
     """Plain YAML (the C loader when present).
 
     A resolved config needs no OmegaConf, and one is read per cell, so otherwise this is most
     of the aggregation's reading time.
+
+    Args:
+        only: read just these top-level keys of a mapping laid out in blocks, as hedgesim and
+            Hydra write configs (a cell's config has some 500 lines; the summary needs a few of
+            them); the file is read whole when it is laid out otherwise.
     """
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    text = path.read_text(encoding="utf-8")
+    if only is not None:
+        part = _entries(text, only)
+        if part is not None:
+            with contextlib.suppress(yaml.YAMLError):  # an alias to a part left out, say
+                found = yaml.load(part, Loader=loader) if part else {}
+                if isinstance(found, dict):
+                    return found
+    return yaml.load(text, Loader=loader)
+
+
+_TOP_KEY = re.compile(r"[A-Za-z_][\w-]*")
+
+
+def _entries(text: str, keys: Collection[str]) -> str | None:
+    """The lines of the top-level entries ``keys`` of a block mapping; None when the text is not
+    one (a flow mapping, a document marker, a key that is quoted or complex)."""
+    kept, keep, started = [], False, False
+    for line in text.splitlines(keepends=True):
+        first = line[:1]
+        if first in ("", " ", "\t", "\n", "\r", "#") or line.startswith(("- ", "-\n")):
+            if first in (" ", "\t", "-") and not started:
+                return None  # a value before any key: not a mapping laid out in blocks
+        else:
+            key, colon, _ = line.partition(":")
+            if not colon or not _TOP_KEY.fullmatch(key):
+                return None
+            keep, started = key in keys, True
+        if keep:
+            kept.append(line)
+    return "".join(kept)
 
 
 def select(tree: Any, dotted: str) -> Any:
