@@ -175,13 +175,13 @@ SHOCK_FILES = [
 ]
 
 SIZES = [
-    cli_case("replicates=1000000000", expect="replicates=1000000000 x 144 months needs about 72,000 GB"),
+    cli_case("replicates=1000000000", expect="replicates=1000000000 x 144 months needs about 50,400 GB"),
     cli_case(
-        "replicates=10000000", expect="replicates=10000000 x 144 months needs about 720 GB; allowed: runs"
+        "replicates=10000000", expect="replicates=10000000 x 144 months needs about 504 GB; allowed: runs"
     ),
-    cli_case("replicates=10000000", "scenario=forward_2030", expect="x 276 months needs about 1,380 GB"),
+    cli_case("replicates=10000000", "scenario=forward_2030", expect="x 276 months needs about 966 GB"),
     cli_case(
-        "replicates=10000000", "output.precision=float32", expect="x 144 months needs about 360 GB; allowed"
+        "replicates=10000000", "output.precision=float32", expect="x 144 months needs about 346 GB; allowed"
     ),
     cli_case("output.precision=float16", expect="output.precision='float16'; allowed: float64, float32"),
     cli_case("replicates=2000000", "scenario.end=2008-01", expect="at most 1,000,000 replicates"),
@@ -300,8 +300,8 @@ PYTHON_API = [
     api_case("simulate", "scenario.oil_price.2010=50", expect="a year cannot follow a dot"),
     *[api_case("simulate", f"shocks.file={{files}}/{name}", expect=name) for name in SIMULATE_FILES],
     api_case("simulate", "shocks.file={files}", expect="is a folder"),
-    api_case("simulate", replicates=10**7, expect="x 144 months needs about 720 GB"),
-    api_case("simulate", replicates=10**9, expect="needs about 72,000 GB"),
+    api_case("simulate", replicates=10**7, expect="x 144 months needs about 504 GB"),
+    api_case("simulate", replicates=10**9, expect="needs about 50,400 GB"),
     api_case("simulate", replicates=1.5, expect="replicates=1.5; allowed: an integer >= 1"),
     api_case("simulate", replicates=True, expect="replicates=True"),
     api_case("simulate", seed=-1, expect="seed=-1; allowed: an integer >= 0"),
@@ -311,12 +311,12 @@ PYTHON_API = [
     api_case("simulate", "challenges.trust=${oops}", expect="Interpolation key 'oops' not found"),
     api_case("simulate", "challenges.trust", expect="cannot be read"),
     api_case("simulate_run", ["challenges.nope=1"], expect="challenges.nope: unknown key"),
-    api_case("outcomes", replicates=10**9, expect="x 276 months needs about 138,000 GB"),
+    api_case("outcomes", replicates=10**9, expect="x 276 months needs about 96,600 GB"),
     api_case("outcomes", replicates=0, expect="replicates=0; allowed: an integer >= 1"),
     api_case("outcomes", trust=float("nan"), expect="challenges.trust=nan is out of range"),
     api_case("outcomes", trust="high", expect="challenges.trust='high'"),
     api_case("outcomes", bogus=1, expect="bogus=1: unknown parameter"),
-    api_case("HedgingModel", replicates=10**8, expect="needs about 7,200 GB"),
+    api_case("HedgingModel", replicates=10**8, expect="needs about 5,040 GB"),
     api_case("HedgingModel", rng="abc", expect="rng='abc'; allowed: an integer >= 0"),
     api_case("HedgingModel", tension=float("inf"), expect="challenges.tension=inf is out of range"),
 ]
@@ -356,10 +356,10 @@ def _patch(name: str | None, monkeypatch) -> None:
         monkeypatch.setattr("hedgesim.workflows.run.tempfile.mkstemp", refuse)
     elif name == "disk_full":
 
-        def full(frame, path):
+        def full(block, blocks, path):
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-        monkeypatch.setattr("hedgesim.workflows.run.write_parquet", full)
+        monkeypatch.setattr("hedgesim.workflows.run.write_parquet_blocks", full)
     elif name in ("ctrl_c", "ctrl_c_early"):
 
         def interrupt(*args, **kwargs):
@@ -402,7 +402,7 @@ SUBPROCESS = [
     (["shocks.file={files}/unclosed.yaml"], 2, "line 2, column 1"),
     (["+challenges.trsut=0.5"], 2, "'+' adds a key"),
     (["hydra/launcher=jobllib"], 2, "allowed: basic, batched, joblib"),
-    (["replicates=10000000"], 2, "needs about 720 GB"),
+    (["replicates=10000000"], 2, "needs about 504 GB"),
     (["hydra.run.dir=/proc/hedgesim-run"], 1, "cannot write /proc/hedgesim-run"),
 ]
 

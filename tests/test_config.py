@@ -239,12 +239,16 @@ def test_the_run_records_the_timeline_it_used(tmp_path):
 def test_the_memory_limit_is_half_the_machine(monkeypatch):
     from hedgesim.config import spec
 
-    monkeypatch.setattr(spec, "machine_memory", lambda: 8_000_000_000)
-    spec.check_size(10_000, 800)  # 4.0 GB: at the limit
+    monkeypatch.setattr(spec, "machine_memory", lambda: 5_600_000_000)
+    spec.check_size(10_000, 800)  # 2.8 GB at 350 bytes a replicate-month: at the limit
     with pytest.raises(
-        ConfigError, match=r"replicates=10001 x 800 months needs about 4.0 GB; allowed: runs under 4.0 GB"
+        ConfigError, match=r"replicates=10001 x 800 months needs about 2.8 GB; allowed: runs under 2.8 GB"
     ):
         spec.check_size(10_001, 800)
+    spec.check_size(14_000, 800, figure=False)  # 240 bytes without the figure: 2.7 GB
+    with pytest.raises(ConfigError, match="needs about 3.9 GB"):
+        spec.check_size(14_000, 800)
+    spec.check_size(26_000, 800, precision="float32", figure=False)  # 130 bytes: 2.7 GB
 
 
 def test_decisions_without_a_rule_are_history_only_before_the_branch():

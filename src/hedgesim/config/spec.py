@@ -37,12 +37,14 @@ MAX_MONTHS = 1_200
 """The longest run: 100 years of months."""
 MAX_REPLICATE_ID = 2**63 - 1
 """Replicate ids are 64-bit integers (the random streams' keys, the tables' replicate column)."""
-BYTES_PER_REPLICATE_MONTH = 500
-"""Peak memory of a command-line run per replicate and month: measured at 482 bytes (the slope
-of peak RSS from 8,000 to 16,000 replicates over 276 months, event log and figure on), rounded up."""
-PRECISIONS = {"float64": BYTES_PER_REPLICATE_MONTH, "float32": 250}
+PRECISIONS = {"float64": 240, "float32": 130}
 """The recorded series' allowed precisions (``output.precision``) and each one's peak memory of
-a command-line run per replicate and month (float32: measured in README, rounded up)."""
+a command-line run per replicate and month without its figure: measured at 227 and 120 bytes
+(the slope of peak RSS from 5,000 to 20,000 replicates over 516 months, event log on), rounded up."""
+FIGURE_BYTES_PER_REPLICATE_MONTH = 110
+"""What drawing the run's figure adds to the peak (measured: 91 and 108 bytes), rounded up."""
+BYTES_PER_REPLICATE_MONTH = PRECISIONS["float64"] + FIGURE_BYTES_PER_REPLICATE_MONTH
+"""Peak memory of a default command-line run per replicate and month."""
 UNKNOWN_MACHINE_BYTES = 8_000_000_000
 """The memory assumed where the machine's cannot be read."""
 
@@ -113,7 +115,9 @@ def _build(conf: HedgesimConfig) -> RunSpec:
     if conf.output.precision not in PRECISIONS:
         raise ConfigError(f"output.precision={conf.output.precision!r}; allowed: {', '.join(PRECISIONS)}")
     if conf.replicates >= 1:
-        check_size(conf.replicates, calendar.n_steps, precision=conf.output.precision)
+        check_size(
+            conf.replicates, calendar.n_steps, precision=conf.output.precision, figure=conf.output.figure
+        )
     _check_counts(conf)
     conf.params.validate()
     conf.challenges.validate()
@@ -214,13 +218,15 @@ def check_replicates(replicates: int, first_replicate: int = 0, key: str = "repl
         )
 
 
-def check_size(replicates: int, months: int, key: str = "replicates", precision: str = "float64") -> None:
+def check_size(
+    replicates: int, months: int, key: str = "replicates", precision: str = "float64", figure: bool = True
+) -> None:
     """A run's memory estimate under the limit (half this machine's memory).
 
     Raises:
         ConfigError: with the estimate, the limit and the machine's memory, in one line.
     """
-    needed = replicates * months * PRECISIONS[precision]
+    needed = replicates * months * (PRECISIONS[precision] + figure * FIGURE_BYTES_PER_REPLICATE_MONTH)
     machine = machine_memory()
     if needed > machine / 2:
         run = f"{key}={replicates} x {months} month{'s' if months > 1 else ''}"

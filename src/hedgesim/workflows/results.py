@@ -78,6 +78,42 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     return atomic_write(path, lambda tmp: pq.write_table(table, tmp, **parquet_options(table.schema)))
 
 
+BLOCK_ROWS = 1 << 20
+"""Rows of a table written at a time (pyarrow's own row group size): a larger table is never
+whole in memory as a table, only as the run's record."""
+
+
+def month_blocks(replicates: int, months: int) -> list[slice]:
+    """The months of a run in blocks of about ``BLOCK_ROWS`` rows (at least one month each)."""
+    step = max(1, BLOCK_ROWS // max(replicates, 1))
+    return [slice(first, first + step) for first in range(0, months, step)] or [slice(0, 0)]
+
+
+def write_parquet_blocks(block: Callable[[slice], pd.DataFrame], blocks: list[slice], path: Path) -> Path:
+    """A table built and written a block of months at a time into one Parquet file, atomically.
+
+    One block is :func:`write_parquet` of it. With more, each becomes row groups of the same file
+    as it is built, so a large run's table never exists whole beside its record; every column
+    may then hold missing values (it cannot be known before the last block).
+    """
+    if len(blocks) == 1:
+        return write_parquet(block(blocks[0]), path)
+
+    def write(tmp: Path) -> None:
+        writer = None
+        try:
+            for months in blocks:
+                table = pa.Table.from_pandas(block(months), preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, **parquet_options(table.schema))
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    return atomic_write(path, write)
+
+
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     """How hedgesim writes Parquet: snappy, with dictionary encoding only where values repeat
     (categories and text). Dictionary-encoding every float column, pyarrow's default, takes most

@@ -35,9 +35,10 @@ from hedgesim.workflows.results import (
     TRAJECTORIES,
     clean_temporaries,
     is_complete,
+    month_blocks,
     save_figure,
     write_manifest,
-    write_parquet,
+    write_parquet_blocks,
     write_text,
 )
 
@@ -48,9 +49,9 @@ if TYPE_CHECKING:
 class Ensemble(Protocol):
     """What a run's folder is written from: a model, or one cell's part of a batched one."""
 
-    def trajectories(self) -> pd.DataFrame: ...
+    def trajectories(self, months: slice = ...) -> pd.DataFrame: ...
 
-    def event_log(self) -> pd.DataFrame: ...
+    def event_log(self, months: slice = ...) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -203,17 +204,19 @@ def write_run(
     (out / MANIFEST).unlink(missing_ok=True)
     clean_temporaries(out)
     files = [TRAJECTORIES]
-    trajectories = ensemble.trajectories()
-    write_parquet(trajectories.assign(**tags) if tags else trajectories, out / TRAJECTORIES)
+    blocks = month_blocks(len(spec.replicate_ids), spec.calendar.n_steps)
+    tagged = lambda months: ensemble.trajectories(months).assign(**tags)
+    write_parquet_blocks(tagged if tags else ensemble.trajectories, blocks, out / TRAJECTORIES)
     if cfg.output.events:
-        write_parquet(ensemble.event_log(), out / EVENTS)
+        write_parquet_blocks(ensemble.event_log, blocks, out / EVENTS)
         files.append(EVENTS)
     write_text(recorded_yaml(cfg, spec), out / "config.yaml")
     files.append("config.yaml")
     if cfg.output.figure:
         from hedgesim.plots import relations  # matplotlib only when a figure is drawn, not on import
 
-        figure = relations.relations_figure(trajectories, pd.DataFrame(spec.timeline.records()))
+        drawn = ensemble.trajectories()[["date", "replicate", *relations.RELATIONS]]  # sorted: few columns
+        figure = relations.relations_figure(drawn, pd.DataFrame(spec.timeline.records()))
         save_figure(figure, out / "relations.png")
         files.append("relations.png")
     write_manifest(
@@ -224,7 +227,7 @@ def write_run(
         scenario=cfg.scenario.name,
         start=str(spec.calendar.start),
         end=str(spec.calendar.end),
-        rows=len(trajectories),
+        rows=len(spec.replicate_ids) * spec.calendar.n_steps,
         timeline=spec.timeline_facts(),
         files=files,
         wall_time_s=round(time.perf_counter() - started, 3),
