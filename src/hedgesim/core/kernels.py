@@ -214,11 +214,12 @@ def _inverted_counts(rate, first, uniform, counts):
         counts[i] = k
 
 
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_SHIFT1, _SHIFT2, _SHIFT3 = np.uint64(30), np.uint64(27), np.uint64(31)
+MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX2 = np.uint64(0x94D049BB133111EB)
+SHIFT1, SHIFT2, SHIFT3 = np.uint64(30), np.uint64(27), np.uint64(31)
+"""SplitMix64's constants, shared with the reference in ``streams``."""
 _MANTISSA_SHIFT = np.uint64(11)
-_TO_UNIT = 1.0 / float(1 << 53)
+TO_UNIT = 1.0 / float(1 << 53)
 
 
 def _uniforms_into(keys, offsets, out):
@@ -229,9 +230,9 @@ def _uniforms_into(keys, offsets, out):
         key = keys[i]
         for c in range(offsets.shape[0]):
             x = key + offsets[c]
-            x ^= x >> _SHIFT1
-            x *= _MIX1
-            x ^= x >> _SHIFT2
-            x *= _MIX2
-            x ^= x >> _SHIFT3
-            out[i, c] = float(x >> _MANTISSA_SHIFT) * _TO_UNIT
+            x ^= x >> SHIFT1
+            x *= MIX1
+            x ^= x >> SHIFT2
+            x *= MIX2
+            x ^= x >> SHIFT3
+            out[i, c] = float(x >> _MANTISSA_SHIFT) * TO_UNIT

@@ -16,10 +16,9 @@ import numpy as np
 from hedgesim.core import kernels
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_SHIFT1, _SHIFT2, _SHIFT3 = np.uint64(30), np.uint64(27), np.uint64(31)
-_TO_UNIT = 1.0 / float(1 << 53)
+_MIX1, _MIX2 = kernels.MIX1, kernels.MIX2
+_SHIFT1, _SHIFT2, _SHIFT3 = kernels.SHIFT1, kernels.SHIFT2, kernels.SHIFT3
+_TO_UNIT = kernels.TO_UNIT
 
 
 def _splitmix(x: np.ndarray) -> np.ndarray:
