@@ -3,7 +3,9 @@
 Cells are read independently (in parallel with ``n_jobs``), each into its partition of a new
 dataset built beside the old one (``.dataset.<random>.tmp``) and swapped into place once whole,
 so the dataset holds exactly the cells of the summary: a partition of an earlier, wider sweep
-into the same folder does not survive. A cell counts only when its files match its manifest.
+into the same folder does not survive. A cell counts only when its files match its manifest. A
+sweep cell's table carries its challenge levels, so it is copied into its partition as it
+stands; only the columns the outcomes need are decoded.
 
 ``aggregate.json`` is written last: a folder that has it was aggregated to the end. An
 aggregation first removes the previous one's ``aggregate.json`` and summary and any temporary

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,12 +164,17 @@ def run_chunk(
     hydra_context: HydraContext,
     task_function: TaskFunction,
     singleton_state: dict[Any, Any],
+    sweep: str | None = None,
 ) -> list[JobReturn]:
     """A chunk's jobs (in a worker process): simulated together, then each run as a Hydra job by
-    the application's task function, which finds its ensemble ready."""
+    the application's task function, which finds its ensemble ready.
+
+    Args:
+        sweep: the sweep's id, so a process composes its chunks with one composer.
+    """
     setup_globals()
     Singleton.set_state(singleton_state)
-    composer = CellComposer(hydra_context.config_loader, master)
+    composer = CellComposer.of(hydra_context.config_loader, master, sweep)
     try:
         make_ready(to_simulate(composer, jobs))
         returns = []
@@ -209,7 +215,8 @@ def launch(
         {"local": "processes", "ray": "Ray workers", "slurm": "Slurm tasks"}[settings.backend],
         config.hydra.sweep.dir,
     )
-    tasks = [(chunk, config, hydra_context, task_function, Singleton.get_state()) for chunk in plan]
+    sweep = uuid.uuid4().hex
+    tasks = [(chunk, config, hydra_context, task_function, Singleton.get_state(), sweep) for chunk in plan]
     mem_gb = _chunk_gb(composer, plan) if settings.backend == "slurm" else 0
     runs = _run(tasks, settings, min(workers, len(plan)), mem_gb)
     returns = {

@@ -71,15 +71,22 @@ class CellComposer:
         self._bases: dict[tuple[str, ...], DictConfig] = {}
         self._scratch: dict[tuple[str, ...], _Scratch] = {}
         self._overrides: dict[str, Override] = {}
+        self.sweep: str | None = None
 
     @classmethod
-    def of(cls, loader: Any, master: DictConfig) -> CellComposer:
-        """The composer of this sweep: the last one made for the same loader and config, else a
-        new one. The sweeper's up-front check and the launcher compose the same jobs; sharing
-        spares the launcher composing each group again."""
+    def of(cls, loader: Any, master: DictConfig, sweep: str | None = None) -> CellComposer:
+        """The composer of this sweep: the last one made for the same loader and config, or for
+        the same ``sweep`` (an id the launcher gives each chunk of a sweep), else a new one.
+
+        The sweeper's up-front check and the launcher compose the same jobs, and so do the chunks
+        a worker process runs one after the other (each arrives with its own copy of the loader
+        and config): sharing spares composing each group again, a third of a second each time.
+        """
         held = _SHARED.get("composer")
-        if held is None or held.loader is not loader or held.master is not master:
+        same = held is not None and (held.loader is loader and held.master is master)
+        if not (same or (held is not None and sweep is not None and held.sweep == sweep)):
             held = _SHARED["composer"] = cls(loader, master)
+            held.sweep = sweep
         return held
 
     def job(self, lines: Sequence[str], num: int) -> Job:
