@@ -167,8 +167,10 @@ def test_coercion_totals_its_size_spread_over_its_months_and_overlaps_add():
 
 @pytest.fixture(scope="module")
 def history_months():
-    """Each month's impulses in the history_2024 scenario (no draws), and the run's spec."""
-    spec = build_run(compose_config(["scenario=history_2024", "shocks.stochastic.enabled=false"]))
+    """Each month's impulses in the history_2024 scenario with the decisions actually taken
+    imposed (the 2021 coercion is Belarus's decision), no draws, and the run's spec."""
+    overrides = ["scenario=history_2024", "shocks.stochastic.enabled=false", "decisions.mode=observed"]
+    spec = build_run(compose_config(overrides))
     quiet = {name: getattr(NO_DECISIONS, name) for name in DECISION_FIELDS}
     model = build_model(
         dataclasses.replace(spec, replicate_ids=(0, 1), params=dataclasses.replace(spec.params, **quiet))

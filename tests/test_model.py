@@ -81,8 +81,9 @@ def test_outputs_stay_in_their_domains(small_run):
     assert (hedge >= 0).all().all()
     for col in ("trust_blr_eu", "trust_eu_blr", "trust_blr_russia", "tension"):
         assert df[col].between(0, 1).all()
-    full = small_run.model.params.sanctions_full
-    assert df["sanctions_persons"].between(0, full + 1e-9).all()  # no coercion before 2020
+    params = small_run.model.params
+    ceiling = params.sanctions_full * (1.0 + params.sectoral_max)  # a full list plus the sectoral cap
+    assert df["sanctions_persons"].between(0, ceiling + 1e-9).all()
     assert (df["commitment_cost"] >= small_run.model.params.commitment_cost - 1e-9).all()
     for col in ("relations_eu", "relations_russia"):
         assert (df[col] / 1.5 == (df[col] / 1.5).round()).all()  # whole events times the score

@@ -102,7 +102,14 @@ class EU(Actor):
         self.prisoners_seen = m.belarus.prisoners
         used = self.habituated + p.condemnation_fade * (self.prisoners_seen - self.habituated)
         self.habituated = min(used, self.prisoners_seen)
-        self.sectoral = self.sectoral + p.sectoral_listing * p.sanctions_full * m.impulses.coercion
+        coercion = m.impulses.coercion + m.belarus.coerced
+        added = self.sectoral + p.sectoral_listing * p.sanctions_full * coercion
+        self.sectoral = min(added, p.sectoral_max * p.sanctions_full)
+
+    @property
+    def condemned(self) -> float:
+        """The political prisoners the EU still condemns (those it has not got used to)."""
+        return self.prisoners_seen - self.habituated
 
     def decide(self) -> None:
         self.set_sanctions()
@@ -125,7 +132,8 @@ class EU(Actor):
         m, p = self.model, self.model.params
         neutral = 1.0 - m.belarus.weights[hedge.RUSSIA]
         conditional = self.trust * (1.0 - p.conditionality * self.prisoners_seen)
-        courted = 0.0 if m.eap_suspended else p.security_interest * m.tension * neutral
+        interest = p.security_interest * m.tension * neutral * (1.0 - self.condemned)
+        courted = 0.0 if m.eap_suspended else interest
         target = min(max(conditional + courted, 0.0), 1.0)
         self.offer += p.offer_rate * (target - self.offer)
 
@@ -252,6 +260,7 @@ class Belarus(Actor):
         self.trusts = list(self.baselines)
         self.prisoners = p.repression_initial
         self.threat = 0.0
+        self.coerced = 0.0
         self.weights = [0.25] * 4
         self.moved = [0.0] * 4
         self.terms: tuple | None = None
@@ -268,6 +277,7 @@ class Belarus(Actor):
         if not self.model.rules_decide:
             return
         self.crackdown()
+        self.coerce()
         self.release()
         self.signal()
         self.host_talks()
@@ -282,6 +292,17 @@ class Belarus(Actor):
             self.threat = max(self.threat, severity)
             imp.conflict["eu"] += severity
             m.log_decision("crackdown")
+
+    def coerce(self) -> None:
+        """Coerce EU members with a chance rising with the threat remembered and Russian backing."""
+        m, p, imp = self.model, self.model.params, self.model.impulses
+        backing = m.russia.support * self.trusts[hedge.RUSSIA]
+        coerces = m.draw("coercion") < p.coercion_rate * self.threat * backing
+        self.coerced = p.coercion_size if coerces else 0.0
+        if coerces:
+            imp.conflict["eu"] += self.coerced
+            imp.conflict["lithuania"] += self.coerced
+            m.log_decision("coercion")
 
     def need_for_eu(self) -> float:
         """What a release would buy: the listings it lifts, weighed by how risky Russia is."""
@@ -312,7 +333,7 @@ class Belarus(Actor):
     def host_talks(self) -> None:
         m, p, imp = self.model, self.model.params, self.model.impulses
         war_on = m.ukraine.at_war and m.war_tension > 0.05 and not m.aligned and not imp.territory_used
-        if war_on and m.draw("venue") < p.venue_rate:
+        if war_on and m.draw("venue") < p.venue_rate * (1.0 - m.eu.condemned):
             imp.coop["ukraine"] += p.venue_size
             imp.coop["eu"] += p.venue_size
             m.log_decision("venue")

@@ -277,7 +277,7 @@ class AnchorModel(mesa.Model):
         }
         friction = {
             "eu": p.sanctions_friction * eu.new_listings / max(p.sanctions_full, 1.0)
-            + p.repression_friction * (eu.prisoners_seen - eu.habituated)
+            + p.repression_friction * eu.condemned
             + self.spoiled * p.spoiler_trust_hit,
             "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute)
             + p.pressure_friction * russia.pressure,

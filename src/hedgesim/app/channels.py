@@ -28,6 +28,7 @@ DECISION_KINDS = {
     "autonomy_signal": "autonomy_signal",
     "venue": "venue",
     "russia_dispute": "oil_dispute",
+    "coercion": "coercion",
 }
 """The kind of each decision the agents take by their rules (models that log them), by its name."""
 DECISION_CHOICES = {
@@ -36,6 +37,7 @@ DECISION_CHOICES = {
     "autonomy_signal": "Belarus chose to send Moscow an autonomy signal",
     "venue": "Belarus chose to host talks as a neutral venue",
     "russia_dispute": "Russia chose to open an oil dispute",
+    "coercion": "Belarus chose to coerce EU members (migrants at their borders, a forced landing)",
 }
 """How a sentence tells a decision: as what an actor chose, not as news that struck Belarus."""
 DECISION_CAUSES = {
@@ -95,6 +97,7 @@ KIND_CHANNELS: dict[str, tuple[tuple[str, str, int], ...]] = {
     "npp": (),
     "npp_start": (),
     "crackdown": _EU_WORSE,
+    "coercion": _EU_WORSE,
 }
 """The moves a shock (or a decision) of each kind can cause in the month it strikes."""
 STATE_CHANNELS: dict[str, tuple[tuple[str, str, int], ...]] = {

@@ -153,12 +153,15 @@ class EU(Actor):
     def perceive(self) -> None:
         """The EU learns of arrests and releases with a month's delay (it acts before Belarus)
         and slowly gets used to prisoners held (a release resets that); coercion against its
-        members raises its sectoral measures at once."""
+        members raises its sectoral measures at once (Belarus's own, decided last month, as it
+        learns of them)."""
         p = self.model.params
         self.prisoners_seen = self.model.belarus.prisoners.copy()
         used = self.habituated + p.condemnation_fade * (self.prisoners_seen - self.habituated)
         self.habituated = np.minimum(used, self.prisoners_seen)
-        self.sectoral = self.sectoral + p.sectoral_listing * p.sanctions_full * self.model.impulses.coercion
+        coercion = self.model.impulses.coercion + self.model.belarus.coerced
+        added = self.sectoral + p.sectoral_listing * p.sanctions_full * coercion
+        self.sectoral = np.minimum(added, p.sectoral_max * p.sanctions_full)
 
     def decide(self) -> None:
         self._set_sanctions()
@@ -183,12 +186,15 @@ class EU(Actor):
 
     def _set_offer(self) -> None:
         """Trust-based engagement is conditional on human rights; the interest in a neutral
-        Belarus, which grows with tension, is not. Once Belarus has suspended the partnership
-        the EU no longer courts it for its neutrality, but the conditional offer stays open."""
+        Belarus grows with tension, but the EU does not court a regime while it still condemns
+        its repression (it gets used to prisoners held, so old repression stops the courting
+        less than fresh). Once Belarus has suspended the partnership the EU no longer courts it
+        for its neutrality, but the conditional offer stays open."""
         p, m = self.model.params, self.model
         neutral = 1.0 - m.belarus.weights[:, hedging.RUSSIA]
         conditional = self.trust * (1.0 - p.conditionality * self.prisoners_seen)
-        courted = np.where(m.eap_suspended, 0.0, p.security_interest * m.tension * neutral)
+        interest = p.security_interest * m.tension * neutral * (1.0 - self.condemned)
+        courted = np.where(m.eap_suspended, 0.0, interest)
         target = np.clip(conditional + courted, 0.0, 1.0)
         self.offer += p.offer_rate * (target - self.offer)
 

@@ -29,6 +29,7 @@ class Belarus(Actor):
         self.trust = np.array([np.full(r, value) for value in initial])
         self.prisoners = np.full(r, p.repression_initial)
         self.threat = np.zeros(r)
+        self.coerced = np.zeros(r)
         self.weights = np.full((r, 4), 0.25)
         self.optimum: np.ndarray | None = None
         self.terms: tuple[np.ndarray, ...] | None = None
@@ -50,6 +51,7 @@ class Belarus(Actor):
         if not self.model.rules_decide:
             return
         self._crackdown()
+        self._coerce()
         self._release()
         self._signal()
         self._host_talks()
@@ -67,6 +69,20 @@ class Belarus(Actor):
         self.threat = np.maximum(self.threat, severity)
         imp.conflict["eu"] += severity
         m.log_decision(cracks, "crackdown")
+
+    def _coerce(self) -> None:
+        """Coerce EU members (migrants pushed to their borders, a forced landing) with a monthly
+        chance rising with the threat the regime remembers and with Russian backing: a regime
+        that feels threatened and that Moscow shields hits back at the neighbours harbouring its
+        opponents. Conflict with the EU and Lithuania; the EU's sectoral rule reads it."""
+        p, m, imp = self.model.params, self.model, self.model.impulses
+        backing = m.russia.support * self.trust[hedging.RUSSIA]
+        chance = p.coercion_rate * self.threat * backing
+        coerces = self._draw("coercion") < chance
+        self.coerced = p.coercion_size * coerces
+        imp.conflict["eu"] += self.coerced
+        imp.conflict["lithuania"] += self.coerced
+        m.log_decision(coerces, "coercion")
 
     def need_for_eu(self) -> np.ndarray:
         """How much a release would buy: the EU measures it would lift (those answering the
@@ -101,10 +117,13 @@ class Belarus(Actor):
         m.log_decision(signals, "autonomy_signal")
 
     def _host_talks(self) -> None:
-        """Offer a neutral venue while a war is on in Ukraine, if Belarus reads as neutral."""
+        """Offer a neutral venue while a war is on in Ukraine, if Belarus reads as neutral; the
+        parties come less often while the EU condemns fresh repression (it gets used to
+        prisoners held)."""
         p, m, imp = self.model.params, self.model, self.model.impulses
         war_on = m.ukraine.at_war & (m.war_tension > 0.05) & ~m.aligned & ~imp.territory_used
-        hosts = war_on & (self._draw("venue") < p.venue_rate)
+        accepted = 1.0 - m.eu.condemned
+        hosts = war_on & (self._draw("venue") < p.venue_rate * accepted)
         imp.coop["ukraine"] += p.venue_size * hosts
         imp.coop["eu"] += p.venue_size * hosts
         m.log_decision(hosts, "venue")

@@ -45,7 +45,16 @@ from hedgesim.core.shocks import (
 from hedgesim.core.streams import ReplicateStreams
 from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, DYADS, PARTNERS
 
-DECISION_CHANNELS = ("crackdown", "release", "signal", "venue", "russia_dispute", "listing", "delisting")
+DECISION_CHANNELS = (
+    "crackdown",
+    "release",
+    "signal",
+    "venue",
+    "russia_dispute",
+    "listing",
+    "delisting",
+    "coercion",
+)
 """The channels the agents' own decisions draw from, one uniform each per replicate and month."""
 CHANNELS = (
     "spoiler",

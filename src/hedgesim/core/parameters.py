@@ -182,6 +182,14 @@ class ModelParameters:
         "sanctions_full per unit of coercion",
         "policy paper: sectoral measures answer coercion and severe repression",
     )
+    sectoral_max: float = knob(
+        1.0,
+        0.0,
+        5.0,
+        "ceiling of the measures answering coercion, in units of sanctions_full (the Council "
+        "runs out of targets it agrees on)",
+        "assumption: at most one full list again; no 2008-2019 event sets it",
+    )
     delisting_share: float = knob(
         1.0,
         0.0,
@@ -267,6 +275,20 @@ class ModelParameters:
     threat_fade: float = knob(
         0.03, 0.0, 1.0, "monthly share of the remembered threat that fades after a crackdown"
     )
+    coercion_rate: float = knob(
+        0.05,
+        0.0,
+        1.0,
+        "monthly chance that Belarus coerces EU members, per unit of the threat the regime "
+        "remembers (a full crackdown) times Russian backing (support times trust in Russia)",
+    )
+    coercion_size: float = knob(
+        0.5,
+        0.0,
+        2.0,
+        "conflict with the EU and with Lithuania of a month of coercion (migrants pushed to the "
+        "border, a forced landing); the EU's sectoral rule reads it",
+    )
     signal_rate: float = knob(
         0.05, 0.0, 1.0, "monthly chance of an autonomy signal per unit of tension above signal_tension"
     )
@@ -278,7 +300,8 @@ class ModelParameters:
         0.1,
         0.0,
         1.0,
-        "monthly chance that Belarus hosts talks while a war is on in Ukraine and it reads as neutral",
+        "monthly chance that Belarus hosts talks while a war is on in Ukraine, it reads as neutral "
+        "and the EU does not condemn fresh repression",
     )
     venue_size: float = knob(0.75, 0.0, 1.0, "cooperation with Ukraine and the EU of hosting talks")
 

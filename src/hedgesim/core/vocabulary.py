@@ -69,6 +69,7 @@ DECISIONS = {
     "release": "Belarus released political prisoners",
     "autonomy_signal": "Belarus sent an autonomy signal to Moscow",
     "venue": "Belarus hosted talks as a neutral venue",
+    "coercion": "Belarus coerced EU members (migrants at their borders, a forced landing)",
     "russia_dispute": "Russia opened an oil dispute",
 }
 """The decisions the agents take by their rules, as the event log names them (codes follow the

@@ -75,7 +75,6 @@ EFFECTS: dict[ShockKind, str] = {
 KINDS = tuple(k.value for k in ShockKind)
 
 DECISIONS_WITHOUT_RULE = (
-    ShockKind.COERCION.value,
     ShockKind.EAP_SUSPENSION.value,
     ShockKind.TERRITORY_USED.value,
 )
