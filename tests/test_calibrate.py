@@ -445,3 +445,19 @@ def test_a_study_keeps_its_seed(tmp_path):
     assert open_study(tmp_path / "run", seed=3, stamp="s").user_attrs["seed"] == 3
     with pytest.raises(CalibrationError, match="holds a study of seed 3, now 4; allowed: the same seed"):
         open_study(tmp_path / "run", seed=4, stamp="s")
+
+
+def test_a_log_scale_draw_one_step_past_its_bound_is_clipped_into_the_range():
+    """exp(log(5)) is 5.000000000000001: a range ending at a parameter's own limit (room_value's
+    5) must not hand the model a value the model refuses."""
+    import optuna
+
+    from hedgesim.workflows.calibration.study import suggest
+
+    dims = [Dimension("room_value", 0.03, 5.0, True), Dimension("listing_rate", 0.05, 1.0, False)]
+    past = {"room_value": 5.000000000000001, "listing_rate": 0.049999999999999996}
+    with pytest.warns(UserWarning):  # optuna says the fixed values are out of range
+        values = suggest(optuna.trial.FixedTrial(past), dims)
+    assert values == {"room_value": 5.0, "listing_rate": 0.05}
+    ModelParameters(**values).validate()
+    assert [dims[0].value_at(u) for u in (0.0, 1.0)] == [0.03, 5.0]  # the profiles' grid ends

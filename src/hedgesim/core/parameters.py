@@ -84,7 +84,7 @@ class ModelParameters:
     commitment_cost: float = knob(
         1.0,
         0.0,
-        50.0,
+        100.0,
         "cost of falling short of the commitment: lost security guarantees and discounts, "
         "cost x shortfall^2 / 2 in the hedging objective",
     )

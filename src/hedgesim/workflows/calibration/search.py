@@ -42,10 +42,13 @@ class Dimension:
         return (value - self.low) / (self.high - self.low)
 
     def value_at(self, unit: float) -> float:
-        """The value at a position 0..1 of the range (the inverse of :meth:`unit`)."""
+        """The value at a position 0..1 of the range (the inverse of :meth:`unit`), clipped into
+        the range: exp(log(x)) can land one rounding step past a bound."""
         if self.log:
-            return math.exp(math.log(self.low) + unit * (math.log(self.high) - math.log(self.low)))
-        return self.low + unit * (self.high - self.low)
+            value = math.exp(math.log(self.low) + unit * (math.log(self.high) - math.log(self.low)))
+        else:
+            value = self.low + unit * (self.high - self.low)
+        return min(max(value, self.low), self.high)
 
 
 @dataclass(frozen=True)
