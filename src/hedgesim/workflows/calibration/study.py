@@ -198,7 +198,8 @@ def suggest(trial, dims: Sequence[Dimension]) -> dict[str, float]:
     past its bound (5.000000000000001 for 5); it is clipped into the range, since a range may
     end at the parameter's own limit, which the model enforces.
     """
-    return {d.name: min(max(trial.suggest_float(d.name, d.low, d.high, log=d.log), d.low), d.high) for d in dims}
+    drawn = {d.name: trial.suggest_float(d.name, d.low, d.high, log=d.log) for d in dims}
+    return {d.name: min(max(drawn[d.name], d.low), d.high) for d in dims}
 
 
 def completed(study) -> list:
