@@ -12,7 +12,7 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import HedgesimConfig
 from hedgesim.config.spec import build_run, recorded_yaml
 from hedgesim.core.calendar import Month
-from hedgesim.core.shocks import StochasticProcess
+from hedgesim.core.shocks import DECISIONS_WITHOUT_RULE, StochasticProcess
 
 CONF = Path(__file__).resolve().parents[1] / "src" / "hedgesim" / "conf"
 GROUPS = ["scenario", "shocks", "challenges", "params"]
@@ -61,15 +61,19 @@ def test_history_2024_runs_the_dated_history_with_brent_to_2024():
     assert kinds == {
         "election-2020": "election",
         "astravets-start": "npp_start",
-        "ryanair-landing": "coercion",
-        "migrant-crisis": "coercion",
         "astravets-commercial": "npp",
         "eap-suspension": "eap_suspension",
         "territory-used-2022": "territory_used",
         "ukraine-invasion": "war",
     }
-    crisis = next(s for s in spec.timeline.shocks if s.id == "migrant-crisis")
+    # coercion is Belarus's rule: the 2021 rows are the decisions actually taken, imposed on request
+    observed = build_run(compose_config(["scenario=history_2024", "decisions.mode=observed"]))
+    crisis = next(s for s in observed.timeline.shocks if s.id == "migrant-crisis")
     assert (str(crisis.date), str(crisis.end), crisis.duration) == ("2021-06", "2021-11", 6)
+    assert {s.id for s in observed.timeline.shocks} - {s.id for s in spec.timeline.shocks} >= {
+        "ryanair-landing",
+        "migrant-crisis",
+    }
     prices = {year: spec.oil_prices[year] for year in range(2020, 2025)}
     assert prices == {2020: 41.96, 2021: 70.86, 2022: 100.93, 2023: 82.49, 2024: 80.53}
     assert first_drawn_month(spec) == Month(2022, 3)
@@ -79,7 +83,11 @@ def test_rows_after_the_2020_election_are_inputs_not_evidence():
     rows = compose_config().shocks.timeline
     inputs = {r.id for r in rows if r.source == "event date (public record); an input, not evidence"}
     later = {r.id for r in rows if Month.parse(r.date) >= Month(2020, 8)}
-    assert len(inputs) == 7 and inputs == later - {"astravets-start"}  # its row predates them
+    assert len(inputs) == 5 and inputs == later - {"astravets-start"}  # its row predates them
+    decided = compose_config().decisions.observed
+    later = {r.id for r in decided if Month.parse(r.date) >= Month(2020, 8)}
+    assert later == {"crackdown-2020", "ryanair-landing", "migrant-crisis"}
+    assert all("never evidence for a target" in r.source for r in decided if r.id in later)
 
 
 @pytest.mark.parametrize(
@@ -224,8 +232,8 @@ def test_the_run_records_the_timeline_it_used(tmp_path):
     assert facts["mode"] == "inline+extra" and facts["stochastic_start"] == "2022-03"
     assert facts["extra"]["name"] == "extra.csv" and facts["extra"]["shocks"] == 3
     assert len(facts["extra"]["sha256"]) == 64 and facts["shocks_in_run"] == len(spec.timeline.shocks)
-    # read, but not in the run: the four decisions without a rule dated after the 2020-01 branch
-    assert facts["shocks"] - facts["shocks_in_run"] == 4
+    # read, but not in the run: the two decisions without a rule dated after the 2020-01 branch
+    assert facts["shocks"] - facts["shocks_in_run"] == 2
     # the recorded config alone reruns the run: the rows are in it, the file is not needed
     extra.unlink()
     recorded = OmegaConf.merge(OmegaConf.structured(HedgesimConfig), OmegaConf.create(text))
@@ -252,14 +260,17 @@ def test_the_memory_limit_is_half_the_machine(monkeypatch):
 
 
 def test_decisions_without_a_rule_are_history_only_before_the_branch():
-    """Coercion, the EaP suspension and territory lent are Belarus's choices with no rule yet: a
-    run with a branch keeps them before it and has none after it; a run without one keeps them."""
-    unruled = {"coercion", "eap_suspension", "territory_used"}
+    """The EaP suspension and territory lent are Belarus's choices with no rule yet: a run with a
+    branch keeps them before it and has none after it; a run without one keeps them. Coercion has
+    its rule: its rows are observed decisions, never in the timeline."""
+    unruled = {"eap_suspension", "territory_used"}
+    assert set(DECISIONS_WITHOUT_RULE) == unruled
     forward = build_run(compose_config(["scenario=forward_2030"]))
     after = [s for s in forward.timeline.shocks if s.kind.value in unruled and s.date >= forward.branch]
     assert after == [] and any(s.kind.value == "war" and s.date.year == 2022 for s in forward.timeline.shocks)
     history = build_run(compose_config(["scenario=history_2024"]))
     assert history.branch is None
     assert {s.kind.value for s in history.timeline.shocks} >= unruled
+    assert "coercion" not in {s.kind.value for s in history.timeline.shocks}
     late = build_run(compose_config(["scenario=forward_2030", "scenario.branch=2023-01"]))
     assert {s.kind.value for s in late.timeline.shocks} >= unruled

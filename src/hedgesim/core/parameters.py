@@ -276,18 +276,10 @@ class ModelParameters:
         0.03, 0.0, 1.0, "monthly share of the remembered threat that fades after a crackdown"
     )
     coercion_rate: float = knob(
-        0.05,
-        0.0,
-        1.0,
-        "monthly chance that Belarus coerces EU members, per unit of the threat the regime "
-        "remembers (a full crackdown) times Russian backing (support times trust in Russia)",
+        0.05, 0.0, 1.0, "monthly chance of coercing EU members per unit of threat x Russian backing"
     )
     coercion_size: float = knob(
-        0.5,
-        0.0,
-        2.0,
-        "conflict with the EU and with Lithuania of a month of coercion (migrants pushed to the "
-        "border, a forced landing); the EU's sectoral rule reads it",
+        0.5, 0.0, 2.0, "conflict with the EU and Lithuania of a month of coercion (read by the EU)"
     )
     signal_rate: float = knob(
         0.05, 0.0, 1.0, "monthly chance of an autonomy signal per unit of tension above signal_tension"
@@ -297,11 +289,7 @@ class ModelParameters:
     )
     signal_size: float = knob(0.5, 0.0, 1.0, "cooperation with the EU and conflict with Russia of a signal")
     venue_rate: float = knob(
-        0.1,
-        0.0,
-        1.0,
-        "monthly chance that Belarus hosts talks while a war is on in Ukraine, it reads as neutral "
-        "and the EU does not condemn fresh repression",
+        0.1, 0.0, 1.0, "monthly chance of hosting talks in a war, if neutral, x (1 - prisoners condemned)"
     )
     venue_size: float = knob(0.75, 0.0, 1.0, "cooperation with Ukraine and the EU of hosting talks")
 
