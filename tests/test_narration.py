@@ -341,3 +341,12 @@ def test_narration_changes_with_the_replicate_log(small_page_run):
     moved.loc[100, ["weight_change", "moved_partner", "driver"]] = [0.05, "ukraine", "trust"]
     line = next(x for x in narrate(moved, kinds) if x.startswith(f"{moved.loc[100, 'date']:%Y-%m}"))
     assert "Belarus raised its Ukraine weight as its trust in Ukraine grew (+5.0 points" in line
+
+
+def test_every_decision_the_agents_take_can_be_told_and_named_as_a_cause():
+    """A decision added to the model (coercion in model 2.1) needs its sentence, its name as a
+    cause and its kind, or the log falls back to its raw code."""
+    from hedgesim.app.channels import DECISION_CAUSES, DECISION_KINDS
+
+    assert set(DECISION_CHOICES) == set(DECISION_CAUSES) == set(DECISION_KINDS) == set(DECISIONS)
+    assert set(DECISION_KINDS.values()) <= set(KIND_CHANNELS)

@@ -46,6 +46,7 @@ DECISION_CAUSES = {
     "autonomy_signal": "the autonomy signal",
     "venue": "hosting the talks",
     "russia_dispute": "Russia's oil dispute",
+    "coercion": "the coercion of EU members",
 }
 """How a sentence names a decision when it is the cause of a move."""
 DECISION_STATES = {
