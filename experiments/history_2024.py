@@ -18,46 +18,51 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
 import pandas as pd
 
 import hedgesim
+from hedgesim.analysis.measures import Panel
 
 PEAK_2012 = 243
 """Persons on the EU list at its 2012 peak (the sanctions_peak_2012 target)."""
 
 
-def two_month_sums(df: pd.DataFrame, column: str) -> pd.DataFrame:
-    """A relations index as the published two-month sums, per replicate, year and period."""
-    dates = pd.to_datetime(df["date"])
-    frame = df.assign(year=dates.dt.year, period=(dates.dt.month - 1) // 2)
-    return frame.groupby(["replicate", "year", "period"])[column].sum().reset_index()
+def year_mean(panel: Panel, name: str, year: int) -> np.ndarray:
+    """Each replicate's mean of a series over one calendar year."""
+    return panel.matrix(name)[:, panel.layout.year(year)].mean(axis=1)
+
+
+def share(held: np.ndarray) -> float:
+    """The share of replicates where a fact holds."""
+    return round(float(np.mean(held)), 3)
 
 
 def facts(df: pd.DataFrame) -> dict[str, float]:
-    """The four facts, each as the share of replicates where it holds, and the states behind them."""
-    dates = pd.to_datetime(df["date"])
-    years = df.assign(year=dates.dt.year)
-    two = two_month_sums(df, "relations_eu")
-    low_2011 = two[two["year"] == 2011].groupby("replicate")["relations_eu"].min()
-    mean_2021 = two[two["year"] == 2021].groupby("replicate")["relations_eu"].mean()
-    weight = years.groupby(["replicate", "year"])["hedge_russia"].mean().unstack()
-    ukraine = years[years["year"] == 2022].groupby("replicate")["relations_ukraine"].mean()
-    listed = df[dates == "2021-12-01"].set_index("replicate")["sanctions_persons"]
-    after = df[(dates >= "2020-09-01") & (dates <= "2021-12-01")]
-    released = after.groupby("replicate")["political_prisoners"].min() < 0.05
-    russia = years[years["year"].isin([2015, 2021])].groupby("year")[["russia_pressure", "russia_support"]]
-    states = russia.mean().round(3)
+    """The four facts, each as the share of replicates where it holds, and the states behind them.
+
+    Measured as the targets are (``analysis.measures.Panel``): the EU index as the published
+    two-month sums, complete periods only.
+    """
+    panel, day = Panel(df), pd.Timestamp
+    low_2011 = panel.periods_within("relations_eu", day("2011-01-01"), day("2011-12-01")).min(axis=1)
+    mean_2021 = panel.periods_within("relations_eu", day("2021-01-01"), day("2021-12-01")).mean(axis=1)
+    listed = panel.matrix("sanctions_persons")[:, panel.layout.position(day("2021-12-01"))]
+    after = panel.month_mask(day("2020-09-01"), day("2021-12-01"))
+    released = panel.matrix("political_prisoners")[:, after].min(axis=1) < 0.05
+    russia = {name: year_mean(panel, "hedge_russia", name) for name in (2019, 2022)}
     return {
-        "eu_2021_below_2011_low": round(float((mean_2021 < low_2011).mean()), 3),
-        "median_eu_2021_mean": float(mean_2021.median()),
-        "median_eu_2011_low": float(low_2011.median()),
-        "russia_up_2019_2022": round(float((weight[2022] > weight[2019]).mean()), 3),
-        "ukraine_negative_2022": round(float((ukraine < 0).mean()), 3),
-        "sanctions_2021_above_2012_peak": round(float((listed > PEAK_2012).mean()), 3),
-        "released_by_2021_12": round(float(released.mean()), 3),
-        "russia_pressure_2015": float(states.loc[2015, "russia_pressure"]),
-        "russia_pressure_2021": float(states.loc[2021, "russia_pressure"]),
-        "russia_support_2021": float(states.loc[2021, "russia_support"]),
+        "eu_2021_below_2011_low": share(mean_2021 < low_2011),
+        "median_eu_2021_mean": float(np.median(mean_2021)),
+        "median_eu_2011_low": float(np.median(low_2011)),
+        "russia_up_2019_2022": share(russia[2022] > russia[2019]),
+        "ukraine_negative_2022": share(year_mean(panel, "relations_ukraine", 2022) < 0),
+        "sanctions_2021_above_2012_peak": share(listed > PEAK_2012),
+        "released_by_2021_12": share(released),
+        **{
+            f"russia_{name}_{year}": round(float(year_mean(panel, f"russia_{name}", year).mean()), 3)
+            for name, year in (("pressure", 2015), ("pressure", 2021), ("support", 2021))
+        },
     }
 
 

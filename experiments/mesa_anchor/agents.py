@@ -284,8 +284,7 @@ class Belarus(Actor):
 
     def crackdown(self) -> None:
         m, p, imp = self.model, self.model.params, self.model.impulses
-        backing = m.russia.support * self.trusts[hedge.RUSSIA]
-        odds = p.crackdown_bias + p.crackdown_threat * imp.election + p.crackdown_backing * backing
+        odds = p.crackdown_bias + p.crackdown_threat * imp.election + p.crackdown_backing * self.backing
         if imp.election_held and m.draw("crackdown") < logistic(odds):
             severity = max(imp.election, 0.25)
             self.prisoners = max(self.prisoners, severity)
@@ -296,13 +295,17 @@ class Belarus(Actor):
     def coerce(self) -> None:
         """Coerce EU members with a chance rising with the threat remembered and Russian backing."""
         m, p, imp = self.model, self.model.params, self.model.impulses
-        backing = m.russia.support * self.trusts[hedge.RUSSIA]
-        coerces = m.draw("coercion") < p.coercion_rate * self.threat * backing
+        coerces = m.draw("coercion") < p.coercion_rate * self.threat * self.backing
         self.coerced = p.coercion_size if coerces else 0.0
         if coerces:
             imp.conflict["eu"] += self.coerced
             imp.conflict["lithuania"] += self.coerced
             m.log_decision("coercion")
+
+    @property
+    def backing(self) -> float:
+        """Russia's support times Belarus's trust in Russia."""
+        return self.model.russia.support * self.trusts[hedge.RUSSIA]
 
     def need_for_eu(self) -> float:
         """What a release would buy: the listings it lifts, weighed by how risky Russia is."""

@@ -61,8 +61,7 @@ class Belarus(Actor):
         (the threat the regime perceives) and with Russian backing; a crackdown jails in
         proportion to the mobilisation and is a conflict with the EU."""
         p, m, imp = self.model.params, self.model, self.model.impulses
-        backing = m.russia.support * self.trust[hedging.RUSSIA]
-        odds = p.crackdown_bias + p.crackdown_threat * imp.election + p.crackdown_backing * backing
+        odds = p.crackdown_bias + p.crackdown_threat * imp.election + p.crackdown_backing * self.backing
         cracks = imp.election_held & (self._draw("crackdown") < logistic(odds))
         severity = np.where(cracks, np.maximum(imp.election, 0.25), 0.0)
         self.prisoners = np.maximum(self.prisoners, severity)
@@ -76,13 +75,18 @@ class Belarus(Actor):
         that feels threatened and that Moscow shields hits back at the neighbours harbouring its
         opponents. Conflict with the EU and Lithuania; the EU's sectoral rule reads it."""
         p, m, imp = self.model.params, self.model, self.model.impulses
-        backing = m.russia.support * self.trust[hedging.RUSSIA]
-        chance = p.coercion_rate * self.threat * backing
+        chance = p.coercion_rate * self.threat * self.backing
         coerces = self._draw("coercion") < chance
         self.coerced = p.coercion_size * coerces
         imp.conflict["eu"] += self.coerced
         imp.conflict["lithuania"] += self.coerced
         m.log_decision(coerces, "coercion")
+
+    @property
+    def backing(self) -> np.ndarray:
+        """The Russian backing the regime counts on: Russia's support, discounted by Belarus's
+        trust in Russia (it emboldens crackdowns and coercion)."""
+        return self.model.russia.support * self.trust[hedging.RUSSIA]
 
     def need_for_eu(self) -> np.ndarray:
         """How much a release would buy: the EU measures it would lift (those answering the

@@ -45,9 +45,13 @@ class Dimension:
         """The value at a position 0..1 of the range (the inverse of :meth:`unit`), clipped into
         the range: exp(log(x)) can land one rounding step past a bound."""
         if self.log:
-            value = math.exp(math.log(self.low) + unit * (math.log(self.high) - math.log(self.low)))
-        else:
-            value = self.low + unit * (self.high - self.low)
+            low, high = math.log(self.low), math.log(self.high)
+            return self.clipped(math.exp(low + unit * (high - low)))
+        return self.clipped(self.low + unit * (self.high - self.low))
+
+    def clipped(self, value: float) -> float:
+        """``value`` moved into the range: a value computed on a log scale can land one rounding
+        step past a bound, which a range ending at a parameter's own limit must not pass on."""
         return min(max(value, self.low), self.high)
 
 

@@ -192,14 +192,9 @@ def searched_seconds(study) -> float:
 
 
 def suggest(trial, dims: Sequence[Dimension]) -> dict[str, float]:
-    """The trial's values of the free parameters, drawn by the sampler.
-
-    A value drawn on a log scale comes back through exp(log(x)) and can land one rounding step
-    past its bound (5.000000000000001 for 5); it is clipped into the range, since a range may
-    end at the parameter's own limit, which the model enforces.
-    """
-    drawn = {d.name: trial.suggest_float(d.name, d.low, d.high, log=d.log) for d in dims}
-    return {d.name: min(max(drawn[d.name], d.low), d.high) for d in dims}
+    """The trial's values of the free parameters, drawn by the sampler and clipped into their
+    ranges (a log-scale draw can land one rounding step past a bound: 5.000000000000001 for 5)."""
+    return {d.name: d.clipped(trial.suggest_float(d.name, d.low, d.high, log=d.log)) for d in dims}
 
 
 def completed(study) -> list:
