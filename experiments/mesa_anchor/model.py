@@ -194,9 +194,10 @@ class AnchorModel(mesa.Model):
 
     def log_decision(self, decision: str) -> None:
         """A decision taken this month is the month's decision in the event log (beside its
-        shock); of several, the first one taken."""
-        if self.decision < 0:
-            self.decision = list(DECISIONS).index(decision)
+        shock); of several, the most salient, the first in DECISIONS."""
+        code = list(DECISIONS).index(decision)
+        if self.decision < 0 or self.decision > code:
+            self.decision = code
 
     # --- one month ----------------------------------------------------------------------------
 

@@ -229,12 +229,12 @@ class HedgingModel(mesa.Model):
         """Name a decision taken this month in the event log's ``decision`` column, beside the
         month's shock (which it leaves alone, so a decision never hides a dated shock).
 
-        Several decisions in one month: the first one taken is logged, in the order of the month
-        (Russia acts before Belarus; Belarus cracks down, releases, signals, then hosts talks), so
-        the routine offer of talks never hides a crackdown or a release.
+        Of several in one month the most salient is logged, first in ``vocabulary.DECISIONS``:
+        neither Russia's dispute (taken earlier) nor talks hosted hide a crackdown or a release.
         """
-        first = taken & (self.decision == NO_DECISION)
-        self.decision[first] = DECISION_CODES[decision]
+        code = DECISION_CODES[decision]
+        salient = taken & ((self.decision == NO_DECISION) | (self.decision > code))
+        self.decision[salient] = code
 
     @property
     def finished(self) -> bool:
