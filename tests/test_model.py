@@ -122,19 +122,20 @@ def test_a_decision_is_logged_beside_the_months_shock_never_over_it(small_run):
 
 
 def test_of_several_decisions_in_a_month_the_most_salient_is_logged(baseline_spec):
-    """Russia acts before Belarus, and Belarus hosts talks last: neither Russia's dispute nor a
-    routine offer of talks may hide a crackdown taken in the same month (a dispute opened in
-    December 2010 once hid the crackdown after the election)."""
-    spec = replace(baseline_spec, replicate_ids=(0, 1, 2))
+    """Russia acts before Belarus, and Belarus hosts talks last: Russia's dispute may not hide a
+    crackdown taken after it in the same month (a dispute opened in December 2010 once hid the
+    crackdown after the election), and a routine offer of talks hides neither."""
+    spec = replace(baseline_spec, replicate_ids=(0, 1, 2, 3))
     model, untouched = build_model(spec), build_model(spec)
     model.step()
     assert model.decision.dtype == np.int16 and (model.decision == -1).all()  # a quiet first month
-    model.log_decision(np.array([True, False, False]), "russia_dispute")
-    model.log_decision(np.array([True, True, False]), "crackdown")
-    model.log_decision(np.array([False, True, True]), "venue")
+    model.log_decision(np.array([True, False, True, False]), "russia_dispute")
+    model.log_decision(np.array([True, True, False, False]), "crackdown")
+    model.log_decision(np.array([False, True, True, True]), "venue")
     assert [model.decision_labels[c] if c >= 0 else None for c in model.decision] == [
         "Belarus cracked down after the election",
         "Belarus cracked down after the election",
+        "Russia opened an oil dispute",
         "Belarus hosted talks as a neutral venue",
     ]
     model.step()  # a new month starts with no decision but its own

@@ -38,7 +38,7 @@ from hedgesim.core.shocks import (
     month_impulses,
 )
 from hedgesim.core.streams import ReplicateStreams
-from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, DYADS, SERIES
+from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, DYADS, SALIENCE, SERIES
 from mesa_anchor import hedge
 from mesa_anchor.agents import EU, Belarus, Lithuania, Russia, Ukraine
 
@@ -194,10 +194,11 @@ class AnchorModel(mesa.Model):
 
     def log_decision(self, decision: str) -> None:
         """A decision taken this month is the month's decision in the event log (beside its
-        shock); of several, the most salient, the first in DECISIONS."""
-        code = list(DECISIONS).index(decision)
-        if self.decision < 0 or self.decision > code:
-            self.decision = code
+        shock); of several, the most salient (first in SALIENCE)."""
+        logged = list(DECISIONS)[self.decision] if self.decision >= 0 else None
+        ranks = [*SALIENCE, None]
+        if ranks.index(decision) < ranks.index(logged):
+            self.decision = list(DECISIONS).index(decision)
 
     # --- one month ----------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ from hedgesim.core.shocks import (
     month_impulses,
 )
 from hedgesim.core.streams import ReplicateStreams
-from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, DYADS, PARTNERS
+from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, DYADS, PARTNERS, SALIENCE
 
 DECISION_CHANNELS = (
     "crackdown",
@@ -67,6 +67,8 @@ NO_DECISION = -1
 """The event log's decision code of a month in which no actor took a logged decision."""
 DECISION_CODES = {name: code for code, name in enumerate(DECISIONS)}
 """The event log's code of each decision."""
+RANKS = np.array([SALIENCE.index(name) for name in DECISIONS] + [len(SALIENCE)])
+"""Each code's rank in ``SALIENCE`` (index -1, no decision, ranks last)."""
 EVENT_CHANNELS = tuple(f"{d}_events_{sign}" for sign in ("positive", "negative") for d in DYADS)
 """The event counts' channels: every dyad's positive events, then every dyad's negative ones."""
 
@@ -229,12 +231,11 @@ class HedgingModel(mesa.Model):
         """Name a decision taken this month in the event log's ``decision`` column, beside the
         month's shock (which it leaves alone, so a decision never hides a dated shock).
 
-        Of several in one month the most salient is logged, first in ``vocabulary.DECISIONS``:
-        neither Russia's dispute (taken earlier) nor talks hosted hide a crackdown or a release.
+        Of several in one month the most salient is logged (``vocabulary.SALIENCE``), whichever
+        was taken first: Russia acts before Belarus, and Belarus hosts talks last.
         """
         code = DECISION_CODES[decision]
-        salient = taken & ((self.decision == NO_DECISION) | (self.decision > code))
-        self.decision[salient] = code
+        self.decision[taken & (RANKS[self.decision] > RANKS[code])] = code
 
     @property
     def finished(self) -> bool:

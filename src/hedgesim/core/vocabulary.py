@@ -74,3 +74,6 @@ DECISIONS = {
 }
 """The decisions the agents take by their rules, as the event log names them (codes follow the
 dated and the drawn shocks)."""
+SALIENCE = ("crackdown", "release", "coercion", "russia_dispute", "autonomy_signal", "venue")
+"""The decisions from the most to the least newsworthy: of several in one month, the event log
+names the first (a routine offer of talks never hides a crackdown, coercion or Russia's dispute)."""
