@@ -28,11 +28,6 @@ PEAK_2012 = 243
 """Persons on the EU list at its 2012 peak (the sanctions_peak_2012 target)."""
 
 
-def year_mean(panel: Panel, name: str, year: int) -> np.ndarray:
-    """Each replicate's mean of a series over one calendar year."""
-    return panel.matrix(name)[:, panel.layout.year(year)].mean(axis=1)
-
-
 def share(held: np.ndarray) -> float:
     """The share of replicates where a fact holds."""
     return round(float(np.mean(held)), 3)
@@ -50,17 +45,17 @@ def facts(df: pd.DataFrame) -> dict[str, float]:
     listed = panel.matrix("sanctions_persons")[:, panel.layout.position(day("2021-12-01"))]
     after = panel.month_mask(day("2020-09-01"), day("2021-12-01"))
     released = panel.matrix("political_prisoners")[:, after].min(axis=1) < 0.05
-    russia = {name: year_mean(panel, "hedge_russia", name) for name in (2019, 2022)}
+    russia = {year: panel.annual_mean("hedge_russia", year) for year in (2019, 2022)}
     return {
         "eu_2021_below_2011_low": share(mean_2021 < low_2011),
         "median_eu_2021_mean": float(np.median(mean_2021)),
         "median_eu_2011_low": float(np.median(low_2011)),
         "russia_up_2019_2022": share(russia[2022] > russia[2019]),
-        "ukraine_negative_2022": share(year_mean(panel, "relations_ukraine", 2022) < 0),
+        "ukraine_negative_2022": share(panel.annual_mean("relations_ukraine", 2022) < 0),
         "sanctions_2021_above_2012_peak": share(listed > PEAK_2012),
         "released_by_2021_12": share(released),
         **{
-            f"russia_{name}_{year}": round(float(year_mean(panel, f"russia_{name}", year).mean()), 3)
+            f"russia_{name}_{year}": round(float(panel.annual_mean(f"russia_{name}", year).mean()), 3)
             for name, year in (("pressure", 2015), ("pressure", 2021), ("support", 2021))
         },
     }

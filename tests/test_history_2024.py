@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import hedgesim
-from history_2024 import facts
+from history_2024 import PEAK_2012, facts
 
 
 @pytest.fixture(scope="module")
@@ -37,5 +37,5 @@ def test_the_rules_release_after_the_2020_crackdown_and_the_war_turns_ukraine(ru
     assert drawn["russia_pressure_2021"] > drawn["russia_pressure_2015"]
     df = runs["rules"]
     dated = df[df["date"].astype(str).str.startswith("2021-12")]
-    share = (dated["sanctions_persons"] > 243).mean()
+    share = (dated["sanctions_persons"] > PEAK_2012).mean()
     assert drawn["sanctions_2021_above_2012_peak"] == pytest.approx(share, abs=1e-3)
