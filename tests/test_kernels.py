@@ -101,3 +101,16 @@ def test_a_run_to_2030_is_the_references_run():
             assert np.abs(fast.series(name) - expected).max() <= 1e-9 * scale, name
         else:
             np.testing.assert_array_equal(fast.series(name), expected, err_msg=name)
+
+
+def test_warming_loads_each_kernel_for_the_types_a_run_passes():
+    """A sweep's driver warms the kernels before forking its workers: a run afterwards must find
+    every kernel ready for its argument types, not compile another version of it."""
+    kernels.warm()
+    names = ("_optimal_hedge_rows", "_inverted_counts", "_uniforms_into")
+    warmed = {name: list(getattr(kernels, name).signatures) for name in names}
+    assert all(len(signatures) >= 1 for signatures in warmed.values())
+    spec = build_run(compose_config(["scenario=forward_2030", "challenges=high_tension"]))
+    with kernels.use_compiled(True):
+        build_model(dataclasses.replace(spec, replicate_ids=tuple(range(5)))).run()
+    assert {name: list(getattr(kernels, name).signatures) for name in names} == warmed

@@ -22,6 +22,7 @@ from conftest import run_cli
 from hedgesim import cli
 from hedgesim.analysis import outcomes as summary
 from hedgesim.config.overrides import check_overrides
+from hedgesim.workflows import results
 from hedgesim.workflows.sweep import aggregate as aggregation
 from hedgesim.workflows.sweep import callback, command, figures, plan
 
@@ -256,6 +257,49 @@ def test_summary_matches_the_cells_own_trajectories(basic_sweep):
         own = summary.cell_outcomes(pd.read_parquet(folder / row["folder"] / "trajectories.parquet"))
         for column in summary.OUTCOMES:
             assert row[column] == pytest.approx(own[column], nan_ok=True), (row["cell"], column)
+
+
+@pytest.mark.slow
+def test_each_cell_keeps_the_outcomes_its_table_gives(basic_sweep, tmp_path, capsys):
+    """A cell writes its outcomes beside its table (listed and checked in its manifest), value for
+    value those its table gives; the aggregation takes them from there, and summarises a cell
+    written without them (by an earlier hedgesim) from its table, to the same summary."""
+    folder, _ = basic_sweep
+    table = pd.read_parquet(folder / "summary.parquet")
+    for where in table["folder"]:
+        cell = folder / where
+        assert "outcomes.json" in json.loads((cell / "manifest.json").read_text())["files"]
+        kept = json.loads((cell / "outcomes.json").read_text())
+        own = summary.cell_outcomes(pd.read_parquet(cell / "trajectories.parquet"))
+        assert kept.keys() == own.keys()
+        assert all(kept[k] == own[k] or (np.isnan(kept[k]) and np.isnan(own[k])) for k in own)
+    older, altered = tmp_path / "older", tmp_path / "altered"
+    for copy in (older, altered):
+        shutil.copytree(folder, copy)
+    for where in table["folder"]:
+        _forget_outcomes(older / where)
+    first = altered / table["folder"].iloc[0]
+    kept = {**json.loads((first / "outcomes.json").read_text()), "p_collapse": 0.123}
+    (first / "outcomes.json").write_text(json.dumps(kept))
+    manifest = json.loads((first / "manifest.json").read_text())
+    manifest["integrity"]["outcomes.json"] = {
+        "bytes": (first / "outcomes.json").stat().st_size,
+        "sha256": results.sha256(first / "outcomes.json"),
+    }
+    (first / "manifest.json").write_text(json.dumps(manifest))
+    for copy in (older, altered):
+        command.main([str(copy), "--no-figures"])
+    pd.testing.assert_frame_equal(pd.read_parquet(older / "summary.parquet"), table)
+    assert pd.read_parquet(altered / "summary.parquet")["p_collapse"].iloc[0] == 0.123  # read, not redone
+
+
+def _forget_outcomes(cell: Path) -> None:
+    """Make a cell as an earlier hedgesim wrote it: no outcomes.json, none in its manifest."""
+    manifest = json.loads((cell / "manifest.json").read_text())
+    manifest["files"].remove("outcomes.json")
+    manifest["integrity"].pop("outcomes.json")
+    (cell / "manifest.json").write_text(json.dumps(manifest))
+    (cell / "outcomes.json").unlink()
 
 
 @pytest.mark.slow

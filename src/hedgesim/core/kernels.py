@@ -68,6 +68,19 @@ def _jit_all() -> None:
     _state["jitted"] = True
 
 
+def warm() -> None:
+    """Load every kernel now, for the argument types the engine passes (from numba's on-disk
+    cache, else compiling it): a process that forks workers does it once for all of them, where
+    each worker would otherwise pay about a second for it. Nothing without numba."""
+    if importlib.util.find_spec("numba") is None:
+        return
+    _jit_all()
+    one, two = np.full(1, 0.5), np.full((1, 4), 0.25)
+    _optimal_hedge_rows(two, two.copy(), one, one.copy(), one.copy(), two.copy(), True, np.empty((1, 4)))
+    _inverted_counts(one, np.exp(-one), one.copy(), np.empty(1))
+    _uniforms_into(np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64), np.empty((1, 1)))
+
+
 def optimal_hedge_rows(*arrays) -> None:
     """``hedging.optimal_hedge`` replicate by replicate (see ``_optimal_hedge_rows``)."""
     _jit_all()

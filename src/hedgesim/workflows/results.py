@@ -40,6 +40,9 @@ TEMPORARY = ".*.tmp"
 """The pattern of the temporaries :func:`atomic_write` (and the sweep's staging folders) use."""
 TRAJECTORIES = "trajectories.parquet"
 EVENTS = "events.parquet"
+OUTCOMES = "outcomes.json"
+"""A sweep cell's summary row (``analysis.outcomes.cell_outcomes``), computed where the cell is
+written, from its ensemble in memory, so the aggregation need not decode its table again."""
 PACKAGES = ("hedgesim", "mesa", "numpy", "pandas", "pyarrow", "hydra-core", "omegaconf", "matplotlib")
 
 

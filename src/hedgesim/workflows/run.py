@@ -27,16 +27,19 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pandas as pd
 from omegaconf import DictConfig
 
+from hedgesim.analysis import outcomes as summary
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run, recorded_yaml
 from hedgesim.workflows.results import (
     EVENTS,
     MANIFEST,
+    OUTCOMES,
     TRAJECTORIES,
     clean_temporaries,
     is_complete,
     month_blocks,
     save_figure,
+    write_json,
     write_manifest,
     write_parquet_blocks,
     write_text,
@@ -199,7 +202,8 @@ def write_run(
         ensemble: the run's model, or its replicates' part of a batched ensemble.
         started: ``time.perf_counter()`` when the run started (for the manifest's wall time).
         simulated: seconds the simulation took.
-        tags: columns added to the trajectories, one value each (a sweep cell's challenge levels).
+        tags: columns added to the trajectories, one value each (a sweep cell's challenge levels);
+            a run with tags is a sweep cell and also writes its outcomes (``outcomes.json``).
     """
     (out / MANIFEST).unlink(missing_ok=True)
     clean_temporaries(out)
@@ -210,6 +214,9 @@ def write_run(
     if cfg.output.events:
         write_parquet_blocks(ensemble.event_log, blocks, out / EVENTS)
         files.append(EVENTS)
+    if tags:  # a sweep cell: its summary row, while its ensemble is in memory
+        write_json(summary.cell_outcomes(ensemble.trajectories()[list(summary.COLUMNS)]), out / OUTCOMES)
+        files.append(OUTCOMES)
     write_text(recorded_yaml(cfg, spec), out / "config.yaml")
     files.append("config.yaml")
     if cfg.output.figure:

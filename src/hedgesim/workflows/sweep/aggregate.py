@@ -33,6 +33,8 @@ import pyarrow.parquet as pq
 
 from hedgesim.analysis import outcomes as summary
 from hedgesim.workflows.results import (
+    MANIFEST,
+    OUTCOMES,
     TRAJECTORIES,
     clean_temporaries,
     first_line,
@@ -83,7 +85,7 @@ def aggregate(
             (``hydra.callbacks.aggregate.fans``), else the cells with the lowest, middle and
             highest P(framework agreement).
         figures: draw the figures (heatmaps and fans).
-        n_jobs: processes reading cells and drawing figures in parallel (joblib; 1 does both
+        n_jobs: threads reading cells and processes drawing figures in parallel (1 does both
             here, and a sweep of at most ``SERIAL_CELLS`` cells is read here).
 
     Returns:
@@ -196,17 +198,20 @@ def summary_rows(
     """One summary row per cell, in plan order; reading cells is the slow part, so parallel.
 
     Each complete cell's rows go to its partition under ``dataset`` (default: the folder's own).
+    Cells are read on threads: checking a cell's checksums and copying its table happen outside
+    Python's lock, and the outcomes are mostly the cell's own already (:func:`recorded_outcomes`),
+    so threads need none of the start-up and imports of worker processes.
     """
     dataset = dataset if dataset is not None else folder / DATASET
     tasks = [(index, cell, found.get(cell)) for index, cell in enumerate(cells)]
     if n_jobs == 1 or len(tasks) <= SERIAL_CELLS:
         return _rows(folder, dataset, base, keys, tasks)
-    from joblib import Parallel, delayed, effective_n_jobs
+    from concurrent.futures import ThreadPoolExecutor
 
-    size = -(-len(tasks) // (4 * effective_n_jobs(n_jobs)))  # a few batches a process: even ends
-    batches = [tasks[i : i + size] for i in range(0, len(tasks), size)]
-    done = Parallel(n_jobs=n_jobs)(delayed(_rows)(folder, dataset, base, keys, b) for b in batches)
-    return [row for rows in done for row in rows]
+    from joblib import effective_n_jobs
+
+    with ThreadPoolExecutor(effective_n_jobs(n_jobs)) as pool:
+        return list(pool.map(lambda task: _rows(folder, dataset, base, keys, [task])[0], tasks))
 
 
 def _rows(
@@ -234,27 +239,42 @@ def _one_cell(
     }
     outcomes = dict.fromkeys(summary.OUTCOMES, np.nan)
     if status == COMPLETE:
-        outcomes.update(into_dataset(where / TRAJECTORIES, partition(dataset, index), values))
+        part = partition(dataset, index)
+        outcomes.update(into_dataset(where / TRAJECTORIES, part, values, recorded_outcomes(where)))
     return {**row, **outcomes}
 
 
-def into_dataset(source: Path, part: Path, values: dict[str, Any]) -> dict[str, float]:
+def recorded_outcomes(where: Path) -> dict[str, Any] | None:
+    """The outcomes a complete cell wrote beside its table (``outcomes.json``), when its manifest
+    lists them (so they are checked with its other files); None for a cell written before cells
+    kept them."""
+    manifest = json.loads((where / MANIFEST).read_text(encoding="utf-8"))
+    if OUTCOMES not in manifest.get("files", []):
+        return None
+    return json.loads((where / OUTCOMES).read_text(encoding="utf-8"))
+
+
+def into_dataset(
+    source: Path, part: Path, values: dict[str, Any], recorded: dict[str, Any] | None = None
+) -> dict[str, float]:
     """A complete cell's outcomes, its rows put in its partition of the dataset on the way.
 
     A cell's table that carries exactly the tags its partition needs, as a sweep cell carries
     its challenge levels (``workflows.run.challenge_tags``), is its partition as it stands: it is
     copied, not decoded and encoded again. Any other table (another key swept too, a cell
-    written before cells carried tags) is read whole and written with its tags. Otherwise only
-    the columns the outcomes need are read.
+    written before cells carried tags) is read whole and written with its tags. The outcomes
+    are the cell's ``recorded`` ones when it has them (computed from the same numbers when the
+    cell was written); otherwise only the columns they need are read.
     """
     with pq.ParquetFile(source) as table:
         names = table.schema_arrow.names
         own = [name for name in names if name not in CELL_TAGS]
         tags = dataset_tags(values, own)
-        read = table.read(columns=[*summary.COLUMNS, *(name for name in tags if name in names)])
+        needed = [] if recorded is not None else list(summary.COLUMNS)
+        read = table.read(columns=[*needed, *(name for name in tags if name in names)])
         carries = names == [*own, *tags] and all(_holds(read.column(n), v) for n, v in tags.items())
         whole = None if carries else table.read(columns=own)
-    outcomes = summary.cell_outcomes(read.select(list(summary.COLUMNS)).to_pandas())
+    outcomes = recorded if recorded is not None else summary.cell_outcomes(read.select(needed).to_pandas())
     part.parent.mkdir(parents=True, exist_ok=True)
     if whole is None:
         shutil.copyfile(source, part)  # in the kernel; a copy, not a link: neither spoils the other

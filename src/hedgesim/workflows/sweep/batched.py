@@ -4,7 +4,8 @@ written by the same job code as under any other launcher.
 Cells whose runs differ only in the challenge levels and mechanism parameters (numbers the
 model takes per replicate) share an ensemble: each cell's replicates sit beside the others' on
 the replicate axis with their own ids, so each cell's numbers are exactly those of its own run.
-Ensembles are cut into chunks sized to memory and run in parallel processes; each chunk hands
+Ensembles are cut into chunks sized to memory and run in parallel processes (forked from the
+driver where the system can, :mod:`.processes`); each chunk hands
 every cell, as Hydra's ``run_job`` would (:mod:`.cell_job`), to the application's own task
 function, which finds the cell's ensemble ready (``workflows.run.READY``) instead of
 simulating it, and writes the folder as usual.
@@ -36,6 +37,7 @@ from hedgesim.config.spec import BYTES_PER_REPLICATE_MONTH, RunSpec, build_job_r
 from hedgesim.core.knobs import per_replicate
 from hedgesim.workflows.results import is_complete
 from hedgesim.workflows.run import READY, Ready, already_done, model_inputs
+from hedgesim.workflows.sweep import processes
 from hedgesim.workflows.sweep.cell_job import run_cell_job, use_hydra_config
 from hedgesim.workflows.sweep.jobs import PER_REPLICATE, CellComposer, Job
 
@@ -174,6 +176,7 @@ def run_chunk(
     """
     setup_globals()
     Singleton.set_state(singleton_state)
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # as the task function does: no line per step
     composer = CellComposer.of(hydra_context.config_loader, master, sweep)
     try:
         make_ready(to_simulate(composer, jobs))
@@ -235,9 +238,17 @@ def _run(tasks: list[tuple], settings: BatchSettings, workers: int, mem_gb: int)
         return _on_slurm(tasks, settings, Path(str(tasks[0][1].hydra.sweep.dir)), mem_gb)
     if workers <= 1:
         return [run_chunk(*task) for task in tasks]
-    from joblib import Parallel, delayed
+    if processes.forking():
+        _warm_engine()
+    return processes.starmap(run_chunk, tasks, workers)
 
-    return Parallel(n_jobs=workers, backend="loky")(delayed(run_chunk)(*task) for task in tasks)
+
+def _warm_engine() -> None:
+    """Import the model and load its compiled kernels here, once, before the workers are forked."""
+    import hedgesim.core.model  # noqa: F401 (imported for the workers forked from this process)
+    from hedgesim.core import kernels
+
+    kernels.warm()
 
 
 def _join_ray(settings: BatchSettings) -> int:

@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-figures", action="store_true", help="skip the heatmaps and fans")
     parser.add_argument(
-        "--jobs", type=int, default=-1, help="processes reading cells (default -1: all cores)"
+        "--jobs",
+        type=int,
+        default=-1,
+        help="threads reading cells, processes drawing figures (default -1: all cores)",
     )
     return parser

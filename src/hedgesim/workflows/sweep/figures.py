@@ -16,6 +16,7 @@ import pandas as pd
 
 from hedgesim.analysis import outcomes as summary
 from hedgesim.workflows.results import save_figure
+from hedgesim.workflows.sweep import processes
 from hedgesim.workflows.sweep.plan import CHALLENGES, COMPLETE, column_name, dataset_part, parse_number
 
 FIGURES = "figures"
@@ -83,9 +84,10 @@ def _draw(drawings: list[tuple[Callable[..., FigureNote], tuple]], n_jobs: int) 
     """Each drawing's note, in order; drawn here or, with ``n_jobs`` other than 1, side by side."""
     if n_jobs == 1 or len(drawings) < 2:
         return [draw(*args) for draw, args in drawings]
-    from joblib import Parallel, delayed
+    from joblib import effective_n_jobs
 
-    return Parallel(n_jobs=n_jobs)(delayed(_draw_to_file)(draw, args) for draw, args in drawings)
+    workers = min(effective_n_jobs(n_jobs), len(drawings))
+    return processes.starmap(_draw_to_file, [(draw, args) for draw, args in drawings], workers)
 
 
 def _draw_to_file(draw: Callable[..., FigureNote], args: tuple) -> FigureNote:
