@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from hedgesim.core.model import HedgingModel
 
 REVIEW_MONTHS = (2, 10)
+VETOABLE = np.array([False, True, True])
+"""Which agreements (in ``AGREEMENTS`` order) need the consensus Lithuania's veto can block."""
 DECISION_CODES = {name: k for k, name in enumerate(DECISIONS)}
 
 
@@ -209,22 +211,19 @@ class EU(Actor):
             (self.trust >= p.framework_open_trust) & (self.prisoners_seen < 0.05),
         )
         months = (p.visa_months, p.priorities_months, p.framework_months)
-        vetoable = (False, True, True)
+        opens = np.stack(opening)
+        advance = np.stack([np.where(o, 1.0 / n, 0.0) for o, n in zip(opening, months, strict=True)])
         setback = np.where(m.spoiled, p.spoiler_setback, 0.0)
-        for k, (opens, length, can_veto) in enumerate(zip(opening, months, vetoable, strict=True)):
-            status = self.status[k]
-            status[(status == Milestone.NOT_STARTED) & opens] = Milestone.NEGOTIATING
-            talking = (status == Milestone.NEGOTIATING) | (status == Milestone.BLOCKED)
-            advance = np.where(opens, 1.0 / length, 0.0)
-            self.progress[k] = np.where(
-                talking, np.minimum(self.progress[k] * (1.0 - setback) + advance, 1.0), self.progress[k]
-            )
-            ready = talking & (self.progress[k] >= 1.0)
-            vetoed = m.lithuania.vetoes if can_veto else np.zeros_like(ready)
-            status[ready & vetoed] = Milestone.BLOCKED
-            done = ready & ~vetoed
-            status[done] = Milestone.CONCLUDED
-            self.months_to[k] = np.where(done & (self.months_to[k] < 0), m.month_index, self.months_to[k])
+        status, progress = self.status, self.progress  # all agreements at once, row k for each
+        status[(status == Milestone.NOT_STARTED) & opens] = Milestone.NEGOTIATING
+        talking = (status == Milestone.NEGOTIATING) | (status == Milestone.BLOCKED)
+        progress[...] = np.where(talking, np.minimum(progress * (1.0 - setback) + advance, 1.0), progress)
+        ready = talking & (progress >= 1.0)
+        vetoed = ready & VETOABLE[:, None] & m.lithuania.vetoes
+        status[vetoed] = Milestone.BLOCKED
+        done = ready & ~vetoed
+        status[done] = Milestone.CONCLUDED
+        self.months_to[...] = np.where(done & (self.months_to < 0), m.month_index, self.months_to)
 
 
 class Russia(Actor):
