@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from unittest import mock
 
@@ -24,7 +25,7 @@ from hedgesim.analysis import outcomes as summary
 from hedgesim.config.overrides import check_overrides
 from hedgesim.workflows import results
 from hedgesim.workflows.sweep import aggregate as aggregation
-from hedgesim.workflows.sweep import callback, command, figures, plan
+from hedgesim.workflows.sweep import callback, command, figures, plan, processes
 
 # A tiny sweep: 2 x 2 cells, 3 replicates, 2008-01..2030-12 (276 months).
 GRID = ["challenges.trust=0.2,0.9", "challenges.vested_interests=0.1,0.8"]
@@ -575,6 +576,7 @@ def test_the_batched_launcher_writes_what_the_basic_one_writes(basic_sweep, tmp_
     assert result.returncode == 0, result.stderr[-2000:]
     chunks = "4 chunks" if settings else "2 chunks"
     assert f"Batched launcher: 4 jobs in {chunks}" in result.stdout + result.stderr
+    assert " at time " not in result.stdout + result.stderr  # no line per Mesa step from the workers
     folder = tmp_path / "mr"
     assert_same_cells(folder, reference)
     for cell in cell_dirs(reference):
@@ -590,6 +592,15 @@ def test_the_batched_launcher_writes_what_the_basic_one_writes(basic_sweep, tmp_
     pd.testing.assert_frame_equal(
         pd.read_parquet(folder / "dataset"), pd.read_parquet(reference / "dataset"), check_exact=True
     )
+
+
+def test_local_workers_return_in_task_order_and_a_dead_one_fails_the_call():
+    """Forked (or loky) workers give each task's result in order; a worker that dies mid-task
+    (killed, out of memory) makes the call fail instead of waiting for it forever."""
+    assert processes.starmap(pow, [(2, k) for k in range(7)], 2) == [2**k for k in range(7)]
+    if processes.forking():
+        with pytest.raises(BrokenProcessPool):
+            processes.starmap(os._exit, [(3,), (4,)], 2)
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 
@@ -25,12 +26,18 @@ arguments are pickled on the way out; only the results come back pickled."""
 
 def starmap(function: Callable[..., Any], tasks: Sequence[tuple], workers: int) -> list[Any]:
     """``function(*task)`` for every task on ``workers`` processes, results in task order; tasks
-    go out one at a time, so the workers finish together."""
+    go out one at a time, so the workers finish together.
+
+    Raises:
+        concurrent.futures.process.BrokenProcessPool: a forked worker died (killed, out of
+            memory) before its task ended; loky raises its own ``TerminatedWorkerError``.
+    """
     if forking():
         _FORKED_TASKS[:] = [(function, task) for task in tasks]
+        fork = multiprocessing.get_context("fork")
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                return pool.map(_forked_call, range(len(tasks)), chunksize=1)
+            with ProcessPoolExecutor(workers, mp_context=fork) as pool:
+                return list(pool.map(_forked_call, range(len(tasks))))
         finally:
             _FORKED_TASKS.clear()
     from joblib import Parallel, delayed
