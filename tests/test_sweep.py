@@ -292,6 +292,10 @@ def test_each_cell_keeps_the_outcomes_its_table_gives(basic_sweep, tmp_path, cap
         command.main([str(copy), "--no-figures"])
     pd.testing.assert_frame_equal(pd.read_parquet(older / "summary.parquet"), table)
     assert pd.read_parquet(altered / "summary.parquet")["p_collapse"].iloc[0] == 0.123  # read, not redone
+    other = {**kept, "p_other": 0.5}  # outcomes of another hedgesim: redone from the table
+    assert aggregation.recorded_outcomes(first) is not None
+    (first / "outcomes.json").write_text(json.dumps(other))
+    assert aggregation.recorded_outcomes(first) is None
 
 
 def _forget_outcomes(cell: Path) -> None:

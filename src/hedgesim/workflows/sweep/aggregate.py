@@ -246,12 +246,13 @@ def _one_cell(
 
 def recorded_outcomes(where: Path) -> dict[str, Any] | None:
     """The outcomes a complete cell wrote beside its table (``outcomes.json``), when its manifest
-    lists them (so they are checked with its other files); None for a cell written before cells
-    kept them."""
+    lists them (so they are checked with its other files) and they are today's outcomes; None
+    for a cell written before cells kept them, or by a hedgesim with other outcomes."""
     manifest = json.loads((where / MANIFEST).read_text(encoding="utf-8"))
     if OUTCOMES not in manifest.get("files", []):
         return None
-    return json.loads((where / OUTCOMES).read_text(encoding="utf-8"))
+    recorded = json.loads((where / OUTCOMES).read_text(encoding="utf-8"))
+    return recorded if recorded.keys() == {*summary.OUTCOMES, "replicates"} else None
 
 
 def into_dataset(
