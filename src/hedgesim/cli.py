@@ -26,7 +26,7 @@ from hedgesim.config.command_line import CheckedCommand, check_command_line
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_run
-from hedgesim.workflows.run import RunFolder, describe_write_error, run_into, sweep_cell
+from hedgesim.workflows.run import RunFolder, describe_write_error, quiet_mesa, run_into, sweep_cell
 
 EXIT_USAGE = 2
 EXIT_OUTPUT = 1
@@ -160,7 +160,7 @@ def run_app(cfg: DictConfig) -> str:
     (that is how an interrupted sweep resumes), and a cell that fails records its error in
     ``error.txt`` instead of stopping the other cells; the aggregation lists it.
     """
-    logging.getLogger("MESA").setLevel(logging.WARNING)
+    quiet_mesa()
     hydra_cfg = HydraConfig.get()
     out = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode != RunMode.MULTIRUN:

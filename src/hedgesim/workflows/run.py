@@ -104,6 +104,12 @@ def model_inputs(spec: RunSpec) -> dict[str, Any]:
     }
 
 
+def quiet_mesa() -> None:
+    """Keep Mesa's own log (a line per step) out of a run's output: every process that simulates
+    calls this (a command, a sweep's worker, a sensitivity worker)."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+
+
 def build_model(spec: RunSpec) -> HedgingModel:
     """The model of a validated spec, not yet stepped."""
     from hedgesim.core.model import HedgingModel  # here: a sweep's driver never builds one

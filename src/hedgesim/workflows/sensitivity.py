@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import logging
 import math
 import sys
 import time
@@ -45,7 +44,7 @@ from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
 from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
-from hedgesim.workflows.run import run_spec
+from hedgesim.workflows.run import quiet_mesa, run_spec
 
 EXIT_USAGE = 2
 CONSTANT_WARNING = "Constant values encountered"
@@ -129,7 +128,7 @@ def evaluate(spec: RunSpec) -> dict[str, float]:
 
 def _evaluate_chunk(spec: RunSpec, factors: Sequence[Factor], points: np.ndarray) -> list[dict]:
     """Several points per task, so a worker process starts once per chunk, not per point."""
-    logging.getLogger("MESA").setLevel(logging.WARNING)
+    quiet_mesa()
     return [evaluate(with_values(spec, factors, point)) for point in points]
 
 

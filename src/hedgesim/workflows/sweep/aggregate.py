@@ -211,17 +211,19 @@ def summary_rows(
     from joblib import effective_n_jobs
 
     with ThreadPoolExecutor(effective_n_jobs(n_jobs)) as pool:
-        return list(pool.map(lambda task: _rows(folder, dataset, base, keys, [task])[0], tasks))
+        return list(pool.map(lambda task: _row(folder, dataset, base, keys, task), tasks))
 
 
 def _rows(
     folder: Path, dataset: Path, base: dict | None, keys: list[str], tasks: list[tuple]
 ) -> list[dict[str, Any]]:
     """The summary rows of some cells, each given as (index, cell, folder or None)."""
-    return [
-        _one_cell(folder, dataset, index, cell, where, cell_values(cell, where, base, keys))
-        for index, cell, where in tasks
-    ]
+    return [_row(folder, dataset, base, keys, task) for task in tasks]
+
+
+def _row(folder: Path, dataset: Path, base: dict | None, keys: list[str], task: tuple) -> dict[str, Any]:
+    index, cell, where = task
+    return _one_cell(folder, dataset, index, cell, where, cell_values(cell, where, base, keys))
 
 
 def _one_cell(

@@ -36,7 +36,7 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import BYTES_PER_REPLICATE_MONTH, RunSpec, build_job_run
 from hedgesim.core.knobs import per_replicate
 from hedgesim.workflows.results import is_complete
-from hedgesim.workflows.run import READY, Ready, already_done, model_inputs
+from hedgesim.workflows.run import READY, Ready, already_done, model_inputs, quiet_mesa
 from hedgesim.workflows.sweep import processes
 from hedgesim.workflows.sweep.cell_job import run_cell_job, use_hydra_config
 from hedgesim.workflows.sweep.jobs import PER_REPLICATE, CellComposer, Job
@@ -176,7 +176,7 @@ def run_chunk(
     """
     setup_globals()
     Singleton.set_state(singleton_state)
-    logging.getLogger("MESA").setLevel(logging.WARNING)  # as the task function does: no line per step
+    quiet_mesa()  # forked workers inherit Hydra's log handlers
     composer = CellComposer.of(hydra_context.config_loader, master, sweep)
     try:
         make_ready(to_simulate(composer, jobs))
