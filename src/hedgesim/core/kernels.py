@@ -50,6 +50,7 @@ _KERNELS = (
     "_newton_step",
     "_solve_row",
     "_optimal_hedge_rows",
+    "_inverted_count_alone",
     "_inverted_counts",
     "_uniforms_into",
 )
@@ -214,17 +215,47 @@ def _optimal_hedge_rows(utility, curvature, eta, commitment, cost, start, has_st
 def _inverted_counts(rate, first, uniform, counts):
     """``observe._inverted_count`` draw by draw: the Poisson CDF summed term by term from
     ``first`` = e^-rate (taken by numpy, so every term is the reference's double) until it
-    reaches the draw's uniform; the count is the number of terms it took."""
-    for i in range(rate.shape[0]):
-        r, u = rate[i], uniform[i]
-        pmf = first[i]
-        cdf = pmf
+    reaches the draw's uniform; the count is the number of terms it took.
+
+    Four draws go side by side, each in its own variables: a draw's terms depend on each other,
+    not on its neighbours', so the processor overlaps the four chains, and the loop ends once the
+    longest is done. A draw that is done goes on adding terms that cannot lower its CDF; only the
+    terms while it is below its uniform are counted, so each draw's count (and every double it
+    sums until then) is the one it would get alone."""
+    n = rate.shape[0]
+    paired = n - n % 4
+    for i in range(0, paired, 4):
+        r0, r1, r2, r3 = rate[i], rate[i + 1], rate[i + 2], rate[i + 3]
+        u0, u1, u2, u3 = uniform[i], uniform[i + 1], uniform[i + 2], uniform[i + 3]
+        p0, p1, p2, p3 = first[i], first[i + 1], first[i + 2], first[i + 3]
+        c0, c1, c2, c3 = p0, p1, p2, p3
+        n0 = n1 = n2 = n3 = 0
         k = 0
-        while cdf < u:
+        while (c0 < u0) | (c1 < u1) | (c2 < u2) | (c3 < u3):
+            n0 += c0 < u0
+            n1 += c1 < u1
+            n2 += c2 < u2
+            n3 += c3 < u3
             k += 1
-            pmf = pmf * r / k
-            cdf = cdf + pmf
-        counts[i] = k
+            p0 = p0 * r0 / k
+            p1 = p1 * r1 / k
+            p2 = p2 * r2 / k
+            p3 = p3 * r3 / k
+            c0, c1, c2, c3 = c0 + p0, c1 + p1, c2 + p2, c3 + p3
+        counts[i], counts[i + 1], counts[i + 2], counts[i + 3] = n0, n1, n2, n3
+    for i in range(paired, n):
+        counts[i] = _inverted_count_alone(rate[i], first[i], uniform[i])
+
+
+def _inverted_count_alone(r, pmf, u):
+    """One draw's count: terms summed from ``pmf`` = e^-r while the CDF is below ``u``."""
+    cdf = pmf
+    k = 0
+    while cdf < u:
+        k += 1
+        pmf = pmf * r / k
+        cdf = cdf + pmf
+    return k
 
 
 MIX1 = np.uint64(0xBF58476D1CE4E5B9)
