@@ -31,19 +31,29 @@ def row_index(
 
 
 def trajectories(
-    record: EnsembleRecord, calendar: RunCalendar, replicate_ids: np.ndarray, months: slice = ALL_MONTHS
+    record: EnsembleRecord,
+    calendar: RunCalendar,
+    replicate_ids: np.ndarray,
+    months: slice = ALL_MONTHS,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """One row per replicate and month, every observed series a column, agreements categorical.
 
     ``months`` (a slice of the months recorded) gives those rows only: a table too large to hold
-    twice is written a block of months at a time."""
-    frame = {
-        **row_index(record, calendar, replicate_ids, months),
-        **{name: record.flat(name, months) for name in SERIES},
-    }
-    for name in AGREEMENTS:
-        frame[name] = pd.Categorical.from_codes(record.flat(name, months), categories=list(MILESTONE_NAMES))
-    return pd.DataFrame(frame, copy=False)
+    twice is written a block of months at a time. ``columns`` builds only those columns, in that
+    order (a sweep cell's outcomes read a few of them)."""
+    index = row_index(record, calendar, replicate_ids, months)
+
+    def column(name: str) -> np.ndarray | pd.Categorical:
+        if name in index:
+            return index[name]
+        values = record.flat(name, months)
+        if name in AGREEMENTS:
+            return pd.Categorical.from_codes(values, categories=list(MILESTONE_NAMES))
+        return values
+
+    names = [*index, *SERIES, *AGREEMENTS] if columns is None else columns
+    return pd.DataFrame({name: column(name) for name in names}, copy=False)
 
 
 def event_log(

@@ -24,12 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
 from hedgesim.analysis import outcomes as summary
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run, recorded_yaml
+from hedgesim.core import tables
+from hedgesim.core.calendar import RunCalendar
+from hedgesim.core.record import EnsembleRecord
 from hedgesim.workflows.results import (
     EVENTS,
     MANIFEST,
@@ -51,6 +55,10 @@ if TYPE_CHECKING:
 
 class Ensemble(Protocol):
     """What a run's folder is written from: a model, or one cell's part of a batched one."""
+
+    record: EnsembleRecord
+    calendar: RunCalendar
+    replicate_ids: np.ndarray
 
     def trajectories(self, months: slice = ...) -> pd.DataFrame: ...
 
@@ -221,7 +229,10 @@ def write_run(
         write_parquet_blocks(ensemble.event_log, blocks, out / EVENTS)
         files.append(EVENTS)
     if tags:  # a sweep cell: its summary row, while its ensemble is in memory
-        write_json(summary.cell_outcomes(ensemble.trajectories()[list(summary.COLUMNS)]), out / OUTCOMES)
+        read = tables.trajectories(
+            ensemble.record, ensemble.calendar, ensemble.replicate_ids, columns=summary.COLUMNS
+        )
+        write_json(summary.cell_outcomes(read), out / OUTCOMES)
         files.append(OUTCOMES)
     write_text(recorded_yaml(cfg, spec), out / "config.yaml")
     files.append("config.yaml")
