@@ -274,3 +274,31 @@ def test_decisions_without_a_rule_are_history_only_before_the_branch():
     assert "coercion" not in {s.kind.value for s in history.timeline.shocks}
     late = build_run(compose_config(["scenario=forward_2030", "scenario.branch=2023-01"]))
     assert {s.kind.value for s in late.timeline.shocks} >= unruled
+
+
+def test_shared_parts_convert_as_omegaconf_does_while_the_varying_part_changes():
+    """A sweep group's node converts its shared parts once; what callers get must still be what
+    OmegaConf gives for the node as it stands, a copy of its own, and fresh for interpolations."""
+    from omegaconf import OmegaConf
+
+    from hedgesim.config import shared_parts
+
+    cfg = compose_config(["+experiment=three_challenges"])
+    cfg.scenario.name = "cell ${challenges.trust}"  # a shared part that reads the varying one
+    shared_parts.share(cfg, {"challenges"})
+    try:
+        for trust in (0.0, 0.25, 1.0):
+            cfg.challenges.trust = trust
+            for resolve in (False, True):
+                for enum_to_str in (False, True):
+                    got = shared_parts.to_container(cfg, resolve, enum_to_str)
+                    assert got == OmegaConf.to_container(cfg, resolve=resolve, enum_to_str=enum_to_str)
+            assert shared_parts.to_container(cfg, resolve=True)["scenario"]["name"] == f"cell {trust}"
+            assert shared_parts.to_object(cfg, "challenges").trust == trust
+        changed = shared_parts.to_container(cfg, resolve=True)
+        changed["shocks"]["name"] = "edited by a caller"
+        assert shared_parts.to_container(cfg, resolve=True)["shocks"]["name"] != "edited by a caller"
+        first, again = shared_parts.to_object(cfg, "params"), shared_parts.to_object(cfg, "params")
+        assert first == again and first is not again
+    finally:
+        shared_parts.forget()

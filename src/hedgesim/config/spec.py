@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf._utils import OmegaConfDumper
 from omegaconf.errors import OmegaConfBaseException
 
+from hedgesim.config import shared_parts
 from hedgesim.config.compose import describe_config_error
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.parameter_sets import read_sets, sets_facts, sets_file, spread_over_sets
@@ -99,15 +100,12 @@ def build_job_run(cfg: DictConfig) -> RunSpec:
     """:func:`build_run` of a Hydra job's config, Hydra's own node and all (not copied: a sweep
     reads many jobs' runs, and copying a config costs more than building its run)."""
     try:
-        parts = {f.name: cfg[f.name] for f in dataclasses.fields(HedgesimConfig)}
-        conf = HedgesimConfig(**{k: _plain(v) for k, v in parts.items()})
+        conf = HedgesimConfig(
+            **{f.name: shared_parts.to_object(cfg, f.name) for f in dataclasses.fields(HedgesimConfig)}
+        )
     except OmegaConfBaseException as err:
         raise ConfigError(describe_config_error(err)) from None
     return build_run(conf)
-
-
-def _plain(node: object) -> object:
-    return OmegaConf.to_object(node) if OmegaConf.is_config(node) else node
 
 
 def _build(conf: HedgesimConfig) -> RunSpec:
@@ -280,7 +278,7 @@ def recorded_yaml(cfg: DictConfig, spec: RunSpec) -> str:
     ``shocks.file``/``shocks.extra`` are emptied, so the file alone reruns the run; a comment on
     top names the files and their sha256 (the manifest records them too).
     """
-    data = OmegaConf.to_container(cfg, resolve=True)
+    data = shared_parts.to_container(cfg, resolve=True)
     shocks = data["shocks"]
     shocks["stochastic"]["start"] = spec.stochastic.start
     used = spec.shocks_used

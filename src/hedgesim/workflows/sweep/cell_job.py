@@ -21,6 +21,7 @@ from hydra.core.utils import JobReturn, JobRuntime, JobStatus, _flush_loggers, c
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from hedgesim.config import shared_parts
 from hedgesim.config.spec import config_text
 from hedgesim.workflows.results import write_text
 
@@ -86,9 +87,9 @@ def use_hydra_config(config: DictConfig) -> None:
 def _save_job_configs(config: DictConfig, task: DictConfig, folder: Path) -> None:
     """``.hydra/config.yaml``, ``hydra.yaml`` and ``overrides.yaml``, as Hydra writes them."""
     folder.mkdir(parents=True, exist_ok=True)
-    hydra = {"hydra": OmegaConf.to_container(config.hydra, resolve=False, enum_to_str=True)}
+    hydra = {"hydra": shared_parts.to_container(config.hydra, resolve=False, enum_to_str=True)}
     write_text(
-        config_text(OmegaConf.to_container(task, resolve=False, enum_to_str=True)), folder / "config.yaml"
+        config_text(shared_parts.to_container(task, resolve=False, enum_to_str=True)), folder / "config.yaml"
     )
     write_text(config_text(hydra), folder / "hydra.yaml")
     write_text(config_text(list(config.hydra.overrides.task)), folder / "overrides.yaml")

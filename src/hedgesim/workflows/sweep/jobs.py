@@ -20,6 +20,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from hedgesim.config import shared_parts
+
 _SHARED: dict[str, CellComposer] = {}
 """The last sweep's composer (:meth:`CellComposer.of`)."""
 PER_REPLICATE = ("challenges", "params")
@@ -72,6 +74,7 @@ class CellComposer:
         self._scratch: dict[tuple[str, ...], _Scratch] = {}
         self._overrides: dict[str, Override] = {}
         self.sweep: str | None = None
+        shared_parts.forget()  # the configs an earlier composer registered are not used again
 
     @classmethod
     def of(cls, loader: Any, master: DictConfig, sweep: str | None = None) -> CellComposer:
@@ -146,6 +149,7 @@ class CellComposer:
             with read_write(task), open_dict(task):
                 del task["hydra"]
             held = self._scratch[job.structural] = _Scratch(copy.deepcopy(base), task, keys)
+            _share(held)
         return held
 
     def _parsed(self, lines: Sequence[str]) -> list[Override]:
@@ -155,6 +159,16 @@ class CellComposer:
         if missing:
             self._overrides.update(zip(missing, self.parser.parse_overrides(missing), strict=True))
         return [self._overrides[line] for line in lines]
+
+
+def _share(scratch: _Scratch) -> None:
+    """Convert the parts the group's jobs share once for all of them (``shared_parts``): only
+    the parts their values set differ, and in the Hydra node what ``configure`` sets per job
+    (its overrides and job) and the job sets itself (its runtime output folder)."""
+    varying = {key.split(".")[0] for key in scratch.keys}
+    shared_parts.share(scratch.task, varying)
+    shared_parts.share(scratch.config, {*varying, "hydra"})
+    shared_parts.share(scratch.config.hydra, {"overrides", "job", "runtime"})
 
 
 def is_value_override(override: Override, loader: Any) -> bool:
