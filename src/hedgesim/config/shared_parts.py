@@ -40,6 +40,11 @@ def share(node: DictConfig, varying: Iterable[str]) -> None:
     _REGISTERED[id(node)] = _Shared(node, frozenset(varying))
 
 
+def unshare(node: DictConfig) -> None:
+    """Convert ``node`` whole again every time (it is about to change, or to be dropped)."""
+    _REGISTERED.pop(id(node), None)
+
+
 def forget() -> None:
     """Drop every registered node (a batch of cells is written)."""
     _REGISTERED.clear()
