@@ -219,7 +219,8 @@ def launch(
         config.hydra.sweep.dir,
     )
     sweep = uuid.uuid4().hex
-    tasks = [(chunk, config, hydra_context, task_function, Singleton.get_state(), sweep) for chunk in plan]
+    state = Singleton.get_state()  # a deep copy of Hydra's registries: once, not per chunk
+    tasks = [(chunk, config, hydra_context, task_function, state, sweep) for chunk in plan]
     mem_gb = _chunk_gb(composer, plan) if settings.backend == "slurm" else 0
     runs = _run(tasks, settings, min(workers, len(plan)), mem_gb)
     returns = {
