@@ -264,3 +264,25 @@ def test_a_sweep_of_trust_and_tension_draws_heatmaps_and_says_so(tmp_path):
     assert record["figures"] == [
         f"figures/{n}" for n in (*[f"heatmap_{p}.png" for p in summary.PROBABILITIES], "fans.png")
     ]
+
+
+def test_a_heatmap_figure_redrawn_for_another_outcome_shows_that_outcome_alone():
+    """The sweep draws its four heatmaps on one figure in turn: each must show its own outcome's
+    shares, labels, label colours and title, nothing left of the one before."""
+    table = summary_table({"trust": [0, 1], "tension": [0, 1]}, ["complete", "failed", "complete", "missing"])
+    table.loc[0, "p_collapse"], table.loc[2, "p_collapse"] = 0.9, 0.1
+    drawing = sweep.HeatmapFigure(table, "trust", "tension", None)
+    try:
+        for outcome in ("p_collapse", "p_visa_by_2025", "p_collapse"):
+            shown = drawing.show(outcome)
+            done = table[table["status"] == "complete"]
+            expected = {(f"{v:.2f}", "white" if v < 0.5 else "black") for v in done[outcome]}
+            expected |= {("failed", "0.3"), ("not run", "0.3")}
+            labels = {(t.get_text(), t.get_color()) for t in shown.axes[0].texts if t.get_text()}
+            assert labels == expected
+            squares = shown.axes[0].get_images()[0].get_array()
+            grid = table.set_index(["trust", "tension"])[outcome].unstack().to_numpy(float)
+            np.testing.assert_array_equal(np.ma.filled(squares, np.nan), grid)
+            assert shown.get_suptitle() == sweep.heatmap_title(table, outcome)
+    finally:
+        plt.close(drawing.figure)

@@ -47,27 +47,59 @@ def heatmaps(
     """
     if any(table[key].nunique() < 2 for key in (rows, columns)):
         return None
-    import matplotlib.pyplot as plt  # here: a sweep's driver reads the helpers below, draws nothing
+    return HeatmapFigure(table, rows, columns, panels).show(outcome)
 
-    levels = sorted(table[panels].dropna().unique()) if panels else [None]
-    fig, axes = plt.subplots(
-        1, len(levels), figsize=(2.9 * len(levels) + 1.6, 3.6), layout="constrained", squeeze=False
-    )
-    cmap = plt.get_cmap("viridis").with_extremes(bad="0.88")
-    image = None
-    for ax, level in zip(axes[0], levels, strict=True):
-        cells = table if level is None else table[table[panels] == level]
-        grid, status = _grid(cells, table, outcome, rows, columns)
-        image = ax.imshow(grid.to_numpy(float), origin="lower", vmin=0, vmax=1, cmap=cmap, aspect="auto")
-        _annotate(ax, grid.to_numpy(float), status.to_numpy(object))
-        ax.set_xticks(range(grid.shape[1]), [_number(v) for v in grid.columns])
-        ax.set_yticks(range(grid.shape[0]), [_number(v) for v in grid.index])
-        ax.set_xlabel(TITLES.get(columns, columns))
-        ax.set_title(_panel_title(table, panels, level, rows, columns), fontsize=9)
-    axes[0][0].set_ylabel(TITLES.get(rows, rows))
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.9, label="share of replicates")
-    fig.suptitle(heatmap_title(table, outcome), fontsize=10)
-    return fig
+
+class HeatmapFigure:
+    """A sweep's heatmaps on one figure, shown for one outcome and then for the next: the squares,
+    axes and colour bar stay, only the colours, the squares' labels and the title change.
+    Building and laying out a figure is most of the time one takes, and a sweep draws four.
+
+    Args: as :func:`heatmaps` (``rows`` and ``columns`` each take two values or more).
+    """
+
+    def __init__(self, table: pd.DataFrame, rows: str, columns: str, panels: str | None):
+        import matplotlib.pyplot as plt  # here: a sweep's driver reads the helpers below, draws nothing
+
+        self.table, self.rows, self.columns = table, rows, columns
+        levels = sorted(table[panels].dropna().unique()) if panels else [None]
+        self.figure, axes = plt.subplots(
+            1, len(levels), figsize=(2.9 * len(levels) + 1.6, 3.6), layout="constrained", squeeze=False
+        )
+        cmap = plt.get_cmap("viridis").with_extremes(bad="0.88")
+        self.panels = []
+        for ax, level in zip(axes[0], levels, strict=True):
+            cells = table if level is None else table[table[panels] == level]
+            index, header = _levels(table, rows), _levels(table, columns)
+            shape = (len(index), len(header))
+            image = ax.imshow(np.zeros(shape), origin="lower", vmin=0, vmax=1, cmap=cmap, aspect="auto")
+            labels = np.array(
+                [
+                    [ax.text(j, i, "", ha="center", va="center", fontsize=8) for j in range(shape[1])]
+                    for i in range(shape[0])
+                ],
+                dtype=object,
+            )
+            ax.set_xticks(range(shape[1]), [_number(v) for v in header])
+            ax.set_yticks(range(shape[0]), [_number(v) for v in index])
+            ax.set_xlabel(TITLES.get(columns, columns))
+            ax.set_title(_panel_title(table, panels, level, rows, columns), fontsize=9)
+            self.panels.append((cells, image, labels))
+        axes[0][0].set_ylabel(TITLES.get(rows, rows))
+        self.figure.colorbar(image, ax=axes[0].tolist(), shrink=0.9, label="share of replicates")
+
+    def show(self, outcome: str) -> Figure:
+        """The figure with ``outcome``'s shares (the same figure each time)."""
+        for cells, image, labels in self.panels:
+            grid, status = _grid(cells, self.table, outcome, self.rows, self.columns)
+            values = grid.to_numpy(float)
+            image.set_data(values)
+            for (i, j), value in np.ndenumerate(values):
+                text, colour = _square_label(value, status.to_numpy(object)[i, j])
+                labels[i, j].set_text(text)
+                labels[i, j].set_color(colour)
+        self.figure.suptitle(heatmap_title(self.table, outcome), fontsize=10)
+        return self.figure
 
 
 def heatmap_title(table: pd.DataFrame, outcome: str) -> str:
@@ -90,14 +122,18 @@ def _grid(
     cells: pd.DataFrame, table: pd.DataFrame, outcome: str, rows: str, columns: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The panel's values and each square's status, on the levels of the whole sweep."""
-    index = sorted(table[rows].dropna().unique())
-    header = sorted(table[columns].dropna().unique())
+    index, header = _levels(table, rows), _levels(table, columns)
     keyed = cells.set_index([rows, columns])
     values = keyed[outcome].unstack().reindex(index=index, columns=header)
     status = keyed["status"].unstack().reindex(index=index, columns=header) if "status" in keyed else None
     if status is None:
         status = values.notna().map(lambda ok: "complete" if ok else None)
     return values, status
+
+
+def _levels(table: pd.DataFrame, key: str) -> list:
+    """The values ``key`` takes in the sweep, in order: a panel's rows or columns."""
+    return sorted(table[key].dropna().unique())
 
 
 def _panel_title(table: pd.DataFrame, panels: str | None, level, rows: str, columns: str) -> str:
@@ -116,16 +152,13 @@ def _number(value) -> str:
     return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)
 
 
-def _annotate(ax, values: np.ndarray, status: np.ndarray) -> None:
-    """Each square's share, or why it has none (failed, not run)."""
-    for (i, j), value in np.ndenumerate(values):
-        if np.isfinite(value):
-            text, colour = f"{value:.2f}", "white" if value < 0.5 else "black"
-        elif status[i, j] in NOT_RUN:
-            text, colour = NOT_RUN[status[i, j]], "0.3"
-        else:
-            continue
-        ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
+def _square_label(value: float, status: object) -> tuple[str, str]:
+    """A square's share, or why it has none (failed, not run), and its colour."""
+    if np.isfinite(value):
+        return f"{value:.2f}", "white" if value < 0.5 else "black"
+    if status in NOT_RUN:
+        return NOT_RUN[status], "0.3"
+    return "", "black"
 
 
 def fans(frames: dict[str, pd.DataFrame]) -> Figure:

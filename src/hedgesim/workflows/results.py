@@ -327,13 +327,15 @@ def clean_temporaries(folder: Path, recursive: bool = False) -> list[Path]:
     return removed
 
 
-def save_figure(figure: Any, path: Path, dpi: int = 110) -> Path:
+def save_figure(figure: Any, path: Path, dpi: int = 110, close: bool = True) -> Path:
     """Write a matplotlib figure as PNG (atomically) and close it, even when saving fails, so a
-    long sweep or a calibration holds no figures open."""
+    long sweep or a calibration holds no figures open (``close=False``: the caller draws on it
+    again, and closes it)."""
     import matplotlib.pyplot as plt
 
     try:
         atomic_write(path, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png"))
     finally:
-        plt.close(figure)
+        if close:
+            plt.close(figure)
     return path

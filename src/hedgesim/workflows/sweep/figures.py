@@ -21,6 +21,9 @@ from hedgesim.workflows.sweep.plan import CHALLENGES, COMPLETE, column_name, dat
 
 FIGURES = "figures"
 DPI = 110
+HEATMAP_DRAWINGS = 2
+"""Figures the heatmaps are drawn on side by side (each redrawn for its share of the outcomes):
+with the fans, three drawings for two processes of about the same length."""
 ADD_CHALLENGE = "sweep a second challenge too, e.g. challenges.{name}=0,0.5,1"
 
 
@@ -61,13 +64,18 @@ def draw_figures(
     done = table[table["status"] == COMPLETE]
     if done.empty:
         return [FigureNote("figures", False, "no cell is complete, so there is nothing to draw")]
-    drawings: list[tuple[Callable[..., FigureNote], tuple]] = []
+    drawings: list[tuple[Callable[..., list[FigureNote]], tuple]] = []
     skipped = []
     layout, why = heatmap_layout(table, swept)
     if layout is None:
         skipped.append(FigureNote("heatmaps", False, why))
     else:
-        drawings += [(_heatmap, (folder, table, outcome, layout, why)) for outcome in summary.PROBABILITIES]
+        outcomes = summary.PROBABILITIES
+        per_figure = len(outcomes) if n_jobs == 1 else -(-len(outcomes) // HEATMAP_DRAWINGS)
+        drawings += [
+            (_heatmaps, (folder, table, outcomes[first : first + per_figure], layout, why))
+            for first in range(0, len(outcomes), per_figure)
+        ]
     unmatched = [FigureNote(what, False, why) for what, why in unmatched_fans(table, fans)]
     chosen = choose_fan_cells(done, fans)
     if chosen:
@@ -80,17 +88,18 @@ def draw_figures(
     return [*skipped, *_draw(drawings, n_jobs), *unmatched]
 
 
-def _draw(drawings: list[tuple[Callable[..., FigureNote], tuple]], n_jobs: int) -> list[FigureNote]:
-    """Each drawing's note, in order; drawn here or, with ``n_jobs`` other than 1, side by side."""
+def _draw(drawings: list[tuple[Callable[..., list[FigureNote]], tuple]], n_jobs: int) -> list[FigureNote]:
+    """Each drawing's notes, in order; drawn here or, with ``n_jobs`` other than 1, side by side."""
     if n_jobs == 1 or len(drawings) < 2:
-        return [draw(*args) for draw, args in drawings]
+        return [note for draw, args in drawings for note in draw(*args)]
     from joblib import effective_n_jobs
 
     workers = min(effective_n_jobs(n_jobs), len(drawings))
-    return processes.starmap(_draw_to_file, [(draw, args) for draw, args in drawings], workers)
+    drawn = processes.starmap(_draw_to_file, [(draw, args) for draw, args in drawings], workers)
+    return [note for notes in drawn for note in notes]
 
 
-def _draw_to_file(draw: Callable[..., FigureNote], args: tuple) -> FigureNote:
+def _draw_to_file(draw: Callable[..., list[FigureNote]], args: tuple) -> list[FigureNote]:
     """A drawing in a worker process: to a file, so with Agg whatever backend it would choose."""
     import matplotlib
 
@@ -98,20 +107,34 @@ def _draw_to_file(draw: Callable[..., FigureNote], args: tuple) -> FigureNote:
     return draw(*args)
 
 
-def _heatmap(folder: Path, table: pd.DataFrame, outcome: str, layout: tuple, why: str) -> FigureNote:
+def _heatmaps(
+    folder: Path, table: pd.DataFrame, outcomes: Sequence[str], layout: tuple, why: str
+) -> list[FigureNote]:
+    """Each outcome's heatmaps, one file each, drawn on one figure in turn
+    (``plots.sweep.HeatmapFigure``): laid out once, for the first."""
     # Imported here, not at the top: job workers load this package for the running count of
     # cells and have no figure to draw.
     from hedgesim.plots import sweep as sweep_plots
 
-    figure = sweep_plots.heatmaps(table, outcome, *layout)
-    return FigureNote(_save(figure, folder, f"heatmap_{outcome}.png"), True, why)
+    drawing = sweep_plots.HeatmapFigure(table, *layout)
+    notes = []
+    try:
+        for outcome in outcomes:
+            figure = drawing.show(outcome)
+            notes.append(FigureNote(_save(figure, folder, f"heatmap_{outcome}.png", close=False), True, why))
+            figure.set_layout_engine("none")  # the next outcome keeps this one's layout
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(drawing.figure)
+    return notes
 
 
-def _fans(folder: Path, labels: dict[int, str], what: str) -> FigureNote:
+def _fans(folder: Path, labels: dict[int, str], what: str) -> list[FigureNote]:
     from hedgesim.plots import sweep as sweep_plots
 
     frames = {label: pd.read_parquet(dataset_part(folder, cell)) for cell, label in labels.items()}
-    return FigureNote(_save(sweep_plots.fans(frames), folder, "fans.png"), True, what)
+    return [FigureNote(_save(sweep_plots.fans(frames), folder, "fans.png"), True, what)]
 
 
 def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tuple | None, str]:
@@ -187,9 +210,9 @@ def choose_fan_cells(done: pd.DataFrame, fans: Sequence[str] | None) -> list[int
     return list(dict.fromkeys(picks))
 
 
-def _save(figure: Any, folder: Path, name: str) -> str:
+def _save(figure: Any, folder: Path, name: str, close: bool = True) -> str:
     """Save into ``figures/``; returns the name relative to the multirun folder."""
-    save_figure(figure, folder / FIGURES / name, dpi=DPI)
+    save_figure(figure, folder / FIGURES / name, dpi=DPI, close=close)
     return str(Path(FIGURES) / name)
 
 
