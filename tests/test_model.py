@@ -459,3 +459,28 @@ def test_tables_in_blocks_of_months_equal_the_whole(baseline_spec):
             pieces = pd.concat([table(months) for months in blocks], ignore_index=True)
             pd.testing.assert_frame_equal(pieces, whole, check_exact=True)
             assert len(table(slice(10, 12))) == 2 * len(whole) // 144
+
+
+@pytest.mark.parametrize("rows_per_block", [None, 100])
+def test_a_written_trajectories_table_reads_back_as_the_models_table(tmp_path, monkeypatch, rows_per_block):
+    """Tables are written from the record as Arrow, with no pandas frame between: read back, a
+    sweep cell's table must be the model's own table with its tags, in one block or several."""
+    from hedgesim.core import tables
+    from hedgesim.workflows import arrow_tables, results
+
+    model = build_model(
+        replace(build_run(compose_config(["scenario=forward_2030"])), replicate_ids=(3, 4, 5, 6))
+    )
+    part = model.run().part(slice(1, 3))
+    tags = {"challenge_trust": 0.25, "challenge_tension": 1.0}
+    if rows_per_block is not None:
+        monkeypatch.setattr(results, "BLOCK_ROWS", rows_per_block)
+    blocks = results.month_blocks(2, model.calendar.n_steps)
+    assert (len(blocks) > 1) == (rows_per_block is not None)
+    write = lambda months: arrow_tables.trajectories(
+        part.record, part.calendar, part.replicate_ids, months, tags
+    )
+    results.write_parquet_blocks(write, blocks, tmp_path / "t.parquet")
+    expected = tables.trajectories(part.record, part.calendar, part.replicate_ids).assign(**tags)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), expected)
+    assert set(expected["replicate"]) == {4, 5}

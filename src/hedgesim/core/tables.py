@@ -30,6 +30,10 @@ def row_index(
     }
 
 
+TRAJECTORY_COLUMNS = ("replicate", "date", *SERIES, *AGREEMENTS)
+"""The trajectories' columns, in order."""
+
+
 def trajectories(
     record: EnsembleRecord,
     calendar: RunCalendar,
@@ -42,18 +46,26 @@ def trajectories(
     ``months`` (a slice of the months recorded) gives those rows only: a table too large to hold
     twice is written a block of months at a time. ``columns`` builds only those columns, in that
     order (a sweep cell's outcomes read a few of them)."""
+    arrays = trajectory_arrays(record, calendar, replicate_ids, months, columns)
+    for name in AGREEMENTS:
+        if name in arrays:
+            arrays[name] = pd.Categorical.from_codes(arrays[name], categories=list(MILESTONE_NAMES))
+    return pd.DataFrame(arrays, copy=False)
+
+
+def trajectory_arrays(
+    record: EnsembleRecord,
+    calendar: RunCalendar,
+    replicate_ids: np.ndarray,
+    months: slice = ALL_MONTHS,
+    columns: Sequence[str] | None = None,
+) -> dict[str, np.ndarray]:
+    """The trajectories' columns as arrays, each agreement as its milestone codes (indices into
+    ``MILESTONE_NAMES``): what :func:`trajectories` makes a table of, for a writer that needs
+    no pandas frame between."""
     index = row_index(record, calendar, replicate_ids, months)
-
-    def column(name: str) -> np.ndarray | pd.Categorical:
-        if name in index:
-            return index[name]
-        values = record.flat(name, months)
-        if name in AGREEMENTS:
-            return pd.Categorical.from_codes(values, categories=list(MILESTONE_NAMES))
-        return values
-
-    names = [*index, *SERIES, *AGREEMENTS] if columns is None else columns
-    return pd.DataFrame({name: column(name) for name in names}, copy=False)
+    names = TRAJECTORY_COLUMNS if columns is None else columns
+    return {name: index[name] if name in index else record.flat(name, months) for name in names}
 
 
 def event_log(

@@ -68,14 +68,14 @@ def _umask() -> int:
     return current
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """A table as Parquet, written atomically (see :func:`parquet_options`).
+def write_parquet(frame: pd.DataFrame | pa.Table, path: Path) -> Path:
+    """A table (pandas or Arrow) as Parquet, written atomically (see :func:`parquet_options`).
 
     A column with no missing value is stored as required (Parquet's column that cannot be null):
     the writer then stores no definition level per value, a third of its time for a sweep
     cell's trajectories. The values read back are the same.
     """
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = _arrow(frame)
     fields = [f.with_nullable(c.null_count > 0) for f, c in zip(table.schema, table.columns, strict=True)]
     table = pa.Table.from_arrays(table.columns, schema=pa.schema(fields, metadata=table.schema.metadata))
     return atomic_write(path, lambda tmp: pq.write_table(table, tmp, **parquet_options(table.schema)))
@@ -92,7 +92,9 @@ def month_blocks(replicates: int, months: int) -> list[slice]:
     return [slice(first, first + step) for first in range(0, months, step)] or [slice(0, 0)]
 
 
-def write_parquet_blocks(block: Callable[[slice], pd.DataFrame], blocks: list[slice], path: Path) -> Path:
+def write_parquet_blocks(
+    block: Callable[[slice], pd.DataFrame | pa.Table], blocks: list[slice], path: Path
+) -> Path:
     """A table built and written a block of months at a time into one Parquet file, atomically.
 
     One block is :func:`write_parquet` of it. With more, each becomes row groups of the same file
@@ -106,7 +108,7 @@ def write_parquet_blocks(block: Callable[[slice], pd.DataFrame], blocks: list[sl
         writer = None
         try:
             for months in blocks:
-                table = pa.Table.from_pandas(block(months), preserve_index=False)
+                table = _arrow(block(months))
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema, **parquet_options(table.schema))
                 writer.write_table(table)
@@ -115,6 +117,10 @@ def write_parquet_blocks(block: Callable[[slice], pd.DataFrame], blocks: list[sl
                 writer.close()
 
     return atomic_write(path, write)
+
+
+def _arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    return frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from hedgesim.config.spec import RunSpec, build_run, recorded_yaml
 from hedgesim.core import tables
 from hedgesim.core.calendar import RunCalendar
 from hedgesim.core.record import EnsembleRecord
+from hedgesim.workflows import arrow_tables
 from hedgesim.workflows.results import (
     EVENTS,
     MANIFEST,
@@ -223,8 +224,10 @@ def write_run(
     clean_temporaries(out)
     files = [TRAJECTORIES]
     blocks = month_blocks(len(spec.replicate_ids), spec.calendar.n_steps)
-    tagged = lambda months: ensemble.trajectories(months).assign(**tags)
-    write_parquet_blocks(tagged if tags else ensemble.trajectories, blocks, out / TRAJECTORIES)
+    table = lambda months: arrow_tables.trajectories(
+        ensemble.record, ensemble.calendar, ensemble.replicate_ids, months, tags
+    )
+    write_parquet_blocks(table, blocks, out / TRAJECTORIES)
     if cfg.output.events:
         write_parquet_blocks(ensemble.event_log, blocks, out / EVENTS)
         files.append(EVENTS)
