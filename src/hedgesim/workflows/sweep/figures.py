@@ -133,7 +133,10 @@ def _heatmaps(
 def _fans(folder: Path, labels: dict[int, str], what: str) -> list[FigureNote]:
     from hedgesim.plots import sweep as sweep_plots
 
-    frames = {label: pd.read_parquet(dataset_part(folder, cell)) for cell, label in labels.items()}
+    read = ["date", "replicate", *sweep_plots.FAN_SERIES]  # the fans' columns only
+    frames = {
+        label: pd.read_parquet(dataset_part(folder, cell), columns=read) for cell, label in labels.items()
+    }
     return [FigureNote(_save(sweep_plots.fans(frames), folder, "fans.png"), True, what)]
 
 
