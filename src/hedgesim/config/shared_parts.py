@@ -46,7 +46,7 @@ def unshare(node: DictConfig) -> None:
 
 
 def forget() -> None:
-    """Drop every registered node (a batch of cells is written)."""
+    """Drop every registered node (a new composer starts: the old one's nodes are not used again)."""
     _REGISTERED.clear()
 
 
