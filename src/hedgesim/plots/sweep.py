@@ -92,10 +92,10 @@ class HeatmapFigure:
         """The figure with ``outcome``'s shares (the same figure each time)."""
         for cells, image, labels in self.panels:
             grid, status = _grid(cells, self.table, outcome, self.rows, self.columns)
-            values = grid.to_numpy(float)
+            values, states = grid.to_numpy(float), status.to_numpy(object)
             image.set_data(values)
             for (i, j), value in np.ndenumerate(values):
-                text, colour = _square_label(value, status.to_numpy(object)[i, j])
+                text, colour = _square_label(value, states[i, j])
                 labels[i, j].set_text(text)
                 labels[i, j].set_color(colour)
         self.figure.suptitle(heatmap_title(self.table, outcome), fontsize=10)
