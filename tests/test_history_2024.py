@@ -29,11 +29,15 @@ def test_imposed_decisions_keep_the_prisoners_and_the_list(runs):
     assert all(0.0 <= observed[k] <= 1.0 for k in shares)
 
 
-def test_the_rules_release_after_the_2020_crackdown_and_the_war_turns_ukraine(runs):
-    """The facts model 2.1 gets right (the war) and the one it gets wrong (releases in 2021)."""
+def test_the_rules_hold_the_prisoners_after_the_2020_crackdown_and_the_war_turns_ukraine(runs):
+    """The war turns Ukraine and Russia's weight in every case; under the rules few replicates
+    free the prisoners before 2022, although Moscow presses harder than in 2015: a regime that
+    remembers the threat of its crackdown does not count that pressure (model 2.3; under model
+    2.1 most replicates released within months)."""
     drawn = facts(runs["rules"])
     assert drawn["ukraine_negative_2022"] == 1.0 and drawn["russia_up_2019_2022"] >= 0.9
-    assert drawn["released_by_2021_12"] > 0.5
+    assert drawn["released_by_2021_12"] < 0.25
+    assert drawn["sanctions_2021_above_2012_peak"] > 0.6
     assert drawn["russia_pressure_2021"] > drawn["russia_pressure_2015"]
     df = runs["rules"]
     dated = df[df["date"].astype(str).str.startswith("2021-12")]

@@ -398,6 +398,22 @@ def test_a_remembered_threat_holds_back_releases(baseline_spec):
     assert released_by(5.0, 0.0) == 0.0
 
 
+def test_a_threatened_regime_does_not_count_moscows_pressure_as_need_for_the_eu(baseline_spec):
+    """Under the same pressure from Moscow, a regime that feels no threat counts all of it toward
+    its need for the EU, one that remembers half the threat counts half, and one at full threat
+    none (its need is the list weighed by tension and the crude cut alone)."""
+    model = build_model(vary(baseline_spec, replicates=3))
+    for _ in range(40):  # to 2011-04: the 2010 crackdown's list is up
+        model.step()
+    belarus, russia = model.belarus, model.russia
+    russia.pressure = np.full(3, 0.6)
+    belarus.threat = np.array([0.0, 0.5, 1.0])
+    need, liftable = belarus.need_for_eu(), model.eu.liftable
+    assert (liftable > 0.1).all()
+    pressing = need - liftable * (model.tension + russia.supply_cut)  # what the pressure adds
+    np.testing.assert_allclose(pressing, [0.6 * liftable[0], 0.3 * liftable[1], 0.0], atol=1e-12)
+
+
 def test_the_veto_weighs_lithuanias_trust(baseline_spec):
     concerned = {"priorities_open_offer": 0.0, "priorities_months": 12, "npp_concern_initial": 0.9}
     trusting = run_spec(

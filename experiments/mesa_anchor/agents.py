@@ -308,9 +308,11 @@ class Belarus(Actor):
         return self.model.russia.support * self.trusts[hedge.RUSSIA]
 
     def need_for_eu(self) -> float:
-        """What a release would buy: the listings it lifts, weighed by how risky Russia is."""
+        """What a release would buy: the listings it lifts, weighed by how risky Russia is; Moscow's
+        pressure counts only as far as the regime is safe at home."""
         m = self.model
-        return m.eu.liftable * (m.tension + m.russia.pressure + m.russia.supply_cut)
+        pressure = m.russia.pressure * (1.0 - min(self.threat, 1.0))
+        return m.eu.liftable * (m.tension + pressure + m.russia.supply_cut)
 
     def release_cost(self) -> float:
         """A base cost plus the threat the regime still remembers."""

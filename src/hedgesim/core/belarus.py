@@ -91,9 +91,12 @@ class Belarus(Actor):
     def need_for_eu(self) -> np.ndarray:
         """How much a release would buy: the EU measures it would lift (those answering the
         prisoners, not the sectoral ones answering coercion), heavier when Russia is a risky
-        partner (tension, pressure, a crude cut)."""
+        partner (tension, pressure, a crude cut). Moscow's integration pressure counts only as far
+        as the regime is safe at home: one that still feels the threat of its last crackdown needs
+        Moscow's backing more than relief from its demands (model 2.3)."""
         m = self.model
-        return m.eu.liftable * (m.tension + m.russia.pressure + m.russia.supply_cut)
+        pressure = m.russia.pressure * (1.0 - np.minimum(self.threat, 1.0))
+        return m.eu.liftable * (m.tension + pressure + m.russia.supply_cut)
 
     def release_cost(self) -> np.ndarray:
         """The regime's cost of a release: a base cost plus the threat it still remembers."""
