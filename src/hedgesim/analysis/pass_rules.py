@@ -88,14 +88,26 @@ def _standardised(target: Target, values: np.ndarray, median: float) -> tuple[fl
 def standardised_errors(panel: Panel, targets: Iterable[Target]) -> np.ndarray:
     """The z of every evaluated target, as :func:`evaluate`'s ``z`` column holds it, without
     the rest of the table: all a calibration trial's loss and pass count need."""
-    z = []
+    return standardised_errors_by_block(panel, targets, 1)[0]
+
+
+def standardised_errors_by_block(panel: Panel, targets: Iterable[Target], blocks: int) -> np.ndarray:
+    """The z of every evaluated target for each of ``blocks`` ensembles of equal size held side
+    by side in one panel (replicates block by block): row k is block k's
+    :func:`standardised_errors`.
+
+    Every statistic is per replicate, so each target's is computed once for all the blocks; a
+    batch of calibration trials pays the statistics' fixed cost once instead of once a trial.
+    """
+    rows = []
     for target in targets:
         if not target.evaluate:
             continue
-        values = statistic(panel, target)
-        median = np.median(values, axis=0) if values.size and target.rule == "level" else math.nan
-        z.append(float(_standardised(target, values, median)[0]))
-    return np.array(z, dtype=float)
+        values = statistic(panel, target).reshape(blocks, -1)
+        level = values.size and target.rule == "level"
+        medians = np.median(values, axis=1) if level else np.full(blocks, math.nan)
+        rows.append([float(_standardised(target, v, m)[0]) for v, m in zip(values, medians, strict=True)])
+    return np.array(rows, dtype=float).reshape(-1, blocks).T
 
 
 def evaluate(trajectories: pd.DataFrame, targets: Iterable[Target]) -> pd.DataFrame:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from hedgesim.analysis.measures import Months, Panel
-from hedgesim.analysis.pass_rules import evaluate_panel, loss_of, passes_of, standardised_errors
+from hedgesim.analysis.pass_rules import evaluate_panel, loss_of, passes_of, standardised_errors_by_block
 from hedgesim.analysis.targets import Target, required_span
 from hedgesim.config.compose import compose_config
 from hedgesim.config.spec import RunSpec, build_run
@@ -70,32 +70,40 @@ class Objective:
 
     def scores(self, batch: Sequence[Mapping[str, float]]) -> list[tuple[float, int]]:
         """The loss and the pass count of each set of values, run as :meth:`tables` runs them:
-        each equals ``loss`` and ``pass_count`` of ``table(values)``, without building the table."""
-        scored = []
-        for panel in self._batch_panels(batch):
-            z = standardised_errors(panel, self.targets)
-            scored.append((loss_of(z), passes_of(z)))
-        return scored
+        each equals ``loss`` and ``pass_count`` of ``table(values)``, without building the table.
 
-    def _batch_panels(self, batch: Sequence[Mapping[str, float]]) -> list[Panel]:
-        """One run of every set of values side by side (each on the base run's replicate ids),
-        and each set's panel."""
+        The sets are judged on one panel of the whole ensemble, each target's statistic
+        computed once for all of them (``standardised_errors_by_block``)."""
+        record = self._run_side_by_side(batch)
+        panel = self._panel(record, self.spec.replicate_ids, blocks=len(batch))
+        z = standardised_errors_by_block(panel, self.targets, len(batch))
+        return [(loss_of(row), passes_of(row)) for row in z]
+
+    def _run_side_by_side(self, batch: Sequence[Mapping[str, float]]) -> EnsembleRecord:
+        """One run of every set of values side by side, each on the base run's replicate ids:
+        the record holds set k's replicates in block k."""
         ids = self.spec.replicate_ids
         cells = [dataclasses.replace(self.spec.params, **values) for values in batch]
         params = per_replicate(cells, [len(ids)] * len(cells))
         side_by_side = dataclasses.replace(self.spec, params=params, replicate_ids=ids * len(cells))
-        record = run_spec(side_by_side).record
+        return run_spec(side_by_side).record
+
+    def _batch_panels(self, batch: Sequence[Mapping[str, float]]) -> list[Panel]:
+        """One run of every set of values side by side, and each set's panel."""
+        record, ids = self._run_side_by_side(batch), self.spec.replicate_ids
         n = len(ids)
-        return [self._panel(record.replicates(slice(k * n, (k + 1) * n)), ids) for k in range(len(cells))]
+        return [self._panel(record.replicates(slice(k * n, (k + 1) * n)), ids) for k in range(len(batch))]
 
     def _judge(self, record: EnsembleRecord, replicate_ids: Sequence[int]) -> pd.DataFrame:
         """The targets judged on one ensemble's record."""
         return evaluate_panel(self._panel(record, replicate_ids), self.targets)
 
-    def _panel(self, record: EnsembleRecord, replicate_ids: Sequence[int]) -> Panel:
-        """The panel of one ensemble's record, replicates in id order as the tidy table's panel
-        has them."""
-        order = np.argsort(np.asarray(replicate_ids), kind="stable")
+    def _panel(self, record: EnsembleRecord, replicate_ids: Sequence[int], blocks: int = 1) -> Panel:
+        """The panel of a record of ``blocks`` ensembles on the same replicate ids, block by
+        block, each block's replicates in id order as the tidy table's panel has them."""
+        within = np.argsort(np.asarray(replicate_ids), kind="stable")
+        n = len(within)
+        order = (np.arange(blocks)[:, None] * n + within[None, :]).reshape(-1)
         names = np.array(MILESTONE_NAMES, dtype=object)
 
         def floats(name: str):
@@ -106,7 +114,7 @@ class Objective:
 
         series = {name: floats(name) for name in SERIES}
         series.update({name: milestones(name) for name in AGREEMENTS})
-        return Panel.from_series(self.months, np.sort(np.asarray(replicate_ids)), series)
+        return Panel.from_series(self.months, np.tile(np.sort(np.asarray(replicate_ids)), blocks), series)
 
 
 def _check_covers(spec: RunSpec, targets: Sequence[Target]) -> None:
