@@ -5,7 +5,10 @@ target) at the ensemble sizes given, then the model's part of a batch of trials 
 as one ensemble and scored) at each ``--batches`` size, then short optuna studies of ``--trials``
 trials in a temporary folder (the sampler's and the study storage's own cost included), one trial
 at a time and in batches of search.yaml's ``batch``, and projects the full calibration of
-conf/calibration/search.yaml from the measured seconds per trial. Also times one reproduction
+conf/calibration/search.yaml: each trial's model and storage cost as in the short study, plus the
+sampler's proposal at the number of trials finished before it (measured on in-memory studies of
+that many random finished trials: TPE's cost grows with the trials it learns from, so the short
+study alone would project a full search far too fast). Also times one reproduction
 run (1,000 replicates, targets and naive forecasts, without writing). The last line printed is a
 JSON object of the figures: trials per second at search.yaml's replicates, batched
 (``trials_per_s``) and one at a time (``trials_per_s_unbatched``).
@@ -84,6 +87,49 @@ def time_study(trials: int, replicates: int, batch: int = 1) -> float:
         return (time.perf_counter() - start) / max(ran, 1)
 
 
+def proposal_seconds(finished: int, batch: int, seed: int) -> float:
+    """Seconds per proposal of the study's sampler after ``finished`` trials: a batch of
+    ``batch`` trials asked and given their values, as a batched calibration proposes them from
+    its in-memory copy of the study. The finished trials are random points of the search space
+    with random losses (the sampler's cost depends on their number, not their values)."""
+    import numpy as np
+    import optuna
+
+    from hedgesim.workflows.calibration.study import sampler, suggest
+
+    dims, _ = read_search()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    rng = np.random.default_rng(seed)
+    distributions = {d.name: optuna.distributions.FloatDistribution(d.low, d.high, log=d.log) for d in dims}
+    study = optuna.create_study(sampler=sampler(seed))
+    study.add_trials(
+        [
+            optuna.trial.create_trial(
+                params={d.name: float(d.value_at(rng.random())) for d in dims},
+                distributions=distributions,
+                value=float(rng.random()),
+            )
+            for _ in range(finished)
+        ]
+    )
+    start = time.perf_counter()
+    for _ in range(batch):
+        suggest(study.ask(), dims)
+    return (time.perf_counter() - start) / batch
+
+
+def projected_search_s(per_trial: float, timed: int, trials: int, proposals: dict[int, float]) -> float:
+    """A full search's seconds: each trial's cost besides its proposal as in the short study, plus
+    each proposal's cost at the number of trials finished before it (interpolated between the
+    study sizes measured; the sampler's cost grows with the trials it learns from)."""
+    import numpy as np
+
+    sizes = sorted(proposals)
+    cost = np.interp(np.arange(trials), sizes, [proposals[n] for n in sizes])
+    besides = per_trial - float(np.mean(np.interp(np.arange(timed), sizes, [proposals[n] for n in sizes])))
+    return trials * max(besides, 0.0) + float(cost.sum())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, nargs="+", default=[32, 64, 128])
@@ -104,10 +150,18 @@ def main() -> None:
         print(f"{batch:>10} {time_batches(settings.replicates, batch, args.repeat):>18.4f}")
     unbatched = time_study(args.trials, settings.replicates)
     per_trial = time_study(args.trials, settings.replicates, settings.batch)
-    full = per_trial * settings.trials + 2 * time_parts(settings.final_replicates, 1)[0]
     for label, seconds in (("one at a time", unbatched), (f"in batches of {settings.batch}", per_trial)):
         print(f"study of {args.trials} trials ({settings.replicates} replicates), {label}: {seconds:.3f} s")
-    print(f"projected full calibration ({settings.trials} trials, search.yaml): {full / 60:.1f} min")
+    sizes = sorted({0, args.trials, *(round(settings.trials * f) for f in (0.25, 0.5, 1.0))})
+    proposals = {n: proposal_seconds(n, settings.batch, settings.seed) for n in sizes}
+    measured = ", ".join(f"{n}: {seconds * 1000:.0f} ms" for n, seconds in proposals.items())
+    print(f"sampler's proposal after n finished trials: {measured}")
+    search = projected_search_s(per_trial, args.trials, settings.trials, proposals)
+    full = search + 2 * time_parts(settings.final_replicates, 1)[0]
+    print(
+        f"projected full calibration ({settings.trials} trials, search.yaml): {full / 60:.1f} min "
+        f"({settings.trials / search:.1f} trials per second over the whole search)"
+    )
     start = time.perf_counter()
     trajectories = run_baseline([], REPLICATES, SEED)
     table = evaluate(trajectories, read_targets())
@@ -124,6 +178,8 @@ def main() -> None:
         "trials_per_s_unbatched": round(1.0 / unbatched, 2),
         "s_per_trial": round(per_trial, 4),
         "trials_timed": args.trials,
+        "proposal_ms_by_finished_trials": {str(n): round(v * 1000, 1) for n, v in proposals.items()},
+        "trials_per_s_full_search": round(settings.trials / search, 2),
         "projected_full_calibration_min": round(full / 60, 1),
         "reproduction_s": round(reproduction, 2),
     }
