@@ -104,7 +104,7 @@ def standardised_errors_by_block(panel: Panel, targets: Iterable[Target], blocks
         if not target.evaluate:
             continue
         values = statistic(panel, target).reshape(blocks, -1)
-        level = values.size and target.rule == "level"
+        level = values.size > 0 and target.rule == "level"
         medians = np.median(values, axis=1) if level else np.full(blocks, math.nan)
         rows.append([float(_standardised(target, v, m)[0]) for v, m in zip(values, medians, strict=True)])
     return np.array(rows, dtype=float).reshape(-1, blocks).T
