@@ -26,11 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from hedgesim.analysis.naive import naive_tables
 from hedgesim.analysis.pass_rules import evaluate, pass_count
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
 from hedgesim.workflows.calibration.search import Settings, read_search
-from hedgesim.workflows.calibration.study import open_study, run_trials
+from hedgesim.workflows.calibration.study import open_study, run_trials, sampler, suggest
 from hedgesim.workflows.reproduction import REPLICATES, SEED, run_baseline
 from hedgesim.workflows.targets_file import read_targets
 
@@ -92,10 +94,7 @@ def proposal_seconds(finished: int, batch: int, seed: int) -> float:
     ``batch`` trials asked and given their values, as a batched calibration proposes them from
     its in-memory copy of the study. The finished trials are random points of the search space
     with random losses (the sampler's cost depends on their number, not their values)."""
-    import numpy as np
     import optuna
-
-    from hedgesim.workflows.calibration.study import sampler, suggest
 
     dims, _ = read_search()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -122,12 +121,11 @@ def projected_search_s(per_trial: float, timed: int, trials: int, proposals: dic
     """A full search's seconds: each trial's cost besides its proposal as in the short study, plus
     each proposal's cost at the number of trials finished before it (interpolated between the
     study sizes measured; the sampler's cost grows with the trials it learns from)."""
-    import numpy as np
-
     sizes = sorted(proposals)
-    cost = np.interp(np.arange(trials), sizes, [proposals[n] for n in sizes])
-    besides = per_trial - float(np.mean(np.interp(np.arange(timed), sizes, [proposals[n] for n in sizes])))
-    return trials * max(besides, 0.0) + float(cost.sum())
+    levels = [proposals[n] for n in sizes]
+    cost = lambda count: np.interp(np.arange(count), sizes, levels)  # each trial's proposal
+    besides = per_trial - float(cost(timed).mean())
+    return trials * max(besides, 0.0) + float(cost(trials).sum())
 
 
 def main() -> None:
