@@ -311,7 +311,7 @@ class Belarus(Actor):
         """What a release would buy: the listings it lifts, weighed by how risky Russia is; Moscow's
         pressure counts only as far as the regime is safe at home."""
         m = self.model
-        pressure = m.russia.pressure * (1.0 - min(self.threat, 1.0))
+        pressure = m.russia.pressure * (1.0 - self.threat)
         return m.eu.liftable * (m.tension + pressure + m.russia.supply_cut)
 
     def release_cost(self) -> float:

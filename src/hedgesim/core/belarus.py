@@ -95,7 +95,7 @@ class Belarus(Actor):
         as the regime is safe at home: one that still feels the threat of its last crackdown needs
         Moscow's backing more than relief from its demands (model 2.3)."""
         m = self.model
-        pressure = m.russia.pressure * (1.0 - np.minimum(self.threat, 1.0))
+        pressure = m.russia.pressure * (1.0 - self.threat)  # threat is in [0, 1], as shock sizes are
         return m.eu.liftable * (m.tension + pressure + m.russia.supply_cut)
 
     def release_cost(self) -> np.ndarray:
