@@ -26,6 +26,12 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration.identification import identification, profile
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
 from hedgesim.workflows.calibration.plausible import CALIBRATED_FILE, PLAUSIBLE_FILE, choose, write_plausible
+from hedgesim.workflows.calibration.refine import (
+    REFINED_DIR,
+    Refinement,
+    combined_identification,
+    refinement,
+)
 from hedgesim.workflows.calibration.report import calibrated_yaml, params_header, rounded, write_outputs
 from hedgesim.workflows.calibration.search import (
     SEARCH_FILE,
@@ -129,20 +135,28 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
     points = read_starts(args.search, dims)
     starts = [configured, *({**configured, **point} for point in points)]
     stamp = fingerprint(dims, settings, targets, args.overrides, points)
-    study = open_study(Path(args.run_dir), settings.seed, stamp)
-    stale = fail_stale_trials(study)
-    timing = {**_search(study, objective, dims, settings, starts, args), "stale_trials_failed": stale}
-    trials = trials_table(study, dims)
-    if trials.empty:
-        raise CalibrationError("the study has no completed trial; allowed: --trials >= 1")
+    run_dir = Path(args.run_dir)
+    trials, timing = _study(run_dir, objective, dims, settings, starts, stamp, args)
     best = rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})
+    facts: dict[str, Any] = {}
+    if settings.fix_flat:
+        defaults = current_values(dims, [*args.overrides, "params=default"])
+        refined = refinement(objective, dims, trials, best, defaults)
+        facts["first_search"] = {**_result_of_search(trials), **timing, "fixed": refined.fixed}
+        stamp = fingerprint(refined.free, settings, targets, _fixed_overrides(args, refined), [])
+        run_dir, objective, dims = run_dir / REFINED_DIR, refined.objective, refined.free
+        trials, timing = _study(run_dir, objective, dims, settings, [refined.start], stamp, args)
+        best = {**refined.fixed, **rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})}
     final = objective.trajectories(best, settings.final_replicates)
     model_table = evaluate(final, targets)
     naive = naive_tables(final, targets)
     ident = identification(trials, dims).merge(profile(objective, dims, best), on="parameter")
+    if settings.fix_flat:
+        ident = combined_identification(refined, ident)
     facts = {
         **timing,
         **_result(trials, model_table),
+        **facts,
         "settings": dataclasses.asdict(settings),
         "overrides": list(args.overrides),
     }
@@ -152,6 +166,31 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
         facts["plausible"] = _write_plausible(trials, best, facts, Path(args.params_out))
     facts["summary"] = summary_lines(model_table, naive)
     return facts
+
+
+def _study(
+    run_dir: Path,
+    objective: Objective,
+    dims: Sequence[Dimension],
+    settings: Settings,
+    starts: Sequence[Mapping[str, float]],
+    stamp: str,
+    args: argparse.Namespace,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One search: open (or resume) the study in ``run_dir``, run what it lacks; its completed
+    trials, best first, and its timing."""
+    study = open_study(run_dir, settings.seed, stamp)
+    stale = fail_stale_trials(study)
+    timing = {**_search(study, objective, dims, settings, starts, args), "stale_trials_failed": stale}
+    trials = trials_table(study, dims)
+    if trials.empty:
+        raise CalibrationError("the study has no completed trial; allowed: --trials >= 1")
+    return trials, timing
+
+
+def _fixed_overrides(args: argparse.Namespace, refined: Refinement) -> list[str]:
+    """The second study's overrides for its fingerprint: the command line's, then each value fixed."""
+    return [*args.overrides, *(f"fixed.{k}={v!r}" for k, v in sorted(refined.fixed.items()))]
 
 
 def _write_plausible(
@@ -195,12 +234,19 @@ def _search(
     }
 
 
-def _result(trials: pd.DataFrame, model_table: pd.DataFrame) -> dict[str, Any]:
-    """The best trial and its re-check on the final ensemble."""
+def _result_of_search(trials: pd.DataFrame) -> dict[str, Any]:
+    """A search's size and its best trial."""
     return {
         "trials_total": len(trials),
         "best_trial": int(trials.iloc[0]["trial"]),
         "best_loss_search": float(trials.iloc[0]["loss"]),
+    }
+
+
+def _result(trials: pd.DataFrame, model_table: pd.DataFrame) -> dict[str, Any]:
+    """The best trial and its re-check on the final ensemble."""
+    return {
+        **_result_of_search(trials),
         "loss": loss(model_table),
         "passed": pass_count(model_table),
         "targets": len(model_table),

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from hedgesim.analysis.bands import median_band
-from hedgesim.analysis.pass_rules import loss
 from hedgesim.workflows.calibration.objective import Objective
 from hedgesim.workflows.calibration.search import Dimension
 
@@ -77,6 +76,7 @@ def profile(
     parameter across its search range (``points`` values, log-spaced where searched so), others
     at their best, where does the loss stay within one target's worth of the best
     (``loss <= best + 1 / targets``, i.e. the squared errors grow by at most one tolerance)?
+    Each parameter's values run side by side as one ensemble (:meth:`Objective.scores`).
 
     The share of the ``points`` grid values that do is the profile width. The profile range
     (``profile_low``..``profile_high``) is the run of values tried, the best value itself among
@@ -84,14 +84,16 @@ def profile(
     alone need not), and it stops at the first value on each side that does not. A parameter
     without a best value (not among ``best``) is profiled around its grid's lowest loss.
     """
-    base = loss(objective.table(best))
+    ((base, _),) = objective.scores([best])
     slack = 1.0 / sum(t.evaluate for t in objective.targets)
     rows = []
     for d in dims:
         grid = [d.value_at(u) for u in np.linspace(0.0, 1.0, points)]
         here = best.get(d.name)
         tried = sorted({*grid, here} if here is not None else grid)
-        losses = [base if v == here else loss(objective.table({**best, d.name: v})) for v in tried]
+        others = objective.scores([{**best, d.name: v} for v in tried if v != here])
+        scored = iter(score for score, _ in others)
+        losses = [base if v == here else next(scored) for v in tried]
         fine = [value <= base + slack for value in losses]
         centre = tried.index(here) if here is not None else int(np.argmin(losses))
         low, high = _run_around(fine, centre)

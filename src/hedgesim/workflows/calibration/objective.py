@@ -53,6 +53,10 @@ class Objective:
         ids = self.spec.replicate_ids if replicates is None else tuple(range(replicates))
         return dataclasses.replace(self.spec, params=params, replicate_ids=ids)
 
+    def fixing(self, values: Mapping[str, float]) -> Objective:
+        """The same targets judged on a base run that holds ``values`` (fixed, no longer searched)."""
+        return Objective(self.with_values(values), self.targets)
+
     def trajectories(self, values: Mapping[str, float], replicates: int | None = None) -> pd.DataFrame:
         """The tidy trajectories of the ensemble run with these values."""
         return run_spec(self.with_values(values, replicates)).trajectories()

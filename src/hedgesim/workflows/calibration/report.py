@@ -61,10 +61,23 @@ def params_header(facts: Mapping[str, Any], settings: Settings) -> list[str]:
         f"{settings.final_replicates} replicates:",
         f"loss {facts['loss']:.3f}, {facts['passed']}/{facts['targets']} targets pass. "
         f"Date {today}, source commit {git_commit() or 'unknown'}.",
+        *_first_search_lines(facts),
         "Parameters not listed keep the defaults of hedgesim.core.parameters.ModelParameters.",
         "Identification (loss profiles, spread of the best 5% of trials) and the naive comparison:",
         "docs/calibration.md.",
         "",
+    ]
+
+
+def _first_search_lines(facts: Mapping[str, Any]) -> list[str]:
+    """The header's account of a first search, when the parameters it left flat were fixed."""
+    first = facts.get("first_search")
+    if not first:
+        return []
+    return [
+        f"Two stages: a first search of {first['trials_total']} trials; the {len(first['fixed'])} "
+        "parameters its loss profile left flat were",
+        "fixed (the default where the flat run holds it, else the first best) and the others searched again.",
     ]
 
 
@@ -119,6 +132,22 @@ def identification_table(ident: pd.DataFrame, targets: int) -> pd.DataFrame:
     )
 
 
+def _fixed_section(facts: Mapping[str, Any]) -> list[str]:
+    """The report's section on the first search and the parameters fixed after it, if any."""
+    first = facts.get("first_search")
+    if not first:
+        return []
+    fixed = ", ".join(f"`{k}` = {v:.4g}" for k, v in first["fixed"].items()) or "none"
+    return [
+        "## Two stages\n\n"
+        f"A first search of {first['trials_total']} trials over every free parameter (best trial "
+        f"{first['best_trial']}, search loss {first['best_loss_search']:.3f}) was profiled around "
+        "its best. The parameters the profile did not identify were fixed, each at its default "
+        "where the flat run of its profile holds the default, else at the first search's best, "
+        f"and the others searched again (the trials below). Fixed: {fixed}."
+    ]
+
+
 def report_markdown(
     trials: pd.DataFrame,
     ident: pd.DataFrame,
@@ -142,6 +171,7 @@ def report_markdown(
         f"pass, loss {counts['evidence_loss']:.3f}**; the other {facts['targets'] - n_evidence} "
         "are fitted (a parameter is set from each, or it is an accounting identity of inputs) and say "
         "nothing about the mechanisms. The search minimises the loss over all of them.",
+        *_fixed_section(facts),
         "## What the mechanisms add\n\n"
         + "\n".join(f"- {line}" for line in summary_lines(model_table, naive)),
         "## Targets (best parameters)\n\n" + markdown_table(model_table[TARGET_COLUMNS]),

@@ -57,8 +57,10 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Settings:
-    """What a calibration runs: trials, ensemble sizes, seed, scenario, and how many trials run
-    side by side as one ensemble (``batch``; 1: one trial at a time)."""
+    """What a calibration runs: trials, ensemble sizes, seed, scenario, how many trials run
+    side by side as one ensemble (``batch``; 1: one trial at a time), and whether a second
+    search follows the first with the parameters its profile leaves flat fixed (``fix_flat``,
+    hedgesim.workflows.calibration.refine)."""
 
     trials: int = 1500
     replicates: int = 64
@@ -66,6 +68,7 @@ class Settings:
     seed: int = 20101219
     scenario: str = "reproduce"
     batch: int = 1
+    fix_flat: bool = False
 
 
 def read_search(path: Path = SEARCH_FILE) -> tuple[list[Dimension], Settings]:
@@ -162,4 +165,6 @@ def _settings(raw: Mapping[str, Any]) -> Settings:
         value = getattr(settings, key)
         if not isinstance(value, int) or value < 1:
             raise CalibrationError(f"search.settings.{key}={value!r}; allowed: an integer >= 1")
+    if not isinstance(settings.fix_flat, bool):
+        raise CalibrationError(f"search.settings.fix_flat={settings.fix_flat!r}; allowed: true or false")
     return settings

@@ -22,10 +22,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from hedgesim.analysis.targets import Target
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
+from hedgesim.workflows.calibration.refine import REFINED_DIR, refinement
 from hedgesim.workflows.calibration.report import rounded
-from hedgesim.workflows.calibration.search import CalibrationError, Dimension
+from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings
 from hedgesim.workflows.calibration.study import (
     completed,
     fingerprint,
@@ -68,37 +71,81 @@ def calibrate_origin(
     Returns:
         ``params`` (the best trial rounded to four significant digits, as hedgesim-calibrate
         writes them), the trials run now and in all, the best trial, its training loss and
-        passes on the search ensemble, and the seconds spent.
+        passes on the search ensemble, and the seconds spent. With ``fix_flat``, those of the
+        second search (in ``<origin>/refined``), ``params`` holding the values ``fixed`` after
+        the first, whose facts are under ``first_search``.
     """
     if not training:
         raise CalibrationError(f"origin {origin}: no evidence target ends by it; allowed: a later origin")
     settings = plan.settings()
     search = objective(plan, training)
     start = starting_values(dims)
-    stamp = fingerprint(dims, settings, training, [f"validation-origin={origin}", *DEFAULTS], [start])
-    study = open_study(Path(run_dir) / origin, settings.seed, stamp, name=f"hedgesim-validation-{origin}")
+    folder = Path(run_dir) / origin
+    tag = [f"validation-origin={origin}", *DEFAULTS]
+    stamp = fingerprint(dims, settings, training, tag, [start])
+    first, trials = _search(folder, search, dims, settings, [start], stamp, origin, progress, report)
+    if not settings.fix_flat:
+        return first
+    refined = refinement(search, dims, trials, first["params"], start)
+    tag += [f"fixed.{k}={v!r}" for k, v in sorted(refined.fixed.items())]
+    stamp = fingerprint(refined.free, settings, training, tag, [])
+    where = (folder / REFINED_DIR, f"{origin}-refined")
+    second, _ = _search(
+        where[0],
+        refined.objective,
+        refined.free,
+        settings,
+        [refined.start],
+        stamp,
+        where[1],
+        progress,
+        report,
+    )
+    values = {**first["params"], **refined.fixed, **second["params"]}
+    return {
+        **second,
+        "params": {d.name: values[d.name] for d in dims},
+        "fixed": refined.fixed,
+        "first_search": {k: v for k, v in first.items() if k != "params"},
+    }
+
+
+def _search(
+    folder: Path,
+    search: Objective,
+    dims: Sequence[Dimension],
+    settings: Settings,
+    starts: Sequence[Mapping[str, float]],
+    stamp: str,
+    name: str,
+    progress: bool,
+    report: Callable[[int], None] | None,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """One search of an origin's calibration in ``folder`` (study ``hedgesim-validation-<name>``,
+    its trials.csv beside it): its best values and facts, and its trials, best first."""
+    study = open_study(folder, settings.seed, stamp, name=f"hedgesim-validation-{name}")
     tick = None if report is None else functools.partial(report, 1)
     if report is not None:
         report(len(completed(study)))
     started = time.perf_counter()
-    ran = run_trials(
-        study, search, dims, settings.trials, [start], None, progress, f"calibrating to {origin}", tick
-    )
+    desc = f"calibrating to {name}"
+    ran = run_trials(study, search, dims, settings.trials, starts, None, progress, desc, tick)
     seconds = time.perf_counter() - started  # run_trials adds it to the study's own clock
     trials = trials_table(study, dims)
-    trials.to_csv(Path(run_dir) / origin / "trials.csv", index=False)
+    trials.to_csv(folder / "trials.csv", index=False)
     best = trials.iloc[0]
-    return {
+    facts = {
         "params": rounded({d.name: float(best[d.name]) for d in dims}),
         "trials": len(trials),
         "trials_run_now": ran,
         "best_trial": int(best["trial"]),
         "training_loss_search": round(float(best["loss"]), 6),
         "training_passed_search": int(best["passed"]),
-        "training_targets": len(training),
+        "training_targets": len(search.targets),
         "seconds_now": round(seconds, 1),
         "seconds_study": round(searched_seconds(study), 1),
     }
+    return facts, trials
 
 
 def calibrate_all(
@@ -115,7 +162,7 @@ def calibrate_all(
     from tqdm.auto import tqdm
 
     context = multiprocessing.get_context("spawn")
-    total = plan.trials * len(training)
+    total = plan.trials * len(training) * (2 if plan.settings().fix_flat else 1)
     with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
         ticks = manager.Queue()
         futures = {

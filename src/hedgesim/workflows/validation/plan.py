@@ -3,7 +3,9 @@
 A held-out test is only a test if its settings were fixed before its result was seen; they live
 in a committed file, not on the command line (which only chooses folders, the targets file and
 the progress bar). The search space is hedgesim-calibrate's own (the ``parameters`` of
-conf/calibration/search.yaml); its settings and starting points are not used.
+conf/calibration/search.yaml); its settings and starting points are not used, but for
+``fix_flat``: whether a second search follows the first, with what the first leaves flat fixed,
+is part of hedgesim-calibrate's procedure, the procedure the test judges.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Plan:
             final_replicates=self.score_replicates,
             seed=self.seed,
             scenario=self.scenario,
+            fix_flat=read_search(self.search)[1].fix_flat,
         )
 
     def dimensions(self) -> list[Dimension]:
