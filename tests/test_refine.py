@@ -75,3 +75,18 @@ def test_a_parameter_no_target_sees_is_fixed_at_its_default_and_not_searched_aga
     # A resumed calibration finds both studies complete and runs no trial.
     assert command.main(argv) == 0
     assert json.loads((run / "manifest.json").read_text(encoding="utf-8"))["trials_run_now"] == 0
+
+
+@pytest.mark.slow
+def test_a_search_whose_every_parameter_is_flat_is_one_line_and_exit_2(tmp_path, capsys):
+    search = tmp_path / "search.yaml"
+    settings = {"trials": 3, "replicates": 4, "final_replicates": 4, "seed": 5, "fix_flat": True}
+    body = {"settings": settings, "parameters": {"npp_softening": {"low": 0.0, "high": 0.5}}}
+    search.write_text(yaml.safe_dump(body), encoding="utf-8")
+    argv = ["--search", str(search), "--run-dir", str(tmp_path / "run"), "--no-write", "--no-progress"]
+    assert command.main(argv) == command.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "hedgesim-calibrate: error: fix_flat: the targets leave every free parameter flat "
+        "(npp_softening); allowed: targets that see at least one of them, or fix_flat: false"
+    ]

@@ -22,7 +22,7 @@ import pandas as pd
 
 from hedgesim.workflows.calibration.identification import identification, label, profile
 from hedgesim.workflows.calibration.objective import Objective
-from hedgesim.workflows.calibration.search import Dimension
+from hedgesim.workflows.calibration.search import CalibrationError, Dimension
 
 NOT_IDENTIFIED = label(1.0)
 FIXED = "fixed after the first search (not identified)"
@@ -72,10 +72,18 @@ def refinement(
         trials: the first search's completed trials, best first.
         best: the first search's best values (as written: rounded).
         defaults: each parameter's documented default (the uncalibrated value).
+
+    Raises:
+        CalibrationError: when the profile leaves every parameter flat (nothing to search again).
     """
     first = identification(trials, dims).merge(profile(objective, dims, best), on="parameter")
     fixed = fixed_values(first, defaults)
     free = [d for d in dims if d.name not in fixed]
+    if not free:
+        raise CalibrationError(
+            f"fix_flat: the targets leave every free parameter flat ({', '.join(fixed)}); allowed: "
+            "targets that see at least one of them, or fix_flat: false"
+        )
     start = {d.name: best[d.name] for d in free}
     return Refinement(fixed, free, objective.fixing(fixed), start, first)
 
