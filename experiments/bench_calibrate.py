@@ -8,7 +8,8 @@ at a time and in batches of search.yaml's ``batch``, and projects the full calib
 conf/calibration/search.yaml: each trial's model and storage cost as in the short study, plus the
 sampler's proposal at the number of trials finished before it (measured on in-memory studies of
 that many random finished trials: TPE's cost grows with the trials it learns from, so the short
-study alone would project a full search far too fast). Also times one reproduction
+study alone would project a full search far too fast), twice when search.yaml's ``fix_flat``
+asks for a second search, with the loss profiles. Also times one reproduction
 run (1,000 replicates, targets and naive forecasts, without writing). The last line printed is a
 JSON object of the figures: trials per second at search.yaml's replicates, batched
 (``trials_per_s``) and one at a time (``trials_per_s_unbatched``).
@@ -30,6 +31,7 @@ import numpy as np
 
 from hedgesim.analysis.naive import naive_tables
 from hedgesim.analysis.pass_rules import evaluate, pass_count
+from hedgesim.workflows.calibration.identification import PROFILE_POINTS
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
 from hedgesim.workflows.calibration.search import Settings, read_search
 from hedgesim.workflows.calibration.study import open_study, run_trials, sampler, suggest
@@ -155,10 +157,14 @@ def main() -> None:
     measured = ", ".join(f"{n}: {seconds * 1000:.0f} ms" for n, seconds in proposals.items())
     print(f"sampler's proposal after n finished trials: {measured}")
     search = projected_search_s(per_trial, args.trials, settings.trials, proposals)
-    full = search + 2 * time_parts(settings.final_replicates, 1)[0]
+    stages = 2 if settings.fix_flat else 1
+    grid = PROFILE_POINTS + 1  # a profile runs each parameter's grid and its best side by side
+    profiles = stages * len(dims) * grid * time_batches(settings.replicates, grid, 1)
+    full = stages * search + profiles + 2 * time_parts(settings.final_replicates, 1)[0]
     print(
-        f"projected full calibration ({settings.trials} trials, search.yaml): {full / 60:.1f} min "
-        f"({settings.trials / search:.1f} trials per second over the whole search)"
+        f"projected full calibration ({stages} x {settings.trials} trials, search.yaml; the second "
+        f"search, over fewer parameters, counted as the first; {profiles:.0f} s of loss profiles): "
+        f"{full / 60:.1f} min ({settings.trials / search:.1f} trials per second over a whole search)"
     )
     start = time.perf_counter()
     trajectories = run_baseline([], REPLICATES, SEED)
