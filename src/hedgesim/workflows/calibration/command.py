@@ -74,7 +74,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--batch", type=int, help="trials run side by side as one ensemble (default: search.yaml)"
     )
-    parser.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        help="stop starting trials after this many seconds (each search of a two-stage calibration)",
+    )
     parser.add_argument(
         "--run-dir",
         type=Path,
@@ -145,7 +149,8 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
         facts["first_search"] = {**_result_of_search(trials), **timing, "fixed": refined.fixed}
         stamp = fingerprint(refined.free, settings, targets, _fixed_overrides(args, refined), [])
         run_dir, objective, dims = run_dir / REFINED_DIR, refined.objective, refined.free
-        trials, timing = _study(run_dir, objective, dims, settings, [refined.start], stamp, args)
+        start = [refined.start]
+        trials, timing = _study(run_dir, objective, dims, settings, start, stamp, args, "second search")
         best = {**refined.fixed, **rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})}
     final = objective.trajectories(best, settings.final_replicates)
     model_table = evaluate(final, targets)
@@ -176,12 +181,13 @@ def _study(
     starts: Sequence[Mapping[str, float]],
     stamp: str,
     args: argparse.Namespace,
+    desc: str = "calibrating",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """One search: open (or resume) the study in ``run_dir``, run what it lacks; its completed
-    trials, best first, and its timing."""
+    trials, best first, and its timing. ``desc`` labels its progress bar."""
     study = open_study(run_dir, settings.seed, stamp)
     stale = fail_stale_trials(study)
-    timing = {**_search(study, objective, dims, settings, starts, args), "stale_trials_failed": stale}
+    timing = {**_search(study, objective, dims, settings, starts, args, desc), "stale_trials_failed": stale}
     trials = trials_table(study, dims)
     if trials.empty:
         raise CalibrationError("the study has no completed trial; allowed: --trials >= 1")
@@ -210,6 +216,7 @@ def _search(
     settings: Settings,
     starts: Sequence[Mapping[str, float]],
     args: argparse.Namespace,
+    desc: str = "calibrating",
 ) -> dict[str, Any]:
     """Run the trials the study still lacks; how long it took, now and over the whole study
     (run_trials adds each run's time to the study, killed runs' up to their last trial)."""
@@ -222,6 +229,7 @@ def _search(
         starts,
         args.timeout,
         not args.no_progress,
+        desc,
         batch=settings.batch,
     )
     elapsed = time.perf_counter() - started
