@@ -13,6 +13,10 @@ from hedgesim.core.parameters import ModelParameters
 from hedgesim.workflows.calibration import command
 from hedgesim.workflows.calibration.refine import FIXED, REFINED_DIR, fixed_values
 from hedgesim.workflows.calibration.search import CalibrationError, read_search
+from hedgesim.workflows.targets_file import read_targets
+from hedgesim.workflows.validation.calibrate import calibrate_origin
+from hedgesim.workflows.validation.plan import read_plan
+from hedgesim.workflows.validation.split import split
 
 
 def first_search(rows):
@@ -90,3 +94,36 @@ def test_a_search_whose_every_parameter_is_flat_is_one_line_and_exit_2(tmp_path,
         "hedgesim-calibrate: error: fix_flat: the targets leave every free parameter flat "
         "(npp_softening); allowed: targets that see at least one of them, or fix_flat: false"
     ]
+
+
+@pytest.mark.slow
+def test_each_origin_of_the_held_out_test_fixes_its_own_flat_parameters(tmp_path):
+    """hedgesim-validate's calibration at an origin fixes what its training targets leave flat."""
+    parameters = {
+        "npp_softening": {"low": 0.0, "high": 0.5},
+        "events_positive": {"low": 3.0, "high": 30.0, "log": True},
+    }
+    search = {"settings": {"fix_flat": True}, "parameters": parameters}
+    (tmp_path / "search.yaml").write_text(yaml.safe_dump(search), encoding="utf-8")
+    body = {
+        "origins": ["2014-12"],
+        "score_end": "2020-01",
+        "search": "search.yaml",
+        "trials": 3,
+        "replicates": 6,
+        "seed": 5,
+        "prior_draws": 2,
+        "score_replicates": 6,
+    }
+    (tmp_path / "validation.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
+    plan = read_plan(tmp_path / "validation.yaml")
+    assert plan.settings().fix_flat is True
+    training = split(read_targets(), "2014-12", plan.score_end).training
+    result = calibrate_origin(plan, "2014-12", training, plan.dimensions(), tmp_path / "run", progress=False)
+    default = ModelParameters().npp_softening
+    assert result["fixed"] == {"npp_softening": default}
+    assert list(result["params"]) == [d.name for d in plan.dimensions()]
+    assert result["params"]["npp_softening"] == default
+    assert result["first_search"]["trials"] == 3 and result["trials"] == 3
+    second = pd.read_csv(tmp_path / "run" / "2014-12" / REFINED_DIR / "trials.csv")
+    assert "npp_softening" not in second.columns and len(second) == 3

@@ -89,18 +89,9 @@ def calibrate_origin(
     refined = refinement(search, dims, trials, first["params"], start)
     tag += [f"fixed.{k}={v!r}" for k, v in sorted(refined.fixed.items())]
     stamp = fingerprint(refined.free, settings, training, tag, [])
-    where = (folder / REFINED_DIR, f"{origin}-refined")
-    second, _ = _search(
-        where[0],
-        refined.objective,
-        refined.free,
-        settings,
-        [refined.start],
-        stamp,
-        where[1],
-        progress,
-        report,
-    )
+    name = f"{origin}-refined"
+    args = (refined.objective, refined.free, settings, [refined.start], stamp, name, progress, report)
+    second, _ = _search(folder / REFINED_DIR, *args)
     values = {**first["params"], **refined.fixed, **second["params"]}
     return {
         **second,
