@@ -24,7 +24,7 @@ from hedgesim.analysis.pass_rules import evaluate, loss, pass_count
 from hedgesim.analysis.targets import TargetError
 from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration.identification import identification, profile
-from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
+from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
 from hedgesim.workflows.calibration.plausible import CALIBRATED_FILE, PLAUSIBLE_FILE, choose, write_plausible
 from hedgesim.workflows.calibration.refine import (
     REFINED_DIR,
@@ -144,7 +144,7 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
     best = rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})
     facts: dict[str, Any] = {}
     if settings.fix_flat:
-        defaults = current_values(dims, [*args.overrides, "params=default"])
+        defaults = default_values(dims, args.overrides)
         refined = refinement(objective, dims, trials, best, defaults)
         facts["first_search"] = {**_result_of_search(trials), **timing, "fixed": refined.fixed}
         stamp = fingerprint(refined.free, settings, targets, _fixed_overrides(args, refined), [])

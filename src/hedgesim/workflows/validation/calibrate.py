@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from hedgesim.analysis.targets import Target
-from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
+from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
 from hedgesim.workflows.calibration.refine import REFINED_DIR, refinement
 from hedgesim.workflows.calibration.report import rounded
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings
@@ -86,7 +86,7 @@ def calibrate_origin(
     first, trials = _search(folder, search, dims, settings, [start], stamp, origin, progress, report)
     if not settings.fix_flat:
         return first
-    refined = refinement(search, dims, trials, first["params"], start)
+    refined = refinement(search, dims, trials, first["params"], default_values(dims, []))
     tag += [f"fixed.{k}={v!r}" for k, v in sorted(refined.fixed.items())]
     stamp = fingerprint(refined.free, settings, training, tag, [])
     name = f"{origin}-refined"
