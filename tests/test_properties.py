@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.stats import poisson
 
-from hedgesim.core import observe
+from hedgesim.core import kernels, observe
 from hedgesim.core.agents import updated_trust
 from hedgesim.core.calendar import Month
 from hedgesim.core.observe import event_count, relations_index
@@ -20,6 +20,16 @@ from hedgesim.core.shocks import KINDS, MAGNITUDES, Shock, ShockError, ShockKind
 
 N = 6
 unit = st.floats(0.0, 1.0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def loaded_kernels():
+    """Load the compiled kernels before the first property runs: loading them takes about half a
+    second once per process, which hypothesis would otherwise count against one example's deadline
+    (when this file runs on its own)."""
+    kernels.warm()
+
+
 levels = arrays(np.float64, (N,), elements=unit)
 amounts = arrays(np.float64, (N,), elements=st.floats(0.0, 10.0))
 gains = st.floats(0.0, 1.8)  # trust_gain up to 1 times the trust challenge's factor up to 1.8
@@ -108,6 +118,7 @@ def exact_poisson_quantile(rate: float, uniform: float) -> int:
 @given(arrays(np.float64, (N,), elements=st.floats(0.0, 60.0) | st.floats(0.0, 1000.0)), normals)
 @example(np.full(N, 817.5), np.full(N, 5e-324))  # a subnormal head: e^-817.5 underflows
 @example(np.full(N, 930.0), np.full(N, 1.0 - 2.0**-53))  # the largest uniform below 1
+@example(np.full(N, 2.0**-52), np.full(N, 1.0 - 2.0**-52))  # survival r - r^2/2, just below 1 - u
 def test_event_counts_are_the_exact_poisson_quantile(rate, normal):
     """Both paths (term by term, and the table for uniforms near 1 or large rates) give the
     smallest k whose Poisson CDF reaches the uniform, to the last count."""

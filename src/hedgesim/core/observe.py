@@ -109,23 +109,44 @@ def _inverted_count_one_by_one(rate: np.ndarray, uniform: np.ndarray) -> np.ndar
 
 
 def _tabulated_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-    """Poisson inverse CDF from a table of log-probabilities up to the largest rate's far tail.
+    """Poisson inverse CDF from a table of probabilities up to the largest rate's far tail.
 
     Up to the median the test reads the CDF in logs: at large rates the head's probabilities are
     subnormal (e^-817 is below 1e-323) and lose their digits as plain floats. Past the median it
     reads the survival function summed from the tail: a CDF summed from the head rounds to
     1 - 1e-16 and would let a uniform near 1 run off the table, giving counts that depend on the
-    table's length and fall as the rate rises.
+    table's length and fall as the rate rises. Rates whose e^-rate is a normal float build the
+    table term by term (p_k = p_(k-1) rate / k): a probability read back from its logarithm
+    (about 36 for e^-36) keeps only 15 digits, too few to tell a survival of rate - rate^2 / 2
+    from a uniform's distance to 1 at the smallest rates; larger rates build it in logs.
     """
+    counts = np.empty(rate.size)
+    normal = rate <= _LARGE_RATE
+    for chosen, in_logs in ((normal, False), (~normal, True)):
+        if chosen.any():
+            counts[chosen] = _table_count(rate[chosen], uniform[chosen], in_logs)
+    return counts
+
+
+def _table_count(rate: np.ndarray, uniform: np.ndarray, in_logs: bool) -> np.ndarray:
+    """The counts of :func:`_tabulated_count` from one table, its probabilities built from logs
+    (``in_logs``) or term by term."""
     top = float(rate.max(initial=0.0))
     size = int(np.ceil(top + _TAIL_SIGMAS * np.sqrt(top) + 12.0))
     k = np.arange(size, dtype=float)[:, None]
-    log_factorial = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, size)))))[:, None]
-    log_rate = np.log(np.where(rate > 0, rate, 1.0))
-    log_pmf = k * log_rate - rate - log_factorial
-    log_pmf[1:, rate == 0] = -np.inf
-    log_cdf = np.logaddexp.accumulate(log_pmf, axis=0)
-    pmf = np.exp(log_pmf)
+    if in_logs:
+        log_factorial = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, size)))))[:, None]
+        log_rate = np.log(np.where(rate > 0, rate, 1.0))
+        log_pmf = k * log_rate - rate - log_factorial
+        log_pmf[1:, rate == 0] = -np.inf
+        log_cdf = np.logaddexp.accumulate(log_pmf, axis=0)
+        pmf = np.exp(log_pmf)
+    else:
+        ratios = np.ones((size, rate.size))
+        ratios[1:] = rate / k[1:]
+        pmf = np.exp(-rate) * np.cumprod(ratios, axis=0)
+        with np.errstate(divide="ignore"):
+            log_cdf = np.log(np.cumsum(pmf, axis=0))
     survival = np.zeros_like(pmf)
     survival[:-1] = np.cumsum(pmf[::-1], axis=0)[::-1][1:]
     with np.errstate(divide="ignore"):
