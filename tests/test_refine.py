@@ -127,3 +127,13 @@ def test_each_origin_of_the_held_out_test_fixes_its_own_flat_parameters(tmp_path
     assert result["first_search"]["trials"] == 3 and result["trials"] == 3
     second = pd.read_csv(tmp_path / "run" / "2014-12" / REFINED_DIR / "trials.csv")
     assert "npp_softening" not in second.columns and len(second) == 3
+
+
+def test_the_command_line_chooses_one_search_or_two_over_the_search_file(tmp_path):
+    search = tmp_path / "search.yaml"
+    body = {"settings": {"fix_flat": True}, "parameters": {"trust_gain": {"low": 0.01, "high": 0.1}}}
+    search.write_text(yaml.safe_dump(body), encoding="utf-8")
+    settings = read_search(search)[1]
+    for argv, expected in (([], True), (["--no-fix-flat"], False), (["--fix-flat"], True)):
+        args = command.parse_args(["--search", str(search), *argv])
+        assert command.effective_settings(args, settings).fix_flat is expected

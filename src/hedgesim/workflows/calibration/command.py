@@ -75,6 +75,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--batch", type=int, help="trials run side by side as one ensemble (default: search.yaml)"
     )
     parser.add_argument(
+        "--fix-flat",
+        action=argparse.BooleanOptionalAction,
+        help="after the first search, fix what its loss profile leaves flat and search the rest again "
+        "(--no-fix-flat: one search; default: search.yaml)",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         help="stop starting trials after this many seconds (each search of a two-stage calibration)",
@@ -115,6 +121,8 @@ def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings
             raise CalibrationError(
                 f"--{key.replace('_', '-')}={value}; allowed: an integer >= {0 if key == 'seed' else 1}"
             )
+    if args.fix_flat is not None:
+        chosen["fix_flat"] = args.fix_flat
     return dataclasses.replace(settings, **chosen)
 
 
