@@ -33,7 +33,7 @@ from hedgesim.analysis.naive import naive_tables
 from hedgesim.analysis.pass_rules import evaluate, pass_count
 from hedgesim.workflows.calibration.identification import PROFILE_POINTS
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
-from hedgesim.workflows.calibration.search import Settings, read_search
+from hedgesim.workflows.calibration.search import Dimension, Settings, read_search
 from hedgesim.workflows.calibration.study import open_study, run_trials, sampler, suggest
 from hedgesim.workflows.reproduction import REPLICATES, SEED, run_baseline
 from hedgesim.workflows.targets_file import read_targets
@@ -91,14 +91,13 @@ def time_study(trials: int, replicates: int, batch: int = 1) -> float:
         return (time.perf_counter() - start) / max(ran, 1)
 
 
-def proposal_seconds(finished: int, batch: int, seed: int) -> float:
+def proposal_seconds(dims: list[Dimension], finished: int, batch: int, seed: int) -> float:
     """Seconds per proposal of the study's sampler after ``finished`` trials: a batch of
     ``batch`` trials asked and given their values, as a batched calibration proposes them from
     its in-memory copy of the study. The finished trials are random points of the search space
     with random losses (the sampler's cost depends on their number, not their values)."""
     import optuna
 
-    dims, _ = read_search()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rng = np.random.default_rng(seed)
     distributions = {d.name: optuna.distributions.FloatDistribution(d.low, d.high, log=d.log) for d in dims}
@@ -153,7 +152,7 @@ def main() -> None:
     for label, seconds in (("one at a time", unbatched), (f"in batches of {settings.batch}", per_trial)):
         print(f"study of {args.trials} trials ({settings.replicates} replicates), {label}: {seconds:.3f} s")
     sizes = sorted({0, args.trials, *(round(settings.trials * f) for f in (0.25, 0.5, 1.0))})
-    proposals = {n: proposal_seconds(n, settings.batch, settings.seed) for n in sizes}
+    proposals = {n: proposal_seconds(dims, n, settings.batch, settings.seed) for n in sizes}
     measured = ", ".join(f"{n}: {seconds * 1000:.0f} ms" for n, seconds in proposals.items())
     print(f"sampler's proposal after n finished trials: {measured}")
     search = projected_search_s(per_trial, args.trials, settings.trials, proposals)

@@ -26,12 +26,7 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration.identification import identification, profile
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
 from hedgesim.workflows.calibration.plausible import CALIBRATED_FILE, PLAUSIBLE_FILE, choose, write_plausible
-from hedgesim.workflows.calibration.refine import (
-    REFINED_DIR,
-    Refinement,
-    combined_identification,
-    refinement,
-)
+from hedgesim.workflows.calibration.refine import REFINED_DIR, combined_identification, fixed_tags, refinement
 from hedgesim.workflows.calibration.report import calibrated_yaml, params_header, rounded, write_outputs
 from hedgesim.workflows.calibration.search import (
     SEARCH_FILE,
@@ -155,7 +150,9 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
         defaults = default_values(dims, args.overrides)
         refined = refinement(objective, dims, trials, best, defaults)
         facts["first_search"] = {**_result_of_search(trials), **timing, "fixed": refined.fixed}
-        stamp = fingerprint(refined.free, settings, targets, _fixed_overrides(args, refined), [])
+        stamp = fingerprint(
+            refined.free, settings, targets, [*args.overrides, *fixed_tags(refined.fixed)], []
+        )
         run_dir, objective, dims = run_dir / REFINED_DIR, refined.objective, refined.free
         start = [refined.start]
         trials, timing = _study(run_dir, objective, dims, settings, start, stamp, args, "second search")
@@ -200,11 +197,6 @@ def _study(
     if trials.empty:
         raise CalibrationError("the study has no completed trial; allowed: --trials >= 1")
     return trials, timing
-
-
-def _fixed_overrides(args: argparse.Namespace, refined: Refinement) -> list[str]:
-    """The second study's overrides for its fingerprint: the command line's, then each value fixed."""
-    return [*args.overrides, *(f"fixed.{k}={v!r}" for k, v in sorted(refined.fixed.items()))]
 
 
 def _write_plausible(

@@ -150,13 +150,19 @@ def base_spec(overrides: Sequence[str], settings: Settings, replicates: int) -> 
 
 
 def current_values(dims: Sequence[Dimension], overrides: Sequence[str]) -> dict[str, float]:
-    """The values the configured baseline uses now (a warm start for the study)."""
-    params = build_run(compose_config([*overrides, "replicates=1"])).params
-    return {d.name: float(np.clip(getattr(params, d.name), d.low, d.high)) for d in dims}
+    """The values the configured baseline uses now (a warm start for the study), clipped into
+    the search ranges."""
+    values = _values(dims, overrides)
+    return {d.name: d.clipped(values[d.name]) for d in dims}
 
 
 def default_values(dims: Sequence[Dimension], overrides: Sequence[str]) -> dict[str, float]:
     """The documented defaults of the free parameters (``params=default`` under ``overrides``),
     as they are, even outside a search range: what the second stage fixes a flat parameter at."""
-    params = build_run(compose_config(["params=default", *overrides, "replicates=1"])).params
+    return _values(dims, ["params=default", *overrides])
+
+
+def _values(dims: Sequence[Dimension], overrides: Sequence[str]) -> dict[str, float]:
+    """The free parameters' values in the run these overrides compose."""
+    params = build_run(compose_config([*overrides, "replicates=1"])).params
     return {d.name: float(getattr(params, d.name)) for d in dims}

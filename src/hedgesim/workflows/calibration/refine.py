@@ -88,6 +88,12 @@ def refinement(
     return Refinement(fixed, free, objective.fixing(fixed), start, first)
 
 
+def fixed_tags(fixed: Mapping[str, float]) -> list[str]:
+    """The fixed values as override-like strings, for the second study's fingerprint: a second
+    study resumed with other fixed values is refused."""
+    return [f"fixed.{k}={v!r}" for k, v in sorted(fixed.items())]
+
+
 def combined_identification(refined: Refinement, second: pd.DataFrame) -> pd.DataFrame:
     """The second stage's identification table with the fixed parameters' first-stage rows,
     their value the one fixed and their verdict :data:`FIXED`, in the first search's order."""

@@ -25,8 +25,8 @@ from typing import Any
 import pandas as pd
 
 from hedgesim.analysis.targets import Target
-from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
-from hedgesim.workflows.calibration.refine import REFINED_DIR, refinement
+from hedgesim.workflows.calibration.objective import Objective, base_spec, default_values
+from hedgesim.workflows.calibration.refine import REFINED_DIR, fixed_tags, refinement
 from hedgesim.workflows.calibration.report import rounded
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings
 from hedgesim.workflows.calibration.study import (
@@ -47,11 +47,6 @@ def objective(plan: Plan, targets: Sequence[Target], replicates: int | None = No
     """The base run (defaults, the plan's scenario and seed) judged on ``targets``."""
     settings = plan.settings()
     return Objective(base_spec(list(DEFAULTS), settings, replicates or settings.replicates), targets)
-
-
-def starting_values(dims: Sequence[Dimension]) -> dict[str, float]:
-    """The defaults, clipped into the search ranges: the study's first trial."""
-    return current_values(dims, list(DEFAULTS))
 
 
 def calibrate_origin(
@@ -79,15 +74,16 @@ def calibrate_origin(
         raise CalibrationError(f"origin {origin}: no evidence target ends by it; allowed: a later origin")
     settings = plan.settings()
     search = objective(plan, training)
-    start = starting_values(dims)
+    defaults = default_values(dims, [])
+    start = {d.name: d.clipped(defaults[d.name]) for d in dims}  # the study's first trial
     folder = Path(run_dir) / origin
     tag = [f"validation-origin={origin}", *DEFAULTS]
     stamp = fingerprint(dims, settings, training, tag, [start])
     first, trials = _search(folder, search, dims, settings, [start], stamp, origin, progress, report)
     if not settings.fix_flat:
         return first
-    refined = refinement(search, dims, trials, first["params"], default_values(dims, []))
-    tag += [f"fixed.{k}={v!r}" for k, v in sorted(refined.fixed.items())]
+    refined = refinement(search, dims, trials, first["params"], defaults)
+    tag += fixed_tags(refined.fixed)
     stamp = fingerprint(refined.free, settings, training, tag, [])
     name = f"{origin}-refined"
     args = (refined.objective, refined.free, settings, [refined.start], stamp, name, progress, report)
