@@ -11,12 +11,13 @@ that many random finished trials: TPE's cost grows with the trials it learns fro
 study alone would project a full search far too fast), twice when search.yaml's ``fix_flat``
 asks for a second search, with the loss profiles. Also times one reproduction
 run (1,000 replicates, targets and naive forecasts, without writing). The last line printed is a
-JSON object of the figures: trials per second at search.yaml's replicates, batched
-(``trials_per_s``) and one at a time (``trials_per_s_unbatched``).
+JSON object of the figures: trials per second at search.yaml's replicates, batched with each
+batch split over ``--workers`` processes as hedgesim-calibrate does by default (``trials_per_s``),
+batched on one process (``trials_per_s_one_worker``) and one at a time (``trials_per_s_unbatched``).
 
 Usage:
     python experiments/bench_calibrate.py [--replicates 32 64 128] [--batches 1 4 8 16 32]
-        [--trials 64] [--repeat 3]
+        [--trials 64] [--repeat 3] [--workers N]
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from hedgesim.workflows.calibration.identification import PROFILE_POINTS
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
 from hedgesim.workflows.calibration.search import Dimension, Settings, read_search
 from hedgesim.workflows.calibration.study import open_study, run_trials, sampler, suggest
+from hedgesim.workflows.calibration.workers import available_cpus
 from hedgesim.workflows.reproduction import REPLICATES, SEED, run_baseline
 from hedgesim.workflows.targets_file import read_targets
 
@@ -59,9 +61,10 @@ def time_parts(replicates: int, repeat: int) -> tuple[float, float]:
     return run, judge
 
 
-def time_batches(replicates: int, batch: int, repeat: int) -> float:
+def time_batches(replicates: int, batch: int, repeat: int, workers: int = 1) -> float:
     """Best seconds per trial of the model's part of a batch: one ensemble of ``batch`` trials
-    (the sampler's first values, then random ones) run side by side and scored."""
+    (the sampler's first values, then random ones) run side by side and scored, split over
+    ``workers`` processes."""
     dims, settings = read_search()
     objective = Objective(base_spec([], settings, replicates), read_targets())
     base = current_values(dims, [])
@@ -69,11 +72,13 @@ def time_batches(replicates: int, batch: int, repeat: int) -> float:
         {d.name: d.value_at((k * 0.37 + 0.11 * j) % 1.0) for j, d in enumerate(dims)} for k in range(batch)
     ]
     values = [base, *spread[1:]]
-    return best_of(repeat, lambda: objective.scores(values)) / batch
+    with objective.on_workers(workers):
+        return best_of(repeat, lambda: objective.scores(values)) / batch
 
 
-def time_study(trials: int, replicates: int, batch: int = 1) -> float:
-    """Seconds per trial of a short study (sampling, run, evaluation, SQLite)."""
+def time_study(trials: int, replicates: int, batch: int = 1, workers: int = 1) -> float:
+    """Seconds per trial of a short study (sampling, run, evaluation, SQLite), each batch
+    scored on ``workers`` processes (their start included)."""
     dims, settings = read_search()
     settings = Settings(
         trials=trials,
@@ -87,7 +92,9 @@ def time_study(trials: int, replicates: int, batch: int = 1) -> float:
     with tempfile.TemporaryDirectory() as folder:
         study = open_study(Path(folder), settings.seed, "bench")
         start = time.perf_counter()
-        ran = run_trials(study, objective, dims, trials, [current_values(dims, [])], None, False, batch=batch)
+        with objective.on_workers(workers):
+            start_at = [current_values(dims, [])]
+            ran = run_trials(study, objective, dims, trials, start_at, None, False, batch=batch)
         return (time.perf_counter() - start) / max(ran, 1)
 
 
@@ -135,6 +142,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 8, 16, 32])
     parser.add_argument("--trials", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--workers", type=int, default=available_cpus(), help="as hedgesim-calibrate's (default: the CPUs)"
+    )
     args = parser.parse_args()
     dims, settings = read_search()
     print(f"free parameters: {len(dims)}; targets evaluated: {sum(t.evaluate for t in read_targets())}")
@@ -148,9 +158,15 @@ def main() -> None:
     for batch in args.batches:
         print(f"{batch:>10} {time_batches(settings.replicates, batch, args.repeat):>18.4f}")
     unbatched = time_study(args.trials, settings.replicates)
-    per_trial = time_study(args.trials, settings.replicates, settings.batch)
-    for label, seconds in (("one at a time", unbatched), (f"in batches of {settings.batch}", per_trial)):
-        print(f"study of {args.trials} trials ({settings.replicates} replicates), {label}: {seconds:.3f} s")
+    one_worker = time_study(args.trials, settings.replicates, settings.batch)
+    per_trial = time_study(args.trials, settings.replicates, settings.batch, args.workers)
+    for label, seconds in (
+        ("one at a time", unbatched),
+        (f"in batches of {settings.batch}, one process", one_worker),
+        (f"in batches of {settings.batch}, each split over {args.workers} processes", per_trial),
+    ):
+        study = f"study of {args.trials} trials ({settings.replicates} replicates)"
+        print(f"{study}, {label}: {seconds:.3f} s a trial")
     sizes = sorted({0, args.trials, *(round(settings.trials * f) for f in (0.25, 0.5, 1.0))})
     proposals = {n: proposal_seconds(dims, n, settings.batch, settings.seed) for n in sizes}
     measured = ", ".join(f"{n}: {seconds * 1000:.0f} ms" for n, seconds in proposals.items())
@@ -158,7 +174,7 @@ def main() -> None:
     search = projected_search_s(per_trial, args.trials, settings.trials, proposals)
     stages = 2 if settings.fix_flat else 1
     grid = PROFILE_POINTS + 1  # a profile runs each parameter's grid and its best side by side
-    profiles = stages * len(dims) * grid * time_batches(settings.replicates, grid, 1)
+    profiles = stages * len(dims) * grid * time_batches(settings.replicates, grid, 1, args.workers)
     full = stages * search + profiles + 2 * time_parts(settings.final_replicates, 1)[0]
     print(
         f"projected full calibration ({stages} x {settings.trials} trials, search.yaml; the second "
@@ -177,7 +193,9 @@ def main() -> None:
     figures = {
         "replicates": settings.replicates,
         "batch": settings.batch,
+        "workers": args.workers,
         "trials_per_s": round(1.0 / per_trial, 2),
+        "trials_per_s_one_worker": round(1.0 / one_worker, 2),
         "trials_per_s_unbatched": round(1.0 / unbatched, 2),
         "s_per_trial": round(per_trial, 4),
         "trials_timed": args.trials,

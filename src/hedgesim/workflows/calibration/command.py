@@ -26,7 +26,13 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration.identification import identification, profile
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
 from hedgesim.workflows.calibration.plausible import CALIBRATED_FILE, PLAUSIBLE_FILE, choose, write_plausible
-from hedgesim.workflows.calibration.refine import REFINED_DIR, combined_identification, fixed_tags, refinement
+from hedgesim.workflows.calibration.refine import (
+    REFINED_DIR,
+    Refinement,
+    combined_identification,
+    fixed_tags,
+    refinement,
+)
 from hedgesim.workflows.calibration.report import calibrated_yaml, params_header, rounded, write_outputs
 from hedgesim.workflows.calibration.search import (
     SEARCH_FILE,
@@ -45,6 +51,7 @@ from hedgesim.workflows.calibration.study import (
     searched_seconds,
     trials_table,
 )
+from hedgesim.workflows.calibration.workers import available_cpus
 from hedgesim.workflows.results import clean_temporaries, first_line, git_commit, write_text
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 
@@ -100,6 +107,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         action="store_true",
         help="do not write the calibrated parameters nor the plausible sets",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=available_cpus(),
+        help="processes scoring each batch of trials, side by side (default: the CPUs available, "
+        f"{available_cpus()} here); the results do not depend on it",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(list(argv))
 
@@ -116,6 +130,8 @@ def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings
             raise CalibrationError(
                 f"--{key.replace('_', '-')}={value}; allowed: an integer >= {0 if key == 'seed' else 1}"
             )
+    if args.workers < 1:
+        raise CalibrationError(f"--workers={args.workers}; allowed: an integer >= 1")
     if args.fix_flat is not None:
         chosen["fix_flat"] = args.fix_flat
     return dataclasses.replace(settings, **chosen)
@@ -143,26 +159,29 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
     starts = [configured, *({**configured, **point} for point in points)]
     stamp = fingerprint(dims, settings, targets, args.overrides, points)
     run_dir = Path(args.run_dir)
-    trials, timing = _study(run_dir, objective, dims, settings, starts, stamp, args)
-    best = rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})
-    facts: dict[str, Any] = {}
+    with objective.on_workers(args.workers):
+        trials, timing = _study(run_dir, objective, dims, settings, starts, stamp, args)
+        best = rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})
+        if settings.fix_flat:
+            refined = refinement(objective, dims, trials, best, default_values(dims, args.overrides))
+    facts: dict[str, Any] = {"workers": args.workers}
     if settings.fix_flat:
-        defaults = default_values(dims, args.overrides)
-        refined = refinement(objective, dims, trials, best, defaults)
         facts["first_search"] = {**_result_of_search(trials), **timing, "fixed": refined.fixed}
         stamp = fingerprint(
             refined.free, settings, targets, [*args.overrides, *fixed_tags(refined.fixed)], []
         )
         run_dir, objective, dims = run_dir / REFINED_DIR, refined.objective, refined.free
-        start = [refined.start]
-        trials, timing = _study(run_dir, objective, dims, settings, start, stamp, args, "second search")
-        best = {**refined.fixed, **rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})}
+        with objective.on_workers(args.workers):
+            start = [refined.start]
+            trials, timing = _study(run_dir, objective, dims, settings, start, stamp, args, "second search")
+            best = {**refined.fixed, **rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})}
+            ident = _identification(objective, trials, dims, best, refined)
+    else:
+        with objective.on_workers(args.workers):
+            ident = _identification(objective, trials, dims, best)
     final = objective.trajectories(best, settings.final_replicates)
     model_table = evaluate(final, targets)
     naive = naive_tables(final, targets)
-    ident = identification(trials, dims).merge(profile(objective, dims, best), on="parameter")
-    if settings.fix_flat:
-        ident = combined_identification(refined, ident)
     facts = {
         **timing,
         **_result(trials, model_table),
@@ -197,6 +216,19 @@ def _study(
     if trials.empty:
         raise CalibrationError("the study has no completed trial; allowed: --trials >= 1")
     return trials, timing
+
+
+def _identification(
+    objective: Objective,
+    trials: pd.DataFrame,
+    dims: Sequence[Dimension],
+    best: Mapping[str, float],
+    refined: Refinement | None = None,
+) -> pd.DataFrame:
+    """How well the last search pins each parameter: the spread of its best trials and its loss
+    profile, with what the first search left flat and fixed (a two-stage calibration)."""
+    ident = identification(trials, dims).merge(profile(objective, dims, best), on="parameter")
+    return ident if refined is None else combined_identification(refined, ident)
 
 
 def _write_plausible(

@@ -12,8 +12,9 @@ the very table the tidy path gives.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from hedgesim.core.knobs import per_replicate
 from hedgesim.core.record import EnsembleRecord
 from hedgesim.core.vocabulary import AGREEMENTS, MILESTONE_NAMES, SERIES
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings
+from hedgesim.workflows.calibration.workers import Scores, scoring
 from hedgesim.workflows.run import run_spec
 
 
@@ -46,6 +48,18 @@ class Objective:
         self.targets = list(targets)
         _check_covers(spec, self.targets)
         self.months = Months(pd.DatetimeIndex(spec.calendar.dates(), name="date"))
+        self._scorer: Scores | None = None
+
+    @contextlib.contextmanager
+    def on_workers(self, workers: int) -> Iterator[Objective]:
+        """Within the block, :meth:`scores` splits each batch over ``workers`` processes
+        (``workers.ScoringPool``): the same scores, sooner."""
+        with scoring(self._scores_here, workers) as scores:
+            self._scorer = scores
+            try:
+                yield self
+            finally:
+                self._scorer = None
 
     def with_values(self, values: Mapping[str, float], replicates: int | None = None) -> RunSpec:
         """The base run with these parameter values (and, if given, another ensemble size)."""
@@ -77,7 +91,12 @@ class Objective:
         each equals ``loss`` and ``pass_count`` of ``table(values)``, without building the table.
 
         The sets are judged on one panel of the whole ensemble, each target's statistic
-        computed once for all of them (``standardised_errors_by_block``)."""
+        computed once for all of them (``standardised_errors_by_block``); inside
+        :meth:`on_workers`, on each worker's share of the sets."""
+        return (self._scorer or self._scores_here)(batch)
+
+    def _scores_here(self, batch: Sequence[Mapping[str, float]]) -> list[tuple[float, int]]:
+        """:meth:`scores` in this process."""
         record = self._run_side_by_side(batch)
         panel = self._panel(record, self.spec.replicate_ids, blocks=len(batch))
         z = standardised_errors_by_block(panel, self.targets, len(batch))

@@ -235,6 +235,7 @@ def run_trials(
     """
     from tqdm.auto import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: scoring workers may be forked after this bar
     done = len(completed(study))
     remaining = max(n_trials - done, 0)
     if remaining == 0:
