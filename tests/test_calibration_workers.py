@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures.process import BrokenProcessPool
+
 import pandas as pd
 import pytest
 import yaml
 
-from hedgesim.workflows.calibration import workers
+from hedgesim.workflows.calibration import command, workers
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
 from hedgesim.workflows.calibration.search import read_search
 from hedgesim.workflows.targets_file import read_targets
@@ -71,3 +74,21 @@ def test_workers_must_be_one_or_more(tmp_path, capsys):
     assert calibrate(tmp_path, "--workers", "0") == 2
     err = capsys.readouterr().err.strip()
     assert err == "hedgesim-calibrate: error: --workers=0; allowed: an integer >= 1"
+
+
+def test_a_dead_worker_breaks_the_pool_and_the_command_says_it_in_one_line(tmp_path, capsys, monkeypatch):
+    def scores(batch):
+        if batch[0]["x"] > 1:
+            os._exit(1)  # killed, as by the kernel's out-of-memory killer
+        return [(b["x"], 0) for b in batch]
+
+    with workers.scoring(scores, 2) as scored, pytest.raises(BrokenProcessPool):
+        scored([{"x": 0.0}, {"x": 2.0}])
+
+    def dies(args):
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(command, "calibrate", dies)
+    assert calibrate(tmp_path) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hedgesim-calibrate: error: a worker scoring trials died") and "\n" not in err

@@ -14,6 +14,7 @@ import dataclasses
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -303,6 +304,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except OSError as err:  # a run folder or output that cannot be written
         print(f"hedgesim-calibrate: error: {first_line(err)}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenProcessPool:
+        print(
+            "hedgesim-calibrate: error: a worker scoring trials died (killed, or out of memory); "
+            "the finished batches are kept: run it again to resume, with fewer --workers if memory is short",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     if facts["stale_trials_failed"]:
         print(
