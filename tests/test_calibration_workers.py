@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import subprocess
+import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from hedgesim.workflows.calibration import command, workers
+from hedgesim.workflows.calibration import command, study, workers
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
 from hedgesim.workflows.calibration.search import read_search
 from hedgesim.workflows.targets_file import read_targets
@@ -92,3 +98,47 @@ def test_a_dead_worker_breaks_the_pool_and_the_command_says_it_in_one_line(tmp_p
     assert calibrate(tmp_path) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("hedgesim-calibrate: error: a worker scoring trials died") and "\n" not in err
+
+
+def test_a_process_forked_under_the_lock_does_not_hold_it(tmp_path):
+    fork = multiprocessing.get_context("fork")
+    with study.hold_lock(tmp_path):
+        child = fork.Process(target=time.sleep, args=(30,))  # as a scoring worker is forked
+        child.start()
+    try:
+        assert child.is_alive()
+        with study.hold_lock(tmp_path):  # the lock ended with its holder, not with the child
+            pass
+    finally:
+        child.kill()
+        child.join()
+
+
+@pytest.mark.slow
+def test_workers_end_when_the_calibration_that_forked_them_is_killed(tmp_path):
+    script = (
+        "import os, sys, time\n"
+        "from hedgesim.workflows.calibration import workers\n"
+        "with workers.scoring(lambda batch: [(0.0, 0)] * len(batch), 3) as scored:\n"
+        "    scored([{}, {}, {}])\n"
+        "    print(*scored._pool._processes, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pids = [int(pid) for pid in process.stdout.readline().split()]
+    assert len(pids) == 2
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10 * workers.PARENT_CHECK_S + 5
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in pids)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process still runs (a zombie does not: it has ended, unreaped by init yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

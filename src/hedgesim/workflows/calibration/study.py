@@ -9,8 +9,10 @@ One calibration at a time works in a run folder: :func:`hold_lock` takes ``<run 
 exclusively for as long as the calibration runs, and a second one is refused. Holding it, a
 calibration knows that a trial still marked RUNNING was left by a killed process:
 :func:`fail_stale_trials` marks it failed (it is not a result, and its values may be tried
-again). The wall time spent searching is kept in the study (user attribute ``seconds``) and
-grows after every trial (every batch), so it adds up across interruptions and resumes.
+again). A process forked while the lock is held (a scoring worker) closes its copy of it, so
+the lock ends with the calibration however its workers end. The wall time spent searching is
+kept in the study (user attribute ``seconds``) and grows after every trial (every batch), so it
+adds up across interruptions and resumes.
 
 Trials in batches are proposed from an in-memory copy of the study and each finished batch is
 stored in one transaction (hedgesim.workflows.calibration.batches); one at a time, a trial goes
@@ -133,6 +135,23 @@ def sampler(seed: int):
     return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=STARTUP_TRIALS)
 
 
+_HELD_LOCKS: set[int] = set()
+"""The descriptors of the run-folder locks this process holds: a forked child closes its copies."""
+
+
+def _close_held_locks() -> None:
+    """In a forked child (a scoring worker): close the inherited lock descriptors, so the lock is
+    the parent's alone and ends with it, whatever becomes of the child."""
+    for handle in _HELD_LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(handle)
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_held_locks)
+
+
 @contextlib.contextmanager
 def hold_lock(run_dir: Path) -> Iterator[Path]:
     """Hold ``run_dir/.lock`` exclusively while the block runs (the operating system releases it
@@ -146,6 +165,7 @@ def hold_lock(run_dir: Path) -> Iterator[Path]:
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / LOCK
     handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    _HELD_LOCKS.add(handle)
     try:
         try:
             import fcntl
@@ -164,6 +184,7 @@ def hold_lock(run_dir: Path) -> Iterator[Path]:
         os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
         yield path
     finally:
+        _HELD_LOCKS.discard(handle)
         os.close(handle)
 
 

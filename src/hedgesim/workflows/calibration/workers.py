@@ -6,8 +6,10 @@ first share while forked workers score the others, each share side by side as on
 so a calibration on any number of workers takes the very same trials, losses and best values.
 
 Workers are forked once, when the pool starts, and inherit the objective from this process:
-nothing but the trials' values goes out and their scores come back. Where the system cannot
-fork, or with one worker, everything is scored here.
+nothing but the trials' values goes out and their scores come back. A worker ends within half a
+second of the calibration that forked it, however that ends (even killed with SIGKILL), and never
+holds the run folder's lock. Where the system cannot fork, or with one worker, everything is
+scored here.
 """
 
 from __future__ import annotations
@@ -15,10 +17,15 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 Scores = Callable[[Sequence[Mapping[str, float]]], list[tuple[float, int]]]
+
+PARENT_CHECK_S = 0.5
+"""How often a worker checks that the calibration that forked it is still there."""
 
 _SCORERS: dict[int, Scores] = {}
 """The scoring function of each started pool, inherited by its forked workers."""
@@ -58,7 +65,12 @@ class ScoringPool:
     def __enter__(self) -> ScoringPool:
         if self.workers > 1:
             _SCORERS[id(self)] = self.scores
-            self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=multiprocessing.get_context("fork"))
+            self._pool = ProcessPoolExecutor(
+                self.workers - 1,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
+            )
             list(self._pool.map(_ready, range(self.workers - 1)))  # fork them now, with nothing else running
         return self
 
@@ -87,6 +99,18 @@ def scoring(scores: Scores, workers: int) -> Iterator[Scores]:
         return
     with ScoringPool(scores, workers) as pool:
         yield pool
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: end it as soon as the calibration that forked it is gone (killed with
+    SIGKILL, it cannot stop its workers, and an orphan would wait for work forever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hedgesim-parent-watch", daemon=True).start()
 
 
 def _ready(_: int) -> bool:
