@@ -102,9 +102,11 @@ def test_a_dead_worker_breaks_the_pool_and_the_command_says_it_in_one_line(tmp_p
 
 def test_a_process_forked_under_the_lock_does_not_hold_it(tmp_path):
     fork = multiprocessing.get_context("fork")
+    running = fork.Event()
     with study.hold_lock(tmp_path):
-        child = fork.Process(target=time.sleep, args=(30,))  # as a scoring worker is forked
+        child = fork.Process(target=_sleep_once_running, args=(running,))  # as a scoring worker is
         child.start()
+        assert running.wait(10)  # past its start (and its after-fork handlers)
     try:
         assert child.is_alive()
         with study.hold_lock(tmp_path):  # the lock ended with its holder, not with the child
@@ -112,6 +114,11 @@ def test_a_process_forked_under_the_lock_does_not_hold_it(tmp_path):
     finally:
         child.kill()
         child.join()
+
+
+def _sleep_once_running(running) -> None:
+    running.set()
+    time.sleep(30)
 
 
 @pytest.mark.slow

@@ -7,34 +7,19 @@ and the DataCollector keeps ensemble summaries.
 
 from __future__ import annotations
 
-import mmap
 from collections.abc import Mapping
 
 import numpy as np
 
+from hedgesim.core.memory import fresh_array
 from hedgesim.core.vocabulary import HEDGE, RELATIONS
-
-_POPULATE = getattr(mmap, "MAP_POPULATE", 0)
-"""Linux's flag to map every page of an anonymous mapping at once (0 where there is none)."""
-_POPULATE_FROM = 1 << 20
-"""Arrays from this many bytes are mapped populated; smaller ones come from numpy's allocator."""
 
 
 def _unwritten(shape: tuple[int, int], dtype: np.dtype, first_step: int) -> np.ndarray:
-    """An array for the months still to come, zero before ``first_step``, its pages mapped now.
-
-    A large array written month by month would otherwise take one page fault per 4 KiB on first
-    touch, which at 10,000 replicates costs more than the rest of the recording; an anonymous
-    mapping asked to be populated gets all its pages in one call (Linux; elsewhere, and for
-    small arrays, a plain uninitialised array). Nothing reads past ``steps_done``, so months not
-    yet written are never seen.
-    """
-    size = int(np.prod(shape)) * dtype.itemsize
-    if size >= _POPULATE_FROM and _POPULATE:
-        mapping = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _POPULATE)
-        array = np.frombuffer(mapping, dtype=dtype).reshape(shape)
-    else:
-        array = np.empty(shape, dtype=dtype)
+    """An array for the months still to come, zero before ``first_step``, its pages mapped now
+    (``memory.fresh_array``). Nothing reads past ``steps_done``, so months not yet written are
+    never seen."""
+    array = fresh_array(shape, dtype)
     array[:first_step] = 0
     return array
 

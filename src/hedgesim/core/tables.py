@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from hedgesim.core.calendar import RunCalendar
+from hedgesim.core.memory import fresh_array, fresh_copy, repeated, tiled
 from hedgesim.core.record import EnsembleRecord
 from hedgesim.core.vocabulary import AGREEMENTS, DRIVERS, MILESTONE_NAMES, PARTNERS, SERIES
 
@@ -25,8 +26,8 @@ def row_index(
     """The replicate and date of every row, for the months recorded so far (or some of them)."""
     dates = calendar.dates()[: record.steps_done][months]
     return {
-        "replicate": np.tile(replicate_ids, dates.size),
-        "date": np.repeat(dates, replicate_ids.size),
+        "replicate": tiled(np.asarray(replicate_ids), dates.size),
+        "date": repeated(dates, len(replicate_ids)),
     }
 
 
@@ -84,7 +85,7 @@ def event_log(
     codes index ``decision_labels``. The two are separate columns so a decision never hides the
     month's shock.
     """
-    own = lambda name: record.flat(name, months).copy()  # the log owns its columns: no view of the record
+    own = lambda name: fresh_copy(record.flat(name, months))  # the log's own columns, no view of the record
     codes = lambda name, categories: pd.Categorical.from_codes(own(name), categories=list(categories))
     return pd.DataFrame(
         {
@@ -104,7 +105,8 @@ def _labelled(codes: np.ndarray, labels: Sequence[str]) -> pd.Categorical:
     unique = list(dict.fromkeys(labels))
     dtype = np.int8 if len(unique) < np.iinfo(np.int8).max else np.int32  # pandas's own code size
     to_unique = np.array([unique.index(label) for label in labels] + [-1], dtype=dtype)
-    return pd.Categorical.from_codes(to_unique[codes], categories=unique)
+    unique_codes = np.take(to_unique, codes, out=fresh_array(codes.shape, dtype))
+    return pd.Categorical.from_codes(unique_codes, categories=unique)
 
 
 @dataclass
