@@ -44,7 +44,8 @@ def can_fork() -> bool:
 
 
 def shares(size: int, workers: int) -> list[slice]:
-    """``size`` trials in at most ``workers`` contiguous, non-empty shares as even as can be."""
+    """``size`` trials in at most ``workers`` contiguous shares as even as can be, none empty
+    (but the one share of an empty batch)."""
     parts = max(min(workers, size), 1)
     bounds = [size * k // parts for k in range(parts + 1)]
     return [slice(bounds[k], bounds[k + 1]) for k in range(parts)]
