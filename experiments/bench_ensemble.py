@@ -10,7 +10,7 @@ without telling anything more.
 
 Also measured: the ensemble's fixed cost per month (a straight line ``a + b R`` fitted to its
 times at R = 1, 10, 100; ``a`` is what a month costs whatever the ensemble size) and its peak
-resident memory per replicate-month (its growth over the run, in a separate untimed child
+resident memory per replicate-month (its growth over one run, in a fresh, untimed child
 process).
 
 The last line printed is one JSON object with the figures of the largest ensemble.
@@ -26,7 +26,8 @@ import argparse
 import dataclasses
 import json
 import logging
-import multiprocessing
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,25 +80,31 @@ def fixed_cost(spec: RunSpec, repeat: int) -> tuple[float, float]:
     return float(intercept), float(slope)
 
 
-def peak_bytes(work: Callable[[], None]) -> int:
-    """Growth of peak resident memory during one call, in a forked child: its resident set just
-    before the call subtracted from its high-water mark after it (Linux's /proc/self/status).
+def peak_bytes(side: str, replicates: int) -> int:
+    """Growth of peak resident memory during one run, in a fresh Python process: its resident set
+    after a one-replicate warm-up subtracted from its high-water mark after the run (Linux's
+    /proc/self/status). ``side`` is "ensemble" (``replicates`` replicates, tables built) or "mesa"
+    (one plain Mesa replicate).
 
-    Resident memory, not allocations traced by Python: it counts what the operating system
-    actually holds for the run, numpy, numba and mapped arrays alike.
+    Resident memory, not allocations traced by Python: it counts what the operating system holds
+    for the run, numpy, numba and mapped arrays alike. A fresh process, not a fork of this one:
+    a fork would inherit the memory this process freed but kept, and a run that reuses it would
+    look smaller than it is.
     """
-    reader, writer = multiprocessing.get_context("fork").Pipe(duplex=False)
+    child = [sys.executable, __file__, "--peak-of", side, "--replicates", str(replicates)]
+    done = subprocess.run(child, capture_output=True, text=True, check=True)
+    return int(done.stdout.strip().splitlines()[-1])
 
-    def child() -> None:
-        before = _status_kib("VmRSS")
-        work()
-        writer.send(1024 * (_status_kib("VmHWM") - before))
 
-    process = multiprocessing.get_context("fork").Process(target=child)
-    process.start()
-    grown = reader.recv()
-    process.join()
-    return grown
+def measure_own_peak(side: str, replicates: int) -> int:
+    """In the child of :func:`peak_bytes`: warm up, then run once and report the growth."""
+    spec = build_run(compose_config())
+    work = (lambda: run_ensemble(spec, replicates)) if side == "ensemble" else (lambda: run_anchor(spec, 0))
+    run_ensemble(spec, 1)  # imports, compiled kernels and caches, as in the timed runs
+    run_anchor(spec, 0)
+    before = _status_kib("VmRSS")
+    work()
+    return 1024 * (_status_kib("VmHWM") - before)
 
 
 def _status_kib(field: str) -> int:
@@ -114,10 +121,14 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=200, help="Mesa replicate runs actually timed")
     parser.add_argument("--repeat", type=int, default=3, help="ensemble runs timed (best kept)")
     parser.add_argument("--quick", action="store_true", help="--replicates 1000 --sample 20 --repeat 1")
+    parser.add_argument("--peak-of", choices=("ensemble", "mesa"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    if args.peak_of:  # the child process of peak_bytes
+        print(measure_own_peak(args.peak_of, max(args.replicates)))
+        return
     if args.quick:
         args.replicates, args.sample, args.repeat = [1000], 20, 1
-    logging.getLogger("MESA").setLevel(logging.WARNING)
     spec = build_run(compose_config())
     months = spec.calendar.n_steps
     run_ensemble(spec, 1)  # warm up imports and caches
@@ -155,8 +166,8 @@ def main() -> None:
             }
         )
     largest = max(args.replicates)
-    peak = peak_bytes(lambda: run_ensemble(spec, largest))
-    mesa_peak = peak_bytes(lambda: run_anchor(spec, 0))
+    peak = peak_bytes("ensemble", largest)
+    mesa_peak = peak_bytes("mesa", 1)
     print(
         f"peak resident memory growth: ensemble of {largest:,} {peak / 1e6:.0f} MB "
         f"({peak / (largest * months):.0f} bytes per replicate-month); "
