@@ -21,7 +21,7 @@ from hedgesim.workflows.calibration.search import read_search
 from hedgesim.workflows.targets_file import read_targets
 from test_calibrate import TWO, calibrate, search_file
 
-pytestmark = pytest.mark.skipif(not workers.can_fork(), reason="workers are forked")
+pytestmark = pytest.mark.skipif(not workers.forking(), reason="workers are forked")
 
 
 @pytest.mark.parametrize(

@@ -30,10 +30,10 @@ def fresh_array(shape: int | tuple[int, ...], dtype: np.dtype | type | str) -> n
 
 
 def fresh_copy(values: np.ndarray) -> np.ndarray:
-    """A copy of ``values`` (flattened in C order) in a :func:`fresh_array`."""
-    copied = fresh_array(values.size, values.dtype)
-    np.copyto(copied.reshape(values.shape), values)
-    return copied if values.ndim == 1 else copied.reshape(values.shape)
+    """A copy of ``values`` in a :func:`fresh_array`."""
+    copied = fresh_array(values.shape, values.dtype)
+    np.copyto(copied, values)
+    return copied
 
 
 def tiled(values: np.ndarray, times: int) -> np.ndarray:

@@ -160,13 +160,14 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
     starts = [configured, *({**configured, **point} for point in points)]
     stamp = fingerprint(dims, settings, targets, args.overrides, points)
     run_dir = Path(args.run_dir)
+    refined = None
     with objective.on_workers(args.workers):
         trials, timing = _study(run_dir, objective, dims, settings, starts, stamp, args)
         best = rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})
         if settings.fix_flat:
             refined = refinement(objective, dims, trials, best, default_values(dims, args.overrides))
     facts: dict[str, Any] = {"workers": args.workers}
-    if settings.fix_flat:
+    if refined is not None:
         facts["first_search"] = {**_result_of_search(trials), **timing, "fixed": refined.fixed}
         stamp = fingerprint(
             refined.free, settings, targets, [*args.overrides, *fixed_tags(refined.fixed)], []
@@ -175,11 +176,9 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
         with objective.on_workers(args.workers):
             start = [refined.start]
             trials, timing = _study(run_dir, objective, dims, settings, start, stamp, args, "second search")
-            best = {**refined.fixed, **rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})}
-            ident = _identification(objective, trials, dims, best, refined)
-    else:
-        with objective.on_workers(args.workers):
-            ident = _identification(objective, trials, dims, best)
+        best = {**refined.fixed, **rounded({d.name: float(trials.iloc[0][d.name]) for d in dims})}
+    with objective.on_workers(args.workers):
+        ident = _identification(objective, trials, dims, best, refined)
     final = objective.trajectories(best, settings.final_replicates)
     model_table = evaluate(final, targets)
     naive = naive_tables(final, targets)

@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from hedgesim.workflows.sweep.processes import forking
+
 Scores = Callable[[Sequence[Mapping[str, float]]], list[tuple[float, int]]]
 
 PARENT_CHECK_S = 0.5
@@ -32,15 +34,11 @@ _SCORERS: dict[int, Scores] = {}
 
 
 def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity where the system tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(len(os.sched_getaffinity(0)), 1)
-    return max(os.cpu_count() or 1, 1)
+    """The CPUs this process may use, as joblib counts them for the sweeps (affinity and
+    container quotas included)."""
+    from joblib import cpu_count
 
-
-def can_fork() -> bool:
-    """Whether workers can be forked here (they inherit the objective instead of pickling it)."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    return max(cpu_count(), 1)
 
 
 def shares(size: int, workers: int) -> list[slice]:
@@ -60,7 +58,7 @@ class ScoringPool:
 
     def __init__(self, scores: Scores, workers: int):
         self.scores = scores
-        self.workers = workers if can_fork() else 1
+        self.workers = workers if forking() else 1
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ScoringPool:
@@ -95,7 +93,7 @@ class ScoringPool:
 @contextlib.contextmanager
 def scoring(scores: Scores, workers: int) -> Iterator[Scores]:
     """``scores`` on ``workers`` processes for the block (one worker: ``scores`` itself)."""
-    if workers <= 1 or not can_fork():
+    if workers <= 1 or not forking():
         yield scores
         return
     with ScoringPool(scores, workers) as pool:
