@@ -2,8 +2,9 @@
 
 The engine runs the kernels by default; ``kernels.use_compiled(False)`` runs the numpy
 reference. Integer work (random streams, Poisson counts from numpy's e^-rate) must agree bit for
-bit; the hedging solve may differ only where ``exp`` and ``log`` round differently (numpy has
-its own SIMD versions), that is within a few units in the last place.
+bit; the hedging solve within a few units in the last place (``exp`` and ``log`` round
+differently from numpy's SIMD versions, and the kernel grows weights by a series where a Newton
+step is small).
 """
 
 from __future__ import annotations
@@ -61,6 +62,18 @@ def test_the_hedge_kernel_finds_the_reference_optimum(seed):
     warm, warm_reference = both(lambda: solve(start))
     assert np.abs(warm - warm_reference).max() < CLOSE
     assert np.abs(warm - fast).max() < 1e-9, "the start changes only the last bits"
+
+
+def test_a_weight_grown_by_the_series_is_grown_by_exp():
+    """Below ``SERIES_STEP`` the kernel's series stands in for ``exp``: within a unit in the last
+    place, on both sides of the switch."""
+    kernels.warm()
+    steps = np.concatenate([np.geomspace(1e-16, 2e-3, 400), -np.geomspace(1e-16, 2e-3, 400), [0.0, 0.5, -3.0]])
+    weights = np.random.default_rng(5).uniform(1e-12, 1.0, steps.size)
+    grown = np.array([kernels._grown(w, s) for w, s in zip(weights, steps, strict=True)])
+    exact = weights * np.exp(steps)
+    assert (np.abs(grown - exact) <= 2 * np.spacing(exact)).all()
+    assert (np.abs(steps) < kernels.SERIES_STEP).sum() > 700, "the series is what is tested"
 
 
 def test_the_hedge_kernel_takes_one_number_or_one_per_replicate():
