@@ -122,9 +122,28 @@ def test_warming_loads_each_kernel_for_the_types_a_run_passes():
     every kernel ready for its argument types, not compile another version of it."""
     kernels.warm()
     names = ("_optimal_hedge_rows", "_inverted_counts", "_uniforms_into")
-    warmed = {name: list(getattr(kernels, name).signatures) for name in names}
-    assert all(len(signatures) >= 1 for signatures in warmed.values())
+    signatures = lambda: {
+        **{name: list(getattr(kernels, name).signatures) for name in names},
+        **{rule.__qualname__: list(rule.compiled().signatures) for rule, _ in kernels._RULES},
+    }
+    warmed = signatures()
+    assert len(kernels._RULES) >= 2 and all(len(found) >= 1 for found in warmed.values())
     spec = build_run(compose_config(["scenario=forward_2030", "challenges=high_tension"]))
     with kernels.use_compiled(True):
         build_model(dataclasses.replace(spec, replicate_ids=tuple(range(5)))).run()
-    assert {name: list(getattr(kernels, name).signatures) for name in names} == warmed
+    assert signatures() == warmed
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_compiled_rules_are_their_own_source_run_by_numpy(seed):
+    """A compilable rule gives its reference's numbers bit for bit, on the examples' types and
+    with every parameter given per replicate (a batched sweep's cells)."""
+    kernels.warm()
+    rng = np.random.default_rng(seed)
+    for rule, examples in kernels._RULES:
+        for example in examples:
+            args = [rng.uniform(0.0, 1.0, 200) if np.ndim(a) else a for a in example()]
+            spread = [rng.uniform(0.0, 1.0, 200) if isinstance(a, float) else a for a in args]
+            for given in (args, spread):
+                fast, reference = both(lambda given=given: rule(*given))
+                np.testing.assert_array_equal(fast, reference, err_msg=rule.__qualname__)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from hedgesim.core import hedging
+from hedgesim.core import hedging, kernels
 from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, Milestone
 
 if TYPE_CHECKING:
@@ -28,6 +28,12 @@ VETOABLE = np.array([False, True, True])
 DECISION_CODES = {name: k for k, name in enumerate(DECISIONS)}
 
 
+def _trust_example(baseline):
+    """Arguments of ``updated_trust`` as an actor passes them (baseline: one number or per replicate)."""
+    return lambda: (*(np.full(1, 0.5) for _ in range(3)), 0.1, 0.2, 0.05, 0.01, baseline)
+
+
+@kernels.compilable(_trust_example(0.3), _trust_example(np.full(1, 0.3)))
 def updated_trust(
     trust: np.ndarray,
     cooperation: np.ndarray,

@@ -39,6 +39,12 @@ _SURELY_SHORT = kernels.SURELY_SHORT
 solver is accurate to ~1e-15)."""
 
 
+def _commitment_example() -> tuple:
+    """Arguments of ``commitment_cost`` as a run passes them."""
+    return np.full(1, 0.2), np.zeros(1, dtype=bool), 1.0, 9.0, 0.55, 0.04, 0.5
+
+
+@kernels.compilable(_commitment_example)
 def commitment_cost(
     tension: np.ndarray,
     territory_used: np.ndarray,
@@ -50,7 +56,7 @@ def commitment_cost(
 ) -> np.ndarray:
     """Cost kappa of falling short of the commitment: rising steeply past the neutrality
     threshold, and at least ``territory_share`` of the way up once Belarusian territory is used."""
-    rise = 1.0 / (1.0 + np.exp(-(np.asarray(tension) - threshold) / steepness))
+    rise = 1.0 / (1.0 + np.exp(-(tension - threshold) / steepness))
     rise = np.maximum(rise, np.where(territory_used, territory_share, 0.0))
     return cost + (np.maximum(cost_max, cost) - cost) * rise
 

@@ -14,9 +14,10 @@ does a machine without numba. The kernels are plain Python until their first cal
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -81,10 +82,45 @@ def _jit_all() -> None:
     _state["jitted"] = True
 
 
+_RULES: list[tuple[Callable, tuple[Callable[[], tuple], ...]]] = []
+"""The compilable rules and how to call each as a run does (for ``warm``)."""
+
+
+def compilable(*examples: Callable[[], tuple]) -> Callable[[Callable], Callable]:
+    """Mark a pure array function whose own source numba compiles: the engine calls the compiled
+    version, the reference path (``use_compiled(False)``) the function as written, so one source
+    serves both. Meant for rules called every month on small arrays, where numpy's cost per call,
+    not per element, dominates.
+
+    Each example returns arguments of the types a run passes: ``warm`` compiles the rule for
+    them (other types, such as a parameter swept per replicate, compile on first use; the
+    on-disk cache keeps every version for later processes)."""
+
+    def mark(rule: Callable) -> Callable:
+        jitted: list[Callable] = []
+
+        def compiled_rule() -> Callable:
+            if not jitted:
+                import numba
+
+                jitted.append(numba.njit(cache=True, nogil=True, error_model="numpy")(rule))
+            return jitted[0]
+
+        @functools.wraps(rule)
+        def run(*args):
+            return compiled_rule()(*args) if _state["compiled"] else rule(*args)
+
+        run.compiled = compiled_rule
+        _RULES.append((run, examples))
+        return run
+
+    return mark
+
+
 def warm() -> None:
-    """Load every kernel now, for the argument types the engine passes (from numba's on-disk
-    cache, else compiling it): a process that forks workers does it once for all of them, where
-    each worker would otherwise pay about a second for it. Nothing without numba."""
+    """Load every kernel and compilable rule now, for the argument types the engine passes (from
+    numba's on-disk cache, else compiling it): a process that forks workers does it once for all
+    of them, where each worker would otherwise pay about a second for it. Nothing without numba."""
     if importlib.util.find_spec("numba") is None:
         return
     _jit_all()
@@ -92,6 +128,9 @@ def warm() -> None:
     _optimal_hedge_rows(two, two.copy(), one, one.copy(), one.copy(), two.copy(), True, np.empty((1, 4)))
     _inverted_counts(one, np.exp(-one), one.copy(), np.empty(1))
     _uniforms_into(np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64), np.empty((1, 1)))
+    for rule, examples in _RULES:
+        for example in examples:
+            rule.compiled()(*example())
 
 
 def optimal_hedge_rows(*arrays) -> None:
