@@ -145,5 +145,5 @@ def test_the_compiled_rules_are_their_own_source_run_by_numpy(seed):
             args = [rng.uniform(0.0, 1.0, 200) if np.ndim(a) else a for a in example()]
             spread = [rng.uniform(0.0, 1.0, 200) if isinstance(a, float) else a for a in args]
             for given in (args, spread):
-                fast, reference = both(lambda given=given: rule(*given))
+                fast, reference = both(lambda rule=rule, given=given: rule(*given))
                 np.testing.assert_array_equal(fast, reference, err_msg=rule.__qualname__)
