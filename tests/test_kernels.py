@@ -17,7 +17,7 @@ import pytest
 from hedgesim.config.compose import compose_config
 from hedgesim.config.spec import build_run
 from hedgesim.core import kernels
-from hedgesim.core.hedging import RUSSIA, optimal_hedge
+from hedgesim.core.hedging import RUSSIA, dominant_driver, optimal_hedge
 from hedgesim.core.observe import event_count
 from hedgesim.core.streams import ReplicateStreams
 from hedgesim.workflows.run import build_model
@@ -82,6 +82,20 @@ def test_the_hedge_kernel_takes_one_number_or_one_per_replicate():
     scalar = optimal_hedge(utility, variance, 2.0, 0.2, 0.4, cost)
     spread = optimal_hedge(utility, variance, np.full(50, 2.0), np.full(50, 0.2), np.full(50, 0.4), cost)
     np.testing.assert_array_equal(scalar, spread)
+
+
+def test_the_driver_kernel_names_the_references_driver():
+    """Ties in the move and in the terms, partners that did not move, and Russia's commitment
+    term: the kernel picks what the reference picks, row by row."""
+    rng = np.random.default_rng(9)
+    rows = 5000
+    moved = rng.choice([-0.02, -0.01, 0.0, 0.01, 0.02], size=(rows, 4))
+    moved[:500] = 0.0
+    changes = [rng.choice([-1.0, -0.5, 0.0, 0.5, 1.0], size=(rows, 4)) for _ in range(3)]
+    commitment = rng.choice([-1.0, 0.0, 1.0], size=rows)
+    fast, reference = both(lambda: dominant_driver(moved, *changes, commitment))
+    np.testing.assert_array_equal(fast, reference)
+    assert fast.dtype == reference.dtype == np.int8 and len(np.unique(fast)) == 4
 
 
 def test_poisson_counts_are_the_references_exactly():

@@ -149,7 +149,9 @@ class Belarus(Actor):
 
     def decide(self) -> None:
         m, p = self.model, self.model.params
-        trust = np.append(self.trust, np.full((1, m.n_replicates), p.trust_other), axis=0).T
+        trust = np.empty((m.n_replicates, 4))  # by replicate, as the hedge's other terms
+        trust[:, :3] = self.trust.T
+        trust[:, 3] = p.trust_other
         gains, costs = self._gains(), self._costs()
         variance = self._variances()
         self.cost = m.commitment_cost()
@@ -176,7 +178,7 @@ class Belarus(Actor):
                 trust * (gains - g0) - (costs - k0),
                 terms[3] - r0,
                 pull - c0,
-            ).astype(np.int8)
+            )
         self.terms = terms
 
     def _gains(self) -> np.ndarray:

@@ -137,9 +137,10 @@ def _compiled(
     start: np.ndarray | None,
 ) -> np.ndarray:
     """``optimal_hedge`` by the compiled kernel, replicate by replicate. Every input goes in as a
-    contiguous array of doubles, so the kernel is compiled for one layout only."""
+    contiguous, writable array of doubles, so the kernel is compiled for one type only (a
+    read-only view, such as a broadcast, would be another)."""
     rows = utility.shape[:1]
-    per_row = lambda value: np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=float), rows))
+    per_row = lambda value: np.require(np.broadcast_to(np.asarray(value, dtype=float), rows), None, "CW")
     weights = np.empty(utility.shape)
     kernels.optimal_hedge_rows(
         np.ascontiguousarray(utility),
@@ -338,6 +339,10 @@ def dominant_driver(
     changed against the move cannot be its reason (a weight that fell is never put down to trust
     that rose); a partner that did not move at all keeps the largest change either way.
     """
+    if kernels.compiled():
+        drivers = np.empty(moved.shape[0], dtype=np.int8)
+        kernels.dominant_drivers(moved, trust_change, benefit_change, risk_change, commitment_change, drivers)
+        return drivers
     rows = np.arange(moved.shape[0])
     partner = np.argmax(np.abs(moved), axis=1)
     commitment_term = np.where(partner == RUSSIA, commitment_change, 0.0)
@@ -351,4 +356,4 @@ def dominant_driver(
         axis=1,
     )
     direction = np.sign(moved[rows, partner])[:, None]
-    return np.argmax(np.where(direction == 0.0, np.abs(terms), terms * direction), axis=1)
+    return np.argmax(np.where(direction == 0.0, np.abs(terms), terms * direction), axis=1).astype(np.int8)

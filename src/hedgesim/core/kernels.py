@@ -60,6 +60,7 @@ _KERNELS = (
     "_inverted_count_alone",
     "_inverted_counts",
     "_uniforms_into",
+    "_dominant_drivers",
 )
 """Compiled on first use, callees first: importing numba costs a third of a second, which a run
 that never reaches a kernel should not pay. The on-disk cache spares later processes the
@@ -128,6 +129,7 @@ def warm() -> None:
     _optimal_hedge_rows(two, two.copy(), one, one.copy(), one.copy(), two.copy(), True, np.empty((1, 4)))
     _inverted_counts(one, np.exp(-one), one.copy(), np.empty(1))
     _uniforms_into(np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64), np.empty((1, 1)))
+    _dominant_drivers(two, two.copy(), two.copy(), two.copy(), one, np.empty(1, dtype=np.int8))
     for rule, examples in _RULES:
         for example in examples:
             rule.compiled()(*example())
@@ -149,6 +151,12 @@ def uniforms_into(*arrays) -> None:
     """``streams.ReplicateStreams.uniforms`` in one pass (see ``_uniforms_into``)."""
     _jit_all()
     _uniforms_into(*arrays)
+
+
+def dominant_drivers(*arrays) -> None:
+    """``hedging.dominant_driver`` row by row (see ``_dominant_drivers``)."""
+    _jit_all()
+    _dominant_drivers(*arrays)
 
 
 def _start_row(u, a, eta, start, has_start, y, w, t):
@@ -341,3 +349,23 @@ def _uniforms_into(keys, offsets, out):
             x *= MIX2
             x ^= x >> SHIFT3
             out[i, c] = float(x >> _MANTISSA_SHIFT) * TO_UNIT
+
+
+def _dominant_drivers(moved, trust_change, benefit_change, risk_change, commitment_change, out):
+    """``hedging.dominant_driver`` row by row into ``out``: the partner that moved most (the first
+    of equals, as ``np.argmax``), then the first term whose change pushed it furthest its way."""
+    for i in range(moved.shape[0]):
+        partner = 0
+        for j in range(1, moved.shape[1]):
+            if abs(moved[i, j]) > abs(moved[i, partner]):
+                partner = j
+        move = moved[i, partner]
+        direction = 1.0 if move > 0.0 else (-1.0 if move < 0.0 else 0.0)
+        commitment = commitment_change[i] if partner == RUSSIA else 0.0
+        terms = (trust_change[i, partner], benefit_change[i, partner], risk_change[i, partner], commitment)
+        best, best_score = 0, -math.inf
+        for k in range(4):
+            score = abs(terms[k]) if direction == 0.0 else terms[k] * direction
+            if score > best_score:
+                best, best_score = k, score
+        out[i] = best
