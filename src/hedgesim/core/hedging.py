@@ -140,7 +140,7 @@ def _compiled(
     contiguous, writable array of doubles, so the kernel is compiled for one type only (a
     read-only view, such as a broadcast, would be another)."""
     rows = utility.shape[:1]
-    per_row = lambda value: np.require(np.broadcast_to(np.asarray(value, dtype=float), rows), None, "CW")
+    per_row = lambda value: _per_row(value, rows)
     weights = np.empty(utility.shape)
     kernels.optimal_hedge_rows(
         np.ascontiguousarray(utility),
@@ -153,6 +153,19 @@ def _compiled(
         weights,
     )
     return weights
+
+
+def _per_row(value: float | np.ndarray, rows: tuple[int]) -> np.ndarray:
+    """One value per row as a contiguous, writable array of doubles: an array that is one already
+    goes as it is, one number is repeated (the month's cost of a few numpy calls counts at small
+    ensembles)."""
+    if np.ndim(value) == 0:
+        return np.full(rows, float(value))
+    value = np.asarray(value)
+    flags = value.flags
+    if value.shape == rows and value.dtype == np.float64 and flags.c_contiguous and flags.writeable:
+        return value
+    return np.array(np.broadcast_to(value, rows), dtype=float)
 
 
 def _optimal_block(
