@@ -11,14 +11,14 @@ from hedgesim.core.streams import ReplicateStreams, _splitmix, replicate_keys
 def test_draws_are_uniform():
     streams = ReplicateStreams(5, np.arange(20000), ("a", "b"))
     u = streams.uniforms(3)
-    assert u.shape == (20000, 2)
+    assert u.shape == (2, 20000)
     assert stats.kstest(u.ravel(), "uniform").pvalue > 1e-3
-    assert abs(np.corrcoef(u[:, 0], u[:, 1])[0, 1]) < 0.03
+    assert abs(np.corrcoef(u[0], u[1])[0, 1]) < 0.03
 
 
 def test_steps_and_replicates_are_uncorrelated():
     streams = ReplicateStreams(5, np.arange(5000), ("a",))
-    a, b = streams.uniforms(0)[:, 0], streams.uniforms(1)[:, 0]
+    a, b = streams.uniforms(0)[0], streams.uniforms(1)[0]
     assert abs(np.corrcoef(a, b)[0, 1]) < 0.05
     assert abs(np.corrcoef(a[:-1], a[1:])[0, 1]) < 0.05
 
@@ -27,7 +27,7 @@ def test_replicate_draws_do_not_depend_on_the_ensemble():
     big = ReplicateStreams(9, np.arange(1000), ("a", "b", "c"))
     one = ReplicateStreams(9, np.array([417]), ("a", "b", "c"))
     for step in (0, 7, 143):
-        np.testing.assert_array_equal(big.uniforms(step)[417], one.uniforms(step)[0])
+        np.testing.assert_array_equal(big.uniforms(step)[:, 417], one.uniforms(step)[:, 0])
 
 
 def test_seed_changes_every_draw():
@@ -51,9 +51,9 @@ def test_draws_are_splitmix_of_key_plus_mixed_counter():
     replicate's key plus the golden-ratio multiple of the mixed (step, channel) counter."""
     ids = np.array([0, 3, 41, 2**40])
     streams = ReplicateStreams(11, ids, ("a", "b", "c"))
-    keys = replicate_keys(11, ids)[:, None]
+    keys = replicate_keys(11, ids)[None, :]
     step = 57
-    counter = np.uint64(step * 3) + np.arange(3, dtype=np.uint64)[None, :]
+    counter = np.uint64(step * 3) + np.arange(3, dtype=np.uint64)[:, None]
     with np.errstate(over="ignore"):
         bits = _splitmix(keys + _splitmix(counter + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15))
     expected = (bits >> np.uint64(11)).astype(np.float64) / 2.0**53

@@ -208,7 +208,7 @@ class AnchorModel(mesa.Model):
             self.running = False
             return
         t = self.month_index
-        self.uniforms = dict(zip(CHANNELS, self.stream.uniforms(t)[0].tolist(), strict=True))
+        self.uniforms = dict(zip(CHANNELS, self.stream.uniforms(t)[:, 0].tolist(), strict=True))
         self.impulses = self.month_shocks(t)
         self.decision = -1
         self.territory_used = self.territory_used or self.impulses.territory_used

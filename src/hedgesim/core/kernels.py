@@ -338,17 +338,18 @@ TO_UNIT = 1.0 / float(1 << 53)
 def _uniforms_into(keys, offsets, out):
     """``streams.ReplicateStreams.uniforms`` in one pass: SplitMix64 of each replicate's key plus
     each channel's mixed counter, its top 53 bits scaled to [0, 1). Integer arithmetic, so the
-    same bits as the reference."""
-    for i in range(keys.shape[0]):
-        key = keys[i]
-        for c in range(offsets.shape[0]):
-            x = key + offsets[c]
+    same bits as the reference. ``out`` is (channels, replicates), each channel's row written in
+    turn."""
+    for c in range(offsets.shape[0]):
+        offset = offsets[c]
+        for i in range(keys.shape[0]):
+            x = keys[i] + offset
             x ^= x >> SHIFT1
             x *= MIX1
             x ^= x >> SHIFT2
             x *= MIX2
             x ^= x >> SHIFT3
-            out[i, c] = float(x >> _MANTISSA_SHIFT) * TO_UNIT
+            out[c, i] = float(x >> _MANTISSA_SHIFT) * TO_UNIT
 
 
 def _dominant_drivers(moved, trust_change, benefit_change, risk_change, commitment_change, out):

@@ -234,8 +234,9 @@ class HedgingModel(mesa.Model):
         Of several in one month the most salient is logged (``vocabulary.SALIENCE``), whichever
         was taken first: Russia acts before Belarus, and Belarus hosts talks last.
         """
-        code = DECISION_CODES[decision]
-        self.decision[taken & (RANKS[self.decision] > RANKS[code])] = code
+        if taken.any():  # most months nobody takes it: no ranks to look up
+            code = DECISION_CODES[decision]
+            self.decision[taken & (RANKS[self.decision] > RANKS[code])] = code
 
     @property
     def finished(self) -> bool:
@@ -379,8 +380,7 @@ class HedgingModel(mesa.Model):
         return tables.trajectories(self.record, self.calendar, self.replicate_ids, months)
 
     def event_log(self, months: slice = tables.ALL_MONTHS) -> pd.DataFrame:
-        """Why Belarus moved: per replicate and month, the partner, the driver, the shock and the
-        decision."""
+        """Why Belarus moved, per replicate and month: the partner, the driver, the shock, the decision."""
         return tables.event_log(
             self.record, self.calendar, self.replicate_ids, self.shock_labels, self.decision_labels, months
         )

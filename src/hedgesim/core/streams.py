@@ -58,18 +58,19 @@ class ReplicateStreams:
     """
 
     def __init__(self, seed: int, replicate_ids: np.ndarray, channels: tuple[str, ...]):
-        self.keys = replicate_keys(seed, replicate_ids)[:, None]
+        self.keys = replicate_keys(seed, replicate_ids)[None, :]
         self.channels = {name: i for i, name in enumerate(channels)}
-        self._offsets = np.arange(len(channels), dtype=np.uint64)[None, :]
+        self._offsets = np.arange(len(channels), dtype=np.uint64)[:, None]
 
     def uniforms(self, step: int) -> np.ndarray:
-        """All channels' uniforms in [0, 1) for one step, shape (replicates, channels)."""
+        """All channels' uniforms in [0, 1) for one step, shape (channels, replicates): a channel's
+        draws are one contiguous row."""
         counter = np.uint64(step) * np.uint64(len(self.channels)) + self._offsets
         if kernels.compiled():
             with np.errstate(over="ignore"):
-                mixed = _splitmix(counter + np.uint64(1))[0] * _GOLDEN
-            draws = np.empty((len(self.keys), len(self.channels)))
-            kernels.uniforms_into(self.keys[:, 0], mixed, draws)
+                mixed = _splitmix(counter + np.uint64(1))[:, 0] * _GOLDEN
+            draws = np.empty((len(self.channels), self.keys.shape[1]))
+            kernels.uniforms_into(self.keys[0], mixed, draws)
             return draws
         with np.errstate(over="ignore"):
             bits = _splitmix_in_place(self.keys + _splitmix(counter + np.uint64(1)) * _GOLDEN)
@@ -80,11 +81,15 @@ class ReplicateStreams:
 
     def column(self, draws: np.ndarray, channel: str) -> np.ndarray:
         """One channel's uniforms out of a step's draws."""
-        return draws[:, self.channels[channel]]
+        return draws[self.channels[channel]]
 
     def columns(self, draws: np.ndarray, channels: tuple[str, ...]) -> np.ndarray:
-        """Several channels' uniforms out of a step's draws, one row per channel."""
-        return draws.T[[self.channels[name] for name in channels]]
+        """Several channels' uniforms out of a step's draws, one row per channel (a view when
+        they are neighbours in order)."""
+        rows = [self.channels[name] for name in channels]
+        if rows == list(range(rows[0], rows[0] + len(rows))):
+            return draws[rows[0] : rows[0] + len(rows)]
+        return draws[rows]
 
     def normal_pair(self, draws: np.ndarray, channel_a: str, channel_b: str) -> tuple[np.ndarray, np.ndarray]:
         """Two independent standard normals by Box-Muller from two uniform channels."""
