@@ -108,8 +108,8 @@ def compilable(*examples: Callable[[], tuple]) -> Callable[[Callable], Callable]
             return jitted[0]
 
         @functools.wraps(rule)
-        def run(*args):
-            return compiled_rule()(*args) if _state["compiled"] else rule(*args)
+        def run(*args, **kwargs):
+            return (compiled_rule() if _state["compiled"] else rule)(*args, **kwargs)
 
         run.compiled = compiled_rule
         _RULES.append((run, examples))
