@@ -47,7 +47,8 @@ class Belarus(Actor):
 
     def act(self) -> None:
         """The regime's discrete decisions this month, each drawn from its rule (unless observed
-        history imposes them in this month)."""
+        history imposes them in this month). A rule that cannot fire in any replicate this month
+        returns at once: the draws are counter-based, so skipping one moves no other."""
         if not self.model.rules_decide:
             return
         self._crackdown()
@@ -61,6 +62,8 @@ class Belarus(Actor):
         (the threat the regime perceives) and with Russian backing; a crackdown jails in
         proportion to the mobilisation and is a conflict with the EU."""
         p, m, imp = self.model.params, self.model, self.model.impulses
+        if not imp.election_held.any():  # no replicate votes this month: nothing can change
+            return
         odds = p.crackdown_bias + p.crackdown_threat * imp.election + p.crackdown_backing * self.backing
         cracks = imp.election_held & (self._draw("crackdown") < logistic(odds))
         severity = np.where(cracks, np.maximum(imp.election, 0.25), 0.0)
@@ -107,6 +110,8 @@ class Belarus(Actor):
         """Release the political prisoners when the need for the EU outweighs the regime's cost:
         a monthly chance proportional to the excess."""
         p, imp = self.model.params, self.model.impulses
+        if not (self.prisoners > 0.05).any():  # nobody to release in any replicate
+            return
         excess = np.maximum(self.need_for_eu() - self.release_cost(), 0.0)
         releases = (self.prisoners > 0.05) & (self._draw("release") < p.release_rate * excess)
         self.prisoners = np.where(releases, 0.0, self.prisoners)
@@ -117,6 +122,8 @@ class Belarus(Actor):
         """Signal autonomy to Moscow (non-recognition, refusing a base) when tension makes it pay
         and Belarus does not read as aligned: cooperation with the EU, conflict with Russia."""
         p, m, imp = self.model.params, self.model, self.model.impulses
+        if not (m.tension > p.signal_tension).any():  # a signal cannot pay in any replicate
+            return
         chance = p.signal_rate * np.maximum(m.tension - p.signal_tension, 0.0) * ~m.aligned
         signals = self._draw("signal") < chance
         imp.coop["eu"] += p.signal_size * signals
@@ -128,6 +135,8 @@ class Belarus(Actor):
         parties come less often while the EU condemns fresh repression (it gets used to
         prisoners held)."""
         p, m, imp = self.model.params, self.model, self.model.impulses
+        if not m.ukraine.at_war.any():  # no war to host talks about in any replicate
+            return
         war_on = m.ukraine.at_war & (m.war_tension > 0.05) & ~m.aligned & ~imp.territory_used
         accepted = 1.0 - m.eu.condemned
         hosts = war_on & (self._draw("venue") < p.venue_rate * accepted)
