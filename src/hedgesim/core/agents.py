@@ -223,8 +223,12 @@ class EU(Actor):
         status, progress = self.status, self.progress  # all agreements at once, row k for each
         status[(status == Milestone.NOT_STARTED) & opens] = Milestone.NEGOTIATING
         talking = (status == Milestone.NEGOTIATING) | (status == Milestone.BLOCKED)
+        if not talking.any():  # no talks anywhere: nothing progresses or concludes
+            return
         progress[...] = np.where(talking, np.minimum(progress * (1.0 - setback) + advance, 1.0), progress)
         ready = talking & (progress >= 1.0)
+        if not ready.any():  # no talks at their end this month: nothing to conclude or block
+            return
         vetoed = ready & VETOABLE[:, None] & m.lithuania.vetoes
         status[vetoed] = Milestone.BLOCKED
         done = ready & ~vetoed
