@@ -186,10 +186,11 @@ class EU(Actor):
         )
         agrees = self._draw("listing") < p.listing_rate
         listing = np.where(agrees, np.maximum(target - self.sanctions, 0.0), 0.0)
-        review = self.model.month.month in REVIEW_MONTHS
-        delists = review & (self._draw("delisting") < p.delisting_share)
-        delisting = np.where(delists, np.maximum(self.sanctions - target, 0.0), 0.0)
-        self.sanctions = self.sanctions + listing - delisting
+        listed = self.sanctions + listing
+        if self.model.month.month in REVIEW_MONTHS:
+            delists = self._draw("delisting") < p.delisting_share
+            listed = listed - np.where(delists, np.maximum(self.sanctions - target, 0.0), 0.0)
+        self.sanctions = listed
         self.new_listings = listing
 
     def _set_offer(self) -> None:
