@@ -107,9 +107,7 @@ def optimal_hedge(
     """
     utility = np.atleast_2d(np.asarray(utility, dtype=float))
     curvature = as_column(2.0 * risk_aversion) * np.atleast_2d(np.asarray(variance, dtype=float))
-    cost = np.asarray(cost, dtype=float)
-    if cost.shape != utility.shape[:1]:
-        cost = np.broadcast_to(cost, utility.shape[:1])
+    cost = _per_row(cost, utility.shape[:1])
     if kernels.compiled():
         return _compiled(utility, curvature, room_value, commitment, cost, start)
     if len(utility) <= _BLOCK:
@@ -147,7 +145,7 @@ def _compiled(
         np.ascontiguousarray(curvature),
         per_row(room_value),
         per_row(commitment),
-        per_row(cost),
+        cost,
         weights if start is None else np.ascontiguousarray(start, dtype=float),
         start is not None,
         weights,

@@ -84,12 +84,8 @@ class ReplicateStreams:
         return draws[self.channels[channel]]
 
     def columns(self, draws: np.ndarray, channels: tuple[str, ...]) -> np.ndarray:
-        """Several channels' uniforms out of a step's draws, one row per channel (a view when
-        they are neighbours in order)."""
-        rows = [self.channels[name] for name in channels]
-        if rows == list(range(rows[0], rows[0] + len(rows))):
-            return draws[rows[0] : rows[0] + len(rows)]
-        return draws[rows]
+        """Several channels' uniforms out of a step's draws, one row per channel."""
+        return draws[[self.channels[name] for name in channels]]
 
     def normal_pair(self, draws: np.ndarray, channel_a: str, channel_b: str) -> tuple[np.ndarray, np.ndarray]:
         """Two independent standard normals by Box-Muller from two uniform channels."""
