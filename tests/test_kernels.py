@@ -156,8 +156,16 @@ def test_the_compiled_rules_are_their_own_source_run_by_numpy(seed):
     rng = np.random.default_rng(seed)
     for rule, examples in kernels._RULES:
         for example in examples:
-            args = [rng.uniform(0.0, 1.0, 200) if np.ndim(a) else a for a in example()]
+            args = [_spread_like(rng, a) if np.ndim(a) else a for a in example()]
             spread = [rng.uniform(0.0, 1.0, 200) if isinstance(a, float) else a for a in args]
             for given in (args, spread):
                 fast, reference = both(lambda rule=rule, given=given: rule(*given))
                 np.testing.assert_array_equal(fast, reference, err_msg=rule.__qualname__)
+
+
+def _spread_like(rng: np.random.Generator, example: np.ndarray) -> np.ndarray:
+    """Random values of an example array's dtype, for 200 replicates (its other axes kept)."""
+    shape = (200, *np.shape(example)[1:])
+    if np.asarray(example).dtype == bool:
+        return rng.uniform(0.0, 1.0, shape) < 0.5
+    return rng.uniform(0.0, 1.0, shape)

@@ -9,6 +9,7 @@ import numpy as np
 
 from hedgesim.core import hedging
 from hedgesim.core.agents import Actor, logistic
+from hedgesim.core.terms import partner_terms
 from hedgesim.core.vocabulary import TRUSTED
 
 if TYPE_CHECKING:
@@ -161,8 +162,7 @@ class Belarus(Actor):
         trust = np.empty((m.n_replicates, 4))  # by replicate, as the hedge's other terms
         trust[:, :3] = self.trust.T
         trust[:, 3] = p.trust_other
-        gains, costs = self._gains(), self._costs()
-        variance = self._variances()
+        gains, costs, variance = self._terms()
         self.cost = m.commitment_cost()
         self.optimum = hedging.optimal_hedge(
             trust * gains - costs,
@@ -190,30 +190,36 @@ class Belarus(Actor):
             )
         self.terms = terms
 
-    def _gains(self) -> np.ndarray:
-        """What each partner offers, before Belarus's trust in it discounts the promise."""
+    def _terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each partner's gains (before trust discounts them), certain costs and payoff variances
+        this month (``terms.partner_terms``)."""
         m, p = self.model, self.model.params
-        eu = p.benefit_eu * m.eu.offer
-        russia = p.benefit_russia * (1.0 - m.russia.supply_cut) + p.support_benefit * m.russia.support
-        ukraine = p.benefit_ukraine + p.neutrality_value * m.tension * m.ukraine.trust
-        other = np.full_like(eu, p.benefit_other)
-        return np.stack([eu, russia, ukraine, other], axis=1)
-
-    def _costs(self) -> np.ndarray:
-        """What engaging a partner costs for certain (sanctions and the rent status-quo groups
-        defend; integration pressure): trust does not discount a cost already imposed, so more
-        trust never makes a partner worse."""
-        m, p = self.model, self.model.params
-        eu = p.sanction_cost * m.eu.isolation + m.status_quo_rent
-        russia = p.integration_cost * m.russia.pressure
-        zero = np.zeros_like(eu)
-        return np.stack([eu, russia, zero, zero], axis=1)
-
-    def _variances(self) -> np.ndarray:
-        m, p = self.model, self.model.params
-        eu = p.var_eu + p.var_eu_sanctions * m.eu.isolation
         disputed = (m.impulses.supply_cut > 0) | (m.impulses.gas_dispute > 0)
-        russia = p.var_russia + p.var_russia_dispute * disputed + p.var_russia_tension * m.tension
-        ukraine = p.var_ukraine + p.var_ukraine_war * m.ukraine.at_war
-        other = np.full_like(eu, p.var_other)
-        return np.stack([eu, russia, ukraine, other], axis=1)
+        return partner_terms(
+            m.eu.offer,
+            m.russia.supply_cut,
+            m.russia.support,
+            m.tension,
+            m.ukraine.trust,
+            m.eu.isolation,
+            m.status_quo_rent,
+            m.russia.pressure,
+            disputed,
+            m.ukraine.at_war,
+            p.benefit_eu,
+            p.benefit_russia,
+            p.support_benefit,
+            p.benefit_ukraine,
+            p.neutrality_value,
+            p.benefit_other,
+            p.sanction_cost,
+            p.integration_cost,
+            p.var_eu,
+            p.var_eu_sanctions,
+            p.var_russia,
+            p.var_russia_dispute,
+            p.var_russia_tension,
+            p.var_ukraine,
+            p.var_ukraine_war,
+            p.var_other,
+        )
