@@ -164,8 +164,12 @@ def test_the_compiled_rules_are_their_own_source_run_by_numpy(seed):
 
 
 def _spread_like(rng: np.random.Generator, example: np.ndarray) -> np.ndarray:
-    """Random values of an example array's dtype, for 200 replicates (its other axes kept)."""
-    shape = (200, *np.shape(example)[1:])
-    if np.asarray(example).dtype == bool:
+    """Random values of an example array's dtype, for 200 replicates: examples hold one, on the
+    axis of length 1 (the other axis is partners or agreements)."""
+    shape = tuple(200 if size == 1 else size for size in np.shape(example))
+    dtype = np.asarray(example).dtype
+    if dtype.kind == "b":
         return rng.uniform(0.0, 1.0, shape) < 0.5
+    if dtype.kind == "i":  # codes (agreement states) or months, -1 for none
+        return rng.integers(-1, 4, shape).astype(dtype)
     return rng.uniform(0.0, 1.0, shape)

@@ -17,14 +17,13 @@ import mesa
 import numpy as np
 
 from hedgesim.core import hedging, kernels
+from hedgesim.core.negotiation import negotiated
 from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, Milestone
 
 if TYPE_CHECKING:
     from hedgesim.core.model import HedgingModel
 
 REVIEW_MONTHS = (2, 10)
-VETOABLE = np.array([False, True, True])
-"""Which agreements (in ``AGREEMENTS`` order) need the consensus Lithuania's veto can block."""
 DECISION_CODES = {name: k for k, name in enumerate(DECISIONS)}
 
 
@@ -210,31 +209,26 @@ class EU(Actor):
     def _negotiate(self) -> None:
         """Open talks when the offer (or trust) allows; progress one month at a time while it still
         does (talks freeze otherwise), set back by spoilers; conclusion needs consensus, so
-        Lithuania's veto can block it."""
+        Lithuania's veto can block it (``negotiation.negotiated``)."""
         p, m = self.model.params, self.model
-        opening = (
-            self.offer >= p.visa_open_offer,
-            self.offer >= p.priorities_open_offer,
-            (self.trust >= p.framework_open_trust) & (self.prisoners_seen < 0.05),
+        self.status, self.progress, self.months_to = negotiated(
+            self.status,
+            self.progress,
+            self.months_to,
+            self.offer,
+            self.trust,
+            self.prisoners_seen,
+            m.spoiled,
+            m.lithuania.vetoes,
+            m.month_index,
+            p.visa_open_offer,
+            p.priorities_open_offer,
+            p.framework_open_trust,
+            p.visa_months,
+            p.priorities_months,
+            p.framework_months,
+            p.spoiler_setback,
         )
-        months = (p.visa_months, p.priorities_months, p.framework_months)
-        opens = np.stack(opening)
-        advance = np.stack([np.where(o, 1.0 / n, 0.0) for o, n in zip(opening, months, strict=True)])
-        setback = np.where(m.spoiled, p.spoiler_setback, 0.0)
-        status, progress = self.status, self.progress  # all agreements at once, row k for each
-        status[(status == Milestone.NOT_STARTED) & opens] = Milestone.NEGOTIATING
-        talking = (status == Milestone.NEGOTIATING) | (status == Milestone.BLOCKED)
-        if not talking.any():  # no talks anywhere: nothing progresses or concludes
-            return
-        progress[...] = np.where(talking, np.minimum(progress * (1.0 - setback) + advance, 1.0), progress)
-        ready = talking & (progress >= 1.0)
-        if not ready.any():  # no talks at their end this month: nothing to conclude or block
-            return
-        vetoed = ready & VETOABLE[:, None] & m.lithuania.vetoes
-        status[vetoed] = Milestone.BLOCKED
-        done = ready & ~vetoed
-        status[done] = Milestone.CONCLUDED
-        self.months_to[...] = np.where(done & (self.months_to < 0), m.month_index, self.months_to)
 
 
 class Russia(Actor):
