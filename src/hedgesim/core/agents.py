@@ -95,7 +95,7 @@ class Actor(mesa.Agent):
         gain = p.trust_gain
         if western:
             gain, shift = self.model.western_trust
-            baseline = np.clip(baseline + shift, p.trust_floor, 1.0)
+            baseline = np.minimum(np.maximum(baseline + shift, p.trust_floor), 1.0)  # np.clip, cheaper
         return updated_trust(
             trust,
             cooperation,

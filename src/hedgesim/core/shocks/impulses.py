@@ -79,24 +79,24 @@ class Impulses:
     @classmethod
     def quiet(cls, n: int) -> Impulses:
         """A month without shocks in any of ``n`` replicates."""
-        zeros = lambda: np.zeros(n)
-        return cls(
-            coop={d: zeros() for d in DYADS},
-            conflict={d: zeros() for d in DYADS},
-            election=zeros(),
-            election_held=np.zeros(n, dtype=bool),
-            crackdown=zeros(),
-            release=zeros(),
-            war=zeros(),
-            war_on_ukraine=np.zeros(n, dtype=bool),
-            supply_cut=zeros(),
-            gas_dispute=zeros(),
-            npp=zeros(),
-            npp_start=np.zeros(n, dtype=bool),
+        reals, flags = iter(np.zeros((2 * len(DYADS) + 8, n))), iter(np.zeros((5, n), dtype=bool))
+        return cls(  # each array a row of one block: two allocations a month, not twenty
+            coop={d: next(reals) for d in DYADS},
+            conflict={d: next(reals) for d in DYADS},
+            election=next(reals),
+            election_held=next(flags),
+            crackdown=next(reals),
+            release=next(reals),
+            war=next(reals),
+            war_on_ukraine=next(flags),
+            supply_cut=next(reals),
+            gas_dispute=next(reals),
+            npp=next(reals),
+            npp_start=next(flags),
             shock=np.full(n, -1, dtype=np.int16),
-            coercion=zeros(),
-            eap_suspended=np.zeros(n, dtype=bool),
-            territory_used=np.zeros(n, dtype=bool),
+            coercion=next(reals),
+            eap_suspended=next(flags),
+            territory_used=next(flags),
         )
 
 
