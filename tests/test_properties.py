@@ -146,6 +146,22 @@ def test_relations_index_is_whole_events_and_rises_with_cooperation(coop, confli
     assert np.all(relations_index(coop, conflict + more, z1, z2, pos, neg, score) <= index)
 
 
+@given(
+    st.lists(amounts, min_size=8, max_size=8),
+    arrays(np.float64, (8, N), elements=st.floats(0.0, 1.0, exclude_max=True)),
+    st.one_of(st.floats(0.0, 30.0), arrays(np.float64, (N,), elements=st.floats(0.0, 30.0))),
+    st.one_of(st.floats(0.0, 30.0), arrays(np.float64, (N,), elements=st.floats(0.0, 30.0))),
+)
+def test_all_dyads_at_once_are_each_dyad_alone(levels_given, uniforms, pos, neg):
+    """The model's one Poisson call for every dyad gives each dyad's index as its own call would,
+    bit for bit, with the event rates one number or one per replicate."""
+    cooperation, conflict = levels_given[:4], levels_given[4:]
+    together = observe.relations_indices(cooperation, conflict, uniforms, (pos, neg, 1.5))
+    for k in range(4):
+        alone = relations_index(cooperation[k], conflict[k], uniforms[k], uniforms[4 + k], pos, neg, 1.5)
+        np.testing.assert_array_equal(together[k], alone)
+
+
 # --- shock records ----------------------------------------------------------------------
 
 months = st.builds(Month, st.integers(1990, 2060), st.integers(1, 12))

@@ -328,7 +328,7 @@ class HedgingModel(mesa.Model):
 
     def _state_series(self) -> dict[str, np.ndarray]:
         """Trust, the hedge and the other state an observer reads, plus trade and agreements."""
-        p, b = self.params, self.belarus
+        p, b, supply = self.params, self.belarus, 1.0 - self.russia.supply_cut
         return {
             "trust_blr_eu": b.trust[hedging.EU],
             "trust_eu_blr": self.eu.trust,
@@ -345,11 +345,11 @@ class HedgingModel(mesa.Model):
             "sanctions_persons": self.eu.sanctions,
             "political_prisoners": b.prisoners,
             "russia_pressure": self.russia.pressure,
-            "oil_supply": 1.0 - self.russia.supply_cut,
+            "oil_supply": supply,
             "npp_concern": self.lithuania.concern,
             "tension": self.tension,
             "trade_eu_turnover": trade_turnover(
-                1.0 - self.russia.supply_cut,
+                supply,
                 self.oil_prices[self.month_index],
                 p.trade_non_oil,
                 p.trade_oil,

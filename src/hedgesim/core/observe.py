@@ -188,9 +188,10 @@ def relations_indices(
     """
     positive, negative, score = scales
     n = len(cooperation)
-    rates = np.stack(np.broadcast_arrays(positive, negative))  # (2,) or, per replicate, (2, R)
-    per_unit = np.repeat(rates.reshape(2, -1), n, axis=0)
-    counts = event_count(np.stack(cooperation + conflict) * per_unit, uniforms)
+    rates = np.stack(cooperation + conflict)
+    rates[:n] *= positive  # one number, or one per replicate
+    rates[n:] *= negative
+    counts = event_count(rates, uniforms)
     return score * (counts[:n] - counts[n:])
 
 
