@@ -180,14 +180,7 @@ class Belarus(Actor):
         risk = hedging.as_column(-2.0 * p.risk_aversion) * variance * self.optimum
         terms = (trust, gains, costs, risk, pull)
         if self.terms is not None:
-            t0, g0, k0, r0, c0 = self.terms
-            self.driver = hedging.dominant_driver(
-                self.moved,
-                (trust - t0) * gains,
-                trust * (gains - g0) - (costs - k0),
-                terms[3] - r0,
-                pull - c0,
-            )
+            self.driver = hedging.driver_of_terms(self.moved, terms, self.terms)
         self.terms = terms
 
     def _terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

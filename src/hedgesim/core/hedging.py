@@ -335,6 +335,22 @@ def herfindahl(weights: np.ndarray) -> np.ndarray:
     return np.sum(np.asarray(weights) ** 2, axis=-1)
 
 
+def driver_of_terms(
+    moved: np.ndarray, terms: tuple[np.ndarray, ...], previous: tuple[np.ndarray, ...]
+) -> np.ndarray:
+    """``dominant_driver`` from this month's and last month's terms, each (trust, gains, costs,
+    risk, pull): trust's change weighs the gain, the gains' and costs' the trust, and the pull
+    counts for Russia only. The compiled path computes the changes for the most-moved partner
+    only."""
+    if kernels.compiled():
+        drivers = np.empty(moved.shape[0], dtype=np.int8)
+        kernels.drivers_of_terms(moved, *terms, *previous, drivers)
+        return drivers
+    (trust, gains, costs, risk, pull), (t0, g0, k0, r0, c0) = terms, previous
+    benefit_change = trust * (gains - g0) - (costs - k0)
+    return dominant_driver(moved, (trust - t0) * gains, benefit_change, risk - r0, pull - c0)
+
+
 def dominant_driver(
     moved: np.ndarray,
     trust_change: np.ndarray,
@@ -350,10 +366,6 @@ def dominant_driver(
     changed against the move cannot be its reason (a weight that fell is never put down to trust
     that rose); a partner that did not move at all keeps the largest change either way.
     """
-    if kernels.compiled():
-        drivers = np.empty(moved.shape[0], dtype=np.int8)
-        kernels.dominant_drivers(moved, trust_change, benefit_change, risk_change, commitment_change, drivers)
-        return drivers
     rows = np.arange(moved.shape[0])
     partner = np.argmax(np.abs(moved), axis=1)
     commitment_term = np.where(partner == RUSSIA, commitment_change, 0.0)

@@ -60,14 +60,16 @@ _KERNELS = (
     "_inverted_count_alone",
     "_inverted_counts",
     "_uniforms_into",
-    "_dominant_drivers",
+    "_most_moved",
+    "_strongest",
+    "_drivers_of_terms",
 )
 """Compiled on first use, callees first: importing numba costs a third of a second, which a run
 that never reaches a kernel should not pay. The on-disk cache spares later processes the
 compilation itself."""
 
 
-_INLINED = ("_grown", "_newton_step", "_start_row", "_solve_row")
+_INLINED = ("_grown", "_newton_step", "_start_row", "_solve_row", "_most_moved", "_strongest")
 """Kernels compiled into their callers: a call per weight and step would cost more than the step."""
 
 
@@ -129,7 +131,8 @@ def warm() -> None:
     _optimal_hedge_rows(two, two.copy(), one, one.copy(), one.copy(), two.copy(), True, np.empty((1, 4)))
     _inverted_counts(one, np.exp(-one), one.copy(), np.empty(1))
     _uniforms_into(np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64), np.empty((1, 1)))
-    _dominant_drivers(two, two.copy(), two.copy(), two.copy(), one, np.empty(1, dtype=np.int8))
+    terms = (two.copy(), two.copy(), two.copy(), two.copy(), one.copy())
+    _drivers_of_terms(two, *terms, *(t.copy() for t in terms), np.empty(1, dtype=np.int8))
     for rule, examples in _RULES:
         for example in examples:
             rule.compiled()(*example())
@@ -153,10 +156,10 @@ def uniforms_into(*arrays) -> None:
     _uniforms_into(*arrays)
 
 
-def dominant_drivers(*arrays) -> None:
-    """``hedging.dominant_driver`` row by row (see ``_dominant_drivers``)."""
+def drivers_of_terms(*arrays) -> None:
+    """``hedging.driver_of_terms`` row by row (see ``_drivers_of_terms``)."""
     _jit_all()
-    _dominant_drivers(*arrays)
+    _drivers_of_terms(*arrays)
 
 
 def _start_row(u, a, eta, start, has_start, y, w, t):
@@ -352,21 +355,39 @@ def _uniforms_into(keys, offsets, out):
             out[c, i] = float(x >> _MANTISSA_SHIFT) * TO_UNIT
 
 
-def _dominant_drivers(moved, trust_change, benefit_change, risk_change, commitment_change, out):
-    """``hedging.dominant_driver`` row by row into ``out``: the partner that moved most (the first
-    of equals, as ``np.argmax``), then the first term whose change pushed it furthest its way."""
+def _drivers_of_terms(moved, trust, gains, costs, risk, pull, trust0, gains0, costs0, risk0, pull0, out):
+    """``hedging.driver_of_terms`` row by row into ``out``: the partner that moved most (the first
+    of equals, as ``np.argmax``), then the first term whose change pushed it furthest its way;
+    each change is computed for that partner only (the reference computes it for every partner,
+    then picks), by the reference's arithmetic, so the same codes."""
     for i in range(moved.shape[0]):
-        partner = 0
-        for j in range(1, moved.shape[1]):
-            if abs(moved[i, j]) > abs(moved[i, partner]):
-                partner = j
-        move = moved[i, partner]
-        direction = 1.0 if move > 0.0 else (-1.0 if move < 0.0 else 0.0)
-        commitment = commitment_change[i] if partner == RUSSIA else 0.0
-        terms = (trust_change[i, partner], benefit_change[i, partner], risk_change[i, partner], commitment)
-        best, best_score = 0, -math.inf
-        for k in range(4):
-            score = abs(terms[k]) if direction == 0.0 else terms[k] * direction
-            if score > best_score:
-                best, best_score = k, score
-        out[i] = best
+        p = _most_moved(moved[i])
+        commitment = pull[i] - pull0[i] if p == RUSSIA else 0.0
+        terms = (
+            (trust[i, p] - trust0[i, p]) * gains[i, p],
+            trust[i, p] * (gains[i, p] - gains0[i, p]) - (costs[i, p] - costs0[i, p]),
+            risk[i, p] - risk0[i, p],
+            commitment,
+        )
+        out[i] = _strongest(moved[i, p], terms)
+
+
+def _most_moved(row):
+    """The partner whose weight moved most in this row (the first of equals, as ``np.argmax``)."""
+    partner = 0
+    for j in range(1, row.shape[0]):
+        if abs(row[j]) > abs(row[partner]):
+            partner = j
+    return partner
+
+
+def _strongest(move, terms):
+    """The first of the terms that pushed a move of ``move`` furthest its way (the largest
+    change either way when the weight did not move)."""
+    direction = 1.0 if move > 0.0 else (-1.0 if move < 0.0 else 0.0)
+    best, best_score = 0, -math.inf
+    for k in range(4):
+        score = abs(terms[k]) if direction == 0.0 else terms[k] * direction
+        if score > best_score:
+            best, best_score = k, score
+    return best
