@@ -159,13 +159,10 @@ class Belarus(Actor):
 
     def decide(self) -> None:
         m, p = self.model, self.model.params
-        trust = np.empty((m.n_replicates, 4))  # by replicate, as the hedge's other terms
-        trust[:, :3] = self.trust.T
-        trust[:, 3] = p.trust_other
-        gains, costs, variance = self._terms()
+        trust, utility, gains, costs, variance = self._terms()
         self.cost = m.commitment_cost()
         self.optimum = hedging.optimal_hedge(
-            trust * gains - costs,
+            utility,
             variance,
             p.risk_aversion,
             p.room_value,
@@ -183,12 +180,14 @@ class Belarus(Actor):
             self.driver = hedging.driver_of_terms(self.moved, terms, self.terms)
         self.terms = terms
 
-    def _terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each partner's gains (before trust discounts them), certain costs and payoff variances
-        this month (``terms.partner_terms``)."""
+    def _terms(self) -> tuple[np.ndarray, ...]:
+        """Belarus's trust in each partner, the utility it expects of each, each partner's gains
+        (before trust discounts them), certain costs and payoff variances this month
+        (``terms.partner_terms``), each by replicate."""
         m, p = self.model, self.model.params
         disputed = (m.impulses.supply_cut > 0) | (m.impulses.gas_dispute > 0)
         return partner_terms(
+            self.trust,
             m.eu.offer,
             m.russia.supply_cut,
             m.russia.support,
@@ -199,6 +198,7 @@ class Belarus(Actor):
             m.russia.pressure,
             disputed,
             m.ukraine.at_war,
+            p.trust_other,
             p.benefit_eu,
             p.benefit_russia,
             p.support_benefit,

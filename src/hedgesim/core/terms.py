@@ -17,11 +17,12 @@ def _example() -> tuple:
     """Arguments of ``partner_terms`` as a run with one value per parameter passes them."""
     state = tuple(np.full(1, 0.5) for _ in range(8))
     flags = (np.zeros(1, dtype=bool), np.zeros(1, dtype=bool))
-    return (*state, *flags, *(0.5 for _ in range(16)))
+    return (np.full((3, 1), 0.5), *state, *flags, *(0.5 for _ in range(17)))
 
 
 @kernels.compilable(_example)
 def partner_terms(
+    trust_in: np.ndarray,
     eu_offer: np.ndarray,
     supply_cut: np.ndarray,
     support: np.ndarray,
@@ -32,6 +33,7 @@ def partner_terms(
     pressure: np.ndarray,
     disputed: np.ndarray,
     at_war: np.ndarray,
+    trust_other,
     benefit_eu,
     benefit_russia,
     support_benefit,
@@ -48,8 +50,10 @@ def partner_terms(
     var_ukraine,
     var_ukraine_war,
     var_other,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gains (before trust discounts them), certain costs and payoff variances, each (R, 4).
+) -> tuple[np.ndarray, ...]:
+    """Belarus's trust in each partner, the utility it expects of each (trust times gain, less
+    the cost), gains (before trust discounts them), certain costs and payoff variances, each
+    (R, 4). ``trust_in`` is Belarus's trust in the EU, Russia and Ukraine, (3, R).
 
     Gains: the EU's offer, Russia's crude (less a cut) and its support to the regime, Ukraine's
     base benefit plus what neutrality is worth to a trusting Ukraine under tension, a constant
@@ -72,4 +76,7 @@ def partner_terms(
     variance[:, 1] = var_russia + var_russia_dispute * disputed + var_russia_tension * tension
     variance[:, 2] = var_ukraine + var_ukraine_war * at_war
     variance[:, 3] = var_other
-    return gains, costs, variance
+    trust = np.empty((rows, 4))
+    trust[:, :3] = trust_in.T
+    trust[:, 3] = trust_other
+    return trust, trust * gains - costs, gains, costs, variance
