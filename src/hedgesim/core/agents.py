@@ -203,7 +203,7 @@ class EU(Actor):
         conditional = self.trust * (1.0 - p.conditionality * self.prisoners_seen)
         interest = p.security_interest * m.tension * neutral * (1.0 - self.condemned)
         courted = np.where(m.eap_suspended, 0.0, interest)
-        target = np.clip(conditional + courted, 0.0, 1.0)
+        target = np.minimum(np.maximum(conditional + courted, 0.0), 1.0)  # np.clip, cheaper
         self.offer += p.offer_rate * (target - self.offer)
 
     def _negotiate(self) -> None:

@@ -303,7 +303,7 @@ class HedgingModel(mesa.Model):
         """Background tension plus the war-driven part, which fades at ``tension_decay``."""
         decay = self.params.tension_decay
         self.war_tension = self.war_tension * (1.0 - decay) + self.impulses.war
-        self.tension = np.clip(self.active_challenges.tension + self.war_tension, 0.0, 1.0)
+        self.tension = np.minimum(np.maximum(self.active_challenges.tension + self.war_tension, 0.0), 1.0)
 
     def _spoiler_hazard(self) -> np.ndarray:
         vested = self.active_challenges.vested_interests
