@@ -10,6 +10,7 @@ from hypothesis.extra.numpy import arrays
 from scipy.optimize import minimize
 
 from hedgesim.core import hedging, kernels
+from hedgesim.core.terms import hedge_move
 
 utility = arrays(np.float64, (5, 4), elements=st.floats(-1.0, 3.0))
 variance = arrays(np.float64, (5, 4), elements=st.floats(0.0, 2.0))
@@ -154,7 +155,8 @@ def test_result_of_a_replicate_does_not_depend_on_its_neighbours():
 def test_inertia_keeps_a_distribution_between_start_and_target(raw, inertia):
     start = raw / raw.sum(axis=1, keepdims=True)
     target = start[::-1].copy()
-    moved = hedging.move_toward(start, target, inertia)
+    per_row = np.full(5, inertia)
+    moved, *_ = hedge_move(start, target, np.ones((5, 4)), per_row, per_row, per_row, per_row)
     np.testing.assert_allclose(moved.sum(axis=1), 1.0, atol=1e-12)
     assert np.all(moved >= np.minimum(start, target) - 1e-12)
     assert np.all(moved <= np.maximum(start, target) + 1e-12)

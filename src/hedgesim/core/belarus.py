@@ -9,7 +9,7 @@ import numpy as np
 
 from hedgesim.core import hedging
 from hedgesim.core.agents import Actor, logistic
-from hedgesim.core.terms import partner_terms
+from hedgesim.core.terms import hedge_move, partner_terms
 from hedgesim.core.vocabulary import TRUSTED
 
 if TYPE_CHECKING:
@@ -170,11 +170,16 @@ class Belarus(Actor):
             self.cost,
             start=self.optimum,
         )
-        previous = self.weights
-        self.weights = hedging.move_toward(previous, self.optimum, p.hedge_inertia)
-        self.moved = self.weights - previous
-        pull = hedging.shortfall_pull(self.optimum, p.alliance_commitment, self.cost)
-        risk = hedging.as_column(-2.0 * p.risk_aversion) * variance * self.optimum
+        rows = (m.n_replicates,)
+        self.weights, self.moved, pull, risk = hedge_move(
+            self.weights,
+            self.optimum,
+            variance,
+            hedging.dense(p.hedge_inertia, rows),
+            hedging.dense(p.alliance_commitment, rows),
+            self.cost,
+            hedging.dense(p.risk_aversion, rows),
+        )
         terms = (trust, gains, costs, risk, pull)
         if self.terms is not None:
             self.driver = hedging.driver_of_terms(self.moved, terms, self.terms)

@@ -106,10 +106,10 @@ def optimal_hedge(
     below c too, and that row's solve without the penalty is skipped (it would be discarded).
     """
     utility = np.atleast_2d(np.asarray(utility, dtype=float))
-    curvature = as_column(2.0 * risk_aversion) * np.atleast_2d(np.asarray(variance, dtype=float))
-    cost = _per_row(cost, utility.shape[:1])
+    cost = dense(cost, utility.shape[:1])
     if kernels.compiled():
-        return _compiled(utility, curvature, room_value, commitment, cost, start)
+        return _compiled(utility, variance, risk_aversion, room_value, commitment, cost, start)
+    curvature = as_column(2.0 * risk_aversion) * np.atleast_2d(np.asarray(variance, dtype=float))
     if len(utility) <= _BLOCK:
         return _optimal_block(utility, curvature, room_value, commitment, cost, start).T
     weights = np.empty(utility.shape[::-1])
@@ -128,21 +128,23 @@ def optimal_hedge(
 
 def _compiled(
     utility: np.ndarray,
-    curvature: np.ndarray,
+    variance: np.ndarray,
+    risk_aversion: float | np.ndarray,
     room_value: float | np.ndarray,
     commitment: float | np.ndarray,
     cost: np.ndarray,
     start: np.ndarray | None,
 ) -> np.ndarray:
-    """``optimal_hedge`` by the compiled kernel, replicate by replicate. Every input goes in as a
-    contiguous, writable array of doubles, so the kernel is compiled for one type only (a
-    read-only view, such as a broadcast, would be another)."""
+    """``optimal_hedge`` by the compiled kernel, replicate by replicate, each row's curvature made
+    in the kernel. Every input goes in as a contiguous, writable array of doubles, so the kernel
+    is compiled for one type only (a read-only view, such as a broadcast, would be another)."""
     rows = utility.shape[:1]
-    per_row = lambda value: _per_row(value, rows)
+    per_row = lambda value: dense(value, rows)
     weights = np.empty(utility.shape)
     kernels.optimal_hedge_rows(
         np.ascontiguousarray(utility),
-        np.ascontiguousarray(curvature),
+        dense(variance, utility.shape),
+        per_row(2.0 * risk_aversion),
         per_row(room_value),
         per_row(commitment),
         cost,
@@ -153,17 +155,18 @@ def _compiled(
     return weights
 
 
-def _per_row(value: float | np.ndarray, rows: tuple[int]) -> np.ndarray:
-    """One value per row as a contiguous, writable array of doubles: an array that is one already
-    goes as it is, one number is repeated (the month's cost of a few numpy calls counts at small
+def dense(value: float | np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A value as a contiguous, writable array of doubles of this shape (one per row, or one per
+    row and partner): an array that is one already goes as it is, one number is repeated, anything
+    else is broadcast and copied (the month's cost of a few numpy calls counts at small
     ensembles)."""
     if np.ndim(value) == 0:
-        return np.full(rows, float(value))
+        return np.full(shape, float(value))
     value = np.asarray(value)
     flags = value.flags
-    if value.shape == rows and value.dtype == np.float64 and flags.c_contiguous and flags.writeable:
+    if value.shape == shape and value.dtype == np.float64 and flags.c_contiguous and flags.writeable:
         return value
-    return np.array(np.broadcast_to(value, rows), dtype=float)
+    return np.array(np.broadcast_to(value, shape), dtype=float)
 
 
 def _optimal_block(
@@ -318,16 +321,6 @@ def _buffers(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray
 def _softmax_log(x: np.ndarray) -> np.ndarray:
     shifted = x - x.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-
-
-def move_toward(weights: np.ndarray, target: np.ndarray, inertia: float) -> np.ndarray:
-    """Partial adjustment toward the optimum (a convex combination stays on the simplex)."""
-    return weights + as_column(inertia) * (target - weights)
-
-
-def shortfall_pull(weights: np.ndarray, commitment: float, cost: np.ndarray) -> np.ndarray:
-    """The commitment term's marginal utility for Russia: kappa * max(c - w_russia, 0)."""
-    return cost * np.maximum(commitment - weights[:, RUSSIA], 0.0)
 
 
 def herfindahl(weights: np.ndarray) -> np.ndarray:

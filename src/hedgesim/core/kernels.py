@@ -128,7 +128,8 @@ def warm() -> None:
         return
     _jit_all()
     one, two = np.full(1, 0.5), np.full((1, 4), 0.25)
-    _optimal_hedge_rows(two, two.copy(), one, one.copy(), one.copy(), two.copy(), True, np.empty((1, 4)))
+    rows = (one, one.copy(), one.copy(), one.copy())  # twice the risk aversion, eta, commitment, cost
+    _optimal_hedge_rows(two, two.copy(), *rows, two.copy(), True, two.copy())
     _inverted_counts(one, np.exp(-one), one.copy(), np.empty(1))
     _uniforms_into(np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64), np.empty((1, 1)))
     terms = (two.copy(), two.copy(), two.copy(), two.copy(), one.copy())
@@ -252,22 +253,26 @@ def _solve_row(u, a, eta, start, has_start, w, scratch):
     return converged
 
 
-def _optimal_hedge_rows(utility, curvature, eta, commitment, cost, start, has_start, out):
+def _optimal_hedge_rows(utility, variance, twice_risk, eta, commitment, cost, start, has_start, out):
     """``hedging.optimal_hedge`` row by row into ``out`` (R, P): the penalised solve first where
     last month was short, the free solve only where that is not surely short, and the penalised
-    one after it where the free optimum falls short of the commitment."""
+    one after it where the free optimum falls short of the commitment. Each row's curvature is
+    its variances times twice its risk aversion, the reference's product."""
     n_rows, n = utility.shape
     free = np.empty(n)
     penalised = np.empty(n)
     u = np.empty(n)
     a = np.empty(n)
+    curvature = np.empty(n)
     scratch = np.empty((4, n))
     for i in range(n_rows):
         c = commitment[i]
         priced = cost[i] > 0.0
         guess = priced and (not has_start or start[i, RUSSIA] < c)
+        for j in range(n):
+            curvature[j] = twice_risk[i] * variance[i, j]
         u[:] = utility[i]
-        a[:] = curvature[i]
+        a[:] = curvature
         u[RUSSIA] += cost[i] * c
         a[RUSSIA] += cost[i]
         if guess:
@@ -275,7 +280,7 @@ def _optimal_hedge_rows(utility, curvature, eta, commitment, cost, start, has_st
             if converged and penalised[RUSSIA] < c - SURELY_SHORT:
                 out[i] = penalised
                 continue
-        _solve_row(utility[i], curvature[i], eta[i], start[i], has_start, free, scratch)
+        _solve_row(utility[i], curvature, eta[i], start[i], has_start, free, scratch)
         if priced and free[RUSSIA] < c:
             if not guess:
                 _solve_row(u, a, eta[i], start[i], has_start, penalised, scratch)

@@ -1,9 +1,9 @@
 """The hedge's terms per partner: what each offers, what engaging it costs for certain, and how
-risky its payoff is, in the order of ``vocabulary.PARTNERS`` (EU, Russia, Ukraine, other).
+risky its payoff is, in the order of ``vocabulary.PARTNERS`` (EU, Russia, Ukraine, other); and,
+once the optimum is found, the move toward it and the terms that depend on it.
 
-One pure array rule, compiled by numba (``kernels.compilable``): the terms were twelve numpy
-calls and three stacks a month, which at small ensembles cost more than the hedging solve.
-Every parameter may be one number or one per replicate.
+Pure array rules, compiled by numba (``kernels.compilable``): the terms were twelve numpy calls
+and three stacks a month, which at small ensembles cost more than the hedging solve.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from hedgesim.core import kernels
+from hedgesim.core.vocabulary import RUSSIA
 
 
 def _example() -> tuple:
@@ -80,3 +81,31 @@ def partner_terms(
     trust[:, :3] = trust_in.T
     trust[:, 3] = trust_other
     return trust, trust * gains - costs, gains, costs, variance
+
+
+def _move_example() -> tuple:
+    """Arguments of ``hedge_move`` as Belarus passes them (parameters one per replicate)."""
+    weights = tuple(np.full((1, 4), 0.25) for _ in range(3))
+    return (*weights, *(np.full(1, 0.5) for _ in range(4)))
+
+
+@kernels.compilable(_move_example)
+def hedge_move(
+    previous: np.ndarray,
+    optimum: np.ndarray,
+    variance: np.ndarray,
+    inertia: np.ndarray,
+    commitment: np.ndarray,
+    cost: np.ndarray,
+    risk_aversion: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """The weights after this month's move toward the optimum (partial adjustment: a convex
+    combination stays on the simplex), the move itself, the commitment's pull at the optimum,
+    kappa max(c - w_Russia, 0), and the risk term of each partner's marginal utility,
+    -2 lambda v_j w_j: the terms the event log's driver compares with last month's. Weights
+    (R, 4); each parameter one per replicate, (R,).
+    """
+    weights = previous + np.expand_dims(inertia, 1) * (optimum - previous)
+    pull = cost * np.maximum(commitment - optimum[:, RUSSIA], 0.0)
+    risk = np.expand_dims(-2.0 * risk_aversion, 1) * variance * optimum
+    return weights, weights - previous, pull, risk
