@@ -17,7 +17,7 @@ import pytest
 from hedgesim.config.compose import compose_config
 from hedgesim.config.spec import build_run
 from hedgesim.core import kernels
-from hedgesim.core.hedging import RUSSIA, driver_of_terms, optimal_hedge
+from hedgesim.core.hedging import RUSSIA, explained_moves, optimal_hedge
 from hedgesim.core.observe import event_count
 from hedgesim.core.streams import ReplicateStreams
 from hedgesim.workflows.run import build_model
@@ -87,17 +87,23 @@ def test_the_hedge_kernel_takes_one_number_or_one_per_replicate():
 def test_the_driver_kernel_names_the_references_driver():
     """Ties in the move and in the terms' changes, partners that did not move, and Russia's
     commitment term: the kernel, which computes the changes for the most-moved partner only,
-    picks what the reference picks, row by row."""
+    picks what the reference picks, row by row, and the same partner and move; without last
+    month's terms the driver is 0 on both paths."""
     rng = np.random.default_rng(9)
     rows = 5000
     moved = rng.choice([-0.02, -0.01, 0.0, 0.01, 0.02], size=(rows, 4))
     moved[:500] = 0.0
     levels = lambda shape: rng.choice([0.0, 0.5, 1.0], size=shape)  # equal terms give ties
-    terms = [levels((rows, 4)) for _ in range(4)] + [levels(rows)]
-    previous = [levels((rows, 4)) for _ in range(4)] + [levels(rows)]
-    fast, reference = both(lambda: driver_of_terms(moved, tuple(terms), tuple(previous)))
-    np.testing.assert_array_equal(fast, reference)
-    assert fast.dtype == reference.dtype == np.int8 and len(np.unique(fast)) == 4
+    terms = tuple([levels((rows, 4)) for _ in range(4)] + [levels(rows)])
+    previous = tuple([levels((rows, 4)) for _ in range(4)] + [levels(rows)])
+    for before in (previous, None):
+        fast, reference = both(lambda before=before: explained_moves(moved, terms, before))
+        for got, expected in zip(fast, reference, strict=True):
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+    assert len(np.unique(fast[1])) == 4 and not fast[0].any()
+    driver, *_ = explained_moves(moved, terms, previous)
+    assert driver.dtype == np.int8 and len(np.unique(driver)) == 4
 
 
 def test_poisson_counts_are_the_references_exactly():
@@ -137,7 +143,7 @@ def test_warming_loads_each_kernel_for_the_types_a_run_passes():
     """A sweep's driver warms the kernels before forking its workers: a run afterwards must find
     every kernel ready for its argument types, not compile another version of it."""
     kernels.warm()
-    names = ("_optimal_hedge_rows", "_inverted_counts", "_uniforms_into", "_drivers_of_terms")
+    names = ("_optimal_hedge_rows", "_inverted_counts", "_uniforms_into", "_explained_moves")
     signatures = lambda: {
         **{name: list(getattr(kernels, name).signatures) for name in names},
         **{rule.__qualname__: list(rule.compiled().signatures) for rule, _ in kernels._RULES},

@@ -36,6 +36,8 @@ class Belarus(Actor):
         self.terms: tuple[np.ndarray, ...] | None = None
         self.driver = np.zeros(r, dtype=np.int8)
         self.moved = np.zeros((r, 4))
+        self.moved_partner = np.zeros(r, dtype=np.int8)
+        self.moved_by = np.zeros(r)
         self.cost = np.zeros(r)
 
     def perceive(self) -> None:
@@ -181,8 +183,8 @@ class Belarus(Actor):
             hedging.dense(p.risk_aversion, rows),
         )
         terms = (trust, gains, costs, risk, pull)
-        if self.terms is not None:
-            self.driver = hedging.driver_of_terms(self.moved, terms, self.terms)
+        explained = hedging.explained_moves(self.moved, terms, self.terms)
+        self.driver, self.moved_partner, self.moved_by = explained
         self.terms = terms
 
     def _terms(self) -> tuple[np.ndarray, ...]:

@@ -328,20 +328,29 @@ def herfindahl(weights: np.ndarray) -> np.ndarray:
     return np.sum(np.asarray(weights) ** 2, axis=-1)
 
 
-def driver_of_terms(
-    moved: np.ndarray, terms: tuple[np.ndarray, ...], previous: tuple[np.ndarray, ...]
-) -> np.ndarray:
-    """``dominant_driver`` from this month's and last month's terms, each (trust, gains, costs,
-    risk, pull): trust's change weighs the gain, the gains' and costs' the trust, and the pull
-    counts for Russia only. The compiled path computes the changes for the most-moved partner
-    only."""
+def explained_moves(
+    moved: np.ndarray, terms: tuple[np.ndarray, ...], previous: tuple[np.ndarray, ...] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the event log says of each replicate's move: the ``dominant_driver`` (from this
+    month's and last month's terms, each (trust, gains, costs, risk, pull); 0 without last
+    month's), the partner whose weight moved most (int8 codes into PARTNERS) and by how much.
+
+    Trust's change weighs the gain, the gains' and costs' the trust, and the pull counts for Russia
+    only. The compiled path computes the changes for the most-moved partner only.
+    """
+    rows = moved.shape[0]
     if kernels.compiled():
-        drivers = np.empty(moved.shape[0], dtype=np.int8)
-        kernels.drivers_of_terms(moved, *terms, *previous, drivers)
-        return drivers
-    (trust, gains, costs, risk, pull), (t0, g0, k0, r0, c0) = terms, previous
-    benefit_change = trust * (gains - g0) - (costs - k0)
-    return dominant_driver(moved, (trust - t0) * gains, benefit_change, risk - r0, pull - c0)
+        driver, partner, moved_by = np.empty(rows, np.int8), np.empty(rows, np.int8), np.empty(rows)
+        given = terms if previous is None else previous
+        kernels.explained_moves(moved, terms, given, previous is not None, driver, partner, moved_by)
+        return driver, partner, moved_by
+    partner = np.argmax(np.abs(moved), axis=1)
+    driver = np.zeros(rows, dtype=np.int8)
+    if previous is not None:
+        (trust, gains, costs, risk, pull), (t0, g0, k0, r0, c0) = terms, previous
+        benefit_change = trust * (gains - g0) - (costs - k0)
+        driver = dominant_driver(moved, (trust - t0) * gains, benefit_change, risk - r0, pull - c0)
+    return driver, partner.astype(np.int8), moved[np.arange(rows), partner]
 
 
 def dominant_driver(

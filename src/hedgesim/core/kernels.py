@@ -1,15 +1,10 @@
-"""Compiled (numba) kernels for the engine's hottest loops, one replicate at a time.
-
-The numpy functions in ``hedging`` and ``observe`` stay the reference: they define what is
-computed and the tests compare these kernels with them. A kernel works on each replicate alone,
-so a replicate's result still never depends on the others. The Poisson counts and the streams run
-the reference's operations in its order and give its numbers bit for bit. The hedging solve takes
-the reference's Newton steps from the same start to the same tolerance, but keeps each weight
-beside its logarithm and grows it by a short series where a step is small (no ``exp``): its
-optimum agrees with the reference's to about 1e-15.
-
-``use_compiled(False)`` switches the engine back to the reference path (the tests use it), as
-does a machine without numba. The kernels are plain Python until their first call compiles them.
+"""Compiled (numba) kernels for the engine's hottest loops, one replicate at a time, and the
+machinery of compilable rules. The numpy functions in ``hedging``, ``observe`` and ``streams``
+stay the reference the tests compare the kernels with. A kernel works on each replicate alone.
+The Poisson counts, the streams and the event log's drivers give the reference's numbers bit for
+bit; the hedging solve takes its Newton steps but grows each weight by a short series where a
+step is small (no ``exp``), so its optimum agrees to about 1e-15. ``use_compiled(False)`` (the
+tests), or a machine without numba, runs the reference path; kernels compile at first call.
 """
 
 from __future__ import annotations
@@ -62,7 +57,7 @@ _KERNELS = (
     "_uniforms_into",
     "_most_moved",
     "_strongest",
-    "_drivers_of_terms",
+    "_explained_moves",
 )
 """Compiled on first use, callees first: importing numba costs a third of a second, which a run
 that never reaches a kernel should not pay. The on-disk cache spares later processes the
@@ -133,7 +128,8 @@ def warm() -> None:
     _inverted_counts(one, np.exp(-one), one.copy(), np.empty(1))
     _uniforms_into(np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64), np.empty((1, 1)))
     terms = (two.copy(), two.copy(), two.copy(), two.copy(), one.copy())
-    _drivers_of_terms(two, *terms, *(t.copy() for t in terms), np.empty(1, dtype=np.int8))
+    codes = np.empty(1, dtype=np.int8)
+    _explained_moves(two, terms, tuple(t.copy() for t in terms), True, codes, codes.copy(), one.copy())
     for rule, examples in _RULES:
         for example in examples:
             rule.compiled()(*example())
@@ -157,10 +153,10 @@ def uniforms_into(*arrays) -> None:
     _uniforms_into(*arrays)
 
 
-def drivers_of_terms(*arrays) -> None:
-    """``hedging.driver_of_terms`` row by row (see ``_drivers_of_terms``)."""
+def explained_moves(*arrays) -> None:
+    """``hedging.explained_moves`` row by row (see ``_explained_moves``)."""
     _jit_all()
-    _drivers_of_terms(*arrays)
+    _explained_moves(*arrays)
 
 
 def _start_row(u, a, eta, start, has_start, y, w, t):
@@ -360,21 +356,27 @@ def _uniforms_into(keys, offsets, out):
             out[c, i] = float(x >> _MANTISSA_SHIFT) * TO_UNIT
 
 
-def _drivers_of_terms(moved, trust, gains, costs, risk, pull, trust0, gains0, costs0, risk0, pull0, out):
-    """``hedging.driver_of_terms`` row by row into ``out``: the partner that moved most (the first
-    of equals, as ``np.argmax``), then the first term whose change pushed it furthest its way;
-    each change is computed for that partner only (the reference computes it for every partner,
-    then picks), by the reference's arithmetic, so the same codes."""
+def _explained_moves(moved, terms, previous, has_previous, driver, partner, moved_by):
+    """``hedging.explained_moves`` row by row into ``driver``, ``partner`` and ``moved_by``: the
+    partner that moved most (the first of equals, as ``np.argmax``) and its move; with last
+    month's terms, the first term whose change pushed it furthest its way, each change computed
+    for that partner only by the reference's arithmetic (driver 0 without them)."""
+    trust, gains, costs, risk, pull = terms
+    trust0, gains0, costs0, risk0, pull0 = previous
     for i in range(moved.shape[0]):
         p = _most_moved(moved[i])
-        commitment = pull[i] - pull0[i] if p == RUSSIA else 0.0
-        terms = (
+        partner[i] = p
+        moved_by[i] = moved[i, p]
+        if not has_previous:
+            driver[i] = 0
+            continue
+        changes = (
             (trust[i, p] - trust0[i, p]) * gains[i, p],
             trust[i, p] * (gains[i, p] - gains0[i, p]) - (costs[i, p] - costs0[i, p]),
             risk[i, p] - risk0[i, p],
-            commitment,
+            pull[i] - pull0[i] if p == RUSSIA else 0.0,
         )
-        out[i] = _strongest(moved[i, p], terms)
+        driver[i] = _strongest(moved[i, p], changes)
 
 
 def _most_moved(row):

@@ -363,11 +363,10 @@ class HedgingModel(mesa.Model):
         """The event log's columns: the partner that moved most, by how much, why, which shock
         struck and which decision was taken."""
         b = self.belarus
-        partner = np.argmax(np.abs(b.moved), axis=1)
         return {
             "driver": b.driver,
-            "moved_partner": partner.astype(np.int8),
-            "moved_by": b.moved[np.arange(self.n_replicates), partner],
+            "moved_partner": b.moved_partner,
+            "moved_by": b.moved_by,
             "shock": self.impulses.shock,
             "decision": self.decision,
         }
