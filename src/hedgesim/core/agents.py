@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 REVIEW_MONTHS = (2, 10)
 DECISION_CODES = {name: k for k, name in enumerate(DECISIONS)}
+EU_COLUMN = hedging.EU
+"""Belarus's EU weight in its hedge (the ``EU`` class below is the actor)."""
 
 
 def _trust_example(baseline):
@@ -231,6 +233,37 @@ class EU(Actor):
         )
 
 
+def _dispute_example() -> tuple:
+    """Arguments of ``russian_dispute`` as Russia passes them (one value per parameter)."""
+    return (*(np.full(1, 0.5) for _ in range(5)), 0.02, 3.0, 0.3)
+
+
+@kernels.compilable(_dispute_example)
+def russian_dispute(months_left, draw, pressure, month_cut, supply_cut, rate, months, size) -> tuple:
+    """Russia opens an oil dispute of its own with a chance ``rate`` x pressure when none is
+    running; it cuts crude by ``size`` for ``months`` (disputes do not stack). Returns which
+    replicates opened one, the months left, and the month's and Russia's cut."""
+    opens = (months_left <= 0) & (draw < rate * pressure)
+    left = np.where(opens, months, months_left - 1.0)
+    running = left > 0
+    month = np.where(running, np.maximum(month_cut, size), month_cut)
+    return opens, left, month, np.where(running, np.maximum(supply_cut, size), supply_cut)
+
+
+def _policy_example() -> tuple:
+    """Arguments of ``russian_policy`` as Russia passes them (one value per parameter)."""
+    return (np.full((1, 4), 0.25), *(np.full(1, 0.5) for _ in range(3)), *(0.1 for _ in range(5)))
+
+
+@kernels.compilable(_policy_example)
+def russian_policy(weights, pressure, support, isolation, tolerance, decay, gain, rate, support_gain):
+    """Pressure and support after this month: pressure closes ``decay`` of its gap to ``gain`` x
+    Belarus's EU weight past ``tolerance``; support closes ``rate`` of its gap to
+    ``support_gain`` x the West's isolation of the regime."""
+    drift = np.maximum(weights[:, EU_COLUMN] - tolerance, 0.0)
+    return pressure + decay * (gain * drift - pressure), support + rate * (support_gain * isolation - support)
+
+
 class Russia(Actor):
     """Sticks and carrots: integration pressure answers Belarus's drift toward the EU and may
     open an energy dispute; support to the regime grows when the West isolates it."""
@@ -256,13 +289,16 @@ class Russia(Actor):
         """Open an oil dispute with a chance that grows with Russia's pressure; it cuts crude for
         ``dispute_months`` (disputes do not stack)."""
         p, imp = self.model.params, self.model.impulses
-        opens = (self.own_dispute_left <= 0) & (
-            self._draw("russia_dispute") < p.dispute_pressure_rate * self.pressure
+        opens, self.own_dispute_left, imp.supply_cut, self.supply_cut = russian_dispute(
+            self.own_dispute_left,
+            self._draw("russia_dispute"),
+            self.pressure,
+            imp.supply_cut,
+            self.supply_cut,
+            p.dispute_pressure_rate,
+            p.dispute_months,
+            p.dispute_size,
         )
-        self.own_dispute_left = np.where(opens, p.dispute_months, self.own_dispute_left - 1.0)
-        running = self.own_dispute_left > 0
-        imp.supply_cut = np.where(running, np.maximum(imp.supply_cut, p.dispute_size), imp.supply_cut)
-        self.supply_cut = np.where(running, np.maximum(self.supply_cut, p.dispute_size), self.supply_cut)
         self.model.log_decision(opens, "russia_dispute")
 
     def update_trust(self) -> None:
@@ -272,10 +308,20 @@ class Russia(Actor):
         self.trust = self._updated(self.trust, dyad.cooperation, dyad.conflict + drift, self.baseline)
 
     def decide(self) -> None:
-        p, w = self.model.params, self.model.belarus.weights
-        drift = np.maximum(w[:, hedging.EU] - p.pressure_tolerance, 0.0)
-        self.pressure += p.pressure_decay * (p.pressure_gain * drift - self.pressure)
-        self.support += p.support_rate * (p.support_gain * self.model.eu.isolation - self.support)
+        """Integration pressure follows Belarus's drift toward the EU past what Russia tolerates;
+        support to the regime follows the West's isolation of it."""
+        p = self.model.params
+        self.pressure, self.support = russian_policy(
+            self.model.belarus.weights,
+            self.pressure,
+            self.support,
+            self.model.eu.isolation,
+            p.pressure_tolerance,
+            p.pressure_decay,
+            p.pressure_gain,
+            p.support_rate,
+            p.support_gain,
+        )
 
 
 class Lithuania(Actor):
