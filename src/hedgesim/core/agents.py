@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from hedgesim.core import hedging, kernels
+from hedgesim.core.conditionality import council_decisions, engagement_offer
 from hedgesim.core.negotiation import negotiated
 from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, Milestone
 
@@ -180,33 +181,43 @@ class EU(Actor):
     def _set_sanctions(self) -> None:
         """Council decisions: list the gap to what repression and coercion call for when the
         Council agrees (a consensus draw each month); delist the excess at the February and
-        October reviews when the members agree (another draw)."""
+        October reviews when the members agree (another draw, only then)
+        (``conditionality.council_decisions``)."""
         p = self.model.params
-        target = (
-            p.sanctions_core + (p.sanctions_full - p.sanctions_core) * self.prisoners_seen + self.sectoral
+        listing_draw = self._draw("listing")
+        review = self.model.month.month in REVIEW_MONTHS
+        self.sanctions, self.new_listings = council_decisions(
+            self.sanctions,
+            self.sectoral,
+            self.prisoners_seen,
+            listing_draw,
+            self._draw("delisting") if review else listing_draw,
+            review,
+            p.sanctions_core,
+            p.sanctions_full,
+            p.listing_rate,
+            p.delisting_share,
         )
-        agrees = self._draw("listing") < p.listing_rate
-        listing = np.where(agrees, np.maximum(target - self.sanctions, 0.0), 0.0)
-        listed = self.sanctions + listing
-        if self.model.month.month in REVIEW_MONTHS:
-            delists = self._draw("delisting") < p.delisting_share
-            listed = listed - np.where(delists, np.maximum(self.sanctions - target, 0.0), 0.0)
-        self.sanctions = listed
-        self.new_listings = listing
 
     def _set_offer(self) -> None:
         """Trust-based engagement is conditional on human rights; the interest in a neutral
         Belarus grows with tension, but the EU does not court a regime while it still condemns
         its repression (it gets used to prisoners held, so old repression stops the courting
         less than fresh). Once Belarus has suspended the partnership the EU no longer courts it
-        for its neutrality, but the conditional offer stays open."""
+        for its neutrality, but the conditional offer stays open (``conditionality.engagement_offer``)."""
         p, m = self.model.params, self.model
-        neutral = 1.0 - m.belarus.weights[:, hedging.RUSSIA]
-        conditional = self.trust * (1.0 - p.conditionality * self.prisoners_seen)
-        interest = p.security_interest * m.tension * neutral * (1.0 - self.condemned)
-        courted = np.where(m.eap_suspended, 0.0, interest)
-        target = np.minimum(np.maximum(conditional + courted, 0.0), 1.0)  # np.clip, cheaper
-        self.offer += p.offer_rate * (target - self.offer)
+        self.offer = engagement_offer(
+            self.offer,
+            m.belarus.weights,
+            self.trust,
+            self.prisoners_seen,
+            self.habituated,
+            m.tension,
+            m.eap_suspended,
+            p.conditionality,
+            p.security_interest,
+            p.offer_rate,
+        )
 
     def _negotiate(self) -> None:
         """Open talks when the offer (or trust) allows; progress one month at a time while it still
