@@ -58,3 +58,13 @@ def test_draws_are_splitmix_of_key_plus_mixed_counter():
         bits = _splitmix(keys + _splitmix(counter + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15))
     expected = (bits >> np.uint64(11)).astype(np.float64) / 2.0**53
     np.testing.assert_array_equal(streams.uniforms(step), expected)
+
+
+def test_counters_made_up_front_are_the_ones_a_step_makes():
+    """A run makes every step's mixed counters when it starts; a step's draws are the same as
+    without them, within the steps given and past them."""
+    ids = np.arange(3, 40)
+    ahead = ReplicateStreams(9, ids, ("a", "b", "c"), steps=10)
+    alone = ReplicateStreams(9, ids, ("a", "b", "c"))
+    for step in (0, 1, 9, 10, 500):
+        np.testing.assert_array_equal(ahead.uniforms(step), alone.uniforms(step))

@@ -124,7 +124,7 @@ class HedgingModel(mesa.Model):
         check_per_replicate(self.challenges, "challenges", self.n_replicates)
         self.calendar = calendar
         self.timeline = timeline
-        self.streams = ReplicateStreams(seed, self.replicate_ids, CHANNELS)
+        self.streams = ReplicateStreams(seed, self.replicate_ids, CHANNELS, calendar.n_steps)
         self.stochastic = StochasticProcess.for_run(stochastic, calendar, timeline)
         self.oil_prices = monthly_prices(oil_prices or {}, calendar)
         self.shock_labels: list[str] = [s.label or s.id for s in timeline.shocks]

@@ -55,23 +55,34 @@ class ReplicateStreams:
         seed: the run seed.
         replicate_ids: the replicate indices this ensemble holds (not necessarily 0..R-1).
         channels: names of the independent draw channels used each step.
+        steps: the steps a run will draw for: each one's mixed channel counters are made at once
+            here (the same integers a step would make alone), not a few numpy calls a step.
     """
 
-    def __init__(self, seed: int, replicate_ids: np.ndarray, channels: tuple[str, ...]):
+    def __init__(self, seed: int, replicate_ids: np.ndarray, channels: tuple[str, ...], steps: int = 0):
         self.keys = replicate_keys(seed, replicate_ids)[None, :]
         self.channels = {name: i for i, name in enumerate(channels)}
         self._offsets = np.arange(len(channels), dtype=np.uint64)[:, None]
+        self._mixed = self._mixed_counters(np.arange(steps, dtype=np.uint64)[:, None, None])[..., 0]
+
+    def _mixed_counters(self, step: np.ndarray) -> np.ndarray:
+        """Each channel's counter at ``step``, mixed (the part of a draw shared by all replicates)."""
+        counter = step * np.uint64(len(self.channels)) + self._offsets
+        with np.errstate(over="ignore"):
+            return _splitmix(counter + np.uint64(1)) * _GOLDEN
 
     def uniforms(self, step: int) -> np.ndarray:
         """All channels' uniforms in [0, 1) for one step, shape (channels, replicates): a channel's
         draws are one contiguous row."""
-        counter = np.uint64(step) * np.uint64(len(self.channels)) + self._offsets
         if kernels.compiled():
-            with np.errstate(over="ignore"):
-                mixed = _splitmix(counter + np.uint64(1))[:, 0] * _GOLDEN
+            if step < len(self._mixed):
+                mixed = self._mixed[step]
+            else:
+                mixed = self._mixed_counters(np.uint64(step))[:, 0]
             draws = np.empty((len(self.channels), self.keys.shape[1]))
             kernels.uniforms_into(self.keys[0], mixed, draws)
             return draws
+        counter = np.uint64(step) * np.uint64(len(self.channels)) + self._offsets
         with np.errstate(over="ignore"):
             bits = _splitmix_in_place(self.keys + _splitmix(counter + np.uint64(1)) * _GOLDEN)
         bits >>= np.uint64(11)
