@@ -211,7 +211,7 @@ class EU(Actor):
             m.belarus.weights,
             self.trust,
             self.prisoners_seen,
-            self.habituated,
+            self.condemned,
             m.tension,
             m.eap_suspended,
             p.conditionality,

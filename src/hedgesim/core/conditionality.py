@@ -56,7 +56,7 @@ def engagement_offer(
     weights,
     trust,
     prisoners_seen,
-    habituated,
+    condemned,
     tension,
     suspended,
     conditionality,
@@ -66,11 +66,11 @@ def engagement_offer(
     """The offer after this month: it closes ``rate`` of its gap to a target in [0, 1], trust
     discounted by the prisoners held (conditionality), plus the interest in a neutral Belarus,
     growing with tension and Belarus's distance from Russia, which the EU does not pursue while it
-    condemns fresh repression (prisoners less what it got used to) nor once Belarus has suspended
-    the partnership."""
+    condemns fresh repression (``condemned``: prisoners less what it got used to) nor once
+    Belarus has suspended the partnership."""
     neutral = 1.0 - weights[:, RUSSIA]
     conditional = trust * (1.0 - conditionality * prisoners_seen)
-    interest = security_interest * tension * neutral * (1.0 - (prisoners_seen - habituated))
+    interest = security_interest * tension * neutral * (1.0 - condemned)
     courted = np.where(suspended, 0.0, interest)
     target = np.minimum(np.maximum(conditional + courted, 0.0), 1.0)  # np.clip, cheaper
     return offer + rate * (target - offer)

@@ -74,17 +74,13 @@ class ReplicateStreams:
     def uniforms(self, step: int) -> np.ndarray:
         """All channels' uniforms in [0, 1) for one step, shape (channels, replicates): a channel's
         draws are one contiguous row."""
+        mixed = self._mixed[step] if step < len(self._mixed) else self._mixed_counters(np.uint64(step))[:, 0]
         if kernels.compiled():
-            if step < len(self._mixed):
-                mixed = self._mixed[step]
-            else:
-                mixed = self._mixed_counters(np.uint64(step))[:, 0]
             draws = np.empty((len(self.channels), self.keys.shape[1]))
             kernels.uniforms_into(self.keys[0], mixed, draws)
             return draws
-        counter = np.uint64(step) * np.uint64(len(self.channels)) + self._offsets
         with np.errstate(over="ignore"):
-            bits = _splitmix_in_place(self.keys + _splitmix(counter + np.uint64(1)) * _GOLDEN)
+            bits = _splitmix_in_place(self.keys + mixed[:, None])
         bits >>= np.uint64(11)
         draws = bits.astype(np.float64)
         draws *= _TO_UNIT
