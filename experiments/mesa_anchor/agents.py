@@ -276,7 +276,6 @@ class Belarus(Actor):
     def act(self) -> None:
         if not self.model.rules_decide:
             return
-        self.persecute()
         self.crackdown()
         self.coerce()
         self.release()
@@ -292,14 +291,6 @@ class Belarus(Actor):
             self.threat = max(self.threat, severity)
             imp.conflict["eu"] += severity
             m.log_decision("crackdown")
-
-    def persecute(self) -> None:
-        """Go on repressing while the threat remembered is above its threshold."""
-        m, p = self.model, self.model.params
-        above = max(self.threat - p.persecution_threshold, 0.0)
-        if above > 0.0 and m.draw("persecution") < p.persecution_rate * above:
-            self.model.impulses.conflict["eu"] += p.persecution_size
-            m.log_decision("persecution")
 
     def coerce(self) -> None:
         """Coerce EU members with a chance rising with the threat remembered and Russian backing."""

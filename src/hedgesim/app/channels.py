@@ -29,7 +29,6 @@ DECISION_KINDS = {
     "venue": "venue",
     "russia_dispute": "oil_dispute",
     "coercion": "coercion",
-    "persecution": "crackdown",
 }
 """The kind of each decision the agents take by their rules (models that log them), by its name."""
 DECISION_CHOICES = {
@@ -39,7 +38,6 @@ DECISION_CHOICES = {
     "venue": "Belarus chose to host talks as a neutral venue",
     "russia_dispute": "Russia chose to open an oil dispute",
     "coercion": "Belarus chose to coerce EU members (migrants at their borders, a forced landing)",
-    "persecution": "Belarus chose to go on persecuting opponents after the crackdown (trials, arrests)",
 }
 """How a sentence tells a decision: as what an actor chose, not as news that struck Belarus."""
 DECISION_CAUSES = {
@@ -49,7 +47,6 @@ DECISION_CAUSES = {
     "venue": "hosting the talks",
     "russia_dispute": "Russia's oil dispute",
     "coercion": "the coercion of EU members",
-    "persecution": "the persecution of opponents",
 }
 """How a sentence names a decision when it is the cause of a move."""
 DECISION_STATES = {

@@ -1,5 +1,5 @@
 """Belarus, the hedger: trust in each partner, the hedge, its political prisoners and the
-regime's discrete decisions (crackdowns, persecution, releases, autonomy signals, hosting talks)."""
+regime's discrete decisions (crackdowns, releases, autonomy signals, hosting talks)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,6 @@ class Belarus(Actor):
         returns at once: the draws are counter-based, so skipping one moves no other."""
         if not self.model.rules_decide:
             return
-        self._persecute()
         self._crackdown()
         self._coerce()
         self._release()
@@ -75,19 +74,6 @@ class Belarus(Actor):
         self.threat = np.maximum(self.threat, severity)
         imp.conflict["eu"] += severity
         m.log_decision(cracks, "crackdown")
-
-    def _persecute(self) -> None:
-        """Go on repressing after a crackdown (trials and sentences of opponents, new arrests)
-        while the threat the regime remembers stays above ``persecution_threshold``: a monthly
-        chance ``persecution_rate`` per unit of threat above it (the threat as the month starts).
-        Fresh repression each time: conflict with the EU."""
-        p, imp = self.model.params, self.model.impulses
-        above = np.maximum(self.threat - p.persecution_threshold, 0.0)
-        if not (above > 0.0).any():  # no replicate feels threatened enough: nothing can change
-            return
-        persecutes = self._draw("persecution") < p.persecution_rate * above
-        imp.conflict["eu"] += p.persecution_size * persecutes
-        self.model.log_decision(persecutes, "persecution")
 
     def _coerce(self) -> None:
         """Coerce EU members (migrants pushed to their borders, a forced landing) with a monthly

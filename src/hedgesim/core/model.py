@@ -54,7 +54,6 @@ DECISION_CHANNELS = (
     "listing",
     "delisting",
     "coercion",
-    "persecution",
 )
 """The channels the agents' own decisions draw from, one uniform each per replicate and month."""
 CHANNELS = (

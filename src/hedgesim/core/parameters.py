@@ -275,13 +275,6 @@ class ModelParameters:
     threat_fade: float = knob(
         0.03, 0.0, 1.0, "monthly share of the remembered threat that fades after a crackdown"
     )
-    persecution_rate: float = knob(
-        0.5, 0.0, 1.0, "monthly chance of persecution (trials, arrests) per unit of threat over the threshold"
-    )
-    persecution_threshold: float = knob(
-        0.6, 0.0, 1.0, "remembered threat above which the regime goes on persecuting after a crackdown"
-    )
-    persecution_size: float = knob(0.5, 0.0, 2.0, "conflict with the EU of a month of persecution")
     coercion_rate: float = knob(
         0.05, 0.0, 1.0, "monthly chance of coercing EU members per unit of threat x Russian backing"
     )
@@ -373,8 +366,12 @@ class ModelParameters:
     tension_decay: float = knob(0.01, 0.0, 1.0, "monthly share of war-driven tension that fades")
 
     # --- observation: event analysis ---------------------------------------------------
-    events_positive: float = knob(9.0, 0.0, 100.0, "positive events a month with a fully engaged partner")
-    events_negative: float = knob(9.0, 0.0, 100.0, "negative events a month with a partner in full friction")
+    events_positive: float = knob(
+        9.0, 0.0, 100.0, "positive events per month with a partner at full engagement"
+    )
+    events_negative: float = knob(
+        9.0, 0.0, 100.0, "negative events per month with a partner at full friction"
+    )
     event_score: float = knob(
         1.5,
         0.0,

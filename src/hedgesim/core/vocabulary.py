@@ -71,10 +71,9 @@ DECISIONS = {
     "venue": "Belarus hosted talks as a neutral venue",
     "coercion": "Belarus coerced EU members (migrants at their borders, a forced landing)",
     "russia_dispute": "Russia opened an oil dispute",
-    "persecution": "Belarus went on persecuting opponents after the crackdown (trials, arrests)",
 }
 """The decisions the agents take by their rules, as the event log names them (codes follow the
 dated and the drawn shocks)."""
-SALIENCE = ("crackdown", "release", "coercion", "russia_dispute", "persecution", "autonomy_signal", "venue")
+SALIENCE = ("crackdown", "release", "coercion", "russia_dispute", "autonomy_signal", "venue")
 """The decisions from the most to the least newsworthy: of several in one month, the event log
 names the first (a routine offer of talks never hides a crackdown, coercion or Russia's dispute)."""
