@@ -263,6 +263,20 @@ def test_event_counts_are_poisson_in_mean_variance_and_zeros():
     assert zeros == pytest.approx(np.exp(-0.2), abs=0.005)
 
 
+@pytest.mark.parametrize("cells", [1, 3_000, 1 << 22])
+def test_the_tabulated_counts_do_not_depend_on_how_many_draws_share_a_table(cells, monkeypatch):
+    """The tabulated path builds its table for a block of draws at a time, bounded in memory; a
+    draw's count is the one it gets in a table of all the draws (the same length, its own column),
+    whether the blocks hold one draw, some, or all."""
+    rng = np.random.default_rng(8)
+    rate = np.concatenate([rng.uniform(0.0, 600.0, 400), rng.uniform(600.0, 2_000.0, 400), [0.0, 900.0]])
+    uniform = np.concatenate([rng.random(402), 1.0 - rng.random(400) * 1e-10])
+    whole = observe._tabulated_count(rate, uniform)
+    monkeypatch.setattr(observe, "_TABLE_CELLS", cells)
+    assert np.array_equal(observe._tabulated_count(rate, uniform), whole)
+    assert np.array_equal(observe._tabulated_count(rate[::-1], uniform[::-1]), whole[::-1])
+
+
 @given(
     arrays(np.float64, (N,), elements=st.floats(0.0, 600.0)),
     arrays(np.float64, (N,), elements=st.floats(0.0, 1.0 - 1e-9)),

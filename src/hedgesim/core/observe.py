@@ -18,6 +18,9 @@ _NEAR_ONE = 1.0 - 1e-9
 """Uniforms above this take the tabulated path, whose survival function is exact in the tail."""
 _LARGE_RATE = 600.0
 """Rates above this take the tabulated path: e^-rate underflows past about 745."""
+_TABLE_CELLS = 1 << 22
+"""The tabulated path's table holds at most this many terms at a time (32 MiB of doubles an array):
+a few thousand draws at a rate of hundreds would otherwise ask for gigabytes at once."""
 _CARRY_SHARE = 0.25
 """The inverted path drops the draws that are done once no more than this share is still going."""
 _FEW_DRAWS = 16
@@ -130,9 +133,22 @@ def _tabulated_count(rate: np.ndarray, uniform: np.ndarray) -> np.ndarray:
 
 def _table_count(rate: np.ndarray, uniform: np.ndarray, in_logs: bool) -> np.ndarray:
     """The counts of :func:`_tabulated_count` from one table, its probabilities built from logs
-    (``in_logs``) or term by term."""
+    (``in_logs``) or term by term. The table has a column per draw, so it is built for a block of
+    draws at a time (at most ``_TABLE_CELLS`` cells): every block gets the length the largest
+    rate of all the draws calls for, and each column is summed on its own, so a draw's count does
+    not depend on the blocks."""
     top = float(rate.max(initial=0.0))
     size = int(np.ceil(top + _TAIL_SIGMAS * np.sqrt(top) + 12.0))
+    width = max(1, _TABLE_CELLS // size)
+    counts = np.empty(rate.size)
+    for first in range(0, rate.size, width):
+        block = slice(first, first + width)
+        counts[block] = _table_block(rate[block], uniform[block], in_logs, size)
+    return counts
+
+
+def _table_block(rate: np.ndarray, uniform: np.ndarray, in_logs: bool, size: int) -> np.ndarray:
+    """:func:`_table_count` for one block of draws, from a table of ``size`` terms."""
     k = np.arange(size, dtype=float)[:, None]
     if in_logs:
         log_factorial = np.concatenate(([0.0], np.cumsum(np.log(np.arange(1, size)))))[:, None]
