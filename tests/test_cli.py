@@ -142,3 +142,23 @@ def test_a_ctrl_c_swallowed_on_the_way_still_stops_the_command(tmp_path, monkeyp
     assert stop.value.code == 130
     assert capsys.readouterr().err.strip().startswith("hedgesim: interrupted;")
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_a_command_freezes_its_objects_at_exit_once_whatever_the_calls():
+    """The commands skip the interpreter's last collection (hedgesim.workflows.process_exit): at
+    exit the collector's objects are frozen, by one handler however often a command is called."""
+    import subprocess
+    import sys
+
+    script = (
+        "import atexit, gc\n"
+        "from hedgesim.workflows.process_exit import skip_final_collection\n"
+        "before = atexit._ncallbacks()\n"
+        "skip_final_collection(); skip_final_collection()\n"
+        "added = atexit._ncallbacks() - before\n"
+        "frozen = gc.get_freeze_count()\n"
+        "atexit._run_exitfuncs()\n"
+        "print(added, gc.get_freeze_count() > frozen + 1000)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "True"]

@@ -26,6 +26,7 @@ from hedgesim.config.command_line import CheckedCommand, check_command_line
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_run
+from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.run import RunFolder, describe_write_error, quiet_mesa, run_into, sweep_cell
 
 EXIT_USAGE = 2
@@ -84,6 +85,7 @@ class CtrlC:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: check the command line, prepare the run folder, then hand over to Hydra."""
     args = list(sys.argv[1:] if argv is None else argv)
+    skip_final_collection()
     with figures_to_files():
         command(args)
 

@@ -41,6 +41,7 @@ from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.plots import targets as target_plots
 from hedgesim.workflows import parameter_sets as psets
 from hedgesim.workflows.calibration.plausible import PLAUSIBLE_FILE, read_plausible
+from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.reproduction_report import (
     evidence_facts,
     report_markdown,
@@ -291,6 +292,7 @@ def _swap(staging: Path, out: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: ``hedgesim-reproduce [overrides] [--replicates N] [--seed S] [--out DIR]
     [--parameter-sets [--sets-file CSV]]``."""
+    skip_final_collection()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         facts = reproduce(args)

@@ -43,6 +43,7 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
+from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import quiet_mesa, run_spec
 
@@ -275,6 +276,7 @@ def analyse(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: ``hedgesim-sensitivity [--param KEY[=LOW:HIGH]]... [overrides]``."""
+    skip_final_collection()
     matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
     args = _parser().parse_args(argv)
     started = time.perf_counter()

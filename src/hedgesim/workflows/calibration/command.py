@@ -53,6 +53,7 @@ from hedgesim.workflows.calibration.study import (
     trials_table,
 )
 from hedgesim.workflows.calibration.workers import available_cpus
+from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.results import clean_temporaries, first_line, git_commit, write_text
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 
@@ -295,6 +296,7 @@ def _result(trials: pd.DataFrame, model_table: pd.DataFrame) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: ``hedgesim-calibrate [overrides] [--trials N] ...``."""
+    skip_final_collection()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         facts = calibrate(args)

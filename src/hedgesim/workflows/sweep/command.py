@@ -16,6 +16,7 @@ from pathlib import Path
 
 import matplotlib
 
+from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.sweep.aggregate import EXIT_FAILED, aggregate, failure, report
 from hedgesim.workflows.sweep.plan import SweepError
 
@@ -24,6 +25,7 @@ EXIT_USAGE = 2
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: aggregate the folder, one line on stderr, exit 1 if cells are missing."""
+    skip_final_collection()
     matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
     args = _parser().parse_args(argv)
     logging.getLogger("matplotlib").setLevel(logging.WARNING)

@@ -21,6 +21,7 @@ from hedgesim.analysis.pass_rules import evaluate
 from hedgesim.analysis.targets import Target, TargetError
 from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration.search import CalibrationError
+from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 from hedgesim.workflows.validation import benchmarks, scoring
 from hedgesim.workflows.validation.calibrate import calibrate_all, objective, params_of
@@ -192,6 +193,7 @@ def settings_of(plan: Plan) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: ``hedgesim-validate [--score-only] [--out DIR] ...``."""
+    skip_final_collection()
     import matplotlib
 
     matplotlib.use("Agg")
