@@ -14,10 +14,11 @@ run: setup
 baseline: run
 
 ## test: set up, check the architecture (import contracts) and lint, then run the whole test suite
+## on every core, up to four (pytest-xdist; the cluster tests share one worker)
 test: setup
 	.venv/bin/lint-imports
 	.venv/bin/ruff check src tests experiments tools
-	$(PY) -m pytest -q $(ARGS)
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadgroup $(ARGS)
 
 ## reproduce: the calibrated baseline with 1,000 replicates, every target judged, results/baseline/
 reproduce: setup

@@ -30,6 +30,11 @@ import pytest
 from conftest import ROOT
 from test_sweep import assert_same_cells, cell_dirs
 
+# With the suite run in parallel (make test: pytest-xdist, --dist loadgroup), the cluster tests and
+# test_sweep's Ray test share one worker and so run one after another: two Ray instances or a
+# Ray and a Slurm cluster at once would each see the other's servers and processes.
+pytestmark = pytest.mark.xdist_group("clusters")
+
 # 2 x 2 cells of 2 replicates over the historical timeline (2008-01..2019-12).
 GRID = ["challenges.trust=0.2,0.9", "challenges.vested_interests=0.1,0.8"]
 BASE = ["replicates=2", "seed=5", "output.figure=false", "output.events=false"]
