@@ -172,15 +172,14 @@ class Belarus(Actor):
             self.cost,
             start=self.optimum,
         )
-        rows = (m.n_replicates,)
         self.weights, self.moved, pull, risk = hedge_move(
             self.weights,
             self.optimum,
             variance,
-            hedging.dense(p.hedge_inertia, rows),
-            hedging.dense(p.alliance_commitment, rows),
+            p.hedge_inertia,
+            p.alliance_commitment,
             self.cost,
-            hedging.dense(p.risk_aversion, rows),
+            p.risk_aversion,
         )
         terms = (trust, gains, costs, risk, pull)
         explained = hedging.explained_moves(self.moved, terms, self.terms)

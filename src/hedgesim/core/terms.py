@@ -8,6 +8,8 @@ and three stacks a month, which at small ensembles cost more than the hedging so
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from hedgesim.core import kernels
@@ -83,29 +85,30 @@ def partner_terms(
     return trust, trust * gains - costs, gains, costs, variance
 
 
-def _move_example() -> tuple:
-    """Arguments of ``hedge_move`` as Belarus passes them (parameters one per replicate)."""
-    weights = tuple(np.full((1, 4), 0.25) for _ in range(3))
-    return (*weights, *(np.full(1, 0.5) for _ in range(4)))
+def _move_example(parameter) -> Callable[[], tuple]:
+    """Arguments of ``hedge_move`` as Belarus passes them, each parameter like ``parameter``
+    (one number, or one per replicate)."""
+    weights = lambda: tuple(np.full((1, 4), 0.25) for _ in range(3))
+    return lambda: (*weights(), parameter, parameter, np.full(1, 0.5), parameter)
 
 
-@kernels.compilable(_move_example)
+@kernels.compilable(_move_example(0.5), _move_example(np.full(1, 0.5)))
 def hedge_move(
     previous: np.ndarray,
     optimum: np.ndarray,
     variance: np.ndarray,
-    inertia: np.ndarray,
-    commitment: np.ndarray,
+    inertia,
+    commitment,
     cost: np.ndarray,
-    risk_aversion: np.ndarray,
+    risk_aversion,
 ) -> tuple[np.ndarray, ...]:
     """The weights after this month's move toward the optimum (partial adjustment: a convex
     combination stays on the simplex), the move itself, the commitment's pull at the optimum,
     kappa max(c - w_Russia, 0), and the risk term of each partner's marginal utility,
     -2 lambda v_j w_j: the terms the event log's driver compares with last month's. Weights
-    (R, 4); each parameter one per replicate, (R,).
+    (R, 4); each parameter one number or one per replicate, (R,).
     """
-    weights = previous + np.expand_dims(inertia, 1) * (optimum - previous)
+    weights = previous + np.asarray(inertia).reshape(-1, 1) * (optimum - previous)
     pull = cost * np.maximum(commitment - optimum[:, RUSSIA], 0.0)
-    risk = np.expand_dims(-2.0 * risk_aversion, 1) * variance * optimum
+    risk = np.asarray(-2.0 * risk_aversion).reshape(-1, 1) * variance * optimum
     return weights, weights - previous, pull, risk

@@ -12,11 +12,8 @@ from __future__ import annotations
 import atexit
 import gc
 
-_registered: list[bool] = []
-
 
 def skip_final_collection() -> None:
-    """Freeze the collector's objects when the process exits (registered once per process)."""
-    if not _registered:
-        atexit.register(gc.freeze)
-        _registered.append(True)
+    """Freeze the collector's objects when the process exits (one handler, however often called)."""
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
