@@ -11,7 +11,7 @@ the month's offers and pressure.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import mesa
 import numpy as np
@@ -64,6 +64,8 @@ class Actor(mesa.Agent):
     code = ""
     western = False
     """Its trust in Belarus answers the mutual-trust challenge (the EU and Lithuania)."""
+    REPLICATE_STATE: ClassVar[dict[str, int]] = {"trust": 0}
+    """Its state per replicate, by attribute: the axis the replicates lie on (``core.fork``)."""
     model: HedgingModel
 
     def __init__(self, model: HedgingModel, trust_in_belarus: float):
@@ -122,6 +124,13 @@ class EU(Actor):
 
     code = "eu"
     western = True
+    REPLICATE_STATE: ClassVar[dict[str, int]] = {
+        **Actor.REPLICATE_STATE,
+        **dict.fromkeys(
+            ("offer", "sanctions", "sectoral", "prisoners_seen", "habituated", "new_listings"), 0
+        ),
+        **dict.fromkeys(("progress", "status", "months_to"), -1),
+    }
 
     def __init__(self, model: HedgingModel):
         p = model.params
@@ -280,6 +289,10 @@ class Russia(Actor):
     open an energy dispute; support to the regime grows when the West isolates it."""
 
     code = "russia"
+    REPLICATE_STATE: ClassVar[dict[str, int]] = {
+        **Actor.REPLICATE_STATE,
+        **dict.fromkeys(("pressure", "support", "supply_cut", "own_dispute_left"), 0),
+    }
 
     def __init__(self, model: HedgingModel):
         p = model.params
@@ -341,6 +354,7 @@ class Lithuania(Actor):
 
     code = "lithuania"
     western = True
+    REPLICATE_STATE: ClassVar[dict[str, int]] = {**Actor.REPLICATE_STATE, "concern": 0, "plant_running": 0}
 
     def __init__(self, model: HedgingModel):
         p = model.params
@@ -369,6 +383,7 @@ class Ukraine(Actor):
     friction of the Ukraine dyad is its grievance, not Belarus's)."""
 
     code = "ukraine"
+    REPLICATE_STATE: ClassVar[dict[str, int]] = {**Actor.REPLICATE_STATE, "at_war": 0}
 
     def __init__(self, model: HedgingModel):
         super().__init__(model, model.params.trust_init_ukraine_blr)

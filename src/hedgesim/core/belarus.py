@@ -3,7 +3,7 @@ regime's discrete decisions (crackdowns, releases, autonomy signals, hosting tal
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -20,6 +20,11 @@ class Belarus(Actor):
     """The hedger: trust in each partner, the hedge, its political prisoners and its decisions."""
 
     code = "belarus"
+    REPLICATE_STATE: ClassVar[dict[str, int]] = {
+        "trust": -1,
+        **dict.fromkeys(("prisoners", "threat", "coerced", "weights", "optimum", "terms", "cost"), 0),
+        **dict.fromkeys(("driver", "moved", "moved_partner", "moved_by"), 0),
+    }
 
     def __init__(self, model: HedgingModel):
         p = model.params

@@ -56,6 +56,16 @@ class EnsembleRecord:
         part._arrays = {name: array[:, chosen] for name, array in self._arrays.items()}
         return part
 
+    def taken(self, index: np.ndarray) -> EnsembleRecord:
+        """The record of the replicates at positions ``index`` (repeats allowed), the months to
+        come still unwritten: the start of an ensemble forked from this one (``core.fork``)."""
+        taken = EnsembleRecord(self.n_steps, len(index), self.real.name)
+        taken.steps_done = self.steps_done
+        for name, array in self._arrays.items():
+            copy = taken._arrays[name] = _unwritten((self.n_steps, len(index)), array.dtype, 0)
+            np.take(array[: self.steps_done], index, axis=1, out=copy[: self.steps_done])
+        return taken
+
     def series(self, name: str) -> np.ndarray:
         """The months recorded so far, shape (steps_done, n_replicates)."""
         return self._arrays[name][: self.steps_done]

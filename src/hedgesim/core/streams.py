@@ -65,6 +65,14 @@ class ReplicateStreams:
         self._offsets = np.arange(len(channels), dtype=np.uint64)[:, None]
         self._mixed = self._mixed_counters(np.arange(steps, dtype=np.uint64)[:, None, None])[..., 0]
 
+    def taken(self, index: np.ndarray) -> ReplicateStreams:
+        """The streams of the replicates at positions ``index`` (repeats allowed), for an ensemble
+        forked from this one (``core.fork``): each replicate keeps its own key, so its draws."""
+        taken = object.__new__(ReplicateStreams)
+        taken.__dict__.update(self.__dict__)
+        taken.keys = self.keys[:, index]
+        return taken
+
     def _mixed_counters(self, step: np.ndarray) -> np.ndarray:
         """Each channel's counter at ``step``, mixed (the part of a draw shared by all replicates)."""
         counter = step * np.uint64(len(self.channels)) + self._offsets

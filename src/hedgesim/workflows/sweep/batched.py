@@ -108,10 +108,15 @@ def batch_key(spec: RunSpec) -> RunSpec:
 def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float]:
     """Run jobs that differ only in their challenges and parameters as one ensemble.
 
+    Jobs with the same replicates and parameters differ only from their branch month: their
+    shared months are simulated once, for one job's replicates, and the ensemble forked there
+    (``core.fork``); each job's numbers are those of its own run either way.
+
     Returns:
         The model, each job's slice of its replicates, and the seconds the simulation took.
     """
-    from hedgesim.core.model import HedgingModel  # here: the driver plans, the workers simulate
+    from hedgesim.core import fork  # here: the driver plans, the workers simulate
+    from hedgesim.core.model import HedgingModel
 
     started = time.perf_counter()
     counts = [len(s.replicate_ids) for s in specs]
@@ -119,10 +124,29 @@ def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float
     inputs = model_inputs(specs[0])
     for part in PER_REPLICATE:
         inputs[part] = per_replicate([getattr(s, part) for s in specs], counts)
-    inputs["replicate_ids"] = [i for s in specs for i in s.replicate_ids]
-    model = HedgingModel(**inputs).run()
+    if _share_history(specs, inputs):
+        challenges, inputs["challenges"] = inputs["challenges"], specs[0].challenges
+        index = np.tile(np.arange(counts[0]), len(specs))
+        model = fork.run_forked(HedgingModel(**inputs), index, challenges)
+    else:
+        inputs["replicate_ids"] = [i for s in specs for i in s.replicate_ids]
+        model = HedgingModel(**inputs).run()
     slices = [slice(int(end - n), int(end)) for end, n in zip(ends, counts, strict=True)]
     return model, slices, time.perf_counter() - started
+
+
+def _share_history(specs: Sequence[RunSpec], inputs: dict[str, Any]) -> bool:
+    """Whether the jobs differ only from a branch month inside their runs: more than one job,
+    the same replicates, one value of every parameter."""
+    from hedgesim.core.fork import per_replicate_fields
+    from hedgesim.core.run_inputs import branch_step
+
+    return (
+        len(specs) > 1
+        and all(s.replicate_ids == specs[0].replicate_ids for s in specs)
+        and not per_replicate_fields(inputs["params"])
+        and branch_step(specs[0].branch, specs[0].calendar) > 0
+    )
 
 
 def to_simulate(composer: CellComposer, jobs: Sequence[Job]) -> dict[Path, RunSpec]:
