@@ -16,8 +16,8 @@ from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.knobs import per_replicate
 from hedgesim.core.model import HedgingModel
+from hedgesim.workflows import ensembles
 from hedgesim.workflows.run import model_inputs
-from hedgesim.workflows.sweep import batched
 
 CELLS = [Challenges(0.0, 1.0, 0.1), Challenges(1.0, 0.0, 0.9), Challenges(0.5, 0.5, 0.6)]
 IDS = [3, 8, 11, 20]
@@ -106,7 +106,7 @@ def test_a_model_forks_at_its_branch_with_one_value_per_parameter(forward_spec):
         fork.fork(model, np.arange(4), CELLS[1])
 
 
-def test_the_batched_launcher_shares_the_history_only_where_it_is_shared(forward_spec, monkeypatch):
+def test_ensembles_share_the_history_the_history_only_where_it_is_shared(forward_spec, monkeypatch):
     """Jobs with the same replicates and parameters fork at their branch; jobs whose parameters
     differ run whole from the start. Either way each job's part is its own run."""
     forks = []
@@ -118,7 +118,7 @@ def test_the_batched_launcher_shares_the_history_only_where_it_is_shared(forward
     ]
     for jobs, forked in ((specs, 1), (differing, 0)):
         forks.clear()
-        model, slices, _ = batched.simulate(jobs)
+        model, slices, _ = ensembles.simulate(jobs)
         assert len(forks) == forked
         for spec, part in zip(jobs, slices, strict=True):
             alone = _model(spec, spec.challenges, IDS, params=spec.params).run()

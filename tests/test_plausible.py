@@ -375,7 +375,7 @@ def test_replicate_r_runs_set_r_mod_k_and_equals_a_run_of_that_set(baseline_spec
 def test_batched_cells_with_parameter_sets_equal_their_own_runs(baseline_spec):
     from hedgesim.config.compose import compose_config
     from hedgesim.config.spec import build_run
-    from hedgesim.workflows.sweep.batched import simulate
+    from hedgesim.workflows.ensembles import simulate
 
     specs = [
         _short(

@@ -185,12 +185,37 @@ def test_points_are_identical_serial_or_parallel():
 
 
 @pytest.mark.parametrize(
+    "keys", [["challenges.tension", "challenges.trust"], ["challenges.tension", "params.trust_loss"]]
+)
+def test_points_run_as_one_ensemble_give_each_points_own_outcomes(keys):
+    """Points differing in the challenges only share their months before the branch; with a
+    parameter they do not: either way each point's outcomes are those of its own run."""
+    spec = build_run(
+        compose_config(["replicates=3", "seed=4", "scenario=forward_2030", "scenario.end=2024-12"])
+    )
+    factors = [sensitivity.parse_factor(key) for key in keys]
+    points = np.array([[0.1, 0.2], [0.9, 0.25], [0.5, 0.3]])
+    together = pd.DataFrame(sensitivity.evaluate_points(spec, factors, points))
+    alone = [sensitivity.evaluate(sensitivity.with_values(spec, factors, point)) for point in points]
+    pd.testing.assert_frame_equal(together, pd.DataFrame(alone), check_exact=True)
+    assert not together.iloc[0].equals(together.iloc[1])  # the points differ
+
+
+def test_chunks_hold_eight_per_process_or_fit_in_memory():
+    assert sensitivity.chunk_count(320, 50 * 276, 2) == 16
+    assert sensitivity.chunk_count(5, 50 * 276, 2) == 5
+    assert sensitivity.chunk_count(320, 10_000 * 276, 2) == 320  # each point alone past the cap
+    assert sensitivity.chunk_count(320, 1_000 * 276, 1) == 107  # three points a chunk
+
+
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--samples", "6"], "--samples=6; allowed: a power of 2"),
         (["--param", "params.nope"], "--param params.nope: unknown parameter"),
         (["--outcomes", "p_nothing"], "--outcomes ['p_nothing']: unknown"),
         (["--replicates", "0"], "--replicates=0"),
+        (["--jobs", "0"], "--jobs=0; allowed: a count >= 1, or -1 (one per core)"),
         (["challenges.trust=7"], "challenges.trust=7"),
     ],
 )

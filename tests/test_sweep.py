@@ -23,9 +23,9 @@ from conftest import run_cli
 from hedgesim import cli
 from hedgesim.analysis import outcomes as summary
 from hedgesim.config.overrides import check_overrides
-from hedgesim.workflows import results
+from hedgesim.workflows import processes, results
 from hedgesim.workflows.sweep import aggregate as aggregation
-from hedgesim.workflows.sweep import callback, command, figures, plan, processes
+from hedgesim.workflows.sweep import callback, command, figures, plan
 
 # A tiny sweep: 2 x 2 cells, 3 replicates, 2008-01..2030-12 (276 months).
 GRID = ["challenges.trust=0.2,0.9", "challenges.vested_interests=0.1,0.8"]

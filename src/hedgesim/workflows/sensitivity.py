@@ -25,6 +25,7 @@ import argparse
 import dataclasses
 import datetime as dt
 import math
+import os
 import sys
 import time
 import warnings
@@ -43,6 +44,8 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
+from hedgesim.workflows import processes
+from hedgesim.workflows.ensembles import simulate
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import quiet_mesa, run_spec
@@ -55,6 +58,9 @@ PRECISION = 0.1
 ask for more samples (sample_size_notes)."""
 DEFAULT_PARAMS = ("challenges.trust", "challenges.vested_interests", "challenges.tension")
 GROUPS = {"challenges": Challenges, "params": ModelParameters}
+MAX_CHUNK = 1_000_000
+"""The most replicate-months one chunk of points holds (about half a gigabyte while it runs, its
+tables included)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,25 +133,37 @@ def evaluate(spec: RunSpec) -> dict[str, float]:
     return summary.cell_outcomes(model.trajectories())
 
 
-def _evaluate_chunk(spec: RunSpec, factors: Sequence[Factor], points: np.ndarray) -> list[dict]:
-    """Several points per task, so a worker process starts once per chunk, not per point."""
+def evaluate_points(spec: RunSpec, factors: Sequence[Factor], points: np.ndarray) -> list[dict]:
+    """Several points as one ensemble (``workflows.ensembles``), each reduced to its outcomes:
+    a worker starts once per chunk, each month is stepped once for all the chunk's points, and
+    points that differ only in the challenges share their months before the branch. Each
+    point's numbers are those of its own run (:func:`evaluate`)."""
     quiet_mesa()
-    return [evaluate(with_values(spec, factors, point)) for point in points]
+    model, slices, _ = simulate([with_values(spec, factors, point) for point in points])
+    return [summary.cell_outcomes(model.part(part).trajectories()) for part in slices]
+
+
+def chunk_count(points: int, replicate_months: int, n_jobs: int) -> int:
+    """Chunks for ``points`` points of ``replicate_months`` each: eight per process, more when
+    a chunk would hold over ``MAX_CHUNK`` replicate-months, never more than the points."""
+    largest = max(1, MAX_CHUNK // max(replicate_months, 1))
+    return max(1, min(points, max(8 * max(n_jobs, 1), -(-points // largest))))
 
 
 def run_points(spec: RunSpec, factors: Sequence[Factor], points: np.ndarray, n_jobs: int) -> pd.DataFrame:
     """Outcomes at every point, in chunks over ``n_jobs`` processes, with a progress line."""
-    chunks = np.array_split(points, max(1, min(len(points), 8 * max(n_jobs, 1))))
+    n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    size = len(spec.replicate_ids) * spec.calendar.n_steps
+    chunks = np.array_split(points, chunk_count(len(points), size, n_jobs))
     rows: list[dict] = []
     if n_jobs == 1:
         for k, chunk in enumerate(chunks, 1):
-            rows += _evaluate_chunk(spec, factors, chunk)
+            rows += evaluate_points(spec, factors, chunk)
             _progress(len(rows), len(points), k, len(chunks))
     else:
-        from joblib import Parallel, delayed
-
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        for k, part in enumerate(parallel(delayed(_evaluate_chunk)(spec, factors, c) for c in chunks), 1):
+        processes.warm_engine()
+        tasks = [(spec, factors, chunk) for chunk in chunks]
+        for k, part in enumerate(processes.imap(evaluate_points, tasks, n_jobs), 1):
             rows += part
             _progress(len(rows), len(points), k, len(chunks))
     frame = pd.DataFrame(points, columns=[f.key for f in factors])
@@ -310,6 +328,8 @@ def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
         raise ConfigError(f"--samples={args.samples}; allowed: a power of 2 >= 2 (Sobol sequence)")
     if args.replicates < 1:
         raise ConfigError(f"--replicates={args.replicates}; allowed: an integer >= 1")
+    if not (args.jobs >= 1 or args.jobs == -1):
+        raise ConfigError(f"--jobs={args.jobs}; allowed: a count >= 1, or -1 (one per core)")
     unknown = [o for o in args.outcomes if o not in summary.OUTCOMES]
     if unknown:
         raise ConfigError(f"--outcomes {unknown}: unknown; allowed: {', '.join(summary.OUTCOMES)}")
@@ -369,7 +389,9 @@ def _parser() -> argparse.ArgumentParser:
         help="summary outcomes to analyse (default: the probabilities; any of "
         f"{', '.join(summary.OUTCOMES)})",
     )
-    parser.add_argument("--jobs", type=int, default=1, help="processes running points (default 1)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="processes running points (default 1; -1: one per core)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="output folder")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of the base run")
     return parser

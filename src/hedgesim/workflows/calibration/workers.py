@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from hedgesim.workflows.sweep.processes import forking
+from hedgesim.workflows.processes import forking
 
 Scores = Callable[[Sequence[Mapping[str, float]]], list[tuple[float, int]]]
 

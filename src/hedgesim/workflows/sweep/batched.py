@@ -5,7 +5,7 @@ Cells whose runs differ only in the challenge levels and mechanism parameters (n
 model takes per replicate) share an ensemble: each cell's replicates sit beside the others' on
 the replicate axis with their own ids, so each cell's numbers are exactly those of its own run.
 Ensembles are cut into chunks sized to memory and run in parallel processes (forked from the
-driver where the system can, :mod:`.processes`); each chunk hands
+driver where the system can, ``workflows.processes``); each chunk hands
 every cell, as Hydra's ``run_job`` would (:mod:`.cell_job`), to the application's own task
 function, which finds the cell's ensemble ready (``workflows.run.READY``) instead of
 simulating it, and writes the folder as usual.
@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, configure_log, setup_globals
@@ -34,15 +32,15 @@ from omegaconf import DictConfig
 from hedgesim.config.batching import BatchSettings
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import BYTES_PER_REPLICATE_MONTH, RunSpec, build_job_run
-from hedgesim.core.knobs import per_replicate
+from hedgesim.workflows import processes
+from hedgesim.workflows.ensembles import PER_REPLICATE, simulate
 from hedgesim.workflows.results import is_complete
-from hedgesim.workflows.run import READY, Ready, already_done, model_inputs, quiet_mesa
-from hedgesim.workflows.sweep import processes
+from hedgesim.workflows.run import READY, Ready, already_done, quiet_mesa
 from hedgesim.workflows.sweep.cell_job import run_cell_job, use_hydra_config
-from hedgesim.workflows.sweep.jobs import PER_REPLICATE, CellComposer, Job
+from hedgesim.workflows.sweep.jobs import CellComposer, Job
 
 if TYPE_CHECKING:
-    from hedgesim.core.model import HedgingModel
+    pass
 
 log = logging.getLogger(__name__)
 MAX_CHUNK = 1_000_000
@@ -103,50 +101,6 @@ def batch_key(spec: RunSpec) -> RunSpec:
 
 
 # --- running --------------------------------------------------------------------------------
-
-
-def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float]:
-    """Run jobs that differ only in their challenges and parameters as one ensemble.
-
-    Jobs with the same replicates and parameters differ only from their branch month: their
-    shared months are simulated once, for one job's replicates, and the ensemble forked there
-    (``core.fork``); each job's numbers are those of its own run either way.
-
-    Returns:
-        The model, each job's slice of its replicates, and the seconds the simulation took.
-    """
-    from hedgesim.core import fork  # here: the driver plans, the workers simulate
-    from hedgesim.core.model import HedgingModel
-
-    started = time.perf_counter()
-    counts = [len(s.replicate_ids) for s in specs]
-    ends = np.cumsum(counts)
-    inputs = model_inputs(specs[0])
-    for part in PER_REPLICATE:
-        inputs[part] = per_replicate([getattr(s, part) for s in specs], counts)
-    if _share_history(specs, inputs):
-        challenges, inputs["challenges"] = inputs["challenges"], specs[0].challenges
-        index = np.tile(np.arange(counts[0]), len(specs))
-        model = fork.run_forked(HedgingModel(**inputs), index, challenges)
-    else:
-        inputs["replicate_ids"] = [i for s in specs for i in s.replicate_ids]
-        model = HedgingModel(**inputs).run()
-    slices = [slice(int(end - n), int(end)) for end, n in zip(ends, counts, strict=True)]
-    return model, slices, time.perf_counter() - started
-
-
-def _share_history(specs: Sequence[RunSpec], inputs: dict[str, Any]) -> bool:
-    """Whether the jobs differ only from a branch month inside their runs: more than one job,
-    the same replicates, one value of every parameter."""
-    from hedgesim.core.fork import per_replicate_fields
-    from hedgesim.core.run_inputs import branch_step
-
-    return (
-        len(specs) > 1
-        and all(s.replicate_ids == specs[0].replicate_ids for s in specs)
-        and not per_replicate_fields(inputs["params"])
-        and branch_step(specs[0].branch, specs[0].calendar) > 0
-    )
 
 
 def to_simulate(composer: CellComposer, jobs: Sequence[Job]) -> dict[Path, RunSpec]:
@@ -263,17 +217,8 @@ def _run(tasks: list[tuple], settings: BatchSettings, workers: int, mem_gb: int)
         return _on_slurm(tasks, settings, Path(str(tasks[0][1].hydra.sweep.dir)), mem_gb)
     if workers <= 1:
         return [run_chunk(*task) for task in tasks]
-    if processes.forking():
-        _warm_engine()
+    processes.warm_engine()
     return processes.starmap(run_chunk, tasks, workers)
-
-
-def _warm_engine() -> None:
-    """Import the model and load its compiled kernels here, once, before the workers are forked."""
-    import hedgesim.core.model  # noqa: F401 (imported for the workers forked from this process)
-    from hedgesim.core import kernels
-
-    kernels.warm()
 
 
 def _join_ray(settings: BatchSettings) -> int:

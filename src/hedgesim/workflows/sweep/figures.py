@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from hedgesim.analysis import outcomes as summary
+from hedgesim.workflows import processes
 from hedgesim.workflows.results import save_figure
-from hedgesim.workflows.sweep import processes
 from hedgesim.workflows.sweep.plan import CHALLENGES, COMPLETE, column_name, dataset_part, parse_number
 
 FIGURES = "figures"

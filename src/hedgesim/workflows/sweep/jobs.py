@@ -21,11 +21,10 @@ from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from hedgesim.config import shared_parts
+from hedgesim.workflows.ensembles import PER_REPLICATE
 
 _SHARED: dict[str, CellComposer] = {}
 """The last sweep's composer (:meth:`CellComposer.of`)."""
-PER_REPLICATE = ("challenges", "params")
-"""The parts of a run the model takes per replicate: jobs differing only there share an ensemble."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Local worker processes for a sweep's chunks and figures.
+"""Local worker processes for a sweep's chunks and figures and a sensitivity analysis's points.
 
 Where the system can fork, workers are forked from this process: they start with its imports
 (Mesa, pandas, Hydra: about two seconds a process) and its compiled kernels, instead of
@@ -8,7 +8,7 @@ importing and loading them again each. Elsewhere they are joblib's loky processe
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -32,17 +32,35 @@ def starmap(function: Callable[..., Any], tasks: Sequence[tuple], workers: int) 
         concurrent.futures.process.BrokenProcessPool: a forked worker died (killed, out of
             memory) before its task ended; loky raises its own ``TerminatedWorkerError``.
     """
-    if forking():
-        _FORKED_TASKS[:] = [(function, task) for task in tasks]
-        fork = multiprocessing.get_context("fork")
-        try:
-            with ProcessPoolExecutor(workers, mp_context=fork) as pool:
-                return list(pool.map(_forked_call, range(len(tasks))))
-        finally:
-            _FORKED_TASKS.clear()
-    from joblib import Parallel, delayed
+    return list(imap(function, tasks, workers))
 
-    return Parallel(n_jobs=workers, backend="loky")(delayed(function)(*task) for task in tasks)
+
+def imap(function: Callable[..., Any], tasks: Sequence[tuple], workers: int) -> Iterator[Any]:
+    """:func:`starmap`'s results one at a time, in task order, each as soon as it and those
+    before it are done (a caller can say how far the work is)."""
+    if not forking():
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
+        yield from parallel(delayed(function)(*task) for task in tasks)
+        return
+    _FORKED_TASKS[:] = [(function, task) for task in tasks]
+    fork = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(workers, mp_context=fork) as pool:
+            yield from pool.map(_forked_call, range(len(tasks)))
+    finally:
+        _FORKED_TASKS.clear()
+
+
+def warm_engine() -> None:
+    """Import the model and load its compiled kernels here, once, so that workers forked from
+    this process start with them (about a second each otherwise)."""
+    if forking():
+        import hedgesim.core.model  # noqa: F401 (imported for the workers forked from this process)
+        from hedgesim.core import kernels
+
+        kernels.warm()
 
 
 def _forked_call(index: int) -> Any:

@@ -1,0 +1,65 @@
+"""Runs that differ only in their challenges and parameters, simulated as one ensemble.
+
+The model takes both per replicate, so such runs sit side by side on the replicate axis, each
+with its own replicate ids, and each comes out exactly as its own run would: the batched
+launcher's chunks of cells and the sensitivity analysis's points are simulated this way. Runs
+with the same replicates and parameters differ only from their branch month; their shared
+months are simulated once (``core.fork``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hedgesim.config.spec import RunSpec
+from hedgesim.core import fork
+from hedgesim.core.fork import per_replicate_fields
+from hedgesim.core.knobs import per_replicate
+from hedgesim.core.run_inputs import branch_step
+from hedgesim.workflows.run import model_inputs
+
+if TYPE_CHECKING:
+    from hedgesim.core.model import HedgingModel
+
+PER_REPLICATE = ("challenges", "params")
+"""The parts of a run the model takes per replicate: runs differing only there share an ensemble."""
+
+
+def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float]:
+    """Simulate runs that differ only in their challenges and parameters as one ensemble.
+
+    Returns:
+        The model, each run's slice of its replicates, and the seconds the simulation took.
+    """
+    from hedgesim.core.model import HedgingModel  # here: a sweep's driver plans, its workers simulate
+
+    started = time.perf_counter()
+    counts = [len(s.replicate_ids) for s in specs]
+    ends = np.cumsum(counts)
+    inputs = model_inputs(specs[0])
+    for part in PER_REPLICATE:
+        inputs[part] = per_replicate([getattr(s, part) for s in specs], counts)
+    if _share_history(specs, inputs):
+        challenges, inputs["challenges"] = inputs["challenges"], specs[0].challenges
+        index = np.tile(np.arange(counts[0]), len(specs))
+        model = fork.run_forked(HedgingModel(**inputs), index, challenges)
+    else:
+        inputs["replicate_ids"] = [i for s in specs for i in s.replicate_ids]
+        model = HedgingModel(**inputs).run()
+    slices = [slice(int(end - n), int(end)) for end, n in zip(ends, counts, strict=True)]
+    return model, slices, time.perf_counter() - started
+
+
+def _share_history(specs: Sequence[RunSpec], inputs: dict[str, Any]) -> bool:
+    """Whether the runs differ only from a branch month after their first: more than one run,
+    the same replicates, one value of every parameter."""
+    return (
+        len(specs) > 1
+        and all(s.replicate_ids == specs[0].replicate_ids for s in specs)
+        and not per_replicate_fields(inputs["params"])
+        and branch_step(specs[0].branch, specs[0].calendar) > 0
+    )
