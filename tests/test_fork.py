@@ -14,7 +14,7 @@ from hedgesim.config.spec import build_run
 from hedgesim.core import fork
 from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.challenges import Challenges
-from hedgesim.core.knobs import per_replicate
+from hedgesim.core.knobs import allowed_range, per_replicate
 from hedgesim.core.model import HedgingModel
 from hedgesim.workflows import ensembles
 from hedgesim.workflows.run import model_inputs
@@ -65,12 +65,13 @@ def test_replicates_may_be_taken_in_any_order_and_more_than_once(forward_spec):
 
 
 def test_every_state_per_replicate_is_carried(forward_spec):
-    """Each array of the model's and the agents' state with a replicates axis (7 of them here)
-    is named in ENVIRONMENT or the agent's REPLICATE_STATE, so a fork copies all of it."""
-    model = _model(forward_spec, CELLS[0], list(range(7)))
+    """Each array of the model's and the agents' state with a replicates axis (7 of them here,
+    parameters per replicate too) is named in ENVIRONMENT or the agent's REPLICATE_STATE, so a
+    fork copies all of it."""
+    model = _model(forward_spec, CELLS[0], list(range(7)), params=_params_per_replicate(forward_spec, 7))
     for _ in range(150):
         model.step()
-    holders = [(model, fork.ENVIRONMENT, {"replicate_ids"})] + [
+    holders = [(model, fork.ENVIRONMENT, {"replicate_ids", "params"})] + [
         (agent, type(agent).REPLICATE_STATE, set()) for agent in model.deciders
     ]
     for holder, declared, other in holders:
@@ -78,6 +79,27 @@ def test_every_state_per_replicate_is_carried(forward_spec):
             if name not in other and any(7 in np.shape(a) for a in _arrays(value)):
                 assert name in declared, f"{type(holder).__name__}.{name} is per replicate, not declared"
         assert set(declared) <= set(vars(holder)), type(holder).__name__
+
+
+def _params_per_replicate(spec, n: int):
+    """Every parameter one value per replicate, spread around its value in ``spec``."""
+    spread = np.linspace(0.9, 1.1, n)
+    values = {}
+    for f in dataclasses.fields(spec.params):
+        value = getattr(spec.params, f.name)
+        low, high = allowed_range(type(spec.params), f.name)
+        values[f.name] = np.clip(value * spread, low, high)
+    return dataclasses.replace(spec.params, **values)
+
+
+def test_parameters_per_replicate_go_with_their_replicates(forward_spec):
+    params = _params_per_replicate(forward_spec, len(IDS))
+    index = np.array([3, 1, 1, 0, 2])
+    taken = fork.take(params, index)
+    straight = _model(forward_spec, CELLS[2], [IDS[i] for i in index], params=taken).run()
+    forked = fork.run_forked(_model(forward_spec, CELLS[0], IDS, params=params), index, CELLS[2])
+    _same_records(forked, straight)
+    np.testing.assert_array_equal(forked.params.trust_gain, params.trust_gain[index])
 
 
 def _arrays(value) -> list:
@@ -92,31 +114,30 @@ def _arrays(value) -> list:
     return []
 
 
-def test_a_model_forks_at_its_branch_with_one_value_per_parameter(forward_spec):
+def test_a_model_forks_at_its_branch_not_after(forward_spec):
     model = _model(forward_spec, CELLS[0], IDS)
     for _ in range(145):
         model.step()
     with pytest.raises(ValueError, match="forks at its branch"):
         fork.fork(model, np.arange(4), CELLS[1])
-    varied = per_replicate(
-        [forward_spec.params, dataclasses.replace(forward_spec.params, trust_gain=0.3)], [2, 2]
-    )
-    model = _model(forward_spec, CELLS[0], IDS, params=varied)
-    with pytest.raises(ValueError, match="parameters per replicate \\(trust_gain\\)"):
-        fork.fork(model, np.arange(4), CELLS[1])
 
 
-def test_ensembles_share_the_history_the_history_only_where_it_is_shared(forward_spec, monkeypatch):
-    """Jobs with the same replicates and parameters fork at their branch; jobs whose parameters
-    differ run whole from the start. Either way each job's part is its own run."""
+def test_ensembles_share_the_history_only_where_it_is_shared(forward_spec, monkeypatch):
+    """Runs with the same replicates and parameters (one value each, or the same per replicate)
+    fork at their branch; runs whose parameters differ run whole from the start. Either way each
+    run's part is its own run."""
     forks = []
     monkeypatch.setattr(fork, "fork", lambda *a, real=fork.fork: forks.append(1) or real(*a))
     specs = [dataclasses.replace(forward_spec, challenges=c, replicate_ids=tuple(IDS)) for c in CELLS[:2]]
-    differing = [
-        specs[0],
-        dataclasses.replace(specs[1], params=dataclasses.replace(specs[1].params, trust_gain=0.3)),
+    gain = dataclasses.replace(forward_spec.params, trust_gain=0.3)
+    spread = _params_per_replicate(forward_spec, len(IDS))
+    cases = [
+        (specs, 1),
+        ([dataclasses.replace(s, params=spread) for s in specs], 1),
+        ([specs[0], dataclasses.replace(specs[1], params=gain)], 0),
+        ([dataclasses.replace(specs[0], params=spread), specs[1]], 0),
     ]
-    for jobs, forked in ((specs, 1), (differing, 0)):
+    for jobs, forked in cases:
         forks.clear()
         model, slices, _ = ensembles.simulate(jobs)
         assert len(forks) == forked

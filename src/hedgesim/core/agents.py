@@ -64,7 +64,7 @@ class Actor(mesa.Agent):
     code = ""
     western = False
     """Its trust in Belarus answers the mutual-trust challenge (the EU and Lithuania)."""
-    REPLICATE_STATE: ClassVar[dict[str, int]] = {"trust": 0}
+    REPLICATE_STATE: ClassVar[dict[str, int]] = {"trust": 0, "baseline": 0}
     """Its state per replicate, by attribute: the axis the replicates lie on (``core.fork``)."""
     model: HedgingModel
 

@@ -22,6 +22,7 @@ class Belarus(Actor):
     code = "belarus"
     REPLICATE_STATE: ClassVar[dict[str, int]] = {
         "trust": -1,
+        "baselines": 0,
         **dict.fromkeys(("prisoners", "threat", "coerced", "weights", "optimum", "terms", "cost"), 0),
         **dict.fromkeys(("driver", "moved", "moved_partner", "moved_by"), 0),
     }

@@ -2,10 +2,11 @@
 
 Runs that differ only in the challenges, which apply from ``scenario.branch``, live the same
 months before it, replicate by replicate: the challenges in force are the reference ones, the
-parameters are the same, and replicate k draws the same numbers in any ensemble. A sweep of such
-runs can simulate those months once for its distinct replicates, then give each run its own copy
-of that state to go on from (:func:`fork`). Each run's numbers are then those of its own run from
-the first month to the last, and the shared months cost one run instead of every run.
+parameters are the same (one value, or the same one per replicate), and replicate k draws the
+same numbers in any ensemble. A sweep of such runs can simulate those months once for its
+distinct replicates, then give each run its own copy of that state to go on from (:func:`fork`).
+Each run's numbers are then those of its own run from the first month to the last, and the
+shared months cost one run instead of every run.
 
 Every class that holds state per replicate names it in ``REPLICATE_STATE`` (attribute: the axis
 its replicates lie on); the model's own state is :data:`ENVIRONMENT`.
@@ -63,11 +64,6 @@ def take_state(holder: Any, state: Mapping[str, int], index: np.ndarray) -> None
         setattr(holder, name, take(getattr(holder, name), index, axis))
 
 
-def per_replicate_fields(settings: Any) -> list[str]:
-    """The fields of a settings dataclass that hold one value per replicate."""
-    return [f.name for f in dataclasses.fields(settings) if np.ndim(getattr(settings, f.name))]
-
-
 def run_forked(model: HedgingModel, index: np.ndarray, challenges: Challenges) -> HedgingModel:
     """Run ``model`` (of the distinct replicates, not yet stepped) to its branch month, fork it
     (:func:`fork`) and run the forked ensemble to the end.
@@ -85,9 +81,10 @@ def fork(model: HedgingModel, index: np.ndarray, challenges: Challenges) -> Hedg
     """Carry ``model`` on as the ensemble of its replicates ``index`` (each as often as it
     appears), with ``challenges`` from the branch month; in place.
 
+    A parameter given per replicate (plausible parameter sets) goes with its replicate.
+
     Args:
-        model: stepped no further than its branch month, with one value of every parameter
-            (parameters given per replicate would make the replicates' histories differ).
+        model: stepped no further than its branch month.
         index: positions among the model's replicates, one per replicate of the new ensemble.
         challenges: the challenges from the branch, each one number or one per new replicate.
 
@@ -95,17 +92,16 @@ def fork(model: HedgingModel, index: np.ndarray, challenges: Challenges) -> Hedg
         The same model, now holding ``len(index)`` replicates.
 
     Raises:
-        ValueError: the model is past its branch month or has parameters per replicate.
+        ValueError: the model is past its branch month.
     """
     if model.steps > model.branch_step:
         raise ValueError(f"a model forks at its branch (step {model.branch_step}), not after ({model.steps})")
-    if per_replicate := per_replicate_fields(model.params):
-        raise ValueError(f"a model with parameters per replicate ({', '.join(per_replicate)}) does not fork")
     index = np.asarray(index, dtype=np.intp)
     check_per_replicate(challenges, "challenges", index.size)
     model.replicate_ids = model.replicate_ids[index]
     model.n_replicates = int(index.size)
     model.challenges = challenges
+    model.params = take(model.params, index)
     model.streams = model.streams.taken(index)
     model.record = model.record.taken(index)
     take_state(model, ENVIRONMENT, index)

@@ -9,6 +9,7 @@ months are simulated once (``core.fork``).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,6 @@ import numpy as np
 
 from hedgesim.config.spec import RunSpec
 from hedgesim.core import fork
-from hedgesim.core.fork import per_replicate_fields
 from hedgesim.core.knobs import per_replicate
 from hedgesim.core.run_inputs import branch_step
 from hedgesim.workflows.run import model_inputs
@@ -43,8 +43,9 @@ def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float
     inputs = model_inputs(specs[0])
     for part in PER_REPLICATE:
         inputs[part] = per_replicate([getattr(s, part) for s in specs], counts)
-    if _share_history(specs, inputs):
+    if _share_history(specs):
         challenges, inputs["challenges"] = inputs["challenges"], specs[0].challenges
+        inputs["params"] = specs[0].params
         index = np.tile(np.arange(counts[0]), len(specs))
         model = fork.run_forked(HedgingModel(**inputs), index, challenges)
     else:
@@ -54,12 +55,20 @@ def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float
     return model, slices, time.perf_counter() - started
 
 
-def _share_history(specs: Sequence[RunSpec], inputs: dict[str, Any]) -> bool:
+def _share_history(specs: Sequence[RunSpec]) -> bool:
     """Whether the runs differ only from a branch month after their first: more than one run,
-    the same replicates, one value of every parameter."""
+    the same replicates, the same parameters (one value each, or the same one per replicate)."""
+    first = specs[0]
     return (
         len(specs) > 1
-        and all(s.replicate_ids == specs[0].replicate_ids for s in specs)
-        and not per_replicate_fields(inputs["params"])
-        and branch_step(specs[0].branch, specs[0].calendar) > 0
+        and branch_step(first.branch, first.calendar) > 0
+        and all(s.replicate_ids == first.replicate_ids and _same(s.params, first.params) for s in specs)
+    )
+
+
+def _same(settings: Any, other: Any) -> bool:
+    """Two settings dataclasses hold the same values, field by field (arrays element by element)."""
+    return all(
+        np.array_equal(getattr(settings, f.name), getattr(other, f.name))
+        for f in dataclasses.fields(settings)
     )
