@@ -121,11 +121,22 @@ def exact_poisson_quantile(rate: float, uniform: float) -> int:
 @example(np.full(N, 817.5), np.full(N, 5e-324))  # a subnormal head: e^-817.5 underflows
 @example(np.full(N, 930.0), np.full(N, 1.0 - 2.0**-53))  # the largest uniform below 1
 @example(np.full(N, 2.0**-52), np.full(N, 1.0 - 2.0**-52))  # survival r - r^2/2, just below 1 - u
+@example(np.full(N, 364.97265625), np.full(N, 1.0 - 2.0**-53))  # P(X > 532) is 1 - u + 0.1%
 def test_event_counts_are_the_exact_poisson_quantile(rate, normal):
     """Both paths (term by term, and the table for uniforms near 1 or large rates) give the
     smallest k whose Poisson CDF reaches the uniform, to the last count."""
     expected = [exact_poisson_quantile(r, u) for r, u in zip(rate, normal, strict=True)]
     assert event_count(rate, normal).tolist() == expected
+
+
+@pytest.mark.parametrize("rate", [0.0, 1e-6, 0.5, 7.0, 60.0, 364.97265625, 600.0, 1000.0, 5000.0])
+def test_the_counts_table_leaves_out_less_than_2_to_the_minus_110(rate):
+    """Bernstein's bound holds where scipy can tell: the table's last term is past the tail whose
+    mass could move a uniform's comparison in its last digit, and not needlessly far past it."""
+    size = observe.tail_length(rate)
+    beyond = poisson.logsf(size - 1, rate) if rate > 0 else -np.inf
+    assert beyond < -110 * np.log(2.0)
+    assert size < rate + 12 * np.sqrt(rate) + 90
 
 
 @given(arrays(np.float64, (N,), elements=st.floats(0.0, 1000.0)), normals)
