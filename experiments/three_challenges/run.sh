@@ -8,7 +8,7 @@ bin=.venv/bin
 here=experiments/three_challenges
 
 "$bin/hedgesim" -m +experiment=three_challenges                 # -> results/multirun/three_challenges
-"$bin/hedgesim-sensitivity" --samples 64 --replicates 50 --jobs 2 \
+"$bin/hedgesim-sensitivity" --samples 2048 --replicates 50 --jobs 2 \
   --outcomes p_visa_by_2025 p_priorities_by_2030 p_framework_by_2030 p_collapse median_relations_eu_2030 \
     median_hedge_eu_2030 \
   --out results/sensitivity/three_challenges
