@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 
 PER_REPLICATE = ("challenges", "params")
 """The parts of a run the model takes per replicate: runs differing only there share an ensemble."""
+MAX_CHUNK = 1_000_000
+"""The most replicate-months one ensemble of runs should hold (about 0.5 GB while it runs): the
+batched launcher's chunks and the sensitivity analysis's. Past that an ensemble saves little more
+of the fixed cost of each month, and takes memory no earlier ensemble of its process used: its
+pages are new, and each costs the system its first write (a worker's 62 cells of the
+three-challenges study: 6.7 s as one chunk, 5.1-6.3 s as two to six)."""
 
 
 def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float]:
@@ -41,14 +47,13 @@ def simulate(specs: Sequence[RunSpec]) -> tuple[HedgingModel, list[slice], float
     counts = [len(s.replicate_ids) for s in specs]
     ends = np.cumsum(counts)
     inputs = model_inputs(specs[0])
-    for part in PER_REPLICATE:
-        inputs[part] = per_replicate([getattr(s, part) for s in specs], counts)
+    challenges = per_replicate([s.challenges for s in specs], counts)
     if _share_history(specs):
-        challenges, inputs["challenges"] = inputs["challenges"], specs[0].challenges
-        inputs["params"] = specs[0].params
         index = np.tile(np.arange(counts[0]), len(specs))
         model = fork.run_forked(HedgingModel(**inputs), index, challenges)
     else:
+        inputs["challenges"] = challenges
+        inputs["params"] = per_replicate([s.params for s in specs], counts)
         inputs["replicate_ids"] = [i for s in specs for i in s.replicate_ids]
         model = HedgingModel(**inputs).run()
     slices = [slice(int(end - n), int(end)) for end, n in zip(ends, counts, strict=True)]

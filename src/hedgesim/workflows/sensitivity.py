@@ -45,7 +45,7 @@ from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
 from hedgesim.workflows import processes
-from hedgesim.workflows.ensembles import simulate
+from hedgesim.workflows.ensembles import MAX_CHUNK, simulate
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import quiet_mesa, run_spec
@@ -58,9 +58,6 @@ PRECISION = 0.1
 ask for more samples (sample_size_notes)."""
 DEFAULT_PARAMS = ("challenges.trust", "challenges.vested_interests", "challenges.tension")
 GROUPS = {"challenges": Challenges, "params": ModelParameters}
-MAX_CHUNK = 1_000_000
-"""The most replicate-months one chunk of points holds (about half a gigabyte while it runs, its
-tables included)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,17 +152,16 @@ def run_points(spec: RunSpec, factors: Sequence[Factor], points: np.ndarray, n_j
     n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     size = len(spec.replicate_ids) * spec.calendar.n_steps
     chunks = np.array_split(points, chunk_count(len(points), size, n_jobs))
-    rows: list[dict] = []
+    tasks = [(spec, factors, chunk) for chunk in chunks]
     if n_jobs == 1:
-        for k, chunk in enumerate(chunks, 1):
-            rows += evaluate_points(spec, factors, chunk)
-            _progress(len(rows), len(points), k, len(chunks))
+        done = (evaluate_points(*task) for task in tasks)
     else:
         processes.warm_engine()
-        tasks = [(spec, factors, chunk) for chunk in chunks]
-        for k, part in enumerate(processes.imap(evaluate_points, tasks, n_jobs), 1):
-            rows += part
-            _progress(len(rows), len(points), k, len(chunks))
+        done = processes.imap(evaluate_points, tasks, n_jobs)
+    rows: list[dict] = []
+    for k, part in enumerate(done, 1):
+        rows += part
+        _progress(len(rows), len(points), k, len(chunks))
     frame = pd.DataFrame(points, columns=[f.key for f in factors])
     return pd.concat([frame, pd.DataFrame(rows)], axis=1)
 

@@ -21,7 +21,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.singleton import Singleton
@@ -33,21 +33,13 @@ from hedgesim.config.batching import BatchSettings
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import BYTES_PER_REPLICATE_MONTH, RunSpec, build_job_run
 from hedgesim.workflows import processes
-from hedgesim.workflows.ensembles import PER_REPLICATE, simulate
+from hedgesim.workflows.ensembles import MAX_CHUNK, PER_REPLICATE, simulate
 from hedgesim.workflows.results import is_complete
 from hedgesim.workflows.run import READY, Ready, already_done, quiet_mesa
 from hedgesim.workflows.sweep.cell_job import run_cell_job, use_hydra_config
 from hedgesim.workflows.sweep.jobs import CellComposer, Job
 
-if TYPE_CHECKING:
-    pass
-
 log = logging.getLogger(__name__)
-MAX_CHUNK = 1_000_000
-"""The most replicate-months one chunk holds (about 0.5 GB while it runs). Past that a chunk saves
-little more of the fixed cost of each month, and takes memory no earlier chunk of its process
-used: its pages are new, and each costs the system its first write (a worker's 62 cells of the
-three-challenges study: 6.7 s as one chunk, 5.1-6.3 s as two to six)."""
 
 
 # --- planning -------------------------------------------------------------------------------
