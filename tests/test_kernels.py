@@ -16,7 +16,7 @@ import pytest
 
 from hedgesim.config.compose import compose_config
 from hedgesim.config.spec import build_run
-from hedgesim.core import kernels
+from hedgesim.core import hedge_kernel, kernels
 from hedgesim.core.hedging import RUSSIA, explained_moves, optimal_hedge
 from hedgesim.core.observe import event_count
 from hedgesim.core.streams import ReplicateStreams
@@ -64,6 +64,30 @@ def test_the_hedge_kernel_finds_the_reference_optimum(seed):
     assert np.abs(warm - fast).max() < 1e-9, "the start changes only the last bits"
 
 
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_a_row_solved_side_by_side_is_the_row_solved_alone(warm_start):
+    """The kernel solves rows a block at a time, each to its own convergence: a replicate's
+    weights are bit for bit the same alone, in another order or beside other rows."""
+    utility, variance, risk, room, commitment, cost = hedging_inputs(203, 4)
+    start = np.random.default_rng(6).dirichlet(np.ones(4), 203) if warm_start else None
+    solve = lambda rows: optimal_hedge(
+        utility[rows],
+        variance[rows],
+        risk[rows],
+        room[rows],
+        commitment[rows],
+        cost[rows],
+        start=None if start is None else start[rows],
+    )
+    with kernels.use_compiled(True):
+        together = solve(np.arange(203))
+        order = np.random.default_rng(7).permutation(203)
+        np.testing.assert_array_equal(solve(order), together[order])
+        for row in (0, 7, 8, 101, 202):
+            np.testing.assert_array_equal(solve(np.array([row])), together[[row]])
+        np.testing.assert_array_equal(solve(np.arange(5, 200, 3)), together[5:200:3])
+
+
 def test_a_weight_grown_by_the_series_is_grown_by_exp():
     """Below ``SERIES_STEP`` the kernel's series stands in for ``exp``: within a unit in the last
     place, on both sides of the switch."""
@@ -71,10 +95,10 @@ def test_a_weight_grown_by_the_series_is_grown_by_exp():
     small = np.geomspace(1e-16, 2e-3, 400)
     steps = np.concatenate([small, -small, [0.0, 0.5, -3.0]])
     weights = np.random.default_rng(5).uniform(1e-12, 1.0, steps.size)
-    grown = np.array([kernels._grown(w, s) for w, s in zip(weights, steps, strict=True)])
+    grown = np.array([hedge_kernel._grown(w, s) for w, s in zip(weights, steps, strict=True)])
     exact = weights * np.exp(steps)
     assert (np.abs(grown - exact) <= 2 * np.spacing(exact)).all()
-    assert (np.abs(steps) < kernels.SERIES_STEP).sum() > 700, "the series is what is tested"
+    assert (np.abs(steps) < hedge_kernel.SERIES_STEP).sum() > 700, "the series is what is tested"
 
 
 def test_the_hedge_kernel_takes_one_number_or_one_per_replicate():
@@ -143,9 +167,10 @@ def test_warming_loads_each_kernel_for_the_types_a_run_passes():
     """A sweep's driver warms the kernels before forking its workers: a run afterwards must find
     every kernel ready for its argument types, not compile another version of it."""
     kernels.warm()
-    names = ("_optimal_hedge_rows", "_inverted_counts", "_uniforms_into", "_explained_moves")
+    names = ("_inverted_counts", "_uniforms_into", "_explained_moves")
     signatures = lambda: {
         **{name: list(getattr(kernels, name).signatures) for name in names},
+        "hedge": list(hedge_kernel._optimal_hedge_rows.signatures),
         **{rule.__qualname__: list(rule.compiled().signatures) for rule, _ in kernels._RULES},
     }
     warmed = signatures()

@@ -2,8 +2,7 @@
 machinery of compilable rules. The numpy functions in ``hedging``, ``observe`` and ``streams``
 stay the reference the tests compare the kernels with. A kernel works on each replicate alone.
 The Poisson counts, the streams and the event log's drivers give the reference's numbers bit for
-bit; the hedging solve takes its Newton steps but grows each weight by a short series where a
-step is small (no ``exp``), so its optimum agrees to about 1e-15. ``use_compiled(False)`` (the
+bit; the hedging solve (``hedge_kernel``) agrees to about 1e-15. ``use_compiled(False)`` (the
 tests), or a machine without numba, runs the reference path; kernels compile at first call.
 """
 
@@ -17,15 +16,16 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from hedgesim.core import hedge_kernel
 from hedgesim.core.vocabulary import RUSSIA
 
-NEWTON_STEPS = 60
-MAX_LOG_STEP = 4.0
-TOLERANCE = 1e-11
-SURELY_SHORT = 1e-9
+NEWTON_STEPS, MAX_LOG_STEP, TOLERANCE, SURELY_SHORT = (
+    hedge_kernel.NEWTON_STEPS,
+    hedge_kernel.MAX_LOG_STEP,
+    hedge_kernel.TOLERANCE,
+    hedge_kernel.SURELY_SHORT,
+)
 """Newton's limits, shared with the reference path in ``hedging``."""
-SERIES_STEP = 1e-3
-"""Below this log step a weight grows by the exponential's series, not by ``exp`` (``_grown``)."""
 
 _state = {"compiled": importlib.util.find_spec("numba") is not None, "jitted": False}
 
@@ -47,11 +47,6 @@ def use_compiled(enabled: bool) -> Iterator[None]:
 
 
 _KERNELS = (
-    "_start_row",
-    "_grown",
-    "_newton_step",
-    "_solve_row",
-    "_optimal_hedge_rows",
     "_inverted_count_alone",
     "_inverted_counts",
     "_uniforms_into",
@@ -64,7 +59,7 @@ that never reaches a kernel should not pay. The on-disk cache spares later proce
 compilation itself."""
 
 
-_INLINED = ("_grown", "_newton_step", "_start_row", "_solve_row", "_most_moved", "_strongest")
+_INLINED = ("_most_moved", "_strongest")
 """Kernels compiled into their callers: a call per weight and step would cost more than the step."""
 
 
@@ -73,10 +68,15 @@ def _jit_all() -> None:
         return
     import numba
 
-    for name in _KERNELS:
-        inline = "always" if name in _INLINED else "never"
-        options = {"cache": True, "nogil": True, "error_model": "numpy", "inline": inline}
-        globals()[name] = numba.njit(**options)(globals()[name])
+    here = globals()
+    for names, inlined, space in (
+        (hedge_kernel.KERNELS, hedge_kernel.INLINED, vars(hedge_kernel)),
+        (_KERNELS, _INLINED, here),
+    ):
+        for name in names:
+            inline = "always" if name in inlined else "never"
+            options = {"cache": True, "nogil": True, "error_model": "numpy", "inline": inline}
+            space[name] = numba.njit(**options)(space[name])
     _state["jitted"] = True
 
 
@@ -124,7 +124,7 @@ def warm() -> None:
     _jit_all()
     one, two = np.full(1, 0.5), np.full((1, 4), 0.25)
     rows = (one, one.copy(), one.copy(), one.copy())  # twice the risk aversion, eta, commitment, cost
-    _optimal_hedge_rows(two, two.copy(), *rows, two.copy(), True, two.copy())
+    hedge_kernel._optimal_hedge_rows(two, two.copy(), *rows, two.copy(), True, two.copy())
     _inverted_counts(one, np.exp(-one), one.copy(), np.empty(1))
     _uniforms_into(np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64), np.empty((1, 1)))
     terms = (two.copy(), two.copy(), two.copy(), two.copy(), one.copy())
@@ -136,9 +136,9 @@ def warm() -> None:
 
 
 def optimal_hedge_rows(*arrays) -> None:
-    """``hedging.optimal_hedge`` replicate by replicate (see ``_optimal_hedge_rows``)."""
+    """``hedging.optimal_hedge`` replicate by replicate (see ``hedge_kernel``)."""
     _jit_all()
-    _optimal_hedge_rows(*arrays)
+    hedge_kernel._optimal_hedge_rows(*arrays)
 
 
 def inverted_counts(*arrays) -> None:
@@ -157,132 +157,6 @@ def explained_moves(*arrays) -> None:
     """``hedging.explained_moves`` row by row (see ``_explained_moves``)."""
     _jit_all()
     _explained_moves(*arrays)
-
-
-def _start_row(u, a, eta, start, has_start, y, w, t):
-    """Newton's starting point for one row: ``y`` = log w and ``w`` from ``start`` (normalised)
-    or from a blend of the risk-neutral optimum and the even split; ``t`` = u - eta. Returns mu."""
-    n = u.shape[0]
-    for j in range(n):
-        t[j] = u[j] - eta
-    if has_start:
-        total = 0.0
-        for j in range(n):
-            w[j] = max(start[j], 1e-300)
-            total += w[j]
-        inverse = 1.0 / total
-        for j in range(n):
-            w[j] = w[j] * inverse
-            y[j] = math.log(w[j])
-    else:
-        top = u[0] / eta
-        for j in range(1, n):
-            top = max(top, u[j] / eta)
-        total = 0.0
-        for j in range(n):
-            total += math.exp(u[j] / eta - top)
-        log_total = math.log(total)
-        even = -math.log(n)
-        for j in range(n):
-            risk_neutral = (u[j] / eta - top) - log_total
-            high, low = max(risk_neutral, even), min(risk_neutral, even)
-            y[j] = high + math.log1p(math.exp(low - high)) - math.log(2.0)
-            w[j] = math.exp(y[j])
-    mu = 0.0
-    for j in range(n):
-        mu += t[j] - a[j] * w[j] - eta * y[j]
-    return mu / n
-
-
-def _grown(w, step):
-    """``w * exp(step)``: for a step under ``SERIES_STEP`` by the exponential's series to the
-    fifth power, whose remainder (under 2e-21 of ``w``) is below a double's last bit, so Newton's
-    last steps, all small, need no ``exp``."""
-    if abs(step) < SERIES_STEP:
-        return w + w * (step * (1.0 + step * (0.5 + step * (1.0 / 6.0 + step * (1.0 / 24.0 + step / 120.0)))))
-    return w * math.exp(step)
-
-
-def _newton_step(a, eta, t, y, w, mu, residual, inverse_slope):
-    """One Newton step on (log w, mu) of one row, ``y`` and ``w`` = exp(y) in place. Returns the
-    new mu and the largest step taken."""
-    n = y.shape[0]
-    total = 0.0
-    weighted_total = 0.0
-    ratio_total = 0.0
-    for j in range(n):
-        inverse_slope[j] = 1.0 / (a[j] * w[j] + eta)
-        residual[j] = eta * y[j] + a[j] * w[j] + mu - t[j]
-        ratio = w[j] * inverse_slope[j]
-        total += w[j]
-        weighted_total += ratio * residual[j]
-        ratio_total += ratio
-    d_mu = (total - 1.0 - weighted_total) / ratio_total
-    largest = 0.0
-    for j in range(n):
-        step = (-d_mu - residual[j]) * inverse_slope[j]
-        step = min(max(step, -MAX_LOG_STEP), MAX_LOG_STEP)
-        y[j] += step
-        w[j] = _grown(w[j], step)
-        largest = max(largest, abs(step))
-    return mu + d_mu, largest
-
-
-def _solve_row(u, a, eta, start, has_start, w, scratch):
-    """Maximise u.w - sum a_j w_j^2 / 2 + eta H(w) on the simplex for one row by Newton on
-    (log w, mu); writes the weights into ``w`` and returns whether it converged. ``scratch`` is
-    a (4, P) work array."""
-    y, t, residual, inverse_slope = scratch[0], scratch[1], scratch[2], scratch[3]
-    mu = _start_row(u, a, eta, start, has_start, y, w, t)
-    converged = False
-    for _ in range(NEWTON_STEPS):
-        mu, largest = _newton_step(a, eta, t, y, w, mu, residual, inverse_slope)
-        if largest < TOLERANCE:
-            converged = True
-            break
-    total = 0.0
-    for j in range(y.shape[0]):
-        total += w[j]
-    inverse = 1.0 / total
-    for j in range(y.shape[0]):
-        w[j] = w[j] * inverse
-    return converged
-
-
-def _optimal_hedge_rows(utility, variance, twice_risk, eta, commitment, cost, start, has_start, out):
-    """``hedging.optimal_hedge`` row by row into ``out`` (R, P): the penalised solve first where
-    last month was short, the free solve only where that is not surely short, and the penalised
-    one after it where the free optimum falls short of the commitment. Each row's curvature is
-    its variances times twice its risk aversion, the reference's product."""
-    n_rows, n = utility.shape
-    free = np.empty(n)
-    penalised = np.empty(n)
-    u = np.empty(n)
-    a = np.empty(n)
-    curvature = np.empty(n)
-    scratch = np.empty((4, n))
-    for i in range(n_rows):
-        c = commitment[i]
-        priced = cost[i] > 0.0
-        guess = priced and (not has_start or start[i, RUSSIA] < c)
-        for j in range(n):
-            curvature[j] = twice_risk[i] * variance[i, j]
-        u[:] = utility[i]
-        a[:] = curvature
-        u[RUSSIA] += cost[i] * c
-        a[RUSSIA] += cost[i]
-        if guess:
-            converged = _solve_row(u, a, eta[i], start[i], has_start, penalised, scratch)
-            if converged and penalised[RUSSIA] < c - SURELY_SHORT:
-                out[i] = penalised
-                continue
-        _solve_row(utility[i], curvature, eta[i], start[i], has_start, free, scratch)
-        if priced and free[RUSSIA] < c:
-            if not guess:
-                _solve_row(u, a, eta[i], start[i], has_start, penalised, scratch)
-            out[i] = penalised
-        else:
-            out[i] = free
 
 
 def _inverted_counts(rate, first, uniform, counts):
