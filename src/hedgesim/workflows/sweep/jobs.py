@@ -103,9 +103,22 @@ class CellComposer:
         )
 
     def check(self, batch: Sequence[Sequence[str]]) -> None:
-        """Raise Hydra's error for the first job that does not compose."""
+        """Raise Hydra's error for the first job that does not compose.
+
+        A job composes when its group does and each of its value overrides applies to the
+        group's config, whatever the job's other values (Hydra checks a value against its own
+        key's type). So only the jobs that bring a group or a value line not seen before are
+        composed: the first job that does not compose is among them, since no job before it
+        held its bad line. A grid of n values on each of k keys composes about n x k jobs, not
+        n^k."""
+        seen: dict[tuple[str, ...], set[str]] = {}
         for num, lines in enumerate(batch):
-            self.configure(self.job(lines, num))
+            job = self.job(lines, num)
+            known = seen.get(job.structural)
+            if known is not None and known.issuperset(job.values):
+                continue
+            self.configure(job)
+            seen.setdefault(job.structural, set()).update(job.values)
 
     def configure(self, job: Job) -> DictConfig:
         """The job's config, as ``load_sweep_config`` composes it with the override list, folder
