@@ -24,17 +24,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from hedgesim.core import kernels
+from hedgesim.core import hedge_kernel, kernels
 from hedgesim.core.vocabulary import DRIVERS, EU, OTHER, PARTNERS, RUSSIA, UKRAINE
 
 __all__ = ["DRIVERS", "EU", "OTHER", "PARTNERS", "RUSSIA", "UKRAINE"]
 
-_NEWTON_STEPS = kernels.NEWTON_STEPS
-_MAX_LOG_STEP = kernels.MAX_LOG_STEP
-_TOLERANCE = kernels.TOLERANCE
+_NEWTON_STEPS = hedge_kernel.NEWTON_STEPS
+_MAX_LOG_STEP = hedge_kernel.MAX_LOG_STEP
+_TOLERANCE = hedge_kernel.TOLERANCE
 _BLOCK = 2048
 """Rows solved together: a block's work arrays stay in cache (rows never depend on each other)."""
-_SURELY_SHORT = kernels.SURELY_SHORT
+_SURELY_SHORT = hedge_kernel.SURELY_SHORT
 """A penalised Russia weight this far below the commitment is short of it for certain (the
 solver is accurate to ~1e-15)."""
 

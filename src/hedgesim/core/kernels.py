@@ -19,14 +19,6 @@ import numpy as np
 from hedgesim.core import hedge_kernel
 from hedgesim.core.vocabulary import RUSSIA
 
-NEWTON_STEPS, MAX_LOG_STEP, TOLERANCE, SURELY_SHORT = (
-    hedge_kernel.NEWTON_STEPS,
-    hedge_kernel.MAX_LOG_STEP,
-    hedge_kernel.TOLERANCE,
-    hedge_kernel.SURELY_SHORT,
-)
-"""Newton's limits, shared with the reference path in ``hedging``."""
-
 _state = {"compiled": importlib.util.find_spec("numba") is not None, "jitted": False}
 
 

@@ -11,6 +11,8 @@ randomness.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from hedgesim.core import kernels
@@ -68,8 +70,7 @@ class ReplicateStreams:
     def taken(self, index: np.ndarray) -> ReplicateStreams:
         """The streams of the replicates at positions ``index`` (repeats allowed), for an ensemble
         forked from this one (``core.fork``): each replicate keeps its own key, so its draws."""
-        taken = object.__new__(ReplicateStreams)
-        taken.__dict__.update(self.__dict__)
+        taken = copy.copy(self)
         taken.keys = self.keys[:, index]
         return taken
 

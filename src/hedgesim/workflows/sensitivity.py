@@ -25,7 +25,6 @@ import argparse
 import dataclasses
 import datetime as dt
 import math
-import os
 import sys
 import time
 import warnings
@@ -149,7 +148,9 @@ def chunk_count(points: int, replicate_months: int, n_jobs: int) -> int:
 
 def run_points(spec: RunSpec, factors: Sequence[Factor], points: np.ndarray, n_jobs: int) -> pd.DataFrame:
     """Outcomes at every point, in chunks over ``n_jobs`` processes, with a progress line."""
-    n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    from joblib import effective_n_jobs
+
+    n_jobs = effective_n_jobs(n_jobs)  # -1: one per CPU this process may use
     size = len(spec.replicate_ids) * spec.calendar.n_steps
     chunks = np.array_split(points, chunk_count(len(points), size, n_jobs))
     tasks = [(spec, factors, chunk) for chunk in chunks]
