@@ -118,6 +118,17 @@ def alive(pid: int) -> bool:
         return False
 
 
+def describe(pid: int) -> str:
+    """A process as a failure message names it: pid, name, state, parent, UTS namespace, command."""
+    try:
+        proc = psutil.Process(pid)
+        uts = os.readlink(f"/proc/{pid}/ns/uts") if os.path.exists(f"/proc/{pid}/ns/uts") else "?"
+        command = " ".join(proc.cmdline())[:200]
+        return f"{pid} {proc.name()} {proc.status()} ppid={proc.ppid()} {uts} {command}"
+    except (psutil.NoSuchProcess, OSError):
+        return f"{pid} (gone)"
+
+
 def session_pids(sid: int) -> set[int]:
     """Live processes of session ``sid`` (zombies waiting for their parent don't count)."""
     found = set()
@@ -265,7 +276,7 @@ def ray_cluster() -> Iterator[RayCluster]:
         cluster.stop()
         left = cluster.pids()
         shutil.rmtree(cluster.where, ignore_errors=True)
-        assert not left, f"Ray processes outlived the cluster: {sorted(left)}"
+        assert not left, f"Ray processes outlived the cluster: {[describe(p) for p in sorted(left)]}"
 
 
 def sweep_on_ray(ray_cluster: RayCluster, launcher: list[str], reference: Path, tmp_path: Path):
@@ -352,7 +363,8 @@ def slurm_cluster() -> Iterator[Path]:
         left = {pid for pid in cluster if alive(pid)}
         shutil.rmtree(where, ignore_errors=True)
         assert stopped.returncode == 0, stopped.stderr
-        assert not left, f"Slurm processes outlived the cluster: {sorted(left)}"
+        described = [describe(p) for p in sorted(left)]
+        assert not left, f"Slurm processes outlived the cluster: {described}; stop said: {stopped.stderr}"
 
 
 def sweep_on_slurm(slurm_cluster: Path, launcher: list[str], reference: Path, tmp_path: Path, tasks: int):
