@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -26,6 +25,7 @@ from hedgesim.config.command_line import CheckedCommand, check_command_line
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_run
+from hedgesim.workflows.interrupt import CtrlC, listening
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.run import RunFolder, describe_write_error, quiet_mesa, run_into, sweep_cell
 
@@ -70,18 +70,6 @@ def figures_to_files() -> Iterator[None]:
             os.environ["MPLBACKEND"] = before
 
 
-class CtrlC:
-    """Remembers a Ctrl-C: one raised where Python swallows exceptions (a finaliser, a weakref
-    callback) must still stop the command instead of letting it report success."""
-
-    seen = False
-
-    @classmethod
-    def handle(cls, signum: int, frame: object) -> None:
-        cls.seen = True
-        raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: check the command line, prepare the run folder, then hand over to Hydra."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -93,10 +81,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 def command(args: list[str]) -> None:
     """The command line ``args``: checked, its folder prepared, then run by Hydra."""
     keep_local_ray_on_loopback(args)
+    with listening():
+        _checked_and_run(args)
+
+
+def _checked_and_run(args: list[str]) -> None:
+    """The command's steps; a Ctrl-C, seen or swallowed on the way, ends it as :func:`interrupted`."""
     folder: RunFolder | None = None
-    CtrlC.seen = False  # a command called again in one process starts uninterrupted
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, CtrlC.handle)
     try:
         if not any(a in INFO_ONLY or a.startswith("--info=") for a in args):
             try:

@@ -1,0 +1,108 @@
+"""How a command stops on Ctrl-C: once, with the command's one line, never with a traceback.
+
+Python raises ``KeyboardInterrupt`` wherever the main thread happens to be, and some places
+swallow it with a printed traceback: a ctypes callback, a finaliser, a weakref callback. The
+first compile of the engine's kernels (numba, on a cold cache) calls back from llvmlite through
+ctypes: a Ctrl-C landing there printed llvmlite's traceback, and the compile it broke could then
+fail the run with exit 1 or let it run to its end. So a Ctrl-C that arrives while llvmlite's code
+is on the stack is delivered again a moment later, until it lands elsewhere (in numba's own code
+it stops the compile cleanly); one swallowed all the same is delivered again quietly; and the
+command checks at its end whether one was seen.
+"""
+
+from __future__ import annotations
+
+import _thread
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
+
+DEFERRING = ("llvmlite",)
+"""Packages whose code a Ctrl-C does not interrupt (it waits until they return): llvmlite's
+Python code runs inside calls into LLVM and the callbacks LLVM makes, where an exception is
+swallowed."""
+RETRY_S = 0.05
+"""How long a deferred Ctrl-C waits before it is delivered again."""
+
+
+class CtrlC:
+    """Remembers a Ctrl-C: one raised where Python swallows exceptions must still stop the
+    command instead of letting it report success."""
+
+    seen = False
+    armed = False  # redeliveries happen only while a command listens for them
+    raised = False  # one KeyboardInterrupt at a time: the command's clean-up is not interrupted
+
+    @classmethod
+    def handle(cls, signum: int, frame: FrameType | None) -> None:
+        """The SIGINT handler: remember, and raise here unless llvmlite's code is running."""
+        cls.seen = True
+        if cls.raised:
+            return
+        if in_deferring_code(frame):
+            deliver_later()
+            return
+        cls.raised = True
+        raise KeyboardInterrupt
+
+
+def in_deferring_code(frame: FrameType | None) -> bool:
+    """Whether a ``DEFERRING`` package's code is on the interrupted stack (the innermost frame
+    may be another's: numba's, called back by llvmlite)."""
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).split(".")[0] in DEFERRING:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def deliver_later() -> None:
+    """Deliver the Ctrl-C to the main thread again after ``RETRY_S``, if a command still listens."""
+
+    def again() -> None:
+        if CtrlC.armed:
+            _thread.interrupt_main(signal.SIGINT)
+
+    timer = threading.Timer(RETRY_S, again)
+    timer.daemon = True
+    timer.start()
+
+
+def quiet_swallowed(previous: Callable[[Any], None]) -> Callable[[Any], None]:
+    """An unraisable-exception hook: a Ctrl-C Python swallowed is delivered again, silently;
+    anything else goes to ``previous``."""
+
+    def hook(unraisable: Any) -> None:
+        ctrl_c = isinstance(unraisable.exc_value, KeyboardInterrupt)
+        if CtrlC.seen and ctrl_c:
+            CtrlC.raised = False  # swallowed: it has to be raised again
+            deliver_later()
+            return
+        previous(unraisable)
+
+    return hook
+
+
+@contextlib.contextmanager
+def listening() -> Iterator[None]:
+    """Handle Ctrl-C as above while the block runs (unless the caller handles SIGINT itself), then
+    give the caller its handler and hook back."""
+    CtrlC.seen = CtrlC.raised = False  # a command called again in one process starts uninterrupted
+    ours = threading.current_thread() is threading.main_thread()  # where Python runs handlers
+    if not ours or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    hook = sys.unraisablehook
+    signal.signal(signal.SIGINT, CtrlC.handle)
+    sys.unraisablehook = quiet_swallowed(hook)
+    CtrlC.armed = True
+    try:
+        yield
+    finally:
+        CtrlC.armed = False
+        sys.unraisablehook = hook
+        signal.signal(signal.SIGINT, signal.default_int_handler)

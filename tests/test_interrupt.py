@@ -1,0 +1,212 @@
+"""Ctrl-C stops a command without a traceback (hedgesim.workflows.interrupt): not inside llvmlite's code,
+where Python would swallow it, and raised again when a callback swallowed it all the same."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from hedgesim.workflows.interrupt import CtrlC, listening
+
+WAITING = """
+import time
+
+def wait_for_ctrl_c(done: str) -> None:
+    print(done, flush=True)
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        time.sleep(0.005)
+    print("never interrupted")
+"""
+"""What the scripts do after the work a Ctrl-C arrived in: say it is done, then wait for it."""
+
+
+def run_script(body: str) -> subprocess.CompletedProcess:
+    """``body`` in a fresh Python whose SIGINT is Python's default, as at a terminal."""
+    return subprocess.run(
+        [sys.executable, "-c", WAITING + textwrap.dedent(body)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def test_a_ctrl_c_swallowed_by_a_ctypes_callback_is_raised_again_quietly():
+    """A Ctrl-C handled inside a ctypes callback (as in llvmlite's object cache on a first
+    compile) is swallowed by ctypes; it comes back in the code that follows, with no traceback."""
+    done = run_script(
+        """
+        import ctypes, os, signal, time
+        from hedgesim.workflows.interrupt import listening
+
+        def callback():
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs here, inside the callback
+                pass
+
+        with listening():
+            try:
+                ctypes.CFUNCTYPE(None)(callback)()
+                wait_for_ctrl_c("callback returned")
+            except KeyboardInterrupt:
+                print("interrupted after the callback")
+        """
+    )
+    assert done.stdout.split("\n")[:2] == ["callback returned", "interrupted after the callback"], done
+    assert done.stderr == ""  # Python's "Exception ignored on calling ctypes callback function" is not shown
+    assert done.returncode == 0
+
+
+def test_a_ctrl_c_waits_until_llvmlite_code_returns():
+    """While llvmlite's code is on the stack (here a function of its name calling the standard
+    library), the Ctrl-C is held back and delivered again until it lands in other code."""
+    done = run_script(
+        """
+        import os, signal, time
+        from hedgesim.workflows.interrupt import listening
+
+        compiler_code = {"__name__": "llvmlite.binding.fake", "os": os, "signal": signal, "time": time}
+        exec(
+            "def compile_pass():\\n"
+            "    os.kill(os.getpid(), signal.SIGINT)\\n"
+            "    end = time.monotonic() + 0.3\\n"
+            "    while time.monotonic() < end:\\n"
+            "        time.sleep(0.001)\\n"
+            "    return 'compiled'\\n",
+            compiler_code,
+        )
+        with listening():
+            try:
+                wait_for_ctrl_c(compiler_code["compile_pass"]())
+            except KeyboardInterrupt:
+                print("interrupted after the pass")
+        """
+    )
+    assert done.stdout.split("\n")[:2] == ["compiled", "interrupted after the pass"], done
+    assert done.stderr == "" and done.returncode == 0
+
+
+COMPILE_SCRIPT = """
+import contextlib, signal, sys, time
+import numba
+from hedgesim.workflows.interrupt import listening
+
+def at_the_callback(frame, event, arg):
+    # a Ctrl-C handled at the first line of llvmlite's object-cache callback, as on a terminal
+    if event == "call" and frame.f_code.co_name == "_raw_object_cache_notify":
+        sys.setprofile(None)
+        signal.getsignal(signal.SIGINT)(signal.SIGINT, frame)
+
+@numba.njit(cache=True)
+def plus_one(x):
+    return x + 1
+
+with listening() if sys.argv[1] == "hedgesim" else contextlib.nullcontext():
+    try:
+        sys.setprofile(at_the_callback)
+        print(plus_one(1), flush=True)
+        sys.setprofile(None)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            time.sleep(0.005)
+        print("never interrupted")
+    except KeyboardInterrupt:
+        print("interrupted after the compile")
+"""
+
+
+@pytest.mark.parametrize("handler", ["python", "hedgesim"])
+def test_a_ctrl_c_during_a_first_compile(tmp_path, handler):
+    """numba's first compile of a kernel (a cold cache) calls back from llvmlite through ctypes.
+    Python's own handler raises there: the error is swallowed with a traceback, the kernel's
+    object code is lost, and the program runs on as if nothing was pressed. hedgesim's handler
+    lets the callback finish, then stops the program (in numba's code or after it), silently."""
+    (tmp_path / "compile_once.py").write_text(COMPILE_SCRIPT)
+    cache = tmp_path / "numba-cache"
+    done = subprocess.run(
+        [sys.executable, "compile_once.py", handler],
+        cwd=tmp_path,
+        env={**os.environ, "NUMBA_CACHE_DIR": str(cache)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert done.returncode == 0, done.stderr
+    if handler == "python":  # the hazard, as Python alone leaves it
+        assert "Exception ignored on calling ctypes callback function" in done.stderr
+        assert done.stdout.split("\n")[:2] == ["2", "never interrupted"]
+    else:
+        assert done.stderr == ""
+        assert done.stdout.strip().splitlines()[-1] == "interrupted after the compile", done.stdout
+
+
+def test_other_unraisable_errors_are_still_reported():
+    done = run_script(
+        """
+        import ctypes
+        from hedgesim.workflows.interrupt import listening
+
+        def callback():
+            raise ValueError("a real bug")
+
+        with listening():
+            ctypes.CFUNCTYPE(None)(callback)()
+        print("went on")
+        """
+    )
+    assert "ValueError: a real bug" in done.stderr and done.stdout.strip() == "went on"
+
+
+def test_listening_gives_the_callers_handler_and_hook_back():
+    hook = sys.unraisablehook
+    with listening():
+        assert signal.getsignal(signal.SIGINT) == CtrlC.handle
+        assert sys.unraisablehook is not hook and CtrlC.armed
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert sys.unraisablehook is hook and not CtrlC.armed
+
+
+def test_a_caller_with_its_own_sigint_handler_keeps_it():
+    own = signal.signal(signal.SIGINT, lambda *_: None)
+    try:
+        mine = signal.getsignal(signal.SIGINT)
+        with listening():
+            assert signal.getsignal(signal.SIGINT) is mine
+    finally:
+        signal.signal(signal.SIGINT, own)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_first_compile_costs_one_line(tmp_path):
+    """The engine's first run on a cold numba cache compiles its kernels; a Ctrl-C sent as soon
+    as the first compiled kernel reaches the cache still ends the command with one line, exit
+    130 and nothing kept."""
+    cache = tmp_path / "numba-cache"
+    cache.mkdir()
+    exe = Path(sys.executable).with_name("hedgesim")
+    process = subprocess.Popen(
+        [str(exe), "replicates=2000", "scenario=forward_2030"],
+        cwd=tmp_path,
+        env={**os.environ, "NUMBA_CACHE_DIR": str(cache)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while not any(cache.rglob("*.nbc")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert err.strip() == "hedgesim: interrupted; nothing was kept"
+    assert process.returncode == 130
+    assert not list((tmp_path / "results").rglob("manifest.json"))
