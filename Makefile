@@ -14,7 +14,7 @@ run: setup
 baseline: run
 
 ## test: set up, check the architecture (import contracts) and lint, then run the whole test suite
-## on every core, up to four (pytest-xdist; the cluster tests share one worker)
+## on every core, up to four (pytest-xdist; the cluster tests share one worker and a lock)
 test: setup
 	.venv/bin/lint-imports
 	.venv/bin/ruff check src tests experiments tools

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from hedgesim.api import simulate_run
 from hedgesim.config.compose import compose_config
@@ -24,6 +26,19 @@ def baseline_spec() -> RunSpec:
     the same way) instead of composing again.
     """
     return build_run(compose_config())
+
+
+@pytest.fixture
+def one_cluster_at_a_time(tmp_path_factory) -> Iterator[None]:
+    """Hold the suite's cluster lock while a test runs a Ray or Slurm cluster.
+
+    Two clusters at once would each see the other's processes and servers as their own. The
+    xdist_group("clusters") mark keeps those tests in one worker; the lock keeps them apart even
+    when the scheduler does not (pytest 9.2 made --dist loadgroup spread them without a word).
+    """
+    shared = tmp_path_factory.getbasetemp().parent  # one folder for every xdist worker
+    with FileLock(shared / "clusters.lock"):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,9 @@ from test_sweep import assert_same_cells, cell_dirs
 
 # With the suite run in parallel (make test: pytest-xdist, --dist loadgroup), the cluster tests and
 # test_sweep's Ray test share one worker and so run one after another: two Ray instances or a
-# Ray and a Slurm cluster at once would each see the other's servers and processes.
+# Ray and a Slurm cluster at once would each see the other's servers and processes. Each also
+# holds the suite's cluster lock (conftest.one_cluster_at_a_time), which keeps them apart
+# whatever the scheduler does.
 pytestmark = pytest.mark.xdist_group("clusters")
 
 # 2 x 2 cells of 2 replicates over the historical timeline (2008-01..2019-12).
@@ -265,7 +267,7 @@ class RayCluster:
 
 
 @pytest.fixture
-def ray_cluster() -> Iterator[RayCluster]:
+def ray_cluster(one_cluster_at_a_time) -> Iterator[RayCluster]:
     # a short folder: Ray's unix sockets live in it, and their paths are limited to 107 bytes
     cluster = RayCluster(Path(tempfile.mkdtemp(prefix="ray-")))
     try:
@@ -341,7 +343,7 @@ def slurm_conf(conf: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def slurm_cluster() -> Iterator[Path]:
+def slurm_cluster(one_cluster_at_a_time) -> Iterator[Path]:
     """A one-node cluster from scripts/slurm-local, stopped (and checked stopped) afterwards."""
     need_root_here("Slurm")
     need_tools(SLURM_TOOLS, SLURM_INSTALL)

@@ -645,7 +645,7 @@ def test_the_batched_launcher_resumes_only_the_cells_not_complete(basic_sweep, t
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("clusters")  # run apart from the cluster tests (tests/test_clusters.py)
-def test_ray_on_a_local_instance_gives_the_same_cells(basic_sweep, tmp_path):
+def test_ray_on_a_local_instance_gives_the_same_cells(basic_sweep, one_cluster_at_a_time, tmp_path):
     """Ray through the launcher's own ray.init: address local, 127.0.0.1, no dashboard."""
     pytest.importorskip("hydra_plugins.hydra_ray_launcher")
     reference, _ = basic_sweep
