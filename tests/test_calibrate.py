@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from hedgesim import entry_points
 from hedgesim.analysis.pass_rules import evaluate, loss, pass_count
 from hedgesim.core.parameters import ModelParameters
 from hedgesim.workflows.calibration import command
@@ -252,7 +253,10 @@ def test_profile_marks_a_parameter_the_targets_ignore_as_not_identified():
 
 def test_the_console_script_points_at_the_command():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert scripts["hedgesim-calibrate"] == f"{command.__name__}:{command.main.__name__}"
+    name = scripts["hedgesim-calibrate"].split(":")[1]
+    assert scripts["hedgesim-calibrate"] == f"{entry_points.__name__}:{name}"
+    assert entry_points.COMMANDS["hedgesim-calibrate"] == command.__name__ and callable(command.main)
+    assert getattr(entry_points, name).__doc__ == f"``hedgesim-calibrate``: :func:`{command.__name__}.main`."
 
 
 def test_the_modules_docs_calibration_names_exist():

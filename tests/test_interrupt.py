@@ -210,3 +210,107 @@ def test_ctrl_c_during_the_first_compile_costs_one_line(tmp_path):
     assert err.strip() == "hedgesim: interrupted; nothing was kept"
     assert process.returncode == 130
     assert not list((tmp_path / "results").rglob("manifest.json"))
+
+
+# --- every command: Ctrl-C while it loads and while it works (workers included) ---------------
+
+COMMANDS = {
+    "hedgesim-reproduce": ["--replicates", "4000", "--out", "{out}"],
+    "hedgesim-sensitivity": ["--samples", "64", "--replicates", "100", "--jobs", "2", "--out", "{out}"],
+    "hedgesim-calibrate": ["--run-dir", "{run}", "--no-write", "--trials", "2000", "--workers", "2"],
+    "hedgesim-validate": ["--run-dir", "{run}", "--out", "{out}", "--no-progress"],
+}
+"""Each command with work that lasts well beyond the Ctrl-C (calibrate and validate on worker
+processes), writing into the test's folders."""
+
+
+def ctrl_c_at(seconds: float, command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """``command`` in a process group of its own, sent SIGINT after ``seconds`` as a terminal's
+    Ctrl-C is sent: to every process of the group, its workers too."""
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(seconds)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seconds", [0.3, 7.0], ids=["loading", "working"])
+@pytest.mark.parametrize("prog", sorted(COMMANDS))
+def test_every_command_stops_on_ctrl_c_with_one_line(tmp_path, prog, seconds):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "earlier.txt").write_text("an earlier result")
+    args = [a.format(out=out, run=tmp_path / "run") for a in COMMANDS[prog]]
+    result = ctrl_c_at(seconds, [str(Path(sys.executable).with_name(prog)), *args], tmp_path)
+    assert result.returncode == 130, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"{prog}: interrupted; "), result.stderr[-3000:]
+    assert sorted(p.name for p in out.iterdir()) == ["earlier.txt"]  # --out as it was
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+    if prog == "hedgesim-calibrate" and "nothing was written" not in last:
+        assert last.endswith(f"kept in {tmp_path / 'run'} (run the same command again to resume)")
+    if prog in ("hedgesim-reproduce", "hedgesim-sensitivity") and "nothing was written" not in last:
+        assert last.endswith(f"{out} is as it was")
+
+
+def test_a_ctrl_c_that_numba_returns_as_a_system_error_is_a_ctrl_c(monkeypatch):
+    """A KeyboardInterrupt raised in numba's Python code (loading a cached kernel) reaches the
+    caller as a chain of SystemErrors; the engine's kernels raise it as the KeyboardInterrupt."""
+    from hedgesim.core import kernels
+
+    monkeypatch.setattr(kernels, "_RULES", [])  # these rules are not the engine's: never warmed
+
+    def rule(x):
+        try:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as interrupt:
+                raise SystemError("returned a result with an exception set") from interrupt
+        except SystemError as inner:
+            raise SystemError("CPUDispatcher returned a result with an exception set") from inner
+
+    def other(x):
+        raise SystemError("not a Ctrl-C")
+
+    def in_a_worker(x):
+        try:
+            raise SystemExit(130)  # a worker's Ctrl-C (interrupt.quiet_worker)
+        except SystemExit as stop:
+            raise SystemError("returned a result with an exception set") from stop
+
+    with kernels.use_compiled(False):
+        with pytest.raises(KeyboardInterrupt):
+            kernels.compilable(lambda: (1,))(rule)(1)
+        with pytest.raises(SystemExit) as stop:
+            kernels.compilable(lambda: (1,))(in_a_worker)(1)
+        assert stop.value.code == 130
+        with pytest.raises(SystemError, match="not a Ctrl-C"):
+            kernels.compilable(lambda: (1,))(other)(1)
+
+
+def test_every_console_script_loads_its_command_first():
+    """Each command's console script is hedgesim.entry_points', which loads the command's module
+    (and so answers a Ctrl-C while it loads) before running its ``main``."""
+    import importlib
+    import tomllib
+
+    from hedgesim import entry_points
+
+    root = Path(__file__).resolve().parents[1]
+    scripts = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    commands = {prog: target for prog, target in scripts.items() if prog != "hedgesim-app"}
+    assert set(commands) == set(entry_points.COMMANDS)
+    for prog, target in commands.items():
+        module, name = target.split(":")
+        assert module == entry_points.__name__ and callable(getattr(entry_points, name)), prog
+        assert callable(importlib.import_module(entry_points.COMMANDS[prog]).main), prog

@@ -15,7 +15,7 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import build_run
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
-from hedgesim.workflows import sensitivity
+from hedgesim.workflows import sensitivity, sensitivity_command
 
 
 def test_allowed_range_is_the_documented_range():
@@ -125,7 +125,7 @@ def test_sensitivity_command_writes_table_chart_and_manifest(tmp_path, capsys):
     import matplotlib.pyplot as plt
 
     out = tmp_path / "sens"
-    sensitivity.main(
+    sensitivity_command.main(
         [
             "--param",
             "challenges.tension",
@@ -221,7 +221,7 @@ def test_chunks_hold_eight_per_process_or_fit_in_memory():
 )
 def test_bad_sensitivity_input_is_one_line(tmp_path, capsys, args, message):
     with pytest.raises(SystemExit) as stop:
-        sensitivity.main([*args, "--out", str(tmp_path / "x")])
+        sensitivity_command.main([*args, "--out", str(tmp_path / "x")])
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from hedgesim import entry_points
 from hedgesim.analysis.naive_fitted import fitted_naive, listed_months
 from hedgesim.analysis.pass_rules import evaluate
 from hedgesim.analysis.targets import targets_from_mapping
@@ -419,4 +420,7 @@ def test_score_only_without_calibrations_is_exit_2(tmp_path, capsys):
 
 def test_the_console_script_points_at_the_command():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert scripts["hedgesim-validate"] == f"{command.__name__}:{command.main.__name__}"
+    name = scripts["hedgesim-validate"].split(":")[1]
+    assert scripts["hedgesim-validate"] == f"{entry_points.__name__}:{name}"
+    assert entry_points.COMMANDS["hedgesim-validate"] == command.__name__ and callable(command.main)
+    assert getattr(entry_points, name).__doc__ == f"``hedgesim-validate``: :func:`{command.__name__}.main`."

@@ -25,13 +25,12 @@ from hedgesim.config.command_line import CheckedCommand, check_command_line
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_run
-from hedgesim.workflows.interrupt import CtrlC, listening
+from hedgesim.workflows.interrupt import EXIT_INTERRUPTED, CtrlC, listening
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.run import RunFolder, describe_write_error, quiet_mesa, run_into, sweep_cell
 
 EXIT_USAGE = 2
 EXIT_OUTPUT = 1
-EXIT_INTERRUPTED = 130
 INFO_ONLY = ("--help", "-h", "--hydra-help", "--info", "-i", "--version", "--shell-completion", "-sc")
 log = logging.getLogger(__name__)
 LOOPBACK_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}

@@ -98,13 +98,30 @@ def compilable(*examples: Callable[[], tuple]) -> Callable[[Callable], Callable]
 
         @functools.wraps(rule)
         def run(*args, **kwargs):
-            return (compiled_rule() if _state["compiled"] else rule)(*args, **kwargs)
+            try:
+                return (compiled_rule() if _state["compiled"] else rule)(*args, **kwargs)
+            except SystemError as err:  # numba's dispatcher returns a Ctrl-C as a SystemError
+                stop = _stop_under(err)
+                if stop is None:
+                    raise
+                raise stop from None
 
         run.compiled = compiled_rule
         _RULES.append((run, examples))
         return run
 
     return mark
+
+
+def _stop_under(err: BaseException | None) -> BaseException | None:
+    """The KeyboardInterrupt (or a worker's SystemExit on Ctrl-C) at the root of ``err``'s chain
+    of causes, or None: numba wraps one raised in its Python code, loading a cached kernel, in a
+    SystemError for each call level."""
+    while err is not None:
+        if isinstance(err, KeyboardInterrupt | SystemExit):
+            return type(err)(*err.args)
+        err = err.__cause__
+    return None
 
 
 def warm() -> None:

@@ -106,3 +106,36 @@ def listening() -> Iterator[None]:
         CtrlC.armed = False
         sys.unraisablehook = hook
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+EXIT_INTERRUPTED = 130
+"""A command's exit status after Ctrl-C (128 + SIGINT), as a shell reports it."""
+
+
+def quiet_worker() -> None:
+    """A worker process's initializer: Ctrl-C, which a terminal sends to every process of the
+    command, ends the worker's task or its wait for one with ``SystemExit``, which a worker
+    leaves without a traceback; the command's own process says what happened."""
+    signal.signal(signal.SIGINT, _stop_worker)
+
+
+def _stop_worker(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+@contextlib.contextmanager
+def one_line_on_ctrl_c(prog: str, left: Callable[[], str]) -> Iterator[None]:
+    """Run a command's block listening for Ctrl-C (:func:`listening`); a Ctrl-C ends the command
+    with one line, ``<prog>: interrupted; <what is left>``, and exit status 130, no traceback.
+
+    Args:
+        prog: the command's name.
+        left: says, when asked at the interrupt, what the command keeps (a finished result, the
+            batches a run resumes from) and what it leaves as it was.
+    """
+    with listening():
+        try:
+            yield
+        except KeyboardInterrupt:
+            print(f"{prog}: interrupted; {left()}", file=sys.stderr)
+            raise SystemExit(EXIT_INTERRUPTED) from None

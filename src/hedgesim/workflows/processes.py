@@ -8,9 +8,15 @@ importing and loading them again each. Elsewhere they are joblib's loky processe
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
+
+from hedgesim.workflows.interrupt import quiet_worker
+
+GRACE_S = 5.0
+"""How long :func:`stop_children` waits for interrupted workers to end by themselves."""
 
 
 def forking() -> bool:
@@ -46,11 +52,26 @@ def imap(function: Callable[..., Any], tasks: Sequence[tuple], workers: int) -> 
         return
     _FORKED_TASKS[:] = [(function, task) for task in tasks]
     fork = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(workers, mp_context=fork, initializer=quiet_worker)
     try:
-        with ProcessPoolExecutor(workers, mp_context=fork) as pool:
-            yield from pool.map(_forked_call, range(len(tasks)))
+        yield from pool.map(_forked_call, range(len(tasks)))
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # stopped early: no queued task starts
         _FORKED_TASKS.clear()
+
+
+def stop_children(grace_s: float = GRACE_S) -> None:
+    """End this process's worker processes after an interrupt: those that got the Ctrl-C end
+    within ``grace_s`` (quietly, :func:`hedgesim.workflows.interrupt.quiet_worker`); one started
+    after it never got it and would run its whole task, so it is terminated."""
+    children = multiprocessing.active_children()
+    deadline = time.monotonic() + grace_s
+    for child in children:
+        child.join(max(deadline - time.monotonic(), 0.0))
+    for child in children:
+        if child.is_alive():
+            child.terminate()
+            child.join()
 
 
 def warm_engine() -> None:

@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +39,7 @@ from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.plots import targets as target_plots
 from hedgesim.workflows import parameter_sets as psets
 from hedgesim.workflows.calibration.plausible import PLAUSIBLE_FILE, read_plausible
+from hedgesim.workflows.interrupt import one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.reproduction_report import (
     evidence_facts,
@@ -58,6 +57,7 @@ from hedgesim.workflows.results import (
 from hedgesim.workflows.run import run_spec
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 from hedgesim.workflows.validation.benchmarks import naive as naive_baseline
+from hedgesim.workflows.whole_folders import replaced_whole, what_is_left
 
 DEFAULT_OUT = Path("results/baseline")
 DEFAULT_SETS_OUT = Path("results/baseline_plausible")
@@ -262,31 +262,13 @@ def write_folder(
     files: Sequence[str] = FILES,
 ) -> None:
     """Write everything into a fresh folder beside ``out``, then swap it into place."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    staging.chmod(0o755)
-    try:
+    with replaced_whole(out) as staging:
         for name, frame in tables.items():
             write_text(frame.to_csv(index=False, float_format="%.10g"), staging / name)
         write_parquet(summary, staging / "trajectories_summary.parquet")
         save_figure(figure, staging / "targets.png", dpi=120)
         write_text(report, staging / "report.md")
         write_manifest(staging, files=list(files), volatile=VOLATILE, previous=out / MANIFEST, **facts)
-        _swap(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _swap(staging: Path, out: Path) -> None:
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-    staging.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -294,6 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     [--parameter-sets [--sets-file CSV]]``."""
     skip_final_collection()
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    with one_line_on_ctrl_c("hedgesim-reproduce", what_is_left(Path(args.out))):
+        return _reproduce_and_say(args)
+
+
+def _reproduce_and_say(args: argparse.Namespace) -> int:
+    """Reproduce, then the console's lines; the exit status."""
     try:
         facts = reproduce(args)
     except (InputError, ConfigError, TargetError) as err:

@@ -55,14 +55,15 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
 
 
-def _umask() -> int:
+def current_umask() -> int:
+    """The process's umask: what a file made under a temporary name is given when renamed."""
     current = os.umask(0)
     os.umask(current)
     return current

@@ -14,24 +14,17 @@ indices are undefined, so it is left out; SALib's own warning is caught), and wh
 too small to read the indices (a first-order index above 1, or a 95% interval wider than +-0.1),
 with the number of samples that would do: the intervals narrow as 1/sqrt(N).
 
-Writes into ``--out`` (default ``results/sensitivity/<time>``): ``samples.parquet`` (points
-and outcomes), ``sobol.parquet`` and ``sobol.csv`` (one row per outcome and parameter),
-``sobol.png`` (bar chart), and ``manifest.json`` last.
+The command line is :mod:`hedgesim.workflows.sensitivity_command`.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import datetime as dt
 import math
 import sys
-import time
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from SALib.analyze import sobol as sobol_analyze
@@ -45,11 +38,8 @@ from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
 from hedgesim.workflows import processes
 from hedgesim.workflows.ensembles import MAX_CHUNK, simulate
-from hedgesim.workflows.process_exit import skip_final_collection
-from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.run import quiet_mesa, run_spec
 
-EXIT_USAGE = 2
 CONSTANT_WARNING = "Constant values encountered"
 """The start of SALib's warning for an outcome constant over the base samples."""
 PRECISION = 0.1
@@ -287,108 +277,3 @@ def analyse(
     if notes is not None:
         notes += sample_size_notes(indices, samples)
     return table, indices
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry: ``hedgesim-sensitivity [--param KEY[=LOW:HIGH]]... [overrides]``."""
-    skip_final_collection()
-    matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
-    args = _parser().parse_args(argv)
-    started = time.perf_counter()
-    try:
-        factors = [parse_factor(p) for p in (args.param or DEFAULT_PARAMS)]
-        _check(args, factors)
-        overrides = list(args.overrides)
-        if not any(o.startswith("scenario=") for o in overrides):
-            overrides.insert(0, "scenario=forward_2030")
-        notes: list[str] = []
-        samples, table = analyse(
-            overrides, factors, args.samples, args.replicates, args.seed, args.outcomes, args.jobs, notes
-        )
-    except (ConfigError, ParameterError) as err:
-        print(f"hedgesim-sensitivity: error: {err}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE) from None
-    out = args.out or Path("results/sensitivity") / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    write_outputs(out, samples, table, factors, args, overrides, time.perf_counter() - started, notes)
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    for note in notes:
-        print(f"hedgesim-sensitivity: note: {note}", file=sys.stderr)
-    print(f"hedgesim-sensitivity: wrote {out}", file=sys.stderr)
-
-
-def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
-    """Refuse bad options before any point runs, one line naming the allowed values."""
-    keys = [f.key for f in factors]
-    if len(set(keys)) != len(keys):
-        raise ConfigError(f"--param lists a key twice: {keys}; allowed: each parameter once")
-    if args.samples < 2 or args.samples & (args.samples - 1):
-        raise ConfigError(f"--samples={args.samples}; allowed: a power of 2 >= 2 (Sobol sequence)")
-    if args.replicates < 1:
-        raise ConfigError(f"--replicates={args.replicates}; allowed: an integer >= 1")
-    if not (args.jobs >= 1 or args.jobs == -1):
-        raise ConfigError(f"--jobs={args.jobs}; allowed: a count >= 1, or -1 (one per core)")
-    unknown = [o for o in args.outcomes if o not in summary.OUTCOMES]
-    if unknown:
-        raise ConfigError(f"--outcomes {unknown}: unknown; allowed: {', '.join(summary.OUTCOMES)}")
-
-
-def write_outputs(
-    out: Path, samples, table, factors, args, overrides, seconds: float, notes: Sequence[str] = ()
-) -> None:
-    """Tables, chart, then the manifest (a folder with a manifest is complete; its ``notes`` say
-    which outcomes were left out and whether the sample is large enough)."""
-    from hedgesim.plots import sweep as sweep_plots
-
-    write_parquet(samples, out / "samples.parquet")
-    write_parquet(table, out / "sobol.parquet")
-    write_text(table.to_csv(index=False), out / "sobol.csv")
-    files = ["samples.parquet", "sobol.parquet", "sobol.csv"]
-    if not table.empty:
-        save_figure(sweep_plots.sobol_bars(table), out / "sobol.png")
-        files.append("sobol.png")
-    write_manifest(
-        out,
-        seed=args.seed,
-        samples=args.samples,
-        points=len(samples),
-        replicates=args.replicates,
-        factors=[dataclasses.asdict(f) for f in factors],
-        overrides=overrides,
-        outcomes=list(args.outcomes),
-        files=files,
-        notes=list(notes),
-        wall_time_s=round(seconds, 3),
-    )
-
-
-def _parser() -> argparse.ArgumentParser:
-    """The command line: factors, sampling and run sizes, then Hydra overrides of the base run."""
-    parser = argparse.ArgumentParser(
-        prog="hedgesim-sensitivity",
-        description="Sobol indices (SALib) of the sweep outcomes with respect to the three challenges "
-        "and any parameters listed with --param. Extra arguments are Hydra overrides of the base run "
-        "(default scenario=forward_2030).",
-    )
-    parser.add_argument(
-        "--param",
-        action="append",
-        metavar="KEY[=LOW:HIGH]",
-        help="a parameter to vary, e.g. params.trust_loss or challenges.tension=0.2:0.9 "
-        "(repeatable; default: the three challenges over [0, 1])",
-    )
-    parser.add_argument("--samples", type=int, default=64, help="Sobol base sample N, a power of 2 (64)")
-    parser.add_argument("--replicates", type=int, default=50, help="replicates per point (50)")
-    parser.add_argument("--seed", type=int, default=20101219, help="run and sampling seed")
-    parser.add_argument(
-        "--outcomes",
-        nargs="+",
-        default=list(summary.PROBABILITIES),
-        help="summary outcomes to analyse (default: the probabilities; any of "
-        f"{', '.join(summary.OUTCOMES)})",
-    )
-    parser.add_argument(
-        "--jobs", type=int, default=1, help="processes running points (default 1; -1: one per core)"
-    )
-    parser.add_argument("--out", type=Path, default=None, help="output folder")
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides of the base run")
-    return parser

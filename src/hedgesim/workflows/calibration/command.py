@@ -53,6 +53,7 @@ from hedgesim.workflows.calibration.study import (
     trials_table,
 )
 from hedgesim.workflows.calibration.workers import available_cpus
+from hedgesim.workflows.interrupt import CtrlC, one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.results import clean_temporaries, first_line, git_commit, write_text
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
@@ -298,6 +299,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: ``hedgesim-calibrate [overrides] [--trials N] ...``."""
     skip_final_collection()
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    with one_line_on_ctrl_c("hedgesim-calibrate", lambda: _left(args)):
+        return _calibrate_and_say(args)
+
+
+def _left(args: argparse.Namespace) -> str:
+    """What an interrupted calibration keeps: its study's finished batches, to resume from."""
+    return f"the study's finished batches are kept in {args.run_dir} (run the same command again to resume)"
+
+
+def _calibrate_and_say(args: argparse.Namespace) -> int:
+    """Calibrate, then the console's lines; the exit status."""
     try:
         facts = calibrate(args)
     except (InputError, ConfigError, TargetError) as err:
@@ -307,6 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hedgesim-calibrate: error: {first_line(err)}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenProcessPool:
+        if CtrlC.seen:  # the workers stopped on Ctrl-C, not by dying
+            raise KeyboardInterrupt from None
         print(
             "hedgesim-calibrate: error: a worker scoring trials died (killed, or out of memory); "
             "the finished batches are kept: run it again to resume, with fewer --workers if memory is short",

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from hedgesim.workflows.interrupt import quiet_worker
 from hedgesim.workflows.processes import forking
 
 Scores = Callable[[Sequence[Mapping[str, float]]], list[tuple[float, int]]]
@@ -102,7 +103,8 @@ def scoring(scores: Scores, workers: int) -> Iterator[Scores]:
 
 def _watch_parent(parent: int) -> None:
     """In a worker: end it as soon as the calibration that forked it is gone (killed with
-    SIGKILL, it cannot stop its workers, and an orphan would wait for work forever)."""
+    SIGKILL, it cannot stop its workers, and an orphan would wait for work forever), and
+    quietly on Ctrl-C."""
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -110,6 +112,7 @@ def _watch_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="hedgesim-parent-watch", daemon=True).start()
+    quiet_worker()  # Ctrl-C: the calibration's own process says what it keeps
 
 
 def _ready(_: int) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -60,6 +59,7 @@ from hedgesim.workflows.sweep.plan import (
     select,
     swept_keys,
 )
+from hedgesim.workflows.whole_folders import swap
 
 EXIT_INCOMPLETE = 1
 EXIT_FAILED = 1
@@ -106,7 +106,7 @@ def aggregate(
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{DATASET}.", suffix=".tmp", dir=folder))
         table = pd.DataFrame(summary_rows(folder, cells, found, base, keys, n_jobs, staging))
-        swap_in(staging, folder / DATASET)
+        swap(staging, folder / DATASET)
         write_parquet(table, folder / SUMMARY[0])
         write_text(table.to_csv(index=False), folder / SUMMARY[1])
         notes = draw_figures(folder, table, fans, keys, n_jobs) if figures else [NOT_ASKED]
@@ -137,28 +137,6 @@ def clean_up(folder: Path) -> None:
     clean_temporaries(folder)
     clean_temporaries(folder / DATASET, recursive=True)
     clean_temporaries(folder / FIGURES)
-
-
-def swap_in(staging: Path, target: Path) -> None:
-    """Put the folder built at ``staging`` in the place of ``target``, the old one removed.
-
-    Two renames: the old folder is moved aside (to a temporary name, removed afterwards or by
-    the next aggregation if this one is killed), then the new one takes its place.
-    """
-    os.chmod(staging, 0o777 & ~_umask())
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", suffix=".tmp", dir=target.parent))
-        os.replace(target, old / target.name)
-    os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def remove_stale_figures(folder: Path, drawn: Sequence[str]) -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import matplotlib
 
+from hedgesim.workflows.interrupt import one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
-from hedgesim.workflows.sweep.aggregate import EXIT_FAILED, aggregate, failure, report
+from hedgesim.workflows.sweep.aggregate import EXIT_FAILED, RECORD, aggregate, failure, report
 from hedgesim.workflows.sweep.plan import SweepError
 
 EXIT_USAGE = 2
@@ -29,6 +30,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
     args = _parser().parse_args(argv)
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
+    with one_line_on_ctrl_c("hedgesim-aggregate", lambda: _left(args.folder)):
+        _aggregate_and_say(args)
+
+
+def _left(folder: Path) -> str:
+    """What an interrupted aggregation leaves: no summary and no record (an aggregation stopped
+    half-way removes them), or all of it when only the report was left to print."""
+    if (folder / RECORD).is_file():
+        return f"{folder} was aggregated in full"
+    return f"{folder} has no summary; its cells are kept (run hedgesim-aggregate again)"
+
+
+def _aggregate_and_say(args: argparse.Namespace) -> None:
     try:
         table = aggregate(args.folder, args.fan, not args.no_figures, args.jobs)
     except SweepError as err:

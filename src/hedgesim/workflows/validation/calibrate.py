@@ -37,6 +37,8 @@ from hedgesim.workflows.calibration.study import (
     searched_seconds,
     trials_table,
 )
+from hedgesim.workflows.interrupt import quiet_worker
+from hedgesim.workflows.processes import stop_children
 from hedgesim.workflows.validation.plan import Plan
 
 DEFAULTS = ("params=default",)
@@ -146,11 +148,24 @@ def calibrate_all(
     """Every origin's calibration, ``jobs`` at a time in separate processes, one progress bar."""
     if jobs <= 1 or len(training) <= 1:
         return {o: calibrate_origin(plan, o, t, dims, run_dir, progress) for o, t in training.items()}
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=quiet_worker)
+    try:
+        return _calibrate_on(pool, context, plan, training, dims, run_dir, progress)
+    except BaseException:  # a worker started after a Ctrl-C never got it: ended here
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_children()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _calibrate_on(pool, context, plan, training, dims, run_dir, progress) -> dict[str, dict[str, Any]]:
+    """Every origin's calibration as a task of ``pool``; their progress on one bar."""
     from tqdm.auto import tqdm
 
-    context = multiprocessing.get_context("spawn")
     total = plan.trials * len(training) * (2 if plan.settings().fix_flat else 1)
-    with context.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=context) as pool:
+    with context.Manager() as manager:
         ticks = manager.Queue()
         futures = {
             o: pool.submit(_worker, plan, o, tuple(t), tuple(dims), Path(run_dir), ticks)

@@ -21,6 +21,7 @@ from hedgesim.analysis.pass_rules import evaluate
 from hedgesim.analysis.targets import Target, TargetError
 from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration.search import CalibrationError
+from hedgesim.workflows.interrupt import one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 from hedgesim.workflows.validation import benchmarks, scoring
@@ -34,6 +35,7 @@ from hedgesim.workflows.validation.report import (
     write_folder,
 )
 from hedgesim.workflows.validation.split import Split, split
+from hedgesim.workflows.whole_folders import what_is_left
 
 DEFAULT_OUT = Path("results/validation")
 DEFAULT_RUN_DIR = Path("results/runs/validation")
@@ -198,6 +200,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     matplotlib.use("Agg")
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    out_left = what_is_left(Path(args.out))
+
+    def left() -> str:
+        if args.score_only:
+            return out_left()
+        kept = f"the searches' finished batches are kept in {args.run_dir} (run it again to resume)"
+        return f"{kept}; {out_left()}"
+
+    with one_line_on_ctrl_c("hedgesim-validate", left):
+        return _validate_and_say(args)
+
+
+def _validate_and_say(args: argparse.Namespace) -> int:
+    """Validate, then the console's lines; the exit status."""
     try:
         facts = validate(args)
     except (InputError, ConfigError, TargetError) as err:

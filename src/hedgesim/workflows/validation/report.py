@@ -23,6 +23,7 @@ from hedgesim.workflows.markdown import markdown_table
 from hedgesim.workflows.results import MANIFEST, save_figure, write_manifest, write_text
 from hedgesim.workflows.targets_file import read_yaml
 from hedgesim.workflows.validation.split import Split
+from hedgesim.workflows.whole_folders import replaced_whole
 
 CALIBRATIONS = "calibrations.yaml"
 VOLATILE = ("command", "seconds", "seconds_search", "searches")
@@ -60,14 +61,16 @@ def write_folder(
     calibrations: Mapping[str, Any] | None,
     facts: Mapping[str, Any],
 ) -> None:
-    """The folder's files, each atomically; calibrations.yaml only when given; the manifest last."""
+    """The folder's files, replaced whole (old and new never mix); calibrations.yaml written when
+    given, else kept as it is (a re-scoring reads it); the manifest last."""
     out = Path(out)
-    for name, text in texts.items():
-        write_text(text, out / name)
-    save_figure(figure, out / "validation.png")
-    if calibrations is not None:
-        write_text(calibrations_yaml(calibrations), out / CALIBRATIONS)
-    write_manifest(out, files=list(FILES), volatile=VOLATILE, previous=out / MANIFEST, **facts)
+    with replaced_whole(out, keep=(CALIBRATIONS,)) as staging:
+        for name, text in texts.items():
+            write_text(text, staging / name)
+        save_figure(figure, staging / "validation.png")
+        if calibrations is not None:
+            write_text(calibrations_yaml(calibrations), staging / CALIBRATIONS)
+        write_manifest(staging, files=list(FILES), volatile=VOLATILE, previous=out / MANIFEST, **facts)
 
 
 def summary_json(summary: Mapping[str, Any]) -> str:

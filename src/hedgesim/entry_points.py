@@ -1,0 +1,49 @@
+"""The console scripts: each loads its command's module, then runs its ``main``.
+
+Loading a command's module takes a second or two (pandas, pyarrow, Hydra, the engine). A Ctrl-C
+in that time would print Python's traceback, since the command's own handling
+(:mod:`hedgesim.workflows.interrupt`) is not yet in place: here it costs the same one line and
+exit status 130 as anywhere later. Nothing has been written by then.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+
+EXIT_INTERRUPTED = 130
+
+
+COMMANDS = {
+    "hedgesim": "hedgesim.cli",
+    "hedgesim-aggregate": "hedgesim.workflows.sweep.command",
+    "hedgesim-sensitivity": "hedgesim.workflows.sensitivity_command",
+    "hedgesim-calibrate": "hedgesim.workflows.calibration.command",
+    "hedgesim-reproduce": "hedgesim.workflows.reproduction",
+    "hedgesim-validate": "hedgesim.workflows.validation.command",
+}
+"""Each console script's command: the module whose ``main`` it runs."""
+
+
+def _command(prog: str) -> Callable[[], None]:
+    module = COMMANDS[prog]
+
+    def run() -> None:
+        try:
+            main = importlib.import_module(module).main
+        except KeyboardInterrupt:
+            print(f"{prog}: interrupted; nothing was written", file=sys.stderr)
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        sys.exit(main())
+
+    run.__doc__ = f"``{prog}``: :func:`{module}.main`."
+    return run
+
+
+hedgesim = _command("hedgesim")
+aggregate = _command("hedgesim-aggregate")
+sensitivity = _command("hedgesim-sensitivity")
+calibrate = _command("hedgesim-calibrate")
+reproduce = _command("hedgesim-reproduce")
+validate = _command("hedgesim-validate")

@@ -1,0 +1,81 @@
+"""A results folder replaced whole: its new files are written beside it, then swapped in.
+
+A command that rewrites a folder of files (a reproduction, a validation, a sensitivity analysis)
+must never leave a mix of old and new files behind, whatever stops it (an error, a full disk,
+Ctrl-C): the folder is its old self until the new one is complete, then the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from hedgesim.workflows.results import current_umask
+
+
+@contextlib.contextmanager
+def replaced_whole(out: Path, keep: Sequence[str] = ()) -> Iterator[Path]:
+    """A staging folder beside ``out`` to write into; on success it becomes ``out``.
+
+    Args:
+        out: the folder to replace (made if it does not exist).
+        keep: files of the old folder that the new one starts with (validation's calibrations,
+            which a re-scoring reads and keeps); linked, not copied, so the block must write a
+            new file in their place (as ``results.write_text`` does), never into them.
+
+    Yields:
+        The staging folder. When the block raises, ``out`` is left as it was and the staging
+        folder is removed.
+    """
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        for name in keep:  # a file written again replaces its link (by rename), not the old file
+            if (out / name).is_file():
+                os.link(out / name, staging / name)
+        yield staging
+        swap(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def swap(staging: Path, out: Path) -> None:
+    """``staging`` becomes ``out``, with a new folder's permissions; the old one is removed.
+
+    Two renames: the old folder is moved aside (into a temporary ``.tmp`` folder, removed
+    afterwards, or by the next command's clean-up if this one is killed), then the new one takes
+    its place. If the second is interrupted, the old folder comes back.
+    """
+    os.chmod(staging, 0o777 & ~current_umask())
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", suffix=".tmp", dir=out.parent))
+        os.replace(out, old / out.name)
+    try:
+        os.replace(staging, out)
+    except BaseException:
+        if old is not None and not out.exists():
+            os.replace(old / out.name, out)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def what_is_left(out: Path) -> Callable[[], str]:
+    """What an interrupted command says of ``out``, told when asked: as it was, unless a new
+    folder has taken its place since now (a swap gives ``out`` another inode)."""
+    before = _inode(out)
+    return lambda: f"{out} is as it was" if _inode(out) == before else f"{out} was written in full"
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None

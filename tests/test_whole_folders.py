@@ -1,0 +1,99 @@
+"""A results folder is replaced whole (hedgesim.workflows.whole_folders): old and new never mix."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from hedgesim.workflows import whole_folders
+from hedgesim.workflows.results import write_text
+from hedgesim.workflows.whole_folders import replaced_whole, what_is_left
+
+
+def folder_with(path: Path, **files: str) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (path / name).write_text(text)
+    return path
+
+
+def contents(path: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(path.iterdir())}
+
+
+def test_the_new_folder_takes_the_old_ones_place_whole(tmp_path):
+    out = folder_with(tmp_path / "out", **{"a.csv": "old", "stale.csv": "old"})
+    with replaced_whole(out) as staging:
+        (staging / "a.csv").write_text("new")
+        assert contents(out) == {"a.csv": "old", "stale.csv": "old"}  # untouched while it is written
+    assert contents(out) == {"a.csv": "new"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging, no old copy left
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError])
+def test_a_stopped_write_leaves_the_old_folder_as_it_was(tmp_path, stop):
+    out = folder_with(tmp_path / "out", **{"a.csv": "old"})
+    with pytest.raises(stop), replaced_whole(out) as staging:
+        (staging / "a.csv").write_text("new")
+        raise stop
+    assert contents(out) == {"a.csv": "old"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_folder_that_did_not_exist_is_made_and_not_left_half_made(tmp_path):
+    with pytest.raises(KeyboardInterrupt), replaced_whole(tmp_path / "new") as staging:
+        (staging / "a.csv").write_text("new")
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+    with replaced_whole(tmp_path / "new") as staging:
+        (staging / "a.csv").write_text("new")
+    assert contents(tmp_path / "new") == {"a.csv": "new"}
+
+
+def test_kept_files_are_carried_over_unless_written_again(tmp_path):
+    out = folder_with(tmp_path / "out", **{"calibrations.yaml": "fitted", "a.csv": "old"})
+    with replaced_whole(out, keep=("calibrations.yaml", "absent.yaml")) as staging:
+        assert (staging / "calibrations.yaml").read_text() == "fitted"  # there for the block to read
+        (staging / "a.csv").write_text("new")
+    assert contents(out) == {"a.csv": "new", "calibrations.yaml": "fitted"}
+    with pytest.raises(KeyboardInterrupt), replaced_whole(out, keep=("calibrations.yaml",)) as staging:
+        write_text("refitted", staging / "calibrations.yaml")  # a new file in the link's place
+        raise KeyboardInterrupt
+    assert contents(out) == {"a.csv": "new", "calibrations.yaml": "fitted"}
+    with replaced_whole(out, keep=("calibrations.yaml",)) as staging:
+        write_text("refitted", staging / "calibrations.yaml")
+    assert contents(out) == {"calibrations.yaml": "refitted"}
+
+
+def test_an_interrupted_swap_puts_the_old_folder_back(tmp_path):
+    out = folder_with(tmp_path / "out", **{"a.csv": "old"})
+    real = os.replace
+    calls = []
+
+    def second_fails(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:  # the new folder moving into place
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    with mock.patch.object(whole_folders.os, "replace", second_fails):
+        with pytest.raises(KeyboardInterrupt), replaced_whole(out) as staging:
+            (staging / "a.csv").write_text("new")
+        assert len(calls) == 3  # aside, in (interrupted), back
+    assert contents(out) == {"a.csv": "old"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_what_is_left_tells_an_old_folder_from_a_new_one(tmp_path):
+    out = folder_with(tmp_path / "out", **{"a.csv": "old"})
+    left = what_is_left(out)
+    (out / "b.csv").write_text("a file added is not a new folder")
+    assert left() == f"{out} is as it was"
+    with replaced_whole(out) as staging:
+        (staging / "a.csv").write_text("new")
+    assert left() == f"{out} was written in full"
+    missing = what_is_left(tmp_path / "missing")
+    assert missing() == f"{tmp_path / 'missing'} is as it was"
