@@ -65,6 +65,42 @@ def test_a_ctrl_c_swallowed_by_a_ctypes_callback_is_raised_again_quietly():
     assert done.returncode == 0
 
 
+@pytest.mark.parametrize("worker", [True, False], ids=["quiet_worker", "python"])
+def test_a_workers_ctrl_c_swallowed_by_a_finaliser_is_raised_again_quietly(worker):
+    """In a worker process, Ctrl-C ends the worker with SystemExit; one raised inside a
+    finaliser (a weakref callback, a ``__del__``) is swallowed by Python and would leave the
+    worker running after printing a traceback: it comes back in the code that follows."""
+    done = run_script(
+        f"""
+        import os, signal, sys
+        from hedgesim.workflows import interrupt
+
+        if {worker}:
+            interrupt.quiet_worker()
+        else:  # the same SystemExit, with Python's own handling of what a finaliser raises
+            signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
+
+        class Finalised:
+            def __del__(self):
+                os.kill(os.getpid(), signal.SIGINT)
+                for _ in range(1000):  # the handler runs here, inside the finaliser
+                    pass
+
+        try:
+            Finalised()
+            wait_for_ctrl_c("finalised")
+        except SystemExit as stop:
+            print("stopped", stop.code)
+        """
+    )
+    if worker:
+        assert done.stdout.split("\n")[:2] == ["finalised", "stopped 130"], done
+        assert done.stderr == ""
+    else:  # the hazard: a traceback, and the worker runs on
+        assert done.stdout.split("\n")[:2] == ["finalised", "never interrupted"], done
+        assert "Exception ignored in" in done.stderr and "SystemExit" in done.stderr
+
+
 def test_a_ctrl_c_waits_until_llvmlite_code_returns():
     """While llvmlite's code is on the stack (here a function of its name calling the standard
     library), the Ctrl-C is held back and delivered again until it lands in other code."""
@@ -215,7 +251,7 @@ def test_ctrl_c_during_the_first_compile_costs_one_line(tmp_path):
 # --- every command: Ctrl-C while it loads and while it works (workers included) ---------------
 
 COMMANDS = {
-    "hedgesim-reproduce": ["--replicates", "4000", "--out", "{out}"],
+    "hedgesim-reproduce": ["--replicates", "20000", "--out", "{out}"],
     "hedgesim-sensitivity": ["--samples", "64", "--replicates", "100", "--jobs", "2", "--out", "{out}"],
     "hedgesim-calibrate": ["--run-dir", "{run}", "--no-write", "--trials", "2000", "--workers", "2"],
     "hedgesim-validate": ["--run-dir", "{run}", "--out", "{out}", "--no-progress"],
@@ -235,10 +271,16 @@ def ctrl_c_at(seconds: float, command: list[str], cwd: Path) -> subprocess.Compl
         text=True,
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT: every thread's stack
     )
     time.sleep(seconds)
     os.killpg(process.pid, signal.SIGINT)
-    out, err = process.communicate(timeout=120)
+    try:
+        out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # still running: where each of its processes is stuck
+        os.killpg(process.pid, signal.SIGABRT)
+        out, err = process.communicate(timeout=60)
+        pytest.fail(f"{command[0]} still ran 120 s after Ctrl-C; its stacks:\n{err[-12000:]}")
     return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 

@@ -2,13 +2,16 @@
 
 Loading a command's module takes a second or two (pandas, pyarrow, Hydra, the engine). A Ctrl-C
 in that time would print Python's traceback, since the command's own handling
-(:mod:`hedgesim.workflows.interrupt`) is not yet in place: here it costs the same one line and
-exit status 130 as anywhere later. Nothing has been written by then.
+(:mod:`hedgesim.workflows.interrupt`) is not yet in place, or worse: raised inside a compiled
+module's initialisation it becomes an ImportError. So a Ctrl-C while loading is noted, the
+loading ends, and the command stops with the same one line and exit status 130 as anywhere
+later. Nothing has been written by then.
 """
 
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 from collections.abc import Callable
 
@@ -30,11 +33,7 @@ def _command(prog: str) -> Callable[[], None]:
     module = COMMANDS[prog]
 
     def run() -> None:
-        try:
-            main = importlib.import_module(module).main
-        except KeyboardInterrupt:
-            print(f"{prog}: interrupted; nothing was written", file=sys.stderr)
-            raise SystemExit(EXIT_INTERRUPTED) from None
+        main = _loaded(prog, module)
         sys.exit(main())
 
     run.__doc__ = f"``{prog}``: :func:`{module}.main`."
@@ -47,3 +46,20 @@ sensitivity = _command("hedgesim-sensitivity")
 calibrate = _command("hedgesim-calibrate")
 reproduce = _command("hedgesim-reproduce")
 validate = _command("hedgesim-validate")
+
+
+def _loaded(prog: str, module: str) -> Callable[[], int | None]:
+    """The module's ``main``, loaded with Ctrl-C held until the loading ends; exit 130 after."""
+    seen: list[int] = []
+    ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not ignored, not a caller's
+    if ours:
+        signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        main = importlib.import_module(module).main
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    if seen:
+        print(f"{prog}: interrupted; nothing was written", file=sys.stderr)
+        raise SystemExit(EXIT_INTERRUPTED)
+    return main

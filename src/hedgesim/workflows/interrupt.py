@@ -36,6 +36,7 @@ class CtrlC:
     seen = False
     armed = False  # redeliveries happen only while a command listens for them
     raised = False  # one KeyboardInterrupt at a time: the command's clean-up is not interrupted
+    stop: Callable[[], BaseException] = KeyboardInterrupt  # a worker's: SystemExit (quiet_worker)
 
     @classmethod
     def handle(cls, signum: int, frame: FrameType | None) -> None:
@@ -47,7 +48,7 @@ class CtrlC:
             deliver_later()
             return
         cls.raised = True
-        raise KeyboardInterrupt
+        raise cls.stop()
 
 
 def in_deferring_code(frame: FrameType | None) -> bool:
@@ -77,7 +78,7 @@ def quiet_swallowed(previous: Callable[[Any], None]) -> Callable[[Any], None]:
     anything else goes to ``previous``."""
 
     def hook(unraisable: Any) -> None:
-        ctrl_c = isinstance(unraisable.exc_value, KeyboardInterrupt)
+        ctrl_c = isinstance(unraisable.exc_value, KeyboardInterrupt | SystemExit)
         if CtrlC.seen and ctrl_c:
             CtrlC.raised = False  # swallowed: it has to be raised again
             deliver_later()
@@ -115,12 +116,17 @@ EXIT_INTERRUPTED = 130
 def quiet_worker() -> None:
     """A worker process's initializer: Ctrl-C, which a terminal sends to every process of the
     command, ends the worker's task or its wait for one with ``SystemExit``, which a worker
-    leaves without a traceback; the command's own process says what happened."""
-    signal.signal(signal.SIGINT, _stop_worker)
+    leaves without a traceback (the command's own process says what happened). As in a command,
+    one swallowed by a callback or finaliser is raised again, silently."""
+    CtrlC.seen = CtrlC.raised = False
+    CtrlC.stop = _worker_stop
+    CtrlC.armed = True
+    signal.signal(signal.SIGINT, CtrlC.handle)
+    sys.unraisablehook = quiet_swallowed(sys.__unraisablehook__)
 
 
-def _stop_worker(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(EXIT_INTERRUPTED)
+def _worker_stop() -> SystemExit:
+    return SystemExit(EXIT_INTERRUPTED)
 
 
 @contextlib.contextmanager
