@@ -290,14 +290,15 @@ def ctrl_c_at(seconds: float, command: list[str], cwd: Path) -> subprocess.Compl
 def test_every_command_stops_on_ctrl_c_with_one_line(tmp_path, prog, seconds):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "earlier.txt").write_text("an earlier result")
+    earlier = "sobol.csv" if prog == "hedgesim-sensitivity" else "report.md"  # a file it writes
+    (out / earlier).write_text("an earlier result")
     args = [a.format(out=out, run=tmp_path / "run") for a in COMMANDS[prog]]
     result = ctrl_c_at(seconds, [str(Path(sys.executable).with_name(prog)), *args], tmp_path)
     assert result.returncode == 130, result.stderr[-3000:]
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"{prog}: interrupted; "), result.stderr[-3000:]
-    assert sorted(p.name for p in out.iterdir()) == ["earlier.txt"]  # --out as it was
+    assert [(p.name, p.read_text()) for p in out.iterdir()] == [(earlier, "an earlier result")]  # as it was
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
     if prog == "hedgesim-calibrate" and "nothing was written" not in last:
         assert last.endswith(f"kept in {tmp_path / 'run'} (run the same command again to resume)")

@@ -125,12 +125,17 @@ def test_the_report_counts_evidence_only_and_flags_single_value_bands():
     assert "2/3 targets pass" in text  # the naive comparison also counts evidence only
 
 
-def test_rerun_replaces_the_folder_whole(small, tmp_path):
+def test_rerun_replaces_the_folder_whole(small, tmp_path, capsys):
     out = tmp_path / "baseline"
     out.mkdir()
-    (out / "stale.txt").write_text("from an older run")
+    (out / "stale.txt").write_text("from an older run")  # one this hedgesim does not write...
+    (out / "manifest.json").write_text(json.dumps({"files": ["stale.txt"]}))  # ...but a run did
     rep.main(["--replicates", "5", "--seed", "7", "--out", str(out)])
     assert not (out / "stale.txt").exists() and is_complete(out)
+    (out / "mine.txt").write_text("a file no run wrote")
+    assert rep.main(["--replicates", "5", "--seed", "7", "--out", str(out)]) == rep.EXIT_USAGE
+    assert "holds files this command does not write (mine.txt)" in capsys.readouterr().err
+    assert (out / "mine.txt").exists() and is_complete(out)
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from unittest import mock
 
 import pytest
 
+from hedgesim.config.errors import ConfigError
 from hedgesim.workflows import whole_folders
 from hedgesim.workflows.results import write_text
-from hedgesim.workflows.whole_folders import replaced_whole, what_is_left
+from hedgesim.workflows.whole_folders import check_replaceable, replaced_whole, what_is_left
 
 
 def folder_with(path: Path, **files: str) -> Path:
@@ -97,3 +100,49 @@ def test_what_is_left_tells_an_old_folder_from_a_new_one(tmp_path):
     assert left() == f"{out} was written in full"
     missing = what_is_left(tmp_path / "missing")
     assert missing() == f"{tmp_path / 'missing'} is as it was"
+
+
+def test_only_a_new_folder_or_one_the_command_wrote_is_replaced(tmp_path, monkeypatch):
+    """Replacing a folder whole deletes what else is in it: refused before any work, in one line."""
+    owned = ("report.md", "targets.csv")
+    check_replaceable(tmp_path / "new", owned)  # not there yet
+    earlier = folder_with(
+        tmp_path / "earlier", **{"report.md": "", "manifest.json": "", ".report.md.x.tmp": ""}
+    )
+    check_replaceable(earlier, owned)  # its own files, its manifest, a temporary left by a kill
+    older = folder_with(
+        tmp_path / "older", **{"old_name.csv": "", "manifest.json": '{"files": ["old_name.csv"]}'}
+    )
+    check_replaceable(older, owned)  # a file an earlier run wrote, as its manifest says
+    mine = folder_with(tmp_path / "mine", **{"report.md": "", "thesis.tex": "", "data.csv": ""})
+    with pytest.raises(ConfigError) as refused:
+        check_replaceable(mine, owned)
+    assert str(refused.value) == (
+        f"--out={mine} holds files this command does not write (data.csv, thesis.tex), which "
+        "replacing the folder would delete; allowed: a new folder, or one this command wrote"
+    )
+    with pytest.raises(ConfigError, match="is a file; allowed: a folder"):
+        check_replaceable(mine / "thesis.tex", owned)
+    monkeypatch.chdir(earlier)
+    with pytest.raises(ConfigError, match="holds the working folder"):
+        check_replaceable(Path("."), owned)
+    with pytest.raises(ConfigError, match="holds the working folder"):
+        check_replaceable(tmp_path, owned)
+
+
+@pytest.mark.parametrize("prog", ["hedgesim-reproduce", "hedgesim-validate", "hedgesim-sensitivity"])
+def test_a_command_refuses_a_folder_of_someone_elses_files_at_once(tmp_path, prog):
+    mine = folder_with(tmp_path / "mine", **{"thesis.tex": "three years of work"})
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name(prog)), "--out", str(mine)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"{prog}: error: --out={mine} holds files this command does not write (thesis.tex), which "
+        "replacing the folder would delete; allowed: a new folder, or one this command wrote\n"
+    )
+    assert contents(mine) == {"thesis.tex": "three years of work"}

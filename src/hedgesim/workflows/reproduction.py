@@ -57,7 +57,7 @@ from hedgesim.workflows.results import (
 from hedgesim.workflows.run import run_spec
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 from hedgesim.workflows.validation.benchmarks import naive as naive_baseline
-from hedgesim.workflows.whole_folders import replaced_whole, what_is_left
+from hedgesim.workflows.whole_folders import check_replaceable, replaced_whole, what_is_left
 
 DEFAULT_OUT = Path("results/baseline")
 DEFAULT_SETS_OUT = Path("results/baseline_plausible")
@@ -168,6 +168,7 @@ def ensemble_summary(trajectories: pd.DataFrame) -> pd.DataFrame:
 
 def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     """Run, judge and write the folder; returns the facts the manifest records."""
+    check_replaceable(Path(args.out), SETS_FILES)
     targets = read_targets(args.targets)
     started = time.perf_counter()
     spec = baseline_spec(args.overrides, args.replicates, args.seed)

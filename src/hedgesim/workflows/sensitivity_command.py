@@ -26,9 +26,11 @@ from hedgesim.workflows.interrupt import one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.sensitivity import DEFAULT_PARAMS, Factor, analyse, parse_factor
-from hedgesim.workflows.whole_folders import replaced_whole, what_is_left
+from hedgesim.workflows.whole_folders import check_replaceable, replaced_whole, what_is_left
 
 EXIT_USAGE = 2
+FILES = ("samples.parquet", "sobol.parquet", "sobol.csv", "sobol.png")
+"""What the command writes into ``--out`` besides its manifest."""
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -46,6 +48,7 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
     try:
         factors = [parse_factor(p) for p in (args.param or DEFAULT_PARAMS)]
         _check(args, factors)
+        check_replaceable(args.out, FILES)
         overrides = list(args.overrides)
         if not any(o.startswith("scenario=") for o in overrides):
             overrides.insert(0, "scenario=forward_2030")
@@ -95,7 +98,7 @@ def _write_analysis(out: Path, samples, table, factors, args, overrides, seconds
     write_parquet(samples, out / "samples.parquet")
     write_parquet(table, out / "sobol.parquet")
     write_text(table.to_csv(index=False), out / "sobol.csv")
-    files = ["samples.parquet", "sobol.parquet", "sobol.csv"]
+    files = [name for name in FILES if name != "sobol.png"]
     if not table.empty:
         save_figure(sweep_plots.sobol_bars(table), out / "sobol.png")
         files.append("sobol.png")

@@ -8,13 +8,15 @@ Ctrl-C): the folder is its old self until the new one is complete, then the new 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from hedgesim.workflows.results import current_umask
+from hedgesim.config.errors import ConfigError
+from hedgesim.workflows.results import MANIFEST, current_umask
 
 
 @contextlib.contextmanager
@@ -42,6 +44,46 @@ def replaced_whole(out: Path, keep: Sequence[str] = ()) -> Iterator[Path]:
         swap(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_replaceable(out: Path, owned: Iterable[str], option: str = "--out") -> None:
+    """Refuse, before any work, a folder that replacing whole would lose something in: one
+    holding files that neither the command writes nor an earlier run's manifest lists (a user's
+    own folder), or the working folder.
+
+    Raises:
+        ConfigError: naming the option, the folder and what is in the way.
+    """
+    out = Path(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ConfigError(f"{option}={out} is a file; allowed: a folder (new, or one this command wrote)")
+    if Path.cwd().resolve().is_relative_to(out.resolve()):
+        raise ConfigError(f"{option}={out} holds the working folder; allowed: a folder of its own")
+    known = {*owned, MANIFEST, *_listed(out / MANIFEST)}
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in known and not _temporary(p.name))
+    if foreign:
+        listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise ConfigError(
+            f"{option}={out} holds files this command does not write ({listed}), which replacing the "
+            f"folder would delete; allowed: a new folder, or one this command wrote"
+        )
+
+
+def _listed(manifest: Path) -> list[str]:
+    """The files an earlier run's manifest says it wrote (an older hedgesim may have written
+    others than today's); none when there is no readable manifest."""
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(name) for name in files] if isinstance(files, list) else []
+
+
+def _temporary(name: str) -> bool:
+    """A temporary left by an interrupted write (``.name.XXXX.tmp``), removed with the folder."""
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 def swap(staging: Path, out: Path) -> None:

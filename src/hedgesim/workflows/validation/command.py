@@ -28,6 +28,7 @@ from hedgesim.workflows.validation import benchmarks, scoring
 from hedgesim.workflows.validation.calibrate import calibrate_all, objective, params_of
 from hedgesim.workflows.validation.plan import PLAN_FILE, Plan, read_plan
 from hedgesim.workflows.validation.report import (
+    FILES,
     SEARCH_TIMES,
     read_calibrations,
     report_markdown,
@@ -35,7 +36,7 @@ from hedgesim.workflows.validation.report import (
     write_folder,
 )
 from hedgesim.workflows.validation.split import Split, split
-from hedgesim.workflows.whole_folders import what_is_left
+from hedgesim.workflows.whole_folders import check_replaceable, what_is_left
 
 DEFAULT_OUT = Path("results/validation")
 DEFAULT_RUN_DIR = Path("results/runs/validation")
@@ -146,6 +147,7 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
     from hedgesim.plots.validation import validation_figure
 
     started = time.perf_counter()
+    check_replaceable(args.out, FILES)
     plan = read_plan(args.plan)
     splits = splits_of(plan, read_targets(args.targets))
     calibrations = calibrations_of(args, plan, splits)
