@@ -285,7 +285,7 @@ def ctrl_c_at(seconds: float, command: list[str], cwd: Path) -> subprocess.Compl
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seconds", [0.3, 7.0], ids=["loading", "working"])
+@pytest.mark.parametrize("seconds", [0.6, 7.0], ids=["loading", "working"])  # loading: 1-2.5 s
 @pytest.mark.parametrize("prog", sorted(COMMANDS))
 def test_every_command_stops_on_ctrl_c_with_one_line(tmp_path, prog, seconds):
     out = tmp_path / "out"
