@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,13 @@ def baseline_spec() -> RunSpec:
     the same way) instead of composing again.
     """
     return build_run(compose_config())
+
+
+def ctrl_c_as_at_a_terminal() -> None:
+    """A child process's ``preexec_fn``: Ctrl-C (SIGINT) not ignored, as at a terminal, even when
+    the suite runs as a background job, whose children inherit SIGINT ignored (and then rightly
+    keep ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_cli
+from conftest import ctrl_c_as_at_a_terminal, run_cli
 from hedgesim import api, cli
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import check_overrides
@@ -428,9 +428,7 @@ def test_ctrl_c_costs_one_line_and_leaves_nothing(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        # a user at a terminal: Ctrl-C is not ignored, even when the suite runs as a background
-        # job, whose children inherit SIGINT ignored (and then rightly keep ignoring it)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     deadline = time.monotonic() + 60
     while not list(tmp_path.rglob("*.log")) and time.monotonic() < deadline:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ctrl_c_as_at_a_terminal
 from hedgesim.workflows.interrupt import CtrlC, listening
 
 WAITING = """
@@ -35,7 +36,7 @@ def run_script(body: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=60,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
 
 
@@ -174,7 +175,7 @@ def test_a_ctrl_c_during_a_first_compile(tmp_path, handler):
         capture_output=True,
         text=True,
         timeout=120,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     assert done.returncode == 0, done.stderr
     if handler == "python":  # the hazard, as Python alone leaves it
@@ -236,7 +237,7 @@ def test_ctrl_c_during_the_first_compile_costs_one_line(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     deadline = time.monotonic() + 120
     while not any(cache.rglob("*.nbc")) and time.monotonic() < deadline and process.poll() is None:
@@ -270,7 +271,7 @@ def ctrl_c_at(seconds: float, command: list[str], cwd: Path) -> subprocess.Compl
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_as_at_a_terminal,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT: every thread's stack
     )
     time.sleep(seconds)
@@ -357,3 +358,21 @@ def test_every_console_script_loads_its_command_first():
         module, name = target.split(":")
         assert module == entry_points.__name__ and callable(getattr(entry_points, name)), prog
         assert callable(importlib.import_module(entry_points.COMMANDS[prog]).main), prog
+
+
+def test_a_ctrl_c_while_a_command_loads_is_held_until_the_loading_ends():
+    done = run_script(
+        """
+        import os, signal
+        from hedgesim.workflows.interrupt import held
+
+        with held() as ctrl_c:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs here; nothing is raised
+                pass
+            print("loaded", ctrl_c == [signal.SIGINT])
+        print("handler back", signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        """
+    )
+    assert done.stdout.splitlines() == ["loaded True", "handler back True"], done
+    assert done.stderr == "" and done.returncode == 0

@@ -11,12 +11,10 @@ later. Nothing has been written by then.
 from __future__ import annotations
 
 import importlib
-import signal
 import sys
 from collections.abc import Callable
 
-EXIT_INTERRUPTED = 130
-
+from hedgesim.workflows.interrupt import EXIT_INTERRUPTED, held
 
 COMMANDS = {
     "hedgesim": "hedgesim.cli",
@@ -50,16 +48,9 @@ validate = _command("hedgesim-validate")
 
 def _loaded(prog: str, module: str) -> Callable[[], int | None]:
     """The module's ``main``, loaded with Ctrl-C held until the loading ends; exit 130 after."""
-    seen: list[int] = []
-    ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not ignored, not a caller's
-    if ours:
-        signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
-    try:
+    with held() as ctrl_c:
         main = importlib.import_module(module).main
-    finally:
-        if ours:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-    if seen:
+    if ctrl_c:
         print(f"{prog}: interrupted; nothing was written", file=sys.stderr)
         raise SystemExit(EXIT_INTERRUPTED)
     return main

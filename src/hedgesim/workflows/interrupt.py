@@ -27,6 +27,8 @@ Python code runs inside calls into LLVM and the callbacks LLVM makes, where an e
 swallowed."""
 RETRY_S = 0.05
 """How long a deferred Ctrl-C waits before it is delivered again."""
+EXIT_INTERRUPTED = 130
+"""A command's exit status after Ctrl-C (128 + SIGINT), as a shell reports it."""
 
 
 class CtrlC:
@@ -109,8 +111,21 @@ def listening() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-EXIT_INTERRUPTED = 130
-"""A command's exit status after Ctrl-C (128 + SIGINT), as a shell reports it."""
+@contextlib.contextmanager
+def held() -> Iterator[list[int]]:
+    """Hold any Ctrl-C until the block ends (a console script loading its command's module:
+    raised inside a compiled module's initialisation, a KeyboardInterrupt becomes an
+    ImportError); the list yielded gets one entry per Ctrl-C held. Python's own handler, unless
+    the caller ignores SIGINT or handles it itself, is back afterwards."""
+    seen: list[int] = []
+    ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if ours:
+        signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        yield seen
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def quiet_worker() -> None:

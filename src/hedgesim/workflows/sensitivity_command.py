@@ -59,12 +59,11 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
     except (ConfigError, ParameterError) as err:
         print(f"hedgesim-sensitivity: error: {err}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
-    out = args.out
-    write_outputs(out, samples, table, factors, args, overrides, time.perf_counter() - started, notes)
+    write_outputs(args.out, samples, table, factors, args, overrides, time.perf_counter() - started, notes)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for note in notes:
         print(f"hedgesim-sensitivity: note: {note}", file=sys.stderr)
-    print(f"hedgesim-sensitivity: wrote {out}", file=sys.stderr)
+    print(f"hedgesim-sensitivity: wrote {args.out}", file=sys.stderr)
 
 
 def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:

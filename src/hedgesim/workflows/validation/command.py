@@ -198,9 +198,6 @@ def settings_of(plan: Plan) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: ``hedgesim-validate [--score-only] [--out DIR] ...``."""
     skip_final_collection()
-    import matplotlib
-
-    matplotlib.use("Agg")
     args = parse_args(sys.argv[1:] if argv is None else argv)
     out_left = what_is_left(Path(args.out))
 
@@ -216,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _validate_and_say(args: argparse.Namespace) -> int:
     """Validate, then the console's lines; the exit status."""
+    import matplotlib  # loaded here, where a Ctrl-C is the command's one line
+
+    matplotlib.use("Agg")
     try:
         facts = validate(args)
     except (InputError, ConfigError, TargetError) as err:
