@@ -261,7 +261,6 @@ class Belarus(Actor):
         self.prisoners = p.repression_initial
         self.threat = 0.0
         self.coerced = 0.0
-        self.retaliation = 0.0
         self.weights = [0.25] * 4
         self.moved = [0.0] * 4
         self.terms: tuple | None = None
@@ -273,7 +272,6 @@ class Belarus(Actor):
         held = self.prisoners * p.repression_persistence * (1.0 - imp.release)
         self.prisoners = max(held, imp.crackdown)
         self.threat = max(self.threat * (1.0 - p.threat_fade), imp.crackdown)
-        self.retaliation = self.retaliation * (1.0 - p.retaliation_fade) + self.model.eu.new_listings
 
     def act(self) -> None:
         if not self.model.rules_decide:

@@ -278,7 +278,7 @@ class AnchorModel(mesa.Model):
             "lithuania": w[hedge.EU] * (1.0 - lithuania.concern),
         }
         friction = {
-            "eu": p.sanctions_friction * self.belarus.retaliation / max(p.sanctions_full, 1.0)
+            "eu": p.sanctions_friction * eu.new_listings / max(p.sanctions_full, 1.0)
             + p.repression_friction * eu.condemned
             + self.spoiled * p.spoiler_trust_hit,
             "russia": p.dispute_friction * (imp.supply_cut + imp.gas_dispute)

@@ -23,9 +23,7 @@ class Belarus(Actor):
     REPLICATE_STATE: ClassVar[dict[str, int]] = {
         "trust": -1,
         "baselines": 0,
-        **dict.fromkeys(
-            ("prisoners", "threat", "coerced", "retaliation", "weights", "optimum", "terms", "cost"), 0
-        ),
+        **dict.fromkeys(("prisoners", "threat", "coerced", "weights", "optimum", "terms", "cost"), 0),
         **dict.fromkeys(("driver", "moved", "moved_partner", "moved_by"), 0),
     }
 
@@ -39,7 +37,6 @@ class Belarus(Actor):
         self.prisoners = np.full(r, p.repression_initial)
         self.threat = np.zeros(r)
         self.coerced = np.zeros(r)
-        self.retaliation = np.zeros(r)
         self.weights = np.full((r, 4), 0.25)
         self.optimum: np.ndarray | None = None
         self.terms: tuple[np.ndarray, ...] | None = None
@@ -51,15 +48,11 @@ class Belarus(Actor):
 
     def perceive(self) -> None:
         """Prisoners are held (pardons thin them slowly); an imposed concession releases them and
-        an imposed crackdown jails (observed history or a counterfactual timeline). The Council's
-        listings of last month start Belarus's retaliation, which winds down at
-        ``retaliation_fade`` a month: travel bans on EU officials, recalled ambassadors and
-        frozen contacts outlast the month of the listing."""
+        an imposed crackdown jails (observed history or a counterfactual timeline)."""
         p, impulses = self.model.params, self.model.impulses
         held = self.prisoners * p.repression_persistence * (1.0 - impulses.release)
         self.prisoners = np.maximum(held, impulses.crackdown)
         self.threat = np.maximum(self.threat * (1.0 - p.threat_fade), impulses.crackdown)
-        self.retaliation = self.retaliation * (1.0 - p.retaliation_fade) + self.model.eu.new_listings
 
     def act(self) -> None:
         """The regime's discrete decisions this month, each drawn from its rule (unless observed

@@ -34,7 +34,7 @@ def interact(m: HedgingModel) -> dict[str, Dyad]:
         m.aligned,
         m.tension,
         m.lithuania.concern,
-        m.belarus.retaliation,
+        m.eu.new_listings,
         m.eu.condemned,
         m.spoiled,
         imp.supply_cut,
@@ -72,7 +72,7 @@ def exchanges(
     aligned,
     tension,
     npp_concern,
-    retaliation,
+    new_listings,
     condemned,
     spoiled,
     imp_supply_cut,
@@ -99,9 +99,8 @@ def exchanges(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cooperation and conflict per dyad, rows in ``DYADS`` order, each (4, R): the month's
     impulses plus routine contact (engagement weight times the partner's openness, scaled) and
-    standing frictions (Belarus's retaliation for listings, the EU's condemnation of prisoners
-    held and spoilers; disputes and pressure; Belarus's alignment for Ukraine; the NPP for
-    Lithuania)."""
+    standing frictions (listings, the EU's condemnation of prisoners held and spoilers; disputes
+    and pressure; Belarus's alignment for Ukraine; the NPP for Lithuania)."""
     rows = eu_offer.shape[0]
     w_eu, w_russia, w_ukraine = weights[:, EU], weights[:, RUSSIA], weights[:, UKRAINE]
     cooperation = np.empty((4, rows))
@@ -112,7 +111,7 @@ def exchanges(
     cooperation[2] = coop_ukraine + engagement_scale * ukraine
     cooperation[3] = coop_lithuania + engagement_scale * (w_eu * (1.0 - npp_concern))
     conflict = np.empty((4, rows))
-    listed = sanctions_friction * retaliation / np.maximum(sanctions_full, 1.0)
+    listed = sanctions_friction * new_listings / np.maximum(sanctions_full, 1.0)
     conflict[0] = conflict_eu + (listed + repression_friction * condemned + spoiled * spoiler_trust_hit)
     disputes = dispute_friction * (imp_supply_cut + imp_gas_dispute)
     conflict[1] = conflict_russia + (disputes + pressure_friction * russia_pressure)

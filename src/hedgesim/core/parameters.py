@@ -203,19 +203,7 @@ class ModelParameters:
     repression_initial: float = knob(0.15, 0.0, 1.0, "political prisoners in 2008-01, share of peak")
 
     sanctions_friction: float = knob(
-        3.0,
-        0.0,
-        20.0,
-        "conflict with the EU from Belarus's retaliation for listings, per full list just added",
-    )
-    retaliation_fade: float = knob(
-        1.0,
-        0.0,
-        1.0,
-        "monthly share of Belarus's retaliation for new listings that ends (1: it lasts the month "
-        "after the listing only; smaller: counter-bans and recalled ambassadors outlast it)",
-        "Belarus Foreign Policy Index No1-No6 and No6's diplomatic scandal (February 2012: Minsk "
-        "answered new listings by sending the EU and Polish ambassadors home)",
+        3.0, 0.0, 20.0, "conflict with the EU from new listings, per full list added in a month"
     )
     repression_friction: float = knob(
         0.03,
