@@ -6,6 +6,7 @@ import json
 import math
 import re
 import tomllib
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +196,34 @@ def test_relations_follow_the_least_squares_line_through_the_training_levels():
     assert judged["passed"].all()
     assert fit.lines["relations_eu"][1] == pytest.approx(1.0)  # points per two months, per month
     assert fit.lines["relations_russia"] == (30.0, 0.0)  # one point: a constant
+
+
+def test_the_naive_lines_need_no_lapack(monkeypatch):
+    """The fitted lines are exact least squares in plain arithmetic, not LAPACK's, whose last bits
+    differ between builds and processors (np.polyfit put the committed Russia line 5e-15 off its
+    two points on one machine and 7e-15 on another, and the reproduction's files differed)."""
+
+    def no_lapack(*args, **kwargs):
+        raise AssertionError("the naive fit called LAPACK")
+
+    monkeypatch.setattr(np, "polyfit", no_lapack)
+    monkeypatch.setattr(np.linalg, "lstsq", no_lapack)
+    points = [(-2.5, 22.0), (21.5, -15.0), (45.5, 1.0)]  # mid-period, in months from the origin
+    rows = [
+        _level(f"r{k}", "relations_russia", period, level)
+        for k, (period, level) in enumerate(
+            (("2014-09..2014-10", 22.0), ("2016-09..2016-10", -15.0), ("2018-09..2018-10", 1.0))
+        )
+    ]
+    fit, _ = _naive(rows, origin="2014-12")
+    n = len(points)
+    mean_x = sum(Fraction(x) for x, _ in points) / n
+    mean_y = sum(Fraction(y) for _, y in points) / n
+    slope = sum((Fraction(x) - mean_x) * (Fraction(y) - mean_y) for x, y in points) / sum(
+        (Fraction(x) - mean_x) ** 2 for x, _ in points
+    )
+    intercept = mean_y - slope * mean_x
+    assert fit.lines["relations_russia"] == pytest.approx((float(intercept), float(slope)), rel=1e-14)
 
 
 def test_trade_is_a_line_in_the_brent_price():

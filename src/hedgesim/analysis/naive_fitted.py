@@ -24,6 +24,7 @@ The result is one deterministic replicate with the model's columns, so
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -173,14 +174,21 @@ def _numeric(
 
 
 def _line(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
-    """Least-squares (intercept, slope); a constant (the mean, or 0) with fewer than two points."""
+    """Least-squares (intercept, slope); a constant (the mean, or 0) with fewer than two points.
+
+    Solved in closed form with exactly rounded sums (``math.fsum``), not by LAPACK (``np.polyfit``),
+    whose last bits differ between builds and processors: the naive forecasts, and the files
+    that quote them, are then the same on any machine."""
     if len(points) < 2:
-        return (float(np.mean([y for _, y in points])) if points else 0.0), 0.0
-    x, y = np.array(points, dtype=float).T
-    if np.ptp(x) == 0:
-        return float(y.mean()), 0.0
-    slope, intercept = np.polyfit(x, y, 1)
-    return float(intercept), float(slope)
+        return (math.fsum(y for _, y in points) / len(points) if points else 0.0), 0.0
+    n = len(points)
+    mean_x = math.fsum(x for x, _ in points) / n
+    mean_y = math.fsum(y for _, y in points) / n
+    spread = math.fsum((x - mean_x) ** 2 for x, _ in points)
+    if spread == 0:
+        return mean_y, 0.0
+    slope = math.fsum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+    return mean_y - slope * mean_x, slope
 
 
 def _two_month_points(
