@@ -139,11 +139,15 @@ def test_the_counts_table_leaves_out_less_than_2_to_the_minus_110(rate):
     assert size < rate + 12 * np.sqrt(rate) + 90
 
 
-@given(arrays(np.float64, (N,), elements=st.floats(0.0, 1000.0)), normals)
+bulk = arrays(np.float64, (N,), elements=st.floats(1e-9, 1.0 - 1e-9, exclude_min=True, exclude_max=True))
+"""Uniforms away from the far tails, drawn there rather than filtered: six draws of ``normals``
+all inside are rare enough that Hypothesis once gave up on the filter (9 kept of 59)."""
+
+
+@given(arrays(np.float64, (N,), elements=st.floats(0.0, 1000.0)), bulk)
 def test_event_counts_agree_with_scipy_away_from_the_far_tails(rate, normal):
     """scipy's quantile rounds in the far tails (a uniform of 5e-324 at rate 930 reads 47 where
     the exact count is 48); in the bulk it is a second, independent reference."""
-    assume(np.all((normal > 1e-9) & (normal < 1.0 - 1e-9)))
     expected = np.where(rate > 0, poisson.ppf(normal, np.where(rate > 0, rate, 1.0)), 0.0)
     assert np.array_equal(event_count(rate, normal), np.where(normal == 0.0, 0.0, expected))
 
