@@ -29,8 +29,10 @@ from hedgesim.workflows.sensitivity import DEFAULT_PARAMS, Factor, analyse, pars
 from hedgesim.workflows.whole_folders import check_replaceable, replaced_whole, what_is_left
 
 EXIT_USAGE = 2
-FILES = ("samples.parquet", "sobol.parquet", "sobol.csv", "sobol.png")
-"""What the command writes into ``--out`` besides its manifest."""
+TABLES = ("samples.parquet", "sobol.parquet", "sobol.csv")
+FIGURE = "sobol.png"
+FILES = (*TABLES, FIGURE)
+"""What the command writes into ``--out`` besides its manifest (the figure when there are indices)."""
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -97,10 +99,10 @@ def _write_analysis(out: Path, samples, table, factors, args, overrides, seconds
     write_parquet(samples, out / "samples.parquet")
     write_parquet(table, out / "sobol.parquet")
     write_text(table.to_csv(index=False), out / "sobol.csv")
-    files = [name for name in FILES if name != "sobol.png"]
+    files = list(TABLES)
     if not table.empty:
-        save_figure(sweep_plots.sobol_bars(table), out / "sobol.png")
-        files.append("sobol.png")
+        save_figure(sweep_plots.sobol_bars(table), out / FIGURE)
+        files.append(FIGURE)
     write_manifest(
         out,
         seed=args.seed,

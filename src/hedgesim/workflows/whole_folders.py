@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from hedgesim.config.errors import ConfigError
-from hedgesim.workflows.results import MANIFEST, current_umask
+from hedgesim.workflows.results import MANIFEST, TEMPORARY, current_umask
 
 
 @contextlib.contextmanager
@@ -62,7 +62,7 @@ def check_replaceable(out: Path, owned: Iterable[str], option: str = "--out") ->
     if Path.cwd().resolve().is_relative_to(out.resolve()):
         raise ConfigError(f"{option}={out} holds the working folder; allowed: a folder of its own")
     known = {*owned, MANIFEST, *_listed(out / MANIFEST)}
-    foreign = sorted(p.name for p in out.iterdir() if p.name not in known and not _temporary(p.name))
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in known and not p.match(TEMPORARY))
     if foreign:
         listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise ConfigError(
@@ -79,11 +79,6 @@ def _listed(manifest: Path) -> list[str]:
     except (OSError, ValueError, AttributeError):
         return []
     return [str(name) for name in files] if isinstance(files, list) else []
-
-
-def _temporary(name: str) -> bool:
-    """A temporary left by an interrupted write (``.name.XXXX.tmp``), removed with the folder."""
-    return name.startswith(".") and name.endswith(".tmp")
 
 
 def swap(staging: Path, out: Path) -> None:
