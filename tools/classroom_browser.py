@@ -163,6 +163,10 @@ def months_before(month: str, count: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+class PageStalled(AssertionError):
+    """The page's run did not move within the wait."""
+
+
 class ClassroomPage:
     """The page's controls, by what a teacher sees on them."""
 
@@ -193,9 +197,26 @@ class ClassroomPage:
             self._wait_for_date("return e && !e.innerText.includes(arg || 'not started');", before)
 
     def _wait_for_date(self, condition: str, arg: str | None) -> None:
-        """Wait until ``condition`` (JavaScript, with ``e`` the page's date element) holds."""
+        """Wait until ``condition`` (JavaScript, with ``e`` the page's date element) holds.
+
+        Raises:
+            PageStalled: it did not hold within ``timeout_ms``; the message says what the page showed.
+        """
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         script = f"arg => {{ const e = document.querySelector('.hedgesim-date'); {condition} }}"
-        self.page.wait_for_function(script, arg=arg, timeout=self.timeout_ms)
+        try:
+            self.page.wait_for_function(script, arg=arg, timeout=self.timeout_ms)
+        except PlaywrightTimeout as timeout:
+            waited = f"waited {self.timeout_ms / 1000:.0f} s for {arg!r}"
+            raise PageStalled(f"{waited}: {self.shown()}") from timeout
+
+    def shown(self) -> str:
+        """What the page shows of its run: the month, the play button and any error, in one line."""
+        buttons = {label: self.page.get_by_role("button", name=label, exact=True) for label in ("▶", "❚❚")}
+        play = [label for label, button in buttons.items() if button.count()]
+        errors = self.page.locator(".v-alert, .hedgesim-error").all_inner_texts()
+        return f"month {self.month() or 'none'}, play button {play}, errors {errors}"
 
     def reset(self, expect: str | None = None) -> None:
         """Press Reset; with ``expect``, wait until the status line shows that text."""
@@ -222,15 +243,27 @@ class ClassroomPage:
         short = months_before(month, margin)
         if self.month() < short:
             self.button("▶")
-            self._wait_for_date(
-                "const f = e && e.innerText.match(/\\d{4}-\\d{2}/); return f && f[0] >= arg;", short
-            )
+            self.page.get_by_role("button", name="❚❚", exact=True).wait_for(timeout=self.timeout_ms)
+            self._wait_while_playing(short)
             self.button("❚❚")
             self.wait_until_paused()
         while self.month() < month:
             self.step()
         if self.month() != month:
             raise RuntimeError(f"the page passed {month} before it could pause: it shows {self.month()}")
+
+    def _wait_while_playing(self, month: str) -> None:
+        """Wait until the page shows ``month`` or later.
+
+        The timeout applies to each month, not to the whole play: a page that stops moving fails
+        within ``timeout_ms``, while one that moves slowly (a loaded machine) is waited for.
+        """
+        shown = self.month()
+        while shown < month:
+            self._wait_for_date(
+                "const f = e && e.innerText.match(/\\d{4}-\\d{2}/); return f && f[0] > arg;", shown
+            )
+            shown = self.month()
 
     def wait_until_paused(self, settle_ms: int = 1000) -> None:
         """Wait until the play button is back and the month shown stands still for ``settle_ms``."""
