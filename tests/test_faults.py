@@ -637,3 +637,54 @@ def test_a_table_written_in_blocks_reads_back_whole(tmp_path, baseline_spec, mon
     with pytest.raises(OSError):
         results.write_parquet_blocks(failing, blocks, tmp_path / "f.parquet")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.parquet", "t.parquet"]
+
+
+# --- files that belong together ----------------------------------------------------------------
+
+
+def test_files_written_together_are_all_replaced_or_none(tmp_path):
+    first, second = tmp_path / "calibrated.yaml", tmp_path / "plausible.csv"
+    for path in (first, second):
+        path.write_text("old", encoding="utf-8")
+    (tmp_path / "not_a_folder").write_text("a file", encoding="utf-8")
+    with pytest.raises(OSError):  # the third cannot be staged: nothing is replaced
+        results.write_texts_together(
+            {first: "new", second: "new", tmp_path / "not_a_folder" / "x.csv": "new"}
+        )
+    assert [p.read_text(encoding="utf-8") for p in (first, second)] == ["old", "old"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calibrated.yaml", "not_a_folder", "plausible.csv"]
+    results.write_texts_together({first: "new", second: "newer"})
+    assert [p.read_text(encoding="utf-8") for p in (first, second)] == ["new", "newer"]
+
+
+def test_a_ctrl_c_during_the_renames_arrives_after_them(tmp_path, monkeypatch):
+    paths = [tmp_path / "a", tmp_path / "b"]
+    rename = os.replace
+
+    def interrupted(src, dst):
+        if Path(dst) == paths[0]:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C between the first rename and the second
+        rename(src, dst)
+
+    monkeypatch.setattr(results.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        results.write_texts_together(dict.fromkeys(paths, "new"))
+    assert [p.read_text(encoding="utf-8") for p in paths] == ["new", "new"]
+
+
+def test_a_calibration_that_cannot_write_its_plausible_sets_keeps_the_old_parameters(
+    tmp_path, monkeypatch, capsys
+):
+    run = tmp_path / "run"
+    run.mkdir()
+    old = run / "calibrated.yaml"
+    old.write_text("# the previous calibration\n", encoding="utf-8")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(calibration, "plausible_text", full_disk)
+    assert calibrate(tmp_path) == calibration.EXIT_FAILED
+    assert "No space left on device" in one_line(capsys.readouterr().err)
+    assert old.read_text(encoding="utf-8") == "# the previous calibration\n"
+    assert not (run / "plausible.csv").exists()

@@ -128,6 +128,24 @@ def held() -> Iterator[list[int]]:
             signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block ends, then deliver it to whatever handled it before
+    (a block that must not be cut in two: renaming files that belong together). Outside the
+    main thread, where Python runs no signal handler, the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if seen:
+            signal.raise_signal(signal.SIGINT)
+
+
 def quiet_worker() -> None:
     """A worker process's initializer: Ctrl-C, which a terminal sends to every process of the
     command, ends the worker's task or its wait for one with ``SystemExit``, which a worker

@@ -22,7 +22,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from hedgesim.workflows.interrupt import deferred
 
 MANIFEST = "manifest.json"
 INTEGRITY = "integrity"
@@ -49,10 +51,7 @@ PACKAGES = ("hedgesim", "mesa", "numpy", "pandas", "pyarrow", "hydra-core", "ome
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call ``write`` on a temporary path beside ``path``, then rename it into place."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
+    tmp = _temporary_beside(path)
     try:
         write(tmp)
         os.chmod(tmp, 0o666 & ~current_umask())
@@ -60,6 +59,14 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _temporary_beside(path: Path) -> Path:
+    """A new empty file named after ``path`` in its folder (made if missing), matching TEMPORARY."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    return Path(tmp_name)
 
 
 def current_umask() -> int:
@@ -134,6 +141,28 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
 
 def write_text(text: str, path: Path) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_texts_together(texts: Mapping[Path, str]) -> list[Path]:
+    """Write files that belong together (a calibration's parameters and its plausible sets): all
+    to temporaries first, then renamed into place one after the other with Ctrl-C held back.
+
+    Anything that stops the writing (an error, a full disk, Ctrl-C) leaves every file as it was;
+    a Ctrl-C held during the renames arrives after them.
+    """
+    staged: dict[Path, Path] = {}
+    try:
+        for path, text in texts.items():
+            tmp = staged[Path(path)] = _temporary_beside(Path(path))
+            tmp.write_text(text, encoding="utf-8")
+            os.chmod(tmp, 0o666 & ~current_umask())
+        with deferred():
+            for path, tmp in staged.items():
+                os.replace(tmp, path)
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+    return list(staged)
 
 
 def package_versions() -> dict[str, str]:

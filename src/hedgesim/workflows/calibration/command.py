@@ -26,7 +26,13 @@ from hedgesim.analysis.targets import TargetError
 from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration.identification import identification, profile
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
-from hedgesim.workflows.calibration.plausible import CALIBRATED_FILE, PLAUSIBLE_FILE, choose, write_plausible
+from hedgesim.workflows.calibration.plausible import (
+    CALIBRATED_FILE,
+    PLAUSIBLE_FILE,
+    choose,
+    header_lines,
+    plausible_text,
+)
 from hedgesim.workflows.calibration.refine import (
     REFINED_DIR,
     Refinement,
@@ -55,7 +61,7 @@ from hedgesim.workflows.calibration.study import (
 from hedgesim.workflows.calibration.workers import available_cpus
 from hedgesim.workflows.interrupt import CtrlC, one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
-from hedgesim.workflows.results import clean_temporaries, first_line, git_commit, write_text
+from hedgesim.workflows.results import clean_temporaries, first_line, git_commit, write_texts_together
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 
 DEFAULT_RUN_DIR = Path("results/runs/calibration")
@@ -193,8 +199,7 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
     }
     write_outputs(Path(args.run_dir), trials, ident, model_table, naive, facts)
     if not args.no_write:
-        write_text(calibrated_yaml(best, params_header(facts, settings)), args.params_out)
-        facts["plausible"] = _write_plausible(trials, best, facts, Path(args.params_out))
+        facts["plausible"] = _write_parameters(trials, best, facts, settings, Path(args.params_out))
     facts["summary"] = summary_lines(model_table, naive)
     return facts
 
@@ -233,14 +238,18 @@ def _identification(
     return ident if refined is None else combined_identification(refined, ident)
 
 
-def _write_plausible(
-    trials: pd.DataFrame, best: Mapping[str, float], facts: Mapping[str, Any], params_out: Path
+def _write_parameters(
+    trials: pd.DataFrame, best: Mapping[str, float], facts: Mapping[str, Any], settings: Settings, out: Path
 ) -> dict[str, Any]:
-    """The plausible parameter sets beside the calibrated file (hedgesim.workflows.calibration.plausible)."""
+    """The calibrated file and, beside it, the plausible parameter sets (hedgesim.workflows.
+    calibration.plausible), written together: neither is replaced unless both are."""
     sets, rule = choose(trials, best, facts["targets"])
-    out = params_out.with_name(PLAUSIBLE_FILE.name)
-    write_plausible(sets, {**facts, "git_commit": git_commit()}, rule, out)
-    return {**rule, "file": str(out)}
+    plausible = out.with_name(PLAUSIBLE_FILE.name)
+    header = header_lines({**facts, "git_commit": git_commit()}, rule)
+    write_texts_together(
+        {out: calibrated_yaml(best, params_header(facts, settings)), plausible: plausible_text(sets, header)}
+    )
+    return {**rule, "file": str(plausible)}
 
 
 def _search(
