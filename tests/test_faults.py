@@ -265,6 +265,7 @@ def fail_writing_the_csv(text, path):
 STAGES = {
     "dataset": lambda: mock.patch.object(pq, "write_table", fail_writing_a_part),
     "summary": lambda: mock.patch.object(aggregate, "write_text", fail_writing_the_csv),
+    "record": lambda: mock.patch.object(aggregate, "_write_record", lambda *args: enospc()),  # figures drawn
 }
 
 
@@ -281,6 +282,7 @@ def test_a_full_disk_during_aggregation_fails_loudly_and_cleanly(tmp_path, capsy
     assert temporaries(folder) == []
     for name in ("summary.parquet", "summary.csv", "aggregate.json"):  # the old ones are not current
         assert not (folder / name).exists(), name
+    assert list((folder / "figures").glob("*.png")) == []  # nor any figure, drawn before or now
     assert run_aggregate(folder) == 0  # once there is room again
     pd.testing.assert_frame_equal(pd.read_parquet(folder / "summary.parquet"), before)
     assert temporaries(folder) == []

@@ -110,26 +110,33 @@ def aggregate(
         write_parquet(table, folder / SUMMARY[0])
         write_text(table.to_csv(index=False), folder / SUMMARY[1])
         notes = draw_figures(folder, table, fans, keys, n_jobs) if figures else [NOT_ASKED]
-        remove_stale_figures(folder, [n.name for n in notes if n.drawn])
         _write_record(folder, table, keys, notes, time.perf_counter() - started)
     except BaseException:
-        for name in (RECORD, *SUMMARY):  # nothing half-done passes for an aggregation
+        for path in _current(folder):  # nothing half-done passes for an aggregation
             with contextlib.suppress(OSError):  # never hide why it failed
-                (folder / name).unlink(missing_ok=True)
+                path.unlink(missing_ok=True)
         clean_up(folder)
         raise
     return table
 
 
 def start_over(folder: Path) -> None:
-    """Clear what an earlier or killed aggregation left: its record and summary, temporaries.
+    """Clear what an earlier or killed aggregation left: its record, summary and figures, and
+    temporaries.
 
     The record goes first: until this aggregation writes its own, the folder holds no summary
-    that could pass for current.
+    and no figure that could pass for current (a figure of an earlier, wider sweep, or one drawn
+    by an aggregation that failed after drawing it).
     """
-    for name in (RECORD, *SUMMARY):
-        (folder / name).unlink(missing_ok=True)
+    for path in _current(folder):
+        path.unlink(missing_ok=True)
     clean_up(folder)
+
+
+def _current(folder: Path) -> list[Path]:
+    """What an aggregation writes that tells of the cells: the record first, summary, figures."""
+    figures = sorted((folder / FIGURES).glob("*.png")) if (folder / FIGURES).is_dir() else []
+    return [folder / RECORD, *(folder / name for name in SUMMARY), *figures]
 
 
 def clean_up(folder: Path) -> None:
@@ -137,15 +144,6 @@ def clean_up(folder: Path) -> None:
     clean_temporaries(folder)
     clean_temporaries(folder / DATASET, recursive=True)
     clean_temporaries(folder / FIGURES)
-
-
-def remove_stale_figures(folder: Path, drawn: Sequence[str]) -> None:
-    """Figures an earlier aggregation drew that this one did not (another grid, no figures)."""
-    kept = {Path(name).name for name in drawn}
-    if (folder / FIGURES).is_dir():
-        for path in (folder / FIGURES).glob("*.png"):
-            if path.name not in kept:
-                path.unlink(missing_ok=True)
 
 
 def _cells(folder: Path) -> tuple[dict[CellKey, Path], list[CellKey]]:
