@@ -4,6 +4,7 @@ the ensemble bands and the naive forecasts."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -98,6 +99,24 @@ def test_month_value_and_window_max():
     assert stat(traj, series="sanctions_persons", measure="month_value", period="2014-10-30")[0] == 24.0
     peak = stat(traj, series="sanctions_persons", measure="window_max", period="2012-03..2012-12")
     assert peak[0] == 24.0
+
+
+class _NoMatmul(np.ndarray):
+    """An array whose matrix product fails: BLAS's last bits differ between builds and processors."""
+
+    def __matmul__(self, other):
+        raise AssertionError("a measure called BLAS")
+
+
+def test_row_slopes_are_exact_least_squares_without_blas():
+    rng = np.random.default_rng(3)
+    values = rng.integers(-40, 40, size=(5, 8)).astype(float) / 2  # half-points, as the index
+    x = np.arange(8, dtype=float)
+    slopes = measures.row_slopes(values.view(_NoMatmul), x)
+    for row, slope in zip(values, slopes, strict=True):
+        mean_y = sum(Fraction(v) for v in row) / 8
+        exact = sum((Fraction(i) - Fraction(7, 2)) * (Fraction(v) - mean_y) for i, v in enumerate(row))
+        assert slope == float(exact / sum((Fraction(i) - Fraction(7, 2)) ** 2 for i in range(8)))
 
 
 def test_share_positive_and_slope():

@@ -9,6 +9,7 @@ never happens); :mod:`hedgesim.analysis.pass_rules` judges the ensemble from it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
@@ -196,9 +197,18 @@ def _share_positive(panel: Panel, t: Target) -> np.ndarray:
 def _slope(panel: Panel, t: Target) -> np.ndarray:
     """Least-squares trend of the two-month sums, in points per period."""
     values = panel.periods_within(t.series[0], t.period.start, t.period.end)
-    x = np.arange(values.shape[1], dtype=float)
-    x -= x.mean()
-    return (values - values.mean(axis=1, keepdims=True)) @ x / (x @ x)
+    return row_slopes(values, np.arange(values.shape[1], dtype=float))
+
+
+def row_slopes(values: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Least-squares slope of each row of ``values`` against ``x``.
+
+    Summed exactly rounded (``math.fsum``), not by BLAS (``@``), whose last bits differ between
+    builds and processors: the measures, and the files that quote them, are the same on any machine.
+    """
+    dx = np.asarray(x, dtype=float) - math.fsum(x) / len(x)
+    centred = values - values.mean(axis=1, keepdims=True)
+    return np.array([math.fsum(row) for row in centred * dx]) / math.fsum(dx * dx)
 
 
 def _peak_since(panel: Panel, t: Target) -> np.ndarray:

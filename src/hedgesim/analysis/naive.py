@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from hedgesim.analysis.measures import row_slopes
 from hedgesim.analysis.pass_rules import evaluate, loss, pass_count
 from hedgesim.analysis.targets import Target
 
@@ -65,8 +66,7 @@ def _naive_block(
         last = history[:, -2:].mean(axis=1) if column.startswith("relations_") else history[:, -1]
         future = np.repeat(last[:, None], t_future.size, axis=1)
     else:
-        centred = t_hist - t_hist.mean()
-        slope = (history - history.mean(axis=1, keepdims=True)) @ centred / (centred @ centred)
+        slope = row_slopes(history, t_hist)
         level = history.mean(axis=1) - slope * t_hist.mean()
         future = level[:, None] + slope[:, None] * t_future[None, :]
     return np.maximum(future, 0.0) if column in NON_NEGATIVE else future
