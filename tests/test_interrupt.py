@@ -376,3 +376,18 @@ def test_a_ctrl_c_while_a_command_loads_is_held_until_the_loading_ends():
     )
     assert done.stdout.splitlines() == ["loaded True", "handler back True"], done
     assert done.stderr == "" and done.returncode == 0
+
+
+def test_a_ctrl_c_before_the_command_handles_it_is_one_line(monkeypatch, capsys):
+    """Between the loading and the command's own handling (``main`` reading its arguments), a
+    Ctrl-C still ends the script with one line and exit 130, never a traceback."""
+    from hedgesim import entry_points
+
+    def main() -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(entry_points, "_loaded", lambda prog, module: main)
+    with pytest.raises(SystemExit) as stop:
+        entry_points._command("hedgesim-reproduce")()
+    assert stop.value.code == 130 and stop.value.__cause__ is None
+    assert capsys.readouterr().err == "hedgesim-reproduce: interrupted\n"

@@ -5,7 +5,8 @@ in that time would print Python's traceback, since the command's own handling
 (:mod:`hedgesim.workflows.interrupt`) is not yet in place, or worse: raised inside a compiled
 module's initialisation it becomes an ImportError. So a Ctrl-C while loading is noted, the
 loading ends, and the command stops with the same one line and exit status 130 as anywhere
-later. Nothing has been written by then.
+later. Nothing has been written by then. A Ctrl-C that reaches the script from ``main`` (while
+it reads its arguments, before its own handling starts) ends it the same way.
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ def _command(prog: str) -> Callable[[], None]:
 
     def run() -> None:
         main = _loaded(prog, module)
-        sys.exit(main())
+        try:
+            code = main()
+        except KeyboardInterrupt:  # before the command's own handling is in place (its arguments)
+            print(f"{prog}: interrupted", file=sys.stderr)
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        sys.exit(code)
 
     run.__doc__ = f"``{prog}``: :func:`{module}.main`."
     return run
