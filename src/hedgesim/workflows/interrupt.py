@@ -132,8 +132,9 @@ def held() -> Iterator[list[int]]:
 def deferred() -> Iterator[None]:
     """Hold a Ctrl-C back until the block ends, then deliver it to whatever handled it before
     (a block that must not be cut in two: renaming files that belong together). Outside the
-    main thread, where Python runs no signal handler, the block runs as it is."""
-    if threading.current_thread() is not threading.main_thread():
+    main thread, where Python runs no signal handler, or under a handler Python did not install,
+    the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
         yield
         return
     seen: list[int] = []
