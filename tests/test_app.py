@@ -417,7 +417,7 @@ def test_page_in_headless_chromium(tmp_path):
         page = context.new_page()
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         page.on("pageerror", lambda e: failed.append(f"page error: {e}"))
-        ui = browser.ClassroomPage(page)
+        ui = browser.ClassroomPage(page, server=server)
         ui.open(url)
         assert ui.month() == ""
         assert page.locator(".hedgesim-panel .v-card-title").all_inner_texts() == PANEL  # the model's first

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -60,20 +61,32 @@ def serving(
         env: Environment variables for the server, over this process's own.
     """
     port = port or free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hedgesim.app.server", "--host", LOOPBACK, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, **(env or {})},
-    )
-    url = f"http://{LOOPBACK}:{port}/"
-    try:
-        _wait_until_up(url, process, timeout)
-        yield url, process
-    finally:
-        stop(process)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:  # a pipe nobody reads would fill and block it
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hedgesim.app.server", "--host", LOOPBACK, "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )
+        process.log = log
+        url = f"http://{LOOPBACK}:{port}/"
+        try:
+            _wait_until_up(url, process, timeout)
+            yield url, process
+        finally:
+            stop(process)
+
+
+def server_output(process: subprocess.Popen, tail: int = 2000) -> str:
+    """The last ``tail`` characters the server printed (its log, warnings, tracebacks)."""
+    log = getattr(process, "log", None)
+    if log is None or log.closed:
+        return ""
+    log.flush()
+    log.seek(0)
+    return log.read()[-tail:]
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -85,15 +98,13 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=15)
-    if process.stdout:
-        process.stdout.close()
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
+            output = server_output(process)
             raise RuntimeError(f"hedgesim-app exited with {process.returncode}: {output[-2000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
@@ -170,9 +181,10 @@ class PageStalled(AssertionError):
 class ClassroomPage:
     """The page's controls, by what a teacher sees on them."""
 
-    def __init__(self, page, timeout_ms: float = 60_000):
+    def __init__(self, page, timeout_ms: float = 60_000, server: subprocess.Popen | None = None):
         self.page = page
         self.timeout_ms = timeout_ms
+        self.server = server  # what it printed is told when the page stalls
 
     def open(self, url: str) -> None:
         self.page.goto(url, wait_until="domcontentloaded", timeout=self.timeout_ms)
@@ -212,11 +224,21 @@ class ClassroomPage:
             raise PageStalled(f"{waited}: {self.shown()}") from timeout
 
     def shown(self) -> str:
-        """What the page shows of its run: the month, the play button and any error, in one line."""
+        """What the page shows of its run (the month, the play button, any error) and, when the
+        page has lost its date, its text and the server's last output, in one message."""
         buttons = {label: self.page.get_by_role("button", name=label, exact=True) for label in ("▶", "❚❚")}
         play = [label for label, button in buttons.items() if button.count()]
         errors = self.page.locator(".v-alert, .hedgesim-error").all_inner_texts()
-        return f"month {self.month() or 'none'}, play button {play}, errors {errors}"
+        if self.page.locator(".hedgesim-date").count():
+            return f"month {self.month() or 'none'}, play button {play}, errors {errors}"
+        text = " ".join(self.page.locator("body").inner_text(timeout=5_000).split())[:500]
+        if self.server is None:
+            output = "(not known)"
+        else:
+            state = "running" if self.server.poll() is None else f"exited with {self.server.returncode}"
+            output = f"{state}, printed: {server_output(self.server)!r}"
+        page = f"no date on the page; play button {play}, errors {errors}; page text: {text!r}"
+        return f"{page}; server: {output}"
 
     def reset(self, expect: str | None = None) -> None:
         """Press Reset; with ``expect``, wait until the status line shows that text."""
