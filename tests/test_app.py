@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 
 import classroom_browser as browser
 import numpy as np
@@ -18,7 +19,7 @@ from matplotlib.text import Text
 
 from hedgesim.app.charts import CHARTS
 from hedgesim.app.observed import OBSERVED
-from hedgesim.app.page import _settings_line
+from hedgesim.app.page import _settings_line, log_lines
 from hedgesim.app.server import main as app_main
 from hedgesim.app.server import parse_args
 from hedgesim.app.session import COMMITMENT, ClassroomModel, initial_trust
@@ -599,3 +600,17 @@ def test_settings_are_frozen_and_carry_the_page_scenario():
     assert "npp" not in kinds and "war" in kinds and "crimea" in ids  # only the setting's switches
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.seed = 4  # type: ignore[misc]
+
+
+def test_the_log_is_never_read_from_a_half_stepped_month():
+    """Mesa's player steps the model in a thread of its own while the page is drawn: the page
+    reads the runs under the model's lock (a log read mid-step once failed with 'Length of
+    values (28) does not match length of index (27)' and replaced the page with a traceback)."""
+    model = ClassroomModel(replicates="30", seed="2", compare="the same shocks")
+    stepping = threading.Thread(target=lambda: [model.step() for _ in range(40)])
+    stepping.start()
+    reads = []
+    while stepping.is_alive():
+        reads.append([len(lines) for lines in log_lines(model)])
+    stepping.join()
+    assert len(reads) > 5 and reads[-1][0] > 0

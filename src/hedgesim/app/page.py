@@ -276,14 +276,16 @@ def _settings_line(model: ClassroomModel) -> str:
 def Chart(model: ClassroomModel, name: str):
     """One chart: its title, the image at its natural size, its legend and caption as page text."""
     update_counter.get()
-    steps = model.runs[0].history.steps
-    chart = solara.use_memo(lambda: charts.CHARTS[name](model.runs), [id(model)])
-    png = solara.use_memo(chart.render, [id(model), steps])
+    with model.lock:  # the player's thread steps the model; draw whole months only
+        steps = model.runs[0].history.steps
+        chart = solara.use_memo(lambda: charts.CHARTS[name](model.runs), [id(model)])
+        png = solara.use_memo(chart.render, [id(model), steps])
+        heading, legend = chart.heading(), chart.legend()
     width = int(chart.figure.bbox.width)
     with solara.Column(gap="4px", classes=["hedgesim-chart"], style={"max-width": f"{width}px"}):
-        solara.HTML(tag="h3", unsafe_innerHTML=html.escape(chart.heading()), classes=["hedgesim-chart-title"])
+        solara.HTML(tag="h3", unsafe_innerHTML=html.escape(heading), classes=["hedgesim-chart-title"])
         solara.Image(png, format="png", classes=[f"hedgesim-chart-{name}", "hedgesim-chart-image"])
-        entries = "".join(_legend_entry(entry) for entry in chart.legend())
+        entries = "".join(_legend_entry(entry) for entry in legend)
         if entries:
             solara.HTML(tag="ul", unsafe_innerHTML=entries, classes=["hedgesim-legend"])
         if chart.caption:
@@ -308,8 +310,7 @@ def WhyDidBelarusMove(model: ClassroomModel):
             classes=["hedgesim-log-help"],
         )
         with solara.Row(classes=["hedgesim-log-columns"]):
-            for run in model.runs:
-                lines = narrate(replicate_log(run.model, k), shock_kinds(run.model)) if model.started else []
+            for run, lines in zip(model.runs, log_lines(model), strict=True):
                 items = "".join(f"<li>{html.escape(line)}</li>" for line in reversed(lines[-LOG_LINES:]))
                 solara.HTML(
                     tag="div",
@@ -317,6 +318,16 @@ def WhyDidBelarusMove(model: ClassroomModel):
                     f"<ul class='hedgesim-log-entries'>{items or '<li>no entries yet</li>'}</ul>",
                     classes=["hedgesim-log-column"],
                 )
+
+
+def log_lines(model: ClassroomModel) -> list[list[str]]:
+    """Each run's log of the chosen replicate in sentences, read under the model's lock (never
+    from a month half stepped by the player's thread)."""
+    k = model.settings.log_replicate
+    with model.lock:
+        if not model.started:
+            return [[] for _ in model.runs]
+        return [narrate(replicate_log(run.model, k), shock_kinds(run.model)) for run in model.runs]
 
 
 @solara.component

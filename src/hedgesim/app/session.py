@@ -9,6 +9,7 @@ shows it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 import mesa
@@ -138,6 +139,9 @@ class ClassroomModel(mesa.Model):
         scenario: object = None,
         **switches: bool,
     ):
+        self.lock = threading.RLock()
+        """Held while a month is stepped and while the page reads the runs: Mesa's player steps
+        in a thread of its own, and a page drawn from a half-stepped month fails."""
         self.error: str | None = None
         self.settings: ClassroomSettings | None = None
         self.runs: list[EnsembleRun] = []
@@ -172,6 +176,7 @@ class ClassroomModel(mesa.Model):
 
     def step(self) -> None:
         """One month in every scenario."""
-        for run in self.runs:
-            run.step()
+        with self.lock:
+            for run in self.runs:
+                run.step()
         self.running = bool(self.runs) and not all(run.model.finished for run in self.runs)
