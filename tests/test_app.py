@@ -614,3 +614,21 @@ def test_the_log_is_never_read_from_a_half_stepped_month():
         reads.append([len(lines) for lines in log_lines(model)])
     stepping.join()
     assert len(reads) > 5 and reads[-1][0] > 0
+
+
+def test_a_drawn_page_paces_the_player():
+    """Once a page draws the model, a step waits until the page has drawn the last month: the
+    player never overtakes the drawing (a busy page was redrawn until Solara raised "Too many
+    renders"). A model without a page steps freely."""
+    model = ClassroomModel(replicates="2", seed="1")
+    model.step()
+    model.step()  # no page: no wait
+    model.shown()  # a page drew month 2
+    model.step()
+    waiting = threading.Thread(target=model.step)
+    waiting.start()
+    waiting.join(timeout=1.0)
+    assert waiting.is_alive() and model.date == "2008-03"  # month 4 waits for the page
+    model.shown()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive() and model.date == "2008-04"

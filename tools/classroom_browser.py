@@ -231,7 +231,7 @@ class ClassroomPage:
         errors = self.page.locator(".v-alert, .hedgesim-error").all_inner_texts()
         if self.page.locator(".hedgesim-date").count():
             return f"month {self.month() or 'none'}, play button {play}, errors {errors}"
-        text = " ".join(self.page.locator("body").inner_text(timeout=5_000).split())[:500]
+        text = " ".join(self.page.locator("body").inner_text(timeout=5_000).split())[:4000]
         if self.server is None:
             output = "(not known)"
         else:

@@ -332,7 +332,10 @@ def log_lines(model: ClassroomModel) -> list[list[str]]:
 
 @solara.component
 def Charts(model: ClassroomModel):
-    """The charts and the log, each at its natural size, wrapping as the screen allows."""
+    """The charts and the log, each at its natural size, wrapping as the screen allows; once
+    they are drawn, the model may step again (``ClassroomModel.shown``)."""
+    update_counter.get()
+    solara.use_effect(model.shown, None)  # after every completed render of the page
     with solara.Row(classes=["hedgesim-charts"]):
         for name in charts.CHARTS:
             Chart(model, name)

@@ -29,6 +29,8 @@ COMMITMENT = "russia_commitment" if "russia_commitment" in SERIES else "russia_f
 that record ``russia_commitment``, a hard floor (rising with tension) in those that record
 ``russia_floor``."""
 HARD_FLOOR = COMMITMENT == "russia_floor"
+DRAW_WAIT_S = 30.0
+"""How long a step waits at most for the page to draw the last month."""
 BANDED = (*(f"relations2_{d}" for d in DYADS), "sanctions_persons", "tension", COMMITMENT)
 MEANS = (*(f"hedge_{p}" for p in PARTNERS), *TRUST)
 LOW, HIGH = 0.1, 0.9
@@ -142,6 +144,9 @@ class ClassroomModel(mesa.Model):
         self.lock = threading.RLock()
         """Held while a month is stepped and while the page reads the runs: Mesa's player steps
         in a thread of its own, and a page drawn from a half-stepped month fails."""
+        self.drawn: threading.Event | None = None
+        """Set by the page once it has drawn the last month (:meth:`step` waits for it); None
+        until a page draws the model (a model stepped without a page never waits)."""
         self.error: str | None = None
         self.settings: ClassroomSettings | None = None
         self.runs: list[EnsembleRun] = []
@@ -174,8 +179,23 @@ class ClassroomModel(mesa.Model):
     def started(self) -> bool:
         return bool(self.runs) and self.runs[0].history.steps > 0
 
+    def shown(self) -> None:
+        """The page has drawn the model as it stands: the next step may go."""
+        if self.drawn is None:
+            self.drawn = threading.Event()
+        self.drawn.set()
+
     def step(self) -> None:
-        """One month in every scenario."""
+        """One month in every scenario, once the page has drawn the last one.
+
+        Mesa's player steps every pause interval whatever the page does; a page that takes
+        longer to draw a month (a busy machine) would otherwise be redrawn for ever, each pass
+        overtaken by the next month, until Solara gives up with "Too many renders". Waiting at
+        most ``DRAW_WAIT_S`` keeps a page that stopped drawing from holding the model.
+        """
+        if self.drawn is not None:
+            self.drawn.wait(DRAW_WAIT_S)
+            self.drawn.clear()
         with self.lock:
             for run in self.runs:
                 run.step()
