@@ -144,6 +144,24 @@ def test_lesson_1_figures():
     run = played(LESSON_1).runs[0]
     says("the Russia weight that the alliance commitment asks for (0.542 in the calibrated model")
     assert round(float(np.mean(run.model.params.alliance_commitment)), 3) == 0.542
+    says("which jumps from about 36 to 271 persons")
+    assert round(mean_at(run, "2010-11", "sanctions_persons")) == 36
+    assert round(mean_at(run, "2011-06", "sanctions_persons")) == 271
+    says("the hedge, down from about 0.30 before the election to 0.14")
+    assert_about(mean_at(run, "2010-11", "hedge_eu"), 0.30)
+    assert_about(mean_at(run, "2011-06", "hedge_eu"), 0.14)
+    says("(Belarus's trust in the EU about 0.24, down from 0.41 before the election; the EU's in Belarus")
+    says("about 0.19, down from 0.34)")
+    assert_about(mean_at(run, "2011-06", "trust_blr_eu"), 0.24)
+    assert_about(mean_at(run, "2010-11", "trust_blr_eu"), 0.41)
+    assert_about(mean_at(run, "2011-06", "trust_eu_blr"), 0.19)
+    assert_about(mean_at(run, "2010-11", "trust_eu_blr"), 0.34)
+    says("the EU delists a few persons at a time, from 271 to 182")
+    assert round(mean_at(run, "2016-09", "sanctions_persons")) == 182
+    says("when it rose to 0.44 at the end of 2016, Ukraine and the outside partners fell to about 0.03 each")
+    assert_about(mean_at(run, "2016-12", "hedge_eu"), 0.44)
+    assert_about(mean_at(run, "2016-12", "hedge_ukraine"), 0.03)
+    assert_about(mean_at(run, "2016-12", "hedge_other"), 0.03)
     says("in 190 of 200 replicates of this seed the release comes by the end of 2016")
     wide = played((("replicates", "200"),)).runs[0]
     assert released_by(wide, "2016-12") == 190
