@@ -222,6 +222,19 @@ OVERRIDES = [
     ),
     cli_case("scenario.start=2010", expect="scenario.start='2010'"),
     cli_case(
+        "scenario=forward_2030",
+        "scenario.end=2019-12",
+        "challenges.trust=0.9",
+        expect="scenario.branch=2020-01 is after scenario.end=2019-12, so challenges.trust=0.9 would never",
+    ),
+    cli_case(
+        "-m",
+        "scenario=baseline",
+        "scenario.branch=2020-01",
+        "challenges.tension=0.3,0.7",
+        expect="so challenges.tension=0.7 would never apply; allowed: a branch no later than scenario.end",
+    ),
+    cli_case(
         "hydra/launcher=jobllib",
         expect="Could not find 'hydra/launcher/jobllib'; allowed: basic, batched, joblib",
     ),

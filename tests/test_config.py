@@ -302,3 +302,15 @@ def test_shared_parts_convert_as_omegaconf_does_while_the_varying_part_changes()
         assert first == again and first is not again
     finally:
         shared_parts.forget()
+
+
+def test_a_branch_after_the_end_is_refused_only_when_challenges_are_set():
+    """Challenges set away from the reference with a branch after the run's end would never
+    apply (every setting the same run), so the run is refused; at the reference it is the
+    historical run, and runs as before."""
+    shortened = ["scenario=forward_2030", "scenario.end=2019-12"]
+    assert build_run(compose_config(shortened)).branch == Month(2020, 1)
+    with pytest.raises(ConfigError, match=r"challenges.vested_interests=0.0 would never apply"):
+        build_run(compose_config([*shortened, "challenges.vested_interests=0"]))
+    inside = build_run(compose_config(["scenario=forward_2030", "challenges.vested_interests=0"]))
+    assert inside.branch == Month(2020, 1)

@@ -140,6 +140,7 @@ def _build(conf: HedgesimConfig) -> RunSpec:
     timeline = timeline.without(conf.shocks.disabled_kinds, conf.shocks.disabled_ids)
     branch = None if conf.scenario.branch in (None, "") else _month(conf.scenario.branch, "scenario.branch")
     if branch is not None:
+        _check_branch_in_run(branch, calendar, conf.challenges)
         timeline = timeline.before_branch(branch, DECISIONS_WITHOUT_RULE)
     timeline, rules_from = _decisions(conf, timeline, calendar, branch)
     for year, price in conf.scenario.oil_price.items():
@@ -167,6 +168,25 @@ def _build(conf: HedgesimConfig) -> RunSpec:
         sets_used,
         conf.output.precision,
     )
+
+
+def _check_branch_in_run(branch: Month, calendar: RunCalendar, challenges: Challenges) -> None:
+    """Challenges set away from the reference must apply in some month: a branch after the run's
+    end would leave them without effect, and every setting would give the same run."""
+    if branch <= calendar.end:
+        return
+    reference = Challenges()
+    changed = [
+        f"challenges.{f.name}={getattr(challenges, f.name)}"
+        for f in dataclasses.fields(Challenges)
+        if getattr(challenges, f.name) != getattr(reference, f.name)
+    ]
+    if changed:
+        raise ConfigError(
+            f"scenario.branch={branch} is after scenario.end={calendar.end}, so {', '.join(changed)} "
+            "would never apply; allowed: a branch no later than scenario.end, or scenario.branch=null "
+            "(the challenges apply from the first month)"
+        )
 
 
 DECISION_MODES = ("rules", "observed")
