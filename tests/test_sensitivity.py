@@ -217,6 +217,10 @@ def test_chunks_hold_eight_per_process_or_fit_in_memory():
         (["--replicates", "0"], "--replicates=0"),
         (["--jobs", "0"], "--jobs=0; allowed: a count >= 1, or -1 (one per core)"),
         (["challenges.trust=7"], "challenges.trust=7"),
+        (
+            ["--samples", "2", "scenario.end=2019-12"],  # forward_2030 branches at 2020-01
+            "scenario.branch=2020-01 is after scenario.end=2019-12, so challenges.trust=",
+        ),
     ],
 )
 def test_bad_sensitivity_input_is_one_line(tmp_path, capsys, args, message):
@@ -226,3 +230,15 @@ def test_bad_sensitivity_input_is_one_line(tmp_path, capsys, args, message):
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_an_analysis_with_no_index_writes_its_empty_table(tmp_path):
+    """Every outcome left out (each the same at every point) still writes the folder whole: an
+    empty Sobol table once failed to be written (Arrow's null type for its empty text columns)."""
+    factors = [sensitivity.Factor(f"challenges.x{k}", 0.0, 1.0) for k in (1, 2)]
+    points = sobol_sample.sample(sensitivity.problem(factors), 2, calc_second_order=False, seed=1)
+    samples = pd.DataFrame(points, columns=[f.key for f in factors]).assign(flat=0.5)
+    table = sensitivity.sobol_table(samples, factors, ["flat"], seed=1)
+    assert table.empty and table["S1"].dtype == float
+    written = sensitivity_command.write_parquet(table, tmp_path / "sobol.parquet")
+    assert list(pd.read_parquet(written).columns) == list(table.columns)

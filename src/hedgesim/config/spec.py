@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf._utils import OmegaConfDumper
@@ -140,7 +141,7 @@ def _build(conf: HedgesimConfig) -> RunSpec:
     timeline = timeline.without(conf.shocks.disabled_kinds, conf.shocks.disabled_ids)
     branch = None if conf.scenario.branch in (None, "") else _month(conf.scenario.branch, "scenario.branch")
     if branch is not None:
-        _check_branch_in_run(branch, calendar, conf.challenges)
+        check_branch_in_run(branch, calendar, conf.challenges)
         timeline = timeline.before_branch(branch, DECISIONS_WITHOUT_RULE)
     timeline, rules_from = _decisions(conf, timeline, calendar, branch)
     for year, price in conf.scenario.oil_price.items():
@@ -170,16 +171,20 @@ def _build(conf: HedgesimConfig) -> RunSpec:
     )
 
 
-def _check_branch_in_run(branch: Month, calendar: RunCalendar, challenges: Challenges) -> None:
+def check_branch_in_run(branch: Month | None, calendar: RunCalendar, challenges: Challenges) -> None:
     """Challenges set away from the reference must apply in some month: a branch after the run's
-    end would leave them without effect, and every setting would give the same run."""
-    if branch <= calendar.end:
+    end would leave them without effect, and every setting would give the same run.
+
+    Raises:
+        ConfigError: one line naming the branch, the end and the challenges set.
+    """
+    if branch is None or branch <= calendar.end:
         return
     reference = Challenges()
     changed = [
-        f"challenges.{f.name}={getattr(challenges, f.name)}"
+        f"challenges.{f.name}={_level(getattr(challenges, f.name))}"
         for f in dataclasses.fields(Challenges)
-        if getattr(challenges, f.name) != getattr(reference, f.name)
+        if np.any(np.asarray(getattr(challenges, f.name)) != getattr(reference, f.name))
     ]
     if changed:
         raise ConfigError(
@@ -187,6 +192,11 @@ def _check_branch_in_run(branch: Month, calendar: RunCalendar, challenges: Chall
             "would never apply; allowed: a branch no later than scenario.end, or scenario.branch=null "
             "(the challenges apply from the first month)"
         )
+
+
+def _level(value) -> str:
+    """A challenge's level as a message shows it: the number, or that it varies by replicate."""
+    return f"{value:g}" if np.ndim(value) == 0 else "(one level per replicate)"
 
 
 DECISION_MODES = ("rules", "observed")

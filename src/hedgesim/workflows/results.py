@@ -84,7 +84,10 @@ def write_parquet(frame: pd.DataFrame | pa.Table, path: Path) -> Path:
     cell's trajectories. The values read back are the same.
     """
     table = _arrow(frame)
-    fields = [f.with_nullable(c.null_count > 0) for f, c in zip(table.schema, table.columns, strict=True)]
+    fields = [
+        f.with_nullable(c.null_count > 0 or pa.types.is_null(f.type))  # an empty text column: null type
+        for f, c in zip(table.schema, table.columns, strict=True)
+    ]
     table = pa.Table.from_arrays(table.columns, schema=pa.schema(fields, metadata=table.schema.metadata))
     return atomic_write(path, lambda tmp: pq.write_table(table, tmp, **parquet_options(table.schema)))
 

@@ -33,7 +33,7 @@ from SALib.sample import sobol as sobol_sample
 from hedgesim.analysis import outcomes as summary
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.spec import RunSpec, build_run
+from hedgesim.config.spec import RunSpec, build_run, check_branch_in_run
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
 from hedgesim.workflows import processes
@@ -110,6 +110,7 @@ def with_values(spec: RunSpec, factors: Sequence[Factor], values: Sequence[float
     params = dataclasses.replace(spec.params, **changes["params"])
     challenges.validate()
     params.validate()
+    check_branch_in_run(spec.branch, spec.calendar, challenges)
     return dataclasses.replace(spec, challenges=challenges, params=params)
 
 
@@ -208,7 +209,8 @@ def sobol_table(
                     "ST_conf": si["ST_conf"][k],
                 }
             )
-    return pd.DataFrame(rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
+    table = pd.DataFrame(rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
+    return table.astype(dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf"), float))  # floats, even empty
 
 
 def _undefined_because(y: np.ndarray) -> str | None:
@@ -272,6 +274,8 @@ def analyse(
     """
     spec = build_run(compose_config([*overrides, f"replicates={replicates}"]))
     points = sobol_sample.sample(problem(factors), samples, calc_second_order=False, seed=seed)
+    for point in points:  # every point's run checked here, before any runs on a worker
+        with_values(spec, factors, point)
     table = run_points(spec, factors, points, n_jobs)
     indices = sobol_table(table, factors, outcomes, seed, notes=notes)
     if notes is not None:
