@@ -146,3 +146,45 @@ def test_a_command_refuses_a_folder_of_someone_elses_files_at_once(tmp_path, pro
         "replacing the folder would delete; allowed: a new folder, or one this command wrote\n"
     )
     assert contents(mine) == {"thesis.tex": "three years of work"}
+
+
+def test_a_path_that_cannot_be_written_is_refused_before_any_work(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match=r"--out=.*/a_file/x/y: cannot write .*/a_file \(Not a directory\)"):
+        whole_folders.check_writable(blocker / "x" / "y", "--out")
+    with pytest.raises(ConfigError, match=r"--run-dir=.*/a_file: cannot write .*/a_file \(Not a directory\)"):
+        whole_folders.check_writable(blocker, "--run-dir", into=True)
+    whole_folders.check_writable(tmp_path / "new" / "deeper", "--out")  # made when written
+    whole_folders.check_writable(tmp_path, "--run-dir", into=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]  # the probe leaves nothing
+
+
+@pytest.mark.parametrize(
+    ("prog", "option"),
+    [
+        ("hedgesim-reproduce", "--out"),
+        ("hedgesim-validate", "--out"),
+        ("hedgesim-sensitivity", "--out"),
+        ("hedgesim-calibrate", "--run-dir"),
+        ("hedgesim-calibrate", "--params-out"),
+    ],
+)
+def test_a_command_refuses_an_unwritable_path_with_one_line(tmp_path, prog, option):
+    """Before, reproduce and sensitivity ran in full and then printed a traceback; calibrate ran its
+    whole search before failing to write its results."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    target = blocker / "x"
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name(prog)), option, str(target)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"{prog}: error: {option}={target}: cannot write {blocker} (Not a directory); "
+        "allowed: a path in a folder you can write\n"
+    )

@@ -8,6 +8,7 @@ Ctrl-C): the folder is its old self until the new one is complete, then the new 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -55,6 +56,7 @@ def check_replaceable(out: Path, owned: Iterable[str], option: str = "--out") ->
         ConfigError: naming the option, the folder and what is in the way.
     """
     out = Path(out)
+    check_writable(out, option)
     if not out.exists():
         return
     if not out.is_dir():
@@ -69,6 +71,33 @@ def check_replaceable(out: Path, owned: Iterable[str], option: str = "--out") ->
             f"{option}={out} holds files this command does not write ({listed}), which replacing the "
             f"folder would delete; allowed: a new folder, or one this command wrote"
         )
+
+
+def check_writable(path: Path, option: str, into: bool = False) -> None:
+    """Refuse, before any work, a path whose folder cannot be made or written: the nearest
+    folder that exists must take a new entry (tried, not read from the permissions, which a
+    file system such as /proc or a read-only mount does not honour for root).
+
+    Args:
+        path: a file or a folder replaced whole (written beside it, in its parent), or with
+            ``into``, a folder written into.
+        option: the option that named it, for the message.
+
+    Raises:
+        ConfigError: naming the option, the folder and why.
+    """
+    existing = Path(path).resolve() if into else Path(path).resolve().parent
+    while not existing.exists():
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        os.rmdir(tempfile.mkdtemp(prefix=".hedgesim-probe.", suffix=".tmp", dir=existing))
+    except OSError as err:
+        raise ConfigError(
+            f"{option}={path}: cannot write {existing} ({err.strerror or type(err).__name__}); "
+            "allowed: a path in a folder you can write"
+        ) from None
 
 
 def _listed(manifest: Path) -> list[str]:
@@ -114,5 +143,5 @@ def what_is_left(out: Path) -> Callable[[], str]:
 def _inode(path: Path) -> int | None:
     try:
         return os.stat(path).st_ino
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # nothing there (a file on the way: refused later)
         return None

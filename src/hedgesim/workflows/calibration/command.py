@@ -63,6 +63,7 @@ from hedgesim.workflows.interrupt import CtrlC, one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.results import clean_temporaries, first_line, git_commit, write_texts_together
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
+from hedgesim.workflows.whole_folders import check_writable
 
 DEFAULT_RUN_DIR = Path("results/runs/calibration")
 EXIT_USAGE = 2
@@ -153,6 +154,8 @@ def calibrate(args: argparse.Namespace) -> dict[str, Any]:
     written at the end are those of the study as this calibration left it; temporaries a killed
     calibration left there are removed first.
     """
+    check_writable(Path(args.run_dir), "--run-dir", into=True)
+    check_writable(Path(args.params_out), "--params-out")
     with hold_lock(Path(args.run_dir)):
         clean_temporaries(Path(args.run_dir))
         return _calibrate(args)
