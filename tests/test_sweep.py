@@ -760,3 +760,43 @@ def test_fan_cells_match_numbers_whatever_their_spelling():
     assert picked == [0, 2]
     assert figures.choose_fan_cells(done, ["challenges.tension=0.3"]) == []
     assert figures.choose_fan_cells(done, None) == [0, 1, 2]
+
+
+@pytest.mark.slow
+def test_aggregate_refuses_a_folder_that_is_not_one_multirun_and_touches_nothing(
+    basic_sweep, tmp_path, capsys
+):
+    """A parent of sweeps, or a folder of single runs, is not one multirun: aggregating it once
+    mixed their cells and, before failing, cleared its summary files, figures/*.png and .*.tmp."""
+    folder, _ = basic_sweep
+    parent = tmp_path / "parent"
+    shutil.copytree(folder, parent / "mr")
+    mine = {"summary.csv": "my own table", "figures/mine.png": "my own figure", ".notes.tmp": "mine"}
+    for name, text in mine.items():
+        (parent / name).parent.mkdir(parents=True, exist_ok=True)
+        (parent / name).write_text(text)
+    with pytest.raises(SystemExit) as stop:
+        command.main([str(parent)])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        f"hedgesim-aggregate: error: folder='{parent}' holds other multirun folders (mr); "
+        "allowed: one multirun folder (the hydra.sweep.dir of one sweep)\n"
+    )
+    assert {name: (parent / name).read_text() for name in mine} == mine
+
+    runs = tmp_path / "runs"
+    cell = cell_dirs(folder)[0]
+    shutil.copytree(cell, runs / "one")
+    hydra_yaml = runs / "one" / ".hydra" / "hydra.yaml"
+    hydra_yaml.write_text(hydra_yaml.read_text().replace("mode: MULTIRUN", "mode: RUN"))
+    with pytest.raises(SystemExit) as stop:
+        command.main([str(runs)])
+    assert stop.value.code == 2
+    said = capsys.readouterr().err
+    assert "holds no multirun.yaml and runs that are not jobs of a multirun (e.g. one)" in said
+
+    unplanned = tmp_path / "unplanned"  # a sweep's own cells without Hydra's plan still aggregate
+    shutil.copytree(folder, unplanned)
+    (unplanned / "multirun.yaml").unlink()
+    command.main([str(unplanned), "--no-figures"])
+    assert "aggregated 4/4 cells" in capsys.readouterr().err

@@ -53,6 +53,7 @@ from hedgesim.workflows.sweep.plan import (
     cell_folders,
     cell_state,
     cell_values,
+    check_one_multirun,
     load_plan,
     partition,
     read_yaml,
@@ -154,6 +155,7 @@ def _cells(folder: Path) -> tuple[dict[CellKey, Path], list[CellKey]]:
     if not folder.is_dir():
         raise SweepError(f"folder={str(folder)!r} does not exist; allowed: a multirun folder")
     found = cell_folders(folder)
+    check_one_multirun(folder, found)
     plan = load_plan(folder)
     if plan is None and not found:
         raise SweepError(

@@ -86,6 +86,40 @@ def cell_folders(folder: Path) -> dict[CellKey, Path]:
     return found
 
 
+def check_one_multirun(folder: Path, found: dict[CellKey, Path]) -> None:
+    """Refuse a folder that is not one multirun before an aggregation clears and writes in it:
+    one holding other multirun folders (a parent of several sweeps), or, without Hydra's
+    ``multirun.yaml``, runs that are not jobs of a multirun (single runs somewhere below it).
+
+    Raises:
+        SweepError: naming the folder, what is in it that does not belong, and what is allowed.
+    """
+    inner = sorted(p.parent.relative_to(folder) for p in folder.rglob(MULTIRUN) if p.parent != folder)
+    if inner:
+        more = f" and {len(inner) - 3} more" if len(inner) > 3 else ""
+        named = ", ".join(str(p) for p in inner[:3]) + more
+        raise SweepError(
+            f"folder={str(folder)!r} holds other multirun folders ({named}); "
+            "allowed: one multirun folder (the hydra.sweep.dir of one sweep)"
+        )
+    if (folder / MULTIRUN).is_file():
+        return
+    single = sorted(cell.relative_to(folder) for cell in found.values() if not _multirun_job(cell))
+    if single:
+        raise SweepError(
+            f"folder={str(folder)!r} holds no {MULTIRUN} and runs that are not jobs of a multirun "
+            f"(e.g. {single[0]}); allowed: a multirun folder"
+        )
+
+
+def _multirun_job(cell: Path) -> bool:
+    """Hydra recorded the run as a job of a multirun (``mode: MULTIRUN`` in its hydra.yaml)."""
+    try:
+        return "mode: MULTIRUN" in (cell / ".hydra" / "hydra.yaml").read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
 def cell_status(cell: Path | None) -> str:
     """complete (its files match its manifest), failed (error.txt, or damaged files) or missing."""
     return cell_state(cell)[0]
