@@ -151,9 +151,9 @@ def test_a_command_refuses_a_folder_of_someone_elses_files_at_once(tmp_path, pro
 def test_a_path_that_cannot_be_written_is_refused_before_any_work(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    with pytest.raises(ConfigError, match=r"--out=.*/a_file/x/y: cannot write .*/a_file \(Not a directory\)"):
+    with pytest.raises(whole_folders.UnwritablePath, match=r"--out=.*/a_file/x/y: cannot write .*/a_file \("):
         whole_folders.check_writable(blocker / "x" / "y", "--out")
-    with pytest.raises(ConfigError, match=r"--run-dir=.*/a_file: cannot write .*/a_file \(Not a directory\)"):
+    with pytest.raises(whole_folders.UnwritablePath, match=r"--run-dir=.*/a_file: cannot write .*/a_file \("):
         whole_folders.check_writable(blocker, "--run-dir", into=True)
     whole_folders.check_writable(tmp_path / "new" / "deeper", "--out")  # made when written
     whole_folders.check_writable(tmp_path, "--run-dir", into=True)
@@ -183,8 +183,30 @@ def test_a_command_refuses_an_unwritable_path_with_one_line(tmp_path, prog, opti
         text=True,
         timeout=120,
     )
-    assert result.returncode == 2
+    assert result.returncode == 1  # as for any output a command cannot write
     assert result.stderr == (
         f"{prog}: error: {option}={target}: cannot write {blocker} (Not a directory); "
         "allowed: a path in a folder you can write\n"
     )
+
+
+def test_a_full_disk_while_writing_is_one_line_exit_1_and_the_old_folder(tmp_path, monkeypatch, capsys):
+    """Before, a write that failed after the analysis ran printed a traceback."""
+    import errno
+
+    from hedgesim.workflows import sensitivity_command
+
+    out = folder_with(tmp_path / "out", **{"manifest.json": '{"files": []}', "sobol.csv": "old"})
+
+    def full(table, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(sensitivity_command, "write_parquet", full)
+    args = ["--samples", "2", "--replicates", "2", "--param", "challenges.trust", "--out", str(out)]
+    with pytest.raises(SystemExit) as stop:
+        sensitivity_command.main(args)
+    assert stop.value.code == 1
+    said = [line for line in capsys.readouterr().err.splitlines() if " points (" not in line]  # progress
+    assert len(said) == 1
+    assert said[0].startswith("hedgesim-sensitivity: error: OSError: [Errno 28] No space left on device")
+    assert contents(out) == {"manifest.json": '{"files": []}', "sobol.csv": "old"}

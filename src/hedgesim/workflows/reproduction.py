@@ -57,7 +57,7 @@ from hedgesim.workflows.results import (
 from hedgesim.workflows.run import run_spec
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 from hedgesim.workflows.validation.benchmarks import naive as naive_baseline
-from hedgesim.workflows.whole_folders import check_replaceable, replaced_whole, what_is_left
+from hedgesim.workflows.whole_folders import check_replaceable, error_line, replaced_whole, what_is_left
 
 DEFAULT_OUT = Path("results/baseline")
 DEFAULT_SETS_OUT = Path("results/baseline_plausible")
@@ -288,6 +288,9 @@ def _reproduce_and_say(args: argparse.Namespace) -> int:
     except (InputError, ConfigError, TargetError) as err:
         print(f"hedgesim-reproduce: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as err:  # an output it cannot write (the folder is as it was)
+        print(f"hedgesim-reproduce: error: {error_line(err)}", file=sys.stderr)
+        return EXIT_FAILED
     for line in facts["summary"][:1]:
         print(line)
     print(

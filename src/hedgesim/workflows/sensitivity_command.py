@@ -26,9 +26,9 @@ from hedgesim.workflows.interrupt import one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.sensitivity import DEFAULT_PARAMS, Factor, analyse, parse_factor
-from hedgesim.workflows.whole_folders import check_replaceable, replaced_whole, what_is_left
+from hedgesim.workflows.whole_folders import check_replaceable, error_line, replaced_whole, what_is_left
 
-EXIT_USAGE = 2
+EXIT_FAILED, EXIT_USAGE = 1, 2
 TABLES = ("samples.parquet", "sobol.parquet", "sobol.csv")
 FIGURE = "sobol.png"
 FILES = (*TABLES, FIGURE)
@@ -58,10 +58,14 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
         samples, table = analyse(
             overrides, factors, args.samples, args.replicates, args.seed, args.outcomes, args.jobs, notes
         )
+        seconds = time.perf_counter() - started
+        write_outputs(args.out, samples, table, factors, args, overrides, seconds, notes)
     except (ConfigError, ParameterError) as err:
         print(f"hedgesim-sensitivity: error: {err}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
-    write_outputs(args.out, samples, table, factors, args, overrides, time.perf_counter() - started, notes)
+    except OSError as err:  # an output it cannot write (the folder is as it was)
+        print(f"hedgesim-sensitivity: error: {error_line(err)}", file=sys.stderr)
+        raise SystemExit(EXIT_FAILED) from None
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for note in notes:
         print(f"hedgesim-sensitivity: note: {note}", file=sys.stderr)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from hedgesim.config.errors import ConfigError
-from hedgesim.workflows.results import MANIFEST, TEMPORARY, current_umask
+from hedgesim.workflows.results import MANIFEST, TEMPORARY, current_umask, first_line
 
 
 @contextlib.contextmanager
@@ -73,6 +73,16 @@ def check_replaceable(out: Path, owned: Iterable[str], option: str = "--out") ->
         )
 
 
+class UnwritablePath(OSError):
+    """An output path that cannot be written, found before any work: its message is the one line
+    the command prints (exit 1, as for any output it cannot write)."""
+
+
+def error_line(err: OSError) -> str:
+    """The one line a command prints for an output it could not write."""
+    return str(err) if isinstance(err, UnwritablePath) else first_line(err)
+
+
 def check_writable(path: Path, option: str, into: bool = False) -> None:
     """Refuse, before any work, a path whose folder cannot be made or written: the nearest
     folder that exists must take a new entry (tried, not read from the permissions, which a
@@ -84,7 +94,7 @@ def check_writable(path: Path, option: str, into: bool = False) -> None:
         option: the option that named it, for the message.
 
     Raises:
-        ConfigError: naming the option, the folder and why.
+        UnwritablePath: naming the option, the folder and why.
     """
     existing = Path(path).resolve() if into else Path(path).resolve().parent
     while not existing.exists():
@@ -94,7 +104,7 @@ def check_writable(path: Path, option: str, into: bool = False) -> None:
             raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
         os.rmdir(tempfile.mkdtemp(prefix=".hedgesim-probe.", suffix=".tmp", dir=existing))
     except OSError as err:
-        raise ConfigError(
+        raise UnwritablePath(
             f"{option}={path}: cannot write {existing} ({err.strerror or type(err).__name__}); "
             "allowed: a path in a folder you can write"
         ) from None

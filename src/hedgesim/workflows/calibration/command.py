@@ -61,9 +61,9 @@ from hedgesim.workflows.calibration.study import (
 from hedgesim.workflows.calibration.workers import available_cpus
 from hedgesim.workflows.interrupt import CtrlC, one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
-from hedgesim.workflows.results import clean_temporaries, first_line, git_commit, write_texts_together
+from hedgesim.workflows.results import clean_temporaries, git_commit, write_texts_together
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
-from hedgesim.workflows.whole_folders import check_writable
+from hedgesim.workflows.whole_folders import check_writable, error_line
 
 DEFAULT_RUN_DIR = Path("results/runs/calibration")
 EXIT_USAGE = 2
@@ -328,7 +328,7 @@ def _calibrate_and_say(args: argparse.Namespace) -> int:
         print(f"hedgesim-calibrate: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as err:  # a run folder or output that cannot be written
-        print(f"hedgesim-calibrate: error: {first_line(err)}", file=sys.stderr)
+        print(f"hedgesim-calibrate: error: {error_line(err)}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenProcessPool:
         if CtrlC.seen:  # the workers stopped on Ctrl-C, not by dying

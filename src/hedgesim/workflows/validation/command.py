@@ -36,7 +36,7 @@ from hedgesim.workflows.validation.report import (
     write_folder,
 )
 from hedgesim.workflows.validation.split import Split, split
-from hedgesim.workflows.whole_folders import check_replaceable, what_is_left
+from hedgesim.workflows.whole_folders import check_replaceable, error_line, what_is_left
 
 DEFAULT_OUT = Path("results/validation")
 DEFAULT_RUN_DIR = Path("results/runs/validation")
@@ -221,6 +221,9 @@ def _validate_and_say(args: argparse.Namespace) -> int:
     except (InputError, ConfigError, TargetError) as err:
         print(f"hedgesim-validate: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as err:  # an output it cannot write (the folder is as it was)
+        print(f"hedgesim-validate: error: {error_line(err)}", file=sys.stderr)
+        return EXIT_FAILED
     print(facts["first_line"].replace("**", ""))
     print(f"{facts['seconds']} s; report: {Path(args.out) / 'report.md'}")
     return 0 if facts["summary"]["beats_both_at_every_origin"] else EXIT_FAILED
