@@ -540,3 +540,30 @@ def test_one_override_may_be_given_as_a_string():
 )
 def test_documented_uses_pass_the_checks(overrides):
     assert check_overrides(overrides) == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "hedgesim.workflows.reproduction",
+        "hedgesim.workflows.calibration.command",
+        "hedgesim.workflows.sensitivity_command",
+    ],
+)
+def test_an_unreadable_override_of_any_command_says_what_is_allowed(command, tmp_path, capsys, monkeypatch):
+    """reproduce, calibrate and sensitivity once said only "Error parsing override 'foo'"."""
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    main = importlib.import_module(command).main
+    try:
+        code = main(["foo"])
+    except SystemExit as stop:
+        code = stop.code
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.endswith(
+        "error: 'foo' cannot be read (missing EQUAL at '<EOF>'); allowed: key=value, e.g. "
+        "challenges.trust=0.5 (quote a value that holds spaces or special characters)"
+    )

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
-from hydra.errors import HydraException
+from hydra.errors import HydraException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import HedgesimConfig, register_configs
+from hedgesim.core.shocks.timeline import show
 
 CONFIG_MODULE = "hedgesim.conf"
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
@@ -37,8 +38,22 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config") -
         GlobalHydra.instance().clear()
 
 
+def unreadable_override(line: str, err: BaseException) -> str:
+    """One line for an override Hydra's grammar cannot read: which, why, and what is allowed."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip() and not ln.startswith("See ")]
+    detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(err).__name__)
+    if "Exceeds the limit" in detail:
+        detail = "a number of more than 4,300 digits"
+    return (
+        f"{show(line)} cannot be read ({detail}); allowed: key=value, e.g. challenges.trust=0.5 "
+        "(quote a value that holds spaces or special characters)"
+    )
+
+
 def describe_config_error(err: BaseException) -> str:
     """One line from Hydra's or OmegaConf's multi-line message, ending in what is allowed."""
+    if isinstance(err, OverrideParseException):
+        return unreadable_override(err.override, err)
     cause = err.__cause__ if err.__cause__ is not None else err
     text = str(cause).strip() or str(err).strip()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]

@@ -31,6 +31,7 @@ from hedgesim.config.compose import (
     allowed_keys,
     compose_config,
     describe_config_error,
+    unreadable_override,
 )
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
@@ -218,22 +219,11 @@ def parse_overrides(overrides: Sequence[str]) -> list:
         try:
             parsed.extend(parser.parse_overrides([line]))
         except (HydraException, ValueError) as err:
-            raise ConfigError(_unreadable(line, err)) from None
+            raise ConfigError(unreadable_override(line, err)) from None
     for override in parsed:
         _check_year_key(override)
         _check_addition(override)
     return parsed
-
-
-def _unreadable(line: str, err: BaseException) -> str:
-    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip() and not ln.startswith("See ")]
-    detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(err).__name__)
-    if "Exceeds the limit" in detail:
-        detail = "a number of more than 4,300 digits"
-    return (
-        f"{show(line)} cannot be read ({detail}); allowed: key=value, e.g. challenges.trust=0.5 "
-        "(quote a value that holds spaces or special characters)"
-    )
 
 
 def _check_addition(override) -> None:
