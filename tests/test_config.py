@@ -310,7 +310,7 @@ def test_a_branch_after_the_end_is_refused_only_when_challenges_are_set():
     historical run, and runs as before."""
     shortened = ["scenario=forward_2030", "scenario.end=2019-12"]
     assert build_run(compose_config(shortened)).branch == Month(2020, 1)
-    with pytest.raises(ConfigError, match=r"challenges.vested_interests=0.0 would never apply"):
+    with pytest.raises(ConfigError, match=r"challenges.vested_interests=0 would never apply"):
         build_run(compose_config([*shortened, "challenges.vested_interests=0"]))
     inside = build_run(compose_config(["scenario=forward_2030", "challenges.vested_interests=0"]))
     assert inside.branch == Month(2020, 1)
