@@ -114,6 +114,14 @@ def assert_about(value: float, quoted: float) -> None:
     assert abs(value - quoted) <= ABOUT, f"the run gives {value:.3f}, the lesson says about {quoted}"
 
 
+def says_shares(phrase: str, series: str, *quoted: tuple[EnsembleRun, float]) -> None:
+    """The lesson says ``phrase``, and each run's mean of ``series`` over 2016-2019 is about the
+    share it quotes."""
+    says(phrase)
+    for run, share in quoted:
+        assert_about(mean_over(run, series, 2016, 2019), share)
+
+
 PARTS = {
     "the page's examples and Lesson 1": (("## What is on the page", "## Lesson 2"), LESSON_1),
     "Lesson 3 at tension 0.30": (("## Lesson 3", "2. (5 min) Tension 0.70"), LESSON_3_LOW),
@@ -175,9 +183,9 @@ def test_lesson_2_figures():
     says("The EU-Belarus arrows are much thicker (about 0.73 and 0.76)")
     assert_about(mean_at(b, "2019-12", "trust_eu_blr"), 0.73)
     assert_about(mean_at(b, "2019-12", "trust_blr_eu"), 0.76)
-    says("over 2016-2019 the EU share is about 0.47 in B against 0.25 in A")
-    assert_about(mean_over(b, "hedge_eu", 2016, 2019), 0.47)
-    assert_about(mean_over(a, "hedge_eu", 2016, 2019), 0.25)
+    says_shares(
+        "over 2016-2019 the EU share is about 0.47 in B against 0.25 in A", "hedge_eu", (b, 0.47), (a, 0.25)
+    )
     says("With trust 0.90 the partnership priorities are concluded in all 50 runs")
     assert concluded(b, "partnership_priorities") == 50
     assert concluded(a, "partnership_priorities") == 0
@@ -189,29 +197,28 @@ def test_lesson_2_figures():
 
 def test_lesson_3_figures():
     a, b = played(LESSON_3_LOW).runs
-    says("over 2016-2019, an EU share of about 0.43 against 0.30")
-    assert_about(mean_over(a, "hedge_eu", 2016, 2019), 0.43)
-    assert_about(mean_over(b, "hedge_eu", 2016, 2019), 0.30)
+    says_shares("over 2016-2019, an EU share of about 0.43 against 0.30", "hedge_eu", (a, 0.43), (b, 0.30))
     says("almost all release by 2019 either way (50 with the war, 49 without it)")
     assert (released_by(a, "2019-12"), released_by(b, "2019-12")) == (50, 49)
     says("the median drops to the core list of 3 persons in 2015-10 in A and only in 2017-02 in B")
     assert (median_at_core_from(a), median_at_core_from(b)) == ("2015-10", "2017-02")
     a, b = played(LESSON_3_HIGH).runs
-    says("The Russia weight climbs towards the dashed line (about 0.52 over 2016-2019, against 0.51 in B)")
-    assert_about(mean_over(a, "hedge_russia", 2016, 2019), 0.52)
-    assert_about(mean_over(b, "hedge_russia", 2016, 2019), 0.51)
-    says("The EU share is about 0.42 in A and in B")
-    assert_about(mean_over(a, "hedge_eu", 2016, 2019), 0.42)
-    assert_about(mean_over(b, "hedge_eu", 2016, 2019), 0.42)
+    says_shares(
+        "The Russia weight climbs towards the dashed line (about 0.52 over 2016-2019, against 0.51 in B)",
+        "hedge_russia",
+        (a, 0.52),
+        (b, 0.51),
+    )
+    says_shares("The EU share is about 0.42 in A and in B", "hedge_eu", (a, 0.42), (b, 0.42))
     says("the median of the sanctions is at the core list of 3 persons from 2014-02 in A and B alike")
     assert median_at_core_from(a) == median_at_core_from(b) == "2014-02"
 
 
 def test_the_vested_interests_tip_figures():
     a, b = played(TIP_VESTED).runs
-    says("over 2016-2019 the EU share is about 0.45 in A and 0.37 in B")
-    assert_about(mean_over(a, "hedge_eu", 2016, 2019), 0.45)
-    assert_about(mean_over(b, "hedge_eu", 2016, 2019), 0.37)
+    says_shares(
+        "over 2016-2019 the EU share is about 0.45 in A and 0.37 in B", "hedge_eu", (a, 0.45), (b, 0.37)
+    )
     says("visa facilitation is concluded in all 50 runs of A (half of them by July 2016) and in 5 of B")
     assert (concluded(a, "visa_facilitation"), concluded(b, "visa_facilitation")) == (50, 5)
     visa = a.model.milestone_months()["visa_facilitation"]

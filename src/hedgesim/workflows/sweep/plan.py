@@ -94,7 +94,7 @@ def check_one_multirun(folder: Path, found: dict[CellKey, Path]) -> None:
     Raises:
         SweepError: naming the folder, what is in it that does not belong, and what is allowed.
     """
-    inner = sorted(p.parent.relative_to(folder) for p in folder.rglob(MULTIRUN) if p.parent != folder)
+    inner = sorted({a for cell in found.values() for a in _inner_multiruns(folder, cell)})
     if inner:
         more = f" and {len(inner) - 3} more" if len(inner) > 3 else ""
         named = ", ".join(str(p) for p in inner[:3]) + more
@@ -110,6 +110,13 @@ def check_one_multirun(folder: Path, found: dict[CellKey, Path]) -> None:
             f"folder={str(folder)!r} holds no {MULTIRUN} and runs that are not jobs of a multirun "
             f"(e.g. {single[0]}); allowed: a multirun folder"
         )
+
+
+def _inner_multiruns(folder: Path, cell: Path) -> list[Path]:
+    """The folders between ``folder`` and one of its cells (relative to ``folder``) that hold a
+    ``multirun.yaml`` of their own: a look at the cells found, not another walk of the tree."""
+    between = cell.relative_to(folder).parents[:-1]  # the last parent is "." (the folder itself)
+    return [a for a in between if (folder / a / MULTIRUN).is_file()]
 
 
 def _multirun_job(cell: Path) -> bool:
