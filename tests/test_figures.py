@@ -126,6 +126,22 @@ def test_the_shock_strip_has_a_row_per_kind_and_names_the_largest_shocks():
         plt.close(fig)
 
 
+@pytest.mark.parametrize("label", [r"$\foo$", "a price of $5 and $6"])
+def test_a_shock_label_with_dollar_signs_is_drawn_as_written(label, tmp_path):
+    """A label from the user's own shock file is text: "$" neither fails the figure (mathtext
+    cannot parse it) nor typesets the words between two of them as a formula."""
+    shocks = pd.DataFrame(
+        [{"date": "2008-08-01", "end": "2008-08-01", "kind": "war", "size": 1.0, "label": label, "id": "w"}]
+    )
+    fig = relations.relations_figure(monthly({0: np.zeros(len(DATES))}), shocks)
+    try:
+        fig.savefig(tmp_path / "relations.png")
+        assert [t.get_text() for t in fig.axes[0].texts] == [label]
+        assert [t.get_parse_math() for t in fig.axes[0].texts] == [False]
+    finally:
+        plt.close(fig)
+
+
 # --- sweeps say what they drew -----------------------------------------------------------
 
 

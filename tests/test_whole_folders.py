@@ -105,29 +105,44 @@ def test_what_is_left_tells_an_old_folder_from_a_new_one(tmp_path):
 def test_only_a_new_folder_or_one_the_command_wrote_is_replaced(tmp_path, monkeypatch):
     """Replacing a folder whole deletes what else is in it: refused before any work, in one line."""
     owned = ("report.md", "targets.csv")
-    check_replaceable(tmp_path / "new", owned)  # not there yet
+    check_replaceable(tmp_path / "new", owned, "hedgesim-reproduce")  # not there yet
     earlier = folder_with(
         tmp_path / "earlier", **{"report.md": "", "manifest.json": "", ".report.md.x.tmp": ""}
     )
-    check_replaceable(earlier, owned)  # its own files, its manifest, a temporary left by a kill
+    check_replaceable(
+        earlier, owned, "hedgesim-reproduce"
+    )  # its own files, its manifest, a temporary left by a kill
     older = folder_with(
-        tmp_path / "older", **{"old_name.csv": "", "manifest.json": '{"files": ["old_name.csv"]}'}
+        tmp_path / "older",
+        **{
+            "old_name.csv": "",
+            "manifest.json": '{"command": "hedgesim-reproduce --parameter-sets", "files": ["old_name.csv"]}',
+        },
     )
-    check_replaceable(older, owned)  # a file an earlier run wrote, as its manifest says
+    check_replaceable(older, owned, "hedgesim-reproduce")  # a file an earlier run wrote, as its manifest says
+    other = folder_with(
+        tmp_path / "other",
+        **{
+            "held_out.csv": "",
+            "manifest.json": '{"command": "hedgesim-validate", "files": ["held_out.csv"]}',
+        },
+    )
+    with pytest.raises(ConfigError, match=r"does not write \(held_out.csv\)"):
+        check_replaceable(other, owned, "hedgesim-reproduce")  # another command's results: not ours to delete
     mine = folder_with(tmp_path / "mine", **{"report.md": "", "thesis.tex": "", "data.csv": ""})
     with pytest.raises(ConfigError) as refused:
-        check_replaceable(mine, owned)
+        check_replaceable(mine, owned, "hedgesim-reproduce")
     assert str(refused.value) == (
         f"--out={mine} holds files this command does not write (data.csv, thesis.tex), which "
         "replacing the folder would delete; allowed: a new folder, or one this command wrote"
     )
     with pytest.raises(ConfigError, match="is a file; allowed: a folder"):
-        check_replaceable(mine / "thesis.tex", owned)
+        check_replaceable(mine / "thesis.tex", owned, "hedgesim-reproduce")
     monkeypatch.chdir(earlier)
     with pytest.raises(ConfigError, match="holds the working folder"):
-        check_replaceable(Path("."), owned)
+        check_replaceable(Path("."), owned, "hedgesim-reproduce")
     with pytest.raises(ConfigError, match="holds the working folder"):
-        check_replaceable(tmp_path, owned)
+        check_replaceable(tmp_path, owned, "hedgesim-reproduce")
 
 
 @pytest.mark.parametrize("prog", ["hedgesim-reproduce", "hedgesim-validate", "hedgesim-sensitivity"])

@@ -208,6 +208,7 @@ def _name_largest(ax, shocks: pd.DataFrame, rows: dict[str, int]) -> None:
                     va="center",
                     fontsize=NAME_SIZE,
                     color=_style(kind)[0],
+                    parse_math=False,  # a label of the user's own, "$" and all, is text
                 )
 
 

@@ -168,7 +168,7 @@ def ensemble_summary(trajectories: pd.DataFrame) -> pd.DataFrame:
 
 def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     """Run, judge and write the folder; returns the facts the manifest records."""
-    check_replaceable(Path(args.out), SETS_FILES)
+    check_replaceable(Path(args.out), SETS_FILES, "hedgesim-reproduce")
     targets = read_targets(args.targets)
     started = time.perf_counter()
     spec = baseline_spec(args.overrides, args.replicates, args.seed)

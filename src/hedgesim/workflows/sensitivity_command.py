@@ -33,6 +33,8 @@ TABLES = ("samples.parquet", "sobol.parquet", "sobol.csv")
 FIGURE = "sobol.png"
 FILES = (*TABLES, FIGURE)
 """What the command writes into ``--out`` besides its manifest (the figure when there are indices)."""
+COMMAND = "hedgesim-sensitivity"
+"""The command's name in its manifest: an --out folder it may replace is one it wrote."""
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -50,7 +52,7 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
     try:
         factors = [parse_factor(p) for p in (args.param or DEFAULT_PARAMS)]
         _check(args, factors)
-        check_replaceable(args.out, FILES)
+        check_replaceable(args.out, FILES, COMMAND)
         overrides = list(args.overrides)
         if not any(o.startswith("scenario=") for o in overrides):
             overrides.insert(0, "scenario=forward_2030")
@@ -109,6 +111,7 @@ def _write_analysis(out: Path, samples, table, factors, args, overrides, seconds
         files.append(FIGURE)
     write_manifest(
         out,
+        command=COMMAND,
         seed=args.seed,
         samples=args.samples,
         points=len(samples),

@@ -47,10 +47,11 @@ def replaced_whole(out: Path, keep: Sequence[str] = ()) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def check_replaceable(out: Path, owned: Iterable[str], option: str = "--out") -> None:
+def check_replaceable(out: Path, owned: Iterable[str], command: str, option: str = "--out") -> None:
     """Refuse, before any work, a folder that replacing whole would lose something in: one
-    holding files that neither the command writes nor an earlier run's manifest lists (a user's
-    own folder), or the working folder.
+    holding files that neither the command writes nor an earlier run of the same ``command``
+    lists in its manifest (a user's own folder, another command's results), or the working
+    folder.
 
     Raises:
         ConfigError: naming the option, the folder and what is in the way.
@@ -63,7 +64,7 @@ def check_replaceable(out: Path, owned: Iterable[str], option: str = "--out") ->
         raise ConfigError(f"{option}={out} is a file; allowed: a folder (new, or one this command wrote)")
     if Path.cwd().resolve().is_relative_to(out.resolve()):
         raise ConfigError(f"{option}={out} holds the working folder; allowed: a folder of its own")
-    known = {*owned, MANIFEST, *_listed(out / MANIFEST)}
+    known = {*owned, MANIFEST, *_listed(out / MANIFEST, command)}
     foreign = sorted(p.name for p in out.iterdir() if p.name not in known and not p.match(TEMPORARY))
     if foreign:
         listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
@@ -110,14 +111,18 @@ def check_writable(path: Path, option: str, into: bool = False) -> None:
         ) from None
 
 
-def _listed(manifest: Path) -> list[str]:
-    """The files an earlier run's manifest says it wrote (an older hedgesim may have written
-    others than today's); none when there is no readable manifest."""
+def _listed(manifest: Path, command: str) -> list[str]:
+    """The files an earlier run of ``command`` says in its manifest it wrote (an older hedgesim
+    may have written others than today's); none when there is no readable manifest, or when
+    another command wrote it: its list says nothing of what this command may replace."""
     try:
-        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+        facts = json.loads(manifest.read_text(encoding="utf-8"))
+        files, by = facts.get("files", []), str(facts.get("command", "")).split()
     except (OSError, ValueError, AttributeError):
         return []
-    return [str(name) for name in files] if isinstance(files, list) else []
+    if by[:1] != [command] or not isinstance(files, list):
+        return []
+    return [str(name) for name in files]
 
 
 def swap(staging: Path, out: Path) -> None:

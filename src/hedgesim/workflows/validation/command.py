@@ -147,7 +147,7 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
     from hedgesim.plots.validation import validation_figure
 
     started = time.perf_counter()
-    check_replaceable(args.out, FILES)
+    check_replaceable(args.out, FILES, "hedgesim-validate")
     plan = read_plan(args.plan)
     splits = splits_of(plan, read_targets(args.targets))
     calibrations = calibrations_of(args, plan, splits)
