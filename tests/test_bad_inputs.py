@@ -567,3 +567,56 @@ def test_an_unreadable_override_of_any_command_says_what_is_allowed(command, tmp
         "error: 'foo' cannot be read (missing EQUAL at '<EOF>'); allowed: key=value, e.g. "
         "challenges.trust=0.5 (quote a value that holds spaces or special characters)"
     )
+
+
+@pytest.mark.parametrize(
+    "command", ["hedgesim.workflows.reproduction", "hedgesim.workflows.calibration.command"]
+)
+@pytest.mark.parametrize(
+    ("override", "instead"),
+    [
+        ("seed=5", "--seed S"),
+        ("replicates=7", "--replicates N"),
+        ("scenario=forward_2030", "scenario.KEY=VALUE"),
+    ],
+)
+def test_an_override_of_what_a_command_sets_itself_is_refused(
+    command, override, instead, tmp_path, capsys, monkeypatch
+):
+    """reproduce and calibrate once put their own seed, replicates and scenario after the user's
+    overrides, so these were ignored without a word (and the report named the wrong scenario)."""
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    code = importlib.import_module(command).main([override, "--replicates", "2"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    key = override.split("=")[0]
+    assert err.endswith(
+        f"error: {override}: this command sets {key} itself; allowed: " + err.split("allowed: ")[1]
+    )
+    assert instead in err.split("allowed: ")[1] and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == [], "nothing is made before the inputs are checked"
+
+
+@pytest.mark.parametrize(
+    ("option", "expect"),
+    [
+        (["--timeout", "-1"], "--timeout=-1.0; allowed: a number of seconds > 0"),
+        (["--timeout", "nan"], "--timeout=nan; allowed: a number of seconds > 0"),
+        (["--params-out", "."], "--params-out=. is a folder; allowed: a file path"),
+        (["--trials", "0"], "--trials=0; allowed: an integer >= 1"),
+    ],
+)
+def test_calibrate_checks_its_options_before_making_the_run_folder(
+    option, expect, tmp_path, capsys, monkeypatch
+):
+    """These once failed after the search (a folder for --params-out), blamed --trials (a timeout
+    that ran nothing), or left the run folder and its lock behind."""
+    from hedgesim.workflows.calibration.command import main
+
+    monkeypatch.chdir(tmp_path)
+    code = main([*option, "--run-dir", "run"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err == f"hedgesim-calibrate: error: {expect}", err
+    assert not (tmp_path / "run").exists()

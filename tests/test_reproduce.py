@@ -129,7 +129,8 @@ def test_rerun_replaces_the_folder_whole(small, tmp_path, capsys):
     out = tmp_path / "baseline"
     out.mkdir()
     (out / "stale.txt").write_text("from an older run")  # one this hedgesim does not write...
-    (out / "manifest.json").write_text(json.dumps({"files": ["stale.txt"]}))  # ...but a run did
+    earlier = {"command": "hedgesim-reproduce", "files": ["stale.txt"]}
+    (out / "manifest.json").write_text(json.dumps(earlier))  # ...but an earlier run of it did
     rep.main(["--replicates", "5", "--seed", "7", "--out", str(out)])
     assert not (out / "stale.txt").exists() and is_complete(out)
     (out / "mine.txt").write_text("a file no run wrote")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from hydra import compose, initialize_config_module
@@ -77,6 +77,22 @@ def user_overrides(argv: Sequence[str]) -> list[str]:
         if not token.startswith("-") and "=" in token:
             found.append(token)
     return found
+
+
+def refuse_set_by_options(overrides: Sequence[str], owned: Mapping[str, str]) -> None:
+    """Refuse an override of a key a command sets itself (its replicates from ``--replicates``,
+    say): the command would put its own value after it, and the user's would be ignored.
+
+    Args:
+        owned: each key the command sets, and what is allowed instead.
+
+    Raises:
+        ConfigError: naming the override and what to use instead.
+    """
+    for line in overrides:
+        key = line.lstrip("+~").split("=", 1)[0].strip()
+        if key in owned:
+            raise ConfigError(f"{line}: this command sets {key} itself; allowed: {owned[key]}")
 
 
 def check_overrides(overrides: Sequence[str]) -> int:

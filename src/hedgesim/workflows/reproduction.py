@@ -35,6 +35,7 @@ from hedgesim.analysis.pass_rules import context_rows, evaluate, of_class
 from hedgesim.analysis.targets import Target, TargetError
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
+from hedgesim.config.overrides import refuse_set_by_options
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.plots import targets as target_plots
 from hedgesim.workflows import parameter_sets as psets
@@ -122,12 +123,21 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+SET_BY_OPTIONS = {
+    "replicates": "--replicates N",
+    "seed": "--seed S",
+    "scenario": f"scenario.KEY=VALUE to change one value of the reproduction's scenario ({SCENARIO})",
+}
+"""Keys the command sets itself, and what to use instead of overriding them."""
+
+
 def baseline_spec(overrides: Sequence[str], replicates: int, seed: int) -> RunSpec:
     """The configured baseline on the reproduction scenario, validated."""
     if replicates < 1:
         raise ConfigError(f"--replicates={replicates}; allowed: an integer >= 1")
     if seed < 0:
         raise ConfigError(f"--seed={seed}; allowed: an integer >= 0")
+    refuse_set_by_options(overrides, SET_BY_OPTIONS)
     cfg = compose_config([f"scenario={SCENARIO}", *overrides, f"replicates={replicates}", f"seed={seed}"])
     return build_run(cfg)
 

@@ -24,6 +24,7 @@ from hedgesim.analysis.naive import naive_tables, summary_lines
 from hedgesim.analysis.pass_rules import evaluate, loss, pass_count
 from hedgesim.analysis.targets import TargetError
 from hedgesim.config.errors import ConfigError
+from hedgesim.config.overrides import refuse_set_by_options
 from hedgesim.workflows.calibration.identification import identification, profile
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
 from hedgesim.workflows.calibration.plausible import (
@@ -128,6 +129,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+SET_BY_OPTIONS = {
+    "replicates": "--replicates N (default: search.yaml's replicates)",
+    "seed": "--seed S (default: search.yaml's seed)",
+    "scenario": "the scenario in search.yaml's settings, or scenario.KEY=VALUE to change one of its values",
+}
+"""Keys the calibration sets itself, and what to use instead of overriding them."""
+
+
 def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings:
     """The search file's settings with the command line's choices on top."""
     chosen = {
@@ -154,14 +163,22 @@ def calibrate(args: argparse.Namespace) -> dict[str, Any]:
     written at the end are those of the study as this calibration left it; temporaries a killed
     calibration left there are removed first.
     """
-    check_writable(Path(args.run_dir), "--run-dir", into=True)
-    check_writable(Path(args.params_out), "--params-out")
+    inputs = _read_inputs(args)  # every input checked before the run folder is made
     with hold_lock(Path(args.run_dir)):
         clean_temporaries(Path(args.run_dir))
-        return _calibrate(args)
+        return _calibrate(args, *inputs)
 
 
-def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
+def _read_inputs(args: argparse.Namespace) -> tuple:
+    """The targets, free parameters, settings, objective, start points and study stamp, each
+    checked: a mistake is found before any work and before the run folder is made."""
+    if args.timeout is not None and not args.timeout > 0:
+        raise CalibrationError(f"--timeout={args.timeout}; allowed: a number of seconds > 0")
+    refuse_set_by_options(args.overrides, SET_BY_OPTIONS)
+    check_writable(Path(args.run_dir), "--run-dir", into=True)
+    check_writable(Path(args.params_out), "--params-out")
+    if not args.no_write and Path(args.params_out).is_dir():
+        raise CalibrationError(f"--params-out={args.params_out} is a folder; allowed: a file path")
     targets = read_targets(args.targets)
     dims, settings = read_search(args.search)
     settings = effective_settings(args, settings)
@@ -170,6 +187,18 @@ def _calibrate(args: argparse.Namespace) -> dict[str, Any]:
     points = read_starts(args.search, dims)
     starts = [configured, *({**configured, **point} for point in points)]
     stamp = fingerprint(dims, settings, targets, args.overrides, points)
+    return targets, dims, settings, objective, starts, stamp
+
+
+def _calibrate(
+    args: argparse.Namespace,
+    targets: Sequence,
+    dims: Sequence[Dimension],
+    settings: Settings,
+    objective: Objective,
+    starts: Sequence[Mapping[str, float]],
+    stamp: str,
+) -> dict[str, Any]:
     run_dir = Path(args.run_dir)
     refined = None
     with objective.on_workers(args.workers):
