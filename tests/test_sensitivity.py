@@ -217,6 +217,14 @@ def test_chunks_hold_eight_per_process_or_fit_in_memory():
         (["--replicates", "0"], "--replicates=0"),
         (["--jobs", "0"], "--jobs=0; allowed: a count >= 1, or -1 (one per core)"),
         (["challenges.trust=7"], "challenges.trust=7"),
+        (["--seed", "-1"], "--seed=-1; allowed: an integer >= 0"),
+        (["seed=5"], "seed=5: this command sets seed itself; allowed: --seed S"),
+        (["replicates=7"], "replicates=7: this command sets replicates itself; allowed: --replicates N"),
+        (
+            ["challenges.trust=0.3"],  # sampled: the override was replaced without a word
+            "challenges.trust=0.3: this command sets challenges.trust itself; allowed: --param "
+            "challenges.trust=LOW:HIGH (it is sampled)",
+        ),
         (
             ["--samples", "2", "scenario.end=2019-12"],  # forward_2030 branches at 2020-01
             "scenario.branch=2020-01 is after scenario.end=2019-12, so challenges.trust=",
@@ -242,3 +250,20 @@ def test_an_analysis_with_no_index_writes_its_empty_table(tmp_path):
     assert table.empty and table["S1"].dtype == float
     written = sensitivity_command.write_parquet(table, tmp_path / "sobol.parquet")
     assert list(pd.read_parquet(written).columns) == list(table.columns)
+
+
+def test_the_seed_option_seeds_the_runs(monkeypatch):
+    """--seed once seeded the Sobol sample only: every run took the config's seed, and the
+    manifest named a seed the runs had not used."""
+    seen = []
+
+    def runs(spec, factors, points, n_jobs):
+        seen.append(spec.seed)
+        raise KeyboardInterrupt  # enough: the runs' spec is known
+
+    monkeypatch.setattr(sensitivity, "run_points", runs)
+    with pytest.raises(KeyboardInterrupt):
+        sensitivity.analyse(
+            ["scenario=forward_2030"], [sensitivity.parse_factor("challenges.trust")], 2, 3, 7
+        )
+    assert seen == [7]

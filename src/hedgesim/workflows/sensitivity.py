@@ -267,12 +267,13 @@ def analyse(
     n_jobs: int = 1,
     notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sample, run and analyse; returns (samples with outcomes, Sobol table).
+    """Sample, run and analyse; returns (samples with outcomes, Sobol table). ``seed`` seeds
+    the runs (every point the same: common random numbers), the sample and the bootstrap.
 
     ``notes`` (when given) gets one sentence per outcome left out and per outcome whose sample
     is too small (see :func:`sobol_table` and :func:`sample_size_notes`).
     """
-    spec = build_run(compose_config([*overrides, f"replicates={replicates}"]))
+    spec = build_run(compose_config([*overrides, f"replicates={replicates}", f"seed={seed}"]))
     points = sobol_sample.sample(problem(factors), samples, calc_second_order=False, seed=seed)
     for point in points:  # every point's run checked here, before any runs on a worker
         with_values(spec, factors, point)

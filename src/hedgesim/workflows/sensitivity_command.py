@@ -21,6 +21,7 @@ import matplotlib
 
 from hedgesim.analysis import outcomes as summary
 from hedgesim.config.errors import ConfigError
+from hedgesim.config.overrides import refuse_set_by_options
 from hedgesim.core.parameters import ParameterError
 from hedgesim.workflows.interrupt import one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
@@ -83,6 +84,10 @@ def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
         raise ConfigError(f"--samples={args.samples}; allowed: a power of 2 >= 2 (Sobol sequence)")
     if args.replicates < 1:
         raise ConfigError(f"--replicates={args.replicates}; allowed: an integer >= 1")
+    if args.seed < 0:
+        raise ConfigError(f"--seed={args.seed}; allowed: an integer >= 0")
+    sampled = {f.key: f"--param {f.key}=LOW:HIGH (it is sampled)" for f in factors}
+    refuse_set_by_options(args.overrides, {"replicates": "--replicates N", "seed": "--seed S", **sampled})
     if not (args.jobs >= 1 or args.jobs == -1):
         raise ConfigError(f"--jobs={args.jobs}; allowed: a count >= 1, or -1 (one per core)")
     unknown = [o for o in args.outcomes if o not in summary.OUTCOMES]
