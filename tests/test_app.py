@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import classroom_browser as browser
 import numpy as np
@@ -43,7 +44,7 @@ from hedgesim.config.errors import ConfigError
 # --- settings: what a teacher types -------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["abc", "-1", "1.5", "", "7 7", True])
+@pytest.mark.parametrize("text", ["abc", "-1", "1.5", "", "7 7", True, "²", "①", "+-5", "٣"])
 def test_bad_seed_is_one_line_naming_key_value_and_allowed(text):
     with pytest.raises(ConfigError) as err:
         parse_seed(text)
@@ -52,7 +53,7 @@ def test_bad_seed_is_one_line_naming_key_value_and_allowed(text):
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("text", ["0", "x", str(MAX_REPLICATES + 1), "-3", "2.0"])
+@pytest.mark.parametrize("text", ["0", "x", str(MAX_REPLICATES + 1), "-3", "2.0", "²"])
 def test_bad_replicate_count_is_refused(text):
     with pytest.raises(ConfigError, match=rf"^replicates='{text}'; allowed: an integer from 1 to "):
         parse_replicates(text)
@@ -614,6 +615,26 @@ def test_the_log_is_never_read_from_a_half_stepped_month():
         reads.append([len(lines) for lines in log_lines(model)])
     stepping.join()
     assert len(reads) > 5 and reads[-1][0] > 0
+
+
+def test_a_page_drawn_every_few_months_lets_the_player_step_that_many():
+    """With "Months per redraw" at 3 the player steps three months, then waits for the drawing:
+    each month once waited for a drawing of its own, so a Step took 30 s a month and the page
+    froze."""
+    model = ClassroomModel(replicates="2", seed="1")
+    model.months_per_redraw = 3
+    model.shown()  # a page drew the start
+    started = time.perf_counter()
+    for _ in range(3):
+        model.step()
+    assert time.perf_counter() - started < 10 and model.date == "2008-03"
+    waiting = threading.Thread(target=model.step)
+    waiting.start()
+    waiting.join(timeout=1.0)
+    assert waiting.is_alive() and model.date == "2008-03"  # the fourth waits for the page
+    model.shown()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive() and model.date == "2008-04"
 
 
 def test_a_drawn_page_paces_the_player():

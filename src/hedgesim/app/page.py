@@ -357,6 +357,7 @@ def Page():
         last_good.current = model.value
     play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
     render_interval = solara.use_reactive(1)
+    model.value.months_per_redraw = render_interval.value  # the player waits for a drawing after as many
     threads = solara.use_reactive(False)
 
     solara.Title(TITLE)

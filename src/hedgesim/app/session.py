@@ -144,9 +144,15 @@ class ClassroomModel(mesa.Model):
         self.lock = threading.RLock()
         """Held while a month is stepped and while the page reads the runs: Mesa's player steps
         in a thread of its own, and a page drawn from a half-stepped month fails."""
-        self.drawn: threading.Event | None = None
-        """Set by the page once it has drawn the last month (:meth:`step` waits for it); None
-        until a page draws the model (a model stepped without a page never waits)."""
+        self.paced = threading.Condition()
+        """Guards the two counts below: the player's steps wait on it for the page's drawings."""
+        self.months_stepped = 0
+        self.months_drawn: int | None = None
+        """How many months the page had drawn when it last drew the model (:meth:`shown`); None
+        until a page draws it (a model stepped without a page never waits)."""
+        self.months_per_redraw = 1
+        """How many months the player steps between two drawings of the page (its "Months per
+        redraw"): a step waits for the page only once that many have gone undrawn."""
         self.error: str | None = None
         self.settings: ClassroomSettings | None = None
         self.runs: list[EnsembleRun] = []
@@ -179,24 +185,31 @@ class ClassroomModel(mesa.Model):
     def started(self) -> bool:
         return bool(self.runs) and self.runs[0].history.steps > 0
 
+    def _may_step(self) -> bool:
+        return self.months_stepped - self.months_drawn < self.months_per_redraw
+
     def shown(self) -> None:
         """The page has drawn the model as it stands: the next step may go."""
-        if self.drawn is None:
-            self.drawn = threading.Event()
-        self.drawn.set()
+        with self.paced:
+            self.months_drawn = self.months_stepped
+            self.paced.notify_all()
 
     def step(self) -> None:
-        """One month in every scenario, once the page has drawn the last one.
+        """One month in every scenario, once the page has drawn the months it was to draw.
 
         Mesa's player steps every pause interval whatever the page does; a page that takes
         longer to draw a month (a busy machine) would otherwise be redrawn for ever, each pass
-        overtaken by the next month, until Solara gives up with "Too many renders". Waiting at
-        most ``DRAW_WAIT_S`` keeps a page that stopped drawing from holding the model.
+        overtaken by the next month, until Solara gives up with "Too many renders". So a step
+        waits when ``months_per_redraw`` months have gone undrawn (the page draws once after
+        that many), and at most ``DRAW_WAIT_S``, so a page that stopped drawing cannot hold the
+        model.
         """
-        if self.drawn is not None:
-            self.drawn.wait(DRAW_WAIT_S)
-            self.drawn.clear()
+        with self.paced:
+            if self.months_drawn is not None and not self.paced.wait_for(self._may_step, DRAW_WAIT_S):
+                self.months_drawn = self.months_stepped  # the page stopped drawing: go on
         with self.lock:
             for run in self.runs:
                 run.step()
+        with self.paced:  # counted once stepped: a page drawn meanwhile drew the month before
+            self.months_stepped += 1
         self.running = bool(self.runs) and not all(run.model.finished for run in self.runs)

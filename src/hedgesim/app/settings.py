@@ -7,6 +7,7 @@ is parsed here first, and any mistake becomes a one-line ConfigError that the pa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -212,7 +213,7 @@ def _integer(text: object) -> int | None:
     if isinstance(text, int):
         return text
     stripped = str(text).strip().replace("_", "")
-    if stripped.lstrip("+-").isdigit():
+    if re.fullmatch(r"[+-]?[0-9]+", stripped):  # ASCII digits: "²" is a digit to str.isdigit, not to int
         return int(stripped)
     return None
 
