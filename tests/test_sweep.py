@@ -22,6 +22,7 @@ import pytest
 from conftest import run_cli
 from hedgesim import cli
 from hedgesim.analysis import outcomes as summary
+from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import check_overrides
 from hedgesim.workflows import processes, results
 from hedgesim.workflows.sweep import aggregate as aggregation
@@ -800,3 +801,24 @@ def test_aggregate_refuses_a_folder_that_is_not_one_multirun_and_touches_nothing
     (unplanned / "multirun.yaml").unlink()
     command.main([str(unplanned), "--no-figures"])
     assert "aggregated 4/4 cells" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("sweep", "expect"),
+    [
+        (["challenges.trust=0,0.5,0"], "challenges.trust=0,0.5,0 lists 0 twice; allowed: each value once"),
+        (
+            ["output.events=true,false", "challenges.trust=0,1"],
+            "output.events=true,false: output.events is left out of the cells' folder names "
+            "(hydra.job.config.override_dirname.exclude_keys), so its cells would share one folder; "
+            "allowed: one value of output.events per sweep",
+        ),
+    ],
+)
+def test_a_sweep_whose_cells_would_share_a_folder_is_refused_up_front(sweep, expect):
+    """Two cells in one folder overwrote each other's files (one folder held one job's overrides
+    and the other's tables), and the aggregation then failed with an Arrow error."""
+    with pytest.raises(ConfigError) as refused:
+        check_overrides(sweep)
+    assert str(refused.value) == expect
+    assert check_overrides(["output.events=false", "challenges.trust=0,1"]) == 3  # one value: one folder each

@@ -123,6 +123,7 @@ def check_with_hydra(overrides: Sequence[str]) -> tuple[int, DictConfig]:
                     "allowed: a,b,c or range(start,stop,step) or choice(a,b)"
                 )
             values = _sweep_values(override)
+            _check_a_folder_each(override, values, hydra_cfg)
             sweeps.append([f"{override.get_key_element()}={v}" for v in values])
         else:
             plain.append(override.input_line)
@@ -328,6 +329,28 @@ def _compose_with_hydra(overrides: Sequence[str]) -> DictConfig:
         raise ConfigError(describe_config_error(err)) from None
     finally:
         GlobalHydra.instance().clear()
+
+
+def _check_a_folder_each(override, values: list[str], cfg: DictConfig) -> None:
+    """Refuse a sweep whose cells would share a folder (one job's files overwriting another's):
+    a value listed twice, or several values of a key left out of the folders' names.
+
+    Raises:
+        ConfigError: naming the sweep and what is allowed.
+    """
+    key = override.get_key_element().lstrip("+~")
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ConfigError(
+            f"{override.input_line} lists {', '.join(repeated)} twice; allowed: each value once"
+        )
+    unnamed = OmegaConf.select(cfg, "hydra.job.config.override_dirname.exclude_keys", default=None) or []
+    if key in unnamed and len(set(values)) > 1:
+        raise ConfigError(
+            f"{override.input_line}: {key} is left out of the cells' folder names "
+            f"(hydra.job.config.override_dirname.exclude_keys), so its cells would share one folder; "
+            f"allowed: one value of {key} per sweep"
+        )
 
 
 def _sweep_values(override) -> list[str]:
