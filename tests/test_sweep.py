@@ -822,3 +822,30 @@ def test_a_sweep_whose_cells_would_share_a_folder_is_refused_up_front(sweep, exp
         check_overrides(sweep)
     assert str(refused.value) == expect
     assert check_overrides(["output.events=false", "challenges.trust=0,1"]) == 3  # one value: one folder each
+
+
+@pytest.mark.parametrize(
+    ("setting", "expect"),
+    [
+        ("hydra.callbacks.aggregate.n_jobs=0", "n_jobs=0; allowed: a count >= 1, or -1 (one per core)"),
+        ("hydra.callbacks.aggregate.figures=maybe", "figures='maybe'; allowed: true or false"),
+    ],
+)
+def test_aggregation_settings_are_checked_before_any_job(setting, expect):
+    """n_jobs=0 once failed only at the sweep's end, after every job and after the aggregation
+    had removed the summary; figures=maybe was taken as true."""
+    with pytest.raises(ConfigError, match=re.escape(expect)):
+        check_overrides(["challenges.trust=0,1", setting])
+
+
+def test_aggregate_refuses_jobs_0_and_keeps_the_summary(tmp_path, capsys):
+    from hedgesim.workflows.sweep import command
+
+    (tmp_path / "summary.csv").write_text("cell\n0\n")
+    with pytest.raises(SystemExit) as stop:
+        command.main([str(tmp_path), "--jobs", "0"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        "hedgesim-aggregate: error: --jobs=0; allowed: a count >= 1, or -1 (one per core)"
+    )
+    assert (tmp_path / "summary.csv").read_text() == "cell\n0\n"

@@ -112,6 +112,7 @@ def check_with_hydra(overrides: Sequence[str]) -> tuple[int, DictConfig]:
     parsed = parse_overrides(overrides)
     basic = not any(o.get_key_element() == "hydra/sweeper" for o in parsed)
     parsed, hydra_cfg = _with_configured_sweeps(parsed)
+    _check_aggregation(hydra_cfg)
     plain, sweeps = [], []
     for override in parsed:
         if override.is_hydra_override():
@@ -329,6 +330,19 @@ def _compose_with_hydra(overrides: Sequence[str]) -> DictConfig:
         raise ConfigError(describe_config_error(err)) from None
     finally:
         GlobalHydra.instance().clear()
+
+
+def _check_aggregation(cfg: DictConfig) -> None:
+    """Refuse, before any job, settings the aggregation at the sweep's end would fail on (after
+    it had removed the previous summary)."""
+    n_jobs = OmegaConf.select(cfg, "hydra.callbacks.aggregate.n_jobs", default=-1)
+    if not (isinstance(n_jobs, int) and not isinstance(n_jobs, bool) and (n_jobs >= 1 or n_jobs == -1)):
+        raise ConfigError(
+            f"hydra.callbacks.aggregate.n_jobs={n_jobs}; allowed: a count >= 1, or -1 (one per core)"
+        )
+    figures = OmegaConf.select(cfg, "hydra.callbacks.aggregate.figures", default=True)
+    if not isinstance(figures, bool):
+        raise ConfigError(f"hydra.callbacks.aggregate.figures={figures!r}; allowed: true or false")
 
 
 def _check_a_folder_each(override, values: list[str], cfg: DictConfig) -> None:

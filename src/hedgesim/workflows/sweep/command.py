@@ -34,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         _aggregate_and_say(args)
 
 
+JOBS_ALLOWED = "allowed: a count >= 1, or -1 (one per core)"
+
+
 def _left(folder: Path) -> str:
     """What an interrupted aggregation leaves: no summary and no record (an aggregation stopped
     half-way removes them), or all of it when only the report was left to print."""
@@ -43,6 +46,9 @@ def _left(folder: Path) -> str:
 
 
 def _aggregate_and_say(args: argparse.Namespace) -> None:
+    if not (args.jobs >= 1 or args.jobs == -1):  # before anything of the folder is removed
+        print(f"hedgesim-aggregate: error: --jobs={args.jobs}; {JOBS_ALLOWED}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
     try:
         table = aggregate(args.folder, args.fan, not args.no_figures, args.jobs)
     except SweepError as err:
