@@ -447,6 +447,12 @@ def test_score_only_without_calibrations_is_exit_2(tmp_path, capsys):
     assert len(err) == 1 and "calibrations" in err[0]
 
 
+def test_score_only_checks_jobs_too(tmp_path, capsys):
+    """--score-only --jobs 0 once succeeded: --jobs was checked only where calibrations run."""
+    assert validate(tmp_path, "--score-only", "--jobs", "0") == command.EXIT_USAGE
+    assert capsys.readouterr().err.strip().endswith("error: --jobs=0; allowed: an integer >= 1")
+
+
 def test_the_console_script_points_at_the_command():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
     name = scripts["hedgesim-validate"].split(":")[1]

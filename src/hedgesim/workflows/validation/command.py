@@ -80,12 +80,12 @@ def splits_of(plan: Plan, targets: Sequence[Target]) -> dict[str, Split]:
 def calibrations_of(args, plan: Plan, splits: Mapping[str, Split]) -> dict[str, dict[str, Any]]:
     """Each origin's best parameters: searched now, or read back with ``--score-only``."""
     dims = plan.dimensions()
+    if args.jobs < 1:  # with --score-only too: a bad option is an error whatever it would do
+        raise CalibrationError(f"--jobs={args.jobs}; allowed: an integer >= 1")
     if args.score_only:
         stored = read_calibrations(args.out)
         params = {o: params_of(stored, o, dims) for o in plan.origins}
         return {o: {**stored[o], "params": values} for o, values in params.items()}
-    if args.jobs < 1:
-        raise CalibrationError(f"--jobs={args.jobs}; allowed: an integer >= 1")
     training = {o: s.training for o, s in splits.items()}
     return calibrate_all(plan, training, dims, args.run_dir, not args.no_progress, args.jobs)
 
