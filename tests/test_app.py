@@ -242,6 +242,27 @@ def test_observed_points_are_the_relations_targets_of_the_calibration():
     assert {(p.series, f"{p.start}..{p.end}"): p.source for p in OBSERVED if p.kind == "level"} == sources
 
 
+def test_an_observed_sign_is_shaded_through_its_last_month():
+    """The shaded span ended on the first day of its last month, so that month showed blank
+    (2019-12, and the gap between two spans at 2012-12)."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    from hedgesim.app import charts
+
+    fig, ax = plt.subplots()
+    try:
+        charts._observed(ax, "relations_eu")
+        spans = sorted(
+            (mdates.num2date(p.get_x()).date(), mdates.num2date(p.get_x() + p.get_width()).date())
+            for p in ax.patches
+        )
+        signs = sorted((p.start, p.end) for p in OBSERVED if p.series == "relations_eu" and p.kind == "sign")
+        assert [(a.to_date(), (b + 1).to_date()) for a, b in signs] == spans
+    finally:
+        plt.close(fig)
+
+
 @pytest.mark.parametrize("compare", ["no second scenario", "without the 2014 war"])
 def test_charts_draw_each_runs_summaries_up_to_the_month(compare):
     model = ClassroomModel(replicates="6", seed="1", compare=compare)

@@ -222,8 +222,10 @@ def _observed(ax, series: str) -> None:
     """The observed two-month index: levels as black diamonds, signs as a shaded zone."""
     for point in observed_for(series):
         start, end = mdates.date2num([point.start.to_date(), point.end.to_date()])
-        if point.kind == "sign":
-            ax.axvspan(start, end, color=SIGN_COLOUR, alpha=SIGN_ALPHA, lw=0)
+        if point.kind == "sign":  # through the end month: to the first day of the next one
+            ax.axvspan(
+                start, mdates.date2num((point.end + 1).to_date()), color=SIGN_COLOUR, alpha=SIGN_ALPHA, lw=0
+            )
             continue
         ax.errorbar(
             [end],
