@@ -849,3 +849,20 @@ def test_aggregate_refuses_jobs_0_and_keeps_the_summary(tmp_path, capsys):
         "hedgesim-aggregate: error: --jobs=0; allowed: a count >= 1, or -1 (one per core)"
     )
     assert (tmp_path / "summary.csv").read_text() == "cell\n0\n"
+
+
+def test_a_sweep_into_a_folder_of_other_sweeps_is_refused_before_any_job(tmp_path, capsys):
+    """It ran every cell, then its aggregation refused the folder (it holds another multirun)."""
+    old = tmp_path / "old"
+    (old / "cell" / ".hydra").mkdir(parents=True)
+    (old / "multirun.yaml").write_text("{}\n")
+    (old / "cell" / ".hydra" / "overrides.yaml").write_text("- challenges.trust=0\n")
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["-m", "challenges.trust=0,1", "replicates=2", f"hydra.sweep.dir={tmp_path}"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"hedgesim: error: hydra.sweep.dir={tmp_path}: folder='{tmp_path}' holds other multirun folders "
+        "(old); allowed: one multirun folder (the hydra.sweep.dir of one sweep)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]

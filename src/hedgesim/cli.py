@@ -28,6 +28,7 @@ from hedgesim.config.spec import build_run
 from hedgesim.workflows.interrupt import EXIT_INTERRUPTED, CtrlC, listening
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.run import RunFolder, describe_write_error, quiet_mesa, run_into, sweep_cell
+from hedgesim.workflows.sweep.plan import SweepError, cell_folders, check_one_multirun
 
 EXIT_USAGE = 2
 EXIT_OUTPUT = 1
@@ -128,6 +129,11 @@ def prepare_folder(checked: CheckedCommand) -> RunFolder | None:
     if checked.folder is None:
         return None
     key = "hydra.sweep.dir" if checked.multirun else "hydra.run.dir"
+    if checked.multirun and Path(checked.folder).is_dir():
+        try:  # a folder its aggregation would refuse is refused before any job runs
+            check_one_multirun(Path(checked.folder), cell_folders(Path(checked.folder)))
+        except SweepError as err:
+            fail(f"{key}={checked.folder}: {err}", EXIT_USAGE)
     try:
         return RunFolder.prepare(Path(checked.folder), sweep=checked.multirun)
     except OSError as err:
