@@ -866,3 +866,15 @@ def test_a_sweep_into_a_folder_of_other_sweeps_is_refused_before_any_job(tmp_pat
         "(old); allowed: one multirun folder (the hydra.sweep.dir of one sweep)"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old"]
+
+
+def test_a_sweep_whose_cell_folder_names_are_too_long_is_refused_up_front():
+    """Ten params overrides named each cell's folder in about 300 bytes: every job failed with a
+    traceback (File name too long) and the sweep folder was removed."""
+    many = [f"params.trust_init_{pair}=0.25" for pair in ("blr_eu", "eu_blr", "blr_russia", "russia_blr")]
+    many += ["params.trust_gain=0.05", "params.trust_loss=0.15", "params.trust_floor=0.05"]
+    many += ["params.trust_drift=0.06", "params.trust_challenge_shift=0.3", "params.risk_aversion=0.4"]
+    with pytest.raises(ConfigError, match=r"up to 298 bytes; allowed: at most 255 bytes in a name"):
+        check_overrides(["challenges.trust=0,1", *many])
+    assert check_overrides(["challenges.trust=0,1", *many, "hydra.sweep.subdir=${hydra.job.num}"]) == 3
+    assert check_overrides(many) == 1  # one run: its folder is not named by its overrides

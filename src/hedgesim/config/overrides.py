@@ -34,6 +34,7 @@ from hedgesim.config.compose import (
     unreadable_override,
 )
 from hedgesim.config.errors import ConfigError
+from hedgesim.config.folder_names import check_cell_names
 from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_job_run, build_run
@@ -128,6 +129,7 @@ def check_with_hydra(overrides: Sequence[str]) -> tuple[int, DictConfig]:
             sweeps.append([f"{override.get_key_element()}={v}" for v in values])
         else:
             plain.append(override.input_line)
+    check_cell_names(plain, sweeps, hydra_cfg)
     cells = 1
     for values in sweeps:
         cells *= max(len(values), 1)
