@@ -1,14 +1,15 @@
 """The names of a sweep's cell folders: Hydra names each after its overrides
-(``hydra.sweep.subdir: ${hydra.job.override_dirname}``), and a file system takes at most
-``NAME_MAX`` bytes in one name.
+(``hydra.sweep.subdir: ${hydra.job.override_dirname}``) but for the keys it leaves out
+(``exclude_keys``), and a file system takes at most ``NAME_MAX`` bytes in one name.
 
-A sweep with many overrides once failed at its first job, with a traceback for every cell and the
-whole sweep folder gone; the longest name is known before any job runs.
+Two cells with one name share a folder, one job's files overwriting the other's; a name too long
+failed every job with a traceback and removed the sweep folder. Both are known before any job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -18,24 +19,39 @@ NAME_MAX = 255
 """Bytes in one file name on Linux's and macOS's file systems."""
 
 
-def check_cell_names(plain: Sequence[str], sweeps: Sequence[Sequence[str]], cfg: DictConfig) -> None:
-    """Refuse a sweep whose longest cell folder name would be longer than ``NAME_MAX`` bytes.
+@dataclass(frozen=True)
+class CellName:
+    """One override as it names the cells: a plain one (``lines`` empty: its input line), or a
+    sweep with its values and each value's ``key=value`` line."""
+
+    line: str
+    key: str
+    values: Sequence[str] = field(default_factory=list)
+    lines: Sequence[str] = field(default_factory=list)
+
+    def longest(self) -> int:
+        return max(len(text.encode()) for text in (self.lines or [self.line]))
+
+
+def check_cell_names(overrides: Sequence[CellName], cfg: DictConfig) -> None:
+    """Refuse a sweep whose cells would share a folder (a value listed twice, several values of a
+    key left out of the names) or whose longest name would pass ``NAME_MAX`` bytes.
 
     Args:
-        plain: the task's plain overrides (``key=value``).
-        sweeps: each swept key's cells, as ``key=value`` lines.
-        cfg: the config composed with Hydra's part (its subdir and excluded keys).
+        overrides: the task's overrides, plain and swept.
+        cfg: the config composed with Hydra's part (its subdir and left-out keys).
 
     Raises:
-        ConfigError: naming the length and what is allowed.
+        ConfigError: naming the override or the length, and what is allowed.
     """
-    subdir = OmegaConf.to_container(cfg.hydra.sweep, resolve=False).get("subdir", "")
-    if not sweeps or "override_dirname" not in str(subdir):  # a single run's folder is not so named
-        return
     named = cfg.hydra.job.config.override_dirname
-    excluded = set(named.exclude_keys or [])
-    choices = [[line] for line in plain] + [list(values) for values in sweeps if values]
-    parts = [max(len(c.encode()) for c in items) for items in choices if _key(items[0]) not in excluded]
+    unnamed = {str(key) for key in (named.exclude_keys or [])}
+    for override in overrides:
+        _check_one_folder_each(override, override.key.lstrip("+~") in unnamed)
+    subdir = OmegaConf.to_container(cfg.hydra.sweep, resolve=False).get("subdir", "")
+    if not any(o.values for o in overrides) or "override_dirname" not in str(subdir):
+        return  # a single run's folder, or cells named otherwise
+    parts = [o.longest() for o in overrides if o.key.lstrip("+~") not in unnamed]
     longest = sum(parts) + len(str(named.item_sep)) * max(len(parts) - 1, 0)
     if longest > NAME_MAX:
         raise ConfigError(
@@ -45,5 +61,15 @@ def check_cell_names(plain: Sequence[str], sweeps: Sequence[Sequence[str]], cfg:
         )
 
 
-def _key(line: str) -> str:
-    return line.split("=", 1)[0].lstrip("+~")
+def _check_one_folder_each(override: CellName, unnamed: bool) -> None:
+    repeated = sorted({v for v in override.values if list(override.values).count(v) > 1})
+    if repeated:
+        listed = ", ".join(repeated)
+        raise ConfigError(f"{override.line} lists {listed} twice; allowed: each value once")
+    key = override.key.lstrip("+~")
+    if unnamed and len(set(override.values)) > 1:
+        raise ConfigError(
+            f"{override.line}: {key} is left out of the cells' folder names "
+            f"(hydra.job.config.override_dirname.exclude_keys), so its cells would share one folder; "
+            f"allowed: one value of {key} per sweep"
+        )

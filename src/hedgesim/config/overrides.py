@@ -34,7 +34,7 @@ from hedgesim.config.compose import (
     unreadable_override,
 )
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.folder_names import check_cell_names
+from hedgesim.config.folder_names import CellName, check_cell_names
 from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_job_run, build_run
@@ -114,7 +114,7 @@ def check_with_hydra(overrides: Sequence[str]) -> tuple[int, DictConfig]:
     basic = not any(o.get_key_element() == "hydra/sweeper" for o in parsed)
     parsed, hydra_cfg = _with_configured_sweeps(parsed)
     _check_aggregation(hydra_cfg)
-    plain, sweeps = [], []
+    plain, sweeps, named = [], [], []
     for override in parsed:
         if override.is_hydra_override():
             continue
@@ -125,11 +125,12 @@ def check_with_hydra(overrides: Sequence[str]) -> tuple[int, DictConfig]:
                     "allowed: a,b,c or range(start,stop,step) or choice(a,b)"
                 )
             values = _sweep_values(override)
-            _check_a_folder_each(override, values, hydra_cfg)
             sweeps.append([f"{override.get_key_element()}={v}" for v in values])
+            named.append(CellName(override.input_line, override.get_key_element(), values, sweeps[-1]))
         else:
             plain.append(override.input_line)
-    check_cell_names(plain, sweeps, hydra_cfg)
+            named.append(CellName(override.input_line, override.get_key_element()))
+    check_cell_names(named, hydra_cfg)
     cells = 1
     for values in sweeps:
         cells *= max(len(values), 1)
@@ -345,28 +346,6 @@ def _check_aggregation(cfg: DictConfig) -> None:
     figures = OmegaConf.select(cfg, "hydra.callbacks.aggregate.figures", default=True)
     if not isinstance(figures, bool):
         raise ConfigError(f"hydra.callbacks.aggregate.figures={figures!r}; allowed: true or false")
-
-
-def _check_a_folder_each(override, values: list[str], cfg: DictConfig) -> None:
-    """Refuse a sweep whose cells would share a folder (one job's files overwriting another's):
-    a value listed twice, or several values of a key left out of the folders' names.
-
-    Raises:
-        ConfigError: naming the sweep and what is allowed.
-    """
-    key = override.get_key_element().lstrip("+~")
-    repeated = sorted({v for v in values if values.count(v) > 1})
-    if repeated:
-        raise ConfigError(
-            f"{override.input_line} lists {', '.join(repeated)} twice; allowed: each value once"
-        )
-    unnamed = OmegaConf.select(cfg, "hydra.job.config.override_dirname.exclude_keys", default=None) or []
-    if key in unnamed and len(set(values)) > 1:
-        raise ConfigError(
-            f"{override.input_line}: {key} is left out of the cells' folder names "
-            f"(hydra.job.config.override_dirname.exclude_keys), so its cells would share one folder; "
-            f"allowed: one value of {key} per sweep"
-        )
 
 
 def _sweep_values(override) -> list[str]:
