@@ -13,6 +13,7 @@ command fails or is interrupted, if the command made it.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -37,6 +39,7 @@ from hedgesim.core.record import EnsembleRecord
 from hedgesim.workflows import arrow_tables
 from hedgesim.workflows.results import (
     EVENTS,
+    INTEGRITY,
     MANIFEST,
     OUTCOMES,
     TRAJECTORIES,
@@ -44,6 +47,7 @@ from hedgesim.workflows.results import (
     is_complete,
     month_blocks,
     save_figure,
+    sha256,
     write_json,
     write_manifest,
     write_parquet_blocks,
@@ -81,6 +85,8 @@ READY: dict[Path, Ready] = {}
 ``sweep_cell`` writes such a cell from here instead of building and running it again."""
 ERROR = "error.txt"
 """The file a failed sweep cell leaves in its folder, with the error and its traceback."""
+RUN_FILES = (TRAJECTORIES, EVENTS, OUTCOMES, "config.yaml", "relations.png")
+"""Every file a run writes in its folder: a rerun removes only these, of what an earlier run wrote."""
 CHALLENGES = ("trust", "vested_interests", "tension")
 """The challenges; a sweep cell's trajectories carry each one's level (:func:`challenge_tags`)."""
 log = logging.getLogger(__name__)
@@ -189,13 +195,37 @@ def run_into(
     """Run and write the folder: tables, config, figure, then the manifest.
 
     An old manifest goes first (the folder is not complete while it is rewritten), and so do
-    temporaries a killed run left.
+    temporaries a killed run left; what it listed is read before, so that the files the earlier
+    run wrote and this one does not are removed once this one is written.
     """
     started = time.perf_counter()
+    earlier = written_before(out)
     (out / MANIFEST).unlink(missing_ok=True)
     clean_temporaries(out)
     model = run_model(spec, label)
-    return write_run(cfg, spec, model, out, started, time.perf_counter() - started, tags)
+    return write_run(cfg, spec, model, out, started, time.perf_counter() - started, tags, earlier)
+
+
+def written_before(out: Path) -> dict[str, str]:
+    """The run files the manifest in ``out`` lists, with the sha256 it records (none unreadable)."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        listed, recorded = manifest.get("files", []), manifest.get(INTEGRITY, {})
+        return {name: str(recorded[name]["sha256"]) for name in listed if name in RUN_FILES}
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+        return {}
+
+
+def remove_left_over(out: Path, earlier: Mapping[str, str], files: Sequence[str]) -> None:
+    """Remove the files an earlier run in ``out`` wrote and this run did not (its events, its
+    figure), so the folder holds one run's files; each only while it is the very file the earlier
+    manifest recorded (a file put there since is the user's, and kept).
+    """
+    for name in sorted(set(earlier) - set(files)):
+        path = out / name
+        with contextlib.suppress(OSError):
+            if path.is_file() and not path.is_symlink() and sha256(path) == earlier[name]:
+                path.unlink()
 
 
 def write_run(
@@ -206,8 +236,10 @@ def write_run(
     started: float,
     simulated: float,
     tags: dict[str, Any] | None = None,
+    earlier: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Write a simulated run's folder: tables, config, figure, then the manifest.
+    """Write a simulated run's folder: tables, config, figure, the manifest, then remove what an
+    earlier run wrote there and this one does not (:func:`remove_left_over`).
 
     config.yaml is the config with the timeline the run used (``recorded_yaml``); the manifest
     says where that timeline came from (``timeline``: mode, files and their sha256, the month
@@ -219,7 +251,10 @@ def write_run(
         simulated: seconds the simulation took.
         tags: columns added to the trajectories, one value each (a sweep cell's challenge levels);
             a run with tags is a sweep cell and also writes its outcomes (``outcomes.json``).
+        earlier: :func:`written_before` read before the folder's manifest was removed (default:
+            read here, from the manifest the folder has now).
     """
+    earlier = written_before(out) if earlier is None else earlier
     (out / MANIFEST).unlink(missing_ok=True)
     clean_temporaries(out)
     files = [TRAJECTORIES]
@@ -261,6 +296,7 @@ def write_run(
         simulate_s=round(simulated, 3),
         **({"parameter_sets": spec.sets_used} if spec.sets_used else {}),
     )
+    remove_left_over(out, earlier, files)
     print(f"hedgesim: wrote {out}", file=sys.stderr)
     return files
 

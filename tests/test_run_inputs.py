@@ -1,0 +1,32 @@
+"""A run folder written again, and the inputs of hedgesim-reproduce: what is kept, what is refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hedgesim import cli
+from hedgesim.workflows.results import is_complete
+
+
+def listed(out: Path) -> list[str]:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+
+
+def test_a_rerun_into_the_same_folder_leaves_only_its_own_files(tmp_path, monkeypatch):
+    """The events and figure of an earlier run go when the rerun writes none; a file the user
+    put there, or one changed since the earlier run wrote it, stays."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "run"
+    cli.main(["replicates=2", f"hydra.run.dir={out}", "output.events=true", "output.figure=true"])
+    assert {"events.parquet", "relations.png"} <= set(listed(out))
+    (out / "notes.txt").write_text("mine")
+    cli.main(["replicates=2", f"hydra.run.dir={out}", "output.events=false", "output.figure=false"])
+    files = sorted(p.name for p in out.iterdir() if p.is_file())
+    assert files == sorted(["cli.log", "config.yaml", "manifest.json", "notes.txt", "trajectories.parquet"])
+    assert listed(out) == ["trajectories.parquet", "config.yaml"] and is_complete(out)
+    cli.main(["replicates=2", f"hydra.run.dir={out}", "output.events=true", "output.figure=false"])
+    (out / "events.parquet").write_bytes(b"changed since")  # no longer the file the run wrote
+    cli.main(["replicates=2", f"hydra.run.dir={out}", "output.events=false", "output.figure=false"])
+    assert (out / "events.parquet").read_bytes() == b"changed since"
+    assert (out / "notes.txt").read_text() == "mine" and is_complete(out)
