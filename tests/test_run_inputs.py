@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from hedgesim import cli
+from hedgesim.workflows import reproduction as rep
 from hedgesim.workflows.results import is_complete
 
 
@@ -30,3 +31,26 @@ def test_a_rerun_into_the_same_folder_leaves_only_its_own_files(tmp_path, monkey
     cli.main(["replicates=2", f"hydra.run.dir={out}", "output.events=false", "output.figure=false"])
     assert (out / "events.parquet").read_bytes() == b"changed since"
     assert (out / "notes.txt").read_text() == "mine" and is_complete(out)
+
+
+def refused(capsys, argv: list[str]) -> str:
+    """hedgesim-reproduce's one line for ``argv``, checked to be a usage error and one line."""
+    assert rep.main(argv) == rep.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("hedgesim-reproduce: error: "), err
+    return err[0].removeprefix("hedgesim-reproduce: error: ")
+
+
+def never_simulate(*args, **kwargs):
+    raise AssertionError("simulated before the inputs were checked")
+
+
+def test_a_run_ending_before_the_targets_months_is_refused_before_simulating(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(rep, "run_spec", never_simulate)
+    out = tmp_path / "baseline"
+    line = refused(capsys, ["scenario.end=2015-12", "--replicates", "2", "--out", str(out)])
+    assert line == (
+        "scenario.end=2015-12: the run ends before 2020-01, and the targets are judged on "
+        "2008-01..2020-01; allowed: scenario.end >= 2020-01"
+    )
+    assert not out.exists()

@@ -32,7 +32,7 @@ import pandas as pd
 from hedgesim.analysis.bands import monthly_bands, observed_points, series_bands
 from hedgesim.analysis.naive import comparison, naive_tables, summary_lines
 from hedgesim.analysis.pass_rules import context_rows, evaluate, of_class
-from hedgesim.analysis.targets import Target, TargetError
+from hedgesim.analysis.targets import Target, TargetError, required_span
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import refuse_set_by_options
@@ -142,6 +142,24 @@ def baseline_spec(overrides: Sequence[str], replicates: int, seed: int) -> RunSp
     return build_run(cfg)
 
 
+def check_covers(spec: RunSpec, targets: Sequence[Target]) -> None:
+    """Refuse, before simulating, a run that misses a month the targets are judged on: judging
+    them would fail only after the whole ensemble had run."""
+    first, last = required_span(targets)
+    start, end = spec.calendar.start, spec.calendar.end
+    needed = f"the targets are judged on {first:%Y-%m}..{last:%Y-%m}"
+    if (start.year, start.month) > (first.year, first.month):
+        raise ConfigError(
+            f"scenario.start={start}: the run starts after {first:%Y-%m}, and {needed}; "
+            f"allowed: scenario.start <= {first:%Y-%m}"
+        )
+    if (end.year, end.month) < (last.year, last.month):
+        raise ConfigError(
+            f"scenario.end={end}: the run ends before {last:%Y-%m}, and {needed}; "
+            f"allowed: scenario.end >= {last:%Y-%m}"
+        )
+
+
 def run_baseline(overrides: Sequence[str], replicates: int, seed: int) -> pd.DataFrame:
     """The configured baseline on the reproduction scenario: one row per replicate and month."""
     return run_spec(baseline_spec(overrides, replicates, seed)).trajectories()
@@ -182,6 +200,7 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     targets = read_targets(args.targets)
     started = time.perf_counter()
     spec = baseline_spec(args.overrides, args.replicates, args.seed)
+    check_covers(spec, targets)
     sets = read_plausible(args.sets_file) if args.parameter_sets else None
     if sets is not None:
         psets.check_overrides(args.overrides, sets, str(args.sets_file))
