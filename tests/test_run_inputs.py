@@ -54,3 +54,11 @@ def test_a_run_ending_before_the_targets_months_is_refused_before_simulating(tmp
         "2008-01..2020-01; allowed: scenario.end >= 2020-01"
     )
     assert not out.exists()
+
+
+def test_the_report_gives_the_period_the_run_covered(tmp_path):
+    out = tmp_path / "baseline"
+    rep.main(["scenario.end=2020-06", "--replicates", "3", "--seed", "7", "--out", str(out)])
+    command = (out / "report.md").read_text(encoding="utf-8").splitlines()[2]
+    assert "scenario `reproduce`: 2008-01..2020-06, the configured calibrated parameters)" in command
+    assert "2020-12" not in command

@@ -243,9 +243,9 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
         + f"; {facts['passed']}/{facts['targets']} evidence targets pass"
     )
     figure = target_plots.targets_figure(bands, points, title)
-    report = report_markdown(
-        table, targets, context, naive, facts, validation_headline(args.validation), extra
-    )
+    period = f"{spec.calendar.start}..{spec.calendar.end}"
+    validation = validation_headline(args.validation)
+    report = report_markdown(table, targets, context, naive, facts, validation, extra, period)
     files = SETS_FILES if with_sets else FILES
     write_folder(Path(args.out), tables, ensemble_summary(trajectories), figure, report, facts, files)
     evidence = of_class(table)

@@ -127,9 +127,11 @@ def report_markdown(
     facts: Mapping[str, Any],
     validation: Mapping[str, Any] | None = None,
     uncertainty: str = "",
+    period: str = "",
 ) -> str:
     """The folder's report.md (see the module docstring for what is counted where); ``uncertainty``
-    is the section comparing the ensemble with and without the parameter sets, if they were used."""
+    is the section comparing the ensemble with and without the parameter sets, if they were used;
+    ``period`` the months the run covered (``scenario.*`` may have moved them)."""
     evidence, fitted = of_class(table, "evidence"), of_class(table, "fitted")
     naive_evidence = {name: of_class(frame) for name, frame in naive.items()}
     units = {t.id: t.statistic_unit() for t in targets}
@@ -144,7 +146,7 @@ def report_markdown(
         "# hedgesim baseline: reproduction of the 2011-2019 targets"
         + (" with parameter uncertainty" if sets else ""),
         f"Command: `{facts['command']}` ({facts['replicates']} replicates, seed {facts['seed']}, "
-        f"scenario `{facts['scenario']}`: 2008-01..2020-12, {parameters}).",
+        f"scenario `{facts['scenario']}`" + (f": {period}" if period else "") + f", {parameters}).",
         headline(facts),
         uncertainty,
         out_of_sample(validation),
