@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from hedgesim import cli
 from hedgesim.workflows import reproduction as rep
 from hedgesim.workflows.results import is_complete
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def listed(out: Path) -> list[str]:
@@ -62,3 +66,33 @@ def test_the_report_gives_the_period_the_run_covered(tmp_path):
     command = (out / "report.md").read_text(encoding="utf-8").splitlines()[2]
     assert "scenario `reproduce`: 2008-01..2020-06, the configured calibrated parameters)" in command
     assert "2020-12" not in command
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (None, "no such file"),
+        ("not json", "not a validation summary (JSONDecodeError"),
+        ('{"x": 1}', "not a validation summary (it lacks 'split')"),
+        ("[]", "not a validation summary (TypeError: it holds no mapping of results)"),
+    ],
+)
+def test_a_validation_summary_given_that_is_missing_or_bad_is_refused(
+    tmp_path, capsys, monkeypatch, content, why
+):
+    monkeypatch.setattr(rep, "run_spec", never_simulate)
+    given = tmp_path / "summary.json"
+    if content is not None:
+        given.write_text(content, encoding="utf-8")
+    line = refused(capsys, ["--validation", str(given), "--replicates", "2", "--out", str(tmp_path / "b")])
+    assert line.startswith(f"--validation={given}: {why}")
+    assert line.endswith(
+        "; allowed: the summary.json hedgesim-validate writes (default results/validation/summary.json)"
+    )
+
+
+def test_without_a_validation_given_a_missing_default_means_none_has_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert rep.validation_headline(None) is None
+    committed = json.loads((ROOT / rep.VALIDATION_SUMMARY).read_text(encoding="utf-8"))
+    assert rep.validation_headline(ROOT / rep.VALIDATION_SUMMARY) == committed

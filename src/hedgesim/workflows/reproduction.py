@@ -44,11 +44,13 @@ from hedgesim.workflows.interrupt import one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.reproduction_report import (
     evidence_facts,
+    out_of_sample,
     report_markdown,
     uncertainty_section,
 )
 from hedgesim.workflows.results import (
     MANIFEST,
+    first_line,
     save_figure,
     sha256,
     write_manifest,
@@ -114,8 +116,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--validation",
         type=Path,
-        default=VALIDATION_SUMMARY,
-        help=f"hedgesim-validate's summary, quoted beside the result (default {VALIDATION_SUMMARY})",
+        help=f"hedgesim-validate's summary, quoted beside the result (default {VALIDATION_SUMMARY}, "
+        "when it is there)",
     )
     args = parser.parse_args(list(argv))
     if args.out is None:
@@ -175,12 +177,34 @@ def naive_forecasts(spec: RunSpec, trajectories: pd.DataFrame, targets: Sequence
     return judged
 
 
-def validation_headline(path: Path) -> dict[str, Any] | None:
-    """The out-of-sample result that hedgesim-validate wrote, if it has been run."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def validation_headline(path: Path | None) -> dict[str, Any] | None:
+    """The out-of-sample result that hedgesim-validate wrote, read before simulating.
+
+    ``path`` None (none given): the default summary, or None when it is not there, for no
+    validation has been run then. A file given that is missing, or any summary the report cannot
+    quote, is refused: the report would say no validation had been run.
+
+    Raises:
+        InputError: naming --validation, the file and what is wrong.
+    """
+    given = path is not None
+    path = Path(path) if given else VALIDATION_SUMMARY
+    if not given and not path.exists():
         return None
+    allowed = f"allowed: the summary.json hedgesim-validate writes (default {VALIDATION_SUMMARY})"
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(summary, dict) or not summary:
+            raise TypeError("it holds no mapping of results")
+        out_of_sample(summary)  # quoted as the report will: a key or value it lacks fails here
+    except FileNotFoundError:
+        raise InputError(f"--validation={path}: no such file; {allowed}") from None
+    except OSError as err:
+        raise InputError(f"--validation={path}: cannot be read ({err.strerror}); {allowed}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        why = f"it lacks {err.args[0]!r}" if isinstance(err, KeyError) else first_line(err)
+        raise InputError(f"--validation={path}: not a validation summary ({why}); {allowed}") from None
+    return summary
 
 
 def ensemble_summary(trajectories: pd.DataFrame) -> pd.DataFrame:
@@ -201,6 +225,7 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     spec = baseline_spec(args.overrides, args.replicates, args.seed)
     check_covers(spec, targets)
+    validation = validation_headline(args.validation)
     sets = read_plausible(args.sets_file) if args.parameter_sets else None
     if sets is not None:
         psets.check_overrides(args.overrides, sets, str(args.sets_file))
@@ -244,7 +269,6 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     )
     figure = target_plots.targets_figure(bands, points, title)
     period = f"{spec.calendar.start}..{spec.calendar.end}"
-    validation = validation_headline(args.validation)
     report = report_markdown(table, targets, context, naive, facts, validation, extra, period)
     files = SETS_FILES if with_sets else FILES
     write_folder(Path(args.out), tables, ensemble_summary(trajectories), figure, report, facts, files)
