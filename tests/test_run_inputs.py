@@ -96,3 +96,16 @@ def test_without_a_validation_given_a_missing_default_means_none_has_run(tmp_pat
     assert rep.validation_headline(None) is None
     committed = json.loads((ROOT / rep.VALIDATION_SUMMARY).read_text(encoding="utf-8"))
     assert rep.validation_headline(ROOT / rep.VALIDATION_SUMMARY) == committed
+
+
+def test_a_sets_file_without_parameter_sets_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(rep, "run_spec", never_simulate)
+    sets = tmp_path / "sets.csv"
+    sets.write_text("trial,loss\n", encoding="utf-8")
+    line = refused(capsys, ["--sets-file", str(sets), "--replicates", "2", "--out", str(tmp_path / "b")])
+    assert line == (
+        f"--sets-file={sets}: needs --parameter-sets (only it uses the sets); "
+        "allowed: --parameter-sets --sets-file CSV, or no --sets-file"
+    )
+    assert not (tmp_path / "b").exists()
+    assert rep.parse_args(["--parameter-sets"]).sets_file == rep.PLAUSIBLE_FILE

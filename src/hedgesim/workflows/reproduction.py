@@ -109,8 +109,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--sets-file",
         type=Path,
-        default=PLAUSIBLE_FILE,
-        help="the parameter sets (default conf/params/plausible.csv)",
+        help="the parameter sets, with --parameter-sets (default conf/params/plausible.csv)",
     )
     parser.add_argument("--targets", type=Path, default=TARGETS_FILE, help="observed targets (YAML)")
     parser.add_argument(
@@ -120,6 +119,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "when it is there)",
     )
     args = parser.parse_args(list(argv))
+    args.sets_given, args.sets_file = args.sets_file is not None, args.sets_file or PLAUSIBLE_FILE
     if args.out is None:
         args.out = DEFAULT_SETS_OUT if args.parameter_sets else DEFAULT_OUT
     return args
@@ -220,6 +220,11 @@ def ensemble_summary(trajectories: pd.DataFrame) -> pd.DataFrame:
 
 def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     """Run, judge and write the folder; returns the facts the manifest records."""
+    if args.sets_given and not args.parameter_sets:  # the sets would be silently left unused
+        raise InputError(
+            f"--sets-file={args.sets_file}: needs --parameter-sets (only it uses the sets); "
+            "allowed: --parameter-sets --sets-file CSV, or no --sets-file"
+        )
     check_replaceable(Path(args.out), SETS_FILES, "hedgesim-reproduce")
     targets = read_targets(args.targets)
     started = time.perf_counter()
