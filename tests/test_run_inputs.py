@@ -109,3 +109,18 @@ def test_a_sets_file_without_parameter_sets_is_refused(tmp_path, capsys, monkeyp
     )
     assert not (tmp_path / "b").exists()
     assert rep.parse_args(["--parameter-sets"]).sets_file == rep.PLAUSIBLE_FILE
+
+
+def test_failing_fitted_targets_are_listed_apart_from_the_evidence(tmp_path, capsys, monkeypatch):
+    facts = {"summary": [], "passed": 1, "targets": 2, "loss": 0.5, "fitted_passed": 0, "fitted_targets": 1}
+    facts |= {"seconds": 1.0, "failed": ["eu_peak"], "fitted_failed": ["set_by_a_parameter"]}
+    monkeypatch.setattr(rep, "reproduce", lambda args: facts)
+    assert rep.main(["--out", str(tmp_path / "b")]) == rep.EXIT_FAILED
+    assert capsys.readouterr().err.splitlines() == [
+        "failing: eu_peak",
+        "fitted targets failing (not evidence): set_by_a_parameter",
+    ]
+    facts["failed"] = []  # only a fitted target fails: nothing under "failing", still exit 1
+    assert rep.main(["--out", str(tmp_path / "b")]) == rep.EXIT_FAILED
+    fitted_only = capsys.readouterr().err.splitlines()
+    assert fitted_only == ["fitted targets failing (not evidence): set_by_a_parameter"]

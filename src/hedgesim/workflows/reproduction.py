@@ -364,11 +364,19 @@ def _reproduce_and_say(args: argparse.Namespace) -> int:
             f"evidence targets pass, loss {single['loss']:.3f}; evidence bands "
             f"{facts['band_widening']['median_width_ratio']:.2f} times as wide (median)"
         )
-    failed = [*facts["failed"], *facts["fitted_failed"]]
-    if failed:
-        print(f"failing: {', '.join(failed)}", file=sys.stderr)
-        return EXIT_FAILED
-    return 0
+    lines = failing_lines(facts)
+    for line in lines:
+        print(line, file=sys.stderr)
+    return EXIT_FAILED if lines else 0
+
+
+def failing_lines(facts: dict[str, Any]) -> list[str]:
+    """The failing targets: evidence under ``failing``, fitted ones apart, named as fitted (a
+    parameter is set from them or inputs dictate them, so they are no evidence either way)."""
+    lines = [f"failing: {', '.join(facts['failed'])}"] if facts["failed"] else []
+    if facts["fitted_failed"]:
+        lines.append(f"fitted targets failing (not evidence): {', '.join(facts['fitted_failed'])}")
+    return lines
 
 
 if __name__ == "__main__":
