@@ -61,7 +61,9 @@ of its own or as the work of the month's shock."""
 # model records: direction +1 raises the partner's weight, -1 lowers it. When news makes one
 # partner riskier, a rise of the others' weights "to spread risk" is its answer too. Read from the
 # model's channels: trust follows cooperation and conflict, benefit and risk the partner's payoff
-# and its variance, and the commitment is the floor under the Russia weight, which tension raises.
+# and its variance, and the commitment is the floor under the Russia weight, which tension raises
+# and territory lent to a war raises too (that war's conflict also lowers trust in the EU and
+# Ukraine). The EaP suspension is conflict with the EU, which stops courting a neutral Belarus.
 _COMMITMENT_UP = (("russia", "commitment", +1), ("russia", "floor", +1))
 _TENSION = (
     ("ukraine", "risk", -1),
@@ -99,6 +101,8 @@ KIND_CHANNELS: dict[str, tuple[tuple[str, str, int], ...]] = {
     "npp_start": (),
     "crackdown": _EU_WORSE,
     "coercion": _EU_WORSE,
+    "eap_suspension": (("eu", "trust", -1), ("eu", "benefit", -1)),
+    "territory_used": (*_COMMITMENT_UP, ("eu", "trust", -1), ("ukraine", "trust", -1)),
 }
 """The moves a shock (or a decision) of each kind can cause in the month it strikes."""
 STATE_CHANNELS: dict[str, tuple[tuple[str, str, int], ...]] = {

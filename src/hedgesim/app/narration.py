@@ -1,7 +1,8 @@
 """'Why did Belarus move?': the model's event log of one replicate in plain sentences.
 
 Each sentence is assembled from what the model recorded that month, never from the date: the
-news (the shock that struck, with its label; the decision an actor took, told as its choice:
+news (every shock that struck, with its label: the model's record keeps one a month, so
+``eventlog`` reads the dated ones from the timeline; the decision an actor took, told as its choice:
 "Belarus chose to host talks as a neutral venue"; and what changed in the state: tension, Russian
 crude deliveries, EU sanctions, political prisoners), then how Belarus's hedge answered: the
 partner whose weight moved most, by how much, and the driver the model records for that move
@@ -36,18 +37,14 @@ from hedgesim.app.channels import (
     PARTNER_NAMES,
     STATE_CAUSES,
     STATE_CHANNELS,
-    STOCHASTIC_KINDS,
     why,
 )
-from hedgesim.app.session import COMMITMENT, HARD_FLOOR
+from hedgesim.app.eventlog import FLOOR_COLUMNS, STATE_COLUMNS, replicate_log, shock_kinds
+from hedgesim.app.session import HARD_FLOOR
 from hedgesim.app.settings import DECISIONS
-from hedgesim.core.model import HedgingModel
-from hedgesim.core.shocks import STOCHASTIC_LABELS
-from hedgesim.core.vocabulary import DRIVERS, PARTNERS
 
-STATE_COLUMNS = ("tension", "oil_supply", "sanctions_persons", "political_prisoners")
-FLOOR_COLUMNS = ("hedge_russia", COMMITMENT)
-"""The Russia weight and the weight the alliance commitment asks for (a floor under it)."""
+__all__ = ["MonthRecord", "narrate", "records", "replicate_log", "sentence", "shock_kinds"]
+
 COMMITMENT_NAME = "its alliance floor" if HARD_FLOOR else "its alliance commitment"
 MIN_MOVE = 0.01
 """A month without a shock or a decision is told only if a weight moved this much (one point) or
@@ -68,6 +65,7 @@ DECISION_NAMES = {label: name for name, label in DECISIONS.items()}
 class MonthRecord:
     """One replicate's month as the narration needs it: the log entry and the state's changes.
 
+    ``shock`` and ``kind`` are the month's first shock (None without one), ``others`` the rest.
     ``russia_weight`` and ``russia_floor`` are the Russia weight and the weight the alliance
     commitment asks for this month (NaN when not known), ``was_at_floor`` whether the weight sat
     at it the month before. ``decision`` is the decision an actor took this month, by its name
@@ -91,6 +89,13 @@ class MonthRecord:
     russia_floor: float = math.nan
     was_at_floor: bool = False
     decision: str | None = None
+    others: tuple[tuple[str, str | None], ...] = ()
+    """The month's other shocks after ``shock``, as (label, kind): dated shocks may share a month."""
+
+    @property
+    def shocks(self) -> tuple[tuple[str, str | None], ...]:
+        """Every shock that struck this month, as (label, kind), ``shock`` first."""
+        return ((self.shock, self.kind), *self.others) if self.shock is not None else ()
 
     @property
     def at_floor(self) -> bool:
@@ -119,35 +124,45 @@ def sentence(record: MonthRecord, min_move: float = MIN_MOVE) -> str | None:
 
 
 def _news(r: MonthRecord) -> list[tuple[str, str, tuple]]:
-    """The month's news as (key, text, channels): the shock first, then the decision taken, then
-    changes of the state neither already tells."""
+    """The month's news as (key, text, channels): the shocks first, then the decision taken,
+    then changes of the state none of them already tells."""
     decision, decided = _decision_clause(r)
-    event, used = _event_clause(r, decided)
-    news = [clause for clause in (event, decision) if clause]
-    told = used | decided
+    told = set(decided)
+    events = []
+    for i, (label, kind) in enumerate(r.shocks):
+        event, used = _event_clause(r, label, kind, told)
+        events.append((shock_key(i), *event))
+        told |= used
+    news = [*events, *([decision] if decision else [])]
     return news + [(key, text, STATE_CHANNELS[key]) for key, text in _state_clauses(r) if key not in told]
 
 
-def _event_clause(r: MonthRecord, decided: set[str]) -> tuple[tuple[str, str, tuple] | None, set[str]]:
-    """The shock, told through the state change its kind brings when the state did change (and
-    the month's decision does not bring that change itself, keys ``decided``).
+def shock_key(i: int) -> str:
+    """Key of the month's i-th shock among its news: "shock", then "shock2", "shock3", ..."""
+    return "shock" if i == 0 else f"shock{i + 1}"
 
-    Returns the clause (None without a shock) and the state keys it already tells.
+
+def _event_clause(
+    r: MonthRecord, label: str, kind: str | None, told: set[str]
+) -> tuple[tuple[str, tuple], set[str]]:
+    """One shock, told through the state change its kind brings when the state did change (and
+    no news before it, keys ``told``, tells that change already).
+
+    Returns the clause's (text, channels) and the state keys it tells.
     """
-    if r.shock is None:
-        return None, set()
-    channels = KIND_CHANNELS.get(r.kind or "", ())
-    changed = {key for key, _ in _state_clauses(r)} - decided
-    if r.kind == "war" and "tension" in changed:
-        return ("shock", f"tension rose after {r.shock}", channels), {"tension"}
-    if r.kind == "oil_dispute" and "supply_cut" in changed:
-        cut = f"Russian crude deliveries fell {-100 * r.supply_change:.0f}% with {r.shock}"
-        return ("shock", cut, channels), {"supply_cut"}
-    if r.kind == "election" and "prisoners_up" in changed:
-        return ("shock", f"political prisoners rose with {r.shock}", channels), {"prisoners_up"}
-    if r.kind == "concession" and "prisoners_down" in changed:
-        return ("shock", f"political prisoners fell with {r.shock}", channels), {"prisoners_down"}
-    return ("shock", r.shock, channels), set()
+    channels = KIND_CHANNELS.get(kind or "", ())
+    changed = {key for key, _ in _state_clauses(r)} - told
+    if kind == "war" and "tension" in changed:
+        return (f"tension rose after {label}", channels), {"tension"}
+    if kind == "oil_dispute" and "supply_cut" in changed:
+        return (f"Russian crude deliveries fell {-100 * r.supply_change:.0f}% with {label}", channels), {
+            "supply_cut"
+        }
+    if kind == "election" and "prisoners_up" in changed:
+        return (f"political prisoners rose with {label}", channels), {"prisoners_up"}
+    if kind == "concession" and "prisoners_down" in changed:
+        return (f"political prisoners fell with {label}", channels), {"prisoners_down"}
+    return (label, channels), set()
 
 
 def _decision_clause(r: MonthRecord) -> tuple[tuple[str, str, tuple] | None, set[str]]:
@@ -216,8 +231,9 @@ def _answer(r: MonthRecord, news: list[tuple[str, str, tuple]]) -> str:
 
 def _cause_name(r: MonthRecord, key: str) -> str:
     """How a sentence names one piece of news as the cause of the month's move."""
-    if key == "shock":
-        return str(r.shock)
+    shocks = {shock_key(i): label for i, (label, _) in enumerate(r.shocks)}
+    if key in shocks:
+        return shocks[key]
     if key == "decision":
         return DECISION_CAUSES.get(str(r.decision), str(r.decision))
     return STATE_CAUSES[key]
@@ -248,20 +264,13 @@ def _floor_note(r: MonthRecord) -> str | None:
     return None
 
 
-def shock_kinds(model: HedgingModel) -> dict[str, str]:
-    """Kind of each shock label the model can log: its dated shocks and the drawn ones (the
-    decisions have a column of their own, see ``DECISION_KINDS``)."""
-    kinds = {label: STOCHASTIC_KINDS.get(name, name) for name, label in STOCHASTIC_LABELS.items()}
-    kinds |= {(s.label or s.id): s.kind.value for s in model.timeline.shocks}
-    return kinds
-
-
 def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
     """Month records of one replicate from an event log joined with its state columns.
 
     ``frame`` holds one replicate, in date order, with the event-log columns (date,
-    moved_partner, weight_change, driver, shock and, when known, decision), STATE_COLUMNS and,
-    when known, FLOOR_COLUMNS; ``kinds`` maps shock labels to kinds (see ``shock_kinds``). The
+    moved_partner, weight_change, driver, shock and, when known, decision and shocks: every
+    shock of the month, as the model's record names only one), STATE_COLUMNS and, when known,
+    FLOOR_COLUMNS; ``kinds`` maps shock labels to kinds (see ``shock_kinds``). The
     first month is left out: its move is the hedge settling from the equal split the run starts
     from.
     """
@@ -274,13 +283,13 @@ def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
     for i, row in enumerate(frame.itertuples(index=False)):
         if i == 0:
             continue
-        shock = row.shock if isinstance(row.shock, str) else None
+        labels = _labels(row)
         decision = getattr(row, "decision", None)
         out.append(
             MonthRecord(
                 f"{pd.Timestamp(row.date):%Y-%m}",
-                shock,
-                kinds.get(shock) if shock else None,
+                labels[0] if labels else None,
+                kinds.get(labels[0]) if labels else None,
                 str(row.moved_partner),
                 float(row.weight_change),
                 str(row.driver),
@@ -295,9 +304,19 @@ def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
                 float(floor[i]),
                 bool(on_floor[i - 1]),
                 DECISION_NAMES.get(decision, decision) if isinstance(decision, str) else None,
+                tuple((label, kinds.get(label)) for label in labels[1:]),
             )
         )
     return out
+
+
+def _labels(row) -> tuple[str, ...]:
+    """The labels of the month's shocks: its ``shocks`` when the frame has them, else its one
+    logged ``shock``."""
+    shocks = getattr(row, "shocks", None)
+    if isinstance(shocks, tuple):
+        return shocks
+    return (row.shock,) if isinstance(row.shock, str) else ()
 
 
 def narrate(frame: pd.DataFrame, kinds: Mapping[str, str], min_move: float = MIN_MOVE) -> list[str]:
@@ -345,32 +364,3 @@ def _told(stretch: list[MonthRecord], min_move: float) -> list[str]:
         f"{first.date} to {last.date}: Belarus kept {verb} its {_weight(first.partner)} "
         f"{why(first.driver, first.partner, up)} ({amount})"
     ]
-
-
-def replicate_log(model: HedgingModel, position: int) -> pd.DataFrame:
-    """One replicate's event log and state so far, read from the model's ensemble record.
-
-    The same columns as ``model.event_log()`` (shock and decision as labels, None for none)
-    joined with ``model.trajectories()`` (the state
-    columns and the Russia weight with its floor), for one replicate (``position`` indexes the
-    model's replicates), without building the whole ensemble's tables: the page calls this every
-    displayed step.
-    """
-    column = lambda name: model.record.series(name)[:, position]
-    steps = model.record.steps_done
-    shocks = np.array([*model.shock_labels, None], dtype=object)
-    decisions = np.array([*model.decision_labels, None], dtype=object)
-    frame = pd.DataFrame(
-        {
-            "date": model.calendar.dates()[:steps],
-            "replicate": np.full(steps, model.replicate_ids[position]),
-            "moved_partner": np.array(PARTNERS)[column("moved_partner")],
-            "weight_change": column("moved_by"),
-            "driver": np.array(DRIVERS)[column("driver")],
-            "shock": shocks[column("shock")],
-            "decision": decisions[column("decision")],
-        }
-    )
-    for name in (*STATE_COLUMNS, *FLOOR_COLUMNS):
-        frame[name] = column(name)
-    return frame

@@ -1,0 +1,109 @@
+"""The classroom log tells the truth: every shock of a month, each credited through its own channel."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hedgesim.app.channels import KIND_CHANNELS
+from hedgesim.app.narration import MonthRecord, narrate, replicate_log, sentence, shock_kinds
+from hedgesim.app.settings import settings_from_inputs
+from hedgesim.core.shocks import KINDS
+from hedgesim.workflows.run import build_model
+
+
+def _record(**changes) -> MonthRecord:
+    quiet = dict(
+        date="2022-02",
+        shock=None,
+        kind=None,
+        partner="eu",
+        change=0.0,
+        driver="risk",
+        tension=0.3,
+        tension_change=0.0,
+        supply=1.0,
+        supply_change=0.0,
+        sanctions=4.0,
+        sanctions_change=0.0,
+        prisoners_change=0.0,
+    )
+    return MonthRecord(**{**quiet, **changes})
+
+
+@pytest.fixture(scope="module")
+def to_2022():
+    """One replicate of the page's scenario, stepped to 2022-03 (the dated history's end)."""
+    ((_, spec),) = settings_from_inputs(0.5, 0.5, 0.3, "1", "20101219").runs()
+    model = build_model(spec)
+    while str(model.calendar.month_at(model.steps)) <= "2022-03":
+        model.step()
+    return model
+
+
+def _line(lines: list[str], month: str) -> str:
+    (line,) = [x for x in lines if x.startswith(f"{month}:")]
+    return line
+
+
+def test_every_kind_of_shock_has_its_channels():
+    """A kind missing from the table is never credited with a move, whatever it did."""
+    assert set(KINDS) <= set(KIND_CHANNELS)
+
+
+def test_two_shocks_of_one_month_are_both_told_and_each_credited_by_its_channel():
+    month = _record(
+        shock="Belarusian territory used for the invasion of Ukraine",
+        kind="territory_used",
+        others=(("Russia's full-scale invasion of Ukraine", "war"),),
+        tension=0.9,
+        tension_change=0.5,
+        partner="ukraine",
+        change=-0.02,
+        driver="trust",
+    )
+    assert sentence(month) == (
+        "2022-02: Belarusian territory used for the invasion of Ukraine; tension rose after "
+        "Russia's full-scale invasion of Ukraine; in answer to Belarusian territory used for the "
+        "invasion of Ukraine, Belarus lowered its Ukraine weight as its trust in Ukraine fell (-2.0 points)"
+    )
+    by_risk = dataclasses.replace(month, driver="risk")
+    assert sentence(by_risk).endswith(
+        "in answer to Russia's full-scale invasion of Ukraine, Belarus lowered its Ukraine weight "
+        "to cut its exposure to risk (-2.0 points)"
+    )
+
+
+def test_the_page_log_names_both_shocks_of_2021_06_and_2022_02(to_2022):
+    lines = narrate(replicate_log(to_2022, 0), shock_kinds(to_2022))
+    june = _line(lines, "2021-06")
+    assert june.startswith(
+        "2021-06: unit 1 of Astravets in commercial operation; "
+        "Belarus suspending its Eastern Partnership participation; "
+    )
+    assert (
+        "in answer to Belarus suspending its Eastern Partnership participation, "
+        "Belarus lowered its EU weight as its trust in the EU fell" in june
+    )
+    invasion = _line(lines, "2022-02")
+    assert invasion.startswith(
+        "2022-02: Belarusian territory used for the invasion of Ukraine; "
+        "tension rose after Russia's full-scale invasion of Ukraine; "
+    )
+    assert (
+        "in answer to Belarusian territory used for the invasion of Ukraine and Russia's full-scale "
+        "invasion of Ukraine, Belarus raised its Russia weight as its alliance commitment to Russia rose"
+        in invasion
+    )
+
+
+def test_the_models_own_record_is_unchanged(to_2022):
+    """The log reads the month's other shocks from the timeline; the record keeps its one code."""
+    frame = replicate_log(to_2022, 0)
+    month = frame[frame["date"] == "2022-02-01"].iloc[0]
+    assert month["shock"] == "Russia's full-scale invasion of Ukraine"
+    assert month["shocks"] == (
+        "Belarusian territory used for the invasion of Ukraine",
+        "Russia's full-scale invasion of Ukraine",
+    )
