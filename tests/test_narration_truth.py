@@ -8,8 +8,8 @@ import pytest
 
 from hedgesim.app.channels import KIND_CHANNELS
 from hedgesim.app.narration import MonthRecord, narrate, replicate_log, sentence, shock_kinds
-from hedgesim.app.settings import settings_from_inputs
-from hedgesim.core.shocks import KINDS
+from hedgesim.app.settings import comparisons, settings_from_inputs
+from hedgesim.core.shocks import KINDS, StochasticProcess
 from hedgesim.workflows.run import build_model
 
 
@@ -107,3 +107,49 @@ def test_the_models_own_record_is_unchanged(to_2022):
         "Belarusian territory used for the invasion of Ukraine",
         "Russia's full-scale invasion of Ukraine",
     )
+
+
+# --- side by side: every choice changes what it says -----------------------------------------
+
+
+def _b_spec(compare: str):
+    (_, a), (_, b) = settings_from_inputs(0.5, 0.5, 0.3, "1", "1", compare=compare).runs()
+    return a, b
+
+
+def _drawn(spec) -> tuple[list[int], float, float]:
+    process = StochasticProcess.for_run(spec.stochastic, spec.calendar, spec.timeline)
+    return sorted(process.election_steps), spec.stochastic.war_rate, spec.stochastic.energy_dispute_rate
+
+
+def test_side_by_side_offers_only_kinds_that_have_shocks_to_leave_out():
+    """Crackdowns, releases, autonomy signals, talks and coercion are Belarus's own decisions:
+    leaving out their (absent) dated shocks changed nothing."""
+    offered = {name for name in comparisons() if name.startswith("without any ")}
+    for kind in ("concession", "autonomy_signal", "venue", "crackdown", "coercion"):
+        assert f"without any {kind.replace('_', ' ')} shocks" not in offered
+    for name in offered:
+        (kind,) = comparisons()[name].kinds
+        a, b = _b_spec(name)
+        fewer = len(b.timeline.shocks) < len(a.timeline.shocks)
+        assert fewer or _drawn(b) != _drawn(a), name
+    from hedgesim.app.settings import DRAWN_KINDS, DRAWN_OFF
+
+    assert set(DRAWN_KINDS) <= set(DRAWN_OFF)  # every kind the model draws can be left out
+
+
+@pytest.mark.parametrize(
+    ("compare", "without"),
+    [
+        ("without any election shocks", ([], 0.01, 0.025)),
+        ("without any war shocks", ([204, 264], 0.0, 0.025)),
+        ("without any oil dispute shocks", ([204, 264], 0.01, 0.0)),
+    ],
+)
+def test_leaving_out_a_kind_leaves_out_its_drawn_shocks_too(compare, without):
+    a, b = _b_spec(compare)
+    assert _drawn(a) == ([204, 264], 0.01, 0.025)  # A keeps its drawn elections (2025-01, 2030-01)
+    assert _drawn(b) == without
+    assert a.stochastic.start == b.stochastic.start == "2022-03"
+    kind = comparisons()[compare].kinds[0]
+    assert not [s for s in b.timeline.shocks if s.kind.value == kind]

@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from hedgesim.app.channels import STOCHASTIC_KINDS
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
 from hedgesim.config.timeline_files import load_timeline
 from hedgesim.core import vocabulary
 from hedgesim.core.challenges import Challenges
-from hedgesim.core.shocks import KINDS
+from hedgesim.core.shocks import KINDS, STOCHASTIC_LABELS
 
 DECISIONS: dict[str, str] = getattr(vocabulary, "DECISIONS", {})
 """The decisions the agents take by their rules (none in models where all are dated shocks)."""
@@ -29,6 +30,15 @@ NO_COMPARISON = "no second scenario"
 SAME_SHOCKS = "the same shocks"
 """The comparison whose B differs from A only in its challenges."""
 FOLLOWED = "and what followed it"
+DRAWN_OFF: dict[str, tuple[str, ...]] = {
+    "war": ("shocks.stochastic.war_rate=0",),
+    "oil_dispute": ("shocks.stochastic.energy_dispute_rate=0",),
+    # drawn elections fall on a five-year cycle from this month: none within any run
+    "election": ("shocks.stochastic.presidential_election='9999-01'",),
+}
+"""Overrides that leave the drawn shocks of a kind out of B (the kinds the model draws)."""
+DRAWN_KINDS = tuple(STOCHASTIC_KINDS[name] for name in STOCHASTIC_LABELS)
+"""The kinds of the shocks the model draws after the dated history."""
 
 
 @dataclass(frozen=True)
@@ -94,10 +104,17 @@ def followers(war: EventSwitch) -> tuple[EventSwitch, ...]:
 
 @dataclass(frozen=True)
 class Comparison:
-    """A second scenario B the page offers: the kinds and dated events switched off in B."""
+    """A second scenario B the page offers: the kinds and dated events switched off in B.
+
+    A kind switched off leaves out its drawn shocks too (``DRAWN_OFF``), not only its dated ones.
+    """
 
     kinds: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
+
+    def drawn_overrides(self) -> list[str]:
+        """Overrides that leave out the drawn shocks of the kinds B switches off."""
+        return [line for kind in self.kinds for line in DRAWN_OFF.get(kind, ())]
 
     def removed(self) -> tuple[EventSwitch, ...]:
         """The dated events B leaves out."""
@@ -118,8 +135,9 @@ def comparisons() -> dict[str, Comparison]:
     """Second scenarios the page offers, by name.
 
     Built from the timeline itself: the same shocks (B differs in its challenges only), each
-    year's wars (alone, and with the events that followed them), each kind of shock, each dated
-    event.
+    year's wars (alone, and with the events that followed them), each kind of shock that has dated
+    or drawn shocks (the decisions Belarus takes by its rules are no shocks to leave out), each
+    dated event.
     """
     events = historical_events()
     offers = {NO_COMPARISON: Comparison(), SAME_SHOCKS: Comparison()}
@@ -131,7 +149,7 @@ def comparisons() -> dict[str, Comparison]:
         if after:
             ids = tuple(e.id for e in (*wars, *after))
             offers[f"without the {year} war {FOLLOWED}"] = Comparison(ids=ids)
-    for kind in KINDS:
+    for kind in (k for k in KINDS if k in events_by_kind() or k in DRAWN_KINDS):
         offers[f"without any {kind.replace('_', ' ')} shocks"] = Comparison(kinds=(kind,))
     for e in events:
         offers[f"without {e.date} {e.label}"] = Comparison(ids=(e.id,))
@@ -272,7 +290,7 @@ class ClassroomSettings:
         if self.compare == NO_COMPARISON:
             return [first]
         off = comparisons()[self.compare]
-        second = _spec(self.overrides(off.kinds, off.ids, self.b_challenges))
+        second = _spec(self.overrides(off.kinds, off.ids, self.b_challenges) + off.drawn_overrides())
         return [first, (self.b_title(), second)]
 
     def b_title(self) -> str:
