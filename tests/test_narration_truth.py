@@ -8,9 +8,9 @@ import pytest
 
 from hedgesim.app.channels import KIND_CHANNELS
 from hedgesim.app.narration import MonthRecord, narrate, replicate_log, sentence, shock_kinds
-from hedgesim.app.settings import comparisons, settings_from_inputs
+from hedgesim.app.settings import DECISIONS, comparison_note, comparisons, settings_from_inputs
 from hedgesim.core.shocks import KINDS, StochasticProcess
-from hedgesim.workflows.run import build_model
+from hedgesim.workflows.run import build_model, run_spec
 
 
 def _record(**changes) -> MonthRecord:
@@ -153,3 +153,39 @@ def test_leaving_out_a_kind_leaves_out_its_drawn_shocks_too(compare, without):
     assert a.stochastic.start == b.stochastic.start == "2022-03"
     kind = comparisons()[compare].kinds[0]
     assert not [s for s in b.timeline.shocks if s.kind.value == kind]
+
+
+# --- the note on talks when B leaves out a war in Ukraine ------------------------------------
+
+
+def _talks(compare: str) -> tuple[int, int]:
+    """How many times A and B host talks (2 replicates, the whole run)."""
+    counts = []
+    for _, spec in settings_from_inputs(0.5, 0.5, 0.3, "2", "20101219", compare=compare).runs():
+        log = run_spec(spec).event_log()
+        counts.append(int((log["decision"] == DECISIONS["venue"]).sum()))
+    return counts[0], counts[1]
+
+
+def test_the_note_on_talks_says_what_b_keeps():
+    crimea = comparison_note("without 2014-02 the annexation of Crimea")
+    assert "Belarus decides to host talks by its own rule, only while a war in Ukraine is on" in crimea
+    assert crimea.endswith(
+        "B still has the war in Donbas (2014-04): it may host talks while that war is on and until "
+        "Belarusian territory is lent to a war (2022-02), but none that only the annexation of Crimea "
+        "(2014-02) would have brought."
+    )
+    a, b = _talks("without 2014-02 the annexation of Crimea")
+    assert a > 0 and b > 0  # the war in Donbas brings talks in B too
+    both = comparison_note("without the 2014 war")
+    assert both.endswith(
+        "B keeps no war in Ukraine that starts before Belarusian territory is lent to a war (2022-02), "
+        "which ends its neutrality, so it hosts no talks at all."
+    )
+    a, b = _talks("without the 2014 war")
+    assert a > 0 and b == 0  # the 2022 invasion comes with the territory lent: no talks after it
+    lent_kept = comparison_note("without the 2014 war", ("territory-used-2022",))
+    assert "B still has Russia's full-scale invasion of Ukraine (2022-02): it may host talks" in lent_kept
+    assert comparison_note("without any war shocks").endswith(
+        "B has no war in Ukraine left, so it hosts no talks at all."
+    )

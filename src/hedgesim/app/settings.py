@@ -12,201 +12,49 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from hedgesim.app.channels import STOCHASTIC_KINDS
+from hedgesim.app.comparisons import (
+    DECISIONS,
+    DRAWN_KINDS,
+    DRAWN_OFF,
+    NO_COMPARISON,
+    SAME_SHOCKS,
+    SCENARIO,
+    EventSwitch,
+    comparison_note,
+    comparisons,
+    event_key,
+    events_by_kind,
+    historical_events,
+    kind_key,
+)
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run
-from hedgesim.config.timeline_files import load_timeline
-from hedgesim.core import vocabulary
 from hedgesim.core.challenges import Challenges
-from hedgesim.core.shocks import KINDS, STOCHASTIC_LABELS
+from hedgesim.core.shocks import KINDS
 
-DECISIONS: dict[str, str] = getattr(vocabulary, "DECISIONS", {})
-"""The decisions the agents take by their rules (none in models where all are dated shocks)."""
+__all__ = [
+    "DECISIONS",
+    "DRAWN_KINDS",
+    "DRAWN_OFF",
+    "MAX_REPLICATES",
+    "NO_COMPARISON",
+    "SAME_SHOCKS",
+    "ClassroomSettings",
+    "EventSwitch",
+    "comparison_note",
+    "comparisons",
+    "event_key",
+    "events_by_kind",
+    "historical_events",
+    "kind_key",
+    "parse_replicates",
+    "parse_seed",
+    "scenario_overrides",
+    "settings_from_inputs",
+]
 
-SCENARIO = "forward_2030"
 MAX_REPLICATES = 500
-NO_COMPARISON = "no second scenario"
-SAME_SHOCKS = "the same shocks"
-"""The comparison whose B differs from A only in its challenges."""
-FOLLOWED = "and what followed it"
-DRAWN_OFF: dict[str, tuple[str, ...]] = {
-    "war": ("shocks.stochastic.war_rate=0",),
-    "oil_dispute": ("shocks.stochastic.energy_dispute_rate=0",),
-    # drawn elections fall on a five-year cycle from this month: none within any run
-    "election": ("shocks.stochastic.presidential_election='9999-01'",),
-}
-"""Overrides that leave the drawn shocks of a kind out of B (the kinds the model draws)."""
-DRAWN_KINDS = tuple(STOCHASTIC_KINDS[name] for name in STOCHASTIC_LABELS)
-"""The kinds of the shocks the model draws after the dated history."""
-
-
-@dataclass(frozen=True)
-class EventSwitch:
-    """A switch on the page for one dated historical event."""
-
-    id: str
-    key: str
-    label: str
-    date: str
-    kind: str
-    actors: tuple[str, ...] = ()
-
-    @property
-    def named(self) -> str:
-        """The event as a sentence names it: its label and month."""
-        return f"{self.label} ({self.date})"
-
-
-def kind_key(kind: str) -> str:
-    """Name of the page's switch for one kind of shock (a keyword argument of the model)."""
-    return f"kind_{kind}"
-
-
-def event_key(shock_id: str) -> str:
-    """Name of the page's switch for one dated event (ids may hold dashes; keywords may not)."""
-    return "event_" + shock_id.replace("-", "_")
-
-
-@cache
-def historical_events() -> tuple[EventSwitch, ...]:
-    """The dated events of the page's scenario, in date order, one switch each."""
-    cfg = compose_config([f"scenario={SCENARIO}"])
-    spec = build_run(cfg)
-    switches = []
-    for row in load_timeline(cfg.shocks).before_end_of(spec.calendar).records():
-        date = f"{row['date']:%Y-%m}"
-        actors = tuple(a for a in str(row["actors"]).split(";") if a)
-        label = row["label"] or row["id"]
-        switches.append(EventSwitch(row["id"], event_key(row["id"]), label, date, row["kind"], actors))
-    return tuple(switches)
-
-
-def events_by_kind() -> dict[str, tuple[EventSwitch, ...]]:
-    """The dated events grouped by kind (kinds in the model's order, those with events only)."""
-    events = historical_events()
-    groups = {kind: tuple(e for e in events if e.kind == kind) for kind in KINDS}
-    return {kind: group for kind, group in groups.items() if group}
-
-
-def followers(war: EventSwitch) -> tuple[EventSwitch, ...]:
-    """The events that followed a war: later rows, not wars, between (at least) the same parties,
-    up to the next war between them (what comes with that one is its own).
-
-    They are rows of their own in the timeline (the Minsk Protocol after the 2014 war), so
-    switching the war off leaves them in place.
-    """
-    parties = set(war.actors)
-    later = [e for e in historical_events() if e.date > war.date and parties <= set(e.actors)]
-    until = min((e.date for e in later if e.kind == "war"), default="9999-12")
-    return tuple(e for e in later if e.kind != "war" and e.date < until)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A second scenario B the page offers: the kinds and dated events switched off in B.
-
-    A kind switched off leaves out its drawn shocks too (``DRAWN_OFF``), not only its dated ones.
-    """
-
-    kinds: tuple[str, ...] = ()
-    ids: tuple[str, ...] = ()
-
-    def drawn_overrides(self) -> list[str]:
-        """Overrides that leave out the drawn shocks of the kinds B switches off."""
-        return [line for kind in self.kinds for line in DRAWN_OFF.get(kind, ())]
-
-    def removed(self) -> tuple[EventSwitch, ...]:
-        """The dated events B leaves out."""
-        return tuple(e for e in historical_events() if e.id in self.ids or e.kind in self.kinds)
-
-    def kept_followers(self, switched_off: tuple[str, ...] = ()) -> tuple[EventSwitch, ...]:
-        """Events that followed a war B leaves out, and that stay in B (and are on in A)."""
-        removed = self.removed()
-        gone = {e.id for e in removed} | set(switched_off)
-        kept: dict[str, EventSwitch] = {}
-        for war in (e for e in removed if e.kind == "war"):
-            kept |= {e.id: e for e in followers(war) if e.id not in gone}
-        return tuple(e for e in historical_events() if e.id in kept)
-
-
-@cache
-def comparisons() -> dict[str, Comparison]:
-    """Second scenarios the page offers, by name.
-
-    Built from the timeline itself: the same shocks (B differs in its challenges only), each
-    year's wars (alone, and with the events that followed them), each kind of shock that has dated
-    or drawn shocks (the decisions Belarus takes by its rules are no shocks to leave out), each
-    dated event.
-    """
-    events = historical_events()
-    offers = {NO_COMPARISON: Comparison(), SAME_SHOCKS: Comparison()}
-    war_years = sorted({e.date[:4] for e in events if e.kind == "war"})
-    for year in war_years:
-        wars = tuple(e for e in events if e.kind == "war" and e.date.startswith(year))
-        offers[f"without the {year} war"] = Comparison(ids=tuple(e.id for e in wars))
-        after = Comparison(ids=tuple(e.id for e in wars)).kept_followers()
-        if after:
-            ids = tuple(e.id for e in (*wars, *after))
-            offers[f"without the {year} war {FOLLOWED}"] = Comparison(ids=ids)
-    for kind in (k for k in KINDS if k in events_by_kind() or k in DRAWN_KINDS):
-        offers[f"without any {kind.replace('_', ' ')} shocks"] = Comparison(kinds=(kind,))
-    for e in events:
-        offers[f"without {e.date} {e.label}"] = Comparison(ids=(e.id,))
-    return offers
-
-
-def comparison_note(compare: str, switched_off: tuple[str, ...] = ()) -> str:
-    """What a teacher should know about a comparison: the events after a war that B keeps.
-
-    Args:
-        compare: a name from ``comparisons()``.
-        switched_off: ids of the dated events switched off on the page (in A and B alike).
-
-    Returns:
-        A plain paragraph, or '' when B leaves out no war or keeps nothing that followed one.
-    """
-    comparison = comparisons()[compare]
-    kept = comparison.kept_followers(switched_off)
-    wars = [e for e in comparison.removed() if e.kind == "war"]
-    if not kept:
-        return _talks_by_rule(wars)
-    tied = [name for name in comparisons() if name.endswith(FOLLOWED) and _ties(name, wars)]
-    one = len(kept) == 1
-    they, stay, are = (
-        ("it", "stays", "It is a separate event") if one else ("they", "stay", "They are separate events")
-    )
-    note = (
-        f"B leaves out {_listed(wars)}, but not what followed: {_listed(kept)} {stay} in B. {are} in "
-        f"the timeline, so {they} {stay} unless switched off too (a switch under Shocks turns an "
-        "event off in A and B alike)."
-    )
-    if tied:
-        note += f' To leave {"it" if one else "them"} out of B only, choose "{tied[0]}".'
-    return note
-
-
-def _talks_by_rule(wars: list[EventSwitch]) -> str:
-    """For models where hosting talks is Belarus's decision (not a dated event): say so."""
-    dated_talks = any(e.kind == "venue" for e in historical_events())
-    if "venue" not in DECISIONS or dated_talks or not any("UKR" in w.actors for w in wars):
-        return ""
-    return (
-        f"B leaves out {_listed(wars)}. Talks such as the Minsk Protocol and Minsk II are not dated "
-        "events in this model: Belarus decides to host talks by its own rule, only while a war in "
-        "Ukraine is on, so B hosts none that the war would have brought."
-    )
-
-
-def _ties(name: str, wars: list[EventSwitch]) -> bool:
-    """The comparison ``name`` leaves out exactly these wars (and what followed them)."""
-    tied = {e.id for e in comparisons()[name].removed() if e.kind == "war"}
-    return tied == {w.id for w in wars}
-
-
-def _listed(events) -> str:
-    named = [e.named for e in events]
-    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
 def parse_seed(text: object) -> int:
