@@ -9,7 +9,7 @@ import pytest
 from hedgesim.app.channels import KIND_CHANNELS
 from hedgesim.app.narration import MonthRecord, narrate, replicate_log, sentence, shock_kinds
 from hedgesim.app.settings import DECISIONS, comparison_note, comparisons, settings_from_inputs
-from hedgesim.core.shocks import KINDS, StochasticProcess
+from hedgesim.core.shocks import KINDS, STOCHASTIC_LABELS, StochasticProcess
 from hedgesim.workflows.run import build_model, run_spec
 
 
@@ -189,3 +189,56 @@ def test_the_note_on_talks_says_what_b_keeps():
     assert comparison_note("without any war shocks").endswith(
         "B has no war in Ukraine left, so it hosts no talks at all."
     )
+
+
+# --- the drawn shocks' labels read as English -------------------------------------------------
+
+
+def test_drawn_shocks_are_told_as_english_sentences():
+    war = _record(
+        date="2027-03", shock="a new war raises tension", kind="war", tension=0.85, tension_change=0.5
+    )
+    assert sentence(dataclasses.replace(war, change=0.02)) == (
+        "2027-03: a new war raises tension to 0.85; in answer, Belarus raised its EU weight to "
+        "spread risk (+2.0 points)"
+    )
+    calm = dataclasses.replace(war, tension_change=0.0, change=0.02)
+    assert sentence(calm).startswith("2027-03: a new war raises tension; in answer, Belarus")
+    dispute = _record(
+        date="2024-05",
+        shock="oil dispute with Russia",
+        kind="oil_dispute",
+        supply=0.6,
+        supply_change=-0.4,
+        partner="russia",
+        change=-0.01,
+    )
+    assert sentence(dispute) == (
+        "2024-05: Russian crude deliveries fell 40% in an oil dispute with Russia; in answer, "
+        "Belarus lowered its Russia weight to cut its exposure to risk (-1.0 points)"
+    )
+    held = dataclasses.replace(dispute, supply_change=0.0)
+    assert sentence(held).startswith("2024-05: an oil dispute with Russia; in answer, Belarus")
+    election = _record(
+        date="2030-01",
+        shock="a presidential election",
+        kind="election",
+        prisoners_change=0.4,
+        sanctions=300.0,
+        sanctions_change=100.0,
+        change=-0.01,
+        driver="trust",
+    )
+    assert sentence(election) == (
+        "2030-01: political prisoners rose with a presidential election; the EU widened its sanctions "
+        "to 300 persons; in answer to the presidential election and the wider sanctions, Belarus "
+        "lowered its EU weight as its trust in the EU fell (-1.0 points)"
+    )
+
+
+def test_every_drawn_shock_has_its_sentence_and_its_name_as_a_cause():
+    from hedgesim.app import channels
+
+    labels = set(STOCHASTIC_LABELS.values())
+    assert labels <= set(getattr(channels, "DRAWN_NEWS", {}))
+    assert labels <= set(getattr(channels, "DRAWN_CAUSES", {}))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hedgesim.core.shocks import STOCHASTIC_LABELS
 from hedgesim.core.vocabulary import PARTNERS
 
 PARTNER_NAMES = {"eu": "EU", "russia": "Russia", "ukraine": "Ukraine", "other": "outside-option"}
@@ -22,6 +23,23 @@ STOCHASTIC_KINDS = {
     "war": "war",
 }
 """The kind of each shock the model draws after the dated history, by its name."""
+DRAWN_NEWS = {
+    STOCHASTIC_LABELS["war"]: ("tension", "{label} to {tension:.2f}", "{label}"),
+    STOCHASTIC_LABELS["dispute"]: (
+        "supply_cut",
+        "Russian crude deliveries fell {pct:.0f}% in an {label}",
+        "an {label}",
+    ),
+    STOCHASTIC_LABELS["election"]: ("prisoners_up", "political prisoners rose with {label}", "{label}"),
+}
+"""How a sentence tells each drawn shock (by label): the state change it brings, the clause when
+that change shows, the clause when it does not. Each keeps the label whole, so it can be found."""
+DRAWN_CAUSES = {
+    STOCHASTIC_LABELS["war"]: "the new war",
+    STOCHASTIC_LABELS["dispute"]: "the oil dispute with Russia",
+    STOCHASTIC_LABELS["election"]: "the presidential election",
+}
+"""How a sentence names a drawn shock when it is the cause of a move."""
 DECISION_KINDS = {
     "crackdown": "crackdown",
     "release": "concession",

@@ -33,6 +33,8 @@ from hedgesim.app.channels import (
     DECISION_CHOICES,
     DECISION_KINDS,
     DECISION_STATES,
+    DRAWN_CAUSES,
+    DRAWN_NEWS,
     KIND_CHANNELS,
     PARTNER_NAMES,
     STATE_CAUSES,
@@ -152,6 +154,9 @@ def _event_clause(
     """
     channels = KIND_CHANNELS.get(kind or "", ())
     changed = {key for key, _ in _state_clauses(r)} - told
+    if label in DRAWN_NEWS:
+        text, used = _drawn_clause(r, label, changed)
+        return (text, channels), used
     if kind == "war" and "tension" in changed:
         return (f"tension rose after {label}", channels), {"tension"}
     if kind == "oil_dispute" and "supply_cut" in changed:
@@ -163,6 +168,16 @@ def _event_clause(
     if kind == "concession" and "prisoners_down" in changed:
         return (f"political prisoners fell with {label}", channels), {"prisoners_down"}
     return (label, channels), set()
+
+
+def _drawn_clause(r: MonthRecord, label: str, changed: set[str]) -> tuple[str, set[str]]:
+    """A drawn shock, whose label is a phrase of its own ("a new war raises tension"), told as
+    English: through the state change it brings (``changed``), else as its headline."""
+    key, with_change, headline = DRAWN_NEWS[label]
+    if key in changed:
+        pct = -100 * r.supply_change
+        return with_change.format(label=label, tension=r.tension, pct=pct), {key}
+    return headline.format(label=label), set()
 
 
 def _decision_clause(r: MonthRecord) -> tuple[tuple[str, str, tuple] | None, set[str]]:
@@ -233,7 +248,7 @@ def _cause_name(r: MonthRecord, key: str) -> str:
     """How a sentence names one piece of news as the cause of the month's move."""
     shocks = {shock_key(i): label for i, (label, _) in enumerate(r.shocks)}
     if key in shocks:
-        return shocks[key]
+        return DRAWN_CAUSES.get(shocks[key], shocks[key])
     if key == "decision":
         return DECISION_CAUSES.get(str(r.decision), str(r.decision))
     return STATE_CAUSES[key]
