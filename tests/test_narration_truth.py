@@ -242,3 +242,20 @@ def test_every_drawn_shock_has_its_sentence_and_its_name_as_a_cause():
     labels = set(STOCHASTIC_LABELS.values())
     assert labels <= set(getattr(channels, "DRAWN_NEWS", {}))
     assert labels <= set(getattr(channels, "DRAWN_CAUSES", {}))
+
+
+# --- the log says when it leaves out its oldest lines -----------------------------------------
+
+
+def test_the_log_says_how_many_earlier_lines_it_does_not_show():
+    from hedgesim.app import page
+
+    lines = [f"line {i}" for i in range(page.LOG_LINES + 28)]
+    html = page.log_column("A: as set", lines)
+    assert html.count("<li>") == page.LOG_LINES
+    assert html.index(f"<li>line {page.LOG_LINES + 27}</li>") < html.index("<li>line 28</li>")  # newest first
+    assert "<li>line 27</li>" not in html
+    note = f"(28 earlier lines not shown: the log keeps the newest {page.LOG_LINES})"
+    assert html.endswith(f"<p class='hedgesim-log-hidden'>{note}</p>")
+    assert "not shown" not in page.log_column("A: as set", lines[: page.LOG_LINES])
+    assert "(1 earlier line not shown" in page.log_column("A: as set", lines[: page.LOG_LINES + 1])

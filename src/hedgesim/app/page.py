@@ -311,13 +311,25 @@ def WhyDidBelarusMove(model: ClassroomModel):
         )
         with solara.Row(classes=["hedgesim-log-columns"]):
             for run, lines in zip(model.runs, log_lines(model), strict=True):
-                items = "".join(f"<li>{html.escape(line)}</li>" for line in reversed(lines[-LOG_LINES:]))
                 solara.HTML(
-                    tag="div",
-                    unsafe_innerHTML=f"<b>{html.escape(run.title)}</b>"
-                    f"<ul class='hedgesim-log-entries'>{items or '<li>no entries yet</li>'}</ul>",
-                    classes=["hedgesim-log-column"],
+                    tag="div", unsafe_innerHTML=log_column(run.title, lines), classes=["hedgesim-log-column"]
                 )
+
+
+def log_column(title: str, lines: list[str]) -> str:
+    """One run's log as HTML: its title, then its newest LOG_LINES lines, newest first, and, when
+    older lines are left out, a line that says how many (a class must not take the oldest line
+    shown for the start of the run)."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in reversed(lines[-LOG_LINES:]))
+    hidden = len(lines) - LOG_LINES
+    more = (
+        f"<p class='hedgesim-log-hidden'>({hidden} earlier line{'s' if hidden > 1 else ''} not shown: "
+        f"the log keeps the newest {LOG_LINES})</p>"
+        if hidden > 0
+        else ""
+    )
+    entries = f"<ul class='hedgesim-log-entries'>{items or '<li>no entries yet</li>'}</ul>"
+    return f"<b>{html.escape(title)}</b>{entries}{more}"
 
 
 def log_lines(model: ClassroomModel) -> list[list[str]]:

@@ -61,4 +61,5 @@ CSS = """
 }
 .hedgesim-log-entries { padding-left: 18px; }
 .hedgesim-log-entries li { margin-bottom: 4px; }
+.hedgesim-log-hidden { font-style: italic; color: #3d3d3d; margin: 4px 0 0 18px; }
 """
