@@ -8,7 +8,13 @@ import pytest
 
 from hedgesim.app.channels import KIND_CHANNELS
 from hedgesim.app.narration import MonthRecord, narrate, replicate_log, sentence, shock_kinds
-from hedgesim.app.settings import DECISIONS, comparison_note, comparisons, settings_from_inputs
+from hedgesim.app.settings import (
+    DECISIONS,
+    comparison_note,
+    comparisons,
+    events_by_kind,
+    settings_from_inputs,
+)
 from hedgesim.core.shocks import KINDS, STOCHASTIC_LABELS, StochasticProcess
 from hedgesim.workflows.run import build_model, run_spec
 
@@ -259,3 +265,18 @@ def test_the_log_says_how_many_earlier_lines_it_does_not_show():
     assert html.endswith(f"<p class='hedgesim-log-hidden'>{note}</p>")
     assert "not shown" not in page.log_column("A: as set", lines[: page.LOG_LINES])
     assert "(1 earlier line not shown" in page.log_column("A: as set", lines[: page.LOG_LINES + 1])
+
+
+# --- every group of shocks has a proper name --------------------------------------------------
+
+
+def test_every_group_of_dated_shocks_has_a_proper_name():
+    from hedgesim.app import page
+
+    names = getattr(page, "KIND_NAMES", {})
+    assert set(events_by_kind()) <= set(names)  # none falls back to its raw key
+    assert names["eap_suspension"] == "EaP suspension"
+    assert names["territory_used"] == "Belarusian territory lent to a war"
+    offered = set(comparisons())
+    assert {"without any EaP suspension shocks", "without any territory-lent shocks"} <= offered
+    assert "without any NPP shocks" in offered and "without any npp shocks" not in offered

@@ -32,6 +32,29 @@ DRAWN_OFF: dict[str, tuple[str, ...]] = {
     "election": ("shocks.stochastic.presidential_election='9999-01'",),
 }
 """Overrides that leave the drawn shocks of a kind out of B (the kinds the model draws)."""
+KIND_NAMES = {
+    "war": "Wars",
+    "election": "Elections",
+    "concession": "Prisoner releases",
+    "oil_dispute": "Oil disputes",
+    "gas_dispute": "Gas disputes",
+    "autonomy_signal": "Signals of autonomy from Russia",
+    "institutional": "EU institutional steps",
+    "venue": "Minsk as a venue for talks",
+    "diplomatic": "Diplomatic events",
+    "npp": "Nuclear plant disputes",
+    "npp_start": "Nuclear plant start",
+    "eap_suspension": "EaP suspension",
+    "territory_used": "Belarusian territory lent to a war",
+}
+"""How the page names each group of dated shocks."""
+KIND_WORDS = {
+    "npp": "NPP",
+    "npp_start": "NPP start",
+    "eap_suspension": "EaP suspension",
+    "territory_used": "territory-lent",
+}
+"""How a comparison's name spells a kind whose key does not read as words ("without any NPP shocks")."""
 DRAWN_KINDS = tuple(STOCHASTIC_KINDS[name] for name in STOCHASTIC_LABELS)
 """The kinds of the shocks the model draws after the dated history."""
 
@@ -145,7 +168,8 @@ def comparisons() -> dict[str, Comparison]:
             ids = tuple(e.id for e in (*wars, *after))
             offers[f"without the {year} war {FOLLOWED}"] = Comparison(ids=ids)
     for kind in (k for k in KINDS if k in events_by_kind() or k in DRAWN_KINDS):
-        offers[f"without any {kind.replace('_', ' ')} shocks"] = Comparison(kinds=(kind,))
+        words = KIND_WORDS.get(kind, kind.replace("_", " "))
+        offers[f"without any {words} shocks"] = Comparison(kinds=(kind,))
     for e in events:
         offers[f"without {e.date} {e.label}"] = Comparison(ids=(e.id,))
     return offers

@@ -16,6 +16,7 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from hedgesim.app import charts
+from hedgesim.app.comparisons import KIND_NAMES
 from hedgesim.app.narration import narrate, replicate_log, shock_kinds
 from hedgesim.app.session import ClassroomModel
 from hedgesim.app.settings import (
@@ -35,20 +36,6 @@ DEFAULT_SEED = 20101219
 PLAY_INTERVAL_MS = 150
 CHALLENGES = (("trust", "Trust"), ("vested_interests", "Vested interests"), ("tension", "Tension"))
 SLIDER_STEP = 0.05
-KIND_NAMES = {
-    "war": "Wars",
-    "election": "Elections",
-    "concession": "Prisoner releases",
-    "oil_dispute": "Oil disputes",
-    "gas_dispute": "Gas disputes",
-    "autonomy_signal": "Signals of autonomy from Russia",
-    "institutional": "EU institutional steps",
-    "venue": "Minsk as a venue for talks",
-    "diplomatic": "Diplomatic events",
-    "npp": "Nuclear plant disputes",
-    "npp_start": "Nuclear plant start",
-}
-"""How the page names each group of dated shocks (a kind missing here is named by its key)."""
 
 
 def default_inputs() -> dict:
@@ -197,7 +184,7 @@ def ShockGroup(kind: str, inputs: solara.Reactive[dict]):
     def set_all(state: bool) -> None:
         inputs.set({**inputs.value, **{e.key: state for e in events}})
 
-    name = KIND_NAMES.get(kind, kind.replace("_", " ").capitalize())
+    name = KIND_NAMES.get(kind, kind.replace("_", " ").capitalize())  # a kind added to the model
     with solara.Column(gap="0px", classes=["hedgesim-shock-group", f"hedgesim-shock-group-{kind}"]):
         with solara.Row(gap="4px", classes=["hedgesim-shock-group-head"]):
             solara.Button(
