@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
 import pytest
 
 from hedgesim.app.channels import KIND_CHANNELS
+from hedgesim.app.eventlog import month_shocks
 from hedgesim.app.narration import MonthRecord, narrate, replicate_log, sentence, shock_kinds
 from hedgesim.app.settings import (
     DECISIONS,
@@ -15,6 +17,7 @@ from hedgesim.app.settings import (
     events_by_kind,
     settings_from_inputs,
 )
+from hedgesim.core.calendar import Month
 from hedgesim.core.shocks import KINDS, STOCHASTIC_LABELS, StochasticProcess
 from hedgesim.workflows.run import build_model, run_spec
 
@@ -280,3 +283,17 @@ def test_every_group_of_dated_shocks_has_a_proper_name():
     offered = set(comparisons())
     assert {"without any EaP suspension shocks", "without any territory-lent shocks"} <= offered
     assert "without any NPP shocks" in offered and "without any npp shocks" not in offered
+
+
+def test_a_drawn_election_is_told_when_a_drawn_dispute_starts_in_its_month():
+    """The record keeps the dispute (the last drawn shock to start); the election is on its cycle."""
+    ((_, spec),) = settings_from_inputs(0.5, 0.5, 0.3, "1", "20101219").runs()
+    model = build_model(spec)
+    step = model.calendar.step_of(Month.parse("2025-01"))
+    logged = pd.Series([None] * model.calendar.n_steps, dtype=object)
+    logged[step] = "oil dispute with Russia"
+    shocks = month_shocks(model, logged)
+    assert shocks[step] == ("a presidential election", "oil dispute with Russia")
+    logged[step] = "a presidential election"
+    assert month_shocks(model, logged)[step] == ("a presidential election",)
+    assert shocks[step - 1] == ()

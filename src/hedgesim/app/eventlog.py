@@ -60,15 +60,23 @@ def replicate_log(model: HedgingModel, position: int) -> pd.DataFrame:
 
 def month_shocks(model: HedgingModel, logged: pd.Series) -> list[tuple[str, ...]]:
     """Every shock of each month, as labels: the dated shocks that start in it, in timeline
-    order, then the logged one if it is not among them (a drawn shock).
+    order, a drawn election, then the logged one if it is not among them (a drawn shock).
 
-    The model's record keeps one shock a month (the last to start), so two dated shocks of one
-    month (the invasion of 2022-02 and the territory lent to it) are read from the timeline,
-    which is the same in every replicate.
+    The model's record keeps one shock a month (the last to start), so the shocks that are the
+    same in every replicate are read from the run's inputs: two dated shocks of one month (the
+    invasion of 2022-02 and the territory lent to it) from the timeline, and the drawn elections,
+    which fall on a fixed cycle, from the stochastic process (a drawn dispute or war in an
+    election month is the one the record keeps). Two drawn disputes or wars starting in one
+    month are still told as the last.
     """
     onsets: dict[int, list[str]] = {}
     for step, active in model.timeline.active_by_step(model.calendar).items():
         onsets[step] = [a.shock.label or a.shock.id for a in active if a.onset]
+    drawn = model.stochastic
+    if drawn.settings.enabled:
+        for step in drawn.election_steps:
+            if step >= drawn.first_step:
+                onsets[step] = [*onsets.get(step, []), STOCHASTIC_LABELS["election"]]
     out = []
     for step, label in enumerate(logged):
         labels = onsets.get(step, [])
