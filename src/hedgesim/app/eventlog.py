@@ -54,7 +54,7 @@ def replicate_log(model: HedgingModel, position: int) -> pd.DataFrame:
     )
     for name in (*STATE_COLUMNS, *FLOOR_COLUMNS):
         frame[name] = column(name)
-    frame["shocks"] = month_shocks(model, frame["shock"])
+    frame["shocks"] = pd.Series(month_shocks(model, frame["shock"]), index=frame.index, dtype=object)
     return frame
 
 
