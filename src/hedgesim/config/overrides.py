@@ -14,9 +14,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from hydra import compose, initialize_config_module
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
-from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import OverrideType
 from hydra.errors import HydraException
@@ -24,10 +22,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from hedgesim.config import shared_parts
-from hedgesim.config.batching import BatchSettings
 from hedgesim.config.compose import (
     CONF_DIR,
-    CONFIG_MODULE,
     allowed_keys,
     compose_config,
     describe_config_error,
@@ -35,8 +31,8 @@ from hedgesim.config.compose import (
 )
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.folder_names import CellName, check_cell_names
+from hedgesim.config.hydra_part import check_hydra_part, compose_with_hydra
 from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
-from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_job_run, build_run
 from hedgesim.core.shocks.timeline import show
 
@@ -113,7 +109,6 @@ def check_with_hydra(overrides: Sequence[str]) -> tuple[int, DictConfig]:
     parsed = parse_overrides(overrides)
     basic = not any(o.get_key_element() == "hydra/sweeper" for o in parsed)
     parsed, hydra_cfg = _with_configured_sweeps(parsed)
-    _check_aggregation(hydra_cfg)
     plain, sweeps, named = [], [], []
     for override in parsed:
         if override.is_hydra_override():
@@ -293,13 +288,13 @@ def _with_configured_sweeps(parsed: list) -> tuple[list, DictConfig]:
     """
     plain = [o.input_line for o in parsed if not o.is_sweep_override()]
     try:
-        cfg = _compose_with_hydra(plain)
+        cfg = compose_with_hydra(plain)
     except ConfigError as err:
         task = [o.input_line for o in parsed if not o.is_sweep_override() and not o.is_hydra_override()]
         if len(task) < len(plain):
-            _compose_with_hydra(task)  # the task's part first: its error is the one to report
+            compose_with_hydra(task)  # the task's part first: its error is the one to report
         raise err from None
-    BatchSettings.of(OmegaConf.select(cfg, "hydra.launcher", default=None))
+    check_hydra_part(cfg)
     _check_sets_overrides(OmegaConf.select(cfg, "parameter_sets", default=None), parsed)
     params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
     given = {o.get_key_element().lstrip("+~") for o in parsed}
@@ -321,31 +316,6 @@ def _check_sets_overrides(choice: str | None, parsed: list) -> None:
                 f"{override.input_line}: parameter_sets={choice} gives {key} a value per set; allowed: "
                 "overrides of parameters the sets do not list, or parameter_sets=null"
             )
-
-
-def _compose_with_hydra(overrides: Sequence[str]) -> DictConfig:
-    register_configs()
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-            return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
-    except (HydraException, OmegaConfBaseException, ValueError) as err:
-        raise ConfigError(describe_config_error(err)) from None
-    finally:
-        GlobalHydra.instance().clear()
-
-
-def _check_aggregation(cfg: DictConfig) -> None:
-    """Refuse, before any job, settings the aggregation at the sweep's end would fail on (after
-    it had removed the previous summary)."""
-    n_jobs = OmegaConf.select(cfg, "hydra.callbacks.aggregate.n_jobs", default=-1)
-    if not (isinstance(n_jobs, int) and not isinstance(n_jobs, bool) and (n_jobs >= 1 or n_jobs == -1)):
-        raise ConfigError(
-            f"hydra.callbacks.aggregate.n_jobs={n_jobs}; allowed: a count >= 1, or -1 (one per core)"
-        )
-    figures = OmegaConf.select(cfg, "hydra.callbacks.aggregate.figures", default=True)
-    if not isinstance(figures, bool):
-        raise ConfigError(f"hydra.callbacks.aggregate.figures={figures!r}; allowed: true or false")
 
 
 def _sweep_values(override) -> list[str]:
