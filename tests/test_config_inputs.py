@@ -3,9 +3,11 @@ keys, shock files and parameter-set paths, and the rerun of a run from its saved
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from hedgesim import cli
+from hedgesim.config.command_line import check_command_line
 
 
 def one_line(capsys, *args: str, code: int = 2) -> str:
@@ -26,4 +28,48 @@ def test_joblib_launcher_n_jobs_is_checked_before_any_job(n_jobs, tmp_path, monk
     args = ["-m", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={n_jobs}", "challenges.trust=0,1"]
     message = one_line(capsys, *args)
     assert message == f"hydra.launcher.n_jobs={n_jobs}; allowed: -1 (one per core) or a count >= 1"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_glob_over_a_config_group_sweeps_its_options(tmp_path, monkeypatch, capsys):
+    """``challenges=glob(*)`` was refused ("ConfigLoader is not set"), and Hydra's sweep of it
+    failed the aggregation for the same reason."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "sweep"
+    cli.main(
+        ["-m", "challenges=glob(*)", "replicates=2", "scenario.end=2008-03", "output.figure=false"]
+        + ["output.events=false", "hydra.callbacks.aggregate.figures=false", f"hydra.sweep.dir={out}"]
+    )
+    summary = pd.read_csv(out / "summary.csv")
+    assert sorted(summary["folder"].str.split(",").str[0]) == [
+        "challenges=baseline",
+        "challenges=high_tension",
+        "challenges=optimistic",
+    ]
+    assert set(summary["status"]) == {"complete"}
+    assert sorted(summary["tension"]) == [0.2, 0.3, 0.7]
+
+
+def test_a_glob_is_handed_to_hydra_as_the_options_it_matches():
+    line = ["-m", "replicates=1", "challenges=glob(*,exclude=base*)", "seed=3"]
+    checked = check_command_line(line)
+    assert checked.checked == 3
+    assert checked.for_hydra == ["replicates=1", "challenges=choice(high_tension,optimistic)", "seed=3"]
+    assert cli.pinned(line, checked) == ["-m", *checked.for_hydra, *checked.pin]
+
+
+@pytest.mark.parametrize(
+    ("override", "expect"),
+    [
+        (
+            "challenges=glob(z*)",
+            "challenges=glob(z*): the glob matches none of the options of challenges; allowed: "
+            "baseline, high_tension, optimistic",
+        ),
+        ("challenges.trust=glob(*)", "challenges.trust=glob(*): challenges.trust is no config group"),
+    ],
+)
+def test_a_glob_that_cannot_be_swept_is_one_line(override, expect, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert one_line(capsys, "-m", override).startswith(expect)
     assert list(tmp_path.iterdir()) == []

@@ -142,12 +142,13 @@ def prepare_folder(checked: CheckedCommand) -> RunFolder | None:
 
 def pinned(args: list[str], checked: CheckedCommand) -> list[str]:
     """The command line with the folder pinned, its override placed beside the others (Hydra
-    reads the overrides as one group)."""
-    if not checked.pin:
+    reads the overrides as one group), and the overrides as Hydra is to read them."""
+    if not checked.pin and not checked.for_hydra:
         return args
     n = len(checked.overrides)
-    at = next((i + n for i in range(len(args)) if n and args[i : i + n] == checked.overrides), len(args))
-    return [*args[:at], *checked.pin, *args[at:]]
+    at = next((i for i in range(len(args)) if n and args[i : i + n] == checked.overrides), len(args))
+    given = args[at : at + n]
+    return [*args[:at], *(checked.for_hydra or given), *checked.pin, *args[at + len(given) :]]
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")

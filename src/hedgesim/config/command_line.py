@@ -51,6 +51,9 @@ class CheckedCommand:
     pin: list[str] = field(default_factory=list)
     """Overrides that fix the folder to ``folder`` (its timestamp resolved once, here)."""
     multirun: bool = False
+    for_hydra: list[str] = field(default_factory=list)
+    """The overrides as Hydra is to read them (a group's glob as the options it matches); empty:
+    as given."""
 
 
 def parse_command_line(argv: Sequence[str]) -> CommandLine:
@@ -107,14 +110,15 @@ def check_command_line(argv: Sequence[str]) -> CheckedCommand:
     overrides = list(line.overrides)
     if line.config_dir is not None and not any(o.startswith("hydra.searchpath") for o in overrides):
         overrides.append(f"hydra.searchpath=[file://{os.path.abspath(line.config_dir)}]")
-    checked, hydra_cfg = check_with_hydra(overrides)
+    checked, hydra_cfg, globs = check_with_hydra(overrides)
+    for_hydra = [globs.get(o, o) for o in line.overrides] if globs else []
     if not line.runs_a_job:
-        return CheckedCommand(checked, line.overrides)
+        return CheckedCommand(checked, line.overrides, for_hydra=for_hydra)
     mode = str(OmegaConf.select(hydra_cfg, "hydra.mode", default=""))
     multirun = line.multirun or mode.endswith("MULTIRUN")
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     folder, pin = _resolved_folder(hydra_cfg, key)
-    return CheckedCommand(checked, line.overrides, folder, pin, multirun)
+    return CheckedCommand(checked, line.overrides, folder, pin, multirun, for_hydra)
 
 
 def _resolved_folder(cfg: DictConfig, key: str) -> tuple[str | None, list[str]]:

@@ -1,13 +1,19 @@
-"""Hydra's own part of a command line (launcher, callbacks), composed with the task's config and
-checked before any job starts: a launcher or callback that would fail only once the sweep is
-under way (a traceback per job, or after the summary was removed) is refused in one line."""
+"""Hydra's own part of a command line (launcher, callbacks, group globs), composed with the
+task's config and checked before any job starts: a launcher or callback that would fail only
+once the sweep is under way (a traceback per job, or after the summary was removed) is refused
+in one line, and a glob over a config group is expanded to the options it names.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.object_type import ObjectType
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override, ValueType
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -19,6 +25,7 @@ from hedgesim.config.schema import register_configs
 
 JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
 """The joblib launcher's class, as ``hydra.launcher._target_`` names it."""
+_PLAIN_NAME = re.compile(r"^[\w\-]+$")
 
 
 def compose_with_hydra(overrides: Sequence[str]) -> DictConfig:
@@ -69,3 +76,58 @@ def _check_aggregation(cfg: DictConfig) -> None:
     figures = OmegaConf.select(cfg, "hydra.callbacks.aggregate.figures", default=True)
     if not isinstance(figures, bool):
         raise ConfigError(f"hydra.callbacks.aggregate.figures={figures!r}; allowed: true or false")
+
+
+def expand_globs(parsed: list[Override]) -> tuple[list[Override], dict[str, str]]:
+    """Each ``group=glob(...)`` sweep as the sweep of the group's options it matches.
+
+    The options are those the command line sees (its ``hydra.searchpath`` included). The sweep
+    handed on lists them, so Hydra's sweeper and the sweep's aggregation, which read the
+    command line without the config loader a glob needs, see plain values.
+
+    Returns:
+        The overrides with each glob replaced, and each glob's line with its replacement.
+
+    Raises:
+        ConfigError: a glob over a key that is no config group, or one matching no option.
+    """
+    if not any(o.value_type == ValueType.GLOB_CHOICE_SWEEP for o in parsed):
+        return parsed, {}
+    plain = [o.input_line for o in parsed if not o.is_sweep_override()]
+    register_configs()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+            loader = GlobalHydra.instance().config_loader()
+            lines = {
+                o.input_line: _listed_options(o, loader, plain)
+                for o in parsed
+                if o.value_type == ValueType.GLOB_CHOICE_SWEEP
+            }
+    except (HydraException, OmegaConfBaseException, ValueError) as err:
+        raise ConfigError(describe_config_error(err)) from None
+    finally:
+        GlobalHydra.instance().clear()
+    parser = OverridesParser.create()
+    return [parser.parse_overrides([lines.get(o.input_line, o.input_line)])[0] for o in parsed], lines
+
+
+def _listed_options(override: Override, loader, plain: list[str]) -> str:
+    """``group=choice(a,b)``: the options of the glob's group that it matches."""
+    group = override.key_or_group
+    options = loader.get_group_options(
+        group, results_filter=ObjectType.CONFIG, config_name="config", overrides=plain
+    )
+    if not options:
+        raise ConfigError(
+            f"{override.input_line}: {group} is no config group, and glob() sweeps the options of "
+            "one; allowed: a group's options like challenges=glob(*), or listed values a,b,c"
+        )
+    matched = override.value().filter(options)
+    if not matched:
+        raise ConfigError(
+            f"{override.input_line}: the glob matches none of the options of {group}; allowed: "
+            f"{', '.join(options)}"
+        )
+    shown = [name if _PLAIN_NAME.match(name) else repr(name) for name in matched]
+    return f"{override.get_key_element()}=choice({','.join(shown)})"

@@ -12,7 +12,7 @@ import copy
 import difflib
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -31,7 +31,7 @@ from hedgesim.config.compose import (
 )
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.folder_names import CellName, check_cell_names
-from hedgesim.config.hydra_part import check_hydra_part, compose_with_hydra
+from hedgesim.config.hydra_part import check_hydra_part, compose_with_hydra, expand_globs
 from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
 from hedgesim.config.spec import build_job_run, build_run
 from hedgesim.core.shocks.timeline import show
@@ -104,11 +104,23 @@ def check_overrides(overrides: Sequence[str]) -> int:
     return check_with_hydra(overrides)[0]
 
 
-def check_with_hydra(overrides: Sequence[str]) -> tuple[int, DictConfig]:
-    """:func:`check_overrides`, and the config composed with Hydra's part."""
+class HydraCheck(NamedTuple):
+    """What :func:`check_with_hydra` found."""
+
+    checked: int
+    """How many configurations were checked."""
+    cfg: DictConfig
+    """The config composed with Hydra's part."""
+    globs: dict[str, str]
+    """Each ``group=glob(...)`` line, and the sweep of the options it matches (for Hydra)."""
+
+
+def check_with_hydra(overrides: Sequence[str]) -> HydraCheck:
+    """:func:`check_overrides`, the config composed with Hydra's part, and the globs expanded."""
     parsed = parse_overrides(overrides)
     basic = not any(o.get_key_element() == "hydra/sweeper" for o in parsed)
     parsed, hydra_cfg = _with_configured_sweeps(parsed)
+    parsed, globs = expand_globs(parsed)
     plain, sweeps, named = [], [], []
     for override in parsed:
         if override.is_hydra_override():
@@ -145,7 +157,7 @@ def check_with_hydra(overrides: Sequence[str]) -> tuple[int, DictConfig]:
     finally:
         for cfg in copies.values():
             shared_parts.unshare(cfg)
-    return 1 + len(choices), hydra_cfg
+    return HydraCheck(1 + len(choices), hydra_cfg, globs)
 
 
 def _with_value(base: DictConfig, line: str, copies: dict[str, DictConfig]) -> DictConfig | None:
