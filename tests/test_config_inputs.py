@@ -8,6 +8,7 @@ import pytest
 
 from hedgesim import cli
 from hedgesim.config.command_line import check_command_line
+from hedgesim.config.errors import ConfigError
 
 
 def one_line(capsys, *args: str, code: int = 2) -> str:
@@ -73,3 +74,15 @@ def test_a_glob_that_cannot_be_swept_is_one_line(override, expect, tmp_path, mon
     monkeypatch.chdir(tmp_path)
     assert one_line(capsys, "-m", override).startswith(expect)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_sweep_reaches_the_options_of_the_config_dir(tmp_path):
+    """A swept group's option found only on --config-dir was refused by the check."""
+    (tmp_path / "challenges").mkdir()
+    (tmp_path / "challenges" / "calm.yaml").write_text("trust: 0.9\nvested_interests: 0.1\ntension: 0.0\n")
+    listed = check_command_line(["-m", "-cd", str(tmp_path), "challenges=calm,baseline"])
+    assert listed.checked == 3
+    globbed = check_command_line(["-m", "-cd", str(tmp_path), "challenges=glob(*,exclude=[base*,high*])"])
+    assert globbed.for_hydra == ["challenges=choice(calm,optimistic)"]
+    with pytest.raises(ConfigError, match=r"^challenges.trust=1.5 is out of range"):
+        check_command_line(["-m", "-cd", str(tmp_path), "challenges=calm,baseline", "challenges.trust=1.5"])

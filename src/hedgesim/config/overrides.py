@@ -124,6 +124,8 @@ def check_with_hydra(overrides: Sequence[str]) -> HydraCheck:
     plain, sweeps, named = [], [], []
     for override in parsed:
         if override.is_hydra_override():
+            if override.key_or_group == "hydra.searchpath":
+                plain.append(override.input_line)  # where a swept group's options are found
             continue
         if override.is_sweep_override():
             if basic and not override.is_discrete_sweep():
