@@ -86,3 +86,27 @@ def test_a_sweep_reaches_the_options_of_the_config_dir(tmp_path):
     assert globbed.for_hydra == ["challenges=choice(calm,optimistic)"]
     with pytest.raises(ConfigError, match=r"^challenges.trust=1.5 is out of range"):
         check_command_line(["-m", "-cd", str(tmp_path), "challenges=calm,baseline", "challenges.trust=1.5"])
+
+
+@pytest.mark.parametrize(
+    ("launcher", "allowed"),
+    [
+        ([], "_target_, backend, memory_gb, n_jobs, partition, ray_address, setup, timeout_min"),
+        (["hydra/launcher=joblib"], "_target_, backend, batch_size, max_nbytes, mmap_mode, n_jobs, "),
+    ],
+)
+def test_an_unknown_launcher_key_lists_the_launchers_keys(launcher, allowed, tmp_path, monkeypatch, capsys):
+    """It listed the task's keys (challenges, decisions, ...), which a launcher has none of."""
+    monkeypatch.chdir(tmp_path)
+    message = one_line(capsys, "-m", *launcher, "hydra.launcher.nope=1", "challenges.trust=0,1")
+    assert message.startswith(f"hydra.launcher.nope: unknown key; allowed: {allowed}"), message
+    assert "challenges" not in message
+
+
+def test_an_unknown_key_of_hydra_lists_hydras_keys():
+    with pytest.raises(ConfigError) as info:
+        check_command_line(["-m", "hydra.job.nope.deeper=1"])
+    assert str(info.value) == (
+        "hydra.job.nope: unknown key; allowed: chdir, config, config_name, env_copy, env_set, id, "
+        "name, num, override_dirname"
+    )

@@ -34,15 +34,43 @@ def compose_with_hydra(overrides: Sequence[str]) -> DictConfig:
     Raises:
         ConfigError: an override that does not compose, in one line.
     """
+    try:
+        return _composed(overrides)
+    except (HydraException, OmegaConfBaseException, ValueError) as err:
+        message = describe_config_error(err)
+    raise ConfigError(_with_hydra_keys(message, overrides))
+
+
+def _composed(overrides: Sequence[str]) -> DictConfig:
     register_configs()
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
             return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
-    except (HydraException, OmegaConfBaseException, ValueError) as err:
-        raise ConfigError(describe_config_error(err)) from None
     finally:
         GlobalHydra.instance().clear()
+
+
+def _with_hydra_keys(message: str, overrides: Sequence[str]) -> str:
+    """An unknown key of Hydra's part, with the keys Hydra's node allows there (the keys the
+    message lists are the task's, from its schema): the node is composed without the key."""
+    key, unknown, _ = message.partition(": unknown key; allowed: ")
+    if not unknown or not key.startswith("hydra."):
+        return message
+    rest = [o for o in overrides if not _names(o, key)]
+    try:
+        node = OmegaConf.select(_composed(rest), key.rsplit(".", 1)[0])
+    except (HydraException, OmegaConfBaseException, ValueError):
+        return message
+    if not isinstance(node, DictConfig) or not len(node):
+        return message
+    return f"{key}: unknown key; allowed: {', '.join(sorted(str(k) for k in node))}"
+
+
+def _names(line: str, key: str) -> bool:
+    """Whether an override sets ``key`` or a key under it."""
+    name = line.lstrip("+~").split("=", 1)[0].strip()
+    return name == key or name.startswith(f"{key}.")
 
 
 def check_hydra_part(cfg: DictConfig) -> None:
