@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+import hedgesim
 from hedgesim import cli
 from hedgesim.config.command_line import check_command_line
 from hedgesim.config.errors import ConfigError
@@ -110,3 +111,38 @@ def test_an_unknown_key_of_hydra_lists_hydras_keys():
         "hydra.job.nope: unknown key; allowed: chdir, config, config_name, env_copy, env_set, id, "
         "name, num, override_dirname"
     )
+
+
+@pytest.mark.parametrize(
+    ("override", "expect"),
+    [
+        (
+            "params.risk_aversion=null",
+            "params.risk_aversion=null: the key needs a value; allowed: a number in [0.0, 20.0]",
+        ),
+        ("seed=null", "seed=null: the key needs a value; allowed: an integer"),
+        ("output.figure=null", "output.figure=null: the key needs a value; allowed: true or false"),
+        (
+            "scenario.start=null",
+            "scenario.start=null: the key needs a value; allowed: a month written YYYY-MM",
+        ),
+        (
+            "challenges=null",
+            "challenges=null: challenges is a config group, and null names none of its options; "
+            "allowed: baseline, high_tension, optimistic",
+        ),
+        (
+            "hydra/launcher=null",
+            "hydra/launcher=null: hydra/launcher is a config group, and null names none of its options; "
+            "allowed: the name of one of its options (hedgesim --hydra-help lists them)",
+        ),
+    ],
+)
+def test_null_for_a_key_that_needs_a_value_is_one_line(override, expect, tmp_path, monkeypatch, capsys):
+    """OmegaConf's "field 'X' is not Optional" and Hydra's "Config group override must be a string
+    or a list. Got NoneType" said neither the value nor what is allowed."""
+    monkeypatch.chdir(tmp_path)
+    assert one_line(capsys, override) == expect
+    with pytest.raises(ConfigError) as info:
+        hedgesim.simulate([override], replicates=1)
+    assert str(info.value) == expect

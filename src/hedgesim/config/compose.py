@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import typing
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
@@ -56,6 +59,10 @@ def describe_config_error(err: BaseException) -> str:
         return unreadable_override(err.override, err)
     cause = err.__cause__ if err.__cause__ is not None else err
     text = str(cause).strip() or str(err).strip()
+    not_optional = _NOT_OPTIONAL.search(text)
+    if not_optional:
+        key = not_optional.group(1)
+        return f"{key}=null: the key needs a value; allowed: {what_fits(key)}"
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     key = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("full_key:")), None)
     head = _IN_CONFIG.sub("", lines[0]) if lines else type(err).__name__
@@ -81,6 +88,9 @@ def describe_config_error(err: BaseException) -> str:
 
 
 _IN_CONFIG = re.compile(r"^In '[^']*': ")
+_NOT_OPTIONAL = re.compile(r"field '([^']+)' is not Optional")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_KINDS = {bool: "true or false", int: "an integer", float: "a number", str: "a text"}
 _CONVERTED = {"Integer": "an integer", "Float": "a number", "Boolean": "true or false"}
 
 
@@ -100,6 +110,27 @@ def _allowed(head: str) -> str | None:
     if "nterpolation" in head or "resolver" in head:
         return "a plain value, or ${...} naming a key of the config"
     return None
+
+
+def what_fits(full_key: str) -> str:
+    """What the schema allows at ``full_key`` (a knob's range, else its type), for a message."""
+    node: Any = HedgesimConfig
+    for part in full_key.split("."):
+        found = {f.name: f for f in dataclasses.fields(node)} if dataclasses.is_dataclass(node) else {}
+        if part not in found:
+            return "a value other than null"
+        meta = found[part].metadata
+        if "min" in meta:
+            return f"a number in [{meta['min']}, {meta['max']}]"
+        if _MONTH.match(str(found[part].default)):
+            return "a month written YYYY-MM"
+        node = typing.get_type_hints(node)[part]
+    origin = typing.get_origin(node) or node
+    if origin in (list, dict):
+        return "a list in brackets, e.g. [a,b]" if origin is list else "a mapping, e.g. {a:1}"
+    if dataclasses.is_dataclass(node):
+        return "its fields (a mapping)"
+    return _KINDS.get(origin, "a value other than null")
 
 
 def allowed_keys(full_key: str) -> list[str]:

@@ -253,7 +253,26 @@ def parse_overrides(overrides: Sequence[str]) -> list:
     for override in parsed:
         _check_year_key(override)
         _check_addition(override)
+        _check_group_choice(override)
     return parsed
+
+
+def _check_group_choice(override) -> None:
+    """``challenges=null``: a config group takes one of its options by name (Hydra says only
+    that it got a NoneType)."""
+    group = override.key_or_group
+    if override.is_delete() or override.is_sweep_override() or override.value() is not None:
+        return
+    if "/" not in group and ("." in group or not (CONF_DIR / group).is_dir()):
+        return
+    if "/" in group:  # Hydra's own groups have options from its plugins too
+        options = "the name of one of its options (hedgesim --hydra-help lists them)"
+    else:
+        options = ", ".join(sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")))
+    raise ConfigError(
+        f"{override.input_line}: {group} is a config group, and null names none of its options; "
+        f"allowed: {options}"
+    )
 
 
 def _check_addition(override) -> None:
