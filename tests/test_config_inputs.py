@@ -146,3 +146,24 @@ def test_null_for_a_key_that_needs_a_value_is_one_line(override, expect, tmp_pat
     with pytest.raises(ConfigError) as info:
         hedgesim.simulate([override], replicates=1)
     assert str(info.value) == expect
+
+
+@pytest.mark.parametrize(
+    ("override", "expect"),
+    [
+        (
+            "shocks.file=",
+            "shocks.file='' is empty; allowed: the path of a YAML or CSV file in UTF-8, or null for the "
+            "inline history",
+        ),
+        ("shocks.extra=' '", "shocks.extra=' ' is empty; allowed: the path of a YAML or CSV file in UTF-8"),
+        ("parameter_sets={tmp}", "parameter sets '{tmp}' are a folder, not a file; allowed: a plausible.csv"),
+        ("parameter_sets={tmp}/none.csv", "parameter sets '{tmp}/none.csv' do not exist; allowed:"),
+    ],
+)
+def test_an_empty_or_folder_path_says_so(override, expect, tmp_path, monkeypatch, capsys):
+    """An empty shock file path was "a folder" (the working one); a folder of parameter sets "did
+    not exist"."""
+    monkeypatch.chdir(tmp_path)
+    message = one_line(capsys, override.format(tmp=tmp_path))
+    assert message.startswith(expect.format(tmp=tmp_path)), message

@@ -43,8 +43,9 @@ def read_sets(path: Path) -> pd.DataFrame:
     path = Path(path)
     what = f"parameter sets {str(path)!r}"
     if not path.is_file():
+        problem = "are a folder, not a file" if path.is_dir() else "do not exist"
         raise ConfigError(
-            f"{what} do not exist; allowed: a plausible.csv written by hedgesim-calibrate or "
+            f"{what} {problem}; allowed: a plausible.csv written by hedgesim-calibrate or "
             "python -m hedgesim.workflows.calibration.plausible RUN_DIR"
         )
     try:

@@ -32,6 +32,11 @@ def read_bytes(path: Path, given: str, key: str) -> bytes:
     """The file's bytes (at most MAX_FILE_BYTES), or a ConfigError saying why it is not a shock file."""
     name = f"{key}={given!r}"
     allowed = "allowed: a YAML or CSV file in UTF-8"
+    if not given.strip():  # Path('') is the working folder
+        none = "the inline history" if key == "shocks.file" else "none"
+        raise ConfigError(
+            f"{name} is empty; allowed: the path of a YAML or CSV file in UTF-8, or null for {none}"
+        )
     try:
         if path.is_dir():
             raise ConfigError(f"{name} is a folder; {allowed}")
