@@ -10,6 +10,8 @@ import hedgesim
 from hedgesim import cli
 from hedgesim.config.command_line import check_command_line
 from hedgesim.config.errors import ConfigError
+from hedgesim.config.schema import ShocksConfig
+from hedgesim.config.timeline_files import load_timeline
 
 
 def one_line(capsys, *args: str, code: int = 2) -> str:
@@ -167,3 +169,58 @@ def test_an_empty_or_folder_path_says_so(override, expect, tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     message = one_line(capsys, override.format(tmp=tmp_path))
     assert message.startswith(expect.format(tmp=tmp_path)), message
+
+
+SHOCK_FILES = {
+    "bool.yaml": "- {date: 2012-06, kind: war, actors: [RUS, UKR], size: true}\n",
+    "ua.yaml": "- {date: 2012-06, kind: war, actors: [RUS, UA], size: 0.5}\n",
+    "xyz.csv": "date,kind,actors,size\n2012-06,war,RUS;XYZ,high\n",
+    "early.csv": "date,kind,actors,size\n2012-06,war,RUS;UKR,high\n2001-06,war,RUS,low\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("override", "expect"),
+    [
+        (
+            "shocks.file=bool.yaml",
+            "shocks.file bool.yaml line 1: size=true is not a number; allowed: a number in [0, 1] or one "
+            "of low, medium, high",
+        ),
+        (
+            "shocks.file=ua.yaml",
+            "shocks.file ua.yaml line 1: actors=['RUS', 'UA'] names unknown code 'UA'; allowed: BLR, EU, "
+            "GEO, LTU, LVA, POL, RUS, UKR",
+        ),
+        ("shocks.extra=xyz.csv", "shocks.extra xyz.csv line 2: actors='RUS;XYZ' names unknown code 'XYZ'"),
+        (
+            "shocks.file=early.csv",
+            "shocks.file early.csv line 3: shock '2001-06-war', date 2001-06 is outside the run; allowed: "
+            "2008-01..2019-12",
+        ),
+        ("shocks.extra=early.csv", "shocks.extra early.csv line 3: shock '2001-06-war', date 2001-06 is"),
+        ("shocks.timeline.1.date=2001-05", "shocks.timeline[1]: shock 'assistance-protocol', date 2001-05"),
+    ],
+)
+def test_a_bad_shock_names_its_key_file_and_line(override, expect, tmp_path, monkeypatch, capsys):
+    """size: true was read as 1.0, an unknown code such as UA was taken (a war naming it does not
+    put Ukraine at war), and a shock before the run named neither its key nor its line."""
+    monkeypatch.chdir(tmp_path)
+    for name, text in SHOCK_FILES.items():
+        (tmp_path / name).write_text(text)
+    message = one_line(capsys, override)
+    assert message.startswith(expect), message
+
+
+def test_a_spreadsheets_rows_of_empty_cells_are_skipped(tmp_path):
+    """A spreadsheet saves its empty rows as ,,, : they failed as shocks with no date."""
+    blank = tmp_path / "blank_rows.csv"
+    blank.write_text("date,kind,actors,size\n2012-06,war,RUS;UKR,high\n,,,\n2013-06,npp,LTU,0.5\n , ,,\n")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("date,kind,actors,size\n2012-06,war,RUS;UKR,high\n2013-06,npp,LTU,0.5\n")
+    timeline = load_timeline(ShocksConfig(file=str(blank)))
+    assert [(str(s.date), s.kind.value, s.size) for s in timeline.shocks] == [
+        ("2012-06", "war", 1.0),
+        ("2013-06", "npp", 0.5),
+    ]
+    assert timeline == load_timeline(ShocksConfig(file=str(plain)))

@@ -93,8 +93,8 @@ def csv_records(text: str, where: str) -> tuple[list[str], list[dict[str, str]]]
         if row is None:
             break
         line = reader.line_num
-        if not row or not "".join(row).strip() and header is None:
-            continue  # blank lines before the header or between shocks
+        if not "".join(row).strip():
+            continue  # blank lines, or a spreadsheet's rows of empty cells (,,,)
         if line > start:
             raise ConfigError(
                 f"{where} line {start}: a quoted value runs on to line {line} (a closing quote "

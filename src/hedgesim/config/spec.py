@@ -124,8 +124,8 @@ def _build(conf: HedgesimConfig) -> RunSpec:
     used = load_shocks(conf.shocks)
     start = used.stochastic_start(conf.shocks.stochastic.start, calendar.start)
     stochastic = dataclasses.replace(conf.shocks.stochastic, start=str(start))
+    used.check_within(calendar)
     timeline = used.timeline.before_end_of(calendar)
-    timeline.check_within(calendar, "shocks")
     unknown = [k for k in conf.shocks.disabled_kinds if k not in KINDS]
     if unknown:
         raise ConfigError(

@@ -28,7 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.schema import ShockConfig, ShocksConfig
 from hedgesim.config.shock_files import csv_records, decoded, read_bytes, yaml_records
-from hedgesim.core.calendar import Month
+from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.shocks import Shock, Timeline
 from hedgesim.core.shocks.timeline import MAX_SHOCKS, ShockError, parse_month, show
 
@@ -36,6 +36,10 @@ ACTOR_SEPARATORS = re.compile(r"[;,\s]+")
 """What may separate the actors of one shock in a file: ``RUS;UKR``, ``RUS,UKR`` or ``RUS UKR``."""
 ACTOR_CODE = re.compile(r"^[A-Z]{2,3}$")
 ACTORS_ALLOWED = "country codes like RUS or EU, separated by ';', ',' or spaces (RUS;UKR)"
+ACTOR_CODES = ("BLR", "EU", "GEO", "LTU", "LVA", "POL", "RUS", "UKR")
+"""The codes a shock may name: the model's five actors and the other countries its history
+names. A code outside them would be taken silently (a war naming "UA" would not put Ukraine at
+war), so it is refused."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class TimelineUsed:
         history_last: the month of the history's last shock (None: no history).
         files: the user's files read, with their checksums.
         sources: each shock's source, by id, as its row gave it.
+        places: where each shock was read, by id (``shocks.file my.csv line 4``).
     """
 
     timeline: Timeline
@@ -70,6 +75,21 @@ class TimelineUsed:
     history_last: Month | None
     files: tuple[UsedFile, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
+    places: dict[str, str] = field(default_factory=dict)
+
+    def check_within(self, calendar: RunCalendar) -> None:
+        """Every shock that starts before the run ends starts inside it.
+
+        Raises:
+            ConfigError: naming the key, the file and line (or row) of the first shock that
+                starts before the run.
+        """
+        for shock in self.timeline.before_end_of(calendar).shocks:
+            if not calendar.contains(shock.date):
+                raise ConfigError(
+                    f"{self.places.get(shock.id, 'shocks')}: shock {shock.id!r}, date {shock.date} is "
+                    f"outside the run; allowed: {calendar.start}..{calendar.end}"
+                )
 
     def stochastic_start(self, configured: str | None, run_start: Month) -> Month:
         """``shocks.stochastic.start`` when set, else the month after the history's last shock
@@ -127,23 +147,28 @@ def load_shocks(shocks: ShocksConfig) -> TimelineUsed:
     """
     files: list[UsedFile] = []
     sources: dict[str, str] = {}
+    places: dict[str, str] = {}
     if shocks.file is None:
         records = [plain_record(s) for s in shocks.timeline]
-        history = _validated(records, "shocks.timeline", None, sources)
+        history = _validated(records, "shocks.timeline", None, (sources, places))
     else:
-        history, used = _file_timeline("shocks.file", shocks.file, sources)
+        history, used = _file_timeline("shocks.file", shocks.file, (sources, places))
         files.append(used)
     mode = "inline" if shocks.file is None else "file"
     timeline = history
     if shocks.extra is not None:
-        added, used = _file_timeline("shocks.extra", shocks.extra, sources)
+        added, used = _file_timeline("shocks.extra", shocks.extra, (sources, places))
         files.append(used)
         timeline = joined(history, added, f"shocks.extra {Path(shocks.extra).name}")
         mode += "+extra"
-    return TimelineUsed(timeline, mode, history.last_month, tuple(files), sources)
+    return TimelineUsed(timeline, mode, history.last_month, tuple(files), sources, places)
 
 
-def _file_timeline(key: str, given: str, sources: dict[str, str]) -> tuple[Timeline, UsedFile]:
+Notes = tuple[dict[str, str], dict[str, str]]
+"""Each shock's source and place, by id, filled in as the rows are read."""
+
+
+def _file_timeline(key: str, given: str, notes: Notes) -> tuple[Timeline, UsedFile]:
     """The shocks of one user's file, validated, and the record of the file."""
     path = Path(given).expanduser()
     data = read_bytes(path, given, key)
@@ -153,22 +178,55 @@ def _file_timeline(key: str, given: str, sources: dict[str, str]) -> tuple[Timel
         places, records = csv_records(text, where)
     else:
         places, records = yaml_records(text, where)
-    timeline = _validated(records, where, places, sources)
+    timeline = _validated(records, where, places, notes)
     return timeline, UsedFile(key, given, hashlib.sha256(data).hexdigest(), len(timeline.shocks))
 
 
-def _validated(records: list[Any], where: str, places: list[str] | None, sources: dict[str, str]) -> Timeline:
-    """Records as a Timeline (actors split on any separator), each shock's source noted."""
+def _validated(records: list[Any], where: str, places: list[str] | None, notes: Notes) -> Timeline:
+    """Records as a Timeline (actors split on any separator), each shock's source and place
+    noted."""
+    sources, found_at = notes
     wheres = [f"{where} {p}:" for p in places] if places else [f"{where}[{i}]" for i in range(len(records))]
-    records = [_with_actor_list(r, w) for r, w in zip(records, wheres, strict=True)]
+    records = [_checked_record(r, w) for r, w in zip(records, wheres, strict=True)]
     try:
         timeline = Timeline.from_records(records, where, places)
         for record, at in zip(records, wheres, strict=True):
-            if isinstance(record, dict) and record.get("source"):
-                sources[Shock.from_record(record, at).id] = str(record["source"])
+            shock_id = Shock.from_record(record, at).id
+            found_at[shock_id] = at.rstrip(":")
+            if record.get("source"):
+                sources[shock_id] = str(record["source"])
     except ShockError as err:
         raise ConfigError(str(err)) from None
     return timeline
+
+
+def _checked_record(record: Any, where: str) -> Any:
+    """A record with its actors as a list of known codes, and a size that is no true or false
+    (a YAML ``size: true`` would be read as 1.0).
+
+    Raises:
+        ConfigError: a size given as true or false, or an actor code outside ACTOR_CODES.
+    """
+    if not isinstance(record, dict):
+        return record
+    for name in ("size", "magnitude_hint"):
+        if isinstance(record.get(name), bool):
+            key = f"{where} size" if where.endswith(":") else f"{where}.size"
+            raise ConfigError(
+                f"{key}={str(record[name]).lower()} is not a number; allowed: a number in [0, 1] or one "
+                "of low, medium, high"
+            )
+    given = record.get("actors")
+    record = _with_actor_list(record, where)
+    actors = record.get("actors")
+    if isinstance(actors, list) and all(isinstance(a, str) and ACTOR_CODE.match(a) for a in actors):
+        unknown = [a for a in actors if a not in ACTOR_CODES]
+        if unknown:
+            key = f"{where} actors" if where.endswith(":") else f"{where}.actors"
+            raise ConfigError(
+                f"{key}={show(given)} names unknown code {unknown[0]!r}; allowed: {', '.join(ACTOR_CODES)}"
+            )
+    return record
 
 
 def joined(history: Timeline, added: Timeline, where: str) -> Timeline:
