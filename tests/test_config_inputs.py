@@ -3,8 +3,11 @@ keys, shock files and parameter-set paths, and the rerun of a run from its saved
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
+import yaml
 
 import hedgesim
 from hedgesim import cli
@@ -224,3 +227,37 @@ def test_a_spreadsheets_rows_of_empty_cells_are_skipped(tmp_path):
         ("2013-06", "npp", 0.5),
     ]
     assert timeline == load_timeline(ShocksConfig(file=str(plain)))
+
+
+def test_a_runs_config_yaml_alone_reruns_it(tmp_path, monkeypatch, capsys):
+    """``--config-dir RUN --config-name config`` ran the packaged config (which shadows RUN's on
+    Hydra's search path), and with --config-path the saved values had no schema ('dict' object
+    has no attribute 'scenario')."""
+    monkeypatch.chdir(tmp_path)
+    extra = tmp_path / "extra.csv"
+    extra.write_text("date,kind,actors,size,id\n2008-09,war,RUS;UKR,high,imagined-war\n")
+    first, again = tmp_path / "first", tmp_path / "again"
+    cli.main(
+        ["replicates=3", "seed=5", "scenario.end=2009-06", "challenges.trust=0.7", "output.figure=false"]
+        + ["scenario.oil_price={2009:30}", f"shocks.extra={extra}", f"hydra.run.dir={first}"]
+    )
+    extra.unlink()  # the saved config lists its shocks: the file is not needed
+    cli.main(["--config-dir", str(first), "--config-name", "config", f"hydra.run.dir={again}"])
+    for table in ("trajectories.parquet", "events.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(again / table), pd.read_parquet(first / table))
+    saved = (first / "config.yaml").read_text()
+    assert "replicates: 3" in saved and "imagined-war" in saved and "2009: 30.0" in saved
+    assert yaml.safe_load((again / "config.yaml").read_text()) == yaml.safe_load(saved)
+    manifest = json.loads((again / "manifest.json").read_text())
+    assert manifest["seed"] == 5 and manifest["replicates"] == 3
+
+
+def test_a_config_dir_whose_config_yaml_is_no_config_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text("- just\n- a list\n")
+    message = one_line(capsys, "--config-dir", "run", "--config-name", "config")
+    assert message == (
+        "--config-dir run: config.yaml holds no config values; allowed: a run folder's config.yaml, "
+        "as hedgesim wrote it"
+    )

@@ -23,6 +23,7 @@ from omegaconf import DictConfig
 
 from hedgesim.config.command_line import CheckedCommand, check_command_line
 from hedgesim.config.errors import ConfigError
+from hedgesim.config.rerun import as_rerun
 from hedgesim.config.schema import register_configs
 from hedgesim.config.spec import build_run
 from hedgesim.workflows.interrupt import EXIT_INTERRUPTED, CtrlC, listening
@@ -89,6 +90,10 @@ def _checked_and_run(args: list[str]) -> None:
     """The command's steps; a Ctrl-C, seen or swallowed on the way, ends it as :func:`interrupted`."""
     folder: RunFolder | None = None
     try:
+        try:
+            args = as_rerun(args)
+        except ConfigError as err:
+            fail(str(err), EXIT_USAGE)
         if not any(a in INFO_ONLY or a.startswith("--info=") for a in args):
             try:
                 checked = check_command_line(args)

@@ -17,6 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 from hedgesim.config.compose import describe_config_error
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import check_with_hydra
+from hedgesim.config.rerun import is_rerun
 from hedgesim.core.shocks.timeline import show
 
 OPTIONS = (
@@ -87,6 +88,7 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
     shown = args.help or args.hydra_help or args.info or args.cfg or args.shell_completion
     own_primary = args.config_name not in (None, "config")
     expert = args.config_path is not None or args.experimental_rerun is not None
+    expert = expert or is_rerun(args.config_name)  # a run's saved values, checked when they ran
     if own_primary and not expert and args.config_dir is None:
         raise ConfigError(f"--config-name={args.config_name}: no such config; allowed: config")
     return CommandLine(
