@@ -261,15 +261,21 @@ def into_dataset(
         shutil.copyfile(source, part)  # in the kernel; a copy, not a link: neither spoils the other
     else:
         for name, value in tags.items():
-            whole = whole.append_column(name, pa.array(np.full(whole.num_rows, value)))
+            whole = whole.append_column(name, tag_column(value, whole.num_rows))
         pq.write_table(whole, part, **parquet_options(whole.schema))
     return outcomes
 
 
 def _holds(column: pa.ChunkedArray, value: Any) -> bool:
     """The column is ``value`` on every row, typed as the dataset would type it."""
-    expected = pa.array(np.full(len(column), value))
+    expected = tag_column(value, len(column))
     return column.type == expected.type and column.combine_chunks().equals(expected)
+
+
+def tag_column(value: Any, rows: int) -> pa.Array:
+    """A tag's column: a number, a boolean, or text (a list or mapping's override text), on
+    every row; a null tag is a column of nulls."""
+    return pa.nulls(rows) if value is None else pa.repeat(pa.scalar(value), rows)
 
 
 def dataset_tags(values: dict[str, Any], taken: Sequence[str]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import pandas as pd
 from hedgesim.analysis import outcomes as summary
 from hedgesim.workflows import processes
 from hedgesim.workflows.results import save_figure
-from hedgesim.workflows.sweep.plan import CHALLENGES, COMPLETE, column_name, dataset_part, parse_number
+from hedgesim.workflows.sweep.plan import CHALLENGES, COMPLETE, column_name, dataset_part, override_value
 
 FIGURES = "figures"
 DPI = 110
@@ -227,7 +227,7 @@ def _matching(done: pd.DataFrame, spec: str) -> pd.Series:
         column = column_name(key.strip())
         if column not in done:
             return pd.Series(False, index=done.index)
-        mask &= _equals(done[column], parse_number(value.strip()))
+        mask &= _equals(done[column], override_value(value.strip()))
     return mask
 
 

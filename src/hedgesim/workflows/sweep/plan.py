@@ -9,6 +9,7 @@ whichever launcher ran the cells and in what order.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -179,7 +180,9 @@ def cell_values(cell: CellKey, folder: Path | None, base: dict | None, keys: lis
     """Challenge and swept values of one cell, and its seed and replicates.
 
     Each value comes from the cell's resolved config when it ran, else from its overrides,
-    else from the sweep's base config, so a missing cell still shows where it sits.
+    else from the sweep's base config, so a missing cell still shows where it sits. A list or
+    mapping (``shocks.disabled_ids=[crimea]``, a config group such as ``challenges=high_tension``)
+    is its override's text, so every cell's value is one string a table column can hold.
     """
     names = (*[f"challenges.{c}" for c in CHALLENGES], *keys, "seed", "replicates")
     cfg = None
@@ -188,11 +191,13 @@ def cell_values(cell: CellKey, folder: Path | None, base: dict | None, keys: lis
     given = {line.partition("=")[0].lstrip("+~"): line.partition("=")[2] for line in cell}
     row: dict[str, Any] = {}
     for name in names:
-        value = select(cfg, name)
-        if value is None and name in given:
-            value = parse_number(given[name])
-        if value is None:
+        value = select(cfg, name, ABSENT)
+        if value is ABSENT and name in given:
+            value = override_value(given[name])
+        if value is ABSENT:
             value = select(base, name)
+        if isinstance(value, (list, dict)):
+            value = given[name] if name in given else override_text(value)
         row[column_name(name)] = value
     return row
 
@@ -242,11 +247,15 @@ def _entries(text: str, keys: Collection[str]) -> str | None:
     return "".join(kept)
 
 
-def select(tree: Any, dotted: str) -> Any:
-    """``tree[a][b]`` for ``"a.b"``, or None when any part is absent (plain dicts, no OmegaConf)."""
+ABSENT = object()
+"""What :func:`select` returns for a key that is not there, when asked to tell it from null."""
+
+
+def select(tree: Any, dotted: str, absent: Any = None) -> Any:
+    """``tree[a][b]`` for ``"a.b"``, or ``absent`` when any part is not there (plain dicts)."""
     for part in dotted.split("."):
         if not isinstance(tree, dict) or part not in tree:
-            return None
+            return absent
         tree = tree[part]
     return tree
 
@@ -256,12 +265,25 @@ def column_name(key: str) -> str:
     return key.removeprefix("challenges.")
 
 
-def parse_number(text: str) -> Any:
-    """An override's value as a number when it reads as one, else the text itself."""
+def override_value(text: str) -> Any:
+    """An override's value as Hydra reads it (``0.5``, ``false``, ``null``, ``'a b'``); a list or
+    mapping stays the text (see :func:`cell_values`), as does anything Hydra cannot read."""
     try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            return text
+        value = _parser().parse_override(f"v={text}").value()
+    except HydraException:
+        return text
+    return text if isinstance(value, (list, dict)) else value
+
+
+@functools.cache
+def _parser() -> OverridesParser:
+    return OverridesParser.create()
+
+
+def override_text(value: Any) -> str:
+    """A list or mapping as Hydra writes it in a cell's overrides: ``[a,b]``, ``{k:v}``."""
+    if isinstance(value, list):
+        return "[" + ",".join(map(override_text, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}:{override_text(v)}" for k, v in value.items()) + "}"
+    return "null" if value is None else str(value)

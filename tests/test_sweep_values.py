@@ -1,0 +1,88 @@
+"""Sweeps over values other than numbers (lists, mappings, booleans) and over seed, replicates and
+precision: the summary, the dataset read back whole, the figures; the running count, the fan
+cells asked for and the folder given to hedgesim-aggregate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import run_cli
+from hedgesim.workflows.sweep import command, plan
+
+# Short cells: 2 replicates to 2010-12; every override in the folder names, so output.figure
+# can be swept.
+FAST = [
+    "replicates=2",
+    "scenario.end=2010-12",
+    "output.events=false",
+    "hydra.job.config.override_dirname.exclude_keys=[]",
+]
+
+
+def sweep(folder: Path, *overrides: str) -> Path:
+    result = run_cli("-m", *overrides, *FAST, f"hydra.sweep.dir={folder}", cwd=folder.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return folder
+
+
+@pytest.fixture(scope="module")
+def list_sweep(tmp_path_factory) -> Path:
+    """2 x 2 cells: a list-valued key and a boolean."""
+    tmp = tmp_path_factory.mktemp("values")
+    return sweep(tmp / "mr", "shocks.disabled_ids=[],[georgia-war]", "output.figure=true,false")
+
+
+@pytest.mark.slow
+def test_a_sweep_over_lists_and_booleans_aggregates(list_sweep):
+    table = pd.read_parquet(list_sweep / "summary.parquet")
+    assert table["status"].tolist() == ["complete"] * 4
+    assert table["shocks.disabled_ids"].tolist() == ["[]", "[]", "[georgia-war]", "[georgia-war]"]
+    assert table["output.figure"].tolist() == [True, False, True, False]
+    assert table["output.figure"].dtype == bool
+    assert pd.read_csv(list_sweep / "summary.csv")["shocks.disabled_ids"].tolist()[2] == "[georgia-war]"
+    dataset = pd.read_parquet(list_sweep / "dataset")
+    tags = dataset.groupby("cell", observed=True)[["shocks.disabled_ids", "output.figure"]].first()
+    assert tags["shocks.disabled_ids"].tolist() == table["shocks.disabled_ids"].tolist()
+    assert tags["output.figure"].tolist() == [True, False, True, False]
+    record = json.loads((list_sweep / "aggregate.json").read_text())
+    assert record["figures"] == ["figures/fans.png"]
+    assert any("shocks.disabled ids [georgia-war]" in line for line in record["figure_notes"])
+
+
+@pytest.mark.slow
+def test_a_missing_boolean_cell_reads_as_a_boolean(list_sweep, tmp_path, capsys):
+    folder = tmp_path / "mr"
+    shutil.copytree(list_sweep, folder)
+    gone = pd.read_parquet(folder / "summary.parquet").loc[3, "folder"]
+    shutil.rmtree(folder / gone)
+    with pytest.raises(SystemExit) as stop:
+        command.main([str(folder), "--jobs", "1"])
+    assert stop.value.code == 1 and "aggregated 3/4 cells" in capsys.readouterr().err
+    table = pd.read_parquet(folder / "summary.parquet")
+    assert table["status"].tolist() == ["complete"] * 3 + ["missing"]
+    assert table["output.figure"].tolist() == [True, False, True, False]
+    assert table["output.figure"].dtype == bool
+
+
+def test_a_mapping_or_group_value_is_its_override_text(tmp_path):
+    cell = ("+scenario.oil_price={2031:50}", "challenges=high_tension", "flag=false")
+    keys = ["challenges", "flag", "scenario.oil_price"]
+    base = {"seed": 5, "replicates": 2, "challenges": {"trust": 0.5, "vested_interests": 0.5, "tension": 0.3}}
+    missing = plan.cell_values(cell, None, base, keys)
+    assert missing["scenario.oil_price"] == "{2031:50}" and missing["challenges"] == "high_tension"
+    assert missing["flag"] is False and missing["seed"] == 5
+    ran = tmp_path / "cell"
+    (ran / ".hydra").mkdir(parents=True)
+    config = {**base, "flag": False, "scenario": {"oil_price": {2008: 96.9, 2031: 50}}}
+    config["challenges"] = {"trust": 0.2, "vested_interests": 0.8, "tension": 0.9}
+    (ran / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+    values = plan.cell_values(cell, ran, base, keys)
+    assert values["scenario.oil_price"] == "{2031:50}" and values["challenges"] == "high_tension"
+    assert values["trust"] == 0.2 and values["flag"] is False
+    assert plan.override_text({"a": [1, "b"], "c": None}) == "{a:[1,b],c:null}"
