@@ -18,7 +18,6 @@ from hedgesim.workflows.sweep import command, plan
 # Short cells: 2 replicates to 2010-12; every override in the folder names, so output.figure
 # can be swept.
 FAST = [
-    "replicates=2",
     "scenario.end=2010-12",
     "output.events=false",
     "hydra.job.config.override_dirname.exclude_keys=[]",
@@ -35,7 +34,15 @@ def sweep(folder: Path, *overrides: str) -> Path:
 def list_sweep(tmp_path_factory) -> Path:
     """2 x 2 cells: a list-valued key and a boolean."""
     tmp = tmp_path_factory.mktemp("values")
-    return sweep(tmp / "mr", "shocks.disabled_ids=[],[georgia-war]", "output.figure=true,false")
+    lists = "shocks.disabled_ids=[],[georgia-war]"
+    return sweep(tmp / "mr", lists, "output.figure=true,false", "replicates=2")
+
+
+@pytest.fixture(scope="module")
+def seed_sweep(tmp_path_factory) -> Path:
+    """2 x 2 x 2 cells: seed, replicates and output precision."""
+    tmp = tmp_path_factory.mktemp("seeds")
+    return sweep(tmp / "mr", "seed=1,2", "replicates=2,3", "output.precision=float32,float64")
 
 
 @pytest.mark.slow
@@ -86,3 +93,23 @@ def test_a_mapping_or_group_value_is_its_override_text(tmp_path):
     assert values["scenario.oil_price"] == "{2031:50}" and values["challenges"] == "high_tension"
     assert values["trust"] == 0.2 and values["flag"] is False
     assert plan.override_text({"a": [1, "b"], "c": None}) == "{a:[1,b],c:null}"
+
+
+@pytest.mark.slow
+def test_swept_seed_and_replicates_tag_the_dataset(seed_sweep):
+    table = pd.read_parquet(seed_sweep / "summary.parquet")
+    assert table["seed"].tolist() == [1, 1, 1, 1, 2, 2, 2, 2]
+    assert table["replicates"].tolist() == [2, 2, 3, 3, 2, 2, 3, 3]
+    dataset = pd.read_parquet(seed_sweep / "dataset", columns=["cell", "replicate", "seed", "replicates"])
+    per_cell = dataset.groupby("cell", observed=True).agg(
+        seed=("seed", "first"), replicates=("replicates", "first"), rows=("replicate", "nunique")
+    )
+    assert per_cell["seed"].tolist() == table["seed"].tolist()
+    assert per_cell["replicates"].tolist() == per_cell["rows"].tolist() == table["replicates"].tolist()
+    assert pd.read_parquet(seed_sweep / "dataset", filters=[("seed", "==", 2)])["cell"].nunique() == 4
+
+
+@pytest.mark.slow
+def test_seed_and_replicates_tag_the_dataset_only_when_swept(list_sweep):
+    columns = pd.read_parquet(list_sweep / "dataset").columns
+    assert "seed" not in columns and "replicates" not in columns

@@ -71,6 +71,8 @@ SERIAL_CELLS = 8
 pandas and pyarrow) takes longer than reading a few cells."""
 CELL_TAGS = tuple(challenge_column(name) for name in CHALLENGES)
 """The tag columns a sweep cell's table carries itself (``workflows.run.challenge_tags``)."""
+UNTAGGED = ("seed", "replicates")
+"""Values of the summary that tag the dataset's rows only when swept (the same in every cell else)."""
 NOT_ASKED = FigureNote("figures", False, "not asked for (--no-figures, or the callback's figures: false)")
 
 
@@ -201,13 +203,20 @@ def _rows(
 
 def _row(folder: Path, dataset: Path, base: dict | None, keys: list[str], task: tuple) -> dict[str, Any]:
     index, cell, where = task
-    return _one_cell(folder, dataset, index, cell, where, cell_values(cell, where, base, keys))
+    return _one_cell(folder, dataset, index, cell, where, cell_values(cell, where, base, keys), keys)
 
 
 def _one_cell(
-    folder: Path, dataset: Path, index: int, cell: CellKey, where: Path | None, values: dict[str, Any]
+    folder: Path,
+    dataset: Path,
+    index: int,
+    cell: CellKey,
+    where: Path | None,
+    values: dict[str, Any],
+    keys: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Summary row of one cell; a complete cell's rows go to its partition of ``dataset``."""
+    """Summary row of one cell; a complete cell's rows go to its partition of ``dataset``, tagged
+    with its challenges and swept keys (seed and replicates only when swept)."""
     status, error = cell_state(where)
     row: dict[str, Any] = {
         "cell": index,
@@ -220,7 +229,8 @@ def _one_cell(
     outcomes = dict.fromkeys(summary.OUTCOMES, np.nan)
     if status == COMPLETE:
         part = partition(dataset, index)
-        outcomes.update(into_dataset(where / TRAJECTORIES, part, values, recorded_outcomes(where)))
+        tagged = {name: v for name, v in values.items() if name not in UNTAGGED or name in keys}
+        outcomes.update(into_dataset(where / TRAJECTORIES, part, tagged, recorded_outcomes(where)))
     return {**row, **outcomes}
 
 
@@ -286,8 +296,6 @@ def dataset_tags(values: dict[str, Any], taken: Sequence[str]) -> dict[str, Any]
     """
     tags = {}
     for name, value in values.items():
-        if name in ("seed", "replicates"):
-            continue
         column = challenge_column(name) if name in CHALLENGES else name
         tags[column if column not in taken else f"cell_{column}"] = value
     return tags
