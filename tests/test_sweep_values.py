@@ -9,10 +9,13 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from conftest import run_cli
+from hedgesim.workflows.sweep import aggregate as aggregation
 from hedgesim.workflows.sweep import command, plan
 
 # Short cells: 2 replicates to 2010-12; every override in the folder names, so output.figure
@@ -113,3 +116,31 @@ def test_swept_seed_and_replicates_tag_the_dataset(seed_sweep):
 def test_seed_and_replicates_tag_the_dataset_only_when_swept(list_sweep):
     columns = pd.read_parquet(list_sweep / "dataset").columns
     assert "seed" not in columns and "replicates" not in columns
+
+
+@pytest.mark.slow
+def test_a_dataset_of_float32_and_float64_cells_reads_back_each_cells_values(seed_sweep):
+    table = pd.read_parquet(seed_sweep / "summary.parquet")
+    dataset = pd.read_parquet(seed_sweep / "dataset")
+    assert dataset["relations_eu"].dtype == "float64" and dataset["trust_blr_eu"].dtype == "float64"
+    for cell, folder in zip(table["cell"], table["folder"], strict=True):
+        own = pd.read_parquet(seed_sweep / folder / "trajectories.parquet")
+        rows = dataset[dataset["cell"] == cell].reset_index(drop=True)
+        assert len(rows) == len(own)
+        for column in ("relations_eu", "trust_blr_eu", "hedge_eu"):
+            assert (rows[column].to_numpy() == own[column].to_numpy().astype("float64")).all(), column
+    assert table["output.precision"].tolist() == ["float32", "float64"] * 4
+    partitions = sorted((seed_sweep / "dataset").glob("cell=*/part-0.parquet"))
+    assert {str(pq.read_schema(p).field("trust_blr_eu").type) for p in partitions} == {"double"}
+
+
+def test_partitions_typed_differently_are_given_one_schema(tmp_path):
+    parts = {0: {"x": pa.array([1.5], pa.float32()), "n": pa.array([1])}, 1: {"x": [0.1], "t": [True]}}
+    for cell, columns in parts.items():
+        (tmp_path / f"cell={cell}").mkdir()
+        pq.write_table(pa.table(columns), tmp_path / f"cell={cell}" / "part-0.parquet")
+    aggregation.one_schema(tmp_path)
+    back = pd.read_parquet(tmp_path).sort_values("cell").reset_index(drop=True)
+    assert back["x"].tolist() == [1.5, 0.1] and back["x"].dtype == "float64"
+    assert back["n"].tolist()[0] == 1 and pd.isna(back["n"].tolist()[1])
+    assert back["t"].isna().tolist() == [True, False]

@@ -109,6 +109,7 @@ def aggregate(
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{DATASET}.", suffix=".tmp", dir=folder))
         table = pd.DataFrame(summary_rows(folder, cells, found, base, keys, n_jobs, staging))
+        one_schema(staging)
         swap(staging, folder / DATASET)
         write_parquet(table, folder / SUMMARY[0])
         write_text(table.to_csv(index=False), folder / SUMMARY[1])
@@ -185,20 +186,13 @@ def summary_rows(
     dataset = dataset if dataset is not None else folder / DATASET
     tasks = [(index, cell, found.get(cell)) for index, cell in enumerate(cells)]
     if n_jobs == 1 or len(tasks) <= SERIAL_CELLS:
-        return _rows(folder, dataset, base, keys, tasks)
+        return [_row(folder, dataset, base, keys, task) for task in tasks]
     from concurrent.futures import ThreadPoolExecutor
 
     from joblib import effective_n_jobs
 
     with ThreadPoolExecutor(effective_n_jobs(n_jobs)) as pool:
         return list(pool.map(lambda task: _row(folder, dataset, base, keys, task), tasks))
-
-
-def _rows(
-    folder: Path, dataset: Path, base: dict | None, keys: list[str], tasks: list[tuple]
-) -> list[dict[str, Any]]:
-    """The summary rows of some cells, each given as (index, cell, folder or None)."""
-    return [_row(folder, dataset, base, keys, task) for task in tasks]
 
 
 def _row(folder: Path, dataset: Path, base: dict | None, keys: list[str], task: tuple) -> dict[str, Any]:
@@ -280,6 +274,46 @@ def _holds(column: pa.ChunkedArray, value: Any) -> bool:
     """The column is ``value`` on every row, typed as the dataset would type it."""
     expected = tag_column(value, len(column))
     return column.type == expected.type and column.combine_chunks().equals(expected)
+
+
+def one_schema(dataset: Path) -> None:
+    """Give every partition the same columns, typed alike, so the dataset reads back right.
+
+    A reader takes one partition's schema for all (pyarrow's the first's): beside a float32 cell
+    (``output.precision=float32``) a float64 cell read as float32. A column typed differently in
+    some cells takes the widest type: float64 for numbers (int64 when all are integers), else
+    text; a column some cell lacks is null there. Partitions already alike are left as written.
+    """
+    schemas = {part: pq.read_schema(part) for part in sorted(dataset.glob("cell=*/*.parquet"))}
+    if len({str(s.remove_metadata()) for s in schemas.values()}) < 2:
+        return
+    names = list(dict.fromkeys(name for s in schemas.values() for name in s.names))
+    fields = [[s.field(n) for s in schemas.values() if n in s.names] for n in names]
+    target = pa.schema(
+        pa.field(
+            n, _widest([f.type for f in found]), len(found) < len(schemas) or any(f.nullable for f in found)
+        )
+        for n, found in zip(names, fields, strict=True)
+    )
+    for part, schema in schemas.items():
+        if schema.remove_metadata().equals(target):
+            continue
+        table = pq.ParquetFile(part).read()
+        columns = [table[f.name] if f.name in schema.names else pa.nulls(len(table), f.type) for f in target]
+        table = pa.table(columns, names=names).cast(target)
+        pq.write_table(table, part, **parquet_options(target))
+
+
+def _widest(types: list[pa.DataType]) -> pa.DataType:
+    """One type that holds every value of ``types`` (see :func:`one_schema`)."""
+    known = list(dict.fromkeys(t for t in types if not pa.types.is_null(t)))
+    if len(known) < 2:
+        return known[0] if known else pa.null()
+    if all(pa.types.is_integer(t) for t in known):
+        return pa.int64()
+    if all(pa.types.is_integer(t) or pa.types.is_floating(t) for t in known):
+        return pa.float64()
+    return pa.string()
 
 
 def tag_column(value: Any, rows: int) -> pa.Array:
