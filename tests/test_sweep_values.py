@@ -17,6 +17,7 @@ import yaml
 from conftest import run_cli
 from hedgesim.workflows.sweep import aggregate as aggregation
 from hedgesim.workflows.sweep import command, plan
+from test_sweep import hand_made_multirun
 
 # Short cells: 2 replicates to 2010-12; every override in the folder names, so output.figure
 # can be swept.
@@ -144,3 +145,25 @@ def test_partitions_typed_differently_are_given_one_schema(tmp_path):
     assert back["x"].tolist() == [1.5, 0.1] and back["x"].dtype == "float64"
     assert back["n"].tolist()[0] == 1 and pd.isna(back["n"].tolist()[1])
     assert back["t"].isna().tolist() == [True, False]
+
+
+def test_a_fan_with_a_misspelt_key_is_refused_in_one_line(tmp_path, capsys):
+    folder = hand_made_multirun(tmp_path / "mr")
+    with pytest.raises(SystemExit):
+        command.main([str(folder), "--jobs", "1", "--no-figures"])
+    before = (folder / "summary.csv").read_bytes()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        command.main([str(folder), "--jobs", "1", "--fan", "challenges.trus=0.2"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "hedgesim-aggregate: error: fan='challenges.trus=0.2': 'challenges.trus' is not a key of the "
+        "sweep's cells; allowed: the swept keys challenges.trust, or challenges.vested_interests, "
+        "challenges.tension, seed, replicates"
+    )
+    assert (folder / "summary.csv").read_bytes() == before  # refused before anything is removed
+    with pytest.raises(SystemExit) as stop:
+        command.main([str(folder), "--jobs", "1", "--fan", "trust=0.2", "--fan", "seed=5,tension=0.3"])
+    assert stop.value.code == 1  # cells 1 and 2 failed or are missing; the fans are drawn
+    assert "drew figures/fans.png" in capsys.readouterr().err

@@ -42,7 +42,7 @@ from hedgesim.workflows.results import (
     write_text,
 )
 from hedgesim.workflows.run import challenge_column
-from hedgesim.workflows.sweep.figures import FIGURES, FigureNote, draw_figures
+from hedgesim.workflows.sweep.figures import FIGURES, FigureNote, check_fans, draw_figures
 from hedgesim.workflows.sweep.plan import (
     CHALLENGES,
     COMPLETE,
@@ -105,6 +105,7 @@ def aggregate(
     keys = [k for k in swept_keys(cells) if not k.startswith("hydra.")]
     base = read_yaml(folder / MULTIRUN) if (folder / MULTIRUN).is_file() else None
     fans = fans or select(base, "hydra.callbacks.aggregate.fans")  # the sweep's own choice
+    check_fans(fans, keys)  # before anything of the folder is removed
     start_over(folder)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{DATASET}.", suffix=".tmp", dir=folder))

@@ -17,7 +17,14 @@ import pandas as pd
 from hedgesim.analysis import outcomes as summary
 from hedgesim.workflows import processes
 from hedgesim.workflows.results import save_figure
-from hedgesim.workflows.sweep.plan import CHALLENGES, COMPLETE, column_name, dataset_part, override_value
+from hedgesim.workflows.sweep.plan import (
+    CHALLENGES,
+    COMPLETE,
+    SweepError,
+    column_name,
+    dataset_part,
+    override_value,
+)
 
 FIGURES = "figures"
 DPI = 110
@@ -171,6 +178,27 @@ def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tupl
     return (rows, columns, panels), shown
 
 
+def check_fans(fans: Sequence[str] | None, swept: Sequence[str]) -> None:
+    """Refuse a fan cell that names a key the cells have no value of (a misspelt key would
+    otherwise match no cell and be skipped as if the sweep lacked the values).
+
+    Raises:
+        SweepError: naming the fan, the key and the keys allowed (the swept ones first).
+    """
+    keys = [k for k in swept if not k.startswith("hydra.")]
+    others = [f"challenges.{c}" for c in CHALLENGES] + ["seed", "replicates"]
+    allowed = keys + [k for k in others if column_name(k) not in map(column_name, keys)]
+    columns = {column_name(k) for k in allowed}
+    swept_ones = f"the swept keys {', '.join(keys)}, or " if keys else ""
+    for spec in fans or ():
+        for pair in filter(None, spec.split(",")):
+            key, equals, _ = pair.partition("=")
+            if equals and column_name(key.strip().lstrip("+~")) in columns:
+                continue
+            wrong = f"{key.strip()!r} is not a key of the sweep's cells" if equals else "no key=value"
+            raise SweepError(f"fan={spec!r}: {wrong}; allowed: {swept_ones}{', '.join(allowed[len(keys) :])}")
+
+
 def unmatched_fans(table: pd.DataFrame, fans: Sequence[str] | None) -> list[tuple[str, str]]:
     """(what, why) for each requested fan cell left out: no such cell, a cell not complete, or
     the other cells a request matches (the fan shows the first)."""
@@ -224,7 +252,7 @@ def _matching(done: pd.DataFrame, spec: str) -> pd.Series:
     mask = pd.Series(True, index=done.index)
     for pair in filter(None, spec.split(",")):
         key, _, value = pair.partition("=")
-        column = column_name(key.strip())
+        column = column_name(key.strip().lstrip("+~"))
         if column not in done:
             return pd.Series(False, index=done.index)
         mask &= _equals(done[column], override_value(value.strip()))
