@@ -5,7 +5,10 @@ cells asked for and the folder given to hedgesim-aggregate."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +19,7 @@ import yaml
 
 from conftest import run_cli
 from hedgesim.workflows.sweep import aggregate as aggregation
-from hedgesim.workflows.sweep import command, plan
+from hedgesim.workflows.sweep import callback, command, plan
 from test_sweep import hand_made_multirun
 
 # Short cells: 2 replicates to 2010-12; every override in the folder names, so output.figure
@@ -167,3 +170,53 @@ def test_a_fan_with_a_misspelt_key_is_refused_in_one_line(tmp_path, capsys):
         command.main([str(folder), "--jobs", "1", "--fan", "trust=0.2", "--fan", "seed=5,tension=0.3"])
     assert stop.value.code == 1  # cells 1 and 2 failed or are missing; the fans are drawn
     assert "drew figures/fans.png" in capsys.readouterr().err
+
+
+def finish_job(folder: Path, trust: str) -> None:
+    """What a job of the hand-made sweep's cell does last: end, and tell the callback."""
+    from omegaconf import OmegaConf
+
+    task = [f"challenges.trust={trust}", "replicates=4"]
+    config = OmegaConf.create({"hydra": {"sweep": {"dir": str(folder)}, "overrides": {"task": task}}})
+    callback.AggregateSweep().on_job_end(config, None)
+
+
+def counts(err: str) -> list[str]:
+    return [line.split()[1] for line in err.splitlines() if line.endswith("cells finished")]
+
+
+def test_the_running_count_counts_each_cell_once_when_jobs_end_together(tmp_path, capsys):
+    folder = hand_made_multirun(tmp_path / "mr")  # cells 0.2 (complete) and 0.5 (failed) ended
+    (folder / "challenges.trust=0.9").mkdir()
+    (folder / "challenges.trust=0.9" / "error.txt").write_text("boom\n")  # so did 0.9, together
+    for trust in ("0.9", "0.2", "0.5", "0.2"):  # their callbacks, one after the other; 0.2 twice
+        finish_job(folder, trust)
+    assert counts(capsys.readouterr().err) == ["1/3", "2/3", "3/3", "3/3"]
+    os.utime(folder / "multirun.yaml", ns=(1, 1))  # Hydra writes it anew when the sweep is re-run
+    finish_job(folder, "0.5")
+    assert counts(capsys.readouterr().err) == ["1/3"]
+
+
+def test_the_running_count_of_workers_in_parallel_rises_by_one(tmp_path):
+    folder = hand_made_multirun(tmp_path / "mr")
+    trusts = [f"0.{d}" for d in range(1, 10)]
+    planned = (folder / "multirun.yaml").read_text().replace("0.2,0.5,0.9", ",".join(trusts))
+    (folder / "multirun.yaml").write_text(planned)  # nine cells, ended by three workers at once
+    log = tmp_path / "stderr.txt"
+    script = (
+        "import sys, os; from pathlib import Path; sys.path[:0] = sys.argv[3:];"
+        "fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT); os.dup2(fd, 2);"
+        "sys.stderr = os.fdopen(2, 'w');"
+        "from test_sweep_values import finish_job;"
+        "[finish_job(Path(sys.argv[2]), t) for t in os.environ['TRUSTS'].split()]"
+    )
+    paths = [str(Path(__file__).parent), *sys.path]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(log), str(folder), *paths],
+            env={**os.environ, "TRUSTS": " ".join(trusts[k::3])},
+        )
+        for k in range(3)
+    ]
+    assert [w.wait(timeout=120) for w in workers] == [0, 0, 0]
+    assert counts(log.read_text()) == [f"{n}/9" for n in range(1, 10)]

@@ -1,17 +1,20 @@
 """The Hydra callback of a sweep: a running count of finished cells, then the aggregation.
 
 Configured in conf/hydra/default.yaml under ``hydra.callbacks.aggregate``. ``on_job_end``
-runs in whichever worker ran the job, so the count is read from the folder, not kept here.
+runs in whichever worker ran the job, so the count is kept in the sweep folder (``.count.json``),
+updated and printed under a lock (``.count.lock``) so that two workers never print one count.
 Hydra turns an exception raised by a callback into a warning and exits 0, so the aggregation's
 failures are caught here and become one line and a non-zero exit status.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ import yaml
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from hedgesim.workflows.results import MANIFEST
+from hedgesim.workflows.results import MANIFEST, write_text
 from hedgesim.workflows.run import ERROR
 from hedgesim.workflows.sweep.aggregate import EXIT_FAILED, aggregate, failure, report
 from hedgesim.workflows.sweep.figures import FIGURES
@@ -45,9 +48,8 @@ class AggregateSweep(Callback):
         folder = Path(str(OmegaConf.select(config, "hydra.sweep.dir", default="")))
         if not (folder / MULTIRUN).is_file():
             return
-        finished, total = progress(folder)
-        sys.stderr.write(f"hedgesim: {finished}/{total if total is not None else '?'} cells finished\n")
-        sys.stderr.flush()
+        cell = cell_key(OmegaConf.select(config, "hydra.overrides.task", default=[]) or [])
+        count_finished(folder, cell)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Aggregate the whole folder and report; exits 1 when some cell is not complete or the
@@ -61,8 +63,63 @@ class AggregateSweep(Callback):
         report(folder, table)
 
 
+COUNT, COUNT_LOCK = ".count.json", ".count.lock"
+
+
+def count_finished(folder: Path, cell: CellKey) -> tuple[int, int | None]:
+    """Count a cell whose job ended and print the running count: (counted, planned or None).
+
+    The count is of the jobs of this run of the sweep that ended (every planned cell has a job,
+    a cell complete already too), not of the folders finished: two jobs that end together would
+    both see the other's folder and print the same count. Under the lock a worker adds its cell
+    to the cells counted, writes them back and prints, so each cell counts once and the counts
+    printed only rise. The count restarts when Hydra writes ``multirun.yaml`` anew (a re-run).
+    """
+    stamp = (folder / MULTIRUN).stat().st_mtime_ns
+    plan = _cached_plan(str(folder / MULTIRUN), stamp)
+    with _locked(folder / COUNT_LOCK):
+        counted = _counted(folder / COUNT, stamp)
+        if plan is None or cell in set(plan):
+            counted.add(tuple(cell))
+        cells = sorted(counted)
+        write_text(json.dumps({"multirun": stamp, "cells": cells}) + "\n", folder / COUNT)
+        total = len(plan) if plan is not None else None
+        sys.stderr.write(f"hedgesim: {len(cells)}/{total if total is not None else '?'} cells finished\n")
+        sys.stderr.flush()
+    return len(cells), total
+
+
+def _counted(path: Path, stamp: int) -> set[tuple[str, ...]]:
+    """The cells counted so far in this run of the sweep (none when the record is another run's)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(record, dict) or record.get("multirun") != stamp:
+        return set()
+    return {tuple(cell) for cell in record.get("cells", [])}
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if need be) across processes and, on a shared
+    file system that supports it, machines; without ``fcntl`` (Windows) the block runs unlocked."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def progress(folder: Path) -> tuple[int, int | None]:
-    """(finished cells, planned cells or None): for the running count of a sweep.
+    """(finished cells, planned cells or None), as the folder holds them: how far a sweep got,
+    whatever run of it finished the cells (the running count is :func:`count_finished`'s).
 
     A cell counts as finished when it wrote its manifest or its error, whichever launcher ran
     it; with a plan, only the planned cells count (folders of an earlier, other sweep into the
