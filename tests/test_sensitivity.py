@@ -267,3 +267,25 @@ def test_the_seed_option_seeds_the_runs(monkeypatch):
             ["scenario=forward_2030"], [sensitivity.parse_factor("challenges.trust")], 2, 3, 7
         )
     assert seen == [7]
+
+
+def test_the_sample_asked_for_is_always_larger_than_the_one_used():
+    table = pd.DataFrame(
+        {
+            "outcome": ["p", "p", "q", "q"],
+            "parameter": ["a", "b", "a", "b"],
+            "S1": [1.5, 0.0, 2.0, 0.1],
+            "S1_conf": [0.0, 0.0, np.nan, np.nan],  # too few points for the bootstrap to spread
+            "ST": [0.9, 0.0, 0.5, 0.2],
+            "ST_conf": [0.05, 0.0, np.nan, np.nan],
+        }
+    )
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # nanmax of no number
+        notes = sensitivity.sample_size_notes(table, samples=2)
+    assert len(notes) == 2 and all("--samples 2)" not in n for n in notes)
+    assert notes[0].startswith("p: S1 of a is 1.50, above 1") and "+-0.05" in notes[0]
+    assert notes[0].endswith("no guide: try N = 4 (--samples 4) or more.")
+    assert "q: S1 of a is 2.00" in notes[1] and "95% intervals are undefined" in notes[1]
+    assert notes[1].endswith("(--samples 4) or more.")
+    assert "(--samples 128)" in sensitivity.sample_size_notes(table.assign(S1=1.2), samples=64)[0]

@@ -230,25 +230,41 @@ def sample_size_notes(table: pd.DataFrame, samples: int, precision: float = PREC
     half-width above ``precision``, means too few samples. The half-widths shrink as 1/sqrt(N), so
     N x (widest / precision)^2, rounded up to a power of 2, brings the widest to ``precision``.
     """
-    notes = []
-    for outcome, rows in table.groupby("outcome", sort=False):
-        widest = float(np.nanmax(rows[["S1_conf", "ST_conf"]].to_numpy(dtype=float)))
-        above = rows[rows["S1"] > 1.0]
-        if above.empty and not widest > precision:
-            continue
-        needed = enough_samples(samples, widest, precision)
-        why = (
-            f"S1 of {above['parameter'].iloc[0]} is {above['S1'].iloc[0]:.2f}, above 1 (an index is a "
-            "share of the variance, at most 1), and its "
-            if not above.empty
-            else "its "
+    notes = (
+        _sample_note(str(o), rows, samples, precision) for o, rows in table.groupby("outcome", sort=False)
+    )
+    return [note for note in notes if note is not None]
+
+
+def _sample_note(outcome: str, rows: pd.DataFrame, samples: int, precision: float) -> str | None:
+    """The note of one outcome, or None when its sample is large enough.
+
+    The N named is always larger than the one used: an index above 1 beside narrow (or undefined)
+    intervals says the intervals are no guide, so the note then asks for the next power of 2.
+    """
+    widest = float(np.nanmax(rows[["S1_conf", "ST_conf"]].to_numpy(dtype=float)))
+    above = rows[rows["S1"] > 1.0]
+    wide = bool(np.isfinite(widest) and widest > precision)
+    if above.empty and not wide:
+        return None
+    larger = 2 ** int(samples).bit_length()  # the next power of 2 above N
+    needed = max(enough_samples(samples, widest, precision) if wide else larger, larger)
+    why = (
+        f"S1 of {above['parameter'].iloc[0]} is {above['S1'].iloc[0]:.2f}, above 1 (an index is a "
+        "share of the variance, at most 1), and its "
+        if not above.empty
+        else "its "
+    )
+    spread = "95% intervals are undefined" if np.isnan(widest) else f"widest 95% interval is +-{widest:.2f}"
+    head = f"{outcome}: {why}{spread}: the sample is too small to read these"
+    if not wide:
+        return f"{head} indices. The intervals, from so few points, are no guide: try N = {needed:,} " + (
+            f"(--samples {needed}) or more."
         )
-        notes.append(
-            f"{outcome}: {why}widest 95% interval is +-{widest:.2f}: the sample is too small to "
-            f"read these indices. Intervals narrow as 1/sqrt(N): N = {samples} gives +-{widest:.2f}, so "
-            f"about N = {needed:,} (--samples {needed}) would give +-{precision:g}."
-        )
-    return notes
+    return (
+        f"{head} indices. Intervals narrow as 1/sqrt(N): N = {samples} gives +-{widest:.2f}, so "
+        f"about N = {needed:,} (--samples {needed}) would give +-{precision:g}."
+    )
 
 
 def enough_samples(samples: int, widest: float, precision: float = PRECISION) -> int:
