@@ -220,3 +220,15 @@ def test_the_running_count_of_workers_in_parallel_rises_by_one(tmp_path):
     ]
     assert [w.wait(timeout=120) for w in workers] == [0, 0, 0]
     assert counts(log.read_text()) == [f"{n}/9" for n in range(1, 10)]
+
+
+def test_aggregate_of_a_file_says_it_is_not_a_folder(tmp_path, capsys):
+    summary = tmp_path / "summary.csv"
+    summary.write_text("cell\n0\n")
+    with pytest.raises(SystemExit) as stop:
+        command.main([str(summary)])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"hedgesim-aggregate: error: folder={str(summary)!r} is not a folder; allowed: a multirun folder"
+    )
+    assert summary.read_text() == "cell\n0\n"

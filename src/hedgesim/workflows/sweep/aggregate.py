@@ -157,7 +157,8 @@ def _cells(folder: Path) -> tuple[dict[CellKey, Path], list[CellKey]]:
     Without a plan (a sweeper other than the basic one) only the folders written are known.
     """
     if not folder.is_dir():
-        raise SweepError(f"folder={str(folder)!r} does not exist; allowed: a multirun folder")
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise SweepError(f"folder={str(folder)!r} {what}; allowed: a multirun folder")
     found = cell_folders(folder)
     check_one_multirun(folder, found)
     plan = load_plan(folder)
