@@ -19,7 +19,7 @@ import yaml
 
 from conftest import run_cli
 from hedgesim.workflows.sweep import aggregate as aggregation
-from hedgesim.workflows.sweep import callback, command, plan
+from hedgesim.workflows.sweep import callback, command, figures, plan
 from test_sweep import hand_made_multirun
 
 # Short cells: 2 replicates to 2010-12; every override in the folder names, so output.figure
@@ -232,3 +232,19 @@ def test_aggregate_of_a_file_says_it_is_not_a_folder(tmp_path, capsys):
         f"hedgesim-aggregate: error: folder={str(summary)!r} is not a folder; allowed: a multirun folder"
     )
     assert summary.read_text() == "cell\n0\n"
+
+
+def test_a_fan_cell_can_name_a_list_value(tmp_path):
+    table = pd.DataFrame(
+        {
+            "cell": [0, 1],
+            "status": ["complete", "complete"],
+            "shocks.disabled_ids": ["[]", "[crimea,donbas-war]"],
+            "output.figure": [True, False],
+        }
+    )
+    spec = "shocks.disabled_ids=[crimea, donbas-war],output.figure=false"
+    assert figures.fan_pairs(spec) == ["shocks.disabled_ids=[crimea, donbas-war]", "output.figure=false"]
+    figures.check_fans([spec], ["output.figure", "shocks.disabled_ids"])
+    assert figures.choose_fan_cells(table, [spec, "shocks.disabled_ids=[]"]) == [1, 0]
+    assert figures.unmatched_fans(table, [spec]) == []

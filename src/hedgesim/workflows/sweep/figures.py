@@ -191,12 +191,24 @@ def check_fans(fans: Sequence[str] | None, swept: Sequence[str]) -> None:
     columns = {column_name(k) for k in allowed}
     swept_ones = f"the swept keys {', '.join(keys)}, or " if keys else ""
     for spec in fans or ():
-        for pair in filter(None, spec.split(",")):
+        for pair in fan_pairs(spec):
             key, equals, _ = pair.partition("=")
             if equals and column_name(key.strip().lstrip("+~")) in columns:
                 continue
             wrong = f"{key.strip()!r} is not a key of the sweep's cells" if equals else "no key=value"
             raise SweepError(f"fan={spec!r}: {wrong}; allowed: {swept_ones}{', '.join(allowed[len(keys) :])}")
+
+
+def fan_pairs(spec: str) -> list[str]:
+    """The ``key=value`` pairs of a fan cell: split at the commas outside brackets, so a list or
+    mapping value (``shocks.disabled_ids=[crimea,donbas-war]``) stays whole."""
+    pairs, depth, start = [], 0, 0
+    for at, char in enumerate(spec + ","):
+        depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(char, 0)
+        if char == "," and depth <= 0:
+            pairs.append(spec[start:at])
+            start = at + 1
+    return [pair for pair in pairs if pair]
 
 
 def unmatched_fans(table: pd.DataFrame, fans: Sequence[str] | None) -> list[tuple[str, str]]:
@@ -250,7 +262,7 @@ def _save(figure: Any, folder: Path, name: str, close: bool = True) -> str:
 def _matching(done: pd.DataFrame, spec: str) -> pd.Series:
     """Cells that have every ``key=value`` pair of ``spec``; none when a key is not a column."""
     mask = pd.Series(True, index=done.index)
-    for pair in filter(None, spec.split(",")):
+    for pair in fan_pairs(spec):
         key, _, value = pair.partition("=")
         column = column_name(key.strip().lstrip("+~"))
         if column not in done:

@@ -267,12 +267,13 @@ def column_name(key: str) -> str:
 
 def override_value(text: str) -> Any:
     """An override's value as Hydra reads it (``0.5``, ``false``, ``null``, ``'a b'``); a list or
-    mapping stays the text (see :func:`cell_values`), as does anything Hydra cannot read."""
+    mapping is its text as a cell's overrides spell it (see :func:`cell_values`: ``[a, b]`` reads
+    ``[a,b]``); anything Hydra cannot read stays the text."""
     try:
         value = _parser().parse_override(f"v={text}").value()
     except HydraException:
         return text
-    return text if isinstance(value, (list, dict)) else value
+    return override_text(value) if isinstance(value, (list, dict)) else value
 
 
 @functools.cache
