@@ -728,7 +728,9 @@ def test_the_named_experiment_plans_125_cells_to_2030_and_aggregates_them():
     from hydra.utils import instantiate
 
     from hedgesim.config.compose import CONFIG_MODULE
+    from hedgesim.config.schema import register_configs
 
+    register_configs()  # the app registers its schema before composing; so must a test run alone
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
         cfg = compose("config", overrides=["+experiment=three_challenges"], return_hydra_config=True)
