@@ -248,3 +248,27 @@ def test_a_fan_cell_can_name_a_list_value(tmp_path):
     figures.check_fans([spec], ["output.figure", "shocks.disabled_ids"])
     assert figures.choose_fan_cells(table, [spec, "shocks.disabled_ids=[]"]) == [1, 0]
     assert figures.unmatched_fans(table, [spec]) == []
+
+
+@pytest.mark.slow
+def test_a_glob_in_an_experiments_own_sweep_plans_and_aggregates_its_cells(tmp_path):
+    """An experiment whose ``hydra.sweeper.params`` sweeps ``challenges: glob(*)``: Hydra ran its
+    three cells, then the aggregation could not expand the plan ("ConfigLoader is not set")."""
+    conf = tmp_path / "conf" / "experiment"
+    conf.mkdir(parents=True)
+    (conf / "globbed.yaml").write_text(
+        "# @package _global_\nhydra:\n  sweeper:\n    params:\n      challenges: glob(*,exclude=base*)\n"
+    )
+    folder = sweep(
+        tmp_path / "mr", f"hydra.searchpath=[file://{conf.parent}]", "+experiment=globbed", "replicates=2"
+    )
+    table = pd.read_parquet(folder / "summary.parquet")
+    assert sorted(table["challenges"]) == ["high_tension", "optimistic"]
+    assert table["status"].tolist() == ["complete", "complete"]
+    assert plan.planned_cells(yaml_config(folder / "multirun.yaml")) == sorted(plan.cell_folders(folder))
+
+
+def yaml_config(path: Path):
+    from omegaconf import OmegaConf
+
+    return OmegaConf.load(path)
