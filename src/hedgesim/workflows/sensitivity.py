@@ -187,7 +187,7 @@ def sobol_table(
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 si = sobol_analyze.analyze(
-                    problem(factors), y, calc_second_order=False, conf_level=conf, seed=seed
+                    problem(factors), y, calc_second_order=False, conf_level=conf, seed=_bootstrap(seed)
                 )
             if any(CONSTANT_WARNING in str(w.message) for w in caught):
                 problem_words = (
@@ -211,6 +211,13 @@ def sobol_table(
             )
     table = pd.DataFrame(rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
     return table.astype(dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf"), float))  # floats, even empty
+
+
+def _bootstrap(seed: int) -> np.random.Generator:
+    """The bootstrap's generator, fresh for each outcome. SALib takes a seed of 0 (falsy) as no
+    seed and draws from numpy's global state, so ``--seed 0`` gave other intervals on every run;
+    a generator is used as given, and for any other seed it draws what the integer drew."""
+    return np.random.default_rng(seed)
 
 
 def _undefined_because(y: np.ndarray) -> str | None:
