@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from SALib.sample import sobol as sobol_sample
 
-from hedgesim.workflows import sensitivity
+from hedgesim.workflows import sensitivity, sensitivity_command
 
 
 def _samples(seed: int = 3) -> tuple[list[sensitivity.Factor], pd.DataFrame]:
@@ -28,3 +28,19 @@ def test_the_bootstrap_intervals_repeat_for_every_seed(seed):
     again = sensitivity.sobol_table(samples, factors, ["y"], seed)
     pd.testing.assert_frame_equal(first, again)
     assert (first["S1_conf"] > 0).all()
+
+
+def test_an_outcome_listed_twice_is_refused(tmp_path, capsys):
+    """--outcomes p_collapse p_collapse gave every row of p_collapse twice in sobol.csv and
+    sobol.parquet, and two identical panels in sobol.png."""
+    out = tmp_path / "x"
+    with pytest.raises(SystemExit) as stop:
+        sensitivity_command.main(
+            ["--samples", "2", "--out", str(out), "--outcomes", "p_collapse", "p_collapse"]
+        )
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and len(err.splitlines()) == 1
+    assert (
+        "--outcomes lists an outcome twice: ['p_collapse', 'p_collapse']; allowed: each outcome once" in err
+    )
+    assert not out.exists()

@@ -93,6 +93,8 @@ def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
     unknown = [o for o in args.outcomes if o not in summary.OUTCOMES]
     if unknown:
         raise ConfigError(f"--outcomes {unknown}: unknown; allowed: {', '.join(summary.OUTCOMES)}")
+    if len(set(args.outcomes)) != len(args.outcomes):  # its rows and panels would repeat
+        raise ConfigError(f"--outcomes lists an outcome twice: {args.outcomes}; allowed: each outcome once")
 
 
 def write_outputs(
