@@ -44,3 +44,34 @@ def test_an_outcome_listed_twice_is_refused(tmp_path, capsys):
         "--outcomes lists an outcome twice: ['p_collapse', 'p_collapse']; allowed: each outcome once" in err
     )
     assert not out.exists()
+
+
+def test_an_outcome_past_the_runs_end_is_said(monkeypatch):
+    """scenario.end=2021-12 gave p_priorities_by_2030 indices that were about agreements by
+    2021-12, and p_collapse (from 2021-01 on) 'no factor moves it' at scenario.end=2020-06,
+    without a word that the runs stop before the outcome's years."""
+
+    def runs(spec, factors, points, n_jobs):
+        frame = pd.DataFrame(points, columns=[f.key for f in factors])
+        return frame.assign(p_priorities_by_2030=frame.iloc[:, 0], p_collapse=0.0, p_visa_by_2025=0.5)
+
+    monkeypatch.setattr(sensitivity, "run_points", runs)
+    factor = [sensitivity.parse_factor("challenges.trust")]
+    outcomes = ["p_visa_by_2025", "p_priorities_by_2030", "p_collapse"]
+    notes: list[str] = []
+    sensitivity.analyse(
+        ["scenario=forward_2030", "scenario.end=2020-06"], factor, 2, 1, 1, outcomes, notes=notes
+    )
+    said = [n for n in notes if "(scenario.end)" in n]
+    assert said == [
+        f"{o} needs the runs to reach {m}, but they end at 2020-06 (scenario.end): it reads the months "
+        "up to 2020-06 only, not what its name says."
+        for o, m in [
+            ("p_visa_by_2025", "2025-12"),
+            ("p_priorities_by_2030", "2030-12"),
+            ("p_collapse", "2021-01"),
+        ]
+    ]
+    notes.clear()
+    sensitivity.analyse(["scenario=forward_2030"], factor, 2, 1, 1, outcomes, notes=notes)
+    assert not [n for n in notes if "(scenario.end)" in n]

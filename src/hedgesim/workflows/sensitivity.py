@@ -34,6 +34,7 @@ from hedgesim.analysis import outcomes as summary
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import RunSpec, build_run, check_branch_in_run
+from hedgesim.core.calendar import Month
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
 from hedgesim.workflows import processes
@@ -300,8 +301,32 @@ def analyse(
     points = sobol_sample.sample(problem(factors), samples, calc_second_order=False, seed=seed)
     for point in points:  # every point's run checked here, before any runs on a worker
         with_values(spec, factors, point)
+    if notes is not None:
+        notes += horizon_notes(outcomes, spec.calendar.end)
     table = run_points(spec, factors, points, n_jobs)
     indices = sobol_table(table, factors, outcomes, seed, notes=notes)
     if notes is not None:
         notes += sample_size_notes(indices, samples)
     return table, indices
+
+
+def horizon_notes(outcomes: Sequence[str], end: Month, at: summary.Horizons = summary.DEFAULT) -> list[str]:
+    """One sentence per outcome whose name reaches past the runs' last month (a short
+    ``scenario.end``): it then reads the months up to ``end`` only, and its indices are not
+    about what its name says (a collapse "from 2021 on" cannot happen at all before 2021)."""
+    reach = {
+        f"p_visa_by_{at.visa_by}": Month(at.visa_by, 12),
+        f"p_priorities_by_{at.agreements_by}": Month(at.agreements_by, 12),
+        f"p_framework_by_{at.agreements_by}": Month(at.agreements_by, 12),
+        "p_collapse": Month(at.collapse_after + 1, 1),
+        **{
+            f"median_{s}_{at.final_year}": Month(at.final_year, 12)
+            for s in ("relations_eu", "hedge_eu", "hedge_russia")
+        },
+    }
+    return [
+        f"{o} needs the runs to reach {reach[o]}, but they end at {end} (scenario.end): it reads the "
+        f"months up to {end} only, not what its name says."
+        for o in outcomes
+        if o in reach and end < reach[o]
+    ]
