@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -75,3 +77,26 @@ def test_an_outcome_past_the_runs_end_is_said(monkeypatch):
     notes.clear()
     sensitivity.analyse(["scenario=forward_2030"], factor, 2, 1, 1, outcomes, notes=notes)
     assert not [n for n in notes if "(scenario.end)" in n]
+
+
+def _die(*_args):
+    os._exit(9)  # as a worker the kernel kills for memory
+
+
+def test_a_worker_that_dies_is_one_line_and_the_folder_stays(tmp_path, capsys, monkeypatch):
+    """A worker killed while running points (the kernel's out-of-memory killer, kill -9) ended
+    the command with a BrokenProcessPool traceback."""
+    out = tmp_path / "x"
+    out.mkdir()
+    (out / "sobol.csv").write_text("old\n")
+    monkeypatch.setattr(sensitivity, "evaluate_points", _die)
+    with pytest.raises(SystemExit) as stop:
+        sensitivity_command.main(["--samples", "2", "--replicates", "1", "--jobs", "2", "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 1
+    assert err[-1] == (
+        f"hedgesim-sensitivity: error: a worker running points died (killed, or out of memory); {out} "
+        "is as it was: run it again, with fewer --jobs if memory is short"
+    )
+    assert not any("Traceback" in line for line in err)
+    assert [p.name for p in tmp_path.iterdir()] == ["x"] and (out / "sobol.csv").read_text() == "old\n"

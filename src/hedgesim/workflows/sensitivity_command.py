@@ -15,6 +15,7 @@ import datetime as dt
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import matplotlib
@@ -23,7 +24,7 @@ from hedgesim.analysis import outcomes as summary
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import refuse_set_by_options
 from hedgesim.core.parameters import ParameterError
-from hedgesim.workflows.interrupt import one_line_on_ctrl_c
+from hedgesim.workflows.interrupt import CtrlC, one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.results import save_figure, write_manifest, write_parquet, write_text
 from hedgesim.workflows.sensitivity import DEFAULT_PARAMS, Factor, analyse, parse_factor
@@ -68,6 +69,15 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
         raise SystemExit(EXIT_USAGE) from None
     except OSError as err:  # an output it cannot write (the folder is as it was)
         print(f"hedgesim-sensitivity: error: {error_line(err)}", file=sys.stderr)
+        raise SystemExit(EXIT_FAILED) from None
+    except BrokenProcessPool:  # loky's TerminatedWorkerError too
+        if CtrlC.seen:  # the workers stopped on Ctrl-C, not by dying
+            raise KeyboardInterrupt from None
+        print(
+            f"hedgesim-sensitivity: error: a worker running points died (killed, or out of memory); "
+            f"{args.out} is as it was: run it again, with fewer --jobs if memory is short",
+            file=sys.stderr,
+        )
         raise SystemExit(EXIT_FAILED) from None
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for note in notes:
