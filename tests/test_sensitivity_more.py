@@ -100,3 +100,19 @@ def test_a_worker_that_dies_is_one_line_and_the_folder_stays(tmp_path, capsys, m
     )
     assert not any("Traceback" in line for line in err)
     assert [p.name for p in tmp_path.iterdir()] == ["x"] and (out / "sobol.csv").read_text() == "old\n"
+
+
+def test_an_override_after_outcomes_is_said_to_be_one(tmp_path, capsys):
+    """--outcomes takes every word up to the next option, so an override after it was reported
+    as an unknown outcome, the list of outcomes offered as the way out."""
+    with pytest.raises(SystemExit) as stop:
+        sensitivity_command.main(
+            ["--out", str(tmp_path / "x"), "--outcomes", "p_collapse", "scenario.end=2025-12"]
+        )
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and len(err.splitlines()) == 1
+    assert err == (
+        "hedgesim-sensitivity: error: --outcomes ['scenario.end=2025-12']: overrides are read as outcomes "
+        "after --outcomes; allowed: overrides before --outcomes, or after -- "
+        "(--outcomes p_collapse -- scenario.end=2025-12)"
+    )

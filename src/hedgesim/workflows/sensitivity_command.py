@@ -101,6 +101,11 @@ def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
     if not (args.jobs >= 1 or args.jobs == -1):
         raise ConfigError(f"--jobs={args.jobs}; allowed: a count >= 1, or -1 (one per core)")
     unknown = [o for o in args.outcomes if o not in summary.OUTCOMES]
+    if any("=" in o for o in unknown):  # --outcomes takes every word up to the next option
+        raise ConfigError(
+            f"--outcomes {unknown}: overrides are read as outcomes after --outcomes; allowed: "
+            "overrides before --outcomes, or after -- (--outcomes p_collapse -- scenario.end=2025-12)"
+        )
     if unknown:
         raise ConfigError(f"--outcomes {unknown}: unknown; allowed: {', '.join(summary.OUTCOMES)}")
     if len(set(args.outcomes)) != len(args.outcomes):  # its rows and panels would repeat
