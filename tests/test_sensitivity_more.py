@@ -116,3 +116,26 @@ def test_an_override_after_outcomes_is_said_to_be_one(tmp_path, capsys):
         "after --outcomes; allowed: overrides before --outcomes, or after -- "
         "(--outcomes p_collapse -- scenario.end=2025-12)"
     )
+
+
+def test_overrides_may_sit_between_options(tmp_path, monkeypatch):
+    """Overrides on both sides of an option (as hedgesim takes them) stopped the command with
+    'unrecognized arguments' for the second group."""
+    seen = []
+
+    def analyse(overrides, *args):
+        seen.append(overrides)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sensitivity_command, "analyse", analyse)
+    argv = [
+        "scenario.end=2025-12",
+        "--param",
+        "challenges.trust",
+        "challenges.tension=0.5",
+        "--out",
+        str(tmp_path / "x"),
+    ]
+    with pytest.raises(SystemExit):
+        sensitivity_command.main(argv)
+    assert seen == [["scenario=forward_2030", "scenario.end=2025-12", "challenges.tension=0.5"]]

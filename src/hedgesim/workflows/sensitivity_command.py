@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console entry: ``hedgesim-sensitivity [--param KEY[=LOW:HIGH]]... [overrides]``."""
     skip_final_collection()
     matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
-    args = _parser().parse_args(argv)
+    args = _parser().parse_intermixed_args(argv)  # overrides before, between and after options
     args.out = args.out or Path("results/sensitivity") / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     with one_line_on_ctrl_c("hedgesim-sensitivity", what_is_left(args.out)):
         _analyse_and_say(args)
