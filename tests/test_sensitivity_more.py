@@ -139,3 +139,26 @@ def test_overrides_may_sit_between_options(tmp_path, monkeypatch):
     with pytest.raises(SystemExit):
         sensitivity_command.main(argv)
     assert seen == [["scenario=forward_2030", "scenario.end=2025-12", "challenges.tension=0.5"]]
+
+
+def _fan_frame(start: str, months: int) -> pd.DataFrame:
+    dates = pd.date_range(start, periods=months, freq="MS")
+    return pd.DataFrame({"replicate": 0, "date": dates, "relations_eu": 1.0, "hedge_eu": 0.3})
+
+
+@pytest.mark.parametrize(("start", "projected"), [("2008-01-01", False), ("2016-01-01", True)])
+def test_fans_speak_of_a_projection_only_when_the_runs_reach_one(start, projected):
+    """A sweep of the default scenario (2008-2019, no projection) drew fans titled 'history to
+    2019, then projection' with a dashed line at 2020 past the last month."""
+    import matplotlib.pyplot as plt
+
+    from hedgesim.plots import sweep as sweep_plots
+
+    fig = sweep_plots.fans({"cell 0": _fan_frame(start, 144)})
+    try:
+        title = fig.get_suptitle()
+        dashed = [line for ax in fig.axes for line in ax.get_lines() if line.get_linestyle() == "--"]
+        assert ("then projection" in title) is projected and ("no projection" in title) is not projected
+        assert len(dashed) == (2 if projected else 0)
+    finally:
+        plt.close(fig)

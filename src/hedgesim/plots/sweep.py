@@ -21,6 +21,8 @@ FAN_SERIES = {
     "hedge_eu": "EU weight of the hedge\n(share, monthly)",
 }
 NOT_RUN = {"failed": "failed", "missing": "not run"}
+PROJECTION_FROM = pd.Timestamp("2020-01-01")
+"""Where forward_2030's runs leave the history (its branch): the fans' dashed line."""
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -186,15 +188,15 @@ def fans(frames: dict[str, pd.DataFrame]) -> Figure:
             line = ax.plot(band["date"], band["median"], lw=1.4, label=label)[0]
             ax.fill_between(band["date"], band["low"], band["high"], alpha=0.15, color=line.get_color())
         handles.append(line)
+    projected = max(frame["date"].max() for frame in frames.values()) >= PROJECTION_FROM
     for ax, title in zip(axes, FAN_SERIES.values(), strict=True):
         ax.set_ylabel(title, fontsize=9)
-        ax.axvline(pd.Timestamp("2020-01-01"), color="grey", lw=0.7, ls="--")
+        if projected:
+            ax.axvline(PROJECTION_FROM, color="grey", lw=0.7, ls="--")
     axes[0].axhline(0, color="grey", lw=0.6)
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 3), fontsize=8)
-    fig.suptitle(
-        "Trajectory fans: median and 10-90% of replicates per cell (history to 2019, then projection)",
-        fontsize=10,
-    )
+    span = "history to 2019, then projection" if projected else "runs ending before 2020: no projection"
+    fig.suptitle(f"Trajectory fans: median and 10-90% of replicates per cell ({span})", fontsize=10)
     axes[-1].set_xlabel("date")
     return fig
 
