@@ -162,3 +162,18 @@ def test_fans_speak_of_a_projection_only_when_the_runs_reach_one(start, projecte
         assert len(dashed) == (2 if projected else 0)
     finally:
         plt.close(fig)
+
+
+def test_the_manifest_names_the_versions_that_drew_the_points(tmp_path):
+    """The Sobol points come from SALib over scipy's scrambled Sobol sequence, and the indices
+    from SALib: the manifest's versions named neither, so a folder could not say what made it."""
+    import argparse
+    import json
+    from importlib.metadata import version
+
+    factors, samples = _samples()
+    table = sensitivity.sobol_table(samples, factors, ["y"], 1)
+    args = argparse.Namespace(seed=1, samples=16, replicates=2, outcomes=["y"])
+    sensitivity_command.write_outputs(tmp_path / "out", samples, table, factors, args, [], 1.0)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["sobol_versions"] == {"SALib": version("SALib"), "scipy": version("scipy")}

@@ -143,8 +143,17 @@ def _write_analysis(out: Path, samples, table, factors, args, overrides, seconds
         outcomes=list(args.outcomes),
         files=files,
         notes=list(notes),
+        sobol_versions=sobol_versions(),
         wall_time_s=round(seconds, 3),
     )
+
+
+def sobol_versions() -> dict[str, str]:
+    """The versions of what drew the points and the indices (SALib, and scipy's Sobol sequence
+    under it), which the manifest's ``versions`` do not list: another draws other points."""
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("SALib", "scipy")}
 
 
 def _parser() -> argparse.ArgumentParser:
