@@ -177,3 +177,13 @@ def test_the_manifest_names_the_versions_that_drew_the_points(tmp_path):
     sensitivity_command.write_outputs(tmp_path / "out", samples, table, factors, args, [], 1.0)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["sobol_versions"] == {"SALib": version("SALib"), "scipy": version("scipy")}
+
+
+def test_an_equals_sign_without_bounds_is_refused():
+    """--param challenges.trust= (bounds left out after the '=') sampled the whole range."""
+    with pytest.raises(sensitivity.ConfigError) as err:
+        sensitivity.parse_factor("challenges.trust=")
+    assert str(err.value) == (
+        "--param challenges.trust=: bounds must read low:high, e.g. challenges.trust=0.2:0.8"
+    )
+    assert sensitivity.parse_factor("challenges.trust") == sensitivity.Factor("challenges.trust", 0.0, 1.0)

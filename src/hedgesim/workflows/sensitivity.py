@@ -65,9 +65,9 @@ def parse_factor(text: str) -> Factor:
     Raises:
         ConfigError: for an unknown key or bounds outside the parameter's allowed range.
     """
-    key, _, bounds = text.partition("=")
+    key, given, bounds = text.partition("=")
     allowed_low, allowed_high = _allowed_range(key)
-    if not bounds:
+    if not given:  # "key=" with nothing after it is a typo, not the whole range
         return Factor(key, allowed_low, allowed_high)
     try:
         low, high = (float(v) for v in bounds.split(":"))
