@@ -187,3 +187,18 @@ def test_an_equals_sign_without_bounds_is_refused():
         "--param challenges.trust=: bounds must read low:high, e.g. challenges.trust=0.2:0.8"
     )
     assert sensitivity.parse_factor("challenges.trust") == sensitivity.Factor("challenges.trust", 0.0, 1.0)
+
+
+@pytest.mark.parametrize("line", ["hydra.launcher.n_jobs=4", "hydra/launcher=joblib", "hydra.run.dir=/tmp/y"])
+def test_hydra_settings_are_refused_not_ignored(tmp_path, capsys, line):
+    """hydra.launcher.n_jobs=4 (or any Hydra setting) was accepted and did nothing: the analysis
+    ran on one process and wrote where --out said."""
+    with pytest.raises(SystemExit) as stop:
+        sensitivity_command.main(["--samples", "2", "--out", str(tmp_path / "x"), line])
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and len(err.splitlines()) == 1
+    assert err == (
+        f"hedgesim-sensitivity: error: {line}: hedgesim-sensitivity runs no Hydra job, so Hydra's settings "
+        "would be ignored; allowed: --jobs N (processes), --out DIR (the folder), overrides of the run"
+    )
+    assert not (tmp_path / "x").exists()

@@ -98,6 +98,7 @@ def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
         raise ConfigError(f"--seed={args.seed}; allowed: an integer >= 0")
     sampled = {f.key: f"--param {f.key}=LOW:HIGH (it is sampled)" for f in factors}
     refuse_set_by_options(args.overrides, {"replicates": "--replicates N", "seed": "--seed S", **sampled})
+    _refuse_hydra_settings(args.overrides)
     if not (args.jobs >= 1 or args.jobs == -1):
         raise ConfigError(f"--jobs={args.jobs}; allowed: a count >= 1, or -1 (one per core)")
     unknown = [o for o in args.outcomes if o not in summary.OUTCOMES]
@@ -110,6 +111,17 @@ def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
         raise ConfigError(f"--outcomes {unknown}: unknown; allowed: {', '.join(summary.OUTCOMES)}")
     if len(set(args.outcomes)) != len(args.outcomes):  # its rows and panels would repeat
         raise ConfigError(f"--outcomes lists an outcome twice: {args.outcomes}; allowed: each outcome once")
+
+
+def _refuse_hydra_settings(overrides: Sequence[str]) -> None:
+    """Refuse ``hydra.*`` and ``hydra/...`` overrides: the analysis composes the run's config
+    without starting Hydra, so a launcher, worker count or folder set there would be ignored."""
+    for line in overrides:
+        if line.lstrip("+~").startswith(("hydra.", "hydra/")):
+            raise ConfigError(
+                f"{line}: {COMMAND} runs no Hydra job, so Hydra's settings would be ignored; "
+                "allowed: --jobs N (processes), --out DIR (the folder), overrides of the run"
+            )
 
 
 def write_outputs(
