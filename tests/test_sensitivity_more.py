@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -202,3 +203,26 @@ def test_hydra_settings_are_refused_not_ignored(tmp_path, capsys, line):
         "would be ignored; allowed: --jobs N (processes), --out DIR (the folder), overrides of the run"
     )
     assert not (tmp_path / "x").exists()
+
+
+def test_undefined_intervals_print_no_numpy_warning():
+    """Intervals all undefined (too few points for the bootstrap) made numpy print 'RuntimeWarning:
+    All-NaN slice encountered' and a line of source on the command's stderr, beside its note."""
+    table = pd.DataFrame(
+        {
+            "outcome": ["p", "p"],
+            "parameter": ["a", "b"],
+            "S1": [2.0, 0.1],
+            "S1_conf": [np.nan] * 2,
+            "ST": [0.5, 0.2],
+            "ST_conf": [np.nan] * 2,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        notes = sensitivity.sample_size_notes(table, samples=2)
+    assert notes == [
+        "p: S1 of a is 2.00, above 1 (an index is a share of the variance, at most 1), and its 95% intervals "
+        "are undefined: the sample is too small to read these indices. The intervals, from so few points, "
+        "are no guide: try N = 4 (--samples 4) or more."
+    ]

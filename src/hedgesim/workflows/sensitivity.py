@@ -250,7 +250,9 @@ def _sample_note(outcome: str, rows: pd.DataFrame, samples: int, precision: floa
     The N named is always larger than the one used: an index above 1 beside narrow (or undefined)
     intervals says the intervals are no guide, so the note then asks for the next power of 2.
     """
-    widest = float(np.nanmax(rows[["S1_conf", "ST_conf"]].to_numpy(dtype=float)))
+    spreads = rows[["S1_conf", "ST_conf"]].to_numpy(dtype=float)
+    spreads = spreads[~np.isnan(spreads)]  # all NaN (too few points): no numpy warning on stderr
+    widest = float(spreads.max()) if spreads.size else math.nan
     above = rows[rows["S1"] > 1.0]
     wide = bool(np.isfinite(widest) and widest > precision)
     if above.empty and not wide:
