@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 
@@ -226,3 +227,33 @@ def test_undefined_intervals_print_no_numpy_warning():
         "are undefined: the sample is too small to read these indices. The intervals, from so few points, "
         "are no guide: try N = 4 (--samples 4) or more."
     ]
+
+
+class _Frozen:
+    """``datetime`` at one second: two analyses started together."""
+
+    class datetime:
+        @staticmethod
+        def now():
+            import datetime as real
+
+            return real.datetime(2026, 1, 2, 3, 4, 5)
+
+
+def test_two_analyses_of_the_same_second_keep_both_folders(tmp_path, monkeypatch):
+    """Without --out, two analyses started in the same second wrote the same folder
+    results/sensitivity/<time>: the one that finished last replaced the other's results."""
+    factors, samples = _samples()
+    tables = iter([(samples, sensitivity.sobol_table(samples, factors, ["y"], 1))] * 2)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sensitivity_command, "dt", _Frozen)
+    monkeypatch.setattr(sensitivity_command, "analyse", lambda *args: next(tables))
+    for trust in ("0:0.5", "0.5:1"):
+        sensitivity_command.main(["--param", f"challenges.trust={trust}", "--param", "challenges.tension"])
+    written = sorted(p.name for p in (tmp_path / "results" / "sensitivity").iterdir())
+    assert written == ["2026-01-02_03-04-05", "2026-01-02_03-04-05_2"]
+    bounds = [
+        json.loads((tmp_path / "results" / "sensitivity" / name / "manifest.json").read_text())["factors"][0]
+        for name in written
+    ]
+    assert [(b["low"], b["high"]) for b in bounds] == [(0.0, 0.5), (0.5, 1.0)]

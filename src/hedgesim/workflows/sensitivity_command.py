@@ -1,7 +1,8 @@
 """``hedgesim-sensitivity``'s command line: options checked, the analysis
 (:mod:`hedgesim.workflows.sensitivity`) run, its folder written whole.
 
-Writes into ``--out`` (default ``results/sensitivity/<time>``): ``samples.parquet`` (points
+Writes into ``--out`` (default ``results/sensitivity/<time>``, ``<time>_2`` if another analysis
+wrote that one; a folder not named is never replaced): ``samples.parquet`` (points
 and outcomes), ``sobol.parquet`` and ``sobol.csv`` (one row per outcome and parameter),
 ``sobol.png`` (bar chart), and ``manifest.json`` last. The folder replaces ``--out`` when it is
 complete, so an error or Ctrl-C leaves ``--out`` as it was.
@@ -44,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     skip_final_collection()
     matplotlib.use("Agg")  # a command writes figures to files; it never opens a window
     args = _parser().parse_intermixed_args(argv)  # overrides before, between and after options
+    args.named_out = args.out is not None
     args.out = args.out or Path("results/sensitivity") / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     with one_line_on_ctrl_c("hedgesim-sensitivity", what_is_left(args.out)):
         _analyse_and_say(args)
@@ -63,6 +65,8 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
             overrides, factors, args.samples, args.replicates, args.seed, args.outcomes, args.jobs, notes
         )
         seconds = time.perf_counter() - started
+        if not args.named_out:
+            args.out = _unused(args.out)
         write_outputs(args.out, samples, table, factors, args, overrides, seconds, notes)
     except (ConfigError, ParameterError) as err:
         print(f"hedgesim-sensitivity: error: {err}", file=sys.stderr)
@@ -83,6 +87,16 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
     for note in notes:
         print(f"hedgesim-sensitivity: note: {note}", file=sys.stderr)
     print(f"hedgesim-sensitivity: wrote {args.out}", file=sys.stderr)
+
+
+def _unused(out: Path) -> Path:
+    """The default folder, or ``<time>_2``, ``_3``... when it exists: an analysis started in
+    the same second finished first, and a folder the user did not name is never replaced."""
+    candidate, k = out, 1
+    while candidate.exists():
+        k += 1
+        candidate = out.with_name(f"{out.name}_{k}")
+    return candidate
 
 
 def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
@@ -196,6 +210,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--jobs", type=int, default=1, help="processes running points (default 1; -1: one per core)"
     )
-    parser.add_argument("--out", type=Path, default=None, help="output folder")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output folder (default results/sensitivity/<time>)"
+    )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of the base run")
     return parser
