@@ -272,3 +272,30 @@ def yaml_config(path: Path):
     from omegaconf import OmegaConf
 
     return OmegaConf.load(path)
+
+
+def test_a_ray_sweep_with_no_cluster_to_join_is_one_line(tmp_path):
+    """``hydra.launcher.backend=ray`` with no Ray cluster running printed Ray's ConnectionError
+    traceback; it is one line naming the address and what is allowed, and no folder is left."""
+    exe = Path(sys.executable).with_name("hedgesim")
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "HYDRA_FULL_ERROR")}
+    env["RAY_TMPDIR"] = str(tmp_path / "ray")  # where Ray looks for a running cluster: none here
+    (tmp_path / "ray").mkdir()
+    line = ["-m", "challenges.trust=0,1", "hydra.launcher.backend=ray", "replicates=2", *FAST]
+    result = subprocess.run(
+        [str(exe), *line, f"hydra.sweep.dir={tmp_path / 'mr'}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("hedgesim: error: hydra.launcher.ray_address=auto: no Ray cluster answers (")
+    assert last.endswith(
+        "allowed: the address of a running cluster (ray start --head, docs/sweeps.md), "
+        "or hydra.launcher.backend=local"
+    )
+    assert not (tmp_path / "mr").exists()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,8 @@ from hedgesim.workflows.sweep.cell_job import run_cell_job, use_hydra_config
 from hedgesim.workflows.sweep.jobs import CellComposer, Job
 
 log = logging.getLogger(__name__)
+EXIT_NO_CLUSTER = 1
+"""The exit status when the Ray cluster named cannot be joined: no job has run."""
 
 
 # --- planning -------------------------------------------------------------------------------
@@ -218,7 +221,18 @@ def _join_ray(settings: BatchSettings) -> int:
     import ray
 
     if not ray.is_initialized():
-        ray.init(address=settings.ray_address or "auto", log_to_driver=True)
+        address = settings.ray_address or "auto"
+        try:
+            ray.init(address=address, log_to_driver=True)
+        except ConnectionError as err:  # no cluster there: one line, before any job
+            reason = (str(err).splitlines() or ["no answer"])[0]
+            print(
+                f"hedgesim: error: hydra.launcher.ray_address={address}: no Ray cluster answers ({reason}); "
+                "allowed: the address of a running cluster (ray start --head, docs/sweeps.md), "
+                "or hydra.launcher.backend=local",
+                file=sys.stderr,
+            )
+            raise SystemExit(EXIT_NO_CLUSTER) from None
     return int(ray.cluster_resources().get("CPU", 1))
 
 
