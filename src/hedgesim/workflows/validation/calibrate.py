@@ -31,7 +31,9 @@ from hedgesim.workflows.calibration.report import rounded
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings
 from hedgesim.workflows.calibration.study import (
     completed,
+    fail_stale_trials,
     fingerprint,
+    hold_lock,
     open_study,
     run_trials,
     searched_seconds,
@@ -74,11 +76,17 @@ def calibrate_origin(
     """
     if not training:
         raise CalibrationError(f"origin {origin}: no evidence target ends by it; allowed: a later origin")
+    with hold_lock(Path(run_dir) / origin):  # one validation at a time in an origin's studies
+        return _two_stages(plan, origin, training, dims, Path(run_dir) / origin, progress, report)
+
+
+def _two_stages(plan, origin, training, dims, folder, progress, report) -> dict[str, Any]:
+    """:func:`calibrate_origin` in its locked study folder: the first search, then (``fix_flat``)
+    the second, with what the first leaves flat fixed."""
     settings = plan.settings()
     search = objective(plan, training)
     defaults = default_values(dims, [])
     start = {d.name: d.clipped(defaults[d.name]) for d in dims}  # the study's first trial
-    folder = Path(run_dir) / origin
     tag = [f"validation-origin={origin}", *DEFAULTS]
     stamp = fingerprint(dims, settings, training, tag, [start])
     first, trials = _search(folder, search, dims, settings, [start], stamp, origin, progress, report)
@@ -113,6 +121,7 @@ def _search(
     """One search of an origin's calibration in ``folder`` (study ``hedgesim-validation-<name>``,
     its trials.csv beside it): its best values and facts, and its trials, best first."""
     study = open_study(folder, settings.seed, stamp, name=f"hedgesim-validation-{name}")
+    fail_stale_trials(study)  # left running by a killed validation: not results, starts tried again
     tick = None if report is None else functools.partial(report, 1)
     if report is not None:
         report(len(completed(study)))

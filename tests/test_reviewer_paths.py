@@ -1,0 +1,72 @@
+"""Paths a user takes through calibration, validation and the Python API: interruptions, reruns
+into the same folders, odd but legal values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+
+from hedgesim.workflows.calibration.search import CalibrationError
+from hedgesim.workflows.calibration.study import hold_lock
+from hedgesim.workflows.targets_file import read_targets
+from hedgesim.workflows.validation.calibrate import calibrate_origin
+from hedgesim.workflows.validation.plan import read_plan
+from hedgesim.workflows.validation.split import split
+
+ORIGIN = "2014-12"
+TWO = {
+    "trade_non_oil": {"low": 2.0, "high": 12.0},
+    "events_positive": {"low": 3.0, "high": 30.0, "log": True},
+}
+
+
+def _plan(tmp_path: Path, trials: int):
+    """A one-origin validation plan of two free parameters and a few small trials."""
+    (tmp_path / "search.yaml").write_text(yaml.safe_dump({"parameters": TWO}), encoding="utf-8")
+    body = {
+        "origins": [ORIGIN],
+        "score_end": "2020-01",
+        "search": "search.yaml",
+        "trials": trials,
+        "replicates": 2,
+        "seed": 5,
+        "prior_draws": 1,
+        "score_replicates": 2,
+    }
+    path = tmp_path / "validation.yaml"
+    path.write_text(yaml.safe_dump(body), encoding="utf-8")
+    return read_plan(path)
+
+
+def _calibrate(tmp_path: Path, trials: int) -> dict:
+    plan = _plan(tmp_path, trials)
+    training = split(read_targets(), ORIGIN, plan.score_end).training
+    return calibrate_origin(plan, ORIGIN, training, plan.dimensions(), tmp_path / "runs", False)
+
+
+def _stored(tmp_path: Path) -> list:
+    storage = f"sqlite:///{tmp_path / 'runs' / ORIGIN / 'study.db'}"
+    return optuna.load_study(study_name=f"hedgesim-validation-{ORIGIN}", storage=storage).trials
+
+
+def test_a_second_validation_in_the_same_studies_is_refused(tmp_path):
+    """Two validations in one run folder added their trials to the same study (60 of 40)."""
+    with hold_lock(tmp_path / "runs" / ORIGIN), pytest.raises(CalibrationError, match="in use"):
+        _calibrate(tmp_path, trials=1)
+    assert not (tmp_path / "runs" / ORIGIN / "study.db").exists()
+
+
+def test_a_trial_a_killed_validation_left_running_is_failed_on_resume(tmp_path):
+    """It stayed RUNNING for ever; a starting point left so was never tried."""
+    _calibrate(tmp_path, trials=1)
+    storage = f"sqlite:///{tmp_path / 'runs' / ORIGIN / 'study.db'}"
+    optuna.load_study(study_name=f"hedgesim-validation-{ORIGIN}", storage=storage).ask()
+    facts = _calibrate(tmp_path, trials=2)
+    states = [t.state for t in _stored(tmp_path)]
+    assert states.count(optuna.trial.TrialState.RUNNING) == 0
+    assert states.count(optuna.trial.TrialState.FAIL) == 1
+    assert states.count(optuna.trial.TrialState.COMPLETE) == 2
+    assert facts["trials"] == 2
