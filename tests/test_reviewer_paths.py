@@ -3,14 +3,17 @@ into the same folders, odd but legal values."""
 
 from __future__ import annotations
 
+import logging
+import types
 from pathlib import Path
 
 import optuna
 import pytest
 import yaml
 
-from hedgesim.workflows.calibration.search import CalibrationError
-from hedgesim.workflows.calibration.study import hold_lock
+from hedgesim.workflows.calibration import study as study_module
+from hedgesim.workflows.calibration.search import CalibrationError, Dimension
+from hedgesim.workflows.calibration.study import fail_stale_trials, hold_lock, open_study, run_trials
 from hedgesim.workflows.targets_file import read_targets
 from hedgesim.workflows.validation.calibrate import calibrate_origin
 from hedgesim.workflows.validation.plan import read_plan
@@ -70,3 +73,47 @@ def test_a_trial_a_killed_validation_left_running_is_failed_on_resume(tmp_path):
     assert states.count(optuna.trial.TrialState.FAIL) == 1
     assert states.count(optuna.trial.TrialState.COMPLETE) == 2
     assert facts["trials"] == 2
+
+
+class _Interrupted:
+    """An objective whose trial is stopped by Ctrl-C."""
+
+    def table(self, values):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_a_one_at_a_time_search_prints_no_traceback(tmp_path):
+    """optuna's warning printed the trial's values and a traceback before the command's one line."""
+    said: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = said.append
+    logging.getLogger("optuna").addHandler(handler)
+    study = open_study(tmp_path, 1, "stamp")
+    dims = [Dimension("trade_non_oil", 2.0, 12.0)]
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_trials(study, _Interrupted(), dims, 3, [], None, False, batch=1)
+    finally:
+        logging.getLogger("optuna").removeHandler(handler)
+    assert [record.getMessage() for record in said] == []
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.FAIL]
+    assert optuna.logging.get_verbosity() == optuna.logging.WARNING
+
+
+def test_ctrl_c_while_optuna_stores_a_trial_is_a_ctrl_c(tmp_path, monkeypatch):
+    """optuna's clean-up failed on it with UnboundLocalError: a traceback and exit 1."""
+    study = open_study(tmp_path, 1, "stamp")
+    monkeypatch.setattr(study_module, "loss", lambda table: 1.0)
+    monkeypatch.setattr(study_module, "pass_count", lambda table: 0)
+
+    def cut(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(study._storage, "set_trial_state_values", cut)
+    objective = types.SimpleNamespace(table=lambda values: None)
+    dims = [Dimension("trade_non_oil", 2.0, 12.0)]
+    with pytest.raises(KeyboardInterrupt):
+        run_trials(study, objective, dims, 3, [], None, False, batch=1)
+    monkeypatch.undo()
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.RUNNING]
+    assert fail_stale_trials(study) == [0]

@@ -291,12 +291,12 @@ def run_trials(
 
     try:
         if batch <= 1:
-            study.optimize(
+            _optimize_quietly(
+                study,
                 score,
                 n_trials=remaining,
                 timeout=timeout,
                 callbacks=[lambda study, trial: tick(study, [trial])],
-                gc_after_trial=False,
             )
         else:
             _run_batches(study, objective, dims, remaining, timeout, batch, tick)
@@ -305,6 +305,37 @@ def run_trials(
         with contextlib.suppress(Exception):  # never hide why the search stopped
             clock()
     return len(ran)
+
+
+def _optimize_quietly(study, score: Callable, **options) -> None:
+    """``study.optimize`` one trial at a time, without optuna's warning of a failed trial: on
+    Ctrl-C or an error it printed the trial's values and a traceback, where the command says one
+    line (the exception itself still stops the search). A Ctrl-C is raised as itself wherever it
+    lands; the trial it cut off stays RUNNING, for :func:`fail_stale_trials`."""
+    import optuna
+
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        study.optimize(score, gc_after_trial=False, **options)
+    except Exception as err:  # a Ctrl-C while optuna stores a trial: its clean-up fails on it
+        stop = _interruption(err)
+        if stop is None:
+            raise
+        raise stop from None
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+def _interruption(err: BaseException) -> BaseException | None:
+    """The Ctrl-C (or a worker's stop) ``err`` was raised while handling, if any: optuna's
+    clean-up of a trial whose storing a Ctrl-C cut off raises UnboundLocalError instead."""
+    cause = err.__context__
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt | SystemExit):
+            return cause
+        cause = cause.__context__
+    return None
 
 
 def _run_batches(
