@@ -15,6 +15,7 @@ from hedgesim.workflows.calibration import study as study_module
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension
 from hedgesim.workflows.calibration.study import fail_stale_trials, hold_lock, open_study, run_trials
 from hedgesim.workflows.targets_file import read_targets
+from hedgesim.workflows.validation import command as validate_command
 from hedgesim.workflows.validation.calibrate import calibrate_origin
 from hedgesim.workflows.validation.plan import read_plan
 from hedgesim.workflows.validation.split import split
@@ -117,3 +118,15 @@ def test_ctrl_c_while_optuna_stores_a_trial_is_a_ctrl_c(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.RUNNING]
     assert fail_stale_trials(study) == [0]
+
+
+@pytest.mark.parametrize("run_dir", ["out/runs", "out", "."])
+def test_studies_and_the_results_folder_must_not_overlap(tmp_path, capsys, run_dir):
+    """--run-dir inside --out: the validation ran, then replacing --out whole deleted its studies."""
+    _plan(tmp_path, trials=1)
+    args = ["--plan", str(tmp_path / "validation.yaml"), "--out", str(tmp_path / "out")]
+    code = validate_command.main([*args, "--run-dir", str(tmp_path / run_dir), "--no-progress"])
+    assert code == validate_command.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "overlap" in err[0] and "--run-dir=" in err[0]
+    assert not (tmp_path / "out").exists()

@@ -148,6 +148,8 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
 
     started = time.perf_counter()
     check_replaceable(args.out, FILES, "hedgesim-validate")
+    if not args.score_only:
+        check_apart(Path(args.run_dir), Path(args.out))
     plan = read_plan(args.plan)
     splits = splits_of(plan, read_targets(args.targets))
     calibrations = calibrations_of(args, plan, splits)
@@ -177,6 +179,21 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
     }
     write_folder(args.out, texts, figure, None if args.score_only else calibrations, facts)
     return {"summary": summary, "seconds": seconds, "first_line": texts["report.md"].splitlines()[0]}
+
+
+def check_apart(run_dir: Path, out: Path) -> None:
+    """Refuse, before any work, studies inside ``--out`` or ``--out`` inside them: ``--out`` is
+    replaced whole, so the studies in it (the searches to resume) were deleted with it.
+
+    Raises:
+        CalibrationError: naming both options.
+    """
+    runs, results = run_dir.resolve(), out.resolve()
+    if runs.is_relative_to(results) or results.is_relative_to(runs):
+        raise CalibrationError(
+            f"--run-dir={run_dir} and --out={out} overlap, and --out is replaced whole (its studies "
+            "would be deleted with it); allowed: two separate folders"
+        )
 
 
 def settings_of(plan: Plan) -> dict[str, Any]:
