@@ -130,3 +130,25 @@ def test_studies_and_the_results_folder_must_not_overlap(tmp_path, capsys, run_d
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "overlap" in err[0] and "--run-dir=" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("stored", "message"),
+    [
+        ({"trials": 1, "training_targets": None}, "calibrations.2014-12.trials=1: made with other trials"),
+        ({"trials": 2, "training_targets": 3}, "calibrations.2014-12.training_targets=3: made on other"),
+    ],
+)
+def test_score_only_refuses_calibrations_made_under_another_plan(tmp_path, capsys, stored, message):
+    """The report stated the plan's trials (and training targets) as those the calibrations had."""
+    plan = _plan(tmp_path, trials=2)
+    training = len(split(read_targets(), ORIGIN, plan.score_end).training)
+    entry = {"params": {"trade_non_oil": 7.0, "events_positive": 10.0}, **stored}
+    entry["training_targets"] = entry["training_targets"] or training
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "calibrations.yaml").write_text(yaml.safe_dump({ORIGIN: entry}), encoding="utf-8")
+    args = ["--plan", str(tmp_path / "validation.yaml"), "--out", str(tmp_path / "out")]
+    assert validate_command.main([*args, "--score-only", "--no-progress"]) == validate_command.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["calibrations.yaml"]

@@ -222,3 +222,27 @@ def params_of(calibrations: Mapping[str, Any], origin: str, dims: Sequence[Dimen
             "search space; allowed: exactly its free parameters"
         )
     return {k: float(v) for k, v in params.items()}
+
+
+def check_made_by(calibrations: Mapping[str, Any], origin: str, plan: Plan, training: int) -> None:
+    """Refuse to re-score an origin's committed calibration under a plan or targets it was not
+    made with: the report would state the plan's trials and training targets as its own.
+
+    Raises:
+        CalibrationError: naming the stored value, the plan's and what is allowed.
+    """
+    entry = calibrations[origin]
+    searches = {"trials": entry, "first_search.trials": entry.get("first_search") or {}}
+    asked = {"trials": plan.trials, "first_search.trials": plan.trials if plan.settings().fix_flat else None}
+    for key, stored in searches.items():
+        if asked[key] is not None and stored.get("trials", asked[key]) != asked[key]:
+            raise CalibrationError(
+                f"calibrations.{origin}.{key}={stored['trials']}: made with other trials than the "
+                f"plan's {asked[key]}; allowed: --plan of the calibrations, or run without --score-only"
+            )
+    if entry.get("training_targets", training) != training:
+        raise CalibrationError(
+            f"calibrations.{origin}.training_targets={entry['training_targets']}: made on other "
+            f"targets than the {training} training targets now; allowed: --targets of the "
+            "calibrations, or run without --score-only"
+        )

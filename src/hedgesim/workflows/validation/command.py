@@ -25,7 +25,7 @@ from hedgesim.workflows.interrupt import one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
 from hedgesim.workflows.validation import benchmarks, scoring
-from hedgesim.workflows.validation.calibrate import calibrate_all, objective, params_of
+from hedgesim.workflows.validation.calibrate import calibrate_all, check_made_by, objective, params_of
 from hedgesim.workflows.validation.plan import PLAN_FILE, Plan, read_plan
 from hedgesim.workflows.validation.report import (
     FILES,
@@ -85,6 +85,8 @@ def calibrations_of(args, plan: Plan, splits: Mapping[str, Split]) -> dict[str, 
     if args.score_only:
         stored = read_calibrations(args.out)
         params = {o: params_of(stored, o, dims) for o in plan.origins}
+        for origin, s in splits.items():
+            check_made_by(stored, origin, plan, len(s.training))
         return {o: {**stored[o], "params": values} for o, values in params.items()}
     training = {o: s.training for o, s in splits.items()}
     return calibrate_all(plan, training, dims, args.run_dir, not args.no_progress, args.jobs)
