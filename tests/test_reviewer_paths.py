@@ -3,6 +3,7 @@ into the same folders, odd but legal values."""
 
 from __future__ import annotations
 
+import json
 import logging
 import types
 from pathlib import Path
@@ -11,7 +12,9 @@ import optuna
 import pytest
 import yaml
 
+from hedgesim.workflows.calibration import command as calibrate_command
 from hedgesim.workflows.calibration import study as study_module
+from hedgesim.workflows.calibration.refine import REFINED_DIR
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension
 from hedgesim.workflows.calibration.study import fail_stale_trials, hold_lock, open_study, run_trials
 from hedgesim.workflows.targets_file import read_targets
@@ -152,3 +155,31 @@ def test_score_only_refuses_calibrations_made_under_another_plan(tmp_path, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["calibrations.yaml"]
+
+
+@pytest.mark.slow
+def test_a_second_search_made_after_a_smaller_first_one_starts_again(tmp_path, capsys):
+    """Its fingerprint (the values fixed after the first search) no longer matched: the resume
+    was refused after the first search had run again, and only a new run folder got past."""
+    search = tmp_path / "search.yaml"
+    parameters = {
+        "npp_softening": {"low": 0.0, "high": 0.5},
+        "events_positive": {"low": 3.0, "high": 30.0, "log": True},
+    }
+    settings = {"trials": 2, "replicates": 4, "final_replicates": 4, "seed": 5, "fix_flat": True}
+    search.write_text(yaml.safe_dump({"settings": settings, "parameters": parameters}), encoding="utf-8")
+    run = tmp_path / "run"
+    argv = ["--search", str(search), "--run-dir", str(run), "--no-write", "--no-progress", "--workers", "1"]
+    assert calibrate_command.main(argv) == 0
+    storage = f"sqlite:///{run / REFINED_DIR / 'study.db'}"
+    second = optuna.load_study(study_name=study_module.STUDY_NAME, storage=storage)
+    second.set_user_attr("fingerprint", "made-after-fewer-first-trials")
+    capsys.readouterr()
+    assert calibrate_command.main([*argv, "--trials", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "the second search started again (2 trials dropped)" in err
+    second = optuna.load_study(study_name=study_module.STUDY_NAME, storage=storage)
+    assert second.user_attrs["fingerprint"] != "made-after-fewer-first-trials"
+    assert len(second.trials) == 3
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["first_search"]["trials_total"] == 3 and manifest["trials_total"] == 3

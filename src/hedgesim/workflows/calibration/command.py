@@ -51,6 +51,7 @@ from hedgesim.workflows.calibration.search import (
     read_starts,
 )
 from hedgesim.workflows.calibration.study import (
+    drop_outgrown,
     fail_stale_trials,
     fingerprint,
     hold_lock,
@@ -213,6 +214,7 @@ def _calibrate(
             refined.free, settings, targets, [*args.overrides, *fixed_tags(refined.fixed)], []
         )
         run_dir, objective, dims = run_dir / REFINED_DIR, refined.objective, refined.free
+        facts["second_search_restarted"] = drop_outgrown(run_dir, stamp)  # made after a smaller first
         with objective.on_workers(args.workers):
             start = [refined.start]
             trials, timing = _study(run_dir, objective, dims, settings, start, stamp, args, "second search")
@@ -372,6 +374,12 @@ def _calibrate_and_say(args: argparse.Namespace) -> int:
         print(
             f"hedgesim-calibrate: trials {facts['stale_trials_failed']} were left running by an "
             "interrupted calibration; marked failed (not counted)",
+            file=sys.stderr,
+        )
+    if facts.get("second_search_restarted"):
+        print(
+            f"hedgesim-calibrate: the second search started again ({facts['second_search_restarted']} "
+            "trials dropped): the first search has grown since they were made, and other values are fixed",
             file=sys.stderr,
         )
     for line in facts["summary"]:

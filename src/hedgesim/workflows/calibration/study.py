@@ -128,6 +128,31 @@ def open_study(run_dir: Path, seed: int, stamp: str, name: str = STUDY_NAME):
     return study
 
 
+def drop_outgrown(run_dir: Path, stamp: str, name: str = STUDY_NAME) -> int:
+    """Delete a second-stage study made after an earlier state of the first search; how many
+    trials it held (0: none there, or it matches ``stamp``).
+
+    Call it once the first search's study was resumed: its fingerprint covers every setting
+    the second's does, so the second can differ only in what the first search fixed, which
+    changes when the first search has grown (more ``--trials``, a resume after ``--timeout``).
+    Its trials, made with other fixed values, are no results of this calibration.
+    """
+    import optuna
+
+    path = run_dir / "study.db"
+    if not path.is_file():
+        return 0
+    storage = f"sqlite:///{path.resolve()}"
+    if name not in {s.study_name for s in optuna.get_all_study_summaries(storage)}:
+        return 0
+    study = optuna.load_study(study_name=name, storage=storage)
+    if study.user_attrs.get("fingerprint") in (None, stamp):
+        return 0
+    held = len(study.trials)
+    optuna.delete_study(study_name=name, storage=storage)
+    return held
+
+
 def sampler(seed: int):
     """The study's sampler: optuna's multivariate TPE, random for the first trials."""
     import optuna
