@@ -183,3 +183,23 @@ def test_a_second_search_made_after_a_smaller_first_one_starts_again(tmp_path, c
     assert len(second.trials) == 3
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["first_search"]["trials_total"] == 3 and manifest["trials_total"] == 3
+
+
+def test_a_calibration_into_another_commands_folder_is_refused(tmp_path, capsys):
+    """--run-dir results/baseline overwrote the reproduction's report.md, targets.csv and
+    manifest.json and mixed the calibration's tables in."""
+    folder = tmp_path / "baseline"
+    folder.mkdir()
+    mine = {"report.md": "# reproduction\n", "targets.csv": "id\n", "bands.csv": "x\n"}
+    for name, text in mine.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    search = tmp_path / "search.yaml"
+    search.write_text(
+        yaml.safe_dump({"parameters": {"trade_non_oil": TWO["trade_non_oil"]}}), encoding="utf-8"
+    )
+    argv = ["--run-dir", str(folder), "--search", str(search), "--trials", "1", "--replicates", "2"]
+    argv += ["--final-replicates", "2", "--no-fix-flat", "--no-write", "--no-progress", "--workers", "1"]
+    assert calibrate_command.main(argv) == calibrate_command.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds files a calibration does not write (bands.csv)" in err[0]
+    assert {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()} == mine

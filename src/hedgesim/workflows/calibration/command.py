@@ -1,10 +1,9 @@
 """The ``hedgesim-calibrate`` console script: options, the calibration from end to end, exit status.
 
-A mistake in the inputs (search space, targets, overrides, options), or a run folder another
-calibration is working in, is one line on stderr and exit status 2; a folder that cannot be
-written is one line and exit status 1. The study itself is resumable, so an interrupted
-calibration loses no finished trial; a trial a killed calibration left running is marked
-failed when the study resumes.
+A mistake in the inputs (search space, targets, overrides, options), a run folder another
+calibration is working in or one holding other files, is one line on stderr and exit status 2;
+an unwritable folder is one line and exit status 1. The study is resumable: an interrupted
+calibration loses no finished trial, and a trial a killed one left running is marked failed.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from hedgesim.analysis.pass_rules import evaluate, loss, pass_count
 from hedgesim.analysis.targets import TargetError
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import refuse_set_by_options
+from hedgesim.workflows.calibration import report
 from hedgesim.workflows.calibration.identification import identification, profile
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
 from hedgesim.workflows.calibration.plausible import (
@@ -177,6 +177,7 @@ def _read_inputs(args: argparse.Namespace) -> tuple:
         raise CalibrationError(f"--timeout={args.timeout}; allowed: a number of seconds > 0")
     refuse_set_by_options(args.overrides, SET_BY_OPTIONS)
     check_writable(Path(args.run_dir), "--run-dir", into=True)
+    report.check_run_dir(Path(args.run_dir), Path(args.params_out))
     check_writable(Path(args.params_out), "--params-out")
     if not args.no_write and Path(args.params_out).is_dir():
         raise CalibrationError(f"--params-out={args.params_out} is a folder; allowed: a file path")

@@ -10,6 +10,7 @@ report also states how many of them are evidence, the count that speaks for the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ import yaml
 
 from hedgesim.analysis.naive import comparison, summary_lines
 from hedgesim.analysis.pass_rules import loss, of_class, pass_count
-from hedgesim.workflows.calibration.search import Settings
+from hedgesim.config.parameter_sets import PLAUSIBLE_FILE
+from hedgesim.workflows.calibration.search import CalibrationError, Settings
 from hedgesim.workflows.markdown import markdown_table
 from hedgesim.workflows.results import git_commit, write_manifest, write_text
 
@@ -81,6 +83,53 @@ def _first_search_lines(facts: Mapping[str, Any]) -> list[str]:
     ]
 
 
+RUN_FILES = (
+    "trials.csv",
+    "best_trials.csv",
+    "identification.csv",
+    "targets.csv",
+    "baseline_comparison.csv",
+    "report.md",
+)
+"""The tables and the report a calibration writes into its run folder (beside its manifest)."""
+STUDY_FILES = ("study.db", "study.db-journal", "study.db-wal", "study.db-shm", "refined", ".lock")
+
+
+def check_run_dir(run_dir: Path, params_out: Path) -> None:
+    """Refuse, before any work, a run folder holding files no calibration writes (but for the
+    parameters file and the plausible sets, when written there): a calibration overwrote the
+    report, targets table and manifest of whatever folder it was given (another command's
+    results) and mixed its own files in.
+
+    Raises:
+        CalibrationError: naming the folder and what is in the way.
+    """
+    if not run_dir.is_dir():
+        return
+    known = {*RUN_FILES, *STUDY_FILES, "manifest.json", *_calibration_listed(run_dir / "manifest.json")}
+    if params_out.resolve().parent == run_dir.resolve():
+        known |= {params_out.name, PLAUSIBLE_FILE.name}
+    foreign = sorted(p.name for p in run_dir.iterdir() if p.name not in known and not p.match(".*.tmp"))
+    if foreign:
+        listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise CalibrationError(
+            f"--run-dir={run_dir} holds files a calibration does not write ({listed}), beside which "
+            "it would overwrite report.md, targets.csv and manifest.json; allowed: a new folder, or "
+            "one a calibration wrote"
+        )
+
+
+def _calibration_listed(manifest: Path) -> list[str]:
+    """The files an earlier calibration's manifest lists (none from another command's)."""
+    try:
+        facts = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(facts, dict) or "trials_total" not in facts or not isinstance(facts.get("files"), list):
+        return []
+    return [str(name) for name in facts["files"]]
+
+
 def write_outputs(
     run_dir: Path,
     trials: pd.DataFrame,
@@ -90,7 +139,7 @@ def write_outputs(
     facts: Mapping[str, Any],
 ) -> None:
     """Tables and report into the run folder, each atomically, the manifest last."""
-    outputs = {
+    outputs = {  # RUN_FILES
         "trials.csv": trials.to_csv(index=False),
         "best_trials.csv": trials.head(20).to_csv(index=False),
         "identification.csv": ident.to_csv(index=False),
