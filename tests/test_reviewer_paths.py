@@ -12,6 +12,8 @@ import optuna
 import pytest
 import yaml
 
+from hedgesim.api import base_spec, vary
+from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration import command as calibrate_command
 from hedgesim.workflows.calibration import study as study_module
 from hedgesim.workflows.calibration.refine import REFINED_DIR
@@ -203,3 +205,18 @@ def test_a_calibration_into_another_commands_folder_is_refused(tmp_path, capsys)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "holds files a calibration does not write (bands.csv)" in err[0]
     assert {p.name: p.read_text(encoding="utf-8") for p in folder.iterdir()} == mine
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: vary(None, {"trust": 0.3}), "base=None; allowed: a RunSpec"),
+        (lambda: vary(base_spec(), [("trust", 0.3)]), "challenges=[('trust', 0.3)]; allowed: a mapping"),
+        (lambda: vary(base_spec(), None, "risk_aversion=2"), "params='risk_aversion=2'; allowed: a mapping"),
+    ],
+)
+def test_vary_given_no_spec_or_no_mapping_is_one_line(call, message):
+    """An AttributeError from deep inside, where vary promises a ConfigError naming the key."""
+    with pytest.raises(ConfigError) as err:
+        call()
+    assert message in str(err.value) and "\n" not in str(err.value)

@@ -104,6 +104,8 @@ def vary(
     Raises:
         ConfigError: one line naming the key, the value and what is allowed.
     """
+    if not isinstance(base, RunSpec):
+        raise ConfigError(f"base={base!r}; allowed: a RunSpec, e.g. hedgesim.api.base_spec()")
     first = base.replicate_ids[0]
     count = len(base.replicate_ids) if replicates is None else _integer("replicates", replicates, 1)
     check_size(count, base.calendar.n_steps, precision=base.precision)
@@ -121,6 +123,10 @@ def vary(
 def _replaced(knobs: Any, prefix: str, values: Mapping[str, Any]) -> Any:
     """A validated copy of a parameter dataclass with ``values`` set (None keeps a value)."""
     limits = {f.name: f.metadata for f in fields(knobs)}
+    if not isinstance(values, Mapping):
+        raise ConfigError(
+            f"{prefix}={values!r}; allowed: a mapping of names ({', '.join(limits)}) to numbers"
+        )
     given = {name: value for name, value in values.items() if value is not None}
     for name, value in given.items():
         if name not in limits:
