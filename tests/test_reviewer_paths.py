@@ -220,3 +220,11 @@ def test_vary_given_no_spec_or_no_mapping_is_one_line(call, message):
     with pytest.raises(ConfigError) as err:
         call()
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_study_of_more_trials_than_the_plan_is_refused(tmp_path):
+    """The best of every stored trial was taken: calibrations.yaml said 2 trials under a plan of 1
+    (and --score-only then refused it)."""
+    _calibrate(tmp_path, trials=2)
+    with pytest.raises(CalibrationError, match=r"holds a study of 2 trials, more than the plan's trials=1"):
+        _calibrate(tmp_path, trials=1)

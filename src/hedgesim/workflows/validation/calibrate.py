@@ -122,6 +122,12 @@ def _search(
     its trials.csv beside it): its best values and facts, and its trials, best first."""
     study = open_study(folder, settings.seed, stamp, name=f"hedgesim-validation-{name}")
     fail_stale_trials(study)  # left running by a killed validation: not results, starts tried again
+    held = len(completed(study))
+    if held > settings.trials:  # its best would be of more trials than the plan registers
+        raise CalibrationError(
+            f"--run-dir {str(folder)!r} holds a study of {held} trials, more than the plan's trials="
+            f"{settings.trials}; allowed: the plan's trials, or a new --run-dir"
+        )
     tick = None if report is None else functools.partial(report, 1)
     if report is not None:
         report(len(completed(study)))
