@@ -2,7 +2,15 @@
 
 Text is at least 15 px (the log and captions), 16 px in the controls and legends; chart titles
 are page headings. The app bar title may use the bar's whole width, so it is never cut.
+
+While the server works on a click for more than 0.3 s (Reset builds the model and draws every
+chart's frame: seconds on a classroom laptop), Solara shows its busy bar; the app bar hid it, so
+it is raised over the app bar and labelled ``BUSY_TEXT``.
 """
+
+BUSY_TEXT = "Working: please wait…"
+BUSY = '.v-application:has(> .v-application__wrap > .v-progress-linear[style*="visibility: visible"])'
+"""The page while Solara's busy bar is shown (Solara sets it visible 0.3 s into a busy server)."""
 
 CSS = """
 .v-app-bar .v-toolbar-title { flex: 1 1 auto; min-width: 0; }
@@ -62,4 +70,13 @@ CSS = """
 .hedgesim-log-entries { padding-left: 18px; }
 .hedgesim-log-entries li { margin-bottom: 4px; }
 .hedgesim-log-hidden { font-style: italic; color: #3d3d3d; margin: 4px 0 0 18px; }
-"""
+.v-application__wrap > .v-progress-linear {
+  position: fixed !important; z-index: 3000; height: 8px !important; --v-progress-linear-height: 8px;
+}
+BUSY { cursor: progress; }
+BUSY::after {
+  content: "BUSY_TEXT"; position: fixed; z-index: 3001; top: 76px; right: 24px;
+  padding: 6px 18px; border-radius: 18px; font-size: 18px;
+  font-weight: 600; background: #fff3c4; color: #1e1e1e; box-shadow: 0 1px 6px rgba(0, 0, 0, 0.35);
+}
+""".replace("BUSY_TEXT", BUSY_TEXT).replace("BUSY", BUSY)
