@@ -51,3 +51,30 @@ def test_reset_shows_a_busy_sign_until_the_new_run_is_shown(tmp_path):
         page.locator(".hedgesim-status", has_text="seed 5").first.wait_for(timeout=60_000)
         page.wait_for_function(f"() => ({BUSY_SIGN})() === 'none'", timeout=10_000)
         assert ui.month() == ""
+
+
+# --- the page's logic, rendered without a browser ----------------------------------------------
+
+
+def _texts(component) -> list[str]:
+    """Every text the rendered ``component`` shows."""
+    import ipyvuetify as v
+    import solara
+
+    _, rc = solara.render(component, handle_error=False)
+    return [str(child) for found in rc.find(v.Html).widgets for child in found.children]
+
+
+@pytest.mark.parametrize("months", [1, 5])
+def test_the_playback_card_says_step_moves_months_per_redraw(months):
+    """Mesa's Step moves as many months as a redraw: with 5, 2008-01 went to 2008-06 unannounced."""
+    import solara
+
+    from hedgesim.app.page import PlaybackCard
+
+    @solara.component
+    def Card():
+        PlaybackCard(solara.use_reactive(150), solara.use_reactive(months))
+
+    note = f"Step now moves {months} months at a time; set Months per redraw to 1 to step month by month."
+    assert (note in _texts(Card())) == (months > 1)

@@ -212,7 +212,11 @@ def ShocksCard(inputs: solara.Reactive[dict]):
 
 @solara.component
 def PlaybackCard(play_interval: solara.Reactive[int], render_interval: solara.Reactive[int]):
-    """Mesa's playback speed, last: the pause between months and the months per redraw."""
+    """Mesa's playback speed, last: the pause between months and the months per redraw.
+
+    Mesa's Step button steps as many months as a redraw does, so the card says so whenever that
+    is more than one: a class expects Step to move one month.
+    """
     with solara.Card("Playback speed", classes=["hedgesim-card"]):
         pause, months = play_interval.value, render_interval.value
         LabelledSlider(
@@ -221,6 +225,13 @@ def PlaybackCard(play_interval: solara.Reactive[int], render_interval: solara.Re
         LabelledSlider(
             "Months per redraw", months, lambda v: render_interval.set(int(v)), 1, 25, 1, str(months)
         )
+        if months > 1:
+            solara.Text(step_note(months), classes=["hedgesim-hint", "hedgesim-step-note"])
+
+
+def step_note(months: int) -> str:
+    """What Step does while more than one month passes between redraws."""
+    return f"Step now moves {months} months at a time; set Months per redraw to 1 to step month by month."
 
 
 # --- the charts and the log --------------------------------------------------------------------
