@@ -78,3 +78,61 @@ def test_the_playback_card_says_step_moves_months_per_redraw(months):
 
     note = f"Step now moves {months} months at a time; set Months per redraw to 1 to step month by month."
     assert (note in _texts(Card())) == (months > 1)
+
+
+# --- the log's truth ---------------------------------------------------------------------------
+
+
+def _month(**changes):
+    from hedgesim.app.narration import MonthRecord
+
+    quiet = dict(
+        date="2020-01",
+        shock=None,
+        kind=None,
+        partner="russia",
+        change=0.0,
+        driver="risk",
+        tension=0.3,
+        tension_change=0.0,
+        supply=1.0,
+        supply_change=0.0,
+        sanctions=4.0,
+        sanctions_change=0.0,
+        prisoners_change=0.0,
+    )
+    return MonthRecord(**{**quiet, **changes})
+
+
+@pytest.mark.parametrize(
+    ("shock", "kind", "told"),
+    [
+        ("the halt", "oil_dispute", "2020-01: Russian crude deliveries fell 54% with the halt"),
+        (None, None, "2020-01: Russian crude deliveries fell 54%"),
+        ("oil dispute with Russia", None, "2020-01: Russian crude deliveries fell 54% in an oil dispute"),
+    ],
+)
+def test_a_cut_in_crude_is_told_as_a_fall_of_what_flowed_the_month_before(shock, kind, told):
+    """From 87% to 40% of normal deliveries is a fall of 54%: the log said 47% (points of normal)."""
+    from hedgesim.app.narration import sentence
+
+    cut = _month(shock=shock, kind=kind, supply=0.40, supply_change=-0.47)
+    assert sentence(cut).startswith(told)
+    from_full = _month(shock=shock, kind=kind, supply=0.6, supply_change=-0.4)
+    assert "deliveries fell 40%" in sentence(from_full)
+
+
+def test_the_page_log_tells_the_2020_halt_of_crude_as_the_fall_it_was():
+    """Seed 7, replicate 0: the halt of 2020-01 took deliveries from 87% to 40% of normal."""
+    from hedgesim.app.narration import narrate, replicate_log, shock_kinds
+    from hedgesim.app.session import ClassroomModel
+
+    model = ClassroomModel(replicates="1", seed="7")
+    while model.date < "2020-01":
+        model.step()
+    run = model.runs[0].model
+    frame = replicate_log(run, 0).set_index("date")
+    supply = frame["oil_supply"].to_numpy()[-2:]
+    line = narrate(replicate_log(run, 0), shock_kinds(run))[-1]
+    assert line.startswith("2020-01: Russian crude deliveries fell"), line
+    assert f"fell {100 * (1 - supply[1] / supply[0]):.0f}%" in line, (supply, line)

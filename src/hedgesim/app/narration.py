@@ -160,9 +160,7 @@ def _event_clause(
     if kind == "war" and "tension" in changed:
         return (f"tension rose after {label}", channels), {"tension"}
     if kind == "oil_dispute" and "supply_cut" in changed:
-        return (f"Russian crude deliveries fell {-100 * r.supply_change:.0f}% with {label}", channels), {
-            "supply_cut"
-        }
+        return (f"Russian crude deliveries fell {supply_fall(r):.0f}% with {label}", channels), {"supply_cut"}
     if kind == "election" and "prisoners_up" in changed:
         return (f"political prisoners rose with {label}", channels), {"prisoners_up"}
     if kind == "concession" and "prisoners_down" in changed:
@@ -175,9 +173,17 @@ def _drawn_clause(r: MonthRecord, label: str, changed: set[str]) -> tuple[str, s
     English: through the state change it brings (``changed``), else as its headline."""
     key, with_change, headline = DRAWN_NEWS[label]
     if key in changed:
-        pct = -100 * r.supply_change
+        pct = supply_fall(r)
         return with_change.format(label=label, tension=r.tension, pct=pct), {key}
     return headline.format(label=label), set()
+
+
+def supply_fall(r: MonthRecord) -> float:
+    """By how many percent Russian crude deliveries fell this month, of what flowed the month
+    before: a cut from 87% to 40% of normal deliveries is a fall of 54%, not of 47 (the points
+    of normal it lost)."""
+    before = r.supply - r.supply_change
+    return -100 * r.supply_change / before if before > 0 else 0.0
 
 
 def _decision_clause(r: MonthRecord) -> tuple[tuple[str, str, tuple] | None, set[str]]:
@@ -204,7 +210,7 @@ def _state_clauses(r: MonthRecord) -> list[tuple[str, str]]:
     if r.tension_change > TENSION_STEP:
         clauses.append(("tension", f"tension rose to {r.tension:.2f}"))
     if r.supply_change < -SUPPLY_STEP:
-        clauses.append(("supply_cut", f"Russian crude deliveries fell {-100 * r.supply_change:.0f}%"))
+        clauses.append(("supply_cut", f"Russian crude deliveries fell {supply_fall(r):.0f}%"))
     elif r.supply_change > 0 and r.supply >= FULL_SUPPLY > r.supply - r.supply_change:
         clauses.append(("supply_back", "Russian crude deliveries were back to normal"))
     if r.sanctions_change > SANCTIONS_STEP:
