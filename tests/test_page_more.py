@@ -136,3 +136,19 @@ def test_the_page_log_tells_the_2020_halt_of_crude_as_the_fall_it_was():
     line = narrate(replicate_log(run, 0), shock_kinds(run))[-1]
     assert line.startswith("2020-01: Russian crude deliveries fell"), line
     assert f"fell {100 * (1 - supply[1] / supply[0]):.0f}%" in line, (supply, line)
+
+
+@pytest.mark.parametrize(("compare", "noted"), [("no second scenario", True), ("the same shocks", False)])
+def test_b_challenges_without_a_second_scenario_say_b_is_not_run(compare, noted):
+    """Ticking "B has challenges of its own" with no second scenario ran A alone, without a word."""
+    import solara
+
+    from hedgesim.app.page import SideBySideCard, default_inputs
+
+    @solara.component
+    def Card():
+        inputs = solara.use_reactive({**default_inputs(), "compare": compare, "b_own_challenges": True})
+        SideBySideCard(inputs)
+
+    texts = _texts(Card())
+    assert any(text.startswith("B is not run:") for text in texts) == noted, texts

@@ -36,6 +36,10 @@ DEFAULT_SEED = 20101219
 PLAY_INTERVAL_MS = 150
 CHALLENGES = (("trust", "Trust"), ("vested_interests", "Vested interests"), ("tension", "Tension"))
 SLIDER_STEP = 0.05
+NO_B_NOTE = (
+    f"B is not run: with “{NO_COMPARISON}” above, B's challenges do nothing. Choose a second "
+    "scenario (“the same shocks” compares the challenges alone)."
+)
 
 
 def default_inputs() -> dict:
@@ -170,6 +174,8 @@ def SideBySideCard(inputs: solara.Reactive[dict]):
             on_value=own_challenges,
         )
         if values["b_own_challenges"]:
+            if values["compare"] == NO_COMPARISON:
+                solara.Text(NO_B_NOTE, classes=["hedgesim-compare-note"])
             for key, label in CHALLENGES:
                 ValueSlider(f"B: {label.lower()}", f"b_{key}", inputs)
 
@@ -226,12 +232,8 @@ def PlaybackCard(play_interval: solara.Reactive[int], render_interval: solara.Re
             "Months per redraw", months, lambda v: render_interval.set(int(v)), 1, 25, 1, str(months)
         )
         if months > 1:
-            solara.Text(step_note(months), classes=["hedgesim-hint", "hedgesim-step-note"])
-
-
-def step_note(months: int) -> str:
-    """What Step does while more than one month passes between redraws."""
-    return f"Step now moves {months} months at a time; set Months per redraw to 1 to step month by month."
+            note = f"Step now moves {months} months at a time; set Months per redraw to 1 to step month"
+            solara.Text(note + " by month.", classes=["hedgesim-hint", "hedgesim-step-note"])
 
 
 # --- the charts and the log --------------------------------------------------------------------
