@@ -152,3 +152,19 @@ def test_b_challenges_without_a_second_scenario_say_b_is_not_run(compare, noted)
 
     texts = _texts(Card())
     assert any(text.startswith("B is not run:") for text in texts) == noted, texts
+
+
+def test_the_settings_line_says_which_shocks_are_off():
+    """A run with shocks switched off read "A: as set" like the full history."""
+    from hedgesim.app.page import _settings_line
+    from hedgesim.app.session import ClassroomModel
+    from hedgesim.app.settings import events_by_kind
+
+    wars = events_by_kind()["war"]
+    full = ClassroomModel(replicates="2")
+    assert "shocks off" not in _settings_line(full) and "no drawn shocks" not in _settings_line(full)
+    one = ClassroomModel(replicates="2", **{wars[0].key: False})
+    assert "seed 20101219 · 1 dated shock off · shown: A: as set" in _settings_line(one)
+    fewer = ClassroomModel(replicates="2", stochastic=False, **{e.key: False for e in wars})
+    line = _settings_line(fewer)
+    assert f" · {len(wars)} dated shocks off · no drawn shocks · shown: " in line, line

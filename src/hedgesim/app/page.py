@@ -36,10 +36,8 @@ DEFAULT_SEED = 20101219
 PLAY_INTERVAL_MS = 150
 CHALLENGES = (("trust", "Trust"), ("vested_interests", "Vested interests"), ("tension", "Tension"))
 SLIDER_STEP = 0.05
-NO_B_NOTE = (
-    f"B is not run: with “{NO_COMPARISON}” above, B's challenges do nothing. Choose a second "
-    "scenario (“the same shocks” compares the challenges alone)."
-)
+NO_B_NOTE = f"B is not run: with “{NO_COMPARISON}” above, B's challenges do nothing. Choose a second"
+NO_B_NOTE += " scenario (“the same shocks” compares the challenges alone)."
 
 
 def default_inputs() -> dict:
@@ -218,11 +216,8 @@ def ShocksCard(inputs: solara.Reactive[dict]):
 
 @solara.component
 def PlaybackCard(play_interval: solara.Reactive[int], render_interval: solara.Reactive[int]):
-    """Mesa's playback speed, last: the pause between months and the months per redraw.
-
-    Mesa's Step button steps as many months as a redraw does, so the card says so whenever that
-    is more than one: a class expects Step to move one month.
-    """
+    """Mesa's playback speed, last: the pause between months and the months per redraw (Mesa's
+    Step moves as many, and a class expects one: the card says so)."""
     with solara.Card("Playback speed", classes=["hedgesim-card"]):
         pause, months = play_interval.value, render_interval.value
         LabelledSlider(
@@ -267,9 +262,17 @@ def _settings_line(model: ClassroomModel) -> str:
         f"Trust {c.trust:.2f} · vested interests {c.vested_interests:.2f} · tension {c.tension:.2f} · "
         f"{s.replicates} replicates · seed {s.seed}"
         + (" · over the plausible parameter sets" if s.parameter_uncertainty else "")
+        + _shocks_off(s)
         + " · shown: "
         + " | ".join(run.title for run in model.runs)
     )
+
+
+def _shocks_off(s) -> str:
+    """Shocks switched off in A and B, for the settings line: "A: as set" must not hide them."""
+    n = len(s.disabled_ids)
+    dated = f" · {n} dated shock{'s' * (n > 1)} off" if n else ""
+    return dated + ("" if s.stochastic else " · no drawn shocks")
 
 
 @solara.component
