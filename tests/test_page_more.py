@@ -168,3 +168,23 @@ def test_the_settings_line_says_which_shocks_are_off():
     fewer = ClassroomModel(replicates="2", stochastic=False, **{e.key: False for e in wars})
     line = _settings_line(fewer)
     assert f" · {len(wars)} dated shocks off · no drawn shocks · shown: " in line, line
+
+
+def test_the_month_shown_says_when_the_run_has_ended():
+    """At 2030-12 Mesa's play button stays a greyed pause sign: the page says the run is over."""
+    import solara
+
+    from hedgesim.app.page import Status
+    from hedgesim.app.session import ClassroomModel
+
+    def month_shown() -> str:
+        _, rc = solara.render(Status(model, None), handle_error=False)
+        return rc.find(tag="h2").widget.unsafe_innerHTML
+
+    model = ClassroomModel(replicates="1", stochastic=False)
+    model.step()
+    assert month_shown() == "Month shown: 2008-01"
+    while model.running:
+        model.step()
+    assert model.date == "2030-12"
+    assert month_shown() == "Month shown: 2030-12, the last month of the run (Reset runs it again)"

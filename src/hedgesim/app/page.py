@@ -246,7 +246,8 @@ def Status(model: ClassroomModel, shown: ClassroomModel | None):
                 classes=["hedgesim-kept"],
             )
         return
-    when = model.date if model.started else "not started (press Step or play)"
+    when = "not started (press Step or play)" if not model.started else model.date
+    when += "" if model.running else ", the last month of the run (Reset runs it again)"
     solara.HTML(tag="h2", unsafe_innerHTML=f"Month shown: {html.escape(when)}", classes=["hedgesim-date"])
     solara.Text(_settings_line(model) + ". Changed settings apply on Reset.", classes=["hedgesim-status"])
     s = model.settings
@@ -320,9 +321,8 @@ def WhyDidBelarusMove(model: ClassroomModel):
 
 
 def log_column(title: str, lines: list[str]) -> str:
-    """One run's log as HTML: its title, then its newest LOG_LINES lines, newest first, and, when
-    older lines are left out, a line that says how many (a class must not take the oldest line
-    shown for the start of the run)."""
+    """One run's log as HTML: its title, its newest LOG_LINES lines, newest first, and how many older
+    lines are left out (a class must not take the oldest line shown for the start of the run)."""
     items = "".join(f"<li>{html.escape(line)}</li>" for line in reversed(lines[-LOG_LINES:]))
     hidden = len(lines) - LOG_LINES
     more = (
