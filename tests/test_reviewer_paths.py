@@ -228,3 +228,11 @@ def test_a_study_of_more_trials_than_the_plan_is_refused(tmp_path):
     _calibrate(tmp_path, trials=2)
     with pytest.raises(CalibrationError, match=r"holds a study of 2 trials, more than the plan's trials=1"):
         _calibrate(tmp_path, trials=1)
+
+
+def test_the_validation_report_names_the_plan_it_read():
+    """report.md said "Pre-registered in conf/calibration/validation.yaml" whatever --plan was read."""
+    from hedgesim.workflows.validation.plan import PLAN_FILE
+
+    assert validate_command.plan_name(PLAN_FILE) == "conf/calibration/validation.yaml"
+    assert validate_command.plan_name(Path("/studies/v40.yaml")) == "/studies/v40.yaml"

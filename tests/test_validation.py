@@ -418,6 +418,7 @@ def test_the_command_writes_its_folder_and_score_only_reproduces_it(first_run, c
         assert fields <= set(summary[key]), key
         assert all(fields <= set(e[key]) for e in summary["origins"].values())
     assert summary["prior_draws"]["draws"] == 3
+    assert f"Pre-registered in {tmp_path / 'validation.yaml'}: origins" in (out / "report.md").read_text()
     wins = [
         e["model"]["loss"] < e["prior_draws"]["median_loss"] and e["model"]["loss"] < e["naive"]["loss"]
         for e in summary["origins"].values()

@@ -29,6 +29,7 @@ from hedgesim.workflows.validation.calibrate import calibrate_all, check_made_by
 from hedgesim.workflows.validation.plan import PLAN_FILE, Plan, read_plan
 from hedgesim.workflows.validation.report import (
     FILES,
+    PACKAGED_PLAN,
     SEARCH_TIMES,
     read_calibrations,
     report_markdown,
@@ -160,7 +161,9 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
     summary = scoring.summary(scored["entries"], plan.primary, settings_of(plan))
     held_out = pd.concat(scored["held_out"], ignore_index=True)
     texts = {
-        "report.md": report_markdown(summary, splits, calibrations, held_out, scored["fits"]),
+        "report.md": report_markdown(
+            summary, splits, calibrations, held_out, scored["fits"], plan_name(args.plan)
+        ),
         "summary.json": summary_json(summary),
         "held_out.csv": held_out.to_csv(index=False, float_format="%.10g"),
         "prior_draws.csv": scored["draws"].to_csv(index=False, float_format="%.10g"),
@@ -196,6 +199,12 @@ def check_apart(run_dir: Path, out: Path) -> None:
             f"--run-dir={run_dir} and --out={out} overlap, and --out is replaced whole (its studies "
             "would be deleted with it); allowed: two separate folders"
         )
+
+
+def plan_name(path: Path) -> str:
+    """How the report names the pre-registration read: the packaged one by its place in the
+    package, another by the path given."""
+    return PACKAGED_PLAN if Path(path).resolve() == PLAN_FILE.resolve() else str(path)
 
 
 def settings_of(plan: Plan) -> dict[str, Any]:

@@ -95,20 +95,26 @@ def _beats(flag: bool) -> str:
     return "beats" if flag else "does not beat"
 
 
+PACKAGED_PLAN = "conf/calibration/validation.yaml"
+"""How the report names the packaged pre-registration (the default ``--plan``)."""
+
+
 def report_markdown(
     summary: Mapping[str, Any],
     splits: Mapping[str, Split],
     calibrations: Mapping[str, Mapping[str, Any]],
     held_out: pd.DataFrame,
     fits: Mapping[str, NaiveFit],
+    plan_name: str = PACKAGED_PLAN,
 ) -> str:
-    """report.md: the verdict first, then the settings, the scores and each origin's targets."""
+    """report.md: the verdict first, then the settings, the scores and each origin's targets
+    (``plan_name``: the pre-registration the run read, as the report names it)."""
     entries = summary["origins"]
     s = summary["settings"]
     parts = [
         verdict_line(entries, summary["beats_both_at_every_origin"]),
         "# hedgesim out-of-sample validation",
-        f"Pre-registered in conf/calibration/validation.yaml: origins {', '.join(entries)} (the first is "
+        f"Pre-registered in {plan_name}: origins {', '.join(entries)} (the first is "
         f"primary), held-out targets scored up to {s['score_end']}. At each origin hedgesim-calibrate's "
         f"search ({s['trials']} trials of {s['replicates']} replicates, seed {s['seed']}, from the "
         "uncalibrated defaults) is fed only the evidence targets that end by the origin; its best "
