@@ -27,7 +27,8 @@ from hedgesim.app.settings import DECISIONS, settings_from_inputs
 from hedgesim.workflows.run import run_spec
 
 
-def _record(**changes) -> MonthRecord:
+def quiet_month(**changes) -> MonthRecord:
+    """A month of the log in which nothing happened, but for ``changes`` (the tests' one builder)."""
     quiet = dict(
         date="2014-03",
         shock=None,
@@ -50,22 +51,22 @@ def _record(**changes) -> MonthRecord:
 
 
 def test_sentence_follows_the_log_and_the_state():
-    war = _record(shock="the annexation of Crimea", kind="war", tension_change=0.3, change=0.008)
+    war = quiet_month(shock="the annexation of Crimea", kind="war", tension_change=0.3, change=0.008)
     assert sentence(war) == (
         "2014-03: tension rose after the annexation of Crimea; "
         "in answer, Belarus raised its EU weight to spread risk (+0.8 points)"
     )
-    calm_war = _record(shock="the annexation of Crimea", kind="war", tension_change=0.0, change=0.008)
+    calm_war = quiet_month(shock="the annexation of Crimea", kind="war", tension_change=0.0, change=0.008)
     assert sentence(calm_war).startswith("2014-03: the annexation of Crimea; in answer, Belarus")
-    trust = _record(partner="russia", change=-0.02, driver="trust")
+    trust = quiet_month(partner="russia", change=-0.02, driver="trust")
     assert (
         sentence(trust)
         == "2014-03: Belarus lowered its Russia weight as its trust in Russia fell (-2.0 points)"
     )
-    assert sentence(_record(change=0.001)) is None  # a quiet month is not told
-    sanctions = _record(sanctions=159.0, sanctions_change=155.0)
+    assert sentence(quiet_month(change=0.001)) is None  # a quiet month is not told
+    sanctions = quiet_month(sanctions=159.0, sanctions_change=155.0)
     assert sentence(sanctions) == "2014-03: the EU widened its sanctions to 159 persons"
-    dispute = _record(
+    dispute = quiet_month(
         shock="a dispute",
         kind="oil_dispute",
         supply=0.5,
@@ -82,7 +83,7 @@ def test_sentence_follows_the_log_and_the_state():
 
 def test_a_month_with_a_shock_and_a_decision_tells_both():
     """The log once named only the decision, so hosting talks hid the annexation of Crimea."""
-    crimea = _record(
+    crimea = quiet_month(
         date="2014-02",
         shock="the annexation of Crimea",
         kind="war",
@@ -106,7 +107,7 @@ def test_a_month_with_a_shock_and_a_decision_tells_both():
 
 def test_a_decision_tells_the_change_it_brings_itself():
     """The crackdown jails, not the election it follows; Russia's own dispute cuts the crude."""
-    december = _record(
+    december = quiet_month(
         date="2010-12",
         shock="the December 2010 presidential election",
         kind="election",
@@ -121,7 +122,7 @@ def test_a_decision_tells_the_change_it_brings_itself():
         "election and the crackdown, Belarus lowered its EU weight as its trust in the EU fell "
         "(-2.0 points)"
     )
-    dispute = _record(
+    dispute = quiet_month(
         decision="russia_dispute",
         supply=0.6,
         supply_change=-0.4,
@@ -133,13 +134,13 @@ def test_a_decision_tells_the_change_it_brings_itself():
         "2014-03: Russia chose to open an oil dispute, and Russian crude deliveries fell 40%; in "
         "answer, Belarus lowered its Russia weight as ties with Russia paid less (-1.0 points)"
     )
-    release = _record(decision="release", prisoners_change=-0.9)
+    release = quiet_month(decision="release", prisoners_change=-0.9)
     assert sentence(release) == "2014-03: Belarus chose to release political prisoners"
 
 
 def test_news_the_models_driver_does_not_name_is_only_the_same_month():
     """A summit raises trust in the EU: it cannot be why Belarus cut its EU weight through risk."""
-    summit = _record(
+    summit = quiet_month(
         date="2011-09",
         shock="the Eastern Partnership summit in Warsaw",
         kind="institutional",
@@ -158,7 +159,7 @@ def test_news_the_models_driver_does_not_name_is_only_the_same_month():
 
 
 def test_of_several_news_the_cause_is_named():
-    month = _record(
+    month = quiet_month(
         shock="the October 2015 election, without a crackdown",
         kind="election",
         sanctions=4.0,
@@ -175,14 +176,14 @@ def test_of_several_news_the_cause_is_named():
 
 @pytest.mark.parametrize("driver", ["commitment", "floor"])
 def test_the_alliance_commitment_is_named_when_it_moved_belarus(driver):
-    rose = _record(partner="russia", change=0.03, driver=driver, tension=0.9, tension_change=0.3)
+    rose = quiet_month(partner="russia", change=0.03, driver=driver, tension=0.9, tension_change=0.3)
     assert sentence(rose) == (
         "2014-03: tension rose to 0.90; in answer, Belarus raised its Russia weight "
         "as its alliance commitment to Russia rose (+3.0 points)"
     )
-    eased = _record(partner="russia", change=-0.02, driver=driver)
+    eased = quiet_month(partner="russia", change=-0.02, driver=driver)
     assert "lowered its Russia weight as its alliance commitment to Russia eased" in sentence(eased)
-    squeezed = _record(partner="eu", change=-0.02, driver=driver)
+    squeezed = quiet_month(partner="eu", change=-0.02, driver=driver)
     assert "lowered its EU weight to make room for its alliance commitment to Russia" in sentence(squeezed)
     assert driver in COMMITMENT_DRIVERS and why(driver, "russia", True) != why("risk", "russia", True)
 
@@ -192,7 +193,7 @@ def test_an_unknown_driver_is_shown_not_guessed():
 
 
 def test_the_russia_weight_on_its_floor_is_said():
-    on_floor = _record(
+    on_floor = quiet_month(
         change=-0.04, driver="benefit", russia_weight=0.4000004, russia_floor=0.4, was_at_floor=True
     )
     assert on_floor.at_floor and not on_floor.floor_moved
@@ -207,7 +208,7 @@ def test_the_russia_weight_on_its_floor_is_said():
     assert f"Russia is now at {COMMITMENT_NAME}, 0.40)" in sentence(reached)
     quiet = dataclasses.replace(on_floor, change=0.0, was_at_floor=False)
     assert sentence(quiet) == f"2014-03: Russia is now at {COMMITMENT_NAME}, 0.40"
-    unknown = _record(change=-0.04)  # no floor column: nothing said about it
+    unknown = quiet_month(change=-0.04)  # no floor column: nothing said about it
     assert "floor" not in sentence(unknown)
 
 

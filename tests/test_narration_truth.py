@@ -20,25 +20,11 @@ from hedgesim.app.settings import (
 from hedgesim.core.calendar import Month
 from hedgesim.core.shocks import KINDS, STOCHASTIC_LABELS, StochasticProcess
 from hedgesim.workflows.run import build_model, run_spec
+from test_narration import quiet_month
 
 
 def _record(**changes) -> MonthRecord:
-    quiet = dict(
-        date="2022-02",
-        shock=None,
-        kind=None,
-        partner="eu",
-        change=0.0,
-        driver="risk",
-        tension=0.3,
-        tension_change=0.0,
-        supply=1.0,
-        supply_change=0.0,
-        sanctions=4.0,
-        sanctions_change=0.0,
-        prisoners_change=0.0,
-    )
-    return MonthRecord(**{**quiet, **changes})
+    return quiet_month(**{"date": "2022-02", **changes})
 
 
 @pytest.fixture(scope="module")

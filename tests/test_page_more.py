@@ -84,24 +84,9 @@ def test_the_playback_card_says_step_moves_months_per_redraw(months):
 
 
 def _month(**changes):
-    from hedgesim.app.narration import MonthRecord
+    from test_narration import quiet_month
 
-    quiet = dict(
-        date="2020-01",
-        shock=None,
-        kind=None,
-        partner="russia",
-        change=0.0,
-        driver="risk",
-        tension=0.3,
-        tension_change=0.0,
-        supply=1.0,
-        supply_change=0.0,
-        sanctions=4.0,
-        sanctions_change=0.0,
-        prisoners_change=0.0,
-    )
-    return MonthRecord(**{**quiet, **changes})
+    return quiet_month(**{"date": "2020-01", "partner": "russia", **changes})
 
 
 @pytest.mark.parametrize(
