@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 
 import classroom_browser as browser
 import pytest
 
+from test_app import _chromium_or_skip
+
 BUSY_TEXT = "Working: please wait…"  # the sign docs/teaching.md names
-
-
-def _chromium_or_skip() -> None:
-    if browser.CHROMIUM.exists():
-        return
-    message = f"{browser.CHROMIUM} is missing: scripts/setup-extras installs Debian's chromium"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 BUSY_SIGN = "() => getComputedStyle(document.querySelector('.v-application.v-layout'), '::after').content"
