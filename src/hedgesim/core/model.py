@@ -22,7 +22,7 @@ from hedgesim.core.interactions import Dyad, interact
 from hedgesim.core.knobs import check_per_replicate
 from hedgesim.core.observe import relations_indices, trade_turnover
 from hedgesim.core.parameters import ModelParameters
-from hedgesim.core.record import SUMMARY_REPORTERS, EnsembleRecord
+from hedgesim.core.record import SUMMARY_REPORTERS, EnsembleRecord, code_dtype
 from hedgesim.core.run_inputs import (
     REFERENCE_CHALLENGES,
     branch_step,
@@ -74,8 +74,7 @@ EVENT_CHANNELS = tuple(f"{d}_events_{sign}" for sign in ("positive", "negative")
 
 
 def no_decision(n_replicates: int) -> np.ndarray:
-    """A month's decision codes before anyone decides: int16 like the shock codes, to keep the
-    record small at large ensembles."""
+    """A month's decision codes before anyone decides (int16, like the shock codes)."""
     return np.full(n_replicates, NO_DECISION, dtype=np.int16)
 
 
@@ -139,7 +138,9 @@ class HedgingModel(mesa.Model):
         self.lithuania, self.ukraine = Lithuania(self), Ukraine(self)
         self.belarus = Belarus(self)
         self.deciders = (self.eu, self.russia, self.lithuania, self.ukraine, self.belarus)
-        self.record = EnsembleRecord(calendar.n_steps, self.n_replicates, precision)
+        codes = {"shock": code_dtype(len(self.shock_labels)), "decision": code_dtype(len(DECISIONS))}
+        self.record = EnsembleRecord(calendar.n_steps, self.n_replicates, precision, codes)
+        self.record.hold("russia_commitment", self.params.alliance_commitment)
         self.datacollector = mesa.DataCollector(model_reporters=SUMMARY_REPORTERS)
         self.running = True
 

@@ -24,44 +24,85 @@ def _unwritten(shape: tuple[int, int], dtype: np.dtype, first_step: int) -> np.n
     return array
 
 
+def code_dtype(n_codes: int) -> np.dtype:
+    """The narrowest integers that hold codes 0..n_codes-1 and -1 (none): what the record keeps
+    them in (a byte a replicate-month where the timeline has fewer than 128 shocks)."""
+    return np.dtype(np.int8 if n_codes <= np.iinfo(np.int8).max else np.int16)
+
+
 class EnsembleRecord:
     """Arrays of shape (n_steps, n_replicates), one per observed name, filled step by step.
 
     Real-valued series are kept in ``precision`` (float64, or float32 for ensembles too large for
-    memory otherwise); the others (counts, states, codes) in the dtype of their first month.
+    memory otherwise); the others (counts, states, codes) in the dtype of their first month, or
+    the one ``dtypes`` names (codes in the narrowest integers that hold them). A series the same
+    in every month (``hold``) is kept once.
     """
 
-    def __init__(self, n_steps: int, n_replicates: int, precision: str = "float64"):
+    def __init__(
+        self,
+        n_steps: int,
+        n_replicates: int,
+        precision: str = "float64",
+        dtypes: Mapping[str, np.dtype | type] | None = None,
+    ):
         self.n_steps = n_steps
         self.n_replicates = n_replicates
         self.steps_done = 0
         self.real = np.dtype(precision)
+        self.dtypes = {name: np.dtype(dtype) for name, dtype in (dtypes or {}).items()}
         self._arrays: dict[str, np.ndarray] = {}
+        self._held: set[str] = set()
 
     def record(self, step: int, observed: Mapping[str, np.ndarray]) -> None:
-        """Store one month's arrays; each name keeps the dtype of its first month."""
+        """Store one month's arrays; each name keeps the dtype of its first month (or ``dtypes``'s).
+        Held series are skipped: they are the same every month."""
         for name, values in observed.items():
+            if name in self._held:
+                continue
             array = self._arrays.get(name)
             if array is None:
-                dtype = np.asarray(values).dtype
-                dtype = self.real if dtype.kind == "f" else dtype
-                array = self._arrays[name] = _unwritten((self.n_steps, self.n_replicates), dtype, step)
+                array = self._arrays[name] = _unwritten(
+                    (self.n_steps, self.n_replicates), self._dtype(name, values), step
+                )
             array[step] = values
         self.steps_done = max(self.steps_done, step + 1)
 
+    def hold(self, name: str, values: np.ndarray | float) -> None:
+        """Keep a series that is the same in every month (a parameter, one value or one per
+        replicate) once, not once a month: every month reads these values, and ``record`` skips
+        the name. At large ensembles a month's copy of a constant is memory for nothing."""
+        row = np.broadcast_to(values, (self.n_replicates,)).astype(self._dtype(name, values))
+        self._arrays[name] = np.broadcast_to(row, (self.n_steps, self.n_replicates))
+        self._held.add(name)
+
+    def _dtype(self, name: str, values: np.ndarray | float) -> np.dtype:
+        """The dtype a series is kept in: ``dtypes``'s, else ``precision`` for real values, else
+        the values' own."""
+        dtype = np.asarray(values).dtype
+        return self.dtypes.get(name, self.real if dtype.kind == "f" else dtype)
+
+    def _like(self, n_replicates: int) -> EnsembleRecord:
+        """An empty record of this one's months, precision and dtypes, for other replicates."""
+        other = EnsembleRecord(self.n_steps, n_replicates, self.real.name, self.dtypes)
+        other.steps_done = self.steps_done
+        other._held = set(self._held)
+        return other
+
     def replicates(self, chosen: slice) -> EnsembleRecord:
         """The record of some replicates only (views, no copy): one cell of a batched ensemble."""
-        part = EnsembleRecord(self.n_steps, len(range(self.n_replicates)[chosen]), self.real.name)
-        part.steps_done = self.steps_done
+        part = self._like(len(range(self.n_replicates)[chosen]))
         part._arrays = {name: array[:, chosen] for name, array in self._arrays.items()}
         return part
 
     def taken(self, index: np.ndarray) -> EnsembleRecord:
         """The record of the replicates at positions ``index`` (repeats allowed), the months to
         come still unwritten: the start of an ensemble forked from this one (``core.fork``)."""
-        taken = EnsembleRecord(self.n_steps, len(index), self.real.name)
-        taken.steps_done = self.steps_done
+        taken = self._like(len(index))
         for name, array in self._arrays.items():
+            if name in self._held:
+                taken.hold(name, array[0, index])
+                continue
             copy = taken._arrays[name] = _unwritten((self.n_steps, len(index)), array.dtype, 0)
             np.take(array[: self.steps_done], index, axis=1, out=copy[: self.steps_done])
         return taken

@@ -1,0 +1,73 @@
+"""The ensemble record: what a run keeps of every month, and how little memory it takes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from hedgesim.core.record import EnsembleRecord, code_dtype
+from hedgesim.workflows.run import build_model
+
+
+def _run(spec, replicates: int = 6, precision: str = "float64"):
+    return build_model(replace(spec, replicate_ids=tuple(range(replicates)), precision=precision)).run()
+
+
+def _bytes_per_replicate_month(record: EnsembleRecord) -> int:
+    """What the record's arrays take a replicate-month, held series (one row for all months) aside."""
+    return sum(array.itemsize for array in record._arrays.values() if array.strides[0] != 0)
+
+
+def test_a_held_series_is_kept_once_and_read_in_every_month():
+    record = EnsembleRecord(n_steps=5, n_replicates=3)
+    record.hold("commitment", np.array([0.4, 0.5, 0.6]))
+    for step in range(5):
+        record.record(step, {"commitment": np.full(3, -1.0), "tension": np.full(3, step / 10)})
+    held = record.series("commitment")
+    assert held.shape == (5, 3) and held.strides[0] == 0  # one row, whatever the months
+    np.testing.assert_array_equal(held, np.tile([0.4, 0.5, 0.6], (5, 1)))  # record() skipped it
+    np.testing.assert_array_equal(record.flat("commitment", slice(1, 3)), [0.4, 0.5, 0.6] * 2)
+    part, taken = record.replicates(slice(1, 3)), record.taken(np.array([2, 2, 0]))
+    np.testing.assert_array_equal(part.series("commitment"), np.tile([0.5, 0.6], (5, 1)))
+    np.testing.assert_array_equal(taken.series("commitment")[:1], [[0.6, 0.6, 0.4]])
+    assert taken.series("commitment").strides[0] == 0
+    taken.record(5 - 1, {"commitment": np.zeros(3), "tension": np.zeros(3)})  # still skipped
+    np.testing.assert_array_equal(taken.series("commitment")[-1], [0.6, 0.6, 0.4])
+
+
+def test_a_held_series_takes_the_records_precision():
+    record = EnsembleRecord(n_steps=2, n_replicates=2, precision="float32")
+    record.hold("commitment", 0.55)
+    assert record.series("commitment").dtype == np.float32
+    np.testing.assert_array_equal(record.series("commitment"), np.float32(0.55))
+
+
+def test_codes_are_kept_in_the_narrowest_integers_that_hold_them():
+    assert code_dtype(0) == code_dtype(127) == np.int8
+    assert code_dtype(128) == code_dtype(30_000) == np.int16
+    record = EnsembleRecord(n_steps=2, n_replicates=2, dtypes={"shock": np.int8})
+    month = {"shock": np.array([-1, 100], dtype=np.int16), "count": np.array([1, 2], dtype=np.int16)}
+    record.record(0, month)
+    assert record.series("shock").dtype == np.int8 and record.series("count").dtype == np.int16
+    np.testing.assert_array_equal(record.series("shock"), [[-1, 100]])
+
+
+def test_a_run_keeps_its_commitment_once_and_its_codes_in_bytes(baseline_spec):
+    model = _run(baseline_spec)
+    record = model.record
+    assert record.series("russia_commitment").strides[0] == 0
+    table = model.trajectories()
+    assert (table["russia_commitment"] == model.params.alliance_commitment).all()
+    assert record.series("shock").dtype == record.series("decision").dtype == np.int8
+    log = model.event_log()
+    assert log["shock"].notna().any() and log["decision"].notna().any()  # codes still name their labels
+
+
+@pytest.mark.parametrize(("precision", "expected"), [("float64", 215), ("float32", 111)])
+def test_a_runs_record_takes_its_bytes_per_replicate_month(baseline_spec, precision, expected):
+    """26 real-valued series and 7 one-byte codes and states a replicate-month; the commitment,
+    a parameter, once (the benchmarks' peak memory adds the tables and the process around it)."""
+    record = _run(baseline_spec, precision=precision).record
+    assert _bytes_per_replicate_month(record) == expected
