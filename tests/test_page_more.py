@@ -165,3 +165,13 @@ def test_the_month_shown_says_when_the_run_has_ended():
         model.step()
     assert model.date == "2030-12"
     assert month_shown() == "Month shown: 2030-12, the last month of the run (Reset runs it again)"
+
+
+@pytest.mark.parametrize(("replicates", "said"), [("1", "1 replicate ·"), ("2", "2 replicates ·")])
+def test_the_settings_line_counts_replicates_in_words_that_agree(replicates, said):
+    """One replicate read "1 replicates" on the page."""
+    from hedgesim.app.page import _settings_line
+    from hedgesim.app.session import ClassroomModel
+
+    line = _settings_line(ClassroomModel(replicates=replicates, seed="7"))
+    assert f" · {said} seed 7 · shown: A: as set" in line, line

@@ -261,7 +261,7 @@ def _settings_line(model: ClassroomModel) -> str:
     c = s.challenges
     return (
         f"Trust {c.trust:.2f} · vested interests {c.vested_interests:.2f} · tension {c.tension:.2f} · "
-        f"{s.replicates} replicates · seed {s.seed}"
+        f"{s.replicates} replicate{'s' * (s.replicates != 1)} · seed {s.seed}"
         + (" · over the plausible parameter sets" if s.parameter_uncertainty else "")
         + _shocks_off(s)
         + " · shown: "
