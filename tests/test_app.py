@@ -59,6 +59,20 @@ def test_bad_replicate_count_is_refused(text):
         parse_replicates(text)
 
 
+@pytest.mark.parametrize("text", ["1__0", "1_0", "+5", "0x10"])
+def test_a_typed_number_is_plain_digits_only(text):
+    """Python's int() read the seed "1__0" as 10: a typo ran as another seed without a word."""
+    with pytest.raises(ConfigError, match=r"^seed='.*'; allowed: an integer >= 0, digits 0-9 only$"):
+        parse_seed(text)
+    with pytest.raises(ConfigError, match=r"^replicates='.*'; allowed: an integer from 1 to 500, digits"):
+        parse_replicates(text)
+    model = ClassroomModel(seed=text)
+    assert model.error == f"seed='{text}'; allowed: an integer >= 0, digits 0-9 only"
+    assert model.runs == []
+    logged = ClassroomModel(replicates="20", log_replicate=text).error
+    assert logged == f"log_replicate='{text}'; allowed: 0 to 19, digits 0-9 only"
+
+
 def test_typed_numbers_are_parsed():
     assert parse_seed(" 42 ") == 42
     assert parse_replicates("200") == 200
@@ -67,7 +81,7 @@ def test_typed_numbers_are_parsed():
 
 def test_bad_input_gives_a_stopped_model_with_a_message_not_an_exception():
     model = ClassroomModel(seed="abc")
-    assert model.error == "seed='abc'; allowed: an integer >= 0"
+    assert model.error == "seed='abc'; allowed: an integer >= 0, digits 0-9 only"
     assert not model.running and model.runs == []
     model.step()  # stepping a model that could not be built does nothing, and does not raise
     assert model.runs == []

@@ -55,13 +55,15 @@ __all__ = [
 ]
 
 MAX_REPLICATES = 500
+PLAIN = "digits 0-9 only"
+"""How a typed number must be written: Python's int() would read "1__0" or "+5" too."""
 
 
 def parse_seed(text: object) -> int:
     """The run seed from what was typed: an integer >= 0."""
     value = _integer(text)
     if value is None or value < 0:
-        raise ConfigError(f"seed={str(text).strip()!r}; allowed: an integer >= 0")
+        raise ConfigError(f"seed={str(text).strip()!r}; allowed: an integer >= 0, {PLAIN}")
     return value
 
 
@@ -69,19 +71,21 @@ def parse_replicates(text: object) -> int:
     """The ensemble size from what was typed: an integer from 1 to MAX_REPLICATES."""
     value = _integer(text)
     if value is None or not 1 <= value <= MAX_REPLICATES:
-        raise ConfigError(f"replicates={str(text).strip()!r}; allowed: an integer from 1 to {MAX_REPLICATES}")
+        raise ConfigError(
+            f"replicates={str(text).strip()!r}; allowed: an integer from 1 to {MAX_REPLICATES}, {PLAIN}"
+        )
     return value
 
 
 def _integer(text: object) -> int | None:
+    """A whole number typed in plain digits, or None; a sign, "_" or any other digit is refused
+    ("²" is a digit to str.isdigit, "1__0" read as 10 hid a typo in the seed)."""
     if isinstance(text, bool):
         return None
     if isinstance(text, int):
         return text
-    stripped = str(text).strip().replace("_", "")
-    if re.fullmatch(r"[+-]?[0-9]+", stripped):  # ASCII digits: "²" is a digit to str.isdigit, not to int
-        return int(stripped)
-    return None
+    stripped = str(text).strip()
+    return int(stripped) if re.fullmatch(r"[0-9]+", stripped) else None
 
 
 @dataclass(frozen=True)
@@ -197,7 +201,7 @@ def settings_from_inputs(
         raise ConfigError(f"compare={compare!r}; allowed: one of the page's comparisons")
     shown = _integer(log_replicate)
     if shown is None or not 0 <= shown < count:
-        raise ConfigError(f"log_replicate={str(log_replicate).strip()!r}; allowed: 0 to {count - 1}")
+        raise ConfigError(f"log_replicate={str(log_replicate).strip()!r}; allowed: 0 to {count - 1}, {PLAIN}")
     kinds, ids = _switched_off(switches or {})
     return ClassroomSettings(
         challenges,
