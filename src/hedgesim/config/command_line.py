@@ -17,7 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 from hedgesim.config.compose import describe_config_error
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import check_with_hydra
-from hedgesim.config.rerun import is_rerun
+from hedgesim.config.rerun import check_rerun, is_rerun
 from hedgesim.core.shocks.timeline import show
 
 OPTIONS = (
@@ -38,6 +38,8 @@ class CommandLine:
     config_dir: str | None = None
     expert: bool = False
     """A primary config of the user's own (--config-path, --config-name): the checks stand aside."""
+    rerun: bool = False
+    """A run's saved config.yaml (``rerun.as_rerun``): checked on the saved values."""
 
 
 @dataclass
@@ -88,15 +90,16 @@ def parse_command_line(argv: Sequence[str]) -> CommandLine:
     shown = args.help or args.hydra_help or args.info or args.cfg or args.shell_completion
     own_primary = args.config_name not in (None, "config")
     expert = args.config_path is not None or args.experimental_rerun is not None
-    expert = expert or is_rerun(args.config_name)  # a run's saved values, checked when they ran
-    if own_primary and not expert and args.config_dir is None:
+    rerun = is_rerun(args.config_name) and not expert
+    if own_primary and not expert and not rerun and args.config_dir is None:
         raise ConfigError(f"--config-name={args.config_name}: no such config; allowed: config")
     return CommandLine(
         overrides=list(args.overrides),
         multirun=bool(args.multirun),
         runs_a_job=not shown and args.experimental_rerun is None,
         config_dir=args.config_dir,
-        expert=expert or own_primary,
+        expert=expert or (own_primary and not rerun),
+        rerun=rerun,
     )
 
 
@@ -109,10 +112,13 @@ def check_command_line(argv: Sequence[str]) -> CheckedCommand:
     line = parse_command_line(argv)
     if line.expert:
         return CheckedCommand(0, line.overrides)
-    overrides = list(line.overrides)
-    if line.config_dir is not None and not any(o.startswith("hydra.searchpath") for o in overrides):
-        overrides.append(f"hydra.searchpath=[file://{os.path.abspath(line.config_dir)}]")
-    checked, hydra_cfg, globs = check_with_hydra(overrides)
+    if line.rerun:
+        (checked, hydra_cfg), globs = check_rerun(line.overrides), {}
+    else:
+        overrides = list(line.overrides)
+        if line.config_dir is not None and not any(o.startswith("hydra.searchpath") for o in overrides):
+            overrides.append(f"hydra.searchpath=[file://{os.path.abspath(line.config_dir)}]")
+        checked, hydra_cfg, globs = check_with_hydra(overrides)
     for_hydra = [globs.get(o, o) for o in line.overrides] if globs else []
     if not line.runs_a_job:
         return CheckedCommand(checked, line.overrides, for_hydra=for_hydra)
