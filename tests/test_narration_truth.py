@@ -260,9 +260,8 @@ def test_the_log_says_how_many_earlier_lines_it_does_not_show():
 
 
 def test_every_group_of_dated_shocks_has_a_proper_name():
-    from hedgesim.app import page
+    from hedgesim.app.comparisons import KIND_NAMES as names
 
-    names = getattr(page, "KIND_NAMES", {})
     assert set(events_by_kind()) <= set(names)  # none falls back to its raw key
     assert names["eap_suspension"] == "EaP suspension"
     assert names["territory_used"] == "Belarusian territory lent to a war"

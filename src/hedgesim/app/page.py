@@ -16,7 +16,6 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from hedgesim.app import charts
-from hedgesim.app.comparisons import KIND_NAMES  # noqa: F401 (the names of the panel's shock groups)
 from hedgesim.app.narration import narrate, replicate_log, shock_kinds
 from hedgesim.app.panel import (
     ChallengeCard,
