@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +35,7 @@ def heatmaps(
     rows: str = "trust",
     columns: str = "vested_interests",
     panels: str | None = "tension",
+    end: str | None = None,
 ) -> Figure | None:
     """One outcome over ``rows`` x ``columns``, one panel per level of ``panels``.
 
@@ -43,13 +45,15 @@ def heatmaps(
         outcome: a probability column, drawn on a fixed 0-1 colour scale so panels and
             figures compare at a glance.
         panels: the key with one panel per value; None for a single panel.
+        end: the runs' last month (``scenario.end``, ``YYYY-MM``), which the title names when
+            the outcome's horizon lies past it; None when not known.
 
     Returns:
         None when ``rows`` or ``columns`` takes a single value (nothing to map).
     """
     if any(table[key].nunique() < 2 for key in (rows, columns)):
         return None
-    return HeatmapFigure(table, rows, columns, panels).show(outcome)
+    return HeatmapFigure(table, rows, columns, panels, end).show(outcome)
 
 
 class HeatmapFigure:
@@ -60,10 +64,12 @@ class HeatmapFigure:
     Args: as :func:`heatmaps` (``rows`` and ``columns`` each take two values or more).
     """
 
-    def __init__(self, table: pd.DataFrame, rows: str, columns: str, panels: str | None):
+    def __init__(
+        self, table: pd.DataFrame, rows: str, columns: str, panels: str | None, end: str | None = None
+    ):
         import matplotlib.pyplot as plt  # here: a sweep's driver reads the helpers below, draws nothing
 
-        self.table, self.rows, self.columns = table, rows, columns
+        self.table, self.rows, self.columns, self.end = table, rows, columns, end
         levels = sorted(table[panels].dropna().unique()) if panels else [None]
         self.figure, axes = plt.subplots(
             1, len(levels), figsize=(2.9 * len(levels) + 1.6, 3.6), layout="constrained", squeeze=False
@@ -100,14 +106,37 @@ class HeatmapFigure:
                 text, colour = _square_label(value, states[i, j])
                 labels[i, j].set_text(text)
                 labels[i, j].set_color(colour)
-        self.figure.suptitle(heatmap_title(self.table, outcome), fontsize=10)
+        self.figure.suptitle(heatmap_title(self.table, outcome, self.end), fontsize=10)
         return self.figure
 
 
-def heatmap_title(table: pd.DataFrame, outcome: str) -> str:
-    """The outcome in words and how many replicates each square is a share of."""
-    words = outcomes.DEFAULT.names().get(outcome, outcome.replace("_", " "))
-    return f"{words[:1].upper()}{words[1:]}\n({replicate_count(table)} per cell)"
+def heatmap_title(table: pd.DataFrame, outcome: str, end: str | None = None) -> str:
+    """The outcome in words, read when the runs ended (``end``), and how many replicates each
+    square is a share of."""
+    words, note = outcome_words(outcome, end)
+    details = "; ".join(filter(None, [note, f"{replicate_count(table)} per cell"]))
+    return f"{words[:1].upper()}{words[1:]}\n({details})"
+
+
+def outcome_words(outcome: str, end: str | None = None) -> tuple[str, str]:
+    """The outcome in words as the runs could read it, and a note saying why when it differs.
+
+    An outcome's name carries its horizon (``p_framework_by_2030``), but runs that end earlier
+    (``scenario.end=2019-12``) read it at their last month: the words name that month, so a
+    figure never claims a year its runs did not reach.
+    """
+    h = outcomes.DEFAULT
+    words = h.names().get(outcome, outcome.replace("_", " "))
+    if end is None:
+        return words, ""
+    past = [month for month in re.findall(r"by (\d{4}-\d{2})", words) if end < month]
+    for month in past:
+        words = words.replace(f"by {month}", f"by {end}")
+    if past:
+        return words, f"the runs end at {end}, before {past[0]}"
+    if outcome == "p_collapse" and end < f"{h.collapse_after + 1}-01":
+        return words, f"none can: the runs end at {end}"
+    return words, ""
 
 
 def replicate_count(table: pd.DataFrame) -> str:

@@ -24,6 +24,8 @@ from hedgesim.workflows.sweep.plan import (
     column_name,
     dataset_part,
     override_value,
+    read_yaml,
+    select,
 )
 
 FIGURES = "figures"
@@ -73,14 +75,17 @@ def draw_figures(
         return [FigureNote("figures", False, "no cell is complete, so there is nothing to draw")]
     drawings: list[tuple[Callable[..., list[FigureNote]], tuple]] = []
     skipped = []
+    months = run_months(folder, done)
+    ends = {end for end, _ in months.values()}
     layout, why = heatmap_layout(table, swept)
     if layout is None:
         skipped.append(FigureNote("heatmaps", False, why))
     else:
         outcomes = summary.PROBABILITIES
         per_figure = len(outcomes) if n_jobs == 1 else -(-len(outcomes) // HEATMAP_DRAWINGS)
+        end = ends.pop() if len(ends) == 1 else None  # one end: a square is one cell
         drawings += [
-            (_heatmaps, (folder, table, outcomes[first : first + per_figure], layout, why))
+            (_heatmaps, (folder, table, outcomes[first : first + per_figure], (*layout, end), why))
             for first in range(0, len(outcomes), per_figure)
         ]
     unmatched = [FigureNote(what, False, why) for what, why in unmatched_fans(table, fans)]
@@ -145,6 +150,27 @@ def _fans(folder: Path, labels: dict[int, str], what: str) -> list[FigureNote]:
         label: pd.read_parquet(dataset_part(folder, cell), columns=read) for cell, label in labels.items()
     }
     return [FigureNote(_save(sweep_plots.fans(frames), folder, "fans.png"), True, what)]
+
+
+UNKNOWN = (None, None)
+"""The months of a cell whose config does not say (a folder made by hand)."""
+
+
+def run_months(folder: Path, cells: pd.DataFrame) -> dict[int, tuple[str | None, str | None]]:
+    """Each cell's last month and branch (``scenario.end``, ``scenario.branch``, ``YYYY-MM``) as
+    it ran, from its config: the heatmaps' titles name the month the outcomes were read at, and
+    the fans split where the challenges start to apply."""
+    months = {}
+    places = cells["folder"] if "folder" in cells else [""] * len(cells)
+    for cell, where in zip(cells["cell"], places, strict=True):
+        path = folder / str(where) / ".hydra" / "config.yaml"
+        scenario = select(read_yaml(path, {"scenario"}), "scenario") if where and path.is_file() else None
+        if not isinstance(scenario, dict) or "end" not in scenario:
+            months[int(cell)] = UNKNOWN
+            continue
+        branch = scenario.get("branch")
+        months[int(cell)] = (str(scenario["end"]), None if branch in (None, "") else str(branch))
+    return months
 
 
 def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tuple | None, str]:
