@@ -1,5 +1,5 @@
 """The sweep's figures say what the cells ran: heatmap titles name the month the outcomes were
-read at."""
+read at, and the fans split at the cells' own branch."""
 
 from __future__ import annotations
 
@@ -90,3 +90,12 @@ def test_heatmap_titles_name_the_month_the_outcome_was_read_at(
         assert title.endswith(f"(the runs end at {end}, before 2030-12; 4 replicates per cell)")
     else:
         assert title.endswith("\n(4 replicates per cell)")
+
+
+@pytest.mark.parametrize(("end", "branch", "visa", "framework", "lines", "span"), CASES)
+def test_fans_split_at_the_cells_own_branch(tmp_path, monkeypatch, end, branch, visa, framework, lines, span):
+    """Fans of cells branching at 2014-01 drew the split at forward_2030's 2020-01, or none (and
+    'no projection') when the runs ended before 2020; runs without a branch drew it at 2020-01."""
+    title, dashed = drawn(scenario_multirun(tmp_path / "mr", end, branch), monkeypatch)["fans.png"]
+    assert dashed == lines
+    assert title.endswith(f"({span}{' from ' + branch if branch else ''})")

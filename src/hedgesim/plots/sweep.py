@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +24,7 @@ FAN_SERIES = {
 }
 NOT_RUN = {"failed": "failed", "missing": "not run"}
 PROJECTION_FROM = pd.Timestamp("2020-01-01")
-"""Where forward_2030's runs leave the history (its branch): the fans' dashed line."""
+"""Where forward_2030's runs leave the history (its branch): the fans' dashed line by default."""
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -192,7 +193,7 @@ def _square_label(value: float, status: object) -> tuple[str, str]:
     return "", "black"
 
 
-def fans(frames: dict[str, pd.DataFrame]) -> Figure:
+def fans(frames: dict[str, pd.DataFrame], branches: Sequence[pd.Timestamp] = (PROJECTION_FROM,)) -> Figure:
     """Median and 10-90% band over replicates of EU relations and the EU hedge, per cell.
 
     EU relations are two-month sums, the unit of the Belarus Foreign Policy Index (and of the
@@ -200,6 +201,8 @@ def fans(frames: dict[str, pd.DataFrame]) -> Figure:
 
     Args:
         frames: label -> trajectories of one cell.
+        branches: the cells' branch months (``scenario.branch``), where the challenges start to
+            apply: a dashed line at each the runs reach; none for runs without a branch.
     """
     import matplotlib.pyplot as plt
 
@@ -217,17 +220,32 @@ def fans(frames: dict[str, pd.DataFrame]) -> Figure:
             line = ax.plot(band["date"], band["median"], lw=1.4, label=label)[0]
             ax.fill_between(band["date"], band["low"], band["high"], alpha=0.15, color=line.get_color())
         handles.append(line)
-    projected = max(frame["date"].max() for frame in frames.values()) >= PROJECTION_FROM
+    dates = [frame["date"] for frame in frames.values()]
+    shown, span = branch_lines(branches, min(d.min() for d in dates), max(d.max() for d in dates))
     for ax, title in zip(axes, FAN_SERIES.values(), strict=True):
         ax.set_ylabel(title, fontsize=9)
-        if projected:
-            ax.axvline(PROJECTION_FROM, color="grey", lw=0.7, ls="--")
+        for branch in shown:
+            ax.axvline(branch, color="grey", lw=0.7, ls="--")
     axes[0].axhline(0, color="grey", lw=0.6)
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 3), fontsize=8)
-    span = "history to 2019, then projection" if projected else "runs ending before 2020: no projection"
     fig.suptitle(f"Trajectory fans: median and 10-90% of replicates per cell ({span})", fontsize=10)
     axes[-1].set_xlabel("date")
     return fig
+
+
+def branch_lines(
+    branches: Sequence[pd.Timestamp], first: pd.Timestamp, last: pd.Timestamp
+) -> tuple[list[pd.Timestamp], str]:
+    """The branches the runs reach (the fans' dashed lines) and the span the title names."""
+    shown = sorted({pd.Timestamp(b) for b in branches if pd.Timestamp(b) <= last})
+    if not shown:
+        if not branches:
+            return [], "runs without a branch (scenario.branch): no projection"
+        return [], f"runs ending before {min(map(pd.Timestamp, branches)):%Y-%m}: no projection"
+    months = " or ".join(f"{b:%Y-%m}" for b in shown)
+    if shown[0] <= first:
+        return shown, f"projection from {months}, the branch: no history before it"
+    return shown, f"history to {shown[0] - pd.DateOffset(months=1):%Y-%m}, then projection from {months}"
 
 
 def sobol_bars(table: pd.DataFrame) -> Figure:

@@ -94,7 +94,9 @@ def draw_figures(
         labels = {c: _label(done.loc[done["cell"] == c].iloc[0], swept) for c in chosen}
         how = "the cells asked for" if fans else "the lowest, middle and highest P(framework agreement)"
         what = f"EU relations and hedge, {how}: {'; '.join(labels.values())}"
-        drawings.append((_fans, (folder, labels, what)))
+        known = [months[c] for c in chosen if months[c] != UNKNOWN]
+        branches = sorted({pd.Timestamp(b) for _, b in known if b is not None}) if known else None
+        drawings.append((_fans, (folder, labels, what, branches)))
     else:
         unmatched.append(FigureNote("fans", False, "none of the cells asked for is complete"))
     return [*skipped, *_draw(drawings, n_jobs), *unmatched]
@@ -142,14 +144,18 @@ def _heatmaps(
     return notes
 
 
-def _fans(folder: Path, labels: dict[int, str], what: str) -> list[FigureNote]:
+def _fans(
+    folder: Path, labels: dict[int, str], what: str, branches: list[pd.Timestamp] | None = None
+) -> list[FigureNote]:
+    """The fans of the cells ``labels`` names, split at their ``branches`` (None: not known)."""
     from hedgesim.plots import sweep as sweep_plots
 
     read = ["date", "replicate", *sweep_plots.FAN_SERIES]  # the fans' columns only
     frames = {
         label: pd.read_parquet(dataset_part(folder, cell), columns=read) for cell, label in labels.items()
     }
-    return [FigureNote(_save(sweep_plots.fans(frames), folder, "fans.png"), True, what)]
+    figure = sweep_plots.fans(frames) if branches is None else sweep_plots.fans(frames, branches)
+    return [FigureNote(_save(figure, folder, "fans.png"), True, what)]
 
 
 UNKNOWN = (None, None)
