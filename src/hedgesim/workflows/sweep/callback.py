@@ -25,8 +25,21 @@ from omegaconf import DictConfig, OmegaConf
 from hedgesim.workflows.results import MANIFEST, write_text
 from hedgesim.workflows.run import ERROR
 from hedgesim.workflows.sweep.aggregate import EXIT_FAILED, aggregate, failure, report
-from hedgesim.workflows.sweep.figures import FIGURES
-from hedgesim.workflows.sweep.plan import DATASET, MULTIRUN, CellKey, cell_key, planned_cells, read_yaml
+from hedgesim.workflows.sweep.figures import FIGURES, check_fans
+from hedgesim.workflows.sweep.plan import (
+    DATASET,
+    MULTIRUN,
+    CellKey,
+    SweepError,
+    cell_key,
+    planned_cells,
+    read_yaml,
+    swept_keys,
+)
+
+FANS = "hydra.callbacks.aggregate.fans"
+EXIT_USAGE = 2
+"""The exit status of a setting refused before any cell runs, as for the command line's."""
 
 
 class AggregateSweep(Callback):
@@ -42,6 +55,19 @@ class AggregateSweep(Callback):
         self.fans = list(fans) if fans else None
         self.figures = figures
         self.n_jobs = n_jobs
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Refuse, before any cell runs, fan cells the aggregation at the end would refuse (a
+        misspelt key): one line and exit 2, as the command line's own mistakes."""
+        if not self.fans:
+            return
+        try:
+            cells = planned_cells(config)
+            if cells is not None:  # another sweeper: only the cells it ran will tell the keys
+                check_fans(self.fans, [k for k in swept_keys(cells) if not k.startswith("hydra.")], FANS)
+        except SweepError as err:
+            print(f"hedgesim: error: {err}", file=sys.stderr, flush=True)
+            raise SystemExit(EXIT_USAGE) from None
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         """Print the count of finished cells (runs in the worker that ran the job)."""

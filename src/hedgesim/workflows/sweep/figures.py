@@ -210,9 +210,13 @@ def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tupl
     return (rows, columns, panels), shown
 
 
-def check_fans(fans: Sequence[str] | None, swept: Sequence[str]) -> None:
+def check_fans(fans: Sequence[str] | None, swept: Sequence[str], name: str = "fan") -> None:
     """Refuse a fan cell that names a key the cells have no value of (a misspelt key would
     otherwise match no cell and be skipped as if the sweep lacked the values).
+
+    Args:
+        name: what the fans were given as, for the message (``--fan``'s ``fan``, or the
+            callback's ``hydra.callbacks.aggregate.fans``).
 
     Raises:
         SweepError: naming the fan, the key and the keys allowed (the swept ones first).
@@ -228,7 +232,8 @@ def check_fans(fans: Sequence[str] | None, swept: Sequence[str]) -> None:
             if equals and column_name(key.strip().lstrip("+~")) in columns:
                 continue
             wrong = f"{key.strip()!r} is not a key of the sweep's cells" if equals else "no key=value"
-            raise SweepError(f"fan={spec!r}: {wrong}; allowed: {swept_ones}{', '.join(allowed[len(keys) :])}")
+            others = ", ".join(allowed[len(keys) :])
+            raise SweepError(f"{name}={spec!r}: {wrong}; allowed: {swept_ones}{others}")
 
 
 def fan_pairs(spec: str) -> list[str]:
