@@ -299,3 +299,43 @@ def test_a_ray_sweep_with_no_cluster_to_join_is_one_line(tmp_path):
         "or hydra.launcher.backend=local"
     )
     assert not (tmp_path / "mr").exists()
+
+
+def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path):
+    """``hydra.launcher.ray_address=HOST:PORT`` with nothing listening there waited on Ray's own
+    retries (about 5 minutes) before the one line; a short probe of the port gives it at once."""
+    import socket
+    import time
+
+    from hedgesim.workflows.sweep import batched
+
+    held = socket.socket()  # bound, never listening: a loopback port nobody else can take meanwhile
+    held.bind(("127.0.0.1", 0))
+    address = f"127.0.0.1:{held.getsockname()[1]}"
+    exe = Path(sys.executable).with_name("hedgesim")
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "HYDRA_FULL_ERROR")}
+    env["RAY_TMPDIR"] = str(tmp_path / "ray")
+    env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # Ray keeps to 127.0.0.1, should it be reached
+    (tmp_path / "ray").mkdir()
+    line = ["-m", "challenges.trust=0,1", "hydra.launcher.backend=ray", "replicates=2", *FAST]
+    started = time.monotonic()
+    with held:
+        result = subprocess.run(
+            [str(exe), *line, f"hydra.launcher.ray_address={address}", f"hydra.sweep.dir={tmp_path / 'mr'}"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,  # Ray alone took minutes
+        )
+        assert time.monotonic() - started < 45
+        assert "Connection refused" in batched.unreachable(address)
+        assert batched.unreachable("auto") is None
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"hedgesim: error: hydra.launcher.ray_address={address}: no Ray cluster answers (nothing accepts "
+        f"a connection there within 3 s: Connection refused); allowed: the address of a running cluster "
+        "(ray start --head, docs/sweeps.md), or hydra.launcher.backend=local"
+    )
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "mr").exists()
