@@ -339,3 +339,33 @@ def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path):
     )
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "mr").exists()
+
+
+def globbed_plan(glob: str):
+    """A multirun.yaml's config sweeping ``glob`` over the config sources hedgesim ships."""
+    from omegaconf import OmegaConf
+
+    shipped = {"path": "hedgesim.conf", "schema": "pkg", "provider": "main"}
+    return OmegaConf.create(
+        {
+            "hydra": {
+                "sweeper": {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"},
+                "overrides": {"task": [glob, "replicates=2"]},
+                "runtime": {"config_sources": [shipped]},
+            }
+        }
+    )
+
+
+def test_the_plan_expands_a_glob_as_the_command_line_does():
+    """The plan expanded globs with its own copy of the command line's expansion: a glob that
+    matched no option planned a cell ``challenges=`` (then listed as missing); it is one line
+    naming the glob and the options, as on the command line."""
+    cells = plan.planned_cells(globbed_plan("challenges=glob(*,exclude=base*)"))
+    assert cells == [("challenges=high_tension", "replicates=2"), ("challenges=optimistic", "replicates=2")]
+    with pytest.raises(plan.SweepError) as refused:
+        plan.planned_cells(globbed_plan("challenges=glob(z*)"))
+    assert str(refused.value) == (
+        "multirun.yaml: cannot expand the sweep: challenges=glob(z*): the glob matches none of the "
+        "options of challenges; allowed: baseline, high_tension, optimistic"
+    )

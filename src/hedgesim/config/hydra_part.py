@@ -10,10 +10,13 @@ import re
 from collections.abc import Sequence
 
 from hydra import compose, initialize_config_module
+from hydra._internal.config_repository import ConfigRepository
+from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.object_type import ObjectType
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, ValueType
+from hydra.core.plugins import Plugins
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -106,12 +109,18 @@ def _check_aggregation(cfg: DictConfig) -> None:
         raise ConfigError(f"hydra.callbacks.aggregate.figures={figures!r}; allowed: true or false")
 
 
-def expand_globs(parsed: list[Override]) -> tuple[list[Override], dict[str, str]]:
+def expand_globs(
+    parsed: list[Override], sources: Sequence | None = None
+) -> tuple[list[Override], dict[str, str]]:
     """Each ``group=glob(...)`` sweep as the sweep of the group's options it matches.
 
-    The options are those the command line sees (its ``hydra.searchpath`` included). The sweep
-    handed on lists them, so Hydra's sweeper and the sweep's aggregation, which read the
-    command line without the config loader a glob needs, see plain values.
+    The sweep handed on lists them, so Hydra's sweeper and the sweep's aggregation, which read
+    the command line without the config loader a glob needs, see plain values.
+
+    Args:
+        sources: the config sources a sweep ran with (its ``multirun.yaml``'s
+            ``hydra.runtime.config_sources``), to plan its cells with the options it had; None:
+            the options the command line sees (its ``hydra.searchpath`` included).
 
     Returns:
         The overrides with each glob replaced, and each glob's line with its replacement.
@@ -119,33 +128,49 @@ def expand_globs(parsed: list[Override]) -> tuple[list[Override], dict[str, str]
     Raises:
         ConfigError: a glob over a key that is no config group, or one matching no option.
     """
-    if not any(o.value_type == ValueType.GLOB_CHOICE_SWEEP for o in parsed):
+    globs = [o for o in parsed if o.value_type == ValueType.GLOB_CHOICE_SWEEP]
+    if not globs:
         return parsed, {}
+    options = _options_then(globs, sources) if sources is not None else _options_now(globs, parsed)
+    lines = {o.input_line: _listed_options(o, options[o.key_or_group]) for o in globs}
+    parser = OverridesParser.create()
+    return [parser.parse_overrides([lines.get(o.input_line, o.input_line)])[0] for o in parsed], lines
+
+
+def _options_now(globs: list[Override], parsed: list[Override]) -> dict[str, list[str]]:
+    """The options of each glob's group that conf/ and the command line's search path hold."""
     plain = [o.input_line for o in parsed if not o.is_sweep_override()]
     register_configs()
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
             loader = GlobalHydra.instance().config_loader()
-            lines = {
-                o.input_line: _listed_options(o, loader, plain)
-                for o in parsed
-                if o.value_type == ValueType.GLOB_CHOICE_SWEEP
+            return {
+                o.key_or_group: loader.get_group_options(
+                    o.key_or_group, results_filter=ObjectType.CONFIG, config_name="config", overrides=plain
+                )
+                for o in globs
             }
     except (HydraException, OmegaConfBaseException, ValueError) as err:
         raise ConfigError(describe_config_error(err)) from None
     finally:
         GlobalHydra.instance().clear()
-    parser = OverridesParser.create()
-    return [parser.parse_overrides([lines.get(o.input_line, o.input_line)])[0] for o in parsed], lines
 
 
-def _listed_options(override: Override, loader, plain: list[str]) -> str:
-    """``group=choice(a,b)``: the options of the glob's group that it matches."""
+def _options_then(globs: list[Override], sources: Sequence) -> dict[str, list[str]]:
+    """The options of each glob's group in the config sources a sweep recorded, read without
+    touching the running Hydra's global state."""
+    Plugins.instance()  # registers the config source kinds (pkg, file, structured)
+    search_path = ConfigSearchPathImpl()
+    for source in sources:
+        search_path.append(str(source.provider), f"{source.schema}://{source.path}")
+    repository = ConfigRepository(config_search_path=search_path)
+    return {o.key_or_group: repository.get_group_options(o.key_or_group, ObjectType.CONFIG) for o in globs}
+
+
+def _listed_options(override: Override, options: list[str]) -> str:
+    """``group=choice(a,b)``: the ``options`` of the glob's group that it matches."""
     group = override.key_or_group
-    options = loader.get_group_options(
-        group, results_filter=ObjectType.CONFIG, config_name="config", overrides=plain
-    )
     if not options:
         raise ConfigError(
             f"{override.input_line}: {group} is no config group, and glob() sweeps the options of "

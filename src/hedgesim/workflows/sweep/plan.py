@@ -16,16 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hydra._internal.config_repository import ConfigRepository
-from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra.core.object_type import ObjectType
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Override, ValueType
-from hydra.core.plugins import Plugins
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
+from hedgesim.config.errors import ConfigError
+from hedgesim.config.hydra_part import expand_globs
 from hedgesim.workflows.results import MANIFEST, incomplete_because
 from hedgesim.workflows.run import CHALLENGES, ERROR
 
@@ -60,37 +57,13 @@ def planned_cells(multirun_cfg: DictConfig) -> list[CellKey] | None:
     params = OmegaConf.select(hydra_cfg, "sweeper.params", default=None) or {}
     lines = [f"{key}={value}" for key, value in params.items()]
     lines += list(OmegaConf.select(hydra_cfg, "overrides.task", default=[]) or [])
-    try:
-        parsed = _without_globs(OverridesParser.create().parse_overrides(lines), hydra_cfg)
+    sources = OmegaConf.select(hydra_cfg, "runtime.config_sources", default=None) or []
+    try:  # a glob is expanded with the config sources the sweep had (hydra.runtime.config_sources)
+        parsed, _ = expand_globs(OverridesParser.create().parse_overrides(lines), sources)
         batches = BasicSweeper.split_arguments(parsed, None)
-    except HydraException as err:
+    except (HydraException, ConfigError) as err:
         raise SweepError(f"{MULTIRUN}: cannot expand the sweep: {str(err).splitlines()[0]}") from None
     return [cell_key(cell) for cell in batches[0]]
-
-
-def _without_globs(parsed: list[Override], hydra_cfg: DictConfig) -> list[Override]:
-    """Each ``group=glob(...)`` as the sweep of the options it matched when the sweep ran.
-
-    Expanding a glob needs the config repository Hydra's sweeper had; it is rebuilt from the
-    sources ``multirun.yaml`` records (``hydra.runtime.config_sources``), without touching the
-    running Hydra's global state, so that a glob written in an experiment's sweep plans its cells.
-    """
-    globs = [o for o in parsed if o.value_type == ValueType.GLOB_CHOICE_SWEEP]
-    if not globs:
-        return parsed
-    Plugins.instance()  # registers the config source kinds (pkg, file, structured)
-    search_path = ConfigSearchPathImpl()
-    for source in OmegaConf.select(hydra_cfg, "runtime.config_sources", default=None) or []:
-        search_path.append(str(source.provider), f"{source.schema}://{source.path}")
-    repository = ConfigRepository(config_search_path=search_path)
-    parser, expanded = OverridesParser.create(), []
-    for override in parsed:
-        if override.value_type == ValueType.GLOB_CHOICE_SWEEP:
-            options = repository.get_group_options(override.key_or_group, ObjectType.CONFIG)
-            matched = ",".join(override.value().filter(options)) or "''"
-            override = parser.parse_override(f"{override.get_key_element()}=choice({matched})")
-        expanded.append(override)
-    return expanded
 
 
 def cell_key(overrides: Sequence[str]) -> CellKey:
