@@ -215,6 +215,10 @@ def test_chunks_hold_eight_per_process_or_fit_in_memory():
         (["--param", "params.nope"], "--param params.nope: unknown parameter"),
         (["--outcomes", "p_nothing"], "--outcomes ['p_nothing']: unknown"),
         (["--replicates", "0"], "--replicates=0"),
+        (  # the option typed, not the config key it sets (replicates=...)
+            ["--replicates", "100000000", "--samples", "2"],
+            "error: --replicates=100000000 x 276 months needs about 9,660 GB; allowed: runs under",
+        ),
         (["--jobs", "0"], "--jobs=0; allowed: a count >= 1, or -1 (one per core)"),
         (["challenges.trust=7"], "challenges.trust=7"),
         (["--seed", "-1"], "--seed=-1; allowed: an integer >= 0"),
