@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import warnings
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 from SALib.sample import sobol as sobol_sample
 
+from hedgesim.config.parameter_sets import PLAUSIBLE_FILE
 from hedgesim.workflows import sensitivity, sensitivity_command
 
 
@@ -257,3 +259,26 @@ def test_two_analyses_of_the_same_second_keep_both_folders(tmp_path, monkeypatch
         for name in written
     ]
     assert [(b["low"], b["high"]) for b in bounds] == [(0.0, 0.5), (0.5, 1.0)]
+
+
+def _outcomes_of_points(spec, factors, points, n_jobs):
+    """run_points without the runs: each outcome a known function of the point."""
+    frame = pd.DataFrame(points, columns=[f.key for f in factors])
+    return frame.assign(**dict.fromkeys(sensitivity.summary.PROBABILITIES, frame.sum(axis=1)))
+
+
+def test_the_manifest_records_the_parameter_sets_file(tmp_path, monkeypatch):
+    """parameter_sets=plausible spreads the runs over the sets file, but the manifest named only
+    the override, not which file's content: the sets could change and the analysis still read
+    as made with them."""
+    monkeypatch.setattr(sensitivity, "run_points", _outcomes_of_points)
+    out = tmp_path / "x"
+    sensitivity_command.main(
+        ["--samples", "2", "--replicates", "4", "--out", str(out), "parameter_sets=plausible"]
+    )
+    sets = json.loads((out / "manifest.json").read_text())["parameter_sets"]
+    expected = hashlib.sha256(PLAUSIBLE_FILE.read_bytes()).hexdigest()
+    assert sets["file"] == "conf/params/plausible.csv" and sets["sha256"] == expected
+    assert sets["sets"] == len(pd.read_csv(PLAUSIBLE_FILE, comment="#")) > 1
+    sensitivity_command.main(["--samples", "2", "--replicates", "4", "--out", str(out)])
+    assert "parameter_sets" not in json.loads((out / "manifest.json").read_text())  # none used

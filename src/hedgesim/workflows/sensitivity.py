@@ -302,14 +302,19 @@ def analyse(
     outcomes: Sequence[str] = summary.PROBABILITIES,
     n_jobs: int = 1,
     notes: list[str] | None = None,
+    inputs: dict | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Sample, run and analyse; returns (samples with outcomes, Sobol table). ``seed`` seeds
     the runs (every point the same: common random numbers), the sample and the bootstrap.
 
     ``notes`` (when given) gets one sentence per outcome left out and per outcome whose sample
-    is too small (see :func:`sobol_table` and :func:`sample_size_notes`).
+    is too small (see :func:`sobol_table` and :func:`sample_size_notes`). ``inputs`` (when
+    given) gets the files the runs read beyond the config: ``parameter_sets`` (file, sha256,
+    count) when the overrides name a sets file, whose content the overrides do not pin.
     """
     spec = base_run(overrides, replicates, seed)
+    if inputs is not None and spec.sets_used:
+        inputs["parameter_sets"] = dict(spec.sets_used)
     points = sobol_sample.sample(problem(factors), samples, calc_second_order=False, seed=seed)
     for point in points:  # every point's run checked here, before any runs on a worker
         with_values(spec, factors, point)

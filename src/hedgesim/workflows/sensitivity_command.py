@@ -15,7 +15,7 @@ import dataclasses
 import datetime as dt
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -61,13 +61,22 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
         if not any(o.startswith("scenario=") for o in overrides):
             overrides.insert(0, "scenario=forward_2030")
         notes: list[str] = []
+        inputs: dict = {}
         samples, table = analyse(
-            overrides, factors, args.samples, args.replicates, args.seed, args.outcomes, args.jobs, notes
+            overrides,
+            factors,
+            args.samples,
+            args.replicates,
+            args.seed,
+            args.outcomes,
+            args.jobs,
+            notes,
+            inputs,
         )
         seconds = time.perf_counter() - started
         if not args.named_out:
             args.out = _unused(args.out)
-        write_outputs(args.out, samples, table, factors, args, overrides, seconds, notes)
+        write_outputs(args.out, samples, table, factors, args, overrides, seconds, notes, inputs)
     except (ConfigError, ParameterError) as err:
         print(f"hedgesim-sensitivity: error: {err}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
@@ -139,15 +148,24 @@ def _refuse_hydra_settings(overrides: Sequence[str]) -> None:
 
 
 def write_outputs(
-    out: Path, samples, table, factors, args, overrides, seconds: float, notes: Sequence[str] = ()
+    out: Path,
+    samples,
+    table,
+    factors,
+    args,
+    overrides,
+    seconds: float,
+    notes: Sequence[str] = (),
+    inputs: Mapping[str, object] | None = None,
 ) -> None:
     """Tables, chart, then the manifest (its ``notes`` say which outcomes were left out and
-    whether the sample is large enough), in a folder that replaces ``out`` whole when done."""
+    whether the sample is large enough; ``inputs`` adds the files the runs read, such as the
+    parameter sets and their sha256), in a folder that replaces ``out`` whole when done."""
     with replaced_whole(out) as staging:
-        _write_analysis(staging, samples, table, factors, args, overrides, seconds, notes)
+        _write_analysis(staging, samples, table, factors, args, overrides, seconds, notes, inputs or {})
 
 
-def _write_analysis(out: Path, samples, table, factors, args, overrides, seconds, notes) -> None:
+def _write_analysis(out: Path, samples, table, factors, args, overrides, seconds, notes, inputs) -> None:
     from hedgesim.plots import sweep as sweep_plots
 
     write_parquet(samples, out / "samples.parquet")
@@ -171,6 +189,7 @@ def _write_analysis(out: Path, samples, table, factors, args, overrides, seconds
         notes=list(notes),
         sobol_versions=sobol_versions(),
         wall_time_s=round(seconds, 3),
+        **inputs,
     )
 
 
