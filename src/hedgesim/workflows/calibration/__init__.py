@@ -11,11 +11,17 @@ with naive forecasts that have no mechanisms.
 
 Modules, in the order a calibration uses them:
 
+* ``options``: the command line, checked, and the settings it makes;
 * ``search``: the free parameters, their ranges and the settings (conf/calibration/search.yaml);
 * ``objective``: parameter values -> ensemble run -> targets table;
-* ``study``: the resumable optuna study and its fingerprint;
+* ``lock``: one calibration at a time in a run folder;
+* ``fingerprint``: what a study's trials depend on, so a resume can refuse a change;
+* ``study``: the resumable optuna study;
 * ``batches``: trials in batches, proposed from an in-memory copy of the study and stored whole;
+* ``workers``: each batch split over forked processes;
 * ``identification``: how tightly the best trials and the loss profiles pin each parameter;
+* ``refine``: the second search, with what the first one leaves flat fixed;
 * ``report``: the calibrated parameters file, the tables and the markdown report;
+* ``plausible``: the parameter sets that fit almost as well as the best;
 * ``command``: the console script.
 """

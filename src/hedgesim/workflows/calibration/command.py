@@ -1,4 +1,6 @@
-"""The ``hedgesim-calibrate`` console script: options, the calibration from end to end, exit status.
+"""The ``hedgesim-calibrate`` console script: the calibration from end to end, its lines, exit status.
+
+Its options are read and checked in hedgesim.workflows.calibration.options.
 
 A mistake in the inputs (search space, targets, overrides, options), a run folder another
 calibration is working in or one holding other files, is one line on stderr and exit status 2;
@@ -23,17 +25,12 @@ from hedgesim.analysis.naive import naive_tables, summary_lines
 from hedgesim.analysis.pass_rules import evaluate, loss, pass_count
 from hedgesim.analysis.targets import TargetError
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.overrides import refuse_set_by_options
-from hedgesim.workflows.calibration import report
+from hedgesim.workflows.calibration.fingerprint import fingerprint
 from hedgesim.workflows.calibration.identification import identification, profile
+from hedgesim.workflows.calibration.lock import hold_lock
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
-from hedgesim.workflows.calibration.plausible import (
-    CALIBRATED_FILE,
-    PLAUSIBLE_FILE,
-    choose,
-    header_lines,
-    plausible_text,
-)
+from hedgesim.workflows.calibration.options import check_options, effective_settings, parse_args
+from hedgesim.workflows.calibration.plausible import PLAUSIBLE_FILE, choose, header_lines, plausible_text
 from hedgesim.workflows.calibration.refine import (
     REFINED_DIR,
     Refinement,
@@ -43,7 +40,6 @@ from hedgesim.workflows.calibration.refine import (
 )
 from hedgesim.workflows.calibration.report import calibrated_yaml, params_header, rounded, write_outputs
 from hedgesim.workflows.calibration.search import (
-    SEARCH_FILE,
     CalibrationError,
     Dimension,
     Settings,
@@ -53,108 +49,19 @@ from hedgesim.workflows.calibration.search import (
 from hedgesim.workflows.calibration.study import (
     drop_outgrown,
     fail_stale_trials,
-    fingerprint,
-    hold_lock,
     open_study,
     run_trials,
     searched_seconds,
     trials_table,
 )
-from hedgesim.workflows.calibration.workers import available_cpus
 from hedgesim.workflows.interrupt import CtrlC, one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
 from hedgesim.workflows.results import clean_temporaries, git_commit, write_texts_together
-from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
-from hedgesim.workflows.whole_folders import check_writable, error_line
+from hedgesim.workflows.targets_file import InputError, read_targets
+from hedgesim.workflows.whole_folders import error_line
 
-DEFAULT_RUN_DIR = Path("results/runs/calibration")
 EXIT_USAGE = 2
 EXIT_FAILED = 1
-
-
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    """The command line: Hydra overrides for the base run, then the study's options."""
-    parser = argparse.ArgumentParser(
-        prog="hedgesim-calibrate",
-        description="Fit the free mechanism parameters to the 2011-2019 targets (optuna TPE, resumable).",
-    )
-    parser.add_argument(
-        "overrides", nargs="*", help="Hydra overrides for the base run, e.g. challenges.trust=0.5"
-    )
-    parser.add_argument("--trials", type=int, help="total trials of the study (default: search.yaml)")
-    parser.add_argument("--replicates", type=int, help="ensemble per trial (default: search.yaml)")
-    parser.add_argument("--final-replicates", type=int, help="ensemble for re-checking the best trial")
-    parser.add_argument("--seed", type=int, help="model and sampler seed (default: search.yaml)")
-    parser.add_argument(
-        "--batch", type=int, help="trials run side by side as one ensemble (default: search.yaml)"
-    )
-    parser.add_argument(
-        "--fix-flat",
-        action=argparse.BooleanOptionalAction,
-        help="after the first search, fix what its loss profile leaves flat and search the rest again "
-        "(--no-fix-flat: one search; default: search.yaml)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        help="stop starting trials after this many seconds (each search of a two-stage calibration)",
-    )
-    parser.add_argument(
-        "--run-dir",
-        type=Path,
-        default=DEFAULT_RUN_DIR,
-        help=f"study folder (SQLite, tables, report); default {DEFAULT_RUN_DIR}",
-    )
-    parser.add_argument("--search", type=Path, default=SEARCH_FILE, help="free parameters and settings")
-    parser.add_argument("--targets", type=Path, default=TARGETS_FILE, help="observed targets")
-    parser.add_argument(
-        "--params-out",
-        type=Path,
-        default=CALIBRATED_FILE,
-        help="where to write the calibrated parameters (default: conf/params/calibrated.yaml); the "
-        f"plausible parameter sets go beside it, as {PLAUSIBLE_FILE.name}",
-    )
-    parser.add_argument(
-        "--no-write",
-        action="store_true",
-        help="do not write the calibrated parameters nor the plausible sets",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=available_cpus(),
-        help="processes scoring each batch of trials, side by side (default: the CPUs available, "
-        f"{available_cpus()} here); the results do not depend on it",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser.parse_args(list(argv))
-
-
-SET_BY_OPTIONS = {
-    "replicates": "--replicates N (default: search.yaml's replicates)",
-    "seed": "--seed S (default: search.yaml's seed)",
-    "scenario": "the scenario in search.yaml's settings, or scenario.KEY=VALUE to change one of its values",
-}
-"""Keys the calibration sets itself, and what to use instead of overriding them."""
-
-
-def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings:
-    """The search file's settings with the command line's choices on top."""
-    chosen = {
-        k: getattr(args, k)
-        for k in ("trials", "replicates", "final_replicates", "seed", "batch")
-        if getattr(args, k) is not None
-    }
-    for key, value in chosen.items():
-        if value < (0 if key == "seed" else 1):
-            raise CalibrationError(
-                f"--{key.replace('_', '-')}={value}; allowed: an integer >= {0 if key == 'seed' else 1}"
-            )
-    if args.workers < 1:
-        raise CalibrationError(f"--workers={args.workers}; allowed: an integer >= 1")
-    if args.fix_flat is not None:
-        chosen["fix_flat"] = args.fix_flat
-    return dataclasses.replace(settings, **chosen)
 
 
 def calibrate(args: argparse.Namespace) -> dict[str, Any]:
@@ -173,14 +80,7 @@ def calibrate(args: argparse.Namespace) -> dict[str, Any]:
 def _read_inputs(args: argparse.Namespace) -> tuple:
     """The targets, free parameters, settings, objective, start points and study stamp, each
     checked: a mistake is found before any work and before the run folder is made."""
-    if args.timeout is not None and not args.timeout > 0:
-        raise CalibrationError(f"--timeout={args.timeout}; allowed: a number of seconds > 0")
-    refuse_set_by_options(args.overrides, SET_BY_OPTIONS)
-    check_writable(Path(args.run_dir), "--run-dir", into=True)
-    report.check_run_dir(Path(args.run_dir), Path(args.params_out))
-    check_writable(Path(args.params_out), "--params-out")
-    if not args.no_write and Path(args.params_out).is_dir():
-        raise CalibrationError(f"--params-out={args.params_out} is a folder; allowed: a file path")
+    check_options(args)
     targets = read_targets(args.targets)
     dims, settings = read_search(args.search)
     settings = effective_settings(args, settings)

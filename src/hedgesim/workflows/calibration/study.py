@@ -1,99 +1,66 @@
 """The optuna study: stored in SQLite, resumable, and refused when its inputs changed.
 
-A study's trials are only comparable while everything they depend on stays the same: the
-search space, the settings, the targets, the overrides, the starting points and the model's
-mechanics. A fingerprint of all of these is stored with the study; resuming with another one
-is an error rather than a silent mix of incomparable trials.
+A study's trials are only comparable while everything they depend on stays the same: a
+fingerprint of all of it (hedgesim.workflows.calibration.fingerprint) is stored with the study;
+resuming with another one is an error rather than a silent mix of incomparable trials.
 
-One calibration at a time works in a run folder: :func:`hold_lock` takes ``<run folder>/.lock``
-exclusively for as long as the calibration runs, and a second one is refused. Holding it, a
-calibration knows that a trial still marked RUNNING was left by a killed process:
+One calibration at a time works in a run folder (hedgesim.workflows.calibration.lock). Holding
+its lock, a calibration knows that a trial still marked RUNNING was left by a killed process:
 :func:`fail_stale_trials` marks it failed (it is not a result, and its values may be tried
-again). A process forked while the lock is held (a scoring worker) closes its copy of it, so
-the lock ends with the calibration however its workers end. The wall time spent searching is
-kept in the study (user attribute ``seconds``) and grows after every trial (every batch), so it
-adds up across interruptions and resumes.
+again). The wall time spent searching is kept in the study (user attribute ``seconds``) and
+grows after every trial (every batch), so it adds up across interruptions and resumes.
 
 Trials in batches are proposed from an in-memory copy of the study and each finished batch is
 stored in one transaction (hedgesim.workflows.calibration.batches); one at a time, a trial goes
 through optuna's SQLite storage step by step, as it always did.
+
+``fingerprint``, ``hold_lock`` and ``LOCK`` are named here too: the calibration's callers take the
+study's whole interface from this module.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import hashlib
-import json
 import math
-import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from hedgesim import core
 from hedgesim.analysis.pass_rules import loss, pass_count
-from hedgesim.analysis.targets import Target
-from hedgesim.config.compose import CONF_DIR
 from hedgesim.workflows.calibration.batches import Mirror
+from hedgesim.workflows.calibration.fingerprint import fingerprint
+from hedgesim.workflows.calibration.lock import LOCK, hold_lock
 from hedgesim.workflows.calibration.objective import Objective
-from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings
+from hedgesim.workflows.calibration.search import CalibrationError, Dimension
+
+__all__ = [
+    "LOCK",
+    "SECONDS",
+    "SEED",
+    "STARTUP_TRIALS",
+    "STUDY_NAME",
+    "completed",
+    "drop_outgrown",
+    "fail_stale_trials",
+    "fingerprint",
+    "hold_lock",
+    "open_study",
+    "run_trials",
+    "sampler",
+    "searched_seconds",
+    "suggest",
+    "trials_table",
+]
 
 STUDY_NAME = "hedgesim-baseline"
-CORE_DIR = Path(core.__file__).resolve().parent
-SHOCKS_DIR = CONF_DIR / "shocks"
 STARTUP_TRIALS = 40
-LOCK = ".lock"
 SECONDS = "seconds"
 """The study's user attribute holding the wall time spent searching, over every run of it."""
 SEED = "seed"
 """The study's user attribute holding its seed: batches seed their sampler from it."""
-
-
-def mechanics_digest() -> str:
-    """A digest of the model's mechanics and dated shocks: trials made on other mechanics are stale.
-
-    Every ``.py`` file under hedgesim/core (subpackages included) and every YAML file of
-    conf/shocks, in path order.
-    """
-    files = sorted(CORE_DIR.rglob("*.py")) + sorted(SHOCKS_DIR.glob("*.yaml"))
-    digest = hashlib.sha256()
-    for path in files:
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def fingerprint(
-    dims: Sequence[Dimension],
-    settings: Settings,
-    targets: Sequence[Target],
-    overrides: Sequence[str],
-    starts: Sequence[Mapping[str, float]] = (),
-) -> str:
-    """What a study's trials depend on; a resumed study must match it."""
-    payload = json.dumps(
-        {
-            "dims": [dataclasses.asdict(d) for d in dims],
-            "replicates": settings.replicates,
-            "seed": settings.seed,
-            "scenario": settings.scenario,
-            "targets": [
-                (t.id, t.rule, t.tolerance, str(t.observed), t.target_value, t.condition)
-                for t in targets
-                if t.evaluate
-            ],
-            "overrides": list(overrides),
-            "starts": [dict(sorted(point.items())) for point in starts],
-            "mechanics": mechanics_digest(),
-        },
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def open_study(run_dir: Path, seed: int, stamp: str, name: str = STUDY_NAME):
@@ -158,59 +125,6 @@ def sampler(seed: int):
     import optuna
 
     return optuna.samplers.TPESampler(seed=seed, multivariate=True, n_startup_trials=STARTUP_TRIALS)
-
-
-_HELD_LOCKS: set[int] = set()
-"""The descriptors of the run-folder locks this process holds: a forked child closes its copies."""
-
-
-def _close_held_locks() -> None:
-    """In a forked child (a scoring worker): close the inherited lock descriptors, so the lock is
-    the parent's alone and ends with it, whatever becomes of the child."""
-    for handle in _HELD_LOCKS:
-        with contextlib.suppress(OSError):
-            os.close(handle)
-    _HELD_LOCKS.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_close_held_locks)
-
-
-@contextlib.contextmanager
-def hold_lock(run_dir: Path) -> Iterator[Path]:
-    """Hold ``run_dir/.lock`` exclusively while the block runs (the operating system releases it
-    when the process ends, however it ends).
-
-    Raises:
-        CalibrationError: when another process holds it: another calibration works in that folder.
-        OSError: when the folder cannot be written.
-    """
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / LOCK
-    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    _HELD_LOCKS.add(handle)
-    try:
-        try:
-            import fcntl
-        except ImportError:  # not a POSIX system: no lock to take
-            fcntl = None
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.pread(handle, 32, 0).decode(errors="replace").strip() or "unknown"
-                raise CalibrationError(
-                    f"run folder {str(run_dir)!r} is in use by another calibration (process {holder}); "
-                    "allowed: wait for it to end, or another --run-dir"
-                ) from None
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
-        yield path
-    finally:
-        _HELD_LOCKS.discard(handle)
-        os.close(handle)
 
 
 def fail_stale_trials(study) -> list[int]:
