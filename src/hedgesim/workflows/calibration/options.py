@@ -116,6 +116,8 @@ def check_options(args: argparse.Namespace) -> None:
     refuse_set_by_options(args.overrides, SET_BY_OPTIONS)
     check_writable(Path(args.run_dir), "--run-dir", into=True)
     report.check_run_dir(Path(args.run_dir), Path(args.params_out))
+    if args.no_write:  # nothing goes to --params-out: no reason to refuse it
+        return
     check_writable(Path(args.params_out), "--params-out")
-    if not args.no_write and Path(args.params_out).is_dir():
+    if Path(args.params_out).is_dir():
         raise CalibrationError(f"--params-out={args.params_out} is a folder; allowed: a file path")
