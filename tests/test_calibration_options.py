@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from test_calibrate import calibrate
+import dataclasses
+import json
+
+import pytest
+
+from hedgesim.workflows.calibration import options, workers
+from hedgesim.workflows.calibration.search import read_search
+from test_calibrate import TWO, calibrate, search_file
 
 
 def test_no_write_does_not_check_params_out(tmp_path, capsys):
@@ -23,3 +30,40 @@ def test_no_write_does_not_check_params_out(tmp_path, capsys):
         err.startswith(f"hedgesim-calibrate: error: --params-out={unwritable}: cannot write ")
         and "\n" not in err
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "cpus", "batch", "expected", "noted"),
+    [
+        ("16", 2, 2, 9, True),  # a profile's 9 points are the largest batch
+        ("40", 2, 32, 32, True),
+        ("4", 2, 2, 4, False),
+        (None, 64, 16, 16, False),  # the CPUs available, the default: capped without a word
+        (None, 2, 16, 2, False),
+    ],
+)
+def test_workers_are_capped_at_the_largest_batch(monkeypatch, given, cpus, batch, expected, noted):
+    """More workers than a batch has trials (or a profile points) were forked all the same and
+    waited idle: --workers 16 with batches of 2 ran 16 processes."""
+    monkeypatch.setattr(options, "available_cpus", lambda: cpus)
+    args = options.parse_args(["--workers", given] if given else [])
+    count, note = options.worker_count(args, dataclasses.replace(read_search()[1], batch=batch))
+    assert count == expected and (note is not None) is noted
+    if noted:
+        assert note == (
+            f"--workers={given}: a batch holds {batch} trials and a loss profile 9 points, so "
+            f"{expected} workers score them (more would only wait)"
+        )
+
+
+@pytest.mark.skipif(not workers.forking(), reason="workers are forked")
+def test_a_capped_calibration_says_so_and_records_the_workers_it_ran(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(options, "PROFILE_POINTS", 1)  # a cap of the batch alone: two workers, not nine
+    search = search_file(tmp_path, TWO, batch=2)
+    assert calibrate(tmp_path, "--workers", "5", "--no-fix-flat", search=search) == 0
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "hedgesim-calibrate: note: --workers=5: a batch holds 2 trials and a loss profile 1 points, "
+        "so 2 workers score them (more would only wait)"
+    )
+    assert json.loads((tmp_path / "run" / "manifest.json").read_text())["workers"] == 2

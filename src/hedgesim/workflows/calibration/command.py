@@ -29,7 +29,7 @@ from hedgesim.workflows.calibration.fingerprint import fingerprint
 from hedgesim.workflows.calibration.identification import identification, profile
 from hedgesim.workflows.calibration.lock import hold_lock
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
-from hedgesim.workflows.calibration.options import check_options, effective_settings, parse_args
+from hedgesim.workflows.calibration.options import check_options, effective_settings, parse_args, worker_count
 from hedgesim.workflows.calibration.plausible import PLAUSIBLE_FILE, choose, header_lines, plausible_text
 from hedgesim.workflows.calibration.refine import (
     REFINED_DIR,
@@ -89,6 +89,9 @@ def _read_inputs(args: argparse.Namespace) -> tuple:
     points = read_starts(args.search, dims)
     starts = [configured, *({**configured, **point} for point in points)]
     stamp = fingerprint(dims, settings, targets, args.overrides, points)
+    args.workers, note = worker_count(args, settings)
+    if note is not None:
+        print(f"hedgesim-calibrate: note: {note}", file=sys.stderr)
     return targets, dims, settings, objective, starts, stamp
 
 

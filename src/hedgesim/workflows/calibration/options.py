@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hedgesim.config.overrides import refuse_set_by_options
 from hedgesim.workflows.calibration import report
+from hedgesim.workflows.calibration.identification import PROFILE_POINTS
 from hedgesim.workflows.calibration.plausible import CALIBRATED_FILE, PLAUSIBLE_FILE
 from hedgesim.workflows.calibration.search import SEARCH_FILE, CalibrationError, Settings
 from hedgesim.workflows.calibration.workers import available_cpus
@@ -73,9 +74,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=int,
-        default=available_cpus(),
         help="processes scoring each batch of trials, side by side (default: the CPUs available, "
-        f"{available_cpus()} here); the results do not depend on it",
+        f"{available_cpus()} here); at most the largest batch scored (--batch, or a loss profile's "
+        f"{PROFILE_POINTS} points); the results do not depend on it",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(list(argv))
@@ -101,11 +102,31 @@ def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings
             raise CalibrationError(
                 f"--{key.replace('_', '-')}={value}; allowed: an integer >= {0 if key == 'seed' else 1}"
             )
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise CalibrationError(f"--workers={args.workers}; allowed: an integer >= 1")
     if args.fix_flat is not None:
         chosen["fix_flat"] = args.fix_flat
     return dataclasses.replace(settings, **chosen)
+
+
+def worker_count(args: argparse.Namespace, settings: Settings) -> tuple[int, str | None]:
+    """The processes that score trials, and a note when fewer than ``--workers`` asked for.
+
+    A worker scores its share of a batch (of trials, or of a loss profile's points), so one past
+    the largest batch would only wait: the count is capped there. The CPUs available (the
+    default) are capped without a word.
+    """
+    requested = available_cpus() if args.workers is None else args.workers
+    largest = max(settings.batch, PROFILE_POINTS)
+    if requested <= largest:
+        return requested, None
+    note = None
+    if args.workers is not None:
+        note = (
+            f"--workers={args.workers}: a batch holds {settings.batch} trials and a loss profile "
+            f"{PROFILE_POINTS} points, so {largest} workers score them (more would only wait)"
+        )
+    return largest, note
 
 
 def check_options(args: argparse.Namespace) -> None:
