@@ -12,6 +12,8 @@ import pytest
 
 from hedgesim.config.errors import ConfigError
 from hedgesim.workflows import whole_folders
+from hedgesim.workflows.calibration.report import check_run_dir
+from hedgesim.workflows.calibration.search import CalibrationError
 from hedgesim.workflows.results import write_text
 from hedgesim.workflows.whole_folders import check_replaceable, replaced_whole, what_is_left
 
@@ -225,3 +227,37 @@ def test_a_full_disk_while_writing_is_one_line_exit_1_and_the_old_folder(tmp_pat
     assert len(said) == 1
     assert said[0].startswith("hedgesim-sensitivity: error: OSError: [Errno 28] No space left on device")
     assert contents(out) == {"manifest.json": '{"files": []}', "sobol.csv": "old"}
+
+
+def test_one_check_finds_the_files_a_command_does_not_own_for_every_command(tmp_path):
+    """check_replaceable and the calibration's check_run_dir each had their own copy of this
+    check (the manifest read, the temporaries skipped, the files named): whole_folders.foreign_files
+    is now the one both use, each saying how it knows a manifest of its own."""
+    by_reproduce = whole_folders.written_by("hedgesim-reproduce")
+    older = folder_with(
+        tmp_path / "older",
+        **{
+            "old_name.csv": "",
+            ".report.md.x.tmp": "",
+            "manifest.json": '{"command": "hedgesim-reproduce --parameter-sets", "files": ["old_name.csv"]}',
+        },
+    )
+    assert whole_folders.foreign_files(older, ("report.md",), by_reproduce) is None
+    by_validate = whole_folders.written_by("hedgesim-validate")
+    assert whole_folders.foreign_files(older, (), by_validate) == "old_name.csv"  # not its manifest
+    calibrated = folder_with(
+        tmp_path / "calibration",
+        **{"trials.csv": "", "old.csv": "", "manifest.json": '{"trials_total": 3, "files": ["old.csv"]}'},
+    )
+    check_run_dir(calibrated, tmp_path / "calibrated.yaml")  # an earlier calibration's own file
+    assert whole_folders.foreign_files(calibrated, ("trials.csv",), by_reproduce) == "old.csv"
+    crowded = folder_with(tmp_path / "crowded", **{f"{k}.txt": "" for k in "abcde"})
+    with pytest.raises(CalibrationError) as refused:
+        check_run_dir(crowded, tmp_path / "calibrated.yaml")
+    assert str(refused.value).startswith(
+        f"--run-dir={crowded} holds files a calibration does not write "
+        "(a.txt, b.txt, c.txt and 2 more), beside which"
+    )
+    for listed in ("[]", '["x"]', "{oops", '{"command": "hedgesim-reproduce", "files": "x"}'):
+        (crowded / "manifest.json").write_text(listed)  # unreadable or odd: lists nothing
+        assert whole_folders.foreign_files(crowded, (), by_reproduce) == "a.txt, b.txt, c.txt and 2 more"

@@ -64,10 +64,8 @@ def check_replaceable(out: Path, owned: Iterable[str], command: str, option: str
         raise ConfigError(f"{option}={out} is a file; allowed: a folder (new, or one this command wrote)")
     if Path.cwd().resolve().is_relative_to(out.resolve()):
         raise ConfigError(f"{option}={out} holds the working folder; allowed: a folder of its own")
-    known = {*owned, MANIFEST, *_listed(out / MANIFEST, command)}
-    foreign = sorted(p.name for p in out.iterdir() if p.name not in known and not p.match(TEMPORARY))
-    if foreign:
-        listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+    listed = foreign_files(out, owned, written_by(command))
+    if listed:
         raise ConfigError(
             f"{option}={out} holds files this command does not write ({listed}), which replacing the "
             f"folder would delete; allowed: a new folder, or one this command wrote"
@@ -111,18 +109,35 @@ def check_writable(path: Path, option: str, into: bool = False) -> None:
         ) from None
 
 
-def _listed(manifest: Path, command: str) -> list[str]:
-    """The files an earlier run of ``command`` says in its manifest it wrote (an older hedgesim
-    may have written others than today's); none when there is no readable manifest, or when
-    another command wrote it: its list says nothing of what this command may replace."""
+def foreign_files(folder: Path, owned: Iterable[str], wrote: Callable[[dict], bool]) -> str | None:
+    """The files in ``folder`` that a command may not overwrite or delete, as its one line names
+    them ("a, b, c and 2 more"); None when there is none. A file is the command's when it is in
+    ``owned``, is the manifest, is listed in a manifest that ``wrote`` says the same command made
+    (an older hedgesim may have written other files than today's), or is a temporary a killed
+    run left."""
+    known = {*owned, MANIFEST, *_listed(folder / MANIFEST, wrote)}
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in known and not p.match(TEMPORARY))
+    if not foreign:
+        return None
+    return ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+
+
+def written_by(command: str) -> Callable[[dict], bool]:
+    """Whether a manifest's facts say ``command`` wrote it (its ``command``, options aside)."""
+    return lambda facts: str(facts.get("command", "")).split()[:1] == [command]
+
+
+def _listed(manifest: Path, wrote: Callable[[dict], bool]) -> list[str]:
+    """The files a manifest lists, when ``wrote`` says the same command made it; none when there
+    is no readable manifest, or another command wrote it: its list says nothing of what this
+    command may replace."""
     try:
         facts = json.loads(manifest.read_text(encoding="utf-8"))
-        files, by = facts.get("files", []), str(facts.get("command", "")).split()
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError):
         return []
-    if by[:1] != [command] or not isinstance(files, list):
+    if not isinstance(facts, dict) or not isinstance(facts.get("files"), list) or not wrote(facts):
         return []
-    return [str(name) for name in files]
+    return [str(name) for name in facts["files"]]
 
 
 def swap(staging: Path, out: Path) -> None:

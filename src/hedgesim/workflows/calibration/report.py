@@ -10,7 +10,6 @@ report also states how many of them are evidence, the count that speaks for the 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from hedgesim.config.parameter_sets import PLAUSIBLE_FILE
 from hedgesim.workflows.calibration.search import CalibrationError, Settings
 from hedgesim.workflows.markdown import markdown_table
 from hedgesim.workflows.results import git_commit, write_manifest, write_text
+from hedgesim.workflows.whole_folders import foreign_files
 
 TARGET_COLUMNS = ["id", "class", "observed", "median", "q05", "q95", "share", "z", "passed"]
 
@@ -106,12 +106,11 @@ def check_run_dir(run_dir: Path, params_out: Path) -> None:
     """
     if not run_dir.is_dir():
         return
-    known = {*RUN_FILES, *STUDY_FILES, "manifest.json", *_calibration_listed(run_dir / "manifest.json")}
+    known = {*RUN_FILES, *STUDY_FILES}
     if params_out.resolve().parent == run_dir.resolve():
         known |= {params_out.name, PLAUSIBLE_FILE.name}
-    foreign = sorted(p.name for p in run_dir.iterdir() if p.name not in known and not p.match(".*.tmp"))
-    if foreign:
-        listed = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+    listed = foreign_files(run_dir, known, _by_a_calibration)
+    if listed:
         raise CalibrationError(
             f"--run-dir={run_dir} holds files a calibration does not write ({listed}), beside which "
             "it would overwrite report.md, targets.csv and manifest.json; allowed: a new folder, or "
@@ -119,15 +118,9 @@ def check_run_dir(run_dir: Path, params_out: Path) -> None:
         )
 
 
-def _calibration_listed(manifest: Path) -> list[str]:
-    """The files an earlier calibration's manifest lists (none from another command's)."""
-    try:
-        facts = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    if not isinstance(facts, dict) or "trials_total" not in facts or not isinstance(facts.get("files"), list):
-        return []
-    return [str(name) for name in facts["files"]]
+def _by_a_calibration(facts: Mapping[str, Any]) -> bool:
+    """Whether a manifest is a calibration's (it names no command, but counts its trials)."""
+    return "trials_total" in facts
 
 
 def write_outputs(
