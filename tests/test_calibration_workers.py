@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from hedgesim.workflows.calibration import command, study, workers
+from hedgesim.workflows.calibration import command, lock, workers
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
 from hedgesim.workflows.calibration.search import read_search
 from hedgesim.workflows.targets_file import read_targets
@@ -103,13 +103,13 @@ def test_a_dead_worker_breaks_the_pool_and_the_command_says_it_in_one_line(tmp_p
 def test_a_process_forked_under_the_lock_does_not_hold_it(tmp_path):
     fork = multiprocessing.get_context("fork")
     running = fork.Event()
-    with study.hold_lock(tmp_path):
+    with lock.hold_lock(tmp_path):
         child = fork.Process(target=_sleep_once_running, args=(running,))  # as a scoring worker is
         child.start()
         assert running.wait(10)  # past its start (and its after-fork handlers)
     try:
         assert child.is_alive()
-        with study.hold_lock(tmp_path):  # the lock ended with its holder, not with the child
+        with lock.hold_lock(tmp_path):  # the lock ended with its holder, not with the child
             pass
     finally:
         child.kill()

@@ -32,6 +32,7 @@ from omegaconf import OmegaConf
 
 from hedgesim.workflows import results
 from hedgesim.workflows.calibration import command as calibration
+from hedgesim.workflows.calibration import lock
 from hedgesim.workflows.calibration import study as studies
 from hedgesim.workflows.calibration.search import Dimension
 from hedgesim.workflows.sweep import aggregate, callback, command, plan
@@ -447,7 +448,7 @@ def calibrate(tmp_path: Path, *extra: str, run_dir: Path | None = None) -> int:
 
 def test_a_second_calibration_on_a_locked_folder_is_refused(tmp_path, capsys):
     run = tmp_path / "run"
-    with studies.hold_lock(run):  # a calibration at work in the folder (this process)
+    with lock.hold_lock(run):  # a calibration at work in the folder (this process)
         assert calibrate(tmp_path) == calibration.EXIT_USAGE
     line = one_line(capsys.readouterr().err)
     assert f"is in use by another calibration (process {os.getpid()})" in line
@@ -602,9 +603,9 @@ def test_kill_9_during_a_batched_calibration_keeps_whole_batches_and_the_resume_
 
 @pytest.mark.slow
 def test_two_calibrations_on_one_folder_the_second_refuses(tmp_path, capsys):
-    lock = tmp_path / "run" / studies.LOCK
+    held = tmp_path / "run" / lock.LOCK
     first = start_calibration(tmp_path, trials=4)
-    wait_for(lambda: lock.is_file() and lock.read_text().strip() == str(first.pid), first)
+    wait_for(lambda: held.is_file() and held.read_text().strip() == str(first.pid), first)
     assert calibrate(tmp_path, "--trials", "4") == calibration.EXIT_USAGE
     line = one_line(capsys.readouterr().err)
     assert f"in use by another calibration (process {first.pid})" in line

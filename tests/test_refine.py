@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from hedgesim.core.parameters import ModelParameters
-from hedgesim.workflows.calibration import command
+from hedgesim.workflows.calibration import command, options
 from hedgesim.workflows.calibration.refine import FIXED, REFINED_DIR, fixed_values
 from hedgesim.workflows.calibration.search import CalibrationError, read_search
 from hedgesim.workflows.targets_file import read_targets
@@ -135,5 +135,5 @@ def test_the_command_line_chooses_one_search_or_two_over_the_search_file(tmp_pat
     search.write_text(yaml.safe_dump(body), encoding="utf-8")
     settings = read_search(search)[1]
     for argv, expected in (([], True), (["--no-fix-flat"], False), (["--fix-flat"], True)):
-        args = command.parse_args(["--search", str(search), *argv])
-        assert command.effective_settings(args, settings).fix_flat is expected
+        args = options.parse_args(["--search", str(search), *argv])
+        assert options.effective_settings(args, settings).fix_flat is expected

@@ -16,9 +16,10 @@ from hedgesim.api import base_spec, vary
 from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration import command as calibrate_command
 from hedgesim.workflows.calibration import study as study_module
+from hedgesim.workflows.calibration.lock import hold_lock
 from hedgesim.workflows.calibration.refine import REFINED_DIR
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension
-from hedgesim.workflows.calibration.study import fail_stale_trials, hold_lock, open_study, run_trials
+from hedgesim.workflows.calibration.study import fail_stale_trials, open_study, run_trials
 from hedgesim.workflows.targets_file import read_targets
 from hedgesim.workflows.validation import command as validate_command
 from hedgesim.workflows.validation.calibrate import calibrate_origin

@@ -13,9 +13,6 @@ grows after every trial (every batch), so it adds up across interruptions and re
 Trials in batches are proposed from an in-memory copy of the study and each finished batch is
 stored in one transaction (hedgesim.workflows.calibration.batches); one at a time, a trial goes
 through optuna's SQLite storage step by step, as it always did.
-
-``fingerprint``, ``hold_lock`` and ``LOCK`` are named here too: the calibration's callers take the
-study's whole interface from this module.
 """
 
 from __future__ import annotations
@@ -31,29 +28,8 @@ import pandas as pd
 
 from hedgesim.analysis.pass_rules import loss, pass_count
 from hedgesim.workflows.calibration.batches import Mirror
-from hedgesim.workflows.calibration.fingerprint import fingerprint
-from hedgesim.workflows.calibration.lock import LOCK, hold_lock
 from hedgesim.workflows.calibration.objective import Objective
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension
-
-__all__ = [
-    "LOCK",
-    "SECONDS",
-    "SEED",
-    "STARTUP_TRIALS",
-    "STUDY_NAME",
-    "completed",
-    "drop_outgrown",
-    "fail_stale_trials",
-    "fingerprint",
-    "hold_lock",
-    "open_study",
-    "run_trials",
-    "sampler",
-    "searched_seconds",
-    "suggest",
-    "trials_table",
-]
 
 STUDY_NAME = "hedgesim-baseline"
 STARTUP_TRIALS = 40
@@ -130,7 +106,7 @@ def sampler(seed: int):
 def fail_stale_trials(study) -> list[int]:
     """Mark the trials a killed calibration left RUNNING as failed; returns their numbers.
 
-    Call it only while holding the run folder's lock (:func:`hold_lock`): then no live process
+    Call it only while holding the run folder's lock (``lock.hold_lock``): then no live process
     runs a trial of this study. A stale trial that was a starting point (an enqueued, fixed set
     of values) is enqueued again, so it is still tried; a sampled one is simply not counted.
     """

@@ -25,6 +25,8 @@ from typing import Any
 import pandas as pd
 
 from hedgesim.analysis.targets import Target
+from hedgesim.workflows.calibration.fingerprint import fingerprint
+from hedgesim.workflows.calibration.lock import hold_lock
 from hedgesim.workflows.calibration.objective import Objective, base_spec, default_values
 from hedgesim.workflows.calibration.refine import REFINED_DIR, fixed_tags, refinement
 from hedgesim.workflows.calibration.report import rounded
@@ -32,8 +34,6 @@ from hedgesim.workflows.calibration.search import CalibrationError, Dimension, S
 from hedgesim.workflows.calibration.study import (
     completed,
     fail_stale_trials,
-    fingerprint,
-    hold_lock,
     open_study,
     run_trials,
     searched_seconds,
