@@ -18,6 +18,12 @@ from hedgesim.workflows.validation.calibrate import calibrate_origin
 from hedgesim.workflows.validation.plan import read_plan
 from hedgesim.workflows.validation.split import split
 
+FLAT_AND_SEEN = {
+    "npp_softening": {"low": 0.0, "high": 0.5},
+    "events_positive": {"low": 3.0, "high": 30.0, "log": True},
+}
+"""A two-parameter search: one no target sees (flat, fixed after a first search), one they do."""
+
 
 def first_search(rows):
     columns = ["parameter", "best", "profile_low", "profile_high", "profile_identification"]
@@ -53,10 +59,7 @@ def test_a_parameter_no_target_sees_is_fixed_at_its_default_and_not_searched_aga
     """Lithuania's concern fades only once the plant runs (October 2020): no target sees
     ``npp_softening``, so the first search's profile is flat over all of its range."""
     search = tmp_path / "search.yaml"
-    parameters = {
-        "npp_softening": {"low": 0.0, "high": 0.5},
-        "events_positive": {"low": 3.0, "high": 30.0, "log": True},
-    }
+    parameters = FLAT_AND_SEEN
     settings = {"trials": 6, "replicates": 6, "final_replicates": 6, "seed": 5, "fix_flat": True}
     search.write_text(yaml.safe_dump({"settings": settings, "parameters": parameters}), encoding="utf-8")
     run, out = tmp_path / "run", tmp_path / "run" / "calibrated.yaml"
@@ -99,10 +102,7 @@ def test_a_search_whose_every_parameter_is_flat_is_one_line_and_exit_2(tmp_path,
 @pytest.mark.slow
 def test_each_origin_of_the_held_out_test_fixes_its_own_flat_parameters(tmp_path):
     """hedgesim-validate's calibration at an origin fixes what its training targets leave flat."""
-    parameters = {
-        "npp_softening": {"low": 0.0, "high": 0.5},
-        "events_positive": {"low": 3.0, "high": 30.0, "log": True},
-    }
+    parameters = FLAT_AND_SEEN
     search = {"settings": {"fix_flat": True}, "parameters": parameters}
     (tmp_path / "search.yaml").write_text(yaml.safe_dump(search), encoding="utf-8")
     body = {

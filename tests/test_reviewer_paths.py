@@ -25,6 +25,7 @@ from hedgesim.workflows.validation import command as validate_command
 from hedgesim.workflows.validation.calibrate import calibrate_origin
 from hedgesim.workflows.validation.plan import read_plan
 from hedgesim.workflows.validation.split import split
+from test_refine import FLAT_AND_SEEN
 
 ORIGIN = "2014-12"
 TWO = {
@@ -165,10 +166,7 @@ def test_a_second_search_made_after_a_smaller_first_one_starts_again(tmp_path, c
     """Its fingerprint (the values fixed after the first search) no longer matched: the resume
     was refused after the first search had run again, and only a new run folder got past."""
     search = tmp_path / "search.yaml"
-    parameters = {
-        "npp_softening": {"low": 0.0, "high": 0.5},
-        "events_positive": {"low": 3.0, "high": 30.0, "log": True},
-    }
+    parameters = FLAT_AND_SEEN
     settings = {"trials": 2, "replicates": 4, "final_replicates": 4, "seed": 5, "fix_flat": True}
     search.write_text(yaml.safe_dump({"settings": settings, "parameters": parameters}), encoding="utf-8")
     run = tmp_path / "run"
