@@ -25,7 +25,8 @@ import pandas as pd
 from hedgesim.analysis.outcomes import cell_outcomes
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.overrides import as_override_list, check_single_run
+from hedgesim.config.overrides import as_override_list, check_single_run, parse_overrides
+from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
 from hedgesim.config.spec import RunSpec, build_run, check_replicates, check_size
 from hedgesim.core import model as core
 from hedgesim.core.parameters import ModelParameters, ParameterError
@@ -69,7 +70,23 @@ def simulate_run(
     if seed is not None:
         extra.append(f"seed={_as_text('seed', seed, 0)}")
     cfg = compose_config([*given, *extra])
+    _check_set_overrides(cfg.get("parameter_sets"), given)
     return run_config(cfg)
+
+
+def _check_set_overrides(choice: str | None, given: Sequence[str]) -> None:
+    """Refuse ``params.X=v`` for a parameter the chosen sets give each replicate, as the command
+    line does: the sets' values would replace it without a word."""
+    if choice in (None, ""):
+        return
+    listed = set(set_parameters(read_sets(sets_file(choice))))
+    for override in parse_overrides(given):
+        key = override.get_key_element().lstrip("+~")
+        if key.startswith("params.") and key.removeprefix("params.") in listed:
+            raise ConfigError(
+                f"{override.input_line}: parameter_sets={choice} gives {key} a value per set; allowed: "
+                "overrides of parameters the sets do not list, or parameter_sets=null"
+            )
 
 
 # --- the ecosystem entry points -----------------------------------------------------------
