@@ -49,3 +49,16 @@ def test_the_tutorial_runs_from_top_to_bottom(tmp_path):
     ]
     assert len(images) >= 3  # the ensemble, the comparison, the sweep's heatmap
     assert list(tmp_path.iterdir()) == []  # the sweep went to a temporary folder, not the working one
+
+
+def test_the_tutorial_says_when_the_forward_scenarios_dated_shocks_end_and_its_branch():
+    from hedgesim.api import base_spec
+
+    spec = base_spec("forward_2030")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    (comparison,) = [c.source for c in notebook.cells if c.source.startswith("## 3. Compare")]
+    text = " ".join(comparison.split())
+    assert f"the dated shocks to {spec.timeline.shocks[-1].date}" in text
+    assert f"the model draws itself from {spec.stochastic.start}" in text
+    assert f"branch, {spec.branch}" in text
+    assert "2019" not in text  # the dated history runs past 2019: only the challenges start in 2020
