@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import numbers
 import shutil
 import sys
 import tempfile
@@ -84,9 +85,9 @@ def aggregate(
     Args:
         folder: the multirun folder (``hydra.sweep.dir``).
         fans: cells to draw trajectory fans for, each as ``key=value`` pairs joined by commas
-            (a cell matches when it has all of them); None takes the sweep's own choice
-            (``hydra.callbacks.aggregate.fans``), else the cells with the lowest, middle and
-            highest P(framework agreement).
+            (a cell matches when it has all of them; a string is one cell); None takes the
+            sweep's own choice (``hydra.callbacks.aggregate.fans``), else the cells with the
+            lowest, middle and highest P(framework agreement).
         figures: draw the figures (heatmaps and fans).
         n_jobs: threads reading cells and processes drawing figures in parallel (1 does both
             here, and a sweep of at most ``SERIAL_CELLS`` cells is read here).
@@ -95,12 +96,14 @@ def aggregate(
         The summary table, one row per planned cell.
 
     Raises:
-        SweepError: when the folder holds no multirun.
+        SweepError: when the folder holds no multirun, or ``n_jobs`` or ``figures`` is not allowed.
         OSError: when a file cannot be read or written (a full disk, a read-only folder); the
             folder is then left with no summary, no ``aggregate.json`` and no temporary.
     """
     started = time.perf_counter()
     folder = Path(folder)
+    fans = [fans] if isinstance(fans, str) else fans  # one cell, given alone
+    _check_options(figures, n_jobs)
     found, cells = _cells(folder)
     keys = [k for k in swept_keys(cells) if not k.startswith("hydra.")]
     base = read_yaml(folder / MULTIRUN) if (folder / MULTIRUN).is_file() else None
@@ -125,14 +128,19 @@ def aggregate(
     return table
 
 
-def start_over(folder: Path) -> None:
-    """Clear what an earlier or killed aggregation left: its record, summary and figures, and
-    temporaries.
+def _check_options(figures: Any, n_jobs: Any) -> None:
+    """Refuse, before the summary is removed, what fails only once the figures are drawn."""
+    count = isinstance(n_jobs, numbers.Integral) and not isinstance(n_jobs, bool)
+    if not (count and (n_jobs >= 1 or n_jobs == -1)):
+        raise SweepError(f"n_jobs={n_jobs!r}; allowed: a count >= 1, or -1 (one per core)")
+    if not isinstance(figures, bool | np.bool_):
+        raise SweepError(f"figures={figures!r}; allowed: True or False")
 
-    The record goes first: until this aggregation writes its own, the folder holds no summary
-    and no figure that could pass for current (a figure of an earlier, wider sweep, or one drawn
-    by an aggregation that failed after drawing it).
-    """
+
+def start_over(folder: Path) -> None:
+    """Clear what an earlier or killed aggregation left: its record first, summary, figures and
+    temporaries, so until this one writes its record no summary or figure passes for current
+    (a figure of an earlier, wider sweep, or one drawn by an aggregation that failed after)."""
     for path in _current(folder):
         path.unlink(missing_ok=True)
     clean_up(folder)
@@ -340,11 +348,8 @@ def dataset_tags(values: dict[str, Any], taken: Sequence[str]) -> dict[str, Any]
 def _write_record(
     folder: Path, table: pd.DataFrame, keys: list[str], notes: list[FigureNote], seconds: float
 ) -> None:
-    """``aggregate.json``, last: what was aggregated, for scripts and benchmarks.
-
-    ``figures`` lists the figures drawn; ``figure_notes`` says what each shows and what was
-    left out and why, the lines :func:`report` prints.
-    """
+    """``aggregate.json``, last: what was aggregated, for scripts and benchmarks; ``figure_notes``
+    says what each figure drawn shows and what was left out and why (what :func:`report` prints)."""
     record = {
         "cells": len(table),
         "status": table["status"].value_counts().to_dict(),
@@ -366,13 +371,8 @@ def figure_notes(folder: Path) -> list[str]:
 
 
 def report(folder: Path, table: pd.DataFrame) -> None:
-    """The count of cells aggregated and a line per figure drawn or left out, on stderr; exit 1
-    when some cells failed or are missing.
-
-    Raises:
-        SystemExit: with code 1 when a cell is not complete, so scripts notice and a re-run
-            can fill the gaps.
-    """
+    """The count of cells aggregated and a line per figure drawn or left out, on stderr; then
+    SystemExit(1) when a cell failed or is missing, so scripts notice and a re-run fills the gaps."""
     bad = table[table["status"] != COMPLETE]
     print(
         f"hedgesim: aggregated {len(table) - len(bad)}/{len(table)} cells into {folder}",
