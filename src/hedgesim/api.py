@@ -127,14 +127,32 @@ def vary(
     count = len(base.replicate_ids) if replicates is None else _integer("replicates", replicates, 1)
     check_size(count, base.calendar.n_steps, precision=base.precision)
     check_replicates(count, first)
+    knobs = {
+        "challenges": _replaced(base.challenges, "challenges", challenges or {}),
+        "params": _replaced(base.params, "params", params or {}),
+    }
+    _check_per_replicate(knobs, count)
     return replace(
         base,
-        challenges=_replaced(base.challenges, "challenges", challenges or {}),
-        params=_replaced(base.params, "params", params or {}),
+        **knobs,
         seed=base.seed if seed is None else _integer("seed", seed, 0),
         replicate_ids=tuple(range(first, first + count)),
         oil_prices=dict(base.oil_prices),
     )
+
+
+def _check_per_replicate(knobs: Mapping[str, Any], count: int) -> None:
+    """Refuse another ensemble size for values given per replicate (plausible parameter sets):
+    each belongs to one of the base's replicates, and the model would refuse them only when built."""
+    for prefix, part in knobs.items():
+        for f in fields(part):
+            value = getattr(part, f.name)
+            if isinstance(value, np.ndarray) and value.shape != (count,):
+                raise ConfigError(
+                    f"replicates={count}: the base gives {prefix}.{f.name} one value for each of its "
+                    f"{value.size} replicates; allowed: replicates={value.size}, or a base built with "
+                    f"{count} replicates"
+                )
 
 
 def _replaced(knobs: Any, prefix: str, values: Mapping[str, Any]) -> Any:
