@@ -52,3 +52,27 @@ def test_vary_refuses_another_size_for_values_given_per_replicate():
     listed = {name: getattr(defaults, name) for name in set_parameters(read_sets(PLAUSIBLE_FILE))}
     smaller = api.vary(api.vary(base, params=listed), replicates=2)  # one value each: any size
     assert smaller.replicate_ids == (5, 6) and smaller.params.trust_gain == defaults.trust_gain
+
+
+@pytest.mark.parametrize(
+    "override", ["hydra.run.dir=elsewhere", "hydra/launcher=basic", "hydra.job.chdir=true"]
+)
+def test_hydras_settings_which_a_python_run_would_ignore_are_refused(override):
+    with pytest.raises(ConfigError) as err:
+        hedgesim.simulate([override], replicates=1)
+    assert str(err.value) == (
+        f"{override}: the Python API runs no Hydra job and writes no folder, so Hydra's settings "
+        "would be ignored; allowed: overrides of the run, hydra.searchpath (where config options "
+        "are found), or the hedgesim command"
+    )
+
+
+def test_hydras_search_path_still_finds_a_users_config_option(tmp_path):
+    (tmp_path / "shocks").mkdir()
+    (tmp_path / "shocks" / "calm.yaml").write_text(
+        "defaults:\n  - historical\n  - _self_\nname: calm\ndisabled_kinds: [war]\n"
+    )
+    run = hedgesim.simulate_run(
+        [f"hydra.searchpath=[file://{tmp_path}]", "shocks=calm"], replicates=1, seed=1
+    )
+    assert run.config.shocks.name == "calm" and list(run.config.shocks.disabled_kinds) == ["war"]

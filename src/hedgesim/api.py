@@ -46,7 +46,8 @@ def simulate(
 
     Args:
         overrides: Hydra overrides, e.g. ``["challenges.trust=0.3", "scenario=forward_2030"]``,
-            or one of them as a string (``"challenges.trust=0.3"``).
+            or one of them as a string (``"challenges.trust=0.3"``); of Hydra's own settings
+            only ``hydra.searchpath``, as no Hydra job runs and no folder is written.
         replicates: ensemble size (overrides the config's ``replicates``).
         seed: run seed (overrides the config's ``seed``).
 
@@ -64,6 +65,7 @@ def simulate_run(
 ) -> SimulationResult:
     """Like :func:`simulate`, with the event log, the config and the model as well."""
     given = check_single_run(as_override_list(overrides))
+    _refuse_hydra_settings(given)
     extra = []
     if replicates is not None:
         extra.append(f"replicates={_as_text('replicates', replicates, 1)}")
@@ -72,6 +74,19 @@ def simulate_run(
     cfg = compose_config([*given, *extra])
     _check_set_overrides(cfg.get("parameter_sets"), given)
     return run_config(cfg)
+
+
+def _refuse_hydra_settings(given: Sequence[str]) -> None:
+    """Refuse Hydra's settings but its search path: a Python run starts no Hydra job and writes
+    no folder, so a launcher, a run folder or a job name would be ignored without a word."""
+    for override in parse_overrides(given):
+        key = override.get_key_element().lstrip("+~")
+        if key.startswith(("hydra.", "hydra/")) and key != "hydra.searchpath":
+            raise ConfigError(
+                f"{override.input_line}: the Python API runs no Hydra job and writes no folder, so "
+                "Hydra's settings would be ignored; allowed: overrides of the run, "
+                "hydra.searchpath (where config options are found), or the hedgesim command"
+            )
 
 
 def _check_set_overrides(choice: str | None, given: Sequence[str]) -> None:
