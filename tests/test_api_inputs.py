@@ -76,3 +76,15 @@ def test_hydras_search_path_still_finds_a_users_config_option(tmp_path):
         [f"hydra.searchpath=[file://{tmp_path}]", "shocks=calm"], replicates=1, seed=1
     )
     assert run.config.shocks.name == "calm" and list(run.config.shocks.disabled_kinds) == ["war"]
+
+
+def test_vary_refuses_challenges_a_branch_after_the_end_would_never_apply():
+    base = build_run(compose_config(["scenario=forward_2030", "scenario.end=2015-12"]))
+    with pytest.raises(ConfigError) as err:
+        api.vary(base, challenges={"trust": 0.2})
+    assert str(err.value) == (
+        "scenario.branch=2020-01 is after scenario.end=2015-12, so challenges.trust=0.2 would never "
+        "apply; allowed: a branch no later than scenario.end, or scenario.branch=null (the "
+        "challenges apply from the first month)"
+    )
+    assert api.vary(base, params={"spoiler_rate": 0.1}).params.spoiler_rate == 0.1

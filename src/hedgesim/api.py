@@ -27,7 +27,13 @@ from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import as_override_list, check_single_run, parse_overrides
 from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
-from hedgesim.config.spec import RunSpec, build_run, check_replicates, check_size
+from hedgesim.config.spec import (
+    RunSpec,
+    build_run,
+    check_branch_in_run,
+    check_replicates,
+    check_size,
+)
 from hedgesim.core import model as core
 from hedgesim.core.parameters import ModelParameters, ParameterError
 from hedgesim.workflows.run import SimulationResult, model_inputs, run_config, run_spec
@@ -147,6 +153,7 @@ def vary(
         "params": _replaced(base.params, "params", params or {}),
     }
     _check_per_replicate(knobs, count)
+    check_branch_in_run(base.branch, base.calendar, knobs["challenges"])
     return replace(
         base,
         **knobs,
