@@ -71,13 +71,13 @@ def simulate_run(
 ) -> SimulationResult:
     """Like :func:`simulate`, with the event log, the config and the model as well."""
     given = check_single_run(as_override_list(overrides))
-    _refuse_hydra_settings(given)
     extra = []
     if replicates is not None:
         extra.append(f"replicates={_as_text('replicates', replicates, 1)}")
     if seed is not None:
         extra.append(f"seed={_as_text('seed', seed, 0)}")
-    cfg = compose_config([*given, *extra])
+    cfg = compose_config([*given, *extra])  # a misspelt key or option says so first
+    _refuse_hydra_settings(given)
     _check_set_overrides(cfg.get("parameter_sets"), given)
     return run_config(cfg)
 
