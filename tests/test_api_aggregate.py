@@ -35,3 +35,23 @@ def test_one_fan_cell_given_as_a_string_is_that_cell(tmp_path):
     aggregation.aggregate(folder, fans="challenges.trust=0.2")
     notes = json.loads((folder / "aggregate.json").read_text())["figure_notes"]
     assert "drew figures/fans.png: EU relations and hedge, the cells asked for: cell 0: trust 0.2" in notes
+
+
+@pytest.mark.parametrize("as_given", ["absolute", "relative"])
+def test_one_cell_of_a_sweep_given_for_the_sweep_is_refused_and_left_as_it_was(
+    tmp_path, monkeypatch, as_given
+):
+    folder = hand_made_multirun(tmp_path / "mr")
+    cell = folder / "challenges.trust=0.2"
+    (cell / ".hydra" / "hydra.yaml").write_text("hydra:\n  mode: MULTIRUN\n")
+    before = sorted(p.relative_to(cell) for p in cell.rglob("*"))
+    if as_given == "relative":
+        monkeypatch.chdir(cell)
+    given = cell if as_given == "absolute" else "."
+    with pytest.raises(SweepError) as err:
+        aggregation.aggregate(given)
+    assert str(err.value) == (
+        f"folder={str(given)!r} is one cell of a sweep, without its multirun.yaml; allowed: a multirun folder"
+    )
+    assert sorted(p.relative_to(cell) for p in cell.rglob("*")) == before
+    assert len(aggregation.aggregate(folder, figures=False)) == 3  # its sweep's folder still is one

@@ -160,20 +160,19 @@ def clean_up(folder: Path) -> None:
 
 
 def _cells(folder: Path) -> tuple[dict[CellKey, Path], list[CellKey]]:
-    """The cell folders found, and the cells to summarise: the plan, else what ran.
-
-    Without a plan (a sweeper other than the basic one) only the folders written are known.
-    """
+    """The cell folders found, and the cells to summarise: the plan, else what ran (without a
+    plan, from a sweeper other than the basic one, only the folders written are known)."""
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise SweepError(f"folder={str(folder)!r} {what}; allowed: a multirun folder")
     found = cell_folders(folder)
     check_one_multirun(folder, found)
     plan = load_plan(folder)
-    if plan is None and not found:
-        raise SweepError(
-            f"folder={str(folder)!r} holds no {MULTIRUN} and no cell; allowed: a multirun folder"
+    if plan is None and (not found or folder in found.values()):  # none, or one cell given alone
+        what = (
+            f"is one cell of a sweep, without its {MULTIRUN}" if found else f"holds no {MULTIRUN} and no cell"
         )
+        raise SweepError(f"folder={str(folder)!r} {what}; allowed: a multirun folder")
     return found, (list(plan) if plan is not None else sorted(found))
 
 
