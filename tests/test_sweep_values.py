@@ -102,6 +102,35 @@ def test_a_mapping_or_group_value_is_its_override_text(tmp_path):
     assert plan.override_text({"a": [1, "b"], "c": None}) == "{a:[1,b],c:null}"
 
 
+PACKAGED_SOURCES = [
+    {"path": "hydra.conf", "schema": "pkg", "provider": "hydra"},
+    {"path": "hedgesim.conf", "schema": "pkg", "provider": "main"},
+    {"path": "", "schema": "structured", "provider": "schema"},
+]
+
+
+def test_a_missing_cell_shows_the_challenges_of_the_option_it_chose(tmp_path):
+    """A ``challenges=baseline,high_tension`` sweep whose high_tension cell never ran showed the
+    baseline's tension (0.3) in its row: the option's own values come from the recorded sources."""
+    own = tmp_path / "conf" / "challenges"
+    own.mkdir(parents=True)
+    (own / "mine.yaml").write_text("defaults:\n  - high_tension\n  - _self_\ntrust: 0.9\n")
+    user = {"path": str(tmp_path / "conf"), "schema": "file", "provider": "command-line"}
+    sources = [*PACKAGED_SOURCES, user]
+    base = {
+        "seed": 5,
+        "replicates": 2,
+        "challenges": {"trust": 0.5, "vested_interests": 0.5, "tension": 0.3},
+        "hydra": {"runtime": {"config_sources": sources}},
+    }
+    high = plan.cell_values(("challenges=high_tension",), None, base, ["challenges"])
+    assert (high["trust"], high["vested_interests"], high["tension"]) == (0.5, 0.5, 0.7)
+    mine = plan.cell_values(("challenges=mine",), None, base, ["challenges"])
+    assert (mine["trust"], mine["tension"], mine["challenges"]) == (0.9, 0.7, "mine")
+    unknown = plan.cell_values(("challenges=gone",), None, base, ["challenges"])
+    assert unknown["tension"] == 0.3  # an option the sources no longer hold: the base's values
+
+
 @pytest.mark.slow
 def test_swept_seed_and_replicates_tag_the_dataset(seed_sweep):
     table = pd.read_parquet(seed_sweep / "summary.parquet")

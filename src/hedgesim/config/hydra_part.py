@@ -7,7 +7,7 @@ in one line, and a glob over a config group is expanded to the options it names.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from hydra import compose, initialize_config_module
 from hydra._internal.config_repository import ConfigRepository
@@ -160,12 +160,43 @@ def _options_now(globs: list[Override], parsed: list[Override]) -> dict[str, lis
 def _options_then(globs: list[Override], sources: Sequence) -> dict[str, list[str]]:
     """The options of each glob's group in the config sources a sweep recorded, read without
     touching the running Hydra's global state."""
+    repository = _repository(tuple((s.provider, s.schema, s.path) for s in sources))
+    return {o.key_or_group: repository.get_group_options(o.key_or_group, ObjectType.CONFIG) for o in globs}
+
+
+def group_option(sources: Sequence[Mapping], group: str, option: str) -> dict | None:
+    """What option ``option`` of config group ``group`` sets, as the config sources a sweep
+    recorded (``multirun.yaml``'s ``hydra.runtime.config_sources``) hold it, its own defaults
+    merged in; None when they hold no such option. A cell that never ran shows its values so.
+    """
+    found = tuple((s.get("provider"), s.get("schema"), s.get("path")) for s in sources)
+    repository = _repository(found)
+    if option not in repository.get_group_options(group, ObjectType.CONFIG):
+        return None
+    merged = OmegaConf.create()
+    for name in _with_defaults(repository, f"{group}/{option}"):
+        loaded = repository.load_config(name)
+        body = OmegaConf.masked_copy(loaded.config, [k for k in loaded.config if k != "defaults"])
+        merged = OmegaConf.merge(merged, body)
+    return OmegaConf.to_container(merged)
+
+
+def _with_defaults(repository: ConfigRepository, name: str) -> list[str]:
+    """``name`` after the configs of its group its defaults list names (``- baseline``), in order."""
+    loaded = repository.load_config(name)
+    group = name.rpartition("/")[0]
+    earlier = [getattr(d, "path", None) for d in loaded.defaults_list or [] if not d.is_self()]
+    own = [path.lstrip("/") if path.startswith("/") else f"{group}/{path}" for path in earlier if path]
+    return [*(n for path in own for n in _with_defaults(repository, path)), name]
+
+
+def _repository(sources: tuple[tuple, ...]) -> ConfigRepository:
+    """Hydra's repository of these config sources, read without touching its global state."""
     Plugins.instance()  # registers the config source kinds (pkg, file, structured)
     search_path = ConfigSearchPathImpl()
-    for source in sources:
-        search_path.append(str(source.provider), f"{source.schema}://{source.path}")
-    repository = ConfigRepository(config_search_path=search_path)
-    return {o.key_or_group: repository.get_group_options(o.key_or_group, ObjectType.CONFIG) for o in globs}
+    for provider, schema, path in sources:
+        search_path.append(str(provider), f"{schema}://{path}")
+    return ConfigRepository(config_search_path=search_path)
 
 
 def _listed_options(override: Override, options: list[str]) -> str:

@@ -22,7 +22,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.hydra_part import expand_globs
+from hedgesim.config.hydra_part import expand_globs, group_option
 from hedgesim.workflows.results import MANIFEST, incomplete_because
 from hedgesim.workflows.run import CHALLENGES, ERROR
 
@@ -192,17 +192,39 @@ def cell_values(cell: CellKey, folder: Path | None, base: dict | None, keys: lis
     if folder is not None and (folder / ".hydra" / "config.yaml").is_file():
         cfg = read_yaml(folder / ".hydra" / "config.yaml", {name.split(".")[0] for name in names})
     given = {line.partition("=")[0].lstrip("+~"): line.partition("=")[2] for line in cell}
+    chosen = _chosen_options(given, base) if cfg is None else {}
     row: dict[str, Any] = {}
     for name in names:
         value = select(cfg, name, ABSENT)
         if value is ABSENT and name in given:
             value = override_value(given[name])
+        group, _, key = name.partition(".")
+        if value is ABSENT and group in chosen:
+            value = select(chosen[group], key, ABSENT)
         if value is ABSENT:
             value = select(base, name)
         if isinstance(value, (list, dict)):
             value = given[name] if name in given else override_text(value)
         row[column_name(name)] = value
     return row
+
+
+def _chosen_options(given: dict[str, str], base: dict | None) -> dict[str, dict]:
+    """The values of the config group options a cell that never ran chose (``challenges=
+    high_tension``), read from the config sources the sweep recorded: without them its row
+    would show the sweep's base values (the baseline's tension) for another option's."""
+    sources = select(base, "hydra.runtime.config_sources") or []
+    chosen = {}
+    for group, option in given.items():
+        if "." not in group and _PLAIN_OPTION.match(option):
+            with contextlib.suppress(HydraException, OSError):  # sources moved: the base's values
+                values = group_option(sources, group, option)
+                if values is not None:
+                    chosen[group] = values
+    return chosen
+
+
+_PLAIN_OPTION = re.compile(r"^[\w\-]+$")
 
 
 def read_yaml(path: Path, only: Collection[str] | None = None) -> Any:
