@@ -88,3 +88,20 @@ def test_vary_refuses_challenges_a_branch_after_the_end_would_never_apply():
         "challenges apply from the first month)"
     )
     assert api.vary(base, params={"spoiler_rate": 0.1}).params.spoiler_rate == 0.1
+
+
+def test_a_python_run_is_not_charged_the_memory_of_a_figure_it_never_draws(monkeypatch):
+    """The estimate counted the figure (110 bytes a replicate-month) for runs from Python, which
+    draw none: a run that fits without it was refused."""
+    from hedgesim.config import spec
+
+    base = api.base_spec()  # composed before the machine shrinks
+    one_month = 1000 * (spec.PRECISIONS["float64"] + spec.FIGURE_BYTES_PER_REPLICATE_MONTH // 2)
+    monkeypatch.setattr(spec, "machine_memory", lambda: 2 * one_month)  # room for the run, not its figure
+    run = hedgesim.simulate_run(["scenario.end=2008-01"], replicates=1000, seed=1)
+    assert len(run.trajectories) == 1000 and run.config.output.figure is False
+    with pytest.raises(ConfigError, match="needs about"):  # the command line would draw one
+        spec.check_size(1000, 1, figure=True)
+    months = base.calendar.n_steps
+    monkeypatch.setattr(spec, "machine_memory", lambda: 2 * 1000 * months * spec.PRECISIONS["float64"])
+    assert len(api.vary(base, replicates=1000).replicate_ids) == 1000

@@ -66,12 +66,16 @@ def simulate(
     return simulate_run(overrides, replicates, seed).trajectories
 
 
+NO_FIGURE = "output.figure=false"
+"""A Python run draws no figure: its memory estimate leaves the figure's out, and its config says so."""
+
+
 def simulate_run(
     overrides: str | Sequence[str] | None = (), replicates: int | None = None, seed: int | None = None
 ) -> SimulationResult:
     """Like :func:`simulate`, with the event log, the config and the model as well."""
     given = check_single_run(as_override_list(overrides))
-    extra = []
+    extra = [] if any(o.lstrip("+~").startswith("output.figure=") for o in given) else [NO_FIGURE]
     if replicates is not None:
         extra.append(f"replicates={_as_text('replicates', replicates, 1)}")
     if seed is not None:
@@ -146,7 +150,7 @@ def vary(
         raise ConfigError(f"base={base!r}; allowed: a RunSpec, e.g. hedgesim.api.base_spec()")
     first = base.replicate_ids[0]
     count = len(base.replicate_ids) if replicates is None else _integer("replicates", replicates, 1)
-    check_size(count, base.calendar.n_steps, precision=base.precision)
+    check_size(count, base.calendar.n_steps, precision=base.precision, figure=False)  # Python draws none
     check_replicates(count, first)
     knobs = {
         "challenges": _replaced(base.challenges, "challenges", challenges or {}),
