@@ -105,3 +105,9 @@ def test_a_python_run_is_not_charged_the_memory_of_a_figure_it_never_draws(monke
     months = base.calendar.n_steps
     monkeypatch.setattr(spec, "machine_memory", lambda: 2 * 1000 * months * spec.PRECISIONS["float64"])
     assert len(api.vary(base, replicates=1000).replicate_ids) == 1000
+
+
+def test_a_scenario_that_is_no_name_is_one_line():
+    with pytest.raises(ConfigError) as err:
+        api.base_spec(5)
+    assert str(err.value) == "scenario=5; allowed: a scenario's name, e.g. 'forward_2030'"

@@ -124,6 +124,8 @@ def base_spec(scenario: str = FORWARD) -> RunSpec:
     Hydra composition costs about as much as a small run; callers vary the cached spec with
     :func:`vary`, which copies what it changes, so the cached spec is never altered.
     """
+    if not isinstance(scenario, str):
+        raise ConfigError(f"scenario={scenario!r}; allowed: a scenario's name, e.g. {FORWARD!r}")
     return build_run(compose_config([f"scenario={scenario}"]))
 
 
