@@ -111,3 +111,31 @@ def test_a_scenario_that_is_no_name_is_one_line():
     with pytest.raises(ConfigError) as err:
         api.base_spec(5)
     assert str(err.value) == "scenario=5; allowed: a scenario's name, e.g. 'forward_2030'"
+
+
+THREADS = """
+import threading, hedgesim
+out, errors = {}, []
+def work(k):
+    try:
+        out[k] = hedgesim.simulate(["scenario.end=2009-12"], replicates=3, seed=1)
+    except Exception as err:
+        errors.append(f"{type(err).__name__}: {err}")
+threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+assert not errors, errors
+assert len(out) == 4 and all(table.equals(out[0]) for table in out.values())
+print("same")
+"""
+
+
+def test_runs_from_several_threads_at_once_give_the_same_numbers():
+    """Four threads of a fresh process: Hydra's global state ("GlobalHydra is already
+    initialized") and the first compilation of the kernels ("a jit decorator was called on an
+    already jitted function") failed them; they take turns now, and each run is the same."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", THREADS], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "same", done.stderr[-2000:]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
+import threading
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +32,29 @@ def compose_config(overrides: Sequence[str] = (), config_name: str = "config") -
     Raises:
         ConfigError: when an override names an unknown key or a value of the wrong type.
     """
-    register_configs()
-    GlobalHydra.instance().clear()
     try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        with hydra_on_conf():
             return compose(config_name=config_name, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException, ValueError) as err:
         raise ConfigError(describe_config_error(err)) from None
-    finally:
+
+
+_ONE_AT_A_TIME = threading.RLock()
+"""Hydra keeps one initialised config module per process: compositions from threads take turns."""
+
+
+@contextlib.contextmanager
+def hydra_on_conf() -> Iterator[None]:
+    """Hydra initialised on conf/ outside any Hydra app, for one composition at a time in this
+    process (threads wait their turn), and cleared after it."""
+    register_configs()
+    with _ONE_AT_A_TIME:
         GlobalHydra.instance().clear()
+        try:
+            with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+                yield
+        finally:
+            GlobalHydra.instance().clear()
 
 
 def unreadable_override(line: str, err: BaseException) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from hydra import compose, initialize_config_module
+from hydra import compose
 from hydra._internal.config_repository import ConfigRepository
 from hydra._internal.config_search_path_impl import ConfigSearchPathImpl
 from hydra.core.global_hydra import GlobalHydra
@@ -22,9 +22,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from hedgesim.config.batching import BatchSettings
-from hedgesim.config.compose import CONFIG_MODULE, describe_config_error
+from hedgesim.config.compose import describe_config_error, hydra_on_conf
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.schema import register_configs
 
 JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
 """The joblib launcher's class, as ``hydra.launcher._target_`` names it."""
@@ -45,13 +44,8 @@ def compose_with_hydra(overrides: Sequence[str]) -> DictConfig:
 
 
 def _composed(overrides: Sequence[str]) -> DictConfig:
-    register_configs()
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
-            return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
-    finally:
-        GlobalHydra.instance().clear()
+    with hydra_on_conf():
+        return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
 
 
 def _with_hydra_keys(message: str, overrides: Sequence[str]) -> str:
@@ -140,10 +134,8 @@ def expand_globs(
 def _options_now(globs: list[Override], parsed: list[Override]) -> dict[str, list[str]]:
     """The options of each glob's group that conf/ and the command line's search path hold."""
     plain = [o.input_line for o in parsed if not o.is_sweep_override()]
-    register_configs()
-    GlobalHydra.instance().clear()
     try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        with hydra_on_conf():
             loader = GlobalHydra.instance().config_loader()
             return {
                 o.key_or_group: loader.get_group_options(
@@ -153,8 +145,6 @@ def _options_now(globs: list[Override], parsed: list[Override]) -> dict[str, lis
             }
     except (HydraException, OmegaConfBaseException, ValueError) as err:
         raise ConfigError(describe_config_error(err)) from None
-    finally:
-        GlobalHydra.instance().clear()
 
 
 def _options_then(globs: list[Override], sources: Sequence) -> dict[str, list[str]]:

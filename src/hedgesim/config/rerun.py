@@ -17,14 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
-from hydra import compose, initialize_config_module
+from hydra import compose
 from hydra.core.config_store import ConfigStore
-from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from hedgesim.config.compose import CONFIG_MODULE, describe_config_error
+from hedgesim.config.compose import describe_config_error, hydra_on_conf
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.folder_names import CellName, check_cell_names
 from hedgesim.config.hydra_part import check_hydra_part
@@ -105,15 +104,11 @@ def _cell_names(parsed: list) -> list[CellName]:
 
 def _composed(overrides: Sequence[str]) -> DictConfig:
     """The saved config with ``overrides``, Hydra's part included, as the rerun's job gets it."""
-    register_configs()
-    GlobalHydra.instance().clear()
     try:
-        with initialize_config_module(config_module=CONFIG_MODULE, version_base="1.3"):
+        with hydra_on_conf():
             return compose(config_name=RERUN, overrides=list(overrides), return_hydra_config=True)
     except (HydraException, OmegaConfBaseException, ValueError) as err:
         raise ConfigError(describe_config_error(err)) from None
-    finally:
-        GlobalHydra.instance().clear()
 
 
 def _task_part(cfg: DictConfig) -> DictConfig:

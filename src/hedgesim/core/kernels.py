@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import math
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -20,6 +21,8 @@ from hedgesim.core import hedge_kernel
 from hedgesim.core.vocabulary import RUSSIA
 
 _state = {"compiled": importlib.util.find_spec("numba") is not None, "jitted": False}
+_JITTING = threading.Lock()
+"""Kernels are compiled (or loaded) once per process: threads running models wait for the first."""
 
 
 def compiled() -> bool:
@@ -58,6 +61,12 @@ _INLINED = ("_most_moved", "_strongest")
 def _jit_all() -> None:
     if _state["jitted"]:
         return
+    with _JITTING:
+        if not _state["jitted"]:
+            _jit_each()
+
+
+def _jit_each() -> None:
     import numba
 
     here = globals()
@@ -91,9 +100,11 @@ def compilable(*examples: Callable[[], tuple]) -> Callable[[Callable], Callable]
 
         def compiled_rule() -> Callable:
             if not jitted:
-                import numba
+                with _JITTING:
+                    if not jitted:
+                        import numba
 
-                jitted.append(numba.njit(cache=True, nogil=True, error_model="numpy")(rule))
+                        jitted.append(numba.njit(cache=True, nogil=True, error_model="numpy")(rule))
             return jitted[0]
 
         @functools.wraps(rule)
