@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from hedgesim.analysis.pass_rules import context_rows, judge
 from hedgesim.analysis.targets import targets_from_mapping
@@ -147,6 +148,20 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
     assert rep.main([*args, "--out", str(tmp_path / "x")]) == rep.EXIT_USAGE
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and err[0].startswith("hedgesim-reproduce: error:")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_targets_file_of_context_rows_only_is_one_line(tmp_path, capsys):
+    """Nothing to judge: refused on reading, not with a traceback after the targets are loaded."""
+    context = level_row("before_the_run", **{"class": "context", "reason": "before 2008"})
+    (tmp_path / "context.yaml").write_text(yaml.safe_dump({"targets": [context]}), encoding="utf-8")
+    args = ["--targets", str(tmp_path / "context.yaml"), "--out", str(tmp_path / "x")]
+    assert rep.main(args) == rep.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "hedgesim-reproduce: error: targets: no row is judged (all 1 are context); "
+        "allowed: at least one evidence or fitted target"
+    ]
     assert not (tmp_path / "x").exists()
 
 

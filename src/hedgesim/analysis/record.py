@@ -29,7 +29,7 @@ def record_targets(
         trade_shares: the parsed ``trade_shares.yaml``, or None.
 
     Raises:
-        TargetError: a malformed row in any of them, or an id used twice.
+        TargetError: a malformed row in any of them, an id used twice, or nothing to judge.
     """
     written = targets_from_mapping(targets)
     coded = bfpi_targets(bfpi, covered_pairs(targets["targets"])) if bfpi is not None else []
@@ -38,6 +38,11 @@ def record_targets(
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
         raise TargetError(f"targets: duplicated id(s) {duplicated}; allowed: unique ids")
+    if not any(t.evaluate for t in written + coded):  # the commands would fail after loading
+        raise TargetError(
+            f"targets: no row is judged (all {len(ids)} are context); allowed: at least one "
+            "evidence or fitted target"
+        )
     return written + coded
 
 
