@@ -142,13 +142,30 @@ def test_rerun_replaces_the_folder_whole(small, tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--replicates", "0"], "--replicates=0"), (["params.no_such_knob=1"], "no_such_knob")],
+    [
+        (["--replicates", "0"], "--replicates=0"),
+        (["params.no_such_knob=1"], "no_such_knob"),
+        (["parameter_sets=plausible"], "this command sets parameter_sets itself; allowed: --parameter-sets"),
+    ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, message):
     assert rep.main([*args, "--out", str(tmp_path / "x")]) == rep.EXIT_USAGE
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and err[0].startswith("hedgesim-reproduce: error:")
     assert not (tmp_path / "x").exists()
+
+
+def test_the_report_names_the_parameters_an_override_changed(tmp_path):
+    """A run on params=default is not reported as the calibrated parameters."""
+    out = tmp_path / "default"
+    rep.main(["params=default", "params.trust_floor=0.1", "--replicates", "3", "--out", str(out)])
+    first = (out / "report.md").read_text(encoding="utf-8").split("\n\n")[1]
+    assert "the configured calibrated parameters" not in first
+    assert first.endswith(
+        "the configured parameters with `params=default`, `params.trust_floor=0.1`, not the calibrated "
+        "parameters alone)."
+    )
+    assert report.parameters_used(None, ["scenario.end=2020-06"]) == "the configured calibrated parameters"
 
 
 def test_a_targets_file_of_context_rows_only_is_one_line(tmp_path, capsys):

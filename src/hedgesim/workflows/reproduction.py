@@ -129,6 +129,8 @@ SET_BY_OPTIONS = {
     "replicates": "--replicates N",
     "seed": "--seed S",
     "scenario": f"scenario.KEY=VALUE to change one value of the reproduction's scenario ({SCENARIO})",
+    "parameter_sets": "--parameter-sets (and --sets-file CSV), which judges the sets beside the "
+    "configured parameters and writes results/baseline_plausible/",
 }
 """Keys the command sets itself, and what to use instead of overriding them."""
 

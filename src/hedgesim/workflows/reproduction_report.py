@@ -136,12 +136,7 @@ def report_markdown(
     naive_evidence = {name: of_class(frame) for name, frame in naive.items()}
     units = {t.id: t.statistic_unit() for t in targets}
     sets = facts.get("parameter_sets")
-    parameters = (
-        f"the {sets['sets']} plausible parameter sets of `{sets['file']}`, {sets['replicates_per_set']} "
-        "replicates each"
-        if sets
-        else "the configured calibrated parameters"
-    )
+    parameters = parameters_used(sets, facts.get("overrides", ()))
     parts = [
         "# hedgesim baseline: reproduction of the 2011-2019 targets"
         + (" with parameter uncertainty" if sets else ""),
@@ -180,6 +175,20 @@ def report_markdown(
         "## Files\n\n" + FILES + (UNCERTAINTY_FILE if sets else ""),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def parameters_used(sets: Mapping[str, Any] | None, overrides: Sequence[str]) -> str:
+    """The parameters the run used, for the report's first line, with the command's ``params``
+    overrides: without them a run on ``params=default`` would read as the calibrated baseline."""
+    changed = [o for o in overrides if o.lstrip("+~").split("=", 1)[0].strip().split(".")[0] == "params"]
+    with_changes = ", ".join(f"`{o}`" for o in changed)
+    if sets:
+        used = f"the {sets['sets']} plausible parameter sets of `{sets['file']}`"
+        each = f", {sets['replicates_per_set']} replicates each"
+        return used + each + (f", with {with_changes}" if changed else "")
+    if changed:
+        return f"the configured parameters with {with_changes}, not the calibrated parameters alone"
+    return "the configured calibrated parameters"
 
 
 def out_of_sample(validation: Mapping[str, Any] | None) -> str:
