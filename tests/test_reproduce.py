@@ -16,7 +16,7 @@ from hedgesim.analysis.targets import targets_from_mapping
 from hedgesim.workflows import reproduction as rep
 from hedgesim.workflows import reproduction_report as report
 from hedgesim.workflows.results import is_complete, sha256
-from hedgesim.workflows.targets_file import read_targets
+from hedgesim.workflows.targets_file import TARGETS_FILE, read_targets
 from target_rows import level_row
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,6 +166,24 @@ def test_the_report_names_the_parameters_an_override_changed(tmp_path):
         "parameters alone)."
     )
     assert report.parameters_used(None, ["scenario.end=2020-06"]) == "the configured calibrated parameters"
+
+
+def test_the_record_names_the_targets_and_validation_files_given(tmp_path):
+    """Another targets file or validation summary is named in the report and the manifest: the
+    folder would read as the committed reproduction's otherwise."""
+    for name in ("targets.yaml", "bfpi.yaml", "trade_shares.yaml"):
+        shutil.copy(TARGETS_FILE.parent / name, tmp_path / name)
+    summary = json.loads((ROOT / rep.VALIDATION_SUMMARY).read_text(encoding="utf-8"))
+    (tmp_path / "summary.json").write_text(json.dumps(summary | {"beats_both_at_every_origin": False}))
+    out = tmp_path / "out"
+    given = ["--targets", str(tmp_path / "targets.yaml"), "--validation", str(tmp_path / "summary.json")]
+    rep.main([*given, "--replicates", "3", "--out", str(out)])
+    command = " ".join(["hedgesim-reproduce", *given])
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["command"] == command
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert f"Command: `{command}` (3 replicates" in text
+    assert f"**Out of sample (hedgesim-validate, {tmp_path / 'summary.json'}): on the pre-registered" in text
+    assert "the model does NOT beat both benchmarks" in text and "results/validation/" not in text
 
 
 def test_a_targets_file_of_context_rows_only_is_one_line(tmp_path, capsys):

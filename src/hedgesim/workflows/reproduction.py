@@ -233,6 +233,8 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     spec = baseline_spec(args.overrides, args.replicates, args.seed)
     check_covers(spec, targets)
     validation = validation_headline(args.validation)
+    if validation and args.validation is not None:  # the report names the summary it quotes
+        validation = {**validation, "quoted_from": f"hedgesim-validate, {args.validation}"}
     sets = read_plausible(args.sets_file) if args.parameter_sets else None
     if sets is not None:
         psets.check_overrides(args.overrides, sets, str(args.sets_file))
@@ -246,9 +248,7 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     context = context_rows(targets)
     elapsed = time.perf_counter() - started
     facts = {
-        "command": " ".join(
-            ["hedgesim-reproduce", *(["--parameter-sets"] if sets is not None else []), *args.overrides]
-        ),
+        "command": " ".join(["hedgesim-reproduce", *options_given(args), *args.overrides]),
         "replicates": len(spec.replicate_ids),
         "seed": args.seed,
         "scenario": SCENARIO,
@@ -282,6 +282,16 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     evidence = of_class(table)
     facts["summary"] = summary_lines(evidence, {k: of_class(v) for k, v in naive.items()})
     return facts
+
+
+def options_given(args: argparse.Namespace) -> list[str]:
+    """The options that change what is judged or quoted, as the report and manifest record the
+    command: without them a run on another targets file reads as the committed reproduction (the
+    sets file is recorded with its sha256 under ``parameter_sets``)."""
+    given = ["--parameter-sets"] if args.parameter_sets else []
+    if Path(args.targets).resolve() != TARGETS_FILE.resolve():
+        given += ["--targets", str(args.targets)]
+    return given + (["--validation", str(args.validation)] if args.validation is not None else [])
 
 
 def _with_parameter_sets(

@@ -192,7 +192,8 @@ def parameters_used(sets: Mapping[str, Any] | None, overrides: Sequence[str]) ->
 
 
 def out_of_sample(validation: Mapping[str, Any] | None) -> str:
-    """The out-of-sample headline of hedgesim-validate beside the in-sample one."""
+    """The out-of-sample headline of hedgesim-validate beside the in-sample one, naming the
+    summary quoted when it is not the default (``quoted_from``)."""
     if not validation:
         return "Out of sample: no validation has been run (`hedgesim-validate` writes results/validation/)."
     lines = []
@@ -211,7 +212,8 @@ def out_of_sample(validation: Mapping[str, Any] | None) -> str:
         else "does NOT beat both benchmarks at every origin"
     )
     return (
-        f"**Out of sample (hedgesim-validate, results/validation/): on the pre-registered criterion, "
+        f"**Out of sample ({validation.get('quoted_from', 'hedgesim-validate, results/validation/')}): "
+        "on the pre-registered criterion, "
         f"the held-out loss, the model {verdict}.**\n\n" + "\n".join(lines)
     )
 
