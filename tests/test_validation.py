@@ -443,9 +443,15 @@ def test_the_command_writes_its_folder_and_score_only_reproduces_it(first_run, c
 
 
 def test_score_only_without_calibrations_is_exit_2(tmp_path, capsys):
+    """The line names --out and what --score-only reads there (it named a file, not the option)."""
     assert validate(tmp_path, "--score-only") == command.EXIT_USAGE
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "calibrations" in err[0]
+    assert err == [
+        f"hedgesim-validate: error: --out={tmp_path / 'out'}: holds no calibrations.yaml, the "
+        "calibrations --score-only re-scores; allowed: a folder hedgesim-validate wrote (default "
+        "results/validation), or no --score-only"
+    ]
+    assert not (tmp_path / "out").exists()
 
 
 def test_score_only_checks_jobs_too(tmp_path, capsys):

@@ -28,6 +28,7 @@ from hedgesim.workflows.validation import benchmarks, scoring
 from hedgesim.workflows.validation.calibrate import calibrate_all, check_made_by, objective, params_of
 from hedgesim.workflows.validation.plan import PLAN_FILE, Plan, read_plan
 from hedgesim.workflows.validation.report import (
+    CALIBRATIONS,
     FILES,
     PACKAGED_PLAN,
     SEARCH_TIMES,
@@ -84,6 +85,11 @@ def calibrations_of(args, plan: Plan, splits: Mapping[str, Split]) -> dict[str, 
     if args.jobs < 1:  # with --score-only too: a bad option is an error whatever it would do
         raise CalibrationError(f"--jobs={args.jobs}; allowed: an integer >= 1")
     if args.score_only:
+        if not (Path(args.out) / CALIBRATIONS).is_file():  # said as the option, not as a file name
+            raise CalibrationError(
+                f"--out={args.out}: holds no {CALIBRATIONS}, the calibrations --score-only re-scores; "
+                f"allowed: a folder hedgesim-validate wrote (default {DEFAULT_OUT}), or no --score-only"
+            )
         stored = read_calibrations(args.out)
         params = {o: params_of(stored, o, dims) for o in plan.origins}
         for origin, s in splits.items():
