@@ -440,6 +440,19 @@ def test_the_command_writes_its_folder_and_score_only_reproduces_it(first_run, c
     assert validate(tmp_path, "--score-only", run="never_used") == status
     assert (out / "summary.json").read_bytes() == before
     assert not (tmp_path / "never_used").exists()
+    manifest = json.loads((out / "manifest.json").read_text())  # the run that made these numbers:
+    assert manifest["command"] == f"hedgesim-validate --plan {tmp_path / 'validation.yaml'}"
+
+
+def test_the_record_names_another_plan_or_targets_file():
+    """The manifest's command and the report's plan line name a --plan or --targets that is not
+    the packaged one (both read as the pre-registered run's)."""
+    default = command.parse_args(["--score-only", "--out", "x"])
+    assert command.options_given(default) == ["--score-only"]
+    assert command.plan_name(default.plan, default.targets) == "conf/calibration/validation.yaml"
+    other = command.parse_args(["--plan", "p.yaml", "--targets", "t.yaml"])
+    assert command.options_given(other) == ["--plan", "p.yaml", "--targets", "t.yaml"]
+    assert command.plan_name(other.plan, other.targets) == "p.yaml (scored on the targets of t.yaml)"
 
 
 def test_score_only_without_calibrations_is_exit_2(tmp_path, capsys):

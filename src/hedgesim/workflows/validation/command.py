@@ -168,7 +168,7 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
     held_out = pd.concat(scored["held_out"], ignore_index=True)
     texts = {
         "report.md": report_markdown(
-            summary, splits, calibrations, held_out, scored["fits"], plan_name(args.plan)
+            summary, splits, calibrations, held_out, scored["fits"], plan_name(args.plan, args.targets)
         ),
         "summary.json": summary_json(summary),
         "held_out.csv": held_out.to_csv(index=False, float_format="%.10g"),
@@ -182,7 +182,7 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
     )
     seconds = round(time.perf_counter() - started, 1)
     facts = {
-        "command": "hedgesim-validate" + (" --score-only" if args.score_only else ""),
+        "command": " ".join(["hedgesim-validate", *options_given(args)]),
         "seconds": seconds,
         "seconds_search": round(searched, 1),
         "searches": {o: {k: c[k] for k in SEARCH_TIMES if k in c} for o, c in calibrations.items()},
@@ -190,6 +190,17 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
     }
     write_folder(args.out, texts, figure, None if args.score_only else calibrations, facts)
     return {"summary": summary, "seconds": seconds, "first_line": texts["report.md"].splitlines()[0]}
+
+
+def options_given(args: argparse.Namespace) -> list[str]:
+    """The options that change what is scored, as the manifest records the command: a run on
+    another targets file or plan would read as the pre-registered one otherwise."""
+    given = ["--score-only"] if args.score_only else []
+    if Path(args.plan).resolve() != PLAN_FILE.resolve():
+        given += ["--plan", str(args.plan)]
+    if Path(args.targets).resolve() != TARGETS_FILE.resolve():
+        given += ["--targets", str(args.targets)]
+    return given
 
 
 def check_apart(run_dir: Path, out: Path) -> None:
@@ -207,10 +218,12 @@ def check_apart(run_dir: Path, out: Path) -> None:
         )
 
 
-def plan_name(path: Path) -> str:
+def plan_name(path: Path, targets: Path = TARGETS_FILE) -> str:
     """How the report names the pre-registration read: the packaged one by its place in the
-    package, another by the path given."""
-    return PACKAGED_PLAN if Path(path).resolve() == PLAN_FILE.resolve() else str(path)
+    package, another by the path given; with the targets file when it is not the packaged one."""
+    name = PACKAGED_PLAN if Path(path).resolve() == PLAN_FILE.resolve() else str(path)
+    other = Path(targets).resolve() != TARGETS_FILE.resolve()
+    return name + (f" (scored on the targets of {targets})" if other else "")
 
 
 def settings_of(plan: Plan) -> dict[str, Any]:
