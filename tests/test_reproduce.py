@@ -184,6 +184,8 @@ def test_the_record_names_the_targets_and_validation_files_given(tmp_path):
     assert f"Command: `{command}` (3 replicates" in text
     assert f"**Out of sample (hedgesim-validate, {tmp_path / 'summary.json'}): on the pre-registered" in text
     assert "the model does NOT beat both benchmarks" in text and "results/validation/" not in text
+    default = rep.parse_args(["--validation", str(rep.VALIDATION_SUMMARY), "--targets", str(TARGETS_FILE)])
+    assert rep.options_given(default) == []  # the defaults named: the committed record stays as it is
 
 
 def test_a_targets_file_of_context_rows_only_is_one_line(tmp_path, capsys):

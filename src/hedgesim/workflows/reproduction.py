@@ -233,7 +233,7 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     spec = baseline_spec(args.overrides, args.replicates, args.seed)
     check_covers(spec, targets)
     validation = validation_headline(args.validation)
-    if validation and args.validation is not None:  # the report names the summary it quotes
+    if validation and other_summary(args.validation):  # the report names the summary it quotes
         validation = {**validation, "quoted_from": f"hedgesim-validate, {args.validation}"}
     sets = read_plausible(args.sets_file) if args.parameter_sets else None
     if sets is not None:
@@ -291,7 +291,12 @@ def options_given(args: argparse.Namespace) -> list[str]:
     given = ["--parameter-sets"] if args.parameter_sets else []
     if Path(args.targets).resolve() != TARGETS_FILE.resolve():
         given += ["--targets", str(args.targets)]
-    return given + (["--validation", str(args.validation)] if args.validation is not None else [])
+    return given + (["--validation", str(args.validation)] if other_summary(args.validation) else [])
+
+
+def other_summary(path: Path | None) -> bool:
+    """Whether ``--validation`` names another summary than the default one."""
+    return path is not None and Path(path).resolve() != VALIDATION_SUMMARY.resolve()
 
 
 def _with_parameter_sets(
