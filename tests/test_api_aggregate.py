@@ -55,3 +55,17 @@ def test_one_cell_of_a_sweep_given_for_the_sweep_is_refused_and_left_as_it_was(
     )
     assert sorted(p.relative_to(cell) for p in cell.rglob("*")) == before
     assert len(aggregation.aggregate(folder, figures=False)) == 3  # its sweep's folder still is one
+
+
+def test_collapse_is_undefined_for_runs_that_end_before_it_can_happen():
+    """p_collapse counts EU relations below their 2011 low from 2021 on: a sweep to 2012-12
+    reported 0.0, as if no replicate had collapsed, where none could."""
+    import math
+
+    import hedgesim
+    from hedgesim.analysis import outcomes
+
+    early = hedgesim.simulate(["scenario=forward_2030", "scenario.end=2012-12"], replicates=3, seed=1)
+    assert math.isnan(outcomes.cell_outcomes(early)["p_collapse"])
+    later = hedgesim.simulate(["scenario=forward_2030", "scenario.end=2021-06"], replicates=3, seed=1)
+    assert outcomes.cell_outcomes(later)["p_collapse"] in (0.0, 1 / 3, 2 / 3, 1.0)

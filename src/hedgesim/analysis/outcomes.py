@@ -163,7 +163,7 @@ def cell_outcomes(trajectories: pd.DataFrame, horizons: Horizons = DEFAULT) -> d
         f"p_visa_by_{h.visa_by}": share_by("visa", h.visa_by),
         f"p_priorities_by_{h.agreements_by}": share_by("priorities", h.agreements_by),
         f"p_framework_by_{h.agreements_by}": share_by("framework", h.agreements_by),
-        "p_collapse": float(per["collapse"].mean()),
+        "p_collapse": _collapse_share(per["collapse"], trajectories["date"], h),
         f"median_relations_eu_{final}": _median(per[f"relations_eu_{final}"]),
         f"median_hedge_eu_{final}": _median(per[f"hedge_eu_{final}"]),
         f"median_hedge_russia_{final}": _median(per[f"hedge_russia_{final}"]),
@@ -172,6 +172,15 @@ def cell_outcomes(trajectories: pd.DataFrame, horizons: Horizons = DEFAULT) -> d
         row[f"median_months_to_{SHORT[name]}"] = _median(per[f"months_to_{SHORT[name]}"])
     row["replicates"] = int(len(per))
     return row
+
+
+def _collapse_share(collapse: pd.Series, dates: pd.Series, horizons: Horizons) -> float:
+    """The share of replicates that collapsed; NaN when the run holds no month after
+    ``collapse_after`` or none of ``low_year``, so none could (not a share of 0)."""
+    year, _ = _year_month(dates)
+    if not ((year > horizons.collapse_after).any() and (year == horizons.low_year).any()):
+        return float("nan")
+    return float(collapse.mean())
 
 
 def _median(values: pd.Series) -> float:
