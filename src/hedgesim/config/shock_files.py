@@ -151,7 +151,28 @@ def _csv_header(row: list[str], where: str, line: int) -> list[str]:
 
 
 class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """PyYAML's safe loader (libyaml's where installed) that refuses a key written twice."""
+    """PyYAML's safe loader (libyaml's where installed) that refuses a key written twice.
+
+    PyYAML lets a value its type cannot read fail as a bare ValueError (``2012-02-30`` as a
+    date): a date that is not a real one stays text, for the shock's own check to name its key,
+    and any other such value is an error that says where it is.
+    """
+
+    def construct_timestamp_or_text(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except (ValueError, AttributeError):
+            return self.construct_scalar(node)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            if isinstance(err, yaml.YAMLError):
+                raise
+            why = f" ({err})" if isinstance(err, ValueError) else ""
+            problem = f"{show(node.value)} cannot be read as {node.tag.rpartition(':')[2]}{why}"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         self.flatten_mapping(node)
@@ -168,6 +189,9 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
                     None, None, f"key {show(key)} appears twice in one mapping", key_node.start_mark
                 )
         return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_timestamp_or_text)
 
 
 def yaml_records(text: str, where: str) -> tuple[list[str], list[Any]]:
