@@ -52,3 +52,44 @@ def test_a_date_that_is_no_real_one_in_a_yaml_file_is_one_line(text, expect, tmp
     message = one_line(capsys, "shocks.file=bad.yaml", "replicates=1")
     assert message.startswith(expect), message
     assert not (tmp_path / "outputs").exists()
+
+
+KEEP = "timeline:\n  - {date: 2012-06, kind: war, actors: [RUS], size: 0.5}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        (
+            f"name: calm\n{KEEP}disabled_ids: [2012-06-war]\n",
+            "shocks.file mine.yaml line 4: key 'disabled_ids' is not read from a shock file, which gives "
+            "only the timeline; allowed: shocks.disabled_ids=... on the command line, or the whole config "
+            "as a shocks option on Hydra's search path",
+        ),
+        (f"{KEEP}stochastic:\n  start: 2030-01\n", "shocks.file mine.yaml line 3: key 'stochastic' is not"),
+        (f"disabled_kinds: [war]\n{KEEP}", "shocks.file mine.yaml line 1: key 'disabled_kinds' is not"),
+    ],
+)
+def test_a_shocks_key_beside_the_timeline_is_refused_not_ignored(text, expect, tmp_path, monkeypatch, capsys):
+    """A copy of the shocks config given as shocks.file kept its disabled_ids or stochastic start:
+    the run read the timeline alone and ignored them without a word."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").write_text(text)
+    message = one_line(capsys, "shocks.file=mine.yaml", "replicates=1")
+    assert message.startswith(expect), message
+
+
+def test_a_timeline_with_a_name_is_read(tmp_path):
+    """The layout of a shocks option on Hydra's search path (name and timeline) is a shock file too."""
+    from hedgesim.config.schema import ShocksConfig
+    from hedgesim.config.timeline_files import load_timeline
+
+    path = tmp_path / "calm.yaml"
+    path.write_text(  # a name, and a key of the file's own that holds an anchor
+        "base: &b {kind: institutional, actors: [EU, BLR]}\n"
+        "name: calm\ntimeline:\n  - {<<: *b, date: '2009-03', size: 0.5}\n"
+    )
+    timeline = load_timeline(ShocksConfig(file=str(path)))
+    assert [(str(s.date), s.kind.value, s.size) for s in timeline.shocks] == [
+        ("2009-03", "institutional", 0.5)
+    ]

@@ -25,6 +25,8 @@ EVENTS_TABLE_COLUMNS = ("end_date", "magnitude_hint", "description")
 """The events table's names for end, size and label: a file in its layout is read as it is."""
 KNOWN = (*COLUMNS, *EVENTS_TABLE_COLUMNS)
 LAYOUT = "a header line date,kind,actors,size (optional: end, id, label, source) then one shock per line"
+SHOCKS_KEYS = ("file", "extra", "disabled_kinds", "disabled_ids", "stochastic")
+"""The keys of a shocks config besides its timeline: a shock file cannot set them."""
 YAML_LAYOUT = "a list of shocks like '- {date: 2012-06, kind: war, actors: [RUS, UKR], size: 0.5}'"
 
 
@@ -213,6 +215,7 @@ def yaml_records(text: str, where: str) -> tuple[list[str], list[Any]]:
             raise ConfigError(
                 f"{where} has no 'timeline:' key; allowed: {YAML_LAYOUT}, or one under 'timeline:'"
             )
+        _check_top_keys(node, where)
         node = next(value for key, value in node.value if key.value == "timeline")
         data = data["timeline"]
     if data is None and node is None:
@@ -232,6 +235,19 @@ def yaml_records(text: str, where: str) -> tuple[list[str], list[Any]]:
                     f"(or the events table's {', '.join(EVENTS_TABLE_COLUMNS)})"
                 )
     return places, data
+
+
+def _check_top_keys(node: yaml.MappingNode, where: str) -> None:
+    """Refuse a key of a shocks config beside ``timeline:`` (a copied config's ``disabled_ids`` or
+    ``stochastic``): the file gives only the timeline, so it would be ignored without a word.
+    Other keys (a name, anchors the shocks refer to) are the file's own."""
+    for key_node, _ in node.value:
+        if key_node.value in SHOCKS_KEYS:
+            raise ConfigError(
+                f"{where} line {key_node.start_mark.line + 1}: key {show(key_node.value)} is not read "
+                f"from a shock file, which gives only the timeline; allowed: shocks.{key_node.value}=... "
+                "on the command line, or the whole config as a shocks option on Hydra's search path"
+            )
 
 
 def _yaml_problem(err: yaml.MarkedYAMLError) -> str:
