@@ -93,3 +93,21 @@ def test_a_timeline_with_a_name_is_read(tmp_path):
     assert [(str(s.date), s.kind.value, s.size) for s in timeline.shocks] == [
         ("2009-03", "institutional", 0.5)
     ]
+
+
+def test_a_merged_key_written_over_is_yaml_not_a_duplicate(tmp_path):
+    """YAML lets a mapping write over a key it merges in (<<: *war, date: ...): the strict loader
+    merged first and refused the file, saying the key 'date' appeared twice."""
+    from hedgesim.config.schema import ShocksConfig
+    from hedgesim.config.timeline_files import load_timeline
+
+    path = tmp_path / "wars.yaml"
+    path.write_text(
+        "- &war {date: 2012-06, kind: war, actors: [RUS, UKR], size: 0.5}\n"
+        "- <<: *war\n  date: 2013-06\n  size: 0.25\n"
+    )
+    timeline = load_timeline(ShocksConfig(file=str(path)))
+    assert [(str(s.date), s.kind.value, s.actors, s.size) for s in timeline.shocks] == [
+        ("2012-06", "war", ("RUS", "UKR"), 0.5),
+        ("2013-06", "war", ("RUS", "UKR"), 0.25),
+    ]

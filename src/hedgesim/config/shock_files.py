@@ -153,7 +153,8 @@ def _csv_header(row: list[str], where: str, line: int) -> list[str]:
 
 
 class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """PyYAML's safe loader (libyaml's where installed) that refuses a key written twice.
+    """PyYAML's safe loader (libyaml's where installed) that refuses a key written twice in one
+    mapping (a key merged in with ``<<: *base`` may be written over, as YAML allows).
 
     PyYAML lets a value its type cannot read fail as a bare ValueError (``2012-02-30`` as a
     date): a date that is not a real one stays text, for the shock's own check to name its key,
@@ -177,9 +178,10 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self.flatten_mapping(node)
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # flatten_mapping (below) merges, the keys written here winning
             key = self.construct_object(key_node, deep=deep)
             try:
                 duplicate = key in seen
