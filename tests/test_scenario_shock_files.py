@@ -111,3 +111,23 @@ def test_a_merged_key_written_over_is_yaml_not_a_duplicate(tmp_path):
         ("2012-06", "war", ("RUS", "UKR"), 0.5),
         ("2013-06", "war", ("RUS", "UKR"), 0.25),
     ]
+
+
+def test_a_shock_after_the_runs_end_may_be_switched_off():
+    """One setting serves runs of any length: shocks.disabled_ids=[crimea] in a run that ends in
+    2013 was refused as naming no shock, so a sweep over scenario.end with it failed whole."""
+    from hedgesim.config.compose import compose_config
+    from hedgesim.config.errors import ConfigError
+    from hedgesim.config.spec import build_run
+
+    short = build_run(compose_config(["scenario.end=2013-12", "shocks.disabled_ids=[crimea]"]))
+    assert short.timeline == build_run(compose_config(["scenario.end=2013-12"])).timeline
+    assert "crimea" not in {
+        s.id for s in build_run(compose_config(["shocks.disabled_ids=[crimea]"])).timeline.shocks
+    }
+    with pytest.raises(
+        ConfigError,
+        match=r"names no shock in the run; allowed: assistance-protocol, .*"
+        r"oil-dispute-2010, or a shock after the run's end$",
+    ):
+        build_run(compose_config(["scenario.end=2013-12", "shocks.disabled_ids=[crimean]"]))

@@ -131,12 +131,13 @@ def _build(conf: HedgesimConfig) -> RunSpec:
         raise ConfigError(
             f"shocks.disabled_kinds={unknown!r} names unknown kinds; allowed: {', '.join(KINDS)}"
         )
-    known_ids = {s.id for s in timeline.shocks}
-    unknown_ids = [i for i in conf.shocks.disabled_ids if i not in known_ids]
+    # a shock past the run's end may be named: one setting serves runs of any length (a sweep)
+    unknown_ids = [i for i in conf.shocks.disabled_ids if i not in {s.id for s in used.timeline.shocks}]
     if unknown_ids:
         raise ConfigError(
             f"shocks.disabled_ids={unknown_ids!r} names no shock in the run; allowed: "
-            f"{', '.join(sorted(known_ids))}"
+            f"{', '.join(sorted(s.id for s in timeline.shocks))}"
+            + (", or a shock after the run's end" if timeline != used.timeline else "")
         )
     timeline = timeline.without(conf.shocks.disabled_kinds, conf.shocks.disabled_ids)
     branch = None if conf.scenario.branch in (None, "") else _month(conf.scenario.branch, "scenario.branch")
