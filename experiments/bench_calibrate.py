@@ -37,7 +37,8 @@ from hedgesim.workflows.calibration.objective import Objective, base_spec, curre
 from hedgesim.workflows.calibration.search import Dimension, Settings, read_search
 from hedgesim.workflows.calibration.study import open_study, run_trials, sampler, suggest
 from hedgesim.workflows.calibration.workers import available_cpus
-from hedgesim.workflows.reproduction import REPLICATES, SEED, run_baseline
+from hedgesim.workflows.reproduction import run_baseline
+from hedgesim.workflows.reproduction_options import REPLICATES, SEED
 from hedgesim.workflows.targets_file import read_targets
 
 

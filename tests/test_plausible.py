@@ -14,6 +14,7 @@ import pytest
 from hedgesim.analysis.pass_rules import evaluate
 from hedgesim.workflows import parameter_sets as psets
 from hedgesim.workflows import reproduction as rep
+from hedgesim.workflows import reproduction_options as rep_options
 from hedgesim.workflows.calibration import plausible
 from hedgesim.workflows.results import is_complete
 from hedgesim.workflows.run import run_spec
@@ -330,8 +331,8 @@ def test_bad_sets_reach_the_user_as_one_line_and_exit_2(tmp_path, capsys, sets_t
 
 
 def test_without_the_flag_the_default_folder_is_the_single_set_one():
-    assert rep.parse_args([]).out == rep.DEFAULT_OUT
-    assert rep.parse_args(["--parameter-sets"]).out == rep.DEFAULT_SETS_OUT
+    assert rep.parse_args([]).out == rep_options.DEFAULT_OUT
+    assert rep.parse_args(["--parameter-sets"]).out == rep_options.DEFAULT_SETS_OUT
     assert rep.parse_args(["--parameter-sets", "--out", "x"]).out == Path("x")
 
 

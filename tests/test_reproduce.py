@@ -144,6 +144,7 @@ def test_rerun_replaces_the_folder_whole(small, tmp_path, capsys):
     ("args", "message"),
     [
         (["--replicates", "0"], "--replicates=0"),
+        (["--replicates", "2000000000"], "--replicates=2000000000 x 156 months needs about"),
         (["params.no_such_knob=1"], "no_such_knob"),
         (["parameter_sets=plausible"], "this command sets parameter_sets itself; allowed: --parameter-sets"),
     ],

@@ -9,6 +9,7 @@ import pytest
 
 from hedgesim import cli
 from hedgesim.workflows import reproduction as rep
+from hedgesim.workflows import reproduction_options as rep_options
 from hedgesim.workflows.results import is_complete
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +109,7 @@ def test_a_sets_file_without_parameter_sets_is_refused(tmp_path, capsys, monkeyp
         "allowed: --parameter-sets --sets-file CSV, or no --sets-file"
     )
     assert not (tmp_path / "b").exists()
-    assert rep.parse_args(["--parameter-sets"]).sets_file == rep.PLAUSIBLE_FILE
+    assert rep.parse_args(["--parameter-sets"]).sets_file == rep_options.PLAUSIBLE_FILE
 
 
 def test_failing_fitted_targets_are_listed_apart_from_the_evidence(tmp_path, capsys, monkeypatch):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from omegaconf._utils import OmegaConfDumper
 from omegaconf.errors import OmegaConfBaseException
 
 from hedgesim.config import shared_parts
-from hedgesim.config.compose import describe_config_error
+from hedgesim.config.compose import compose_config, describe_config_error
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.parameter_sets import read_sets, sets_facts, sets_file, spread_over_sets
 from hedgesim.config.schema import HedgesimConfig
@@ -245,6 +245,16 @@ def check_replicates(replicates: int, first_replicate: int = 0, key: str = "repl
             f"first_replicate={first_replicate}; allowed: an integer >= 0 with first_replicate + "
             f"{key} <= 2^63 (replicate ids are 64-bit)"
         )
+
+
+def run_of_size(overrides: Sequence[str], replicates: int, seed: int, key: str = "--replicates") -> RunSpec:
+    """The run of ``overrides`` at a size a command's option gives (its overrides may not set it):
+    a count out of bounds is refused naming ``key``, not the config key the user never typed."""
+    cfg = compose_config([*overrides, "replicates=1", f"seed={seed}"])
+    one = build_run(cfg)
+    check_size(replicates, one.calendar.n_steps, key, one.precision, bool(cfg.output.figure))
+    check_replicates(replicates, one.replicate_ids[0], key=key)
+    return build_run(compose_config([*overrides, f"replicates={replicates}", f"seed={seed}"]))
 
 
 def check_size(

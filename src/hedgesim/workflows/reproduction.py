@@ -33,15 +33,24 @@ from hedgesim.analysis.bands import monthly_bands, observed_points, series_bands
 from hedgesim.analysis.naive import comparison, naive_tables, summary_lines
 from hedgesim.analysis.pass_rules import context_rows, evaluate, of_class
 from hedgesim.analysis.targets import Target, TargetError, required_span
-from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import refuse_set_by_options
-from hedgesim.config.spec import RunSpec, build_run
+from hedgesim.config.spec import RunSpec, run_of_size
 from hedgesim.plots import targets as target_plots
 from hedgesim.workflows import parameter_sets as psets
-from hedgesim.workflows.calibration.plausible import PLAUSIBLE_FILE, read_plausible
+from hedgesim.workflows.calibration.plausible import read_plausible
 from hedgesim.workflows.interrupt import one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
+from hedgesim.workflows.reproduction_options import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    SCENARIO,
+    SET_BY_OPTIONS,
+    VALIDATION_SUMMARY,
+    options_given,
+    other_summary,
+    parse_args,
+)
 from hedgesim.workflows.reproduction_report import (
     evidence_facts,
     out_of_sample,
@@ -58,17 +67,10 @@ from hedgesim.workflows.results import (
     write_text,
 )
 from hedgesim.workflows.run import run_spec
-from hedgesim.workflows.targets_file import TARGETS_FILE, InputError, read_targets
+from hedgesim.workflows.targets_file import InputError, read_targets
 from hedgesim.workflows.validation.benchmarks import naive as naive_baseline
 from hedgesim.workflows.whole_folders import check_replaceable, error_line, replaced_whole, what_is_left
 
-DEFAULT_OUT = Path("results/baseline")
-DEFAULT_SETS_OUT = Path("results/baseline_plausible")
-VALIDATION_SUMMARY = Path("results/validation/summary.json")
-REPLICATES = 1000
-SEED = 20101219
-SCENARIO = "reproduce"
-EXIT_FAILED, EXIT_USAGE = 1, 2
 VOLATILE = ("seconds",)
 """Facts that differ between runs of the same numbers: alone (with the versions, commit and
 time) they do not rewrite the manifest, so a reproduction that agrees leaves results/baseline/ unchanged."""
@@ -86,55 +88,6 @@ SETS_FILES = (*FILES, "uncertainty.csv")
 """With --parameter-sets: also the bands with and without the parameter uncertainty."""
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="hedgesim-reproduce",
-        description="Run the calibrated baseline (1,000 replicates, fixed seed) and judge every target.",
-    )
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. params=default")
-    parser.add_argument(
-        "--replicates", type=int, default=REPLICATES, help=f"ensemble size (default {REPLICATES})"
-    )
-    parser.add_argument("--seed", type=int, default=SEED, help=f"run seed (default {SEED})")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        help=f"output folder (default {DEFAULT_OUT}; with --parameter-sets {DEFAULT_SETS_OUT})",
-    )
-    parser.add_argument(
-        "--parameter-sets",
-        action="store_true",
-        help="split the replicates across the plausible parameter sets and judge them pooled",
-    )
-    parser.add_argument(
-        "--sets-file",
-        type=Path,
-        help="the parameter sets, with --parameter-sets (default conf/params/plausible.csv)",
-    )
-    parser.add_argument("--targets", type=Path, default=TARGETS_FILE, help="observed targets (YAML)")
-    parser.add_argument(
-        "--validation",
-        type=Path,
-        help=f"hedgesim-validate's summary, quoted beside the result (default {VALIDATION_SUMMARY}, "
-        "when it is there)",
-    )
-    args = parser.parse_args(list(argv))
-    args.sets_given, args.sets_file = args.sets_file is not None, args.sets_file or PLAUSIBLE_FILE
-    if args.out is None:
-        args.out = DEFAULT_SETS_OUT if args.parameter_sets else DEFAULT_OUT
-    return args
-
-
-SET_BY_OPTIONS = {
-    "replicates": "--replicates N",
-    "seed": "--seed S",
-    "scenario": f"scenario.KEY=VALUE to change one value of the reproduction's scenario ({SCENARIO})",
-    "parameter_sets": "--parameter-sets (and --sets-file CSV), which judges the sets beside the "
-    "configured parameters and writes results/baseline_plausible/",
-}
-"""Keys the command sets itself, and what to use instead of overriding them."""
-
-
 def baseline_spec(overrides: Sequence[str], replicates: int, seed: int) -> RunSpec:
     """The configured baseline on the reproduction scenario, validated."""
     if replicates < 1:
@@ -142,8 +95,7 @@ def baseline_spec(overrides: Sequence[str], replicates: int, seed: int) -> RunSp
     if seed < 0:
         raise ConfigError(f"--seed={seed}; allowed: an integer >= 0")
     refuse_set_by_options(overrides, SET_BY_OPTIONS)
-    cfg = compose_config([f"scenario={SCENARIO}", *overrides, f"replicates={replicates}", f"seed={seed}"])
-    return build_run(cfg)
+    return run_of_size([f"scenario={SCENARIO}", *overrides], replicates, seed)
 
 
 def check_covers(spec: RunSpec, targets: Sequence[Target]) -> None:
@@ -282,21 +234,6 @@ def reproduce(args: argparse.Namespace) -> dict[str, Any]:
     evidence = of_class(table)
     facts["summary"] = summary_lines(evidence, {k: of_class(v) for k, v in naive.items()})
     return facts
-
-
-def options_given(args: argparse.Namespace) -> list[str]:
-    """The options that change what is judged or quoted, as the report and manifest record the
-    command: without them a run on another targets file reads as the committed reproduction (the
-    sets file is recorded with its sha256 under ``parameter_sets``)."""
-    given = ["--parameter-sets"] if args.parameter_sets else []
-    if Path(args.targets).resolve() != TARGETS_FILE.resolve():
-        given += ["--targets", str(args.targets)]
-    return given + (["--validation", str(args.validation)] if other_summary(args.validation) else [])
-
-
-def other_summary(path: Path | None) -> bool:
-    """Whether ``--validation`` names another summary than the default one."""
-    return path is not None and Path(path).resolve() != VALIDATION_SUMMARY.resolve()
 
 
 def _with_parameter_sets(

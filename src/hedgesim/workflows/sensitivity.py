@@ -31,9 +31,8 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
 from hedgesim.analysis import outcomes as summary
-from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.spec import RunSpec, build_run, check_branch_in_run, check_replicates, check_size
+from hedgesim.config.spec import RunSpec, check_branch_in_run, run_of_size
 from hedgesim.core.calendar import Month
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
@@ -283,16 +282,6 @@ def enough_samples(samples: int, widest: float, precision: float = PRECISION) ->
     return samples if wanted <= samples else 2 ** math.ceil(math.log2(wanted))
 
 
-def base_run(overrides: Sequence[str], replicates: int, seed: int) -> RunSpec:
-    """The run every point changes. ``replicates`` comes from ``--replicates`` (the overrides may
-    not set it), so a count out of bounds is refused naming that option, not the config key."""
-    cfg = compose_config([*overrides, "replicates=1", f"seed={seed}"])
-    one = build_run(cfg)
-    check_size(replicates, one.calendar.n_steps, "--replicates", one.precision, bool(cfg.output.figure))
-    check_replicates(replicates, one.replicate_ids[0], key="--replicates")
-    return build_run(compose_config([*overrides, f"replicates={replicates}", f"seed={seed}"]))
-
-
 def analyse(
     overrides: Sequence[str],
     factors: Sequence[Factor],
@@ -312,7 +301,7 @@ def analyse(
     given) gets the files the runs read beyond the config: ``parameter_sets`` (file, sha256,
     count) when the overrides name a sets file, whose content the overrides do not pin.
     """
-    spec = base_run(overrides, replicates, seed)
+    spec = run_of_size(overrides, replicates, seed)  # a count out of bounds names --replicates
     if inputs is not None and spec.sets_used:
         inputs["parameter_sets"] = dict(spec.sets_used)
     points = sobol_sample.sample(problem(factors), samples, calc_second_order=False, seed=seed)
