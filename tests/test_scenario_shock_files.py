@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from hedgesim import cli
+from test_config_inputs import one_line
 
 
-def one_line(capsys, *args: str, code: int = 2) -> str:
-    """The single stderr line ``hedgesim ARGS`` ends with, checked to exit with ``code``."""
-    with pytest.raises(SystemExit) as stop:
-        cli.main(list(args))
-    err = capsys.readouterr().err.strip()
-    assert stop.value.code == code, err
-    assert len(err.splitlines()) == 1, err
-    assert err.startswith("hedgesim: error: "), err
-    return err.removeprefix("hedgesim: error: ")
+def _file_refused(name: str, text: str, tmp_path, monkeypatch, capsys) -> str:
+    """The one line ``hedgesim shocks.file=NAME`` gives for a file holding ``text``."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text(text)
+    return one_line(capsys, f"shocks.file={name}", "replicates=1")
 
 
 @pytest.mark.parametrize(
@@ -47,9 +43,7 @@ def one_line(capsys, *args: str, code: int = 2) -> str:
 def test_a_date_that_is_no_real_one_in_a_yaml_file_is_one_line(text, expect, tmp_path, monkeypatch, capsys):
     """YAML reads 2012-02-30 as a date, and PyYAML failed on it with a ValueError: a traceback
     instead of the line a CSV file gets for the same date."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "bad.yaml").write_text(text)
-    message = one_line(capsys, "shocks.file=bad.yaml", "replicates=1")
+    message = _file_refused("bad.yaml", text, tmp_path, monkeypatch, capsys)
     assert message.startswith(expect), message
     assert not (tmp_path / "outputs").exists()
 
@@ -73,9 +67,7 @@ KEEP = "timeline:\n  - {date: 2012-06, kind: war, actors: [RUS], size: 0.5}\n"
 def test_a_shocks_key_beside_the_timeline_is_refused_not_ignored(text, expect, tmp_path, monkeypatch, capsys):
     """A copy of the shocks config given as shocks.file kept its disabled_ids or stochastic start:
     the run read the timeline alone and ignored them without a word."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "mine.yaml").write_text(text)
-    message = one_line(capsys, "shocks.file=mine.yaml", "replicates=1")
+    message = _file_refused("mine.yaml", text, tmp_path, monkeypatch, capsys)
     assert message.startswith(expect), message
 
 

@@ -35,6 +35,7 @@ from hedgesim.config.spec import (
     check_size,
 )
 from hedgesim.core import model as core
+from hedgesim.core.knobs import other_length
 from hedgesim.core.parameters import ModelParameters, ParameterError
 from hedgesim.workflows.run import SimulationResult, model_inputs, run_config, run_spec
 
@@ -173,14 +174,13 @@ def _check_per_replicate(knobs: Mapping[str, Any], count: int) -> None:
     """Refuse another ensemble size for values given per replicate (plausible parameter sets):
     each belongs to one of the base's replicates, and the model would refuse them only when built."""
     for prefix, part in knobs.items():
-        for f in fields(part):
-            value = getattr(part, f.name)
-            if isinstance(value, np.ndarray) and value.shape != (count,):
-                raise ConfigError(
-                    f"replicates={count}: the base gives {prefix}.{f.name} one value for each of its "
-                    f"{value.size} replicates; allowed: replicates={value.size}, or a base built with "
-                    f"{count} replicates"
-                )
+        found = other_length(part, count)
+        if found is not None:
+            name, size = found
+            raise ConfigError(
+                f"replicates={count}: the base gives {prefix}.{name} one value for each of its {size} "
+                f"replicates; allowed: replicates={size}, or a base built with {count} replicates"
+            )
 
 
 def _replaced(knobs: Any, prefix: str, values: Mapping[str, Any]) -> Any:

@@ -56,13 +56,21 @@ def _first_out_of_range(value: Any, low: float, high: float) -> Any:
 
 def check_per_replicate(obj: Any, prefix: str, n_replicates: int) -> None:
     """Raise ParameterError when a field holds an array whose length is not the ensemble's."""
+    found = other_length(obj, n_replicates)
+    if found is not None:
+        name, size = found
+        raise ParameterError(
+            f"{prefix}.{name} has {size} values; allowed: one number, or one per replicate ({n_replicates})"
+        )
+
+
+def other_length(obj: Any, n_replicates: int) -> tuple[str, int] | None:
+    """The first field holding an array of another length than the ensemble's, and that length."""
     for f in fields(obj):
         value = getattr(obj, f.name)
         if isinstance(value, np.ndarray) and value.shape != (n_replicates,):
-            raise ParameterError(
-                f"{prefix}.{f.name} has {value.size} values; allowed: one number, or one per "
-                f"replicate ({n_replicates})"
-            )
+            return f.name, int(value.size)
+    return None
 
 
 def per_replicate(settings: Any, counts: Any) -> Any:
