@@ -24,6 +24,12 @@ def _unwritten(shape: tuple[int, int], dtype: np.dtype, first_step: int) -> np.n
     return array
 
 
+def _agreed(values: np.ndarray) -> bool:
+    """Whether every replicate has the same value (NaN agrees with nothing)."""
+    values = np.asarray(values)
+    return values.size == 0 or bool(values.min() == values.max())
+
+
 def code_dtype(n_codes: int) -> np.dtype:
     """The narrowest integers that hold codes 0..n_codes-1 and -1 (none): what the record keeps
     them in (a byte a replicate-month where the timeline has fewer than 128 shocks)."""
@@ -36,7 +42,8 @@ class EnsembleRecord:
     Real-valued series are kept in ``precision`` (float64, or float32 for ensembles too large for
     memory otherwise); the others (counts, states, codes) in the dtype of their first month, or
     the one ``dtypes`` names (codes in the narrowest integers that hold them). A series the same
-    in every month (``hold``) is kept once.
+    in every month (``hold``) is kept once; one the same in every replicate, month after month (a
+    dated input, an agreement no replicate has moved), one value a month until a month differs.
     """
 
     def __init__(
@@ -53,6 +60,8 @@ class EnsembleRecord:
         self.dtypes = {name: np.dtype(dtype) for name, dtype in (dtypes or {}).items()}
         self._arrays: dict[str, np.ndarray] = {}
         self._held: set[str] = set()
+        self._uniform: dict[str, np.ndarray] = {}
+        """Per name, its one value a month (shape (n_steps, 1)) while all replicates agree."""
 
     def record(self, step: int, observed: Mapping[str, np.ndarray]) -> None:
         """Store one month's arrays; each name keeps the dtype of its first month (or ``dtypes``'s).
@@ -60,13 +69,40 @@ class EnsembleRecord:
         for name, values in observed.items():
             if name in self._held:
                 continue
-            array = self._arrays.get(name)
-            if array is None:
-                array = self._arrays[name] = _unwritten(
-                    (self.n_steps, self.n_replicates), self._dtype(name, values), step
-                )
-            array[step] = values
+            if name in self._uniform:
+                self._record_uniform(step, name, values)
+            elif name in self._arrays:
+                self._arrays[name][step] = values
+            else:
+                self._start(step, name, values)
         self.steps_done = max(self.steps_done, step + 1)
+
+    def _start(self, step: int, name: str, values: np.ndarray) -> None:
+        """The first month of a series: one value a month if all replicates agree, else them all."""
+        dtype = self._dtype(name, values)
+        if _agreed(values):
+            self._keep_uniform(name, _unwritten((self.n_steps, 1), dtype, step))
+            self._uniform[name][step] = np.asarray(values).flat[0]
+        else:
+            array = self._arrays[name] = _unwritten((self.n_steps, self.n_replicates), dtype, step)
+            array[step] = values
+
+    def _record_uniform(self, step: int, name: str, values: np.ndarray) -> None:
+        """A month of a series kept one value a month: still one value, or from now on them all."""
+        column = self._uniform[name]
+        if _agreed(values):
+            column[step] = np.asarray(values).flat[0]
+            return
+        array = fresh_array((self.n_steps, self.n_replicates), column.dtype)
+        array[:step] = column[:step]
+        array[step] = values
+        self._arrays[name] = array
+        del self._uniform[name]
+
+    def _keep_uniform(self, name: str, column: np.ndarray) -> None:
+        """Keep ``column`` (one value a month) as the series, read as every replicate's."""
+        self._uniform[name] = column
+        self._arrays[name] = np.broadcast_to(column, (self.n_steps, self.n_replicates))
 
     def hold(self, name: str, values: np.ndarray | float) -> None:
         """Keep a series that is the same in every month (a parameter, one value or one per
@@ -102,6 +138,9 @@ class EnsembleRecord:
         for name, array in self._arrays.items():
             if name in self._held:
                 taken.hold(name, array[0, index])
+                continue
+            if name in self._uniform:
+                taken._keep_uniform(name, self._uniform[name].copy())
                 continue
             copy = taken._arrays[name] = _unwritten((self.n_steps, len(index)), array.dtype, 0)
             np.take(array[: self.steps_done], index, axis=1, out=copy[: self.steps_done])
