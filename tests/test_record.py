@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from hedgesim.core import record as record_module
 from hedgesim.core.record import EnsembleRecord, code_dtype
 from hedgesim.workflows.run import build_model
 
@@ -45,7 +47,8 @@ def test_a_held_series_takes_the_records_precision():
     np.testing.assert_array_equal(record.series("commitment"), np.float32(0.55))
 
 
-def test_a_series_all_replicates_share_is_one_value_a_month_until_one_departs():
+def test_a_series_all_replicates_share_is_one_value_a_month_until_one_departs(monkeypatch):
+    monkeypatch.setattr(record_module, "UNIFORM_FROM", 0)
     record = EnsembleRecord(n_steps=4, n_replicates=3, precision="float32")
     months = [np.full(3, 0.5), np.full(3, 0.7), np.array([0.7, 0.9, 0.7]), np.full(3, 0.1)]
     record.record(0, {"tension": months[0], "trust": np.array([0.1, 0.2, np.nan])})
@@ -86,11 +89,24 @@ def test_a_run_keeps_its_commitment_once_and_its_codes_in_bytes(baseline_spec):
     assert log["shock"].notna().any() and log["decision"].notna().any()  # codes still name their labels
 
 
-@pytest.mark.parametrize(("precision", "expected"), [("float64", 189), ("float32", 97)])
-def test_a_runs_record_takes_its_bytes_per_replicate_month(baseline_spec, precision, expected):
-    """23 real-valued series and 5 one-byte codes and states a replicate-month; the commitment,
-    a parameter, once; the series no replicate departs from in sample (the dated tension and NPP
-    concern, the commitment's cost, the shock struck, the framework agreement) one value a month
-    (the benchmarks' peak memory adds the tables and the process around it)."""
-    record = _run(baseline_spec, precision=precision).record
+@pytest.mark.parametrize(
+    ("replicates", "precision", "expected"),
+    [(1000, "float64", 189), (1000, "float32", 97), (6, "float64", 215), (6, "float32", 111)],
+)
+def test_a_runs_record_takes_its_bytes_per_replicate_month(baseline_spec, replicates, precision, expected):
+    """26 real-valued series and 7 one-byte codes and states a replicate-month; the commitment,
+    a parameter, once. In a large ensemble, the series no replicate departs from in sample (the
+    dated tension and NPP concern, the commitment's cost, the shock struck, the framework
+    agreement) one value a month; a small one does not check (the benchmarks' peak memory adds
+    the tables and the process around it)."""
+    record = _run(baseline_spec, replicates, precision=precision).record
     assert _bytes_per_replicate_month(record) == expected
+
+
+def test_a_record_kept_one_value_a_month_gives_the_same_tables(baseline_spec, monkeypatch):
+    model = _run(baseline_spec, 1000, precision="float32")
+    monkeypatch.setattr(record_module, "UNIFORM_FROM", np.inf)
+    every = _run(baseline_spec, 1000, precision="float32")
+    assert _bytes_per_replicate_month(every.record) == 111
+    pd.testing.assert_frame_equal(model.trajectories(), every.trajectories())
+    pd.testing.assert_frame_equal(model.event_log(), every.event_log())

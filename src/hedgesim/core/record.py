@@ -24,6 +24,12 @@ def _unwritten(shape: tuple[int, int], dtype: np.dtype, first_step: int) -> np.n
     return array
 
 
+UNIFORM_FROM = 1000
+"""A series is kept one value a month (while all replicates agree) only in ensembles of at least
+this many replicates: in smaller ones the saving is small and each month's check of agreement
+(a few microseconds a series) costs more than it saves; at one replicate every series agrees."""
+
+
 def _agreed(values: np.ndarray) -> bool:
     """Whether every replicate has the same value (NaN agrees with nothing)."""
     values = np.asarray(values)
@@ -80,7 +86,7 @@ class EnsembleRecord:
     def _start(self, step: int, name: str, values: np.ndarray) -> None:
         """The first month of a series: one value a month if all replicates agree, else them all."""
         dtype = self._dtype(name, values)
-        if _agreed(values):
+        if self.n_replicates >= UNIFORM_FROM and _agreed(values):
             self._keep_uniform(name, _unwritten((self.n_steps, 1), dtype, step))
             self._uniform[name][step] = np.asarray(values).flat[0]
         else:
