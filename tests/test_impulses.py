@@ -16,6 +16,7 @@ from hedgesim.core.shocks import (
     EFFECTS,
     ONSET_KINDS,
     SPREAD_KINDS,
+    STOCHASTIC_CHANNELS,
     STOCHASTIC_LABELS,
     DrawnMonth,
     DrawnShocks,
@@ -254,9 +255,35 @@ def test_each_drawn_shock_gives_its_impulse():
         {"war": 0.5 * WAR_IMPACT, "shock": 11},
     ]
     quiet = flat(Impulses.quiet(3))
-    for k, name in enumerate(STOCHASTIC_LABELS):
+    for k, name in enumerate(STOCHASTIC_CHANNELS):
         mine = {key: v[k].item() for key, v in flat(impulses).items() if v[k] != quiet[key][k]}
         assert mine == pytest.approx(expected[k]), name
+
+
+def test_drawn_shocks_starting_in_one_month_are_all_named_by_one_code():
+    """Replicate k draws the shocks of bit mask k (election 1, dispute 2, war 4): each set that
+    starts together has its code, labelled with every shock in it, and the effects add up."""
+    masks = np.arange(8)
+    election, dispute, war = ((masks >> bit) & 1 == 1 for bit in range(3))
+    drawn = DrawnShocks(election, np.where(election, 0.7, 0.0), dispute, war)
+    settings = StochasticShocks(energy_dispute_size=0.4, war_size=0.5)
+    disputes = EnergyDisputes.none(8).advanced(drawn.dispute, settings.energy_dispute_months)
+    impulses = month_impulses(8, (), DrawnMonth(drawn, disputes, settings, first_code=9), WAR_IMPACT)
+    labels = [None, *STOCHASTIC_LABELS.values()]
+    named = [labels[code - 8] if code >= 0 else None for code in impulses.shock.tolist()]
+    assert named == [
+        None,
+        "a presidential election",
+        "oil dispute with Russia",
+        "a presidential election + oil dispute with Russia",
+        "a new war raises tension",
+        "a presidential election + a new war raises tension",
+        "oil dispute with Russia + a new war raises tension",
+        "a presidential election + oil dispute with Russia + a new war raises tension",
+    ]
+    np.testing.assert_array_equal(impulses.supply_cut, np.where(dispute, 0.4, 0.0))
+    np.testing.assert_array_equal(impulses.war, np.where(war, 0.5 * WAR_IMPACT, 0.0))
+    np.testing.assert_array_equal(impulses.election, np.where(election, 0.7, 0.0))
 
 
 def test_a_running_dispute_cuts_supply_in_months_without_a_draw():
@@ -274,7 +301,8 @@ def test_drawn_disputes_in_the_model_last_their_months_and_never_stack():
         start="2020-01", energy_dispute_rate=0.3, energy_dispute_months=3, **only_disputes
     )
     months = monthly_impulses(Timeline(), stochastic, replicates=60)
-    starts = np.array([m.shock == list(STOCHASTIC_LABELS).index("dispute") for m in months])
+    with_dispute = [k for k, key in enumerate(STOCHASTIC_LABELS) if "dispute" in key.split("+")]
+    starts = np.array([np.isin(m.shock, with_dispute) for m in months])  # 2020-01 holds an election
     cuts = np.array([m.supply_cut for m in months])
     running = np.array([starts[max(t - 2, 0) : t + 1].any(axis=0) for t in range(len(months))])
     assert starts.any() and not running.all()

@@ -15,7 +15,8 @@ from hedgesim.config.compose import compose_config
 from hedgesim.config.spec import build_run
 from hedgesim.config.timeline_files import load_timeline
 from hedgesim.core import vocabulary
-from hedgesim.core.shocks import KINDS, STOCHASTIC_LABELS
+from hedgesim.core.shocks import KINDS
+from hedgesim.core.shocks.stochastic import DRAWN_LABELS
 
 DECISIONS: dict[str, str] = getattr(vocabulary, "DECISIONS", {})
 """The decisions the agents take by their rules (none in models where all are dated shocks)."""
@@ -55,7 +56,7 @@ KIND_WORDS = {
     "territory_used": "territory-lent",
 }
 """How a comparison's name spells a kind whose key does not read as words ("without any NPP shocks")."""
-DRAWN_KINDS = tuple(STOCHASTIC_KINDS[name] for name in STOCHASTIC_LABELS)
+DRAWN_KINDS = tuple(STOCHASTIC_KINDS[name] for name in DRAWN_LABELS)
 """The kinds of the shocks the model draws after the dated history."""
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 from hedgesim.app.channels import STOCHASTIC_KINDS
 from hedgesim.app.session import COMMITMENT
 from hedgesim.core.model import HedgingModel
-from hedgesim.core.shocks import STOCHASTIC_LABELS
+from hedgesim.core.shocks.stochastic import DRAWN_LABELS, DRAWN_PARTS
 from hedgesim.core.vocabulary import DRIVERS, PARTNERS
 
 STATE_COLUMNS = ("tension", "oil_supply", "sanctions_persons", "political_prisoners")
@@ -23,7 +23,7 @@ FLOOR_COLUMNS = ("hedge_russia", COMMITMENT)
 def shock_kinds(model: HedgingModel) -> dict[str, str]:
     """Kind of each shock label the model can log: its dated shocks and the drawn ones (the
     decisions have a column of their own, see ``DECISION_KINDS``)."""
-    kinds = {label: STOCHASTIC_KINDS.get(name, name) for name, label in STOCHASTIC_LABELS.items()}
+    kinds = {label: STOCHASTIC_KINDS.get(name, name) for name, label in DRAWN_LABELS.items()}
     kinds |= {(s.label or s.id): s.kind.value for s in model.timeline.shocks}
     return kinds
 
@@ -60,14 +60,14 @@ def replicate_log(model: HedgingModel, position: int) -> pd.DataFrame:
 
 def month_shocks(model: HedgingModel, logged: pd.Series) -> list[tuple[str, ...]]:
     """Every shock of each month, as labels: the dated shocks that start in it, in timeline
-    order, a drawn election, then the logged one if it is not among them (a drawn shock).
+    order, a drawn election, then the logged ones not among them (the drawn shocks).
 
-    The model's record keeps one shock a month (the last to start), so the shocks that are the
-    same in every replicate are read from the run's inputs: two dated shocks of one month (the
-    invasion of 2022-02 and the territory lent to it) from the timeline, and the drawn elections,
-    which fall on a fixed cycle, from the stochastic process (a drawn dispute or war in an
-    election month is the one the record keeps). Two drawn disputes or wars starting in one
-    month are still told as the last.
+    The model's record keeps one shock code a month (the drawn shocks that start, one code for
+    each set, else the last dated shock to start), so the dated shocks, the same in every
+    replicate, are read from the run's inputs: two dated shocks of one month (the invasion of
+    2022-02 and the territory lent to it) from the timeline, and the drawn elections, which fall
+    on a fixed cycle, from the stochastic process. A logged set of drawn shocks ("oil dispute
+    with Russia + a new war raises tension") is told as its shocks, one label each.
     """
     onsets: dict[int, list[str]] = {}
     for step, active in model.timeline.active_by_step(model.calendar).items():
@@ -76,10 +76,18 @@ def month_shocks(model: HedgingModel, logged: pd.Series) -> list[tuple[str, ...]
     if drawn.settings.enabled:
         for step in drawn.election_steps:
             if step >= drawn.first_step:
-                onsets[step] = [*onsets.get(step, []), STOCHASTIC_LABELS["election"]]
+                onsets[step] = [*onsets.get(step, []), DRAWN_LABELS["election"]]
     out = []
     for step, label in enumerate(logged):
         labels = onsets.get(step, [])
-        extra = [label] if isinstance(label, str) and label not in labels else []
+        extra = [one for one in logged_shocks(label) if one not in labels]
         out.append(tuple(labels + extra))
     return out
+
+
+def logged_shocks(label: object) -> tuple[str, ...]:
+    """The shocks a logged label names, one label each: a set of drawn shocks that started in one
+    month is logged as one label ("a presidential election + a new war raises tension")."""
+    if not isinstance(label, str):
+        return ()
+    return DRAWN_PARTS.get(label, (label,))

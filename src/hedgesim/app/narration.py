@@ -41,7 +41,7 @@ from hedgesim.app.channels import (
     STATE_CHANNELS,
     why,
 )
-from hedgesim.app.eventlog import FLOOR_COLUMNS, STATE_COLUMNS, replicate_log, shock_kinds
+from hedgesim.app.eventlog import FLOOR_COLUMNS, STATE_COLUMNS, logged_shocks, replicate_log, shock_kinds
 from hedgesim.app.session import HARD_FLOOR
 from hedgesim.app.settings import DECISIONS
 
@@ -332,12 +332,12 @@ def records(frame: pd.DataFrame, kinds: Mapping[str, str]) -> list[MonthRecord]:
 
 
 def _labels(row) -> tuple[str, ...]:
-    """The labels of the month's shocks: its ``shocks`` when the frame has them, else its one
-    logged ``shock``."""
+    """The labels of the month's shocks: its ``shocks`` when the frame has them, else those its
+    logged ``shock`` names (a set of drawn shocks, one label each)."""
     shocks = getattr(row, "shocks", None)
     if isinstance(shocks, tuple):
         return shocks
-    return (row.shock,) if isinstance(row.shock, str) else ()
+    return logged_shocks(row.shock)
 
 
 def narrate(frame: pd.DataFrame, kinds: Mapping[str, str], min_move: float = MIN_MOVE) -> list[str]:

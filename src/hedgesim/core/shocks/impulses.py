@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hedgesim.core.shocks.stochastic import DrawnShocks, EnergyDisputes, StochasticShocks
+from hedgesim.core.shocks.stochastic import DrawnShocks, EnergyDisputes, StochasticShocks, drawn_codes
 from hedgesim.core.shocks.timeline import ActiveShock, ShockKind
 from hedgesim.core.vocabulary import DYADS
 
@@ -211,7 +211,8 @@ def _add_onset(impulses: Impulses, active: ActiveShock, war_impact: float) -> No
 
 def add_drawn(impulses: Impulses, drawn: DrawnMonth, war_impact: float) -> None:
     """Add the drawn shocks: elections as their dated kind does, a running dispute's supply
-    cut, a war's tension; the event log names the last of them that starts."""
+    cut, a war's tension; the event log names those that start, all of them (one code each set,
+    ``STOCHASTIC_LABELS``), in place of a dated shock of the month."""
     d, s = drawn.shocks, drawn.settings
     impulses.election = np.maximum(impulses.election, d.mobilisation)
     impulses.election_held |= d.election
@@ -220,6 +221,5 @@ def add_drawn(impulses: Impulses, drawn: DrawnMonth, war_impact: float) -> None:
         active, np.maximum(impulses.supply_cut, s.energy_dispute_size), impulses.supply_cut
     )
     impulses.war += np.where(d.war, s.war_size * war_impact, 0.0)
-    starts = (d.election, drawn.disputes.started, d.war)
-    for k, mask in enumerate(starts):
-        impulses.shock = np.where(mask, drawn.first_code + k, impulses.shock).astype(np.int16)
+    codes = drawn_codes((d.election, drawn.disputes.started, d.war))
+    impulses.shock = np.where(codes >= 0, drawn.first_code + codes, impulses.shock).astype(np.int16)

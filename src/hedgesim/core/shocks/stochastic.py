@@ -17,12 +17,51 @@ from hedgesim.core.shocks.timeline import ShockError, Timeline, parse_month
 
 STOCHASTIC_CHANNELS = ("election", "dispute", "war")
 """The random-stream channels of the drawn shocks, one uniform each per replicate and month."""
-STOCHASTIC_LABELS = {
+DRAWN_LABELS = {
     "election": "a presidential election",
     "dispute": "oil dispute with Russia",
     "war": "a new war raises tension",
 }
-"""How the event log names each drawn shock, in the order of their codes after the dated ones."""
+"""How the event log names each drawn shock that starts alone in its month."""
+COINCIDENT = (
+    ("election", "dispute"),
+    ("election", "war"),
+    ("dispute", "war"),
+    ("election", "dispute", "war"),
+)
+"""The drawn shocks that can start in one month: the record keeps one shock code a replicate-month,
+so each set has a code of its own. That stays a byte (``record.code_dtype``) for timelines of up to
+120 dated shocks, where a second series would add a byte to every run."""
+STOCHASTIC_LABELS = {
+    **DRAWN_LABELS,
+    **{"+".join(names): " + ".join(DRAWN_LABELS[n] for n in names) for names in COINCIDENT},
+}
+"""How the event log names the drawn shocks that start in a month ("a presidential election + a
+new war raises tension" when both do), in the order of their codes after the dated ones."""
+DRAWN_PARTS = {
+    label: tuple(DRAWN_LABELS[name] for name in key.split("+")) for key, label in STOCHASTIC_LABELS.items()
+}
+"""The drawn shocks each of those labels names, one label each."""
+
+
+def drawn_codes(starts: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The code (an index of ``STOCHASTIC_LABELS``, -1 for none) of the drawn shocks that start,
+    given one mask per ``STOCHASTIC_CHANNELS`` channel."""
+    mask = sum(np.asarray(start, dtype=np.int8) << i for i, start in enumerate(starts))
+    return _CODE_OF_MASK[mask]
+
+
+def _code_of_mask() -> np.ndarray:
+    """Codes by bit mask (election 1, dispute 2, war 4)."""
+    keys = list(STOCHASTIC_LABELS)
+    by_mask = [-1]
+    for mask in range(1, 2 ** len(STOCHASTIC_CHANNELS)):
+        names = [name for i, name in enumerate(STOCHASTIC_CHANNELS) if mask >> i & 1]
+        by_mask.append(keys.index("+".join(names)))
+    return np.array(by_mask, dtype=np.int16)
+
+
+_CODE_OF_MASK = _code_of_mask()
 
 
 @dataclass
