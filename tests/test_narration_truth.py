@@ -181,8 +181,8 @@ def test_the_note_on_talks_says_what_b_keeps():
     assert a > 0 and b == 0  # the 2022 invasion comes with the territory lent: no talks after it
     lent_kept = comparison_note("without the 2014 war", ("territory-used-2022",))
     assert "B still has Russia's full-scale invasion of Ukraine (2022-02): it may host talks" in lent_kept
-    assert comparison_note("without any war shocks").endswith(
-        "B has no war in Ukraine left, so it hosts no talks at all."
+    assert "B has no war in Ukraine left, so it hosts no talks at all." in comparison_note(
+        "without any war shocks"
     )
 
 

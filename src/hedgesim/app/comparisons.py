@@ -26,6 +26,8 @@ NO_COMPARISON = "no second scenario"
 SAME_SHOCKS = "the same shocks"
 """The comparison whose B differs from A only in its challenges."""
 FOLLOWED = "and what followed it"
+LENT = "territory_used"
+"""The kind of the rows that lend Belarusian territory to a war (see ``lent_to``)."""
 DRAWN_OFF: dict[str, tuple[str, ...]] = {
     "war": ("shocks.stochastic.war_rate=0",),
     "oil_dispute": ("shocks.stochastic.energy_dispute_rate=0",),
@@ -121,6 +123,16 @@ def followers(war: EventSwitch) -> tuple[EventSwitch, ...]:
     return tuple(e for e in later if e.kind != "war" and e.date < until)
 
 
+def lent_to(war: EventSwitch) -> tuple[EventSwitch, ...]:
+    """Belarusian territory lent to a war: rows of their own in the timeline (Belarus's decision,
+    with no rule), in the war's month, between (at least) the war's parties. A B without the war
+    has no war to lend it to, so a comparison that leaves the war out leaves them out too."""
+    parties = set(war.actors) - {"BLR"}
+    return tuple(
+        e for e in historical_events() if e.kind == LENT and e.date == war.date and parties <= set(e.actors)
+    )
+
+
 @dataclass(frozen=True)
 class Comparison:
     """A second scenario B the page offers: the kinds and dated events switched off in B.
@@ -154,30 +166,39 @@ def comparisons() -> dict[str, Comparison]:
     """Second scenarios the page offers, by name.
 
     Built from the timeline itself: the same shocks (B differs in its challenges only), each
-    year's wars (alone, and with the events that followed them), each kind of shock that has dated
-    or drawn shocks (the decisions Belarus takes by its rules are no shocks to leave out), each
-    dated event.
+    year's wars with the territory lent to them (alone, and with the events that followed them),
+    each kind of shock that has dated or drawn shocks (the decisions Belarus takes by its rules
+    are no shocks to leave out; the wars go with the territory lent to them), each dated event.
     """
     events = historical_events()
     offers = {NO_COMPARISON: Comparison(), SAME_SHOCKS: Comparison()}
     war_years = sorted({e.date[:4] for e in events if e.kind == "war"})
     for year in war_years:
         wars = tuple(e for e in events if e.kind == "war" and e.date.startswith(year))
-        offers[f"without the {year} war"] = Comparison(ids=tuple(e.id for e in wars))
-        after = Comparison(ids=tuple(e.id for e in wars)).kept_followers()
+        with_lent = tuple(e.id for e in (*wars, *_lent(wars)))
+        offers[f"without the {year} war"] = Comparison(ids=with_lent)
+        after = Comparison(ids=with_lent).kept_followers()
         if after:
-            ids = tuple(e.id for e in (*wars, *after))
+            ids = (*with_lent, *(e.id for e in after))
             offers[f"without the {year} war {FOLLOWED}"] = Comparison(ids=ids)
     for kind in (k for k in KINDS if k in events_by_kind() or k in DRAWN_KINDS):
         words = KIND_WORDS.get(kind, kind.replace("_", " "))
-        offers[f"without any {words} shocks"] = Comparison(kinds=(kind,))
+        lent = tuple(e.id for e in _lent(events)) if kind == "war" else ()
+        offers[f"without any {words} shocks"] = Comparison(kinds=(kind,), ids=lent)
     for e in events:
         offers[f"without {e.date} {e.label}"] = Comparison(ids=(e.id,))
     return offers
 
 
+def _lent(events) -> tuple[EventSwitch, ...]:
+    """The territory lent to the wars among ``events``, in timeline order."""
+    lent = {e.id for war in events if war.kind == "war" for e in lent_to(war)}
+    return tuple(e for e in historical_events() if e.id in lent)
+
+
 def comparison_note(compare: str, switched_off: tuple[str, ...] = ()) -> str:
-    """What a teacher should know about a comparison: the events after a war that B keeps.
+    """What a teacher should know about a comparison: the events after a war that B keeps, and
+    the territory lent to a war B leaves out (left out with it, or kept as a row of its own).
 
     Args:
         compare: a name from ``comparisons()``.
@@ -187,8 +208,15 @@ def comparison_note(compare: str, switched_off: tuple[str, ...] = ()) -> str:
         A plain paragraph, or '' when B leaves out no war or keeps nothing that followed one.
     """
     comparison = comparisons()[compare]
-    kept = comparison.kept_followers(switched_off)
     wars = [e for e in comparison.removed() if e.kind == "war"]
+    lent = _lent_note(comparison, wars, switched_off)
+    followed = _followers_note(comparison, wars, switched_off)
+    return " ".join(note for note in (followed, lent) if note)
+
+
+def _followers_note(comparison: Comparison, wars: list[EventSwitch], switched_off: tuple[str, ...]) -> str:
+    """The note on what followed the wars B leaves out: the events B keeps, or the talks."""
+    kept = comparison.kept_followers(switched_off)
     if not kept:
         return _talks_by_rule(wars, {e.id for e in comparison.removed()} | set(switched_off))
     tied = [name for name in comparisons() if name.endswith(FOLLOWED) and _ties(name, wars)]
@@ -204,6 +232,37 @@ def comparison_note(compare: str, switched_off: tuple[str, ...] = ()) -> str:
     if tied:
         note += f' To leave {"it" if one else "them"} out of B only, choose "{tied[0]}".'
     return note
+
+
+def _lent_note(comparison: Comparison, wars: list[EventSwitch], switched_off: tuple[str, ...]) -> str:
+    """Whether B leaves out the territory lent to the wars it leaves out, or keeps it (a row of
+    its own, switched on): either way the log of B tells the truth only if the note says which."""
+    removed = {e.id for e in comparison.removed()}
+    lent = [e for e in _lent(wars) if e.id not in switched_off]
+    out = [e for e in lent if e.id in removed]
+    kept = [e for e in lent if e.id not in removed]
+    notes = []
+    if out:
+        notes.append(
+            f"B leaves out {_listed(out)} too: a row of its own in the timeline, but lent to a war B "
+            "leaves out, so B has no war to lend the territory to."
+        )
+    if kept:
+        tied = [f'"{name}"' for name, c in comparisons().items() if _leaves_out(c, wars, kept)]
+        choose = f", or choose {tied[0]} to leave it out of B only" if tied else ""
+        notes.append(
+            f"B keeps {_listed(kept)}, lent to the war B leaves out: it is a row of its own in the "
+            "timeline, so B's log still tells it and its effects stay in B (conflict with Ukraine and the "
+            "EU, a steeper cost of falling short of the alliance commitment, no talks hosted after it). "
+            "Switch it off "
+            f"under Shocks (in A and B alike){choose}."
+        )
+    return " ".join(notes)
+
+
+def _leaves_out(comparison: Comparison, wars: list[EventSwitch], lent: list[EventSwitch]) -> bool:
+    """The comparison leaves out these wars and this territory lent to them, and no other event."""
+    return {e.id for e in comparison.removed()} == {e.id for e in (*wars, *lent)} and not comparison.kinds
 
 
 def _talks_by_rule(wars: list[EventSwitch], gone: set[str]) -> str:
