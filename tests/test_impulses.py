@@ -22,6 +22,7 @@ from hedgesim.core.shocks import (
     DrawnShocks,
     EnergyDisputes,
     Impulses,
+    ShockCodes,
     ShockKind,
     StochasticShocks,
     Timeline,
@@ -186,6 +187,8 @@ def history_months():
 def test_the_dated_history_to_2022_gives_each_new_kind_in_its_month(history_months):
     months, spec = history_months
     code = {s.id: k for k, s in enumerate(spec.timeline.shocks)}
+    codes = ShockCodes.of(spec.timeline, spec.calendar, None)
+    together = {str(spec.calendar.month_at(t)): a[0].index for t, a in codes.dated.items() if a[0].onset}
     assert months["2021-05"] == pytest.approx(
         {"coercion": 1.0, "conflict.eu": 1.0, "conflict.lithuania": 1.0, "shock": code["ryanair-landing"]}
     )
@@ -196,7 +199,7 @@ def test_the_dated_history_to_2022_gives_each_new_kind_in_its_month(history_mont
             "conflict.lithuania": 1 / 6 + 0.1,  # and the plant's commercial operation
             "npp": 0.1,
             "eap_suspended": True,
-            "shock": code["migrant-crisis"],
+            "shock": together["2021-06"],  # the plant, the suspension and the crisis, one code
         }
     )
     for month in ("2021-07", "2021-08", "2021-09", "2021-10", "2021-11"):
@@ -210,7 +213,7 @@ def test_the_dated_history_to_2022_gives_each_new_kind_in_its_month(history_mont
             "territory_used": True,
             "conflict.ukraine": 1.0,
             "conflict.eu": 1.0,
-            "shock": code["ukraine-invasion"],
+            "shock": together["2022-02"],  # the territory lent and the invasion, one code
         }
     )
     assert all(m == {} for month, m in months.items() if month > "2022-02")

@@ -1,4 +1,4 @@
-"""Drawn shocks that start in one month: the event log and the classroom log name them all."""
+"""Shocks that start in one month, dated or drawn: the event log and the classroom log name them all."""
 
 from __future__ import annotations
 
@@ -10,12 +10,21 @@ import pytest
 
 from hedgesim.app.eventlog import month_shocks
 from hedgesim.app.narration import narrate, replicate_log, shock_kinds
+from hedgesim.config.spec import run_of_size
 from hedgesim.core.calendar import Month, RunCalendar
 from hedgesim.core.model import HedgingModel
 from hedgesim.core.shocks import StochasticShocks, Timeline
+from hedgesim.workflows.run import build_model
+from mesa_anchor import anchor_model
 
 DISPUTE, WAR = "oil dispute with Russia", "a new war raises tension"
 BOTH = f"{DISPUTE} + {WAR}"
+TERRITORY, INVASION = (
+    "Belarusian territory used for the invasion of Ukraine",
+    "Russia's full-scale invasion of Ukraine",
+)
+ASTRAVETS = "unit 1 of Astravets in commercial operation"
+EAP = "Belarus suspending its Eastern Partnership participation"
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +75,55 @@ def test_the_page_log_tells_each_of_them(drawn_often):
     without_shocks = frame.drop(columns="shocks")  # a log read from events.parquet
     (line_too,) = [x for x in narrate(without_shocks, shock_kinds(drawn_often)) if x.startswith(date)]
     assert line_too == line
+
+
+@pytest.fixture(scope="module")
+def history_overlapping() -> HedgingModel:
+    """The dated history to 2024 with drawn shocks from 2021 on, beside the dated ones."""
+    overrides = ["scenario=history_2024", "shocks.stochastic.start=2021-01"]
+    overrides += ["shocks.stochastic.war_rate=1.0", "shocks.stochastic.energy_dispute_rate=0.5"]
+    return build_model(run_of_size(overrides, 12, 5)).run()
+
+
+def test_dated_shocks_of_one_month_are_named_together(history_overlapping):
+    history = build_model(run_of_size(["scenario=history_2024"], 2, 5)).run()
+    log = history.event_log()
+    named = lambda month: set(log.loc[log["date"] == pd.Timestamp(month), "shock"])
+    assert named("2021-06") == {f"{ASTRAVETS} + {EAP}"}
+    assert named("2022-02") == {f"{TERRITORY} + {INVASION}"}
+    frame = replicate_log(history, 0)
+    month = history.calendar.step_of(Month(2022, 2))
+    assert frame["shocks"].iloc[month] == (TERRITORY, INVASION)  # each once, in timeline order
+    assert history.shock_codes.parts[f"{TERRITORY} + {INVASION}"] == (TERRITORY, INVASION)
+
+
+def test_drawn_shocks_beside_dated_ones_are_named_with_them(history_overlapping):
+    log = history_overlapping.event_log()
+    invasion = log.loc[log["date"] == pd.Timestamp("2022-02"), "shock"]
+    assert f"{TERRITORY} + {INVASION} + {WAR}" in set(invasion)
+    assert all(label.startswith(f"{TERRITORY} + {INVASION}") for label in invasion)  # never hidden
+    quiet = log.loc[log["date"] == pd.Timestamp("2021-03"), "shock"]
+    assert set(quiet.dropna()) <= {DISPUTE, WAR, BOTH}  # no dated start: the drawn codes alone
+    (position,) = np.nonzero((invasion == f"{TERRITORY} + {INVASION} + {WAR}").to_numpy())[0][:1]
+    frame = replicate_log(history_overlapping, int(position))
+    month = history_overlapping.calendar.step_of(Month(2022, 2))
+    assert frame["shocks"].iloc[month] == (TERRITORY, INVASION, WAR)
+
+
+def test_the_mesa_anchor_logs_the_same_codes(history_overlapping):
+    spec = run_of_size(
+        [
+            "scenario=history_2024",
+            "shocks.stochastic.start=2021-01",
+            "shocks.stochastic.war_rate=1.0",
+            "shocks.stochastic.energy_dispute_rate=0.5",
+        ],
+        4,
+        5,
+    )
+    ensemble = build_model(spec).run()
+    for k in range(4):
+        table = anchor_model(spec, k).run().table()
+        np.testing.assert_array_equal(table["shock"].to_numpy(), ensemble.record.series("shock")[:, k])
+    labels = {ensemble.shock_labels[c] for c in ensemble.record.series("shock").ravel() if c >= 0}
+    assert f"{TERRITORY} + {INVASION} + {WAR}" in labels or f"{ASTRAVETS} + {EAP} + {WAR}" in labels

@@ -93,15 +93,14 @@ def test_the_page_log_names_both_shocks_of_2021_06_and_2022_02(to_2022):
     )
 
 
-def test_the_models_own_record_is_unchanged(to_2022):
-    """The log reads the month's other shocks from the timeline; the record keeps its one code."""
+def test_the_record_names_the_months_two_shocks_with_one_code(to_2022):
+    """The record keeps one code for the month's two shocks; the log tells each of them."""
     frame = replicate_log(to_2022, 0)
     month = frame[frame["date"] == "2022-02-01"].iloc[0]
-    assert month["shock"] == "Russia's full-scale invasion of Ukraine"
-    assert month["shocks"] == (
-        "Belarusian territory used for the invasion of Ukraine",
-        "Russia's full-scale invasion of Ukraine",
-    )
+    territory = "Belarusian territory used for the invasion of Ukraine"
+    both = (territory, "Russia's full-scale invasion of Ukraine")
+    assert month["shock"] == " + ".join(both)
+    assert month["shocks"] == both
 
 
 # --- side by side: every choice changes what it says -----------------------------------------

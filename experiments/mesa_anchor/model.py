@@ -32,11 +32,13 @@ from hedgesim.core.model import CHANNELS
 from hedgesim.core.parameters import ModelParameters
 from hedgesim.core.run_inputs import branch_step, checked_inputs, monthly_prices
 from hedgesim.core.shocks import (
+    ShockCodes,
     StochasticProcess,
     StochasticShocks,
     Timeline,
     month_impulses,
 )
+from hedgesim.core.shocks.stochastic import drawn_codes
 from hedgesim.core.streams import ReplicateStreams
 from hedgesim.core.vocabulary import AGREEMENTS, DECISIONS, DYADS, SALIENCE, SERIES
 from mesa_anchor import hedge
@@ -78,7 +80,7 @@ class Impulses:
 def dated_impulses(timeline: Timeline, calendar: RunCalendar, war_impact: float) -> tuple[Impulses, ...]:
     """Each month's impulses from the dated shocks alone: the same in every replicate, so they
     are worked out once per scenario (an input, like the timeline), not once per model."""
-    active = timeline.active_by_step(calendar)
+    active = ShockCodes.of(timeline, calendar, None).dated  # several dated starts: one code for all
     months = []
     for step in range(calendar.n_steps):
         month = month_impulses(1, active.get(step, ()), None, war_impact)
@@ -121,7 +123,7 @@ class AnchorModel(mesa.Model):
         self.stochastic = StochasticProcess.for_run(stochastic, calendar, timeline)
         self.dated = dated_impulses(timeline, calendar, self.params.war_impact)
         self.oil_prices = monthly_prices(oil_prices or {}, calendar).tolist()
-        self.first_drawn_code = len(timeline.shocks)
+        self.codes = ShockCodes.of(timeline, calendar, self.stochastic)
         self.branch_step = branch_step(branch, calendar)
         self.rules_step = branch_step(rules_from, calendar)
         self.war_tension = 0.0
@@ -249,9 +251,9 @@ class AnchorModel(mesa.Model):
             imp.supply_cut = max(imp.supply_cut, s.energy_dispute_size)
         if war:
             imp.war += s.war_size * self.params.war_impact
-        for k, started in enumerate((election, self.dispute_started, war)):
-            if started:
-                imp.shock = self.first_drawn_code + k
+        code = int(drawn_codes((election, self.dispute_started, war)))  # one code for the set
+        if code >= 0:
+            imp.shock = self.codes.first_drawn_code(t) + code
         return imp
 
     def spoiler_hazard(self) -> float:

@@ -6,6 +6,8 @@ building the whole ensemble's tables; ``hedgesim.app.narration`` turns it into s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -62,12 +64,11 @@ def month_shocks(model: HedgingModel, logged: pd.Series) -> list[tuple[str, ...]
     """Every shock of each month, as labels: the dated shocks that start in it, in timeline
     order, a drawn election, then the logged ones not among them (the drawn shocks).
 
-    The model's record keeps one shock code a month (the drawn shocks that start, one code for
-    each set, else the last dated shock to start), so the dated shocks, the same in every
-    replicate, are read from the run's inputs: two dated shocks of one month (the invasion of
-    2022-02 and the territory lent to it) from the timeline, and the drawn elections, which fall
-    on a fixed cycle, from the stochastic process. A logged set of drawn shocks ("oil dispute
-    with Russia + a new war raises tension") is told as its shocks, one label each.
+    The model's record keeps one shock code a month, one for each set of shocks that start
+    together (``core.shocks.event_codes``); the dated shocks, the same in every replicate, are
+    read in timeline order from the run's inputs, and the drawn elections, which fall on a fixed
+    cycle, from the stochastic process. A logged set ("oil dispute with Russia + a new war raises
+    tension") is told as its shocks, one label each.
     """
     onsets: dict[int, list[str]] = {}
     for step, active in model.timeline.active_by_step(model.calendar).items():
@@ -80,14 +81,15 @@ def month_shocks(model: HedgingModel, logged: pd.Series) -> list[tuple[str, ...]
     out = []
     for step, label in enumerate(logged):
         labels = onsets.get(step, [])
-        extra = [one for one in logged_shocks(label) if one not in labels]
+        extra = [one for one in logged_shocks(label, model.shock_codes.parts) if one not in labels]
         out.append(tuple(labels + extra))
     return out
 
 
-def logged_shocks(label: object) -> tuple[str, ...]:
-    """The shocks a logged label names, one label each: a set of drawn shocks that started in one
-    month is logged as one label ("a presidential election + a new war raises tension")."""
+def logged_shocks(label: object, parts: Mapping[str, tuple[str, ...]] = DRAWN_PARTS) -> tuple[str, ...]:
+    """The shocks a logged label names, one label each: shocks that started in one month are
+    logged as one label ("a presidential election + a new war raises tension"); ``parts`` (a
+    model's ``shock_codes.parts``) names each label's shocks."""
     if not isinstance(label, str):
         return ()
-    return DRAWN_PARTS.get(label, (label,))
+    return parts.get(label, (label,))

@@ -32,11 +32,11 @@ from hedgesim.core.run_inputs import (
 )
 from hedgesim.core.shocks import (
     STOCHASTIC_CHANNELS,
-    STOCHASTIC_LABELS,
     DrawnMonth,
     DrawnShocks,
     EnergyDisputes,
     Impulses,
+    ShockCodes,
     StochasticProcess,
     StochasticShocks,
     Timeline,
@@ -126,10 +126,10 @@ class HedgingModel(mesa.Model):
         self.streams = ReplicateStreams(seed, self.replicate_ids, CHANNELS, calendar.n_steps)
         self.stochastic = StochasticProcess.for_run(stochastic, calendar, timeline)
         self.oil_prices = monthly_prices(oil_prices or {}, calendar)
-        self.shock_labels: list[str] = [s.label or s.id for s in timeline.shocks]
-        self.shock_labels += list(STOCHASTIC_LABELS.values())
+        self.shock_codes = ShockCodes.of(timeline, calendar, self.stochastic)
+        self.shock_labels: list[str] = list(self.shock_codes.labels)
         self.decision_labels: list[str] = list(DECISIONS.values())
-        self._dated = timeline.active_by_step(calendar)
+        self._dated = self.shock_codes.dated
         self.branch_step = branch_step(branch, calendar)
         self.rules_step = branch_step(rules_from, calendar)
         self._draws = np.zeros((self.n_replicates, len(CHANNELS)))
@@ -296,7 +296,7 @@ class HedgingModel(mesa.Model):
         """What month t's dated and drawn shocks do; drawn ones are coded after the dated."""
         month = None
         if drawn is not None:
-            first_code = len(self.timeline.shocks)
+            first_code = self.shock_codes.first_drawn_code(t)
             month = DrawnMonth(drawn, self.disputes, self.stochastic.settings, first_code)
         return month_impulses(self.n_replicates, self._dated.get(t, ()), month, self.params.war_impact)
 

@@ -4,9 +4,11 @@ either does in a month.
 - ``timeline``: shock kinds and their EFFECTS, one dated Shock, the validated Timeline.
 - ``stochastic``: hazards and draws of elections, releases, energy disputes and wars after the
   timeline, and the state of a drawn dispute.
+- ``event_codes``: the event log's shock codes, one for each set of shocks that start together.
 - ``impulses``: the translation of a month's dated and drawn shocks into Impulses.
 """
 
+from hedgesim.core.shocks.event_codes import ShockCodes
 from hedgesim.core.shocks.impulses import (
     DISPUTE_KINDS,
     ONSET_KINDS,
@@ -51,6 +53,7 @@ __all__ = [
     "EnergyDisputes",
     "Impulses",
     "Shock",
+    "ShockCodes",
     "ShockError",
     "ShockKind",
     "StochasticProcess",
