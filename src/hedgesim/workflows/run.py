@@ -1,9 +1,10 @@
 """One run: build the model from a validated spec, step it with progress, write its folder.
 
 A folder gets its tables, its resolved config, its figure and, written last, its manifest with
-each file's checksum. The manifest goes first when a folder is (re)written, so a folder is
-complete only while its manifest matches its files, and only then is a sweep cell written from
-the same config skipped; a cell whose files were damaged since is recomputed.
+each file's checksum. A run is written whole beside the folder's earlier run and then moved in
+(``run_files``), so a folder holds one run and the manifest listing it, or none; it is complete
+only while its manifest matches its files, and only then is a sweep cell written from the same
+config skipped; a cell whose files were damaged since is recomputed.
 
 The command line prepares its folder before Hydra starts (:class:`RunFolder`): made and probed
 with a test file, so a folder it cannot write costs one line, and removed again when the
@@ -13,7 +14,6 @@ command fails or is interrupted, if the command made it.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import shutil
@@ -21,8 +21,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,7 +38,6 @@ from hedgesim.core.record import EnsembleRecord
 from hedgesim.workflows import arrow_tables
 from hedgesim.workflows.results import (
     EVENTS,
-    INTEGRITY,
     MANIFEST,
     OUTCOMES,
     TRAJECTORIES,
@@ -47,12 +45,12 @@ from hedgesim.workflows.results import (
     is_complete,
     month_blocks,
     save_figure,
-    sha256,
     write_json,
     write_manifest,
     write_parquet_blocks,
     write_text,
 )
+from hedgesim.workflows.run_files import EarlierRun, move_in, staging, written_before
 
 if TYPE_CHECKING:
     from hedgesim.core.model import HedgingModel
@@ -85,8 +83,6 @@ READY: dict[Path, Ready] = {}
 ``sweep_cell`` writes such a cell from here instead of building and running it again."""
 ERROR = "error.txt"
 """The file a failed sweep cell leaves in its folder, with the error and its traceback."""
-RUN_FILES = (TRAJECTORIES, EVENTS, OUTCOMES, "config.yaml", "relations.png")
-"""Every file a run writes in its folder: a rerun removes only these, of what an earlier run wrote."""
 CHALLENGES = ("trust", "vested_interests", "tension")
 """The challenges; a sweep cell's trajectories carry each one's level (:func:`challenge_tags`)."""
 log = logging.getLogger(__name__)
@@ -192,40 +188,18 @@ def challenge_tags(cfg: DictConfig) -> dict[str, Any]:
 def run_into(
     cfg: DictConfig, spec: RunSpec, out: Path, label: str = "run", tags: dict[str, Any] | None = None
 ) -> list[str]:
-    """Run and write the folder: tables, config, figure, then the manifest.
+    """Run and write the folder: tables, config, figure, then the manifest (:func:`write_run`).
 
-    An old manifest goes first (the folder is not complete while it is rewritten), and so do
-    temporaries a killed run left; what it listed is read before, so that the files the earlier
-    run wrote and this one does not are removed once this one is written.
+    An earlier run's manifest stays while this run simulates: stopped before it is written, the
+    run leaves the earlier one as it was. A manifest that lists no run file describes no run,
+    and goes first; so do temporaries a killed run left.
     """
     started = time.perf_counter()
-    earlier = written_before(out)
-    (out / MANIFEST).unlink(missing_ok=True)
+    if not written_before(out):
+        (out / MANIFEST).unlink(missing_ok=True)
     clean_temporaries(out)
     model = run_model(spec, label)
-    return write_run(cfg, spec, model, out, started, time.perf_counter() - started, tags, earlier)
-
-
-def written_before(out: Path) -> dict[str, str]:
-    """The run files the manifest in ``out`` lists, with the sha256 it records (none unreadable)."""
-    try:
-        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        listed, recorded = manifest.get("files", []), manifest.get(INTEGRITY, {})
-        return {name: str(recorded[name]["sha256"]) for name in listed if name in RUN_FILES}
-    except (OSError, ValueError, TypeError, AttributeError, KeyError):
-        return {}
-
-
-def remove_left_over(out: Path, earlier: Mapping[str, str], files: Sequence[str]) -> None:
-    """Remove the files an earlier run in ``out`` wrote and this run did not (its events, its
-    figure), so the folder holds one run's files; each only while it is the very file the earlier
-    manifest recorded (a file put there since is the user's, and kept).
-    """
-    for name in sorted(set(earlier) - set(files)):
-        path = out / name
-        with contextlib.suppress(OSError):
-            if path.is_file() and not path.is_symlink() and sha256(path) == earlier[name]:
-                path.unlink()
+    return write_run(cfg, spec, model, out, started, time.perf_counter() - started, tags)
 
 
 def write_run(
@@ -236,10 +210,9 @@ def write_run(
     started: float,
     simulated: float,
     tags: dict[str, Any] | None = None,
-    earlier: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Write a simulated run's folder: tables, config, figure, the manifest, then remove what an
-    earlier run wrote there and this one does not (:func:`remove_left_over`).
+    """Write a simulated run's folder: tables, config, figure and manifest, written whole in a
+    staging folder first and then moved in, replacing an earlier run's (``run_files.move_in``).
 
     config.yaml is the config with the timeline the run used (``recorded_yaml``); the manifest
     says where that timeline came from (``timeline``: mode, files and their sha256, the month
@@ -251,12 +224,35 @@ def write_run(
         simulated: seconds the simulation took.
         tags: columns added to the trajectories, one value each (a sweep cell's challenge levels);
             a run with tags is a sweep cell and also writes its outcomes (``outcomes.json``).
-        earlier: :func:`written_before` read before the folder's manifest was removed (default:
-            read here, from the manifest the folder has now).
     """
-    earlier = written_before(out) if earlier is None else earlier
-    (out / MANIFEST).unlink(missing_ok=True)
+    earlier = written_before(out)
     clean_temporaries(out)
+    with staging(out) as stage:
+        files = write_files(cfg, spec, ensemble, stage, tags)
+        write_manifest(
+            stage,
+            seed=spec.seed,
+            replicates=len(spec.replicate_ids),
+            first_replicate=spec.replicate_ids[0],
+            scenario=cfg.scenario.name,
+            start=str(spec.calendar.start),
+            end=str(spec.calendar.end),
+            rows=len(spec.replicate_ids) * spec.calendar.n_steps,
+            timeline=spec.timeline_facts(),
+            files=files,
+            wall_time_s=round(time.perf_counter() - started, 3),
+            simulate_s=round(simulated, 3),
+            **({"parameter_sets": spec.sets_used} if spec.sets_used else {}),
+        )
+        move_in(stage, out, files, earlier)
+    print(f"hedgesim: wrote {out}", file=sys.stderr)
+    return files
+
+
+def write_files(
+    cfg: DictConfig, spec: RunSpec, ensemble: Ensemble, out: Path, tags: dict[str, Any] | None
+) -> list[str]:
+    """Write a run's files into ``out`` (all but the manifest); returns their names."""
     files = [TRAJECTORIES]
     blocks = month_blocks(len(spec.replicate_ids), spec.calendar.n_steps)
     table = lambda months: arrow_tables.trajectories(
@@ -281,23 +277,6 @@ def write_run(
         figure = relations.relations_figure(drawn, pd.DataFrame(spec.timeline.records()))
         save_figure(figure, out / "relations.png")
         files.append("relations.png")
-    write_manifest(
-        out,
-        seed=spec.seed,
-        replicates=len(spec.replicate_ids),
-        first_replicate=spec.replicate_ids[0],
-        scenario=cfg.scenario.name,
-        start=str(spec.calendar.start),
-        end=str(spec.calendar.end),
-        rows=len(spec.replicate_ids) * spec.calendar.n_steps,
-        timeline=spec.timeline_facts(),
-        files=files,
-        wall_time_s=round(time.perf_counter() - started, 3),
-        simulate_s=round(simulated, 3),
-        **({"parameter_sets": spec.sets_used} if spec.sets_used else {}),
-    )
-    remove_left_over(out, earlier, files)
-    print(f"hedgesim: wrote {out}", file=sys.stderr)
     return files
 
 
@@ -336,12 +315,14 @@ class RunFolder:
 
     ``made`` lists the folders the command made, innermost first, so a failed or interrupted
     command removes the run folder if it made it, then each parent it made that is empty again,
-    and nothing else.
+    and nothing else. ``earlier`` is the run a folder it did not make held: a run stopped before
+    it is whole leaves that run as its manifest lists it, Hydra's record of it included.
     """
 
     path: Path
     made: tuple[Path, ...] = ()
     sweep: bool = False
+    earlier: EarlierRun = field(default_factory=EarlierRun)
 
     @classmethod
     def prepare(cls, path: Path, sweep: bool = False) -> RunFolder:
@@ -352,7 +333,7 @@ class RunFolder:
         """
         path = Path(path)
         made = tuple(p for p in (path, *path.parents) if not p.exists() and not p.is_symlink())
-        folder = cls(path, made, sweep)
+        folder = cls(path, made, sweep, EarlierRun() if sweep else EarlierRun.read(path))
         try:
             if path.exists() and not path.is_dir():
                 raise NotADirectoryError(20, "a file is in the way", str(path))
@@ -382,6 +363,10 @@ class RunFolder:
             return "nothing was kept"
         if self.sweep:
             return f"complete cells are kept in {self.path}; add hydra.sweep.dir={self.path} to resume"
+        if self.earlier.put_back(self.path):
+            return f"{self.path} keeps the earlier run its {MANIFEST} lists, as it was"
+        if (self.path / MANIFEST).is_file():
+            return f"{self.path} holds the run its {MANIFEST} lists"
         return f"{self.path} is left without {MANIFEST}, so it does not count as a complete run"
 
 
