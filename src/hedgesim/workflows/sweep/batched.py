@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import socket
-import sys
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,10 +38,10 @@ from hedgesim.workflows.results import is_complete
 from hedgesim.workflows.run import READY, Ready, already_done, quiet_mesa
 from hedgesim.workflows.sweep.cell_job import run_cell_job, use_hydra_config
 from hedgesim.workflows.sweep.jobs import CellComposer, Job
+from hedgesim.workflows.sweep.ray_address import no_cluster, probe
+from hedgesim.workflows.sweep.ray_address import unreachable as unreachable  # batched.unreachable, as before
 
 log = logging.getLogger(__name__)
-EXIT_NO_CLUSTER = 1
-"""The exit status when the Ray cluster named cannot be joined: no job has run."""
 
 
 # --- planning -------------------------------------------------------------------------------
@@ -218,56 +215,26 @@ def _run(tasks: list[tuple], settings: BatchSettings, workers: int, mem_gb: int)
     return processes.starmap(run_chunk, tasks, workers)
 
 
+KEY, INSTEAD = "hydra.launcher.ray_address", "hydra.launcher.backend=local"
+"""The batched launcher's key for the Ray cluster, and what a sweep may do without one."""
+
+
 def _join_ray(settings: BatchSettings) -> int:
     """Join the Ray cluster (``ray_address``, else Ray's own choice); its CPUs.
 
-    An address where nothing listens is refused after a short probe (:func:`unreachable`): Ray
-    itself retries it for minutes before it gives up.
+    An address where nothing listens is refused after a short probe (``ray_address.probe``):
+    Ray itself retries it for minutes before it gives up.
     """
     import ray
 
     if not ray.is_initialized():
         address = settings.ray_address or "auto"
-        key, probed = "hydra.launcher.ray_address", address
-        if address == "auto" and os.environ.get("RAY_ADDRESS"):  # where Ray's "auto" looks first
-            key, probed = "RAY_ADDRESS", os.environ["RAY_ADDRESS"]
-        reason = unreachable(probed)
-        if reason is not None:
-            _no_cluster(key, probed, reason)
+        probe(KEY, address, INSTEAD)
         try:
             ray.init(address=address, log_to_driver=True)
         except ConnectionError as err:  # no cluster there: one line, before any job
-            _no_cluster(key, address, (str(err).splitlines() or ["no answer"])[0])
+            no_cluster(KEY, address, (str(err).splitlines() or ["no answer"])[0], INSTEAD)
     return int(ray.cluster_resources().get("CPU", 1))
-
-
-RAY_PROBE_S = 3.0
-"""How long a Ray address may take to accept a connection before the sweep gives up on it."""
-
-
-def unreachable(address: str, timeout: float = RAY_PROBE_S) -> str | None:
-    """Why nothing would answer at a ``host:port`` Ray address (``ray://`` too), or None when a
-    connection is accepted or the address is not of that form (``auto``, ``local``: Ray's)."""
-    host, colon, port = address.removeprefix("ray://").rpartition(":")
-    if not colon or not host or not port.isdigit():
-        return None
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
-            return None
-    except OSError as err:
-        why = err.strerror or str(err) or type(err).__name__
-        return f"nothing accepts a connection there within {timeout:g} s: {why}"
-
-
-def _no_cluster(key: str, address: str, reason: str) -> None:
-    """One line saying no cluster answers at ``address`` and what is allowed; exit, no job run."""
-    print(
-        f"hedgesim: error: {key}={address}: no Ray cluster answers ({reason}); "
-        "allowed: the address of a running cluster (ray start --head, docs/sweeps.md), "
-        "or hydra.launcher.backend=local",
-        file=sys.stderr,
-    )
-    raise SystemExit(EXIT_NO_CLUSTER)
 
 
 def _on_ray(tasks: list[tuple]) -> list[list[JobReturn]]:

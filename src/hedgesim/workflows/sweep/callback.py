@@ -36,6 +36,7 @@ from hedgesim.workflows.sweep.plan import (
     read_yaml,
     swept_keys,
 )
+from hedgesim.workflows.sweep.ray_address import check_ray_launcher
 
 FANS = "hydra.callbacks.aggregate.fans"
 EXIT_USAGE = 2
@@ -57,8 +58,11 @@ class AggregateSweep(Callback):
         self.n_jobs = n_jobs
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Refuse, before any cell runs, fan cells the aggregation at the end would refuse (a
-        misspelt key): one line and exit 2, as the command line's own mistakes."""
+        """Refuse, before any cell runs, a Ray cluster address where nothing listens for Hydra's
+        Ray launcher (one line, exit 1: ``ray_address.check_ray_launcher``), and fan cells the
+        aggregation at the end would refuse (a misspelt key): one line and exit 2, as the
+        command line's own mistakes."""
+        check_ray_launcher(config)
         if not self.fans:
             return
         try:
