@@ -261,3 +261,49 @@ def test_a_config_dir_whose_config_yaml_is_no_config_is_one_line(tmp_path, monke
         "--config-dir run: config.yaml holds no config values; allowed: a run folder's config.yaml, "
         "as hedgesim wrote it"
     )
+
+
+SHOCK_KEYS = "allowed: actors, date, end, id, kind, label, size, source"
+
+
+@pytest.mark.parametrize(
+    ("override", "expect"),
+    [
+        (
+            "shocks.timeline=[{date: 2015-01, kind: war, actors: [RUS], size: 0.5, labl: x}]",
+            f"shocks.timeline[0].labl: unknown key; {SHOCK_KEYS}",
+        ),
+        (
+            "decisions.observed=[{date: 2015-01, knd: war}]",
+            f"decisions.observed[0].knd: unknown key; {SHOCK_KEYS}",
+        ),
+        ("shocks.timeline.1={date: 2015-01, labl: x}", f"shocks.timeline[1].labl: unknown key; {SHOCK_KEYS}"),
+        ("shocks={timeline: [{}, {labl: x}]}", f"shocks.timeline[1].labl: unknown key; {SHOCK_KEYS}"),
+        (
+            "shocks.timeline=[5]",
+            "shocks.timeline[0]=5 is not a shock; allowed: a mapping like {date: 2015-01, kind: war, "
+            "actors: [RUS], size: 0.5}",
+        ),
+        (
+            "shocks.timeline=[{date: 2015-01, kind: war, actors: RUS, size: 0.5}]",
+            "shocks.timeline[0].actors='RUS' is not a list; allowed: a list in brackets, e.g. [RUS,UKR]",
+        ),
+        (
+            "shocks.timeline=[{date: 2015-01, kind: war, actors: [RUS], size: high}]",
+            "shocks.timeline[0].size='high' is not a number; allowed: a number",
+        ),
+        (
+            "shocks.timeline=[{date: 2015-01, kind: war, actors: [RUS], size: [1,2]}]",
+            "shocks.timeline[0].size=[1, 2] is not a single value; allowed: a number",
+        ),
+    ],
+)
+def test_a_shock_entry_on_the_command_line_names_its_keys(override, expect, tmp_path, monkeypatch, capsys):
+    """An unknown key in a shock entry was named bare ('labl') with the top-level keys as allowed
+    (challenges, decisions, ...), and a wrong value named no entry."""
+    monkeypatch.chdir(tmp_path)
+    assert one_line(capsys, override) == expect
+    with pytest.raises(ConfigError) as info:
+        hedgesim.simulate([override], replicates=1)
+    assert str(info.value) == expect
+    assert list(tmp_path.iterdir()) == []

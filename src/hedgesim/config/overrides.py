@@ -33,6 +33,7 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.folder_names import CellName, check_cell_names
 from hedgesim.config.hydra_part import check_hydra_part, compose_with_hydra, expand_globs
 from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
+from hedgesim.config.schema import check_value
 from hedgesim.config.spec import build_job_run, build_run
 from hedgesim.core.shocks.timeline import show
 
@@ -254,7 +255,17 @@ def parse_overrides(overrides: Sequence[str]) -> list:
         _check_year_key(override)
         _check_addition(override)
         _check_group_choice(override)
+        _check_entries(override)
     return parsed
+
+
+def _check_entries(override) -> None:
+    """A mapping or list value against the schema (a shock's keys)."""
+    if override.is_hydra_override() or override.is_delete() or override.is_sweep_override():
+        return
+    key = override.key_or_group.lstrip("+")
+    if override.package is None and (isinstance(override.value(), dict | list)):
+        check_value(key, override.value(), override.input_line)
 
 
 def _check_group_choice(override) -> None:

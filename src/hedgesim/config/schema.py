@@ -6,13 +6,19 @@ Ranges, dates and shock kinds are checked when a config becomes a run (hedgesim.
 
 from __future__ import annotations
 
+import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
+from hedgesim.config.errors import ConfigError
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters
 from hedgesim.core.shocks import StochasticShocks
+from hedgesim.core.shocks.timeline import show
 
 
 @dataclass
@@ -100,3 +106,97 @@ class HedgesimConfig:
 def register_configs() -> None:
     """Put the schema in Hydra's ConfigStore as ``hedgesim_schema``."""
     ConfigStore.instance().store(name="hedgesim_schema", node=HedgesimConfig)
+
+
+SHOCK_ENTRY = "a mapping like {date: 2015-01, kind: war, actors: [RUS], size: 0.5}"
+_SCALARS = {float: "a number", int: "an integer", bool: "true or false", str: "a text"}
+
+
+def check_value(key: str, value: Any, line: str) -> None:
+    """An override's mapping or list checked against the schema under ``key`` before Hydra
+    merges it: Hydra builds a list's entries apart from the config, so its errors named a bare
+    field (``labl``) and listed the top-level keys as allowed.
+
+    Raises:
+        ConfigError: the first key or value the schema does not take, in one line.
+    """
+    hint = _hint_at(key)
+    if hint is not None:
+        _check(_indexed(key), value, hint, line, top=True)
+
+
+def _hint_at(key: str) -> Any:
+    """The schema's type at a dotted key (a number part is a list's entry), None if none."""
+    hint: Any = HedgesimConfig
+    for part in key.split("."):
+        hint = _optional(hint)
+        if typing.get_origin(hint) is list and part.isdigit():
+            hint = typing.get_args(hint)[0]
+        elif dataclasses.is_dataclass(hint) and part in _fields(hint):
+            hint = _fields(hint)[part]
+        else:
+            return None
+    return hint
+
+
+def _indexed(key: str) -> str:
+    """``shocks.timeline.0`` as Hydra names it: ``shocks.timeline[0]``."""
+    parts = key.split(".")
+    return parts[0] + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts[1:])
+
+
+def _fields(hint: Any) -> dict[str, Any]:
+    return typing.get_type_hints(hint)
+
+
+def _optional(hint: Any) -> Any:
+    """``X | None`` as ``X``."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        kept = [a for a in typing.get_args(hint) if a is not type(None)]
+        return kept[0] if len(kept) == 1 else hint
+    return hint
+
+
+def _check(path: str, value: Any, hint: Any, line: str, top: bool = False) -> None:
+    hint = _optional(hint)
+    origin = typing.get_origin(hint)
+    if value is None:
+        return
+    if dataclasses.is_dataclass(hint):
+        if isinstance(value, dict):
+            _check_fields(path, value, hint, line)
+    elif origin is list:
+        _check_list(path, value, typing.get_args(hint)[0], line, top)
+    elif not top and hint in _SCALARS and isinstance(value, dict | list):
+        raise ConfigError(f"{path}={show(value)} is not a single value; allowed: {_SCALARS[hint]}")
+    elif not top and hint in (float, int) and isinstance(value, str) and not _is_number(value):
+        raise ConfigError(f"{path}={show(value)} is not a number; allowed: {_SCALARS[hint]}")
+
+
+def _check_fields(path: str, value: dict, hint: Any, line: str) -> None:
+    fields = _fields(hint)
+    for name, item in value.items():
+        if name not in fields:
+            raise ConfigError(f"{path}.{name}: unknown key; allowed: {', '.join(sorted(fields))}")
+        _check(f"{path}.{name}", item, fields[name], line)
+
+
+def _check_list(path: str, value: Any, item_hint: Any, line: str, top: bool) -> None:
+    if not isinstance(value, list):
+        if not top:
+            example = "RUS,UKR" if path.endswith(".actors") else "a,b"
+            allowed = f"a list in brackets, e.g. [{example}]"
+            raise ConfigError(f"{path}={show(value)} is not a list; allowed: {allowed}")
+        return
+    for i, item in enumerate(value):
+        if dataclasses.is_dataclass(item_hint) and not isinstance(item, dict):
+            raise ConfigError(f"{path}[{i}]={show(item)} is not a shock; allowed: {SHOCK_ENTRY}")
+        _check(f"{path}[{i}]", item, item_hint, line)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
