@@ -213,7 +213,7 @@ OVERRIDES = [
     cli_case("scenario.oil_price.x=5", expect="a year cannot follow a dot"),
     cli_case("scenario.oil_price={2030:50}", expect="allowed: +scenario.oil_price={2030:PRICE}"),
     cli_case("scenario.oil_price={2010:-5}", expect="scenario.oil_price.2010=-5.0; allowed: a price > 0"),
-    cli_case("scenario.oil_price={2010:abc}", expect="allowed: a number"),
+    cli_case("scenario.oil_price={2010:abc}", expect="is 'abc', not a number; allowed: years as integers"),
     cli_case("scenario.oil_price={2010:inf}", expect="scenario.oil_price.2010=inf"),
     cli_case(
         "scenario.start=2010-01",

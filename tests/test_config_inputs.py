@@ -307,3 +307,45 @@ def test_a_shock_entry_on_the_command_line_names_its_keys(override, expect, tmp_
         hedgesim.simulate([override], replicates=1)
     assert str(info.value) == expect
     assert list(tmp_path.iterdir()) == []
+
+
+OIL_ALLOWED = "allowed: years as integers and prices in USD/bbl as numbers, e.g. {2030:50}"
+
+
+@pytest.mark.parametrize(
+    ("override", "expect"),
+    [
+        (
+            "+scenario.oil_price={abc:50}",
+            f"+scenario.oil_price={{abc:50}}: 'abc' is not a year; {OIL_ALLOWED}",
+        ),
+        (
+            "scenario.oil_price={2010.5:50}",
+            f"scenario.oil_price={{2010.5:50}}: 2010.5 is not a year; {OIL_ALLOWED}",
+        ),
+        (
+            "scenario.oil_price={true:50}",
+            f"scenario.oil_price={{true:50}}: True is not a year; {OIL_ALLOWED}",
+        ),
+        (
+            "scenario.oil_price={2010:null}",
+            f"scenario.oil_price={{2010:null}}: the price of 2010 is None, not a number; {OIL_ALLOWED}",
+        ),
+        ("scenario.oil_price=5", f"scenario.oil_price=5: not a mapping of years to prices; {OIL_ALLOWED}"),
+        (
+            "scenario={oil_price: {x: 1}}",
+            f"scenario={{oil_price: {{x: 1}}}}: 'x' is not a year; {OIL_ALLOWED}",
+        ),
+    ],
+)
+def test_an_oil_price_that_is_no_year_and_price_says_what_is_allowed(
+    override, expect, tmp_path, monkeypatch, capsys
+):
+    """``+scenario.oil_price={abc:50}`` read "Key abc (str) is incompatible with (int)", and a
+    null price "Incompatible value 'None'", neither saying what is allowed."""
+    monkeypatch.chdir(tmp_path)
+    assert one_line(capsys, override) == expect
+    with pytest.raises(ConfigError) as info:
+        hedgesim.simulate([override], replicates=1)
+    assert str(info.value) == expect
+    assert hedgesim.simulate(["scenario.oil_price={2010:'50'}"], replicates=1, seed=1).shape[0] > 0

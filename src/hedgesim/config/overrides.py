@@ -55,6 +55,7 @@ MAX_SWEEP_VALUES = 1_000
 MAX_CELLS = 10_000
 """The most cells one sweep may have (the three-challenges study has 125)."""
 EXPERIMENTS = tuple(sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")))
+OIL_PRICE = "scenario.oil_price"
 ADDABLE = {
     "experiment": f"+experiment=NAME ({', '.join(EXPERIMENTS)})",
     "scenario.oil_price": "+scenario.oil_price={YEAR:PRICE} (a year the scenario does not list)",
@@ -260,11 +261,11 @@ def parse_overrides(overrides: Sequence[str]) -> list:
 
 
 def _check_entries(override) -> None:
-    """A mapping or list value against the schema (a shock's keys)."""
+    """A mapping or list value against the schema (a shock's keys, an oil price's years)."""
     if override.is_hydra_override() or override.is_delete() or override.is_sweep_override():
         return
     key = override.key_or_group.lstrip("+")
-    if override.package is None and (isinstance(override.value(), dict | list)):
+    if override.package is None and (isinstance(override.value(), dict | list) or key == OIL_PRICE):
         check_value(key, override.value(), override.input_line)
 
 

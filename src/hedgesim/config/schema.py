@@ -108,6 +108,7 @@ def register_configs() -> None:
     ConfigStore.instance().store(name="hedgesim_schema", node=HedgesimConfig)
 
 
+OIL_PRICES = "years as integers and prices in USD/bbl as numbers, e.g. {2030:50}"
 SHOCK_ENTRY = "a mapping like {date: 2015-01, kind: war, actors: [RUS], size: 0.5}"
 _SCALARS = {float: "a number", int: "an integer", bool: "true or false", str: "a text"}
 
@@ -115,7 +116,8 @@ _SCALARS = {float: "a number", int: "an integer", bool: "true or false", str: "a
 def check_value(key: str, value: Any, line: str) -> None:
     """An override's mapping or list checked against the schema under ``key`` before Hydra
     merges it: Hydra builds a list's entries apart from the config, so its errors named a bare
-    field (``labl``) and listed the top-level keys as allowed.
+    field (``labl``) and listed the top-level keys as allowed, and an oil price's year that is
+    no integer was refused without saying what is allowed.
 
     Raises:
         ConfigError: the first key or value the schema does not take, in one line.
@@ -167,6 +169,8 @@ def _check(path: str, value: Any, hint: Any, line: str, top: bool = False) -> No
             _check_fields(path, value, hint, line)
     elif origin is list:
         _check_list(path, value, typing.get_args(hint)[0], line, top)
+    elif origin is dict:
+        _check_prices(value, line)
     elif not top and hint in _SCALARS and isinstance(value, dict | list):
         raise ConfigError(f"{path}={show(value)} is not a single value; allowed: {_SCALARS[hint]}")
     elif not top and hint in (float, int) and isinstance(value, str) and not _is_number(value):
@@ -194,9 +198,22 @@ def _check_list(path: str, value: Any, item_hint: Any, line: str, top: bool) -> 
         _check(f"{path}[{i}]", item, item_hint, line)
 
 
-def _is_number(text: str) -> bool:
+def _check_prices(value: Any, line: str) -> None:
+    """The oil price series: integer years, numeric prices (their range is checked with the run)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{line}: not a mapping of years to prices; allowed: {OIL_PRICES}")
+    for year, price in value.items():
+        if isinstance(year, bool) or not isinstance(year, int):
+            raise ConfigError(f"{line}: {show(year)} is not a year; allowed: {OIL_PRICES}")
+        if isinstance(price, bool) or not (isinstance(price, int | float) or _is_number(price)):
+            raise ConfigError(
+                f"{line}: the price of {year} is {show(price)}, not a number; allowed: {OIL_PRICES}"
+            )
+
+
+def _is_number(text: Any) -> bool:
     try:
         float(text)
-    except ValueError:
+    except (TypeError, ValueError):
         return False
     return True
