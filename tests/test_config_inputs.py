@@ -349,3 +349,28 @@ def test_an_oil_price_that_is_no_year_and_price_says_what_is_allowed(
         hedgesim.simulate([override], replicates=1)
     assert str(info.value) == expect
     assert hedgesim.simulate(["scenario.oil_price={2010:'50'}"], replicates=1, seed=1).shape[0] > 0
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["scenario.branch=2005-01", "challenges.trust=0.9"],
+        ["scenario=forward_2030", "scenario.branch=2007-12"],
+        ["scenario.branch=2007-12", "decisions=history", "decisions.mode=observed"],
+    ],
+)
+def test_a_branch_before_the_run_is_refused(overrides, tmp_path, monkeypatch, capsys):
+    """It was taken without a word: the run went as if it branched at its start (the challenges
+    from the first month, Belarus's dated decisions without a rule all dropped)."""
+    monkeypatch.chdir(tmp_path)
+    branch = next(o.split("=")[1] for o in overrides if o.startswith("scenario.branch="))
+    expect = (
+        f"scenario.branch={branch} is before scenario.start=2008-01; allowed: a branch from scenario.start "
+        "on (2008-01: the challenges rewrite the run), or scenario.branch=null"
+    )
+    assert one_line(capsys, *overrides) == expect
+    with pytest.raises(ConfigError) as info:
+        hedgesim.simulate(overrides, replicates=1)
+    assert str(info.value) == expect
+    assert list(tmp_path.iterdir()) == []
+    assert hedgesim.simulate(["scenario.branch=2008-01"], replicates=1, seed=1).shape[0] > 0

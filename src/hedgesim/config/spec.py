@@ -173,12 +173,17 @@ def _build(conf: HedgesimConfig) -> RunSpec:
 
 
 def check_branch_in_run(branch: Month | None, calendar: RunCalendar, challenges: Challenges) -> None:
-    """Challenges set away from the reference must apply in some month: a branch after the run's
-    end would leave them without effect, and every setting would give the same run.
+    """A branch before the run would act as one at its start without a word; one after its end would
+    leave challenges set away from the reference without effect (every setting giving the same run).
 
     Raises:
-        ConfigError: one line naming the branch, the end and the challenges set.
+        ConfigError: one line naming the branch, the start or the end, and the challenges set.
     """
+    if branch is not None and branch < calendar.start:
+        raise ConfigError(
+            f"scenario.branch={branch} is before scenario.start={calendar.start}; allowed: a branch from "
+            f"scenario.start on ({calendar.start}: the challenges rewrite the run), or scenario.branch=null"
+        )
     if branch is None or branch <= calendar.end:
         return
     reference = Challenges()
@@ -341,8 +346,7 @@ def recorded_yaml(cfg: DictConfig, spec: RunSpec) -> str:
 
 
 class _ConfigDumper(getattr(yaml, "CDumper", yaml.Dumper)):
-    """libyaml's emitter with OmegaConf's rule for text: quoted when it would read as a number or
-    a boolean."""
+    """libyaml's emitter with OmegaConf's rule for text: quoted where it would read as a number or bool."""
 
 
 _ConfigDumper.add_representer(str, OmegaConfDumper.str_representer)
