@@ -374,3 +374,44 @@ def test_a_branch_before_the_run_is_refused(overrides, tmp_path, monkeypatch, ca
     assert str(info.value) == expect
     assert list(tmp_path.iterdir()) == []
     assert hedgesim.simulate(["scenario.branch=2008-01"], replicates=1, seed=1).shape[0] > 0
+
+
+NO_MONTH = "no month of the run (2008-01..2019-12) takes the price of {year}, so it would change nothing"
+YEARS_IN_RUN = (
+    "allowed: years 2008 to 2019 (a year's price holds until the next year listed, the last one's to the end)"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "line", "year"),
+    [
+        (["+scenario.oil_price={2031:50}"], "+scenario.oil_price={2031:50}", 2031),
+        (["scenario.oil_price={2020:50}"], "scenario.oil_price={2020:50}", 2020),
+        (["+scenario.oil_price={2005:50}"], "+scenario.oil_price={2005:50}", 2005),
+        (["-m", "+scenario.oil_price={2010:50},{2031:50}"], "+scenario.oil_price={2031:50}", 2031),
+    ],
+)
+def test_an_oil_price_outside_the_run_is_refused(args, line, year, tmp_path, monkeypatch, capsys):
+    """A price for a year no month of the run takes was accepted without a word: the run was the
+    same, and the user believed the price had been used."""
+    monkeypatch.chdir(tmp_path)
+    expect = f"{line}: {NO_MONTH.format(year=year)}; {YEARS_IN_RUN}"
+    assert one_line(capsys, *args) == expect
+    assert list(tmp_path.iterdir()) == []
+    if "-m" not in args:
+        with pytest.raises(ConfigError) as info:
+            hedgesim.simulate(args, replicates=1)
+        assert str(info.value) == expect
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["scenario=forward_2030", "+scenario.oil_price={2030:50}"],
+        ["scenario.start=2006-01", "+scenario.oil_price={2005:50}"],
+        ["scenario.end=2019-12,2031-12", "+scenario.oil_price={2031:50}"],
+    ],
+)
+def test_an_oil_price_some_run_takes_passes(overrides):
+    """A year of a longer run in the sweep, or one that holds into the run from before its start."""
+    assert check_command_line(["-m", *overrides]).checked >= 1

@@ -8,6 +8,7 @@ what ADDABLE lists; sweeps are bounded (MAX_SWEEP_VALUES, MAX_CELLS) before any 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import itertools
@@ -33,8 +34,9 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.folder_names import CellName, check_cell_names
 from hedgesim.config.hydra_part import check_hydra_part, compose_with_hydra, expand_globs
 from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
-from hedgesim.config.schema import check_value
+from hedgesim.config.schema import check_oil_years, check_value
 from hedgesim.config.spec import build_job_run, build_run
+from hedgesim.core.calendar import DateError, Month
 from hedgesim.core.shocks.timeline import show
 
 _VALUE_OPTIONS = {
@@ -148,20 +150,30 @@ def check_with_hydra(overrides: Sequence[str]) -> HydraCheck:
     if cells > MAX_CELLS:
         raise ConfigError(f"the sweep has {cells:,} cells; allowed: at most {MAX_CELLS:,} in one sweep")
     base = _task_part(hydra_cfg)
-    build_run(base)
+    run = build_run(base)
+    windows, oil = [(run.calendar.start, run.calendar.end)], _oil_given(parsed, run.oil_prices)
     choices = list(itertools.chain.from_iterable(sweeps))
     copies: dict[str, DictConfig] = {}
     try:
         for choice in choices:
             valued = _with_value(base, choice, copies)
-            if valued is None:
-                build_run(compose_config([*plain, choice]))
-            else:
-                build_job_run(valued)
+            run = build_run(compose_config([*plain, choice])) if valued is None else build_job_run(valued)
+            windows.append((run.calendar.start, run.calendar.end))
+            oil += _oil_given(parse_overrides([choice]), run.oil_prices) if OIL_PRICE in choice else []
     finally:
         for cfg in copies.values():
             shared_parts.unshare(cfg)
+    check_oil_years(oil, windows)
     return HydraCheck(1 + len(choices), hydra_cfg, globs)
+
+
+def _oil_given(parsed: list, prices: dict) -> list[tuple[str, dict, dict]]:
+    """The overrides that give oil prices, with the years they give and the run's series."""
+    return [
+        (o.input_line, o.value(), prices)
+        for o in parsed
+        if o.key_or_group == OIL_PRICE and not o.is_sweep_override() and isinstance(o.value(), dict)
+    ]
 
 
 def _with_value(base: DictConfig, line: str, copies: dict[str, DictConfig]) -> DictConfig | None:
@@ -230,12 +242,18 @@ def check_single_run(overrides: Sequence[str]) -> list[str]:
     Raises:
         ConfigError: in one line, as the command line would.
     """
-    for override in parse_overrides(overrides):
+    parsed = parse_overrides(overrides)
+    for override in parsed:
         if override.is_sweep_override() and not override.is_hydra_override():
             raise ConfigError(
                 f"{override.input_line}: a sweep; allowed: one value per key here (loop over the "
                 "values, or sweep them with hedgesim -m)"
             )
+    if any(o.key_or_group == OIL_PRICE for o in parsed):
+        scenario = compose_config(overrides).scenario
+        with contextlib.suppress(DateError):  # a month that is no month is build_run's to name
+            window = (Month.parse(scenario.start), Month.parse(scenario.end))
+            check_oil_years(_oil_given(parsed, dict(scenario.oil_price)), [window])
     return list(overrides)
 
 

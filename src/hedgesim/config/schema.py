@@ -211,6 +211,34 @@ def _check_prices(value: Any, line: str) -> None:
             )
 
 
+def check_oil_years(given: list[tuple[str, dict, dict]], windows: list[tuple[Any, Any]]) -> None:
+    """Refuse a year an override gives whose price no month of the runs takes (after the last
+    run's end, or before the first's start with a later year listed by then): it would change
+    nothing, and the user would believe it did. A scenario's own series may list such years (one
+    series serves runs of any length); only the command line's are checked.
+
+    Args:
+        given: each override of the oil price, its years and prices, and the series of the run
+            it made.
+        windows: the first and last month of each run of the command line.
+
+    Raises:
+        ConfigError: naming the override, the year and the years allowed.
+    """
+    if not given or not windows:
+        return
+    first, last = min(w[0] for w in windows), max(w[1] for w in windows)
+    for line, years, prices in given:
+        for year in years:
+            if year > last.year or (year < first.year and any(year < k <= first.year for k in prices)):
+                runs = "the run" if len(set(windows)) == 1 else "the runs"
+                raise ConfigError(
+                    f"{line}: no month of {runs} ({first}..{last}) takes the price of {year}, so it would "
+                    f"change nothing; allowed: years {first.year} to {last.year} (a year's price holds until "
+                    "the next year listed, the last one's to the end)"
+                )
+
+
 def _is_number(text: Any) -> bool:
     try:
         float(text)
