@@ -123,3 +123,34 @@ def test_a_shock_after_the_runs_end_may_be_switched_off():
         r"oil-dispute-2010, or a shock after the run's end$",
     ):
         build_run(compose_config(["scenario.end=2013-12", "shocks.disabled_ids=[crimean]"]))
+
+
+LABEL_ALLOWED = "allowed: a label with text, or none"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        (
+            "blank.csv",
+            'date,kind,actors,size,label\n2012-06,war,RUS,high,ok\n2013-06,war,RUS,0.5,"   "\n',
+            "line 3",
+        ),
+        ("blank.yaml", '- {date: 2012-06, kind: war, actors: [RUS], size: 0.5, label: "\\t "}\n', "line 1"),
+        ("table.csv", "date,kind,actors,magnitude_hint,description\n2012-06,war,RUS,high, \n", "line 2"),
+    ],
+)
+def test_a_blank_label_is_refused_with_its_file_and_line(name, text, where, tmp_path, monkeypatch, capsys):
+    """A label of only spaces was taken, and the shock showed blank in events.parquet."""
+    message = _file_refused(name, text, tmp_path, monkeypatch, capsys)
+    key = "description" if name == "table.csv" else "label"
+    blank = {"blank.csv": "'   '", "blank.yaml": "'\\t '", "table.csv": "' '"}[name]
+    assert (
+        message == f"shocks.file {name} {where}: {key}={blank} is blank; allowed: a label with text, or none"
+    )
+
+
+def test_a_blank_label_on_the_command_line_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    message = one_line(capsys, "shocks.timeline.0.label=' '")
+    assert message == f"shocks.timeline[0].label=' ' is blank; {LABEL_ALLOWED}"

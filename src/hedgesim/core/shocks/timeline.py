@@ -142,6 +142,11 @@ class Shock:
             allowed = "a-z, 0-9, '-', '_'"
             raise ShockError(f"{_key(where, 'id')}={show(shock_id)} is malformed; allowed: {allowed}")
         label = str(_first(record, "label", "description") or "")
+        if label and not label.strip():  # it would show blank in the event log and the figure
+            name = "label" if record.get("label") not in (None, "") else "description"
+            raise ShockError(
+                f"{_key(where, name)}={show(label)} is blank; allowed: a label with text, or none"
+            )
         return cls(shock_id, date, ShockKind(kind_text), size, actors, end, label)
 
 
