@@ -154,3 +154,44 @@ def test_a_blank_label_on_the_command_line_is_refused(tmp_path, monkeypatch, cap
     monkeypatch.chdir(tmp_path)
     message = one_line(capsys, "shocks.timeline.0.label=' '")
     assert message == f"shocks.timeline[0].label=' ' is blank; {LABEL_ALLOWED}"
+
+
+COMMAS = (
+    "allowed: commas between the values (a spreadsheet's 'CSV UTF-8 (comma delimited)'), as in "
+    "date,kind,actors,size"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        (
+            "date;kind;actors;size\n2012-06;war;RUS;0,5\n",
+            "semicolon-separated (line 1: 'date;kind;actors;size')",
+        ),
+        ("sep=;\ndate;kind;actors;size\n2012-06;war;RUS;0,5\n", "semicolon-separated (line 1: 'sep=;')"),
+        (
+            "date,kind,actors,size\n2012-06;war;RUS;0.5\n",
+            "semicolon-separated (line 2: '2012-06;war;RUS;0.5')",
+        ),
+        (
+            "date\tkind\tactors\tsize\n2012-06\twar\tRUS\t0.5\n",
+            "tab-separated (line 1: 'date\\tkind\\tactors\\tsize')",
+        ),
+    ],
+)
+def test_a_csv_file_with_another_separator_says_commas_are_expected(
+    text, found, tmp_path, monkeypatch, capsys
+):
+    """A file saved by a spreadsheet with semicolons read as one unknown column
+    ('date;kind;actors;size') or too few values, with no word of the separator."""
+    message = _file_refused("excel.csv", text, tmp_path, monkeypatch, capsys)
+    assert message == f"shocks.file excel.csv looks {found}; {COMMAS}"
+
+
+def test_a_row_of_too_few_values_with_semicolon_actors_is_no_separator_case(tmp_path, monkeypatch, capsys):
+    text = "date,kind,actors,size\n2012-06,war,RUS;UKR;EU;BLR\n"
+    message = _file_refused("few.csv", text, tmp_path, monkeypatch, capsys)
+    assert message.startswith("shocks.file few.csv line 2: 3 values for 4 columns; allowed: one value"), (
+        message
+    )

@@ -106,8 +106,10 @@ def csv_records(text: str, where: str) -> tuple[list[str], list[dict[str, str]]]
             header = _csv_header(row, where, start)
             continue
         if len(row) != len(header):
+            _other_separator(row, where, start, len(header))
             raise ConfigError(
-                f"{where} line {start}: {len(row)} values for {len(header)} columns; allowed: one value "
+                f"{where} line {start}: {len(row)} value{'s' * (len(row) != 1)} for {len(header)} columns; "
+                "allowed: one value "
                 "per column (quote a value that holds a comma)"
             )
         if len(records) == MAX_SHOCKS:
@@ -127,8 +129,33 @@ def _csv_problem(message: str) -> str:
     return message
 
 
+SEPARATORS = {";": "semicolon", "\t": "tab"}
+"""Separators a spreadsheet may write instead of commas (Excel writes semicolons where the comma
+is the decimal mark), by name."""
+COMMAS = "commas between the values (a spreadsheet's 'CSV UTF-8 (comma delimited)')"
+
+
+def _other_separator(row: list[str], where: str, line: int, columns: int = 0) -> None:
+    """Refuse a line written with another separator than commas (Excel's ``sep=;`` line too),
+    saying so: a header read as one unknown column, a row as too few values, without a hint.
+
+    Args:
+        columns: the header's columns, for a row (0: the line is the header).
+    """
+    text = ",".join(row)
+    for sep, name in SEPARATORS.items():
+        parts = [part.strip() for part in text.split(sep)]
+        header = not columns and (text.lower().startswith(f"sep={sep}") or sum(p in KNOWN for p in parts) > 1)
+        if header or (len(row) < columns == len(parts) and "," not in parts[0]):
+            raise ConfigError(
+                f"{where} looks {name}-separated (line {line}: {show(text)}); allowed: {COMMAS}, as in "
+                "date,kind,actors,size"
+            )
+
+
 def _csv_header(row: list[str], where: str, line: int) -> list[str]:
     """The columns, checked: known names, none twice, the required ones present."""
+    _other_separator(row, where, line)
     header = [name.strip() for name in row]
     unknown = [name for name in header if name not in KNOWN]
     if unknown:
