@@ -195,3 +195,35 @@ def test_a_row_of_too_few_values_with_semicolon_actors_is_no_separator_case(tmp_
     assert message.startswith("shocks.file few.csv line 2: 3 values for 4 columns; allowed: one value"), (
         message
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expect"),
+    [
+        (
+            "two.csv",
+            "date,kind,actors,size\n2012-06,war,RUS,0.5\n2013-01,npp,LTU,0.5\n2012-06,war,UKR,0.5\n",
+            "shocks.file two.csv line 4: id '2012-06-war' (made from its date and kind) appears twice, here "
+            "and at line 2; allowed: unique ids (give two shocks of one kind and month an id each)",
+        ),
+        (
+            "ids.yaml",
+            "- {date: 2012-06, kind: war, actors: [RUS], size: 0.5, id: x}\n"
+            "- {date: 2013-06, kind: war, actors: [RUS], size: 0.5, id: x}\n",
+            "shocks.file ids.yaml line 2: id 'x' appears twice, here and at line 1; allowed: unique ids",
+        ),
+    ],
+)
+def test_a_repeated_id_names_both_lines(name, text, expect, tmp_path, monkeypatch, capsys):
+    """It named neither line ('shocks.file two.csv: id ... appears twice'), nor that an id the file
+    never wrote was made from a shock's date and kind."""
+    assert _file_refused(name, text, tmp_path, monkeypatch, capsys) == expect
+
+
+def test_a_repeated_id_inline_names_both_entries(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    war = "{date: 2015-01, kind: war, actors: [RUS], size: 0.5}"
+    assert one_line(capsys, f"shocks.timeline=[{war},{war}]") == (
+        "shocks.timeline[1]: id '2015-01-war' (made from its date and kind) appears twice, here and at "
+        "shocks.timeline[0]; allowed: unique ids (give two shocks of one kind and month an id each)"
+    )

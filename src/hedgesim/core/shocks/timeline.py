@@ -266,11 +266,16 @@ class Timeline:
         else:
             wheres = [f"{where}[{i}]" for i in range(len(records))]
         shocks = [Shock.from_record(r, w) for r, w in zip(records, wheres, strict=True)]
-        seen: set[str] = set()
-        for shock in shocks:
+        seen: dict[str, str] = {}
+        for i, (shock, record) in enumerate(zip(shocks, records, strict=True)):
             if shock.id in seen:
-                raise ShockError(f"{where}: id {shock.id!r} appears twice; allowed: unique ids")
-            seen.add(shock.id)
+                made = not record.get("id")
+                raise ShockError(
+                    f"{wheres[i].rstrip(':')}: id {shock.id!r}{' (made from its date and kind)' * made} "
+                    f"appears twice, here and at {seen[shock.id]}; allowed: unique ids"
+                    + (" (give two shocks of one kind and month an id each)" if made else "")
+                )
+            seen[shock.id] = places[i] if places else wheres[i]
         return cls(tuple(sorted(shocks, key=lambda s: (s.date, s.id))))
 
     def check_within(self, calendar: RunCalendar, where: str = "shocks") -> None:
