@@ -72,6 +72,7 @@ FILES: dict[str, bytes] = {
     ).encode(),
     "too_large.csv": b"date,kind,actors,size\n" + f"{ROW}\n".encode() * 90_000,
     "csv_in.txt": f"date,kind,actors,size\n{ROW}\n".encode(),
+    "tabs.tsv": b"date\tkind\tactors\tsize\n2012-06\twar\tRUS\t0.5\n",
     "unclosed.yaml": b"timeline: [{date: 2012-06, kind: war\n",
     "numbers.yaml": b"- 1\n- 2\n",
     "scalar.yaml": b"5\n",
@@ -145,6 +146,11 @@ SHOCK_FILES = [
     file_case("too_many.csv", "more than 10,000 shocks; allowed: at most 10,000"),
     file_case("too_large.csv", "is larger than 2 MB"),
     file_case("csv_in.txt", "a CSV file needs the .csv extension"),
+    file_case(
+        "tabs.tsv",
+        "tabs.tsv holds 'date\\tkind\\tactors\\tsize 2012-06\\twar\\tRUS\\t0.5', not a list of shocks "
+        "(a CSV file needs the .csv extension)",
+    ),
     file_case("unclosed.yaml", "unclosed.yaml line 2, column 1:"),
     file_case("numbers.yaml", "numbers.yaml line 1: 1 is not a shock; allowed: a mapping"),
     file_case("scalar.yaml", "holds 5, not a list of shocks"),

@@ -250,7 +250,8 @@ def yaml_records(text: str, where: str) -> tuple[list[str], list[Any]]:
     if data is None and node is None:
         raise ConfigError(f"{where} is empty; allowed: {YAML_LAYOUT}")
     if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):
-        hint = " (a CSV file needs the .csv extension)" if isinstance(data, str) and "," in data else ""
+        table = isinstance(data, str) and any(sep in data for sep in (",", *SEPARATORS))
+        hint = " (a CSV file needs the .csv extension)" if table else ""
         raise ConfigError(f"{where} holds {show(data)}, not a list of shocks{hint}; allowed: {YAML_LAYOUT}")
     if len(data) > MAX_SHOCKS:
         raise ConfigError(f"{where}: more than {MAX_SHOCKS:,} shocks; allowed: at most {MAX_SHOCKS:,}")
