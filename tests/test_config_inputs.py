@@ -415,3 +415,27 @@ def test_an_oil_price_outside_the_run_is_refused(args, line, year, tmp_path, mon
 def test_an_oil_price_some_run_takes_passes(overrides):
     """A year of a longer run in the sweep, or one that holds into the run from before its start."""
     assert check_command_line(["-m", *overrides]).checked >= 1
+
+
+@pytest.mark.parametrize(
+    ("override", "example"),
+    [
+        (
+            "shocks.timeline={date: 2015-01, kind: war}",
+            "[{date: 2015-01, kind: war, actors: [RUS], size: 0.5}]",
+        ),
+        ("decisions.observed=5", "[{date: 2015-01, kind: war, actors: [RUS], size: 0.5}]"),
+        ("shocks.timeline.0.actors=RUS", "[RUS,UKR]"),
+        ("shocks.disabled_ids=crimea", "[crimea,donbas-war]"),
+        ("shocks.disabled_kinds=war", "[war,npp]"),
+    ],
+)
+def test_a_list_given_without_brackets_shows_one_of_its_own(override, example, tmp_path, monkeypatch, capsys):
+    """A shock without the list's brackets read "Cannot merge DictConfig with ListConfig", and
+    actors or ids without them were shown kinds as the example ([war,npp])."""
+    monkeypatch.chdir(tmp_path)
+    expect = f"{override}: not a list; allowed: a list in brackets, e.g. {example}"
+    assert one_line(capsys, override) == expect
+    with pytest.raises(ConfigError) as info:
+        hedgesim.simulate([override], replicates=1)
+    assert str(info.value) == expect

@@ -279,12 +279,11 @@ def parse_overrides(overrides: Sequence[str]) -> list:
 
 
 def _check_entries(override) -> None:
-    """A mapping or list value against the schema (a shock's keys, an oil price's years)."""
+    """A value against the schema (a shock's keys, a list's brackets, an oil price's years)."""
     if override.is_hydra_override() or override.is_delete() or override.is_sweep_override():
         return
-    key = override.key_or_group.lstrip("+")
-    if override.package is None and (isinstance(override.value(), dict | list) or key == OIL_PRICE):
-        check_value(key, override.value(), override.input_line)
+    if override.package is None:
+        check_value(override.key_or_group, override.value(), override.input_line)
 
 
 def _check_group_choice(override) -> None:

@@ -7,6 +7,7 @@ Ranges, dates and shock kinds are checked when a config becomes a run (hedgesim.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ def register_configs() -> None:
 OIL_PRICES = "years as integers and prices in USD/bbl as numbers, e.g. {2030:50}"
 SHOCK_ENTRY = "a mapping like {date: 2015-01, kind: war, actors: [RUS], size: 0.5}"
 _SCALARS = {float: "a number", int: "an integer", bool: "true or false", str: "a text"}
+_LIST_EXAMPLES = {"actors": "RUS,UKR", "disabled_ids": "crimea,donbas-war", "disabled_kinds": "war,npp"}
 
 
 def check_value(key: str, value: Any, line: str) -> None:
@@ -147,6 +149,7 @@ def _indexed(key: str) -> str:
     return parts[0] + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts[1:])
 
 
+@functools.cache
 def _fields(hint: Any) -> dict[str, Any]:
     return typing.get_type_hints(hint)
 
@@ -186,12 +189,14 @@ def _check_fields(path: str, value: dict, hint: Any, line: str) -> None:
 
 
 def _check_list(path: str, value: Any, item_hint: Any, line: str, top: bool) -> None:
+    if isinstance(value, str) and "${" in value:
+        return  # an interpolation: what it names is Hydra's to check
     if not isinstance(value, list):
-        if not top:
-            example = "RUS,UKR" if path.endswith(".actors") else "a,b"
-            allowed = f"a list in brackets, e.g. [{example}]"
-            raise ConfigError(f"{path}={show(value)} is not a list; allowed: {allowed}")
-        return
+        shocks = "{date: 2015-01, kind: war, actors: [RUS], size: 0.5}"
+        name = path.rpartition(".")[2]
+        example = shocks if dataclasses.is_dataclass(item_hint) else _LIST_EXAMPLES.get(name, "a,b")
+        wrong = f"{line}: not a list" if top else f"{path}={show(value)} is not a list"
+        raise ConfigError(f"{wrong}; allowed: a list in brackets, e.g. [{example}]")
     for i, item in enumerate(value):
         if dataclasses.is_dataclass(item_hint) and not isinstance(item, dict):
             raise ConfigError(f"{path}[{i}]={show(item)} is not a shock; allowed: {SHOCK_ENTRY}")
