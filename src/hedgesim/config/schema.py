@@ -1,7 +1,9 @@
 """The configuration schema: Hydra structured configs that validate every key and type.
 
 YAML in conf/ only fills in these dataclasses; Hydra rejects unknown keys and wrong types.
-Ranges, dates and shock kinds are checked when a config becomes a run (hedgesim.config.spec).
+A command line's values are checked against them first (``check_value``), where Hydra's own
+words would name no entry or say nothing of what is allowed. Ranges, dates and shock kinds are
+checked when a config becomes a run (hedgesim.config.spec).
 """
 
 from __future__ import annotations
@@ -110,16 +112,17 @@ def register_configs() -> None:
 
 
 OIL_PRICES = "years as integers and prices in USD/bbl as numbers, e.g. {2030:50}"
-SHOCK_ENTRY = "a mapping like {date: 2015-01, kind: war, actors: [RUS], size: 0.5}"
+SHOCK = "{date: 2015-01, kind: war, actors: [RUS], size: 0.5}"
+SHOCK_ENTRY = f"a mapping like {SHOCK}"
 _SCALARS = {float: "a number", int: "an integer", bool: "true or false", str: "a text"}
 _LIST_EXAMPLES = {"actors": "RUS,UKR", "disabled_ids": "crimea,donbas-war", "disabled_kinds": "war,npp"}
 
 
 def check_value(key: str, value: Any, line: str) -> None:
-    """An override's mapping or list checked against the schema under ``key`` before Hydra
-    merges it: Hydra builds a list's entries apart from the config, so its errors named a bare
-    field (``labl``) and listed the top-level keys as allowed, and an oil price's year that is
-    no integer was refused without saying what is allowed.
+    """An override's value checked against the schema under ``key`` before Hydra merges it:
+    Hydra builds a list's entries apart from the config, so its errors named a bare field
+    (``labl``) and listed the top-level keys as allowed; a list without brackets was shown kinds
+    as the example, and an oil price's year that is no integer said nothing of what is allowed.
 
     Raises:
         ConfigError: the first key or value the schema does not take, in one line.
@@ -192,9 +195,8 @@ def _check_list(path: str, value: Any, item_hint: Any, line: str, top: bool) -> 
     if isinstance(value, str) and "${" in value:
         return  # an interpolation: what it names is Hydra's to check
     if not isinstance(value, list):
-        shocks = "{date: 2015-01, kind: war, actors: [RUS], size: 0.5}"
         name = path.rpartition(".")[2]
-        example = shocks if dataclasses.is_dataclass(item_hint) else _LIST_EXAMPLES.get(name, "a,b")
+        example = SHOCK if dataclasses.is_dataclass(item_hint) else _LIST_EXAMPLES.get(name, "a,b")
         wrong = f"{line}: not a list" if top else f"{path}={show(value)} is not a list"
         raise ConfigError(f"{wrong}; allowed: a list in brackets, e.g. [{example}]")
     for i, item in enumerate(value):
