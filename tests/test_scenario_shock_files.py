@@ -227,3 +227,22 @@ def test_a_repeated_id_inline_names_both_entries(tmp_path, monkeypatch, capsys):
         "shocks.timeline[1]: id '2015-01-war' (made from its date and kind) appears twice, here and at "
         "shocks.timeline[0]; allowed: unique ids (give two shocks of one kind and month an id each)"
     )
+
+
+COLUMNS_ALLOWED = (
+    "allowed: date, end, kind, actors, size, id, label, source (or the events table's end_date, "
+    "magnitude_hint, description)"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("date,kind,actors,size,\n2012-06,war,RUS,0.5,\n", "column 5 has no name (a comma too many?)"),
+        ("Date,Kind,Actors,Size\n2012-06,war,RUS,0.5\n", "unknown column 'Date' (did you mean date?)"),
+    ],
+)
+def test_a_header_a_spreadsheet_wrote_says_what_is_wrong(text, problem, tmp_path, monkeypatch, capsys):
+    """A trailing comma read "unknown column ''", and a capitalised name got no hint."""
+    message = _file_refused("sheet.csv", text, tmp_path, monkeypatch, capsys)
+    assert message == f"shocks.file sheet.csv line 1: {problem}; {COLUMNS_ALLOWED}"

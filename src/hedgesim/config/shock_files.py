@@ -157,10 +157,15 @@ def _csv_header(row: list[str], where: str, line: int) -> list[str]:
     """The columns, checked: known names, none twice, the required ones present."""
     _other_separator(row, where, line)
     header = [name.strip() for name in row]
-    unknown = [name for name in header if name not in KNOWN]
+    unknown = [(i, name) for i, name in enumerate(header, 1) if name not in KNOWN]
     if unknown:
+        i, name = unknown[0]
+        problem = (
+            f"column {i} has no name (a comma too many?)" if not name else f"unknown column {show(name)}"
+        )
+        meant = f" (did you mean {name.lower()}?)" if name.lower() in KNOWN else ""
         raise ConfigError(
-            f"{where} line {line}: unknown column {show(unknown[0])}; allowed: {', '.join(COLUMNS)} "
+            f"{where} line {line}: {problem}{meant}; allowed: {', '.join(COLUMNS)} "
             f"(or the events table's {', '.join(EVENTS_TABLE_COLUMNS)})"
         )
     twice = sorted({name for name in header if header.count(name) > 1})
