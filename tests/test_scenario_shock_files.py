@@ -246,3 +246,18 @@ def test_a_header_a_spreadsheet_wrote_says_what_is_wrong(text, problem, tmp_path
     """A trailing comma read "unknown column ''", and a capitalised name got no hint."""
     message = _file_refused("sheet.csv", text, tmp_path, monkeypatch, capsys)
     assert message == f"shocks.file sheet.csv line 1: {problem}; {COLUMNS_ALLOWED}"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where"),
+    [
+        ("comma.csv", 'date,kind,actors,size\n2012-06,war,RUS,"0,5"\n', "line 2"),
+        ("comma.yaml", "- {date: 2012-06, kind: war, actors: [RUS], size: '0,5'}\n", "line 1"),
+    ],
+)
+def test_a_size_with_a_decimal_comma_is_shown_with_a_point(name, text, where, tmp_path, monkeypatch, capsys):
+    """'0,5' (a spreadsheet's decimal comma) was refused with no word of the comma."""
+    assert _file_refused(name, text, tmp_path, monkeypatch, capsys) == (
+        f"shocks.file {name} {where}: size='0,5' is not allowed; allowed: a number in [0, 1] or one of low, "
+        "medium, high (with a decimal point: 0.5)"
+    )

@@ -221,10 +221,20 @@ def _size(value: Any, key: str) -> float:
     except (TypeError, ValueError):
         size = float("nan")
     if not 0.0 <= size <= 1.0:
+        comma = isinstance(value, str) and value.count(",") == 1 and _decimal(value.replace(",", "."))
         raise ShockError(
             f"{key}={show(value)} is not allowed; allowed: a number in [0, 1] or one of low, medium, high"
+            + (f" (with a decimal point: {value.replace(',', '.')})" if comma else "")
         )
     return size
+
+
+def _decimal(text: str) -> bool:
+    """Whether ``text`` reads as a number in [0, 1] (a size written with a decimal comma)."""
+    try:
+        return 0.0 <= float(text) <= 1.0
+    except ValueError:
+        return False
 
 
 def _actors(value: Any, key: str) -> tuple[str, ...]:
