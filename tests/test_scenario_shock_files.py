@@ -261,3 +261,17 @@ def test_a_size_with_a_decimal_comma_is_shown_with_a_point(name, text, where, tm
         f"shocks.file {name} {where}: size='0,5' is not allowed; allowed: a number in [0, 1] or one of low, "
         "medium, high (with a decimal point: 0.5)"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [("none.csv", "date,kind,actors,size\n"), ("none.yaml", "timeline: []\n")]
+)
+def test_an_extra_file_without_shocks_is_refused(name, text, tmp_path, monkeypatch, capsys):
+    """It was taken without a word, and the user believed shocks had been added."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text(text)
+    assert one_line(capsys, f"shocks.extra={name}") == (
+        f"shocks.extra='{name}' holds no shocks, so it would add nothing; allowed: a file with at least one "
+        "shock, or shocks.extra=null"
+    )
+    assert list(tmp_path.iterdir()) == [tmp_path / name]

@@ -158,6 +158,11 @@ def load_shocks(shocks: ShocksConfig) -> TimelineUsed:
     timeline = history
     if shocks.extra is not None:
         added, used = _file_timeline("shocks.extra", shocks.extra, (sources, places))
+        if not added.shocks:  # the user would believe shocks were added
+            raise ConfigError(
+                f"shocks.extra={shocks.extra!r} holds no shocks, so it would add nothing; allowed: a file "
+                "with at least one shock, or shocks.extra=null"
+            )
         files.append(used)
         timeline = joined(history, added, f"shocks.extra {Path(shocks.extra).name}")
         mode += "+extra"
