@@ -133,6 +133,34 @@ def lent_to(war: EventSwitch) -> tuple[EventSwitch, ...]:
     )
 
 
+def lent_with_wars_off(kinds: tuple[str, ...], ids: tuple[str, ...]) -> tuple[EventSwitch, ...]:
+    """The territory lent to the wars switched off under Shocks (every war when ``kinds`` holds
+    "war"): off with them, whatever its own switch says, as a comparison leaves it out with its
+    war, so that no log tells Belarus lending its territory to a war that did not happen."""
+    if LENT in kinds:
+        return ()
+    return _lent(_wars_off(kinds, ids))
+
+
+def lent_off_note(kinds: tuple[str, ...], ids: tuple[str, ...]) -> str:
+    """What a teacher should know when a switch leaves out a war territory was lent to: that row
+    is off too, in A and B, until the war is switched on again ('' when no such war is off)."""
+    notes = []
+    for lent in lent_with_wars_off(kinds, ids):
+        wars = [w for w in _wars_off(kinds, ids) if lent in lent_to(w)]
+        are = "is" if len(wars) == 1 else "are"
+        notes.append(
+            f"{lent.named} is off too, in A and B alike, while {_listed(wars)} {are} switched off: it is "
+            "a row of its own in the timeline, but lent to that war, and there is no war to lend the "
+            "territory to. Its own switch counts again once the war is switched on."
+        )
+    return " ".join(notes)
+
+
+def _wars_off(kinds: tuple[str, ...], ids: tuple[str, ...]) -> list[EventSwitch]:
+    return [e for e in historical_events() if e.kind == "war" and ("war" in kinds or e.id in ids)]
+
+
 @dataclass(frozen=True)
 class Comparison:
     """A second scenario B the page offers: the kinds and dated events switched off in B.

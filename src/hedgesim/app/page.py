@@ -26,7 +26,7 @@ from hedgesim.app.panel import (
     default_inputs,
 )
 from hedgesim.app.session import ClassroomModel
-from hedgesim.app.settings import NO_COMPARISON, comparison_note
+from hedgesim.app.settings import NO_COMPARISON, comparison_note, lent_off_note
 from hedgesim.app.style import CSS
 
 TITLE = "hedgesim: Belarus hedging between the EU and Russia"
@@ -54,6 +54,9 @@ def Status(model: ClassroomModel, shown: ClassroomModel | None):
     solara.HTML(tag="h2", unsafe_innerHTML=f"Month shown: {html.escape(when)}", classes=["hedgesim-date"])
     solara.Text(_settings_line(model) + ". Changed settings apply on Reset.", classes=["hedgesim-status"])
     s = model.settings
+    lent = lent_off_note(s.disabled_kinds, s.disabled_ids)
+    if lent:
+        solara.Text(lent, classes=["hedgesim-compare-note", "hedgesim-shocks-note"])
     note = comparison_note(s.compare, s.disabled_ids) if s.compare != NO_COMPARISON else ""
     if note:
         solara.Text(note, classes=["hedgesim-compare-note"])

@@ -16,6 +16,8 @@ from hedgesim.app.settings import (
     comparison_note,
     comparisons,
     events_by_kind,
+    lent_off_note,
+    lent_with_wars_off,
 )
 from hedgesim.core.challenges import Challenges
 
@@ -49,8 +51,16 @@ def default_inputs() -> dict:
 
 
 def _switched_off(inputs: dict) -> tuple[str, ...]:
-    """Ids of the dated events switched off in ``inputs``."""
-    return tuple(e.id for group in events_by_kind().values() for e in group if not inputs.get(e.key, True))
+    """Ids of the dated events switched off in ``inputs``: by their own switch, or with the war
+    their territory was lent to (as the run will have them)."""
+    ids = tuple(e.id for group in events_by_kind().values() for e in group if not inputs.get(e.key, True))
+    return ids + tuple(e.id for e in lent_with_wars_off((), ids) if e.id not in ids)
+
+
+def _off_with_war(inputs: dict) -> set[str]:
+    """Keys of the switches that a war switched off overrules: the territory lent to it."""
+    ids = _switched_off(inputs)
+    return {e.key for e in lent_with_wars_off((), ids)}
 
 
 @solara.component
@@ -103,11 +113,14 @@ def TextInput(label: str, key: str, inputs: solara.Reactive[dict]):
 
 
 @solara.component
-def Switch(label: str, key: str, inputs: solara.Reactive[dict]):
+def Switch(label: str, key: str, inputs: solara.Reactive[dict], off_with_war: bool = False):
+    """A switch of the panel; ``off_with_war``: territory lent to a war switched off, shown off and
+    greyed (the run leaves it out whatever its switch says, and the card's note says why)."""
     solara.Checkbox(
-        label=label,
-        value=bool(inputs.value[key]),
+        label=label + (" (off with its war)" if off_with_war else ""),
+        value=bool(inputs.value[key]) and not off_with_war,
         on_value=lambda on: inputs.set({**inputs.value, key: bool(on)}),
+        disabled=off_with_war,
     )
 
 
@@ -167,7 +180,8 @@ def ShockGroup(kind: str, inputs: solara.Reactive[dict]):
     """The dated shocks of one kind: collapsed by default, with all on / all off."""
     events = events_by_kind()[kind]
     expanded = solara.use_reactive(False)
-    on = sum(bool(inputs.value[e.key]) for e in events)
+    overruled = _off_with_war(inputs.value)
+    on = sum(bool(inputs.value[e.key]) and e.key not in overruled for e in events)
 
     def set_all(state: bool) -> None:
         inputs.set({**inputs.value, **{e.key: state for e in events}})
@@ -187,7 +201,7 @@ def ShockGroup(kind: str, inputs: solara.Reactive[dict]):
             )
         if expanded.value:
             for event in events:
-                Switch(f"{event.date} {event.label}", event.key, inputs)
+                Switch(f"{event.date} {event.label}", event.key, inputs, event.key in overruled)
 
 
 @solara.component
@@ -196,6 +210,9 @@ def ShocksCard(inputs: solara.Reactive[dict]):
         Switch("Drawn shocks after the dated history (elections, disputes, wars)", "stochastic", inputs)
         for kind in events_by_kind():
             ShockGroup(kind, inputs)
+        note = lent_off_note((), _switched_off(inputs.value))
+        if note:
+            solara.Text(note, classes=["hedgesim-compare-note", "hedgesim-shocks-note"])
 
 
 @solara.component

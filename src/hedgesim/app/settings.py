@@ -26,6 +26,8 @@ from hedgesim.app.comparisons import (
     events_by_kind,
     historical_events,
     kind_key,
+    lent_off_note,
+    lent_with_wars_off,
 )
 from hedgesim.config.compose import compose_config
 from hedgesim.config.errors import ConfigError
@@ -48,6 +50,8 @@ __all__ = [
     "events_by_kind",
     "historical_events",
     "kind_key",
+    "lent_off_note",
+    "lent_with_wars_off",
     "parse_replicates",
     "parse_seed",
     "scenario_overrides",
@@ -233,6 +237,8 @@ def _challenges(trust: object, vested_interests: object, tension: object, prefix
 
 
 def _switched_off(switches: Mapping[str, bool]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The kinds and dated events switched off; a war switched off takes the territory lent to it
+    along (``lent_with_wars_off``), as the comparisons that leave a war out do."""
     by_kind = {kind_key(k): k for k in KINDS}
     by_event = {e.key: e.id for e in historical_events()}
     unknown = sorted(set(switches) - set(by_kind) - set(by_event))
@@ -242,4 +248,5 @@ def _switched_off(switches: Mapping[str, bool]) -> tuple[tuple[str, ...], tuple[
         )
     kinds = tuple(by_kind[k] for k, on in switches.items() if k in by_kind and not on)
     ids = tuple(by_event[k] for k, on in switches.items() if k in by_event and not on)
-    return kinds, ids
+    lent = tuple(e.id for e in lent_with_wars_off(kinds, ids) if e.id not in ids)
+    return kinds, ids + lent
