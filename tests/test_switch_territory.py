@@ -16,6 +16,7 @@ from hedgesim.workflows.run import build_model
 INVASION = "event_ukraine_invasion"
 TERRITORY = "event_territory_used_2022"
 LENT = "Belarusian territory used for the invasion of Ukraine"
+INVASION_ONLY = "without 2022-02 Russia's full-scale invasion of Ukraine"
 NOTE = (
     f"{LENT} (2022-02) is off too, in A and B alike, while Russia's full-scale invasion of Ukraine "
     "(2022-02) is switched off: it is a row of its own in the timeline, but lent to that war, and there "
@@ -62,8 +63,31 @@ def test_the_territory_stays_while_its_war_is_on():
 
 def test_the_comparison_note_reads_the_territory_as_off_in_a_when_its_war_is():
     off = settings_from_inputs(0.5, 0.5, 0.3, "1", "1", switches={INVASION: False}).disabled_ids
-    note = comparison_note("without 2022-02 Russia's full-scale invasion of Ukraine", off)
+    note = comparison_note(INVASION_ONLY, off)
     assert LENT not in note  # B cannot keep a row A and B both leave out
+
+
+@pytest.mark.parametrize(
+    ("compare", "same"),
+    [("without the 2022 war", True), (INVASION_ONLY, True), ("without any war shocks", False)],
+)
+def test_a_comparison_does_not_claim_to_leave_out_a_war_switched_off_in_a(compare, same):
+    """B "left out" the invasion, and told of talks it "would have brought", with A lacking it too."""
+    off = settings_from_inputs(0.5, 0.5, 0.3, "1", "1", switches={INVASION: False}).disabled_ids
+    note = comparison_note(compare, off)
+    invasion = "Russia's full-scale invasion of Ukraine (2022-02)"
+    named = invasion if compare == INVASION_ONLY else f"{LENT} (2022-02) and {invasion}"
+    are = "is" if compare == INVASION_ONLY else "are"
+    assert note.startswith(
+        f"{named} {are} off in A too (switched off under Shocks, in A and B alike), so there B does not "
+        "differ from A."
+    ), note
+    assert f"only {invasion} would have brought" not in note and f"B leaves out {invasion}" not in note
+    it = "it" if compare == INVASION_ONLY else "them"
+    assert (f"B has the same dated shocks as A: switch {it} on to compare." in note) == same
+    if not same:
+        assert "B leaves out the Russo-Georgian war (2008-08), the annexation of Crimea" in note
+    assert comparison_note(compare, ()) == comparison_note(compare)  # nothing off: as before
 
 
 def test_the_log_tells_no_territory_lent_to_a_war_switched_off():

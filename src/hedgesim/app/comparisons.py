@@ -225,21 +225,38 @@ def _lent(events) -> tuple[EventSwitch, ...]:
 
 
 def comparison_note(compare: str, switched_off: tuple[str, ...] = ()) -> str:
-    """What a teacher should know about a comparison: the events after a war that B keeps, and
-    the territory lent to a war B leaves out (left out with it, or kept as a row of its own).
+    """What a teacher should know about a comparison: what B would leave out but A lacks too
+    (switched off), the events after a war that B keeps, and the territory lent to a war B leaves
+    out (left out with it, or kept as a row of its own).
 
     Args:
         compare: a name from ``comparisons()``.
         switched_off: ids of the dated events switched off on the page (in A and B alike).
 
     Returns:
-        A plain paragraph, or '' when B leaves out no war or keeps nothing that followed one.
+        A plain paragraph, or '' when B leaves out no war A has, keeps nothing that followed
+        one, and leaves out nothing switched off.
     """
     comparison = comparisons()[compare]
-    wars = [e for e in comparison.removed() if e.kind == "war"]
+    wars = [e for e in comparison.removed() if e.kind == "war" and e.id not in switched_off]
     lent = _lent_note(comparison, wars, switched_off)
-    followed = _followers_note(comparison, wars, switched_off)
-    return " ".join(note for note in (followed, lent) if note)
+    followed = _followers_note(comparison, wars, switched_off) if wars else ""
+    return " ".join(note for note in (_off_in_a(comparison, switched_off), followed, lent) if note)
+
+
+def _off_in_a(comparison: Comparison, switched_off: tuple[str, ...]) -> str:
+    """The events B leaves out that A lacks too (switched off under Shocks): there B is A."""
+    off = [e for e in comparison.removed() if e.id in switched_off]
+    if not off:
+        return ""
+    one = len(off) == 1
+    note = (
+        f"{_listed(off)} {'is' if one else 'are'} off in A too (switched off under Shocks, in A and B "
+        "alike), so there B does not differ from A."
+    )
+    if len(off) == len(comparison.removed()) and not comparison.kinds:
+        note += f" B has the same dated shocks as A: switch {'it' if one else 'them'} on to compare."
+    return note
 
 
 def _followers_note(comparison: Comparison, wars: list[EventSwitch], switched_off: tuple[str, ...]) -> str:
