@@ -151,3 +151,15 @@ def test_the_page_status_says_the_territory_is_off_with_its_war():
     texts, _ = _rendered(Status(model, None))
     assert NOTE in texts, texts
     assert " · 2 dated shocks off · " in _settings_line(model)
+
+
+@pytest.mark.parametrize(("switches", "off"), [({kind_key("war"): False}, 5), ({kind_key("npp"): False}, 3)])
+def test_the_settings_line_counts_the_dated_shocks_of_a_kind_switched_off(switches, off):
+    """A kind switched off counted none of its events ("A: as set" with every war gone)."""
+    from hedgesim.app.page import _settings_line
+    from hedgesim.app.session import ClassroomModel
+
+    kind = next(iter(switches)).removeprefix("kind_")
+    assert off == len(events_by_kind()[kind]) + (kind == "war")  # the wars, and the territory lent
+    line = _settings_line(ClassroomModel(replicates="1", **switches))
+    assert f" · seed 20101219 · {off} dated shocks off · shown: A: as set" in line, line

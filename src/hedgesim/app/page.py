@@ -26,7 +26,7 @@ from hedgesim.app.panel import (
     default_inputs,
 )
 from hedgesim.app.session import ClassroomModel
-from hedgesim.app.settings import NO_COMPARISON, comparison_note, lent_off_note
+from hedgesim.app.settings import NO_COMPARISON, comparison_note, historical_events, lent_off_note
 from hedgesim.app.style import CSS
 
 TITLE = "hedgesim: Belarus hedging between the EU and Russia"
@@ -76,8 +76,9 @@ def _settings_line(model: ClassroomModel) -> str:
 
 
 def _shocks_off(s) -> str:
-    """Shocks switched off in A and B, for the settings line: "A: as set" must not hide them."""
-    n = len(s.disabled_ids)
+    """Shocks switched off in A and B, for the settings line: "A: as set" must not hide them (a
+    kind switched off, ``kind_war=False``, counts each of its dated events)."""
+    n = sum(e.id in s.disabled_ids or e.kind in s.disabled_kinds for e in historical_events())
     dated = f" · {n} dated shock{'s' * (n > 1)} off" if n else ""
     return dated + ("" if s.stochastic else " · no drawn shocks")
 
