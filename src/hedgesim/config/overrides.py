@@ -34,8 +34,8 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.folder_names import CellName, check_cell_names
 from hedgesim.config.hydra_part import check_hydra_part, compose_with_hydra, expand_globs
 from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
-from hedgesim.config.schema import check_oil_years, check_value
 from hedgesim.config.spec import build_job_run, build_run
+from hedgesim.config.value_checks import check_oil_years, check_value
 from hedgesim.core.calendar import DateError, Month
 from hedgesim.core.shocks.timeline import show
 
