@@ -190,7 +190,7 @@ records = st.fixed_dictionaries(
     },
     optional={
         "id": st.from_regex(r"[a-z0-9][a-z0-9_\-]{0,20}", fullmatch=True),
-        "label": st.text(max_size=40),
+        "label": st.text(max_size=40).filter(lambda text: not text or text.strip()),  # blank is refused
     },
 )
 
