@@ -564,12 +564,7 @@ def test_page_in_headless_chromium(tmp_path):
 def test_layout_check_finds_clipped_and_overlapping_text(tmp_path):
     """The check of the browser test fails on the faults it is there for (injected here)."""
     _chromium_or_skip()
-    with (
-        browser.serving() as (url, _),
-        browser.chromium(tmp_path / "profile", width=1280, height=800) as context,
-    ):
-        ui = browser.ClassroomPage(context.new_page())
-        ui.open(url)
+    with browser.classroom(tmp_path / "profile") as ui:
         assert ui.layout_problems() == []
         ui.page.evaluate(
             """() => {

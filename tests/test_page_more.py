@@ -20,13 +20,8 @@ BUSY_SIGN = "() => getComputedStyle(document.querySelector('.v-application.v-lay
 def test_reset_shows_a_busy_sign_until_the_new_run_is_shown(tmp_path):
     """Reset builds the runs and draws every chart's frame (seconds): the page says it is busy."""
     _chromium_or_skip()
-    with (
-        browser.serving() as (url, server),
-        browser.chromium(tmp_path / "profile", width=1280, height=800) as context,
-    ):
-        page = context.new_page()
-        ui = browser.ClassroomPage(page, server=server)
-        ui.open(url)
+    with browser.classroom(tmp_path / "profile") as ui:
+        page = ui.page
         assert page.evaluate(BUSY_SIGN) == "none"
         ui.type_into("Seed (integer >= 0)", "5")
         ui.type_into("Replicates (1 to 500)", "500")

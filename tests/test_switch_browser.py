@@ -16,13 +16,8 @@ def test_switching_the_invasion_off_greys_the_territory_and_says_why(tmp_path):
     _chromium_or_skip()
     from playwright.sync_api import expect  # the browser driver, only with a browser
 
-    with (
-        browser.serving() as (url, server),
-        browser.chromium(tmp_path / "profile", width=1280, height=800) as context,
-    ):
-        page = context.new_page()
-        ui = browser.ClassroomPage(page, server=server)
-        ui.open(url)
+    with browser.classroom(tmp_path / "profile") as ui:
+        page = ui.page
         ui.expand_shocks("Belarusian territory lent to a war")
         expect(page.get_by_label(TERRITORY, exact=True)).to_be_checked()
         ui.expand_shocks("Wars")

@@ -134,6 +134,16 @@ def chromium(user_data_dir: Path, width: int = 1600, height: int = 1100):
             context.close()
 
 
+@contextmanager
+def classroom(user_data_dir: Path, width: int = 1280, height: int = 800) -> Iterator[ClassroomPage]:
+    """The page served on loopback and opened in a headless Chromium of that size, for the
+    block: what most browser tests start from (the server and the browser end with the block)."""
+    with serving() as (url, server), chromium(user_data_dir, width=width, height=height) as context:
+        ui = ClassroomPage(context.new_page(), server=server)
+        ui.open(url)
+        yield ui
+
+
 @dataclass
 class Traffic:
     """The requests a browser context made: ``METHOD url`` of those let through and those aborted."""
