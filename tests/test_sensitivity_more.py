@@ -282,3 +282,23 @@ def test_the_manifest_records_the_parameter_sets_file(tmp_path, monkeypatch):
     assert sets["sets"] == len(pd.read_csv(PLAUSIBLE_FILE, comment="#")) > 1
     sensitivity_command.main(["--samples", "2", "--replicates", "4", "--out", str(out)])
     assert "parameter_sets" not in json.loads((out / "manifest.json").read_text())  # none used
+
+
+def test_a_factor_the_parameter_sets_vary_is_refused(tmp_path, capsys, monkeypatch):
+    """--param params.trust_loss with parameter_sets=plausible ran every replicate at the sampled
+    value, the sets' trust_loss silently dropped, while the manifest listed trust_loss among the
+    parameters the sets vary."""
+    monkeypatch.setattr(sensitivity, "run_points", _outcomes_of_points)
+    out = tmp_path / "x"
+    args = ["--samples", "2", "--replicates", "4", "--out", str(out), "parameter_sets=plausible"]
+    with pytest.raises(SystemExit) as stop:
+        sensitivity_command.main([*args, "--param", "params.trust_loss=0.1:0.4"])
+    assert stop.value.code == 2 and not out.exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--param params.trust_loss: the parameter sets (conf/params/plausible.csv) give it a value" in err
+    assert "allowed: parameters the sets do not list, or parameter_sets=null" in err
+    sensitivity_command.main([*args, "--param", "params.trust_init_blr_eu=0.1:0.4"])  # not in the sets
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["factors"][0]["key"] == "params.trust_init_blr_eu"
+    assert "trust_init_blr_eu" not in manifest["parameter_sets"]["parameters"]

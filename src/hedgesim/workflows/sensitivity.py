@@ -302,6 +302,7 @@ def analyse(
     count) when the overrides name a sets file, whose content the overrides do not pin.
     """
     spec = run_of_size(overrides, replicates, seed)  # a count out of bounds names --replicates
+    refuse_factors_of_sets(factors, spec.sets_used)
     if inputs is not None and spec.sets_used:
         inputs["parameter_sets"] = dict(spec.sets_used)
     points = sobol_sample.sample(problem(factors), samples, calc_second_order=False, seed=seed)
@@ -314,6 +315,21 @@ def analyse(
     if notes is not None:
         notes += sample_size_notes(indices, samples)
     return table, indices
+
+
+def refuse_factors_of_sets(factors: Sequence[Factor], sets_used: dict | None) -> None:
+    """Refuse a sampled ``params.X`` that the parameter sets give a value per replicate: the
+    sampled value would replace the sets' values in every replicate, while the manifest says the
+    sets vary it (as an override ``params.X=v`` with sets is refused)."""
+    listed = set((sets_used or {}).get("parameters", ()))
+    for factor in factors:
+        group, _, name = factor.key.partition(".")
+        if group == "params" and name in listed:
+            raise ConfigError(
+                f"--param {factor.key}: the parameter sets ({sets_used['file']}) give it a value per "
+                "set, which the sampled value would replace; allowed: parameters the sets do not "
+                "list, or parameter_sets=null"
+            )
 
 
 def horizon_notes(outcomes: Sequence[str], end: Month, at: summary.Horizons = summary.DEFAULT) -> list[str]:
