@@ -302,3 +302,20 @@ def test_a_factor_the_parameter_sets_vary_is_refused(tmp_path, capsys, monkeypat
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["factors"][0]["key"] == "params.trust_init_blr_eu"
     assert "trust_init_blr_eu" not in manifest["parameter_sets"]["parameters"]
+
+
+def test_the_help_says_param_replaces_the_three_challenges(tmp_path, capsys, monkeypatch):
+    """The help said the indices were "with respect to the three challenges and any parameters
+    listed with --param", but a --param samples only the parameters listed."""
+    with pytest.raises(SystemExit):
+        sensitivity_command.main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "the three challenges and any parameters" not in help_text
+    assert "(without --param: the three challenges; with it, only those listed)" in help_text
+    monkeypatch.setattr(sensitivity, "run_points", _outcomes_of_points)
+    out = tmp_path / "x"
+    sensitivity_command.main(
+        ["--samples", "2", "--replicates", "4", "--out", str(out), "--param", "params.trust_loss"]
+    )
+    factors = json.loads((out / "manifest.json").read_text())["factors"]
+    assert [f["key"] for f in factors] == ["params.trust_loss"]

@@ -1,7 +1,7 @@
 """``hedgesim-sensitivity``: Sobol indices of the sweep outcomes (SALib), with confidence intervals.
 
-Which of the three challenges (and any mechanism parameter the user lists) decides where a
-rapprochement leads? Saltelli-Sobol sampling (``SALib.sample.sobol``) draws N x (D + 2)
+Which of the three challenges (by default), or of the parameters the user lists instead, decides
+where a rapprochement leads? Saltelli-Sobol sampling (``SALib.sample.sobol``) draws N x (D + 2)
 parameter points; each point is one ensemble run to 2030 and is reduced to the cell outcomes
 of :mod:`hedgesim.analysis.outcomes`; ``SALib.analyze.sobol`` gives first-order (S1) and total (ST)
 indices with bootstrap confidence intervals.

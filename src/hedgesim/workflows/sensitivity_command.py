@@ -205,9 +205,9 @@ def _parser() -> argparse.ArgumentParser:
     """The command line: factors, sampling and run sizes, then Hydra overrides of the base run."""
     parser = argparse.ArgumentParser(
         prog="hedgesim-sensitivity",
-        description="Sobol indices (SALib) of the sweep outcomes with respect to the three challenges "
-        "and any parameters listed with --param. Extra arguments are Hydra overrides of the base run "
-        "(default scenario=forward_2030).",
+        description="Sobol indices (SALib) of the sweep outcomes with respect to the parameters listed "
+        "with --param (without --param: the three challenges; with it, only those listed). Extra "
+        "arguments are Hydra overrides of the base run (default scenario=forward_2030).",
     )
     parser.add_argument(
         "--param",
