@@ -319,3 +319,22 @@ def test_the_help_says_param_replaces_the_three_challenges(tmp_path, capsys, mon
     )
     factors = json.loads((out / "manifest.json").read_text())["factors"]
     assert [f["key"] for f in factors] == ["params.trust_loss"]
+
+
+def test_an_added_scenario_is_not_silently_replaced_by_the_default(tmp_path, capsys, monkeypatch):
+    """+scenario=baseline came after the default scenario=forward_2030 the command put first, and
+    Hydra ran forward_2030 without a word; it is now the one-line error it is in hedgesim."""
+    assert sensitivity_command.with_scenario(["+scenario=baseline"]) == ["+scenario=baseline"]
+    assert sensitivity_command.with_scenario(["scenario.end=2025-12"]) == [
+        "scenario=forward_2030",
+        "scenario.end=2025-12",
+    ]
+    assert sensitivity_command.with_scenario(["~scenario"]) == ["scenario=forward_2030", "~scenario"]
+    monkeypatch.setattr(sensitivity, "run_points", _outcomes_of_points)
+    out = tmp_path / "x"
+    with pytest.raises(SystemExit) as stop:
+        sensitivity_command.main(
+            ["--samples", "2", "--replicates", "2", "--out", str(out), "+scenario=baseline"]
+        )
+    assert stop.value.code == 2 and not out.exists()
+    assert "scenario appears more than once" in capsys.readouterr().err

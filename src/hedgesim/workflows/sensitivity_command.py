@@ -57,9 +57,7 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
         factors = [parse_factor(p) for p in (args.param or DEFAULT_PARAMS)]
         _check(args, factors)
         check_replaceable(args.out, FILES, COMMAND)
-        overrides = list(args.overrides)
-        if not any(o.startswith("scenario=") for o in overrides):
-            overrides.insert(0, "scenario=forward_2030")
+        overrides = with_scenario(args.overrides)
         notes: list[str] = []
         inputs: dict = {}
         samples, table = analyse(
@@ -96,6 +94,16 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
     for note in notes:
         print(f"hedgesim-sensitivity: note: {note}", file=sys.stderr)
     print(f"hedgesim-sensitivity: wrote {args.out}", file=sys.stderr)
+
+
+def with_scenario(overrides: Sequence[str]) -> list[str]:
+    """The overrides, after ``scenario=forward_2030`` unless one of them sets the scenario,
+    ``+scenario=baseline`` too: after the default, Hydra ran forward_2030 for it without a word
+    (alone it is Hydra's one-line error, as in ``hedgesim``). ``~scenario`` removes the default."""
+    named = any(
+        not o.startswith("~") and o.lstrip("+").partition("=")[0].strip() == "scenario" for o in overrides
+    )
+    return list(overrides) if named else ["scenario=forward_2030", *overrides]
 
 
 def _unused(out: Path) -> Path:
