@@ -338,3 +338,18 @@ def test_an_added_scenario_is_not_silently_replaced_by_the_default(tmp_path, cap
         )
     assert stop.value.code == 2 and not out.exists()
     assert "scenario appears more than once" in capsys.readouterr().err
+
+
+def test_an_analysis_with_no_index_says_so_in_words(tmp_path, capsys, monkeypatch):
+    """With every outcome left out, the command printed pandas' "Empty DataFrame", "Columns: [...]"
+    and "Index: []" where the table goes."""
+
+    def flat(spec, factors, points, n_jobs):
+        frame = pd.DataFrame(points, columns=[f.key for f in factors])
+        return frame.assign(**dict.fromkeys(sensitivity.summary.PROBABILITIES, 0.5))
+
+    monkeypatch.setattr(sensitivity, "run_points", flat)
+    sensitivity_command.main(["--samples", "2", "--replicates", "2", "--out", str(tmp_path / "x")])
+    captured = capsys.readouterr()
+    assert captured.out == "No outcome has Sobol indices (the notes say why).\n"
+    assert captured.err.count("0.5 at every one of the 10 points") == 4

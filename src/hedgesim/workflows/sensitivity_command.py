@@ -90,7 +90,10 @@ def _analyse_and_say(args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
         raise SystemExit(EXIT_FAILED) from None
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if table.empty:  # pandas would print "Empty DataFrame", its columns and "Index: []"
+        print("No outcome has Sobol indices (the notes say why).")
+    else:
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for note in notes:
         print(f"hedgesim-sensitivity: note: {note}", file=sys.stderr)
     print(f"hedgesim-sensitivity: wrote {args.out}", file=sys.stderr)
