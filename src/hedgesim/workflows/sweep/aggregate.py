@@ -56,6 +56,7 @@ from hedgesim.workflows.sweep.plan import (
     cell_values,
     check_one_multirun,
     load_plan,
+    mixed_as_text,
     partition,
     read_yaml,
     select,
@@ -112,7 +113,7 @@ def aggregate(
     start_over(folder)
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{DATASET}.", suffix=".tmp", dir=folder))
-        table = pd.DataFrame(summary_rows(folder, cells, found, base, keys, n_jobs, staging))
+        table = mixed_as_text(pd.DataFrame(summary_rows(folder, cells, found, base, keys, n_jobs, staging)))
         one_schema(staging)
         swap(staging, folder / DATASET)
         write_parquet(table, folder / SUMMARY[0])

@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -25,6 +25,9 @@ from hedgesim.config.errors import ConfigError
 from hedgesim.config.hydra_part import expand_globs, group_option
 from hedgesim.workflows.results import MANIFEST, incomplete_because
 from hedgesim.workflows.run import CHALLENGES, ERROR
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MULTIRUN = "multirun.yaml"
 DATASET = "dataset"
@@ -205,8 +208,24 @@ def cell_values(cell: CellKey, folder: Path | None, base: dict | None, keys: lis
             value = select(base, name)
         if isinstance(value, (list, dict)):
             value = given[name] if name in given else override_text(value)
+        elif isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+            value = str(value)  # Parquet holds no wider integer, and a float changes the digits
         row[column_name(name)] = value
     return row
+
+
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def mixed_as_text(table: pd.DataFrame) -> pd.DataFrame:
+    """Every column that mixes text with other values as text (null stays null): an integer
+    past 64 bits is its digits (``seed=1,99999999999999999999``), so its column is the digits of
+    every cell's, and the summary can be written."""
+    for name in table.select_dtypes(include="object").columns:
+        values = table[name].tolist()
+        if any(isinstance(v, str) for v in values) and not all(isinstance(v, str | None) for v in values):
+            table[name] = [None if v is None else str(v) for v in values]
+    return table
 
 
 def _chosen_options(given: dict[str, str], base: dict | None) -> dict[str, dict]:
