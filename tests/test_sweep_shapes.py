@@ -8,6 +8,7 @@ import json
 import pandas as pd
 
 from conftest import run_cli
+from hedgesim.workflows.sweep import figures
 
 HUGE_SEED = "99999999999999999999"  # past 64 bits; a seed is any integer >= 0
 
@@ -25,3 +26,29 @@ def test_a_seed_past_64_bits_is_aggregated_as_its_digits(tmp_path):
     dataset = pd.read_parquet(folder / "dataset", filters=[("seed", "==", HUGE_SEED)])
     assert dataset["cell"].astype(int).unique().tolist() == [1] and len(dataset) == 3
     assert json.loads((folder / "aggregate.json").read_text())["status"] == {"complete": 2}
+
+
+def summary(cells: list[tuple[float, float, float]], **other: list) -> pd.DataFrame:
+    """A summary of complete cells at these (trust, vested interests, tension)."""
+    trust, vested, tension = zip(*cells, strict=True)
+    return pd.DataFrame(
+        {"cell": range(len(cells)), "status": "complete", "trust": trust, "vested_interests": vested}
+        | {"tension": tension, "replicates": 4, "p_framework_by_2030": 0.5, **other}
+    )
+
+
+def test_cells_that_fill_only_some_squares_of_their_grid_draw_no_heatmap():
+    """``challenges=baseline,high_tension,optimistic``: 3 cells were drawn as 3 panels of 2 x 2,
+    9 blank grey squares among them, read as cells that never ran."""
+    options = summary([(0.5, 0.5, 0.3), (0.5, 0.5, 0.7), (0.8, 0.2, 0.2)])
+    options["challenges"] = ["baseline", "high_tension", "optimistic"]
+    layout, why = figures.heatmap_layout(options, ["challenges"])
+    assert layout is None
+    assert why == (
+        "the 3 cells fill 3 of the 12 squares of trust x vested interests x tension "
+        "(challenges sets them together); read them from summary.csv"
+    )
+    full = summary([(t, 0.5, x) for t in (0.5, 0.8) for x in (0.3, 0.7)])
+    layout, why = figures.heatmap_layout(full, ["challenges", "challenges.trust"])
+    assert layout == ("trust", "tension", None)
+    assert why == "trust x tension, vested interests held at 0.5, 4 replicates per cell"

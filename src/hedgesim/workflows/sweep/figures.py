@@ -183,7 +183,9 @@ def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tupl
     """(rows, columns, panels) of the heatmaps and what they show, or None and why not.
 
     Any two swept challenges make a map; a third gives one panel per value. Each square must be
-    one cell: when another key is swept too, a square would mix several, so none is drawn.
+    one cell: when another key is swept too, a square would mix several, so none is drawn; and
+    every square must have one: cells that set several challenges at once (``challenges=baseline,
+    optimistic``) fill only a few squares of their grid, so none is drawn either.
     """
     varied = [c for c in CHALLENGES if table[c].nunique() > 1]
     if len(varied) < 2:
@@ -195,6 +197,14 @@ def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tupl
         return None, (
             f"{', '.join(others)} is swept as well as {' and '.join(varied)}, so a square would "
             "hold several cells; read them from summary.csv"
+        )
+    squares = int(np.prod([table[c].nunique() for c in varied]))
+    if len(table) < squares:  # a group option sets several challenges at once
+        how = [k for k in swept if not k.startswith("challenges.")] or ["another key"]
+        return None, (
+            f"the {len(table)} cells fill {len(table)} of the {squares} squares of "
+            f"{' x '.join(map(_words, varied))} ({', '.join(how)} sets them together); "
+            "read them from summary.csv"
         )
     rows, columns, *rest = varied
     panels = rest[0] if rest else None
