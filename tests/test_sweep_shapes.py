@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
+from omegaconf import OmegaConf
 
 from conftest import run_cli
-from hedgesim.workflows.sweep import figures
+from hedgesim.workflows.sweep import callback, figures, plan
 
 HUGE_SEED = "99999999999999999999"  # past 64 bits; a seed is any integer >= 0
 
@@ -52,3 +54,19 @@ def test_cells_that_fill_only_some_squares_of_their_grid_draw_no_heatmap():
     layout, why = figures.heatmap_layout(full, ["challenges", "challenges.trust"])
     assert layout == ("trust", "tension", None)
     assert why == "trust x tension, vested interests held at 0.5, 4 replicates per cell"
+
+
+def test_one_fan_cell_given_to_the_sweep_as_a_string_is_that_cell(tmp_path, capsys):
+    """``'hydra.callbacks.aggregate.fans=\\'challenges.trust=1\\''`` was read letter by letter and
+    refused before any cell ran (``fans='c': no key=value``)."""
+    sweep = callback.AggregateSweep("challenges.trust=1", n_jobs=1)
+    assert sweep.fans == ["challenges.trust=1"]
+    task = ["challenges.trust=0,1", "replicates=2"]
+    sweeper = {"_target_": plan.BASIC_SWEEPERS[1], "params": None}
+    config = OmegaConf.create({"hydra": {"sweeper": sweeper, "overrides": {"task": task}}})
+    sweep.on_multirun_start(config)  # the plan's keys allow it: no exit
+    assert capsys.readouterr().err == ""
+    with pytest.raises(SystemExit) as stop:
+        callback.AggregateSweep("challenges.trus=1").on_multirun_start(config)
+    assert stop.value.code == 2
+    assert "fans='challenges.trus=1': 'challenges.trus' is not a key" in capsys.readouterr().err

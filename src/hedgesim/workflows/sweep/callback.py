@@ -52,7 +52,8 @@ class AggregateSweep(Callback):
     folder it cannot write) it says why in one line and exits 1 too.
     """
 
-    def __init__(self, fans: Sequence[str] | None = None, figures: bool = True, n_jobs: int = 1):
+    def __init__(self, fans: Sequence[str] | str | None = None, figures: bool = True, n_jobs: int = 1):
+        fans = [fans] if isinstance(fans, str) else fans  # one cell, given alone (not letter by letter)
         self.fans = list(fans) if fans else None
         self.figures = figures
         self.n_jobs = n_jobs
