@@ -94,6 +94,21 @@ def test_bad_plans_are_one_line_errors(tmp_path, change, message):
         read_plan(tiny_plan(tmp_path, **change))
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"full_params": "nosuch"}, "validation.full_params='nosuch': Could not find 'params/nosuch'"),
+        ({"scenario": "nosuch"}, "validation.scenario='nosuch': Could not find 'scenario/nosuch'"),
+    ],
+)
+def test_a_wrong_config_option_in_the_plan_is_refused_before_any_search(tmp_path, capsys, change, message):
+    """The full-period calibration runs only after every origin's search: its name is checked first."""
+    assert validate(tmp_path, plan=tiny_plan(tmp_path, **change)) == command.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"hedgesim-validate: error: {message}; allowed: ")
+    assert not (tmp_path / "run").exists() and not (tmp_path / "out").exists()
+
+
 def test_a_bad_plan_reaches_the_user_as_exit_2(tmp_path, capsys):
     assert validate(tmp_path, plan=tiny_plan(tmp_path, origins=["2014-13"])) == command.EXIT_USAGE
     err = capsys.readouterr().err.strip().splitlines()

@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from hedgesim.config.compose import CONF_DIR
+from hedgesim.config.compose import CONF_DIR, compose_config
+from hedgesim.config.errors import ConfigError
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings, read_search
 from hedgesim.workflows.targets_file import read_yaml
 
@@ -84,6 +85,8 @@ def read_plan(path: Path = PLAN_FILE) -> Plan:
     if late:
         raise CalibrationError(f"validation.origins {late} are not before score_end {end}")
     search = path.parent / str(data.get("search", "search.yaml"))
+    scenario = _option("scenario", data.get("scenario", "reproduce"))
+    full_params = _option("full_params", data.get("full_params", "calibrated"), group="params")
     return Plan(
         origins=origins,
         score_end=end,
@@ -93,9 +96,19 @@ def read_plan(path: Path = PLAN_FILE) -> Plan:
         seed=data["seed"],
         prior_draws=data["prior_draws"],
         score_replicates=data["score_replicates"],
-        scenario=str(data.get("scenario", "reproduce")),
-        full_params=str(data.get("full_params", "calibrated")),
+        scenario=scenario,
+        full_params=full_params,
     )
+
+
+def _option(key: str, value: Any, group: str | None = None) -> str:
+    """A config group's option the plan names, checked now: the full-period calibration is run
+    only after every origin's search, and a wrong name found there wasted the searches."""
+    try:
+        compose_config([f"{group or key}={value}"])
+    except ConfigError as err:
+        raise CalibrationError(f"validation.{key}={value!r}: {err}") from None
+    return str(value)
 
 
 def _origins(raw: Any) -> list[Any]:
