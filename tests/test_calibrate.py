@@ -84,6 +84,9 @@ def test_the_shipped_search_space_names_real_parameters_inside_their_ranges():
         ({"trust_gain": {"low": 0.0, "high": 0.1, "log": True}}, "log scale needs low > 0"),
         ({"trust_gain": {"low": 0.0, "high": 0.1, "step": 2}}, r"unknown key\(s\) \['step'\]"),
         ({"trust_gain": 0.3}, "trust_gain=0.3"),
+        ({"trust_gain": {"low": 0.01, "high": 0.1, "log": "no"}}, r"log='no'; allowed: true or false"),
+        ({"trust_gain": {"low": 0.01, "high": 0.1, "log": 1}}, r"trust_gain.log=1; allowed: true or false"),
+        ({"trust_gain": {"low": False, "high": 0.1}}, r"trust_gain: range \[False, 0.1\]"),
     ],
 )
 def test_bad_search_spaces_are_one_line_errors(tmp_path, parameters, message):

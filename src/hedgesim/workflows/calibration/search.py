@@ -138,12 +138,15 @@ def _dimension(name: str, spec: Any, known: Mapping[str, dataclasses.Field]) -> 
         raise CalibrationError(
             f"search.parameters.{name}: unknown key(s) {sorted(extra)}; allowed: low, high, log"
         )
-    low, high, log = spec["low"], spec["high"], bool(spec.get("log", False))
+    low, high, log = spec["low"], spec["high"], spec.get("log", False)
+    if not isinstance(log, bool):  # `log: no` is false, `log: "no"` would have been true
+        raise CalibrationError(f"search.parameters.{name}.log={log!r}; allowed: true or false")
     try:
         lo_ok, hi_ok = allowed_range(ModelParameters, name)
     except ParameterError:
         lo_ok, hi_ok = -math.inf, math.inf
-    if not all(isinstance(v, (int, float)) for v in (low, high)) or not lo_ok <= low < high <= hi_ok:
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high))
+    if not numbers or not lo_ok <= low < high <= hi_ok:
         raise CalibrationError(
             f"search.parameters.{name}: range [{low}, {high}]; allowed: low < high inside [{lo_ok}, {hi_ok}]"
         )
