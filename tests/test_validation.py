@@ -22,7 +22,7 @@ from hedgesim.workflows.calibration.search import CalibrationError, Dimension, r
 from hedgesim.workflows.targets_file import read_targets
 from hedgesim.workflows.validation import command, scoring
 from hedgesim.workflows.validation.benchmarks import judge_draws, prior_draws
-from hedgesim.workflows.validation.calibrate import objective
+from hedgesim.workflows.validation.calibrate import objective, params_of
 from hedgesim.workflows.validation.plan import read_plan
 from hedgesim.workflows.validation.report import FILES
 from hedgesim.workflows.validation.split import read_until, split
@@ -494,3 +494,26 @@ def test_the_console_script_points_at_the_command():
     assert scripts["hedgesim-validate"] == f"{entry_points.__name__}:{name}"
     assert entry_points.COMMANDS["hedgesim-validate"] == command.__name__ and callable(command.main)
     assert getattr(entry_points, name).__doc__ == f"``hedgesim-validate``: :func:`{command.__name__}.main`."
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "events_positive='abc'; allowed: a number in [0.0, 100.0]"),
+        (500.0, "events_positive=500.0; allowed: a number in [0.0, 100.0]"),
+        (float("nan"), "events_positive=nan; allowed: a number in [0.0, 100.0]"),
+        (True, "events_positive=True; allowed: a number in [0.0, 100.0]"),
+    ],
+)
+def test_a_stored_value_the_model_refuses_is_one_line(value, message):
+    """--score-only reads calibrations.yaml, which may have been edited by hand."""
+    dims = [
+        Dimension(**TWO["trade_non_oil"], name="trade_non_oil"),
+        Dimension("events_positive", 3.0, 30.0, True),
+    ]
+    stored = {"2014-12": {"params": {"trade_non_oil": 6.5, "events_positive": value}}}
+    with pytest.raises(CalibrationError) as err:
+        params_of(stored, "2014-12", dims)
+    assert str(err.value) == f"calibrations.2014-12.params.{message}"
+    good = {"2014-12": {"params": {"trade_non_oil": 6, "events_positive": 7.6}}}
+    assert params_of(good, "2014-12", dims) == {"trade_non_oil": 6.0, "events_positive": 7.6}

@@ -13,6 +13,7 @@ cores halve the wall time) and give the same trials as one after the other.
 from __future__ import annotations
 
 import functools
+import math
 import multiprocessing
 import queue
 import sys
@@ -25,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from hedgesim.analysis.targets import Target
+from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
 from hedgesim.workflows.calibration.fingerprint import fingerprint
 from hedgesim.workflows.calibration.lock import hold_lock
 from hedgesim.workflows.calibration.objective import Objective, base_spec, default_values
@@ -227,7 +229,26 @@ def params_of(calibrations: Mapping[str, Any], origin: str, dims: Sequence[Dimen
             f"calibrations.{origin}.params names {sorted(set(params) ^ names)} differently from the "
             "search space; allowed: exactly its free parameters"
         )
-    return {k: float(v) for k, v in params.items()}
+    return {k: _stored_value(origin, k, v) for k, v in params.items()}
+
+
+def _stored_value(origin: str, name: str, value: Any) -> float:
+    """One stored value, checked as the model will check it: a hand-edited file is one line,
+    not the model's traceback halfway through the scoring.
+
+    Raises:
+        CalibrationError: naming the origin, the parameter, its value and its allowed range.
+    """
+    try:
+        low, high = allowed_range(ModelParameters, name)
+    except ParameterError:
+        low, high = -math.inf, math.inf
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or not low <= value <= high:  # NaN fails the comparison
+        raise CalibrationError(
+            f"calibrations.{origin}.params.{name}={value!r}; allowed: a number in [{low}, {high}]"
+        )
+    return float(value)
 
 
 def check_made_by(calibrations: Mapping[str, Any], origin: str, plan: Plan, training: int) -> None:
