@@ -353,3 +353,26 @@ def test_an_analysis_with_no_index_says_so_in_words(tmp_path, capsys, monkeypatc
     captured = capsys.readouterr()
     assert captured.out == "No outcome has Sobol indices (the notes say why).\n"
     assert captured.err.count("0.5 at every one of the 10 points") == 4
+
+
+def test_a_sample_too_large_for_memory_is_one_line_before_any_draw(tmp_path, capsys):
+    """--samples 2**40 failed in SALib's draw with numpy's MemoryError traceback."""
+    out = tmp_path / "x"
+    with pytest.raises(SystemExit) as stop:
+        sensitivity_command.main(["--samples", str(2**40), "--replicates", "2", "--out", str(out)])
+    assert stop.value.code == 2 and not out.exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(
+        f"hedgesim-sensitivity: error: --samples={2**40}: 5,497,558,138,880 points need about"
+    )
+    machine = 16 * 10**9  # 8 GB allowed; a sample of 3 factors takes 5 x 1,072 bytes
+    sensitivity.check_sample_size(2**20, 3, machine)  # 5.6 GB
+    with pytest.raises(
+        sensitivity.ConfigError, match=r"--samples=2097152: 10,485,760 points need about 11 GB; "
+    ):
+        sensitivity.check_sample_size(2**21, 3, machine)
+    with pytest.raises(
+        sensitivity.ConfigError, match=r"allowed: a power of 2 up to 1,048,576 \(half of this"
+    ):
+        sensitivity.check_sample_size(2**21, 3, machine)

@@ -32,7 +32,7 @@ from SALib.sample import sobol as sobol_sample
 
 from hedgesim.analysis import outcomes as summary
 from hedgesim.config.errors import ConfigError
-from hedgesim.config.spec import RunSpec, check_branch_in_run, run_of_size
+from hedgesim.config.spec import RunSpec, check_branch_in_run, machine_memory, run_of_size
 from hedgesim.core.calendar import Month
 from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ModelParameters, ParameterError, allowed_range
@@ -45,6 +45,9 @@ CONSTANT_WARNING = "Constant values encountered"
 PRECISION = 0.1
 """The confidence half-width (of an index in [0, 1]) below which an index is read; wider ones
 ask for more samples (sample_size_notes)."""
+POINT_BYTES = 1_000
+"""Memory a point holds while the analysis runs, besides its factors' values: its outcomes as a
+row (a dict of a dozen floats) and as a row of the samples table."""
 DEFAULT_PARAMS = ("challenges.trust", "challenges.vested_interests", "challenges.tension")
 GROUPS = {"challenges": Challenges, "params": ModelParameters}
 
@@ -89,6 +92,26 @@ def _allowed_range(key: str) -> tuple[float, float]:
             pass
     allowed = [f"{g}.{f.name}" for g, cls in GROUPS.items() for f in dataclasses.fields(cls)]
     raise ConfigError(f"--param {key}: unknown parameter; allowed: {', '.join(allowed)}")
+
+
+def check_sample_size(samples: int, n_factors: int, machine: int | None = None) -> None:
+    """Refuse a sample whose points cannot be held in half this machine's memory, before any is
+    drawn: SALib's draw failed with a numpy MemoryError traceback (``--samples 1099511627776``).
+
+    Raises:
+        ConfigError: naming ``--samples``, the points, the memory they need and the largest N
+            that fits.
+    """
+    limit = (machine or machine_memory()) / 2
+    per_sample = (n_factors + 2) * (POINT_BYTES + 8 * 3 * n_factors)  # points, SALib's draws, table
+    if samples * per_sample <= limit:
+        return
+    largest = 2 ** max(int(limit // per_sample).bit_length() - 1, 0)
+    raise ConfigError(
+        f"--samples={samples}: {samples * (n_factors + 2):,} points need about "
+        f"{samples * per_sample / 1e9:,.0f} GB; allowed: a power of 2 up to {largest:,} "
+        f"(half of this machine's {(machine or machine_memory()) / 1e9:,.0f} GB)"
+    )
 
 
 def problem(factors: Sequence[Factor]) -> dict:
@@ -301,6 +324,7 @@ def analyse(
     given) gets the files the runs read beyond the config: ``parameter_sets`` (file, sha256,
     count) when the overrides name a sets file, whose content the overrides do not pin.
     """
+    check_sample_size(samples, len(factors))
     spec = run_of_size(overrides, replicates, seed)  # a count out of bounds names --replicates
     refuse_factors_of_sets(factors, spec.sets_used)
     if inputs is not None and spec.sets_used:
