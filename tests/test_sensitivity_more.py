@@ -376,3 +376,19 @@ def test_a_sample_too_large_for_memory_is_one_line_before_any_draw(tmp_path, cap
         sensitivity.ConfigError, match=r"allowed: a power of 2 up to 1,048,576 \(half of this"
     ):
         sensitivity.check_sample_size(2**21, 3, machine)
+
+
+def test_a_challenges_group_all_sampled_away_is_refused(tmp_path, capsys, monkeypatch):
+    """challenges=high_tension with the three challenges sampled (the default) changed nothing:
+    every point set all three, and the analysis ran as if the group had not been named."""
+    monkeypatch.setattr(sensitivity, "run_points", _outcomes_of_points)
+    out = tmp_path / "x"
+    args = ["--samples", "2", "--replicates", "2", "--out", str(out), "challenges=high_tension"]
+    with pytest.raises(SystemExit) as stop:
+        sensitivity_command.main(args)
+    assert stop.value.code == 2 and not out.exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "challenges=high_tension: every challenge is sampled (--param)" in err
+    sensitivity_command.main([*args, "--param", "challenges.trust"])  # the group holds the other two
+    assert json.loads((out / "manifest.json").read_text())["overrides"][-1] == "challenges=high_tension"

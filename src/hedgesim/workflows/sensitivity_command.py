@@ -24,6 +24,7 @@ import matplotlib
 from hedgesim.analysis import outcomes as summary
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import refuse_set_by_options
+from hedgesim.core.challenges import Challenges
 from hedgesim.core.parameters import ParameterError
 from hedgesim.workflows.interrupt import CtrlC, one_line_on_ctrl_c
 from hedgesim.workflows.process_exit import skip_final_collection
@@ -133,6 +134,7 @@ def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
     sampled = {f.key: f"--param {f.key}=LOW:HIGH (it is sampled)" for f in factors}
     refuse_set_by_options(args.overrides, {"replicates": "--replicates N", "seed": "--seed S", **sampled})
     _refuse_hydra_settings(args.overrides)
+    _refuse_replaced_group(args.overrides, keys)
     if not (args.jobs >= 1 or args.jobs == -1):
         raise ConfigError(f"--jobs={args.jobs}; allowed: a count >= 1, or -1 (one per core)")
     unknown = [o for o in args.outcomes if o not in summary.OUTCOMES]
@@ -145,6 +147,20 @@ def _check(args: argparse.Namespace, factors: Sequence[Factor]) -> None:
         raise ConfigError(f"--outcomes {unknown}: unknown; allowed: {', '.join(summary.OUTCOMES)}")
     if len(set(args.outcomes)) != len(args.outcomes):  # its rows and panels would repeat
         raise ConfigError(f"--outcomes lists an outcome twice: {args.outcomes}; allowed: each outcome once")
+
+
+def _refuse_replaced_group(overrides: Sequence[str], sampled: Sequence[str]) -> None:
+    """Refuse ``challenges=high_tension`` when every challenge is sampled: each point sets all
+    three, so the group chosen would change nothing, without a word."""
+    challenges = {f"challenges.{f.name}" for f in dataclasses.fields(Challenges)}
+    if not challenges <= set(sampled):
+        return
+    for line in overrides:
+        if not line.startswith("~") and line.lstrip("+").split("=", 1)[0].strip() == "challenges":
+            raise ConfigError(
+                f"{line}: every challenge is sampled (--param), so the group's values would all be "
+                "replaced; allowed: --param for the challenges to vary, the group for those held"
+            )
 
 
 def _refuse_hydra_settings(overrides: Sequence[str]) -> None:
