@@ -70,3 +70,27 @@ def test_one_fan_cell_given_to_the_sweep_as_a_string_is_that_cell(tmp_path, caps
         callback.AggregateSweep("challenges.trus=1").on_multirun_start(config)
     assert stop.value.code == 2
     assert "fans='challenges.trus=1': 'challenges.trus' is not a key" in capsys.readouterr().err
+
+
+def test_a_fine_grid_is_drawn_by_colour_with_ticks_evenly_spaced():
+    """A 51 x 51 sweep (``range(0,1.01,0.02)`` twice) drew 2,601 labels and 51 ticks an axis on a
+    figure 4.5 inches wide: one smear. A grid of up to 12 a side keeps its labels and ticks."""
+    import matplotlib.pyplot as plt
+
+    from hedgesim.plots import sweep as sweep_plots
+
+    levels = [round(k / 50, 2) for k in range(51)]
+    fine = summary([(t, 0.5, x) for t in levels for x in levels], p_visa_by_2025=0.25)
+    figure = sweep_plots.HeatmapFigure(fine, "trust", "tension", None).show("p_visa_by_2025")
+    (ax,) = [a for a in figure.axes if a.get_xlabel() == "tension"]
+    assert [t.get_text() for t in ax.texts] == []
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks == ["0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1"]
+    assert len(ax.get_yticklabels()) == 11
+    plt.close(figure)
+    coarse = summary([(t, 0.5, x) for t in levels[:12] for x in levels[:3]], p_visa_by_2025=0.25)
+    figure = sweep_plots.HeatmapFigure(coarse, "trust", "tension", None).show("p_visa_by_2025")
+    (ax,) = [a for a in figure.axes if a.get_xlabel() == "tension"]
+    assert [t.get_text() for t in ax.texts] == ["0.25"] * 36
+    assert len(ax.get_yticklabels()) == 12
+    plt.close(figure)

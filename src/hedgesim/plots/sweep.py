@@ -23,6 +23,10 @@ FAN_SERIES = {
     "hedge_eu": "EU weight of the hedge\n(share, monthly)",
 }
 NOT_RUN = {"failed": "failed", "missing": "not run"}
+LABELLED = 12
+"""Squares a side up to which each square is labelled with its share and each value ticked: more
+would overlap into a smear (a 51 x 51 grid's 2,601 labels), so a larger grid is read by colour,
+at most this many ticks an axis, evenly spaced."""
 PROJECTION_FROM = pd.Timestamp("2020-01-01")
 """Where forward_2030's runs leave the history (its branch): the fans' dashed line by default."""
 
@@ -82,15 +86,19 @@ class HeatmapFigure:
             index, header = _levels(table, rows), _levels(table, columns)
             shape = (len(index), len(header))
             image = ax.imshow(np.zeros(shape), origin="lower", vmin=0, vmax=1, cmap=cmap, aspect="auto")
+            labelled = max(shape) <= LABELLED
             labels = np.array(
                 [
-                    [ax.text(j, i, "", ha="center", va="center", fontsize=8) for j in range(shape[1])]
+                    [
+                        ax.text(j, i, "", ha="center", va="center", fontsize=8) if labelled else None
+                        for j in range(shape[1])
+                    ]
                     for i in range(shape[0])
                 ],
                 dtype=object,
             )
-            ax.set_xticks(range(shape[1]), [_number(v) for v in header])
-            ax.set_yticks(range(shape[0]), [_number(v) for v in index])
+            ax.set_xticks(*_ticks(header))
+            ax.set_yticks(*_ticks(index))
             ax.set_xlabel(TITLES.get(columns, columns))
             ax.set_title(_panel_title(table, panels, level, rows, columns), fontsize=9)
             self.panels.append((cells, image, labels))
@@ -104,6 +112,8 @@ class HeatmapFigure:
             values, states = grid.to_numpy(float), status.to_numpy(object)
             image.set_data(values)
             for (i, j), value in np.ndenumerate(values):
+                if labels[i, j] is None:  # a grid too large to label (LABELLED)
+                    continue
                 text, colour = _square_label(value, states[i, j])
                 labels[i, j].set_text(text)
                 labels[i, j].set_color(colour)
@@ -166,6 +176,13 @@ def _grid(
 def _levels(table: pd.DataFrame, key: str) -> list:
     """The values ``key`` takes in the sweep, in order: a panel's rows or columns."""
     return sorted(table[key].dropna().unique())
+
+
+def _ticks(levels: list) -> tuple[range, list[str]]:
+    """Where an axis's ticks go and their labels: every level, or every k-th of a long axis."""
+    step = -(-len(levels) // LABELLED)
+    where = range(0, len(levels), step)
+    return where, [_number(levels[k]) for k in where]
 
 
 def _panel_title(table: pd.DataFrame, panels: str | None, level, rows: str, columns: str) -> str:
