@@ -94,3 +94,21 @@ def test_a_fine_grid_is_drawn_by_colour_with_ticks_evenly_spaced():
     assert [t.get_text() for t in ax.texts] == ["0.25"] * 36
     assert len(ax.get_yticklabels()) == 12
     plt.close(figure)
+
+
+def test_the_challenge_with_the_fewest_values_makes_the_panels():
+    """2 x 2 x 300 cells drew 300 panels side by side, a figure 872 inches wide that took minutes;
+    the two values of trust make the panels now, and with more than 12 values each none is drawn."""
+    long = [round(k / 299, 4) for k in range(300)]
+    cells = summary([(t, v, x) for t in (0, 1) for v in (0, 1) for x in long])
+    layout, why = figures.heatmap_layout(cells)
+    assert layout == ("vested_interests", "tension", "trust")
+    assert why == "vested interests x tension, one panel per trust value (2), 4 replicates per cell"
+    grid = summary([(t, 0.5, x) for t in (0, 0.5, 1) for x in (0, 1)])
+    assert figures.heatmap_layout(grid)[0] == ("trust", "tension", None)
+    dense = summary([(t, v, x) for t in range(13) for v in range(13) for x in range(13)])
+    assert figures.heatmap_layout(dense) == (
+        None,
+        "each challenge takes more than 12 values, so one panel per value of any would be too many "
+        "to read; read them from summary.csv",
+    )

@@ -182,7 +182,8 @@ def run_months(folder: Path, cells: pd.DataFrame) -> dict[int, tuple[str | None,
 def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tuple | None, str]:
     """(rows, columns, panels) of the heatmaps and what they show, or None and why not.
 
-    Any two swept challenges make a map; a third gives one panel per value. Each square must be
+    Any two swept challenges make a map; a third gives one panel per value (the one with the
+    fewest values when the third has more than a row of panels can show). Each square must be
     one cell: when another key is swept too, a square would mix several, so none is drawn; and
     every square must have one: cells that set several challenges at once (``challenges=baseline,
     optimistic``) fill only a few squares of their grid, so none is drawn either.
@@ -206,16 +207,24 @@ def heatmap_layout(table: pd.DataFrame, swept: Sequence[str] = ()) -> tuple[tupl
             f"{' x '.join(map(_words, varied))} ({', '.join(how)} sets them together); "
             "read them from summary.csv"
         )
+    from hedgesim.plots.sweep import LABELLED, replicate_count
+
     rows, columns, *rest = varied
     panels = rest[0] if rest else None
+    if panels is not None and table[panels].nunique() > LABELLED:  # a row of panels too long to read
+        panels = min(varied, key=lambda c: table[c].nunique())  # the fewest values make the panels
+        rows, columns = (c for c in varied if c != panels)
+        if table[panels].nunique() > LABELLED:
+            return None, (
+                f"each challenge takes more than {LABELLED} values, so one panel per value of any "
+                "would be too many to read; read them from summary.csv"
+            )
     if panels is None:
         held = next(c for c in CHALLENGES if c not in varied)
         values = table[held].dropna()
         where = f"{_words(held)} held at {_number(values.iloc[0])}" if len(values) else ""
     else:
         where = f"one panel per {_words(panels)} value ({table[panels].nunique()})"
-    from hedgesim.plots.sweep import replicate_count
-
     shown = f"{_words(rows)} x {_words(columns)}, {where}, {replicate_count(table)} per cell"
     return (rows, columns, panels), shown
 
