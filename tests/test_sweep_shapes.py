@@ -112,3 +112,19 @@ def test_the_challenge_with_the_fewest_values_makes_the_panels():
         "each challenge takes more than 12 values, so one panel per value of any would be too many "
         "to read; read them from summary.csv",
     )
+
+
+def test_a_fan_cell_that_is_not_text_is_refused_before_any_cell_runs(capsys):
+    """``'hydra.callbacks.aggregate.fans=[1]'`` passed the check before the cells (Hydra made its
+    TypeError a warning), ran every cell, then failed the aggregation and left no summary."""
+    sweeper = {"_target_": plan.BASIC_SWEEPERS[1], "params": None}
+    task = ["challenges.trust=0,1"]
+    config = OmegaConf.create({"hydra": {"sweeper": sweeper, "overrides": {"task": task}}})
+    for fans, shown in (([1], "1"), ({"a": 1}, "{'a': 1}")):
+        with pytest.raises(SystemExit) as stop:
+            callback.AggregateSweep(OmegaConf.create(fans)).on_multirun_start(config)
+        assert stop.value.code == 2
+        assert capsys.readouterr().err == (
+            f"hedgesim: error: hydra.callbacks.aggregate.fans={shown}: not a cell; "
+            "allowed: key=value pairs joined by commas, as text\n"
+        )

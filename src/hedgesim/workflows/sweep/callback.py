@@ -14,7 +14,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +52,11 @@ class AggregateSweep(Callback):
     folder it cannot write) it says why in one line and exits 1 too.
     """
 
-    def __init__(self, fans: Sequence[str] | str | None = None, figures: bool = True, n_jobs: int = 1):
-        fans = [fans] if isinstance(fans, str) else fans  # one cell, given alone (not letter by letter)
+    def __init__(
+        self, fans: Sequence[str] | str | Mapping | None = None, figures: bool = True, n_jobs: int = 1
+    ):
+        alone = isinstance(fans, str | Mapping)  # one cell, given alone (not letter by letter)
+        fans = [fans] if alone else fans
         self.fans = list(fans) if fans else None
         self.figures = figures
         self.n_jobs = n_jobs

@@ -246,6 +246,9 @@ def check_fans(fans: Sequence[str] | None, swept: Sequence[str], name: str = "fa
     columns = {column_name(k) for k in allowed}
     swept_ones = f"the swept keys {', '.join(keys)}, or " if keys else ""
     for spec in fans or ():
+        if not isinstance(spec, str):  # a number or a mapping would fail only once the cells ran
+            allowed = "key=value pairs joined by commas, as text"
+            raise SweepError(f"{name}={spec!r}: not a cell; allowed: {allowed}")
         for pair in fan_pairs(spec):
             key, equals, _ = pair.partition("=")
             if equals and column_name(key.strip().lstrip("+~")) in columns:
