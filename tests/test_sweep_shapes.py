@@ -128,3 +128,18 @@ def test_a_fan_cell_that_is_not_text_is_refused_before_any_cell_runs(capsys):
             f"hedgesim: error: hydra.callbacks.aggregate.fans={shown}: not a cell; "
             "allowed: key=value pairs joined by commas, as text\n"
         )
+
+
+def test_an_aggregation_removes_its_own_figures_only(tmp_path):
+    """It removed every PNG of ``figures/``: a figure of the user's kept there was lost."""
+    from hedgesim.workflows.sweep import aggregate as aggregation
+    from test_sweep import hand_made_multirun
+
+    folder = hand_made_multirun(tmp_path / "mr")
+    drawn = folder / "figures"
+    drawn.mkdir()
+    for name in ("mine.png", "heatmap_p_old.png", "fans.png"):
+        (drawn / name).write_bytes(b"png")
+    aggregation.aggregate(folder, figures=False)
+    assert sorted(p.name for p in drawn.iterdir()) == ["mine.png"]
+    assert (drawn / "mine.png").read_bytes() == b"png"

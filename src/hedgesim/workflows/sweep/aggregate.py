@@ -149,7 +149,8 @@ def start_over(folder: Path) -> None:
 
 def _current(folder: Path) -> list[Path]:
     """What an aggregation writes that tells of the cells: the record first, summary, figures."""
-    figures = sorted((folder / FIGURES).glob("*.png")) if (folder / FIGURES).is_dir() else []
+    drawn = folder / FIGURES  # only the figures it draws: a file of the user's there is kept
+    figures = sorted([*drawn.glob("heatmap_*.png"), *drawn.glob("fans.png")])
     return [folder / RECORD, *(folder / name for name in SUMMARY), *figures]
 
 
