@@ -68,7 +68,7 @@ class ScoringPool:
             self._pool = ProcessPoolExecutor(
                 self.workers - 1,
                 mp_context=multiprocessing.get_context("fork"),
-                initializer=_watch_parent,
+                initializer=watch_parent,
                 initargs=(os.getpid(),),
             )
             list(self._pool.map(_ready, range(self.workers - 1)))  # fork them now, with nothing else running
@@ -101,10 +101,10 @@ def scoring(scores: Scores, workers: int) -> Iterator[Scores]:
         yield pool
 
 
-def _watch_parent(parent: int) -> None:
-    """In a worker: end it as soon as the calibration that forked it is gone (killed with
-    SIGKILL, it cannot stop its workers, and an orphan would wait for work forever), and
-    quietly on Ctrl-C."""
+def watch_parent(parent: int) -> None:
+    """In a worker: end it as soon as the calibration that started it is gone (killed with
+    SIGKILL, it cannot stop its workers, and an orphan would wait for work forever, or go on
+    searching with the run folder's lock), and quietly on Ctrl-C."""
 
     def watch() -> None:
         while os.getppid() == parent:

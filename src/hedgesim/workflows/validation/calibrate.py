@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import multiprocessing
+import os
 import queue
 import sys
 import time
@@ -41,7 +42,7 @@ from hedgesim.workflows.calibration.study import (
     searched_seconds,
     trials_table,
 )
-from hedgesim.workflows.interrupt import quiet_worker
+from hedgesim.workflows.calibration.workers import watch_parent
 from hedgesim.workflows.processes import stop_children
 from hedgesim.workflows.validation.plan import Plan
 
@@ -166,9 +167,12 @@ def calibrate_all(
     if jobs <= 1 or len(training) <= 1:
         return {o: calibrate_origin(plan, o, t, dims, run_dir, progress) for o, t in training.items()}
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=quiet_worker)
+    ticks = context.Queue()  # given at each worker's start: no manager process to outlive a kill
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), ticks)
+    )
     try:
-        return _calibrate_on(pool, context, plan, training, dims, run_dir, progress)
+        return _calibrate_on(pool, ticks, plan, training, dims, run_dir, progress)
     except BaseException:  # a worker started after a Ctrl-C never got it: ended here
         pool.shutdown(wait=False, cancel_futures=True)
         stop_children()
@@ -177,28 +181,36 @@ def calibrate_all(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _calibrate_on(pool, context, plan, training, dims, run_dir, progress) -> dict[str, dict[str, Any]]:
+def _calibrate_on(pool, ticks, plan, training, dims, run_dir, progress) -> dict[str, dict[str, Any]]:
     """Every origin's calibration as a task of ``pool``; their progress on one bar."""
     from tqdm.auto import tqdm
 
     total = plan.trials * len(training) * (2 if plan.settings().fix_flat else 1)
-    with context.Manager() as manager:
-        ticks = manager.Queue()
-        futures = {
-            o: pool.submit(_worker, plan, o, tuple(t), tuple(dims), Path(run_dir), ticks)
-            for o, t in training.items()
-        }
-        bar = tqdm(total=total, desc="calibrating", unit="trial", disable=not progress, file=sys.stderr)
-        with bar:
-            while not all(f.done() for f in futures.values()):
-                _drain(ticks, bar, wait=0.5)
-            _drain(ticks, bar, wait=0.0)
-        return {o: f.result() for o, f in futures.items()}
+    futures = {
+        o: pool.submit(_worker, plan, o, tuple(t), tuple(dims), Path(run_dir)) for o, t in training.items()
+    }
+    bar = tqdm(total=total, desc="calibrating", unit="trial", disable=not progress, file=sys.stderr)
+    with bar:
+        while not all(f.done() for f in futures.values()):
+            _drain(ticks, bar, wait=0.5)
+        _drain(ticks, bar, wait=0.0)
+    return {o: f.result() for o, f in futures.items()}
 
 
-def _worker(plan, origin, training, dims, run_dir, ticks) -> dict[str, Any]:
-    """One origin's calibration in a worker process; progress goes back through ``ticks``."""
-    return calibrate_origin(plan, origin, training, dims, run_dir, False, ticks.put)
+_TICKS: list = []
+"""In a worker: the queue its trials are reported on (a progress bar in the validation)."""
+
+
+def _start_worker(parent: int, ticks) -> None:
+    """In a worker: its progress queue, and its end with the validation that started it (killed
+    with SIGKILL, an origin's search went on alone, holding the study's lock) or on Ctrl-C."""
+    _TICKS[:] = [ticks]
+    watch_parent(parent)
+
+
+def _worker(plan, origin, training, dims, run_dir) -> dict[str, Any]:
+    """One origin's calibration in a worker process; progress goes back through its queue."""
+    return calibrate_origin(plan, origin, training, dims, run_dir, False, _TICKS[0].put)
 
 
 def _drain(ticks, bar, wait: float) -> None:
