@@ -67,3 +67,22 @@ def test_a_capped_calibration_says_so_and_records_the_workers_it_ran(tmp_path, c
         "so 2 workers score them (more would only wait)"
     )
     assert json.loads((tmp_path / "run" / "manifest.json").read_text())["workers"] == 2
+
+
+@pytest.mark.parametrize("given", ["option", "search.yaml"])
+def test_a_final_ensemble_too_big_is_refused_before_any_trial(tmp_path, capsys, monkeypatch, given):
+    """The re-check of the best trial runs only after the whole search: an ensemble too big for
+    the machine was killed there for want of memory, without a word."""
+    monkeypatch.setattr("hedgesim.config.spec.machine_memory", lambda: 2_000_000)  # a 2 MB machine
+    if given == "option":
+        status, key = calibrate(tmp_path, "--final-replicates", "10000"), "--final-replicates"
+    else:
+        search = search_file(tmp_path, TWO, final_replicates=10000)
+        status, key = calibrate(tmp_path, search=search), "search.settings.final_replicates"
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"hedgesim-calibrate: error: {key}=10000 x 156 months needs about 0.5 GB; allowed: runs under "
+        "0.0 GB (half of this machine's 0.0 GB)"
+    ]
+    assert not (tmp_path / "run").exists()

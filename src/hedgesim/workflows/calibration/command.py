@@ -29,7 +29,13 @@ from hedgesim.workflows.calibration.fingerprint import fingerprint
 from hedgesim.workflows.calibration.identification import identification, profile
 from hedgesim.workflows.calibration.lock import hold_lock
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
-from hedgesim.workflows.calibration.options import check_options, effective_settings, parse_args, worker_count
+from hedgesim.workflows.calibration.options import (
+    check_final_size,
+    check_options,
+    effective_settings,
+    parse_args,
+    worker_count,
+)
 from hedgesim.workflows.calibration.plausible import PLAUSIBLE_FILE, choose, header_lines, plausible_text
 from hedgesim.workflows.calibration.refine import (
     REFINED_DIR,
@@ -85,6 +91,7 @@ def _read_inputs(args: argparse.Namespace) -> tuple:
     dims, settings = read_search(args.search)
     settings = effective_settings(args, settings)
     objective = Objective(base_spec(args.overrides, settings, settings.replicates), targets)
+    check_final_size(args, settings, objective.spec)
     configured = current_values(dims, args.overrides)
     points = read_starts(args.search, dims)
     starts = [configured, *({**configured, **point} for point in points)]

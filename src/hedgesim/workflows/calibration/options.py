@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hedgesim.config.overrides import refuse_set_by_options
+from hedgesim.config.spec import RunSpec, check_size
 from hedgesim.workflows.calibration import report
 from hedgesim.workflows.calibration.identification import PROFILE_POINTS
 from hedgesim.workflows.calibration.plausible import CALIBRATED_FILE, PLAUSIBLE_FILE
@@ -142,3 +143,14 @@ def check_options(args: argparse.Namespace) -> None:
     check_writable(Path(args.params_out), "--params-out")
     if Path(args.params_out).is_dir():
         raise CalibrationError(f"--params-out={args.params_out} is a folder; allowed: a file path")
+
+
+def check_final_size(args: argparse.Namespace, settings: Settings, spec: RunSpec) -> None:
+    """Refuse, before any trial, a re-check ensemble too big for this machine: it runs only after
+    the whole search, and was killed there for want of memory, without a word.
+
+    Raises:
+        ConfigError: with the estimate and the limit, naming the option or setting that sets it.
+    """
+    key = "--final-replicates" if args.final_replicates is not None else "search.settings.final_replicates"
+    check_size(settings.final_replicates, spec.calendar.n_steps, key, spec.precision)
