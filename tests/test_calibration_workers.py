@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from hedgesim.workflows import processes
 from hedgesim.workflows.calibration import command, lock, workers
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
 from hedgesim.workflows.calibration.search import read_search
@@ -136,7 +137,7 @@ def test_workers_end_when_the_calibration_that_forked_them_is_killed(tmp_path):
     assert len(pids) == 2
     process.send_signal(signal.SIGKILL)
     process.wait()
-    deadline = time.monotonic() + 10 * workers.PARENT_CHECK_S + 5
+    deadline = time.monotonic() + 10 * processes.PARENT_CHECK_S + 5
     while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_running(pid) for pid in pids)

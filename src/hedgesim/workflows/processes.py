@@ -8,6 +8,8 @@ importing and loading them again each. Elsewhere they are joblib's loky processe
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -17,6 +19,8 @@ from hedgesim.workflows.interrupt import quiet_worker
 
 GRACE_S = 5.0
 """How long :func:`stop_children` waits for interrupted workers to end by themselves."""
+PARENT_CHECK_S = 0.5
+"""How often a forked worker checks that the command that forked it is still there."""
 
 
 def forking() -> bool:
@@ -52,7 +56,7 @@ def imap(function: Callable[..., Any], tasks: Sequence[tuple], workers: int) -> 
         return
     _FORKED_TASKS[:] = [(function, task) for task in tasks]
     fork = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(workers, mp_context=fork, initializer=quiet_worker)
+    pool = ProcessPoolExecutor(workers, mp_context=fork, initializer=watch_parent, initargs=(os.getpid(),))
     try:
         yield from pool.map(_forked_call, range(len(tasks)))
     finally:
@@ -72,6 +76,21 @@ def stop_children(grace_s: float = GRACE_S) -> None:
         if child.is_alive():
             child.terminate()
             child.join()
+
+
+def watch_parent(parent: int) -> None:
+    """A forked worker's initializer: end it as soon as the command that forked it is gone, and
+    quietly on Ctrl-C. A command killed (SIGTERM from ``kill`` or a scheduler's time limit,
+    SIGKILL, the out-of-memory killer) cannot stop its workers, and an orphan would wait for a
+    task forever on a queue it holds open itself."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hedgesim-parent-watch", daemon=True).start()
+    quiet_worker()  # Ctrl-C: the command's own process says what it keeps
 
 
 def warm_engine() -> None:

@@ -17,18 +17,12 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from hedgesim.workflows.interrupt import quiet_worker
-from hedgesim.workflows.processes import forking
+from hedgesim.workflows.processes import forking, watch_parent
 
 Scores = Callable[[Sequence[Mapping[str, float]]], list[tuple[float, int]]]
-
-PARENT_CHECK_S = 0.5
-"""How often a worker checks that the calibration that forked it is still there."""
 
 _SCORERS: dict[int, Scores] = {}
 """The scoring function of each started pool, inherited by its forked workers."""
@@ -99,20 +93,6 @@ def scoring(scores: Scores, workers: int) -> Iterator[Scores]:
         return
     with ScoringPool(scores, workers) as pool:
         yield pool
-
-
-def watch_parent(parent: int) -> None:
-    """In a worker: end it as soon as the calibration that started it is gone (killed with
-    SIGKILL, it cannot stop its workers, and an orphan would wait for work forever, or go on
-    searching with the run folder's lock), and quietly on Ctrl-C."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_S)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="hedgesim-parent-watch", daemon=True).start()
-    quiet_worker()  # Ctrl-C: the calibration's own process says what it keeps
 
 
 def _ready(_: int) -> bool:
