@@ -391,3 +391,29 @@ def test_a_ctrl_c_before_the_command_handles_it_is_one_line(monkeypatch, capsys)
         entry_points._command("hedgesim-reproduce")()
     assert stop.value.code == 130 and stop.value.__cause__ is None
     assert capsys.readouterr().err == "hedgesim-reproduce: interrupted\n"
+
+
+@pytest.mark.slow
+def test_a_sigterm_stops_a_command_as_ctrl_c_does(tmp_path):
+    """``kill`` or a cluster scheduler's time limit (SIGTERM to every process of the job) ended a
+    command at once: its staging folder stayed beside --out and it said nothing. It now stops as
+    on Ctrl-C: one line, --out as it was, nothing left behind."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sobol.csv").write_text("an earlier result")
+    args = [a.format(out=out) for a in COMMANDS["hedgesim-sensitivity"]]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("hedgesim-sensitivity")), *args],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(7.0)
+    os.killpg(process.pid, signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    assert err.strip().splitlines()[-1].startswith("hedgesim-sensitivity: interrupted; "), err[-3000:]
+    assert [(p.name, p.read_text()) for p in out.iterdir()] == [("sobol.csv", "an earlier result")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left

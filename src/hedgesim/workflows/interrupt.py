@@ -93,14 +93,19 @@ def quiet_swallowed(previous: Callable[[Any], None]) -> Callable[[Any], None]:
 @contextlib.contextmanager
 def listening() -> Iterator[None]:
     """Handle Ctrl-C as above while the block runs (unless the caller handles SIGINT itself), then
-    give the caller its handler and hook back."""
+    give the caller its handler and hook back. SIGTERM (``kill``, a cluster scheduler's time
+    limit) stops the command as Ctrl-C does, so it too keeps what is finished and leaves no
+    staging behind, where by default it would end the process at once."""
     CtrlC.seen = CtrlC.raised = False  # a command called again in one process starts uninterrupted
     ours = threading.current_thread() is threading.main_thread()  # where Python runs handlers
     if not ours or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield
         return
     hook = sys.unraisablehook
+    terminate = signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # else the caller's own
     signal.signal(signal.SIGINT, CtrlC.handle)
+    if terminate:
+        signal.signal(signal.SIGTERM, CtrlC.handle)
     sys.unraisablehook = quiet_swallowed(hook)
     CtrlC.armed = True
     try:
@@ -109,6 +114,8 @@ def listening() -> Iterator[None]:
         CtrlC.armed = False
         sys.unraisablehook = hook
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        if terminate:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextlib.contextmanager
@@ -130,21 +137,23 @@ def held() -> Iterator[list[int]]:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """Hold a Ctrl-C back until the block ends, then deliver it to whatever handled it before
-    (a block that must not be cut in two: renaming files that belong together). Outside the
+    """Hold a Ctrl-C (or SIGTERM) back until the block ends, then deliver it to whatever handled it
+    before (a block that must not be cut in two: renaming files that belong together). Outside the
     main thread, where Python runs no signal handler, or under a handler Python did not install,
     the block runs as it is."""
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
         yield
         return
     seen: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    held_back = [s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) is not None]
+    previous = {s: signal.signal(s, lambda signum, frame: seen.append(signum)) for s in held_back}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if seen:
-            signal.raise_signal(signal.SIGINT)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(seen):
+            signal.raise_signal(signum)
 
 
 def quiet_worker() -> None:
