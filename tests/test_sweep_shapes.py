@@ -143,3 +143,25 @@ def test_an_aggregation_removes_its_own_figures_only(tmp_path):
     aggregation.aggregate(folder, figures=False)
     assert sorted(p.name for p in drawn.iterdir()) == ["mine.png"]
     assert (drawn / "mine.png").read_bytes() == b"png"
+
+
+def test_a_damaged_multirun_yaml_is_one_line_and_the_summary_stays(tmp_path, capsys):
+    """An empty or unparsable ``multirun.yaml`` failed as ``AttributeError: 'dict' object has no
+    attribute '_is_none'`` (exit 1), the line claiming the folder held no current summary."""
+    from hedgesim.workflows.sweep import aggregate as aggregation
+    from hedgesim.workflows.sweep import command
+    from test_sweep import hand_made_multirun
+
+    folder = hand_made_multirun(tmp_path / "mr")
+    aggregation.aggregate(folder, figures=False)
+    before = (folder / "summary.parquet").read_bytes()
+    path = folder / "multirun.yaml"
+    for text, why in (("", "holds no hydra settings"), ("hydra: [", "cannot be read (ParserError: ")):
+        path.write_text(text)
+        with pytest.raises(SystemExit) as stop:
+            command.main([str(folder), "--jobs", "1"])
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"hedgesim-aggregate: error: {path}: {why}") and len(err.splitlines()) == 1
+        assert err.endswith("; allowed: the multirun.yaml Hydra wrote when the sweep started\n")
+        assert (folder / "summary.parquet").read_bytes() == before

@@ -20,10 +20,11 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.hydra_part import expand_globs, group_option
-from hedgesim.workflows.results import MANIFEST, incomplete_because
+from hedgesim.workflows.results import MANIFEST, first_line, incomplete_because
 from hedgesim.workflows.run import CHALLENGES, ERROR
 
 if TYPE_CHECKING:
@@ -79,7 +80,14 @@ def load_plan(folder: Path) -> list[CellKey] | None:
     path = folder / MULTIRUN
     if not path.is_file():
         return None
-    return planned_cells(OmegaConf.load(path))
+    allowed = f"allowed: the {MULTIRUN} Hydra wrote when the sweep started"
+    try:
+        cfg = OmegaConf.load(path)
+    except (OSError, yaml.YAMLError, OmegaConfBaseException) as err:  # damaged: before anything is removed
+        raise SweepError(f"{path}: cannot be read ({first_line(err)}); {allowed}") from None
+    if not isinstance(cfg, DictConfig) or not isinstance(cfg.get("hydra"), DictConfig):
+        raise SweepError(f"{path}: holds no hydra settings; {allowed}")
+    return planned_cells(cfg)
 
 
 def cell_folders(folder: Path) -> dict[CellKey, Path]:
