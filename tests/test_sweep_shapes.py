@@ -165,3 +165,18 @@ def test_a_damaged_multirun_yaml_is_one_line_and_the_summary_stays(tmp_path, cap
         assert err.startswith(f"hedgesim-aggregate: error: {path}: {why}") and len(err.splitlines()) == 1
         assert err.endswith("; allowed: the multirun.yaml Hydra wrote when the sweep started\n")
         assert (folder / "summary.parquet").read_bytes() == before
+
+
+def test_the_default_fans_say_when_every_cell_has_the_same_p_framework():
+    """Runs to 2019-12 (the default scenario) have P(framework agreement) 0 in every cell, yet the
+    fans claimed the cells with the lowest, middle and highest of it."""
+    cells = summary([(t, 0.5, 0.3) for t in (0, 0.5, 1, 1.5)], p_framework_by_2030=0.0)
+    assert figures.choose_fan_cells(cells, None) == [0, 2, 3]
+    assert figures.default_fans(cells) == (
+        "the first, middle and last cells (P(framework agreement) is 0 in every cell)"
+    )
+    cells["p_framework_by_2030"] = [0.1, 0.0, 0.3, 0.2]
+    assert figures.choose_fan_cells(cells, None) == [1, 3, 2]
+    assert figures.default_fans(cells) == "the lowest, middle and highest P(framework agreement)"
+    cells["p_framework_by_2030"] = float("nan")
+    assert figures.default_fans(cells).endswith("(P(framework agreement) is undefined in every cell)")

@@ -92,7 +92,7 @@ def draw_figures(
     chosen = choose_fan_cells(done, fans)
     if chosen:
         labels = {c: _label(done.loc[done["cell"] == c].iloc[0], swept) for c in chosen}
-        how = "the cells asked for" if fans else "the lowest, middle and highest P(framework agreement)"
+        how = "the cells asked for" if fans else default_fans(done)
         what = f"EU relations and hedge, {how}: {'; '.join(labels.values())}"
         known = [months[c] for c in chosen if months[c] != UNKNOWN]
         branches = sorted({pd.Timestamp(b) for _, b in known if b is not None}) if known else None
@@ -310,6 +310,16 @@ def choose_fan_cells(done: pd.DataFrame, fans: Sequence[str] | None) -> list[int
     ordered = done.sort_values([outcome, "cell"], kind="stable")["cell"].tolist()
     picks = [ordered[0], ordered[len(ordered) // 2], ordered[-1]]
     return list(dict.fromkeys(picks))
+
+
+def default_fans(done: pd.DataFrame) -> str:
+    """What the default fan cells are: the spread of P(framework agreement), or, when every cell
+    has the same (a run that ends before any can conclude), the first, middle and last cells."""
+    shares = done[summary.PROBABILITIES[2]].dropna().unique()
+    if len(shares) > 1:
+        return "the lowest, middle and highest P(framework agreement)"
+    same = f"is {_number(shares[0])} in every cell" if len(shares) else "is undefined in every cell"
+    return f"the first, middle and last cells (P(framework agreement) {same})"
 
 
 def _save(figure: Any, folder: Path, name: str, close: bool = True) -> str:
