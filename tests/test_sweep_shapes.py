@@ -180,3 +180,16 @@ def test_the_default_fans_say_when_every_cell_has_the_same_p_framework():
     assert figures.default_fans(cells) == "the lowest, middle and highest P(framework agreement)"
     cells["p_framework_by_2030"] = float("nan")
     assert figures.default_fans(cells).endswith("(P(framework agreement) is undefined in every cell)")
+
+
+def test_a_null_beside_text_stays_null_and_a_fan_cell_can_name_it():
+    """``parameter_sets=null,plausible``: the null cells' value must read back as null, and
+    ``--fan parameter_sets=null`` must find them (it matched no cell)."""
+    rows = [{"parameter_sets": None, "seed": 1}, {"parameter_sets": "plausible", "seed": HUGE_SEED}]
+    table = plan.mixed_as_text(pd.DataFrame(rows))
+    assert pd.isna(table["parameter_sets"].iloc[0]) and table["parameter_sets"].iloc[1] == "plausible"
+    assert table["seed"].tolist() == ["1", HUGE_SEED]
+    cells = summary([(0.5, 0.5, 0.3)] * 2)
+    cells["parameter_sets"] = table["parameter_sets"]
+    assert figures._matching(cells, "parameter_sets=null").tolist() == [True, False]
+    assert figures._label(cells.iloc[0], ["parameter_sets"]) == "cell 0: parameter sets null"

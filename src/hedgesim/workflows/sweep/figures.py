@@ -341,7 +341,10 @@ def _matching(done: pd.DataFrame, spec: str) -> pd.Series:
 
 
 def _equals(column: pd.Series, value: Any) -> pd.Series:
-    """Cells whose value is ``value``: numerically when both are numbers (1 == 1.0)."""
+    """Cells whose value is ``value``: numerically when both are numbers (1 == 1.0); null is a
+    missing value (``parameter_sets=null``)."""
+    if value is None:
+        return column.isna()
     numbers = pd.to_numeric(column, errors="coerce")
     if isinstance(value, (int, float)) and numbers.notna().all():
         return pd.Series(np.isclose(numbers, value), index=column.index)
@@ -353,7 +356,7 @@ def _label(row: pd.Series, swept: Sequence[str] = ()) -> str:
     columns = [column_name(k) for k in swept if column_name(k) in row.index]
     names = [c for c in CHALLENGES if c in columns] + [c for c in columns if c not in CHALLENGES]
     names = names or [c for c in CHALLENGES if c in row.index]
-    values = ", ".join(f"{_words(n)} {_number(row[n])}" for n in names)
+    values = ", ".join(f"{_words(n)} {'null' if pd.isna(row[n]) else _number(row[n])}" for n in names)
     return f"cell {row['cell']}: {values}" if values else f"cell {row['cell']}"
 
 

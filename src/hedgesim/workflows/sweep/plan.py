@@ -229,11 +229,17 @@ def mixed_as_text(table: pd.DataFrame) -> pd.DataFrame:
     """Every column that mixes text with other values as text (null stays null): an integer
     past 64 bits is its digits (``seed=1,99999999999999999999``), so its column is the digits of
     every cell's, and the summary can be written."""
-    for name in table.select_dtypes(include="object").columns:
+    for name in table.columns:
         values = table[name].tolist()
-        if any(isinstance(v, str) for v in values) and not all(isinstance(v, str | None) for v in values):
-            table[name] = [None if v is None else str(v) for v in values]
+        given = [v for v in values if not _null(v)]
+        if any(isinstance(v, str) for v in given) and not all(isinstance(v, str) for v in given):
+            table[name] = [None if _null(v) else str(v) for v in values]
     return table
+
+
+def _null(value: Any) -> bool:
+    """None, or the NaN a table puts for it (``parameter_sets=null``)."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _chosen_options(given: dict[str, str], base: dict | None) -> dict[str, dict]:
