@@ -109,6 +109,19 @@ def test_a_wrong_config_option_in_the_plan_is_refused_before_any_search(tmp_path
     assert not (tmp_path / "run").exists() and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("key", ["score_replicates", "replicates"])
+def test_an_ensemble_too_big_is_refused_before_any_search(tmp_path, capsys, monkeypatch, key):
+    """The scoring ensemble runs only after every origin's search: too big, it failed there."""
+    monkeypatch.setattr("hedgesim.config.spec.machine_memory", lambda: 2_000_000)  # a 2 MB machine
+    assert validate(tmp_path, plan=tiny_plan(tmp_path, **{key: 10000})) == command.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"hedgesim-validate: error: validation.{key}=10000 x 156 months needs about 0.5 GB; "
+        "allowed: runs under 0.0 GB (half of this machine's 0.0 GB)"
+    ]
+    assert not (tmp_path / "run").exists() and not (tmp_path / "out").exists()
+
+
 def test_a_bad_plan_reaches_the_user_as_exit_2(tmp_path, capsys):
     assert validate(tmp_path, plan=tiny_plan(tmp_path, origins=["2014-13"])) == command.EXIT_USAGE
     err = capsys.readouterr().err.strip().splitlines()

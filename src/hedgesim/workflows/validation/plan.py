@@ -18,6 +18,7 @@ import pandas as pd
 
 from hedgesim.config.compose import CONF_DIR, compose_config
 from hedgesim.config.errors import ConfigError
+from hedgesim.config.spec import build_run, check_size
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings, read_search
 from hedgesim.workflows.targets_file import read_yaml
 
@@ -67,6 +68,7 @@ def read_plan(path: Path = PLAN_FILE) -> Plan:
 
     Raises:
         CalibrationError: naming the key, its value and what is allowed.
+        ConfigError: an ensemble too big for this machine, naming the key.
     """
     path = Path(path)
     data = read_yaml(path, "validation plan")
@@ -87,6 +89,7 @@ def read_plan(path: Path = PLAN_FILE) -> Plan:
     search = path.parent / str(data.get("search", "search.yaml"))
     scenario = _option("scenario", data.get("scenario", "reproduce"))
     full_params = _option("full_params", data.get("full_params", "calibrated"), group="params")
+    _check_sizes(scenario, data)
     return Plan(
         origins=origins,
         score_end=end,
@@ -109,6 +112,18 @@ def _option(key: str, value: Any, group: str | None = None) -> str:
     except ConfigError as err:
         raise CalibrationError(f"validation.{key}={value!r}: {err}") from None
     return str(value)
+
+
+def _check_sizes(scenario: str, data: dict[str, Any]) -> None:
+    """The ensembles the plan asks for under the machine's memory, checked now: the scoring
+    ensemble runs only after every origin's search.
+
+    Raises:
+        ConfigError: with the estimate and the limit, naming the plan's key.
+    """
+    one = build_run(compose_config([f"scenario={scenario}", "replicates=1"]))
+    for key in ("replicates", "score_replicates"):
+        check_size(data[key], one.calendar.n_steps, f"validation.{key}", one.precision)
 
 
 def _origins(raw: Any) -> list[Any]:
