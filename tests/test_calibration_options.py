@@ -86,3 +86,21 @@ def test_a_final_ensemble_too_big_is_refused_before_any_trial(tmp_path, capsys, 
         "0.0 GB (half of this machine's 0.0 GB)"
     ]
     assert not (tmp_path / "run").exists()
+
+
+OWN_FILES = ["report.md", "study.db", "manifest.json", "refined/study.db", "plausible.csv"]
+
+
+@pytest.mark.parametrize("name", OWN_FILES)
+def test_params_out_on_a_file_the_calibration_writes_is_refused(tmp_path, capsys, name):
+    """--params-out <run folder>/report.md replaced the report with the parameters (study.db: the
+    study), and the sets written beside them made the run folder refused on resume."""
+    params_out = tmp_path / "run" / name
+    assert calibrate(tmp_path, "--params-out", str(params_out)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"hedgesim-calibrate: error: --params-out={params_out}: a file the calibration writes itself "
+        "(one of --run-dir's, or the plausible sets' plausible.csv); allowed: another path, "
+        "e.g. calibrated.yaml"
+    ]
+    assert not (tmp_path / "run").exists()

@@ -140,6 +140,7 @@ def check_options(args: argparse.Namespace) -> None:
     report.check_run_dir(Path(args.run_dir), Path(args.params_out))
     if args.no_write:  # nothing goes to --params-out: no reason to refuse it
         return
+    report.check_params_out(Path(args.run_dir), Path(args.params_out))
     check_writable(Path(args.params_out), "--params-out")
     if Path(args.params_out).is_dir():
         raise CalibrationError(f"--params-out={args.params_out} is a folder; allowed: a file path")

@@ -118,6 +118,25 @@ def check_run_dir(run_dir: Path, params_out: Path) -> None:
         )
 
 
+def check_params_out(run_dir: Path, params_out: Path) -> None:
+    """Refuse, before any work, a parameters file the run folder's own files would be replaced by
+    (or replace): ``--params-out <run folder>/report.md`` overwrote the report, ``.../study.db``
+    the study, and the sets beside it made the folder refused on resume; ``plausible.csv`` is the
+    sets' own name.
+
+    Raises:
+        CalibrationError: naming the option, the path and what is allowed.
+    """
+    out, run = params_out.resolve(), run_dir.resolve()
+    own = {*RUN_FILES, *STUDY_FILES, "manifest.json"}
+    inside = out.is_relative_to(run) and (out.parent != run or out.name in own)
+    if inside or out.name == PLAUSIBLE_FILE.name:
+        raise CalibrationError(
+            f"--params-out={params_out}: a file the calibration writes itself (one of --run-dir's, or "
+            f"the plausible sets' {PLAUSIBLE_FILE.name}); allowed: another path, e.g. calibrated.yaml"
+        )
+
+
 def _by_a_calibration(facts: Mapping[str, Any]) -> bool:
     """Whether a manifest is a calibration's (it names no command, but counts its trials)."""
     return "trials_total" in facts
