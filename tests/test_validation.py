@@ -530,3 +530,22 @@ def test_a_stored_value_the_model_refuses_is_one_line(value, message):
     assert str(err.value) == f"calibrations.2014-12.params.{message}"
     good = {"2014-12": {"params": {"trade_non_oil": 6, "events_positive": 7.6}}}
     assert params_of(good, "2014-12", dims) == {"trade_non_oil": 6.0, "events_positive": 7.6}
+
+
+def test_a_run_dir_of_another_commands_files_is_refused_before_any_search(tmp_path, capsys):
+    """--run-dir results/baseline put the origins' studies beside the reproduction's files, and
+    hedgesim-reproduce then refused to replace its own folder."""
+    other = tmp_path / "baseline"
+    other.mkdir()
+    for name in ("report.md", "targets.csv"):
+        (other / name).write_text("the reproduction's\n", encoding="utf-8")
+    (other / "2014-12").mkdir()  # an origin's study folder is a validation's own
+    assert validate(tmp_path, run="baseline") == command.EXIT_USAGE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"hedgesim-validate: error: --run-dir={other} holds files a validation does not write "
+        "(report.md, targets.csv), beside which it would put its origins' studies; allowed: a new "
+        "folder, or one hedgesim-validate wrote"
+    ]
+    assert sorted(p.name for p in other.iterdir()) == ["2014-12", "report.md", "targets.csv"]
+    assert not any((other / "2014-12").iterdir())

@@ -8,6 +8,7 @@ mistake in the inputs (one line, no traceback).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,7 @@ from hedgesim.workflows.validation.report import (
     write_folder,
 )
 from hedgesim.workflows.validation.split import Split, split
-from hedgesim.workflows.whole_folders import check_replaceable, error_line, what_is_left
+from hedgesim.workflows.whole_folders import check_replaceable, error_line, foreign_files, what_is_left
 
 DEFAULT_OUT = Path("results/validation")
 DEFAULT_RUN_DIR = Path("results/runs/validation")
@@ -159,6 +160,7 @@ def validate(args: argparse.Namespace) -> dict[str, Any]:
     check_replaceable(args.out, FILES, "hedgesim-validate")
     if not args.score_only:
         check_apart(Path(args.run_dir), Path(args.out))
+        check_run_dir(Path(args.run_dir))
     plan = read_plan(args.plan)
     splits = splits_of(plan, read_targets(args.targets))
     calibrations = calibrations_of(args, plan, splits)
@@ -215,6 +217,25 @@ def check_apart(run_dir: Path, out: Path) -> None:
         raise CalibrationError(
             f"--run-dir={run_dir} and --out={out} overlap, and --out is replaced whole (its studies "
             "would be deleted with it); allowed: two separate folders"
+        )
+
+
+def check_run_dir(run_dir: Path) -> None:
+    """Refuse, before any work, a ``--run-dir`` holding anything but origins' study folders: the
+    studies went in beside another command's files (``--run-dir results/baseline``), and that
+    command then refused to replace its own folder.
+
+    Raises:
+        CalibrationError: naming the folder and what is in the way.
+    """
+    if not run_dir.is_dir():
+        return
+    origins = [p.name for p in run_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}", p.name)]
+    listed = foreign_files(run_dir, origins, lambda facts: False)
+    if listed:
+        raise CalibrationError(
+            f"--run-dir={run_dir} holds files a validation does not write ({listed}), beside which it "
+            "would put its origins' studies; allowed: a new folder, or one hedgesim-validate wrote"
         )
 
 
