@@ -30,6 +30,28 @@ def test_a_parameter_the_sets_give_per_replicate_is_refused_not_replaced(overrid
     )
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        ["parameter_sets=null,plausible", "params.trust_loss=0.1,0.3"],
+        ["params.trust_loss=0.1", "parameter_sets=plausible,null"],
+    ],
+)
+def test_a_sweep_over_the_sets_refuses_a_parameter_they_give_per_replicate(line, tmp_path):
+    """In a sweep over parameter_sets, its plausible cells ran with the sets' values in place of
+    the swept ones, so cells that differ only in that parameter were the same, silently."""
+    from hedgesim.config.command_line import check_command_line
+
+    with pytest.raises(ConfigError) as err:
+        check_command_line(["-m", *line, f"hydra.sweep.dir={tmp_path}"])
+    key = "params.trust_loss"
+    assert str(err.value).endswith(
+        f"parameter_sets=plausible gives {key} a value per set; "
+        "allowed: overrides of parameters the sets do not list, or parameter_sets=null"
+    )
+    assert str(err.value).startswith(next(o for o in line if o.startswith(key)))
+
+
 def test_a_parameter_the_sets_leave_alone_is_taken_beside_them():
     run = hedgesim.simulate_run(["parameter_sets=plausible", "params.spoiler_rate=0.2"], replicates=2, seed=1)
     assert float(run.model.params.spoiler_rate) == 0.2

@@ -33,7 +33,7 @@ from hedgesim.config.compose import (
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.folder_names import CellName, check_cell_names
 from hedgesim.config.hydra_part import check_hydra_part, compose_with_hydra, expand_globs
-from hedgesim.config.parameter_sets import read_sets, set_parameters, sets_file
+from hedgesim.config.parameter_sets import check_sets_overrides
 from hedgesim.config.spec import build_job_run, build_run
 from hedgesim.config.value_checks import check_oil_years, check_value
 from hedgesim.core.calendar import DateError, Month
@@ -357,7 +357,8 @@ def _with_configured_sweeps(parsed: list) -> tuple[list, DictConfig]:
             compose_with_hydra(task)  # the task's part first: its error is the one to report
         raise err from None
     check_hydra_part(cfg)
-    _check_sets_overrides(OmegaConf.select(cfg, "parameter_sets", default=None), parsed)
+    for choice in _sets_chosen(cfg, parsed):
+        check_sets_overrides(choice, parsed)
     params = OmegaConf.select(cfg, "hydra.sweeper.params", default=None) or {}
     given = {o.get_key_element().lstrip("+~") for o in parsed}
     lines = [f"{key}={value}" for key, value in params.items() if key not in given]
@@ -365,19 +366,13 @@ def _with_configured_sweeps(parsed: list) -> tuple[list, DictConfig]:
     return [*more, *parsed], cfg
 
 
-def _check_sets_overrides(choice: str | None, parsed: list) -> None:
-    """Refuse ``params.X=v`` for a parameter the chosen sets give each replicate: it would be
-    silently replaced by the sets' values."""
-    if choice in (None, ""):
-        return
-    listed = set(set_parameters(read_sets(sets_file(choice))))
+def _sets_chosen(cfg: DictConfig, parsed: list) -> list[str | None]:
+    """Every ``parameter_sets`` a run of this command line takes: each value of a sweep over it,
+    else the composed one."""
     for override in parsed:
-        key = override.get_key_element().lstrip("+~")
-        if key.startswith("params.") and key.removeprefix("params.") in listed:
-            raise ConfigError(
-                f"{override.input_line}: parameter_sets={choice} gives {key} a value per set; allowed: "
-                "overrides of parameters the sets do not list, or parameter_sets=null"
-            )
+        if override.get_key_element().lstrip("+~") == "parameter_sets" and override.is_sweep_override():
+            return [None if value == "null" else value for value in _sweep_values(override)]
+    return [OmegaConf.select(cfg, "parameter_sets", default=None)]
 
 
 def _sweep_values(override) -> list[str]:

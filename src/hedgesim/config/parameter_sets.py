@@ -113,3 +113,23 @@ def sets_facts(path: Path, sets: pd.DataFrame) -> dict[str, object]:
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     shown = "conf/params/plausible.csv" if Path(path) == PLAUSIBLE_FILE else str(path)
     return {"file": shown, "sha256": digest, "sets": len(sets), "parameters": set_parameters(sets)}
+
+
+def check_sets_overrides(choice: str | None, overrides: Sequence) -> None:
+    """Refuse ``params.X=v`` (or a sweep of it) for a parameter the chosen sets give each
+    replicate: the sets' values would silently replace it.
+
+    Args:
+        choice: the run's ``parameter_sets`` (None or empty: no sets).
+        overrides: Hydra's parsed overrides of the command line.
+    """
+    if choice in (None, ""):
+        return
+    listed = set(set_parameters(read_sets(sets_file(choice))))
+    for override in overrides:
+        key = override.get_key_element().lstrip("+~")
+        if key.startswith("params.") and key.removeprefix("params.") in listed:
+            raise ConfigError(
+                f"{override.input_line}: parameter_sets={choice} gives {key} a value per set; allowed: "
+                "overrides of parameters the sets do not list, or parameter_sets=null"
+            )
