@@ -104,3 +104,18 @@ def test_params_out_on_a_file_the_calibration_writes_is_refused(tmp_path, capsys
         "e.g. calibrated.yaml"
     ]
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("given", ["option", "search.yaml"])
+def test_a_seed_the_sampler_cannot_take_is_one_line(tmp_path, capsys, given):
+    """optuna's TPE sampler takes seeds below 2**32: a larger one was a numpy traceback, after
+    the run folder was made."""
+    if given == "option":
+        status, key = calibrate(tmp_path, "--seed", str(2**32)), "--seed"
+    else:
+        search = search_file(tmp_path, TWO, seed=2**32)
+        status, key = calibrate(tmp_path, search=search), "search.settings.seed"
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"hedgesim-calibrate: error: {key}=4294967296; allowed: an integer in [0, 4294967295]"]
+    assert not (tmp_path / "run").exists()

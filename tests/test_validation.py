@@ -86,6 +86,7 @@ def test_the_shipped_plan_is_the_pre_registered_one():
         ({"origins": ["2014-13"]}, r"validation.origins='2014-13'; allowed: a month YYYY-MM"),
         ({"origins": ["2020-06"]}, r"not before score_end"),
         ({"trials": 0}, r"validation.trials=0; allowed: an integer >= 1"),
+        ({"seed": 2**32}, r"validation.seed=4294967296; allowed: an integer in \[0, 4294967295\]"),
         ({"colour": "red"}, r"unknown key\(s\) \['colour'\]"),
     ],
 )

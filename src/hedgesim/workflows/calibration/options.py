@@ -17,7 +17,7 @@ from hedgesim.config.spec import RunSpec, check_size
 from hedgesim.workflows.calibration import report
 from hedgesim.workflows.calibration.identification import PROFILE_POINTS
 from hedgesim.workflows.calibration.plausible import CALIBRATED_FILE, PLAUSIBLE_FILE
-from hedgesim.workflows.calibration.search import SEARCH_FILE, CalibrationError, Settings
+from hedgesim.workflows.calibration.search import MAX_SEED, SEARCH_FILE, CalibrationError, Settings
 from hedgesim.workflows.calibration.workers import available_cpus
 from hedgesim.workflows.targets_file import TARGETS_FILE
 from hedgesim.workflows.whole_folders import check_writable
@@ -103,6 +103,8 @@ def effective_settings(args: argparse.Namespace, settings: Settings) -> Settings
             raise CalibrationError(
                 f"--{key.replace('_', '-')}={value}; allowed: an integer >= {0 if key == 'seed' else 1}"
             )
+    if chosen.get("seed", 0) > MAX_SEED:  # the TPE sampler's limit
+        raise CalibrationError(f"--seed={chosen['seed']}; allowed: an integer in [0, {MAX_SEED}]")
     if args.workers is not None and args.workers < 1:
         raise CalibrationError(f"--workers={args.workers}; allowed: an integer >= 1")
     if args.fix_flat is not None:

@@ -22,6 +22,10 @@ from hedgesim.workflows.targets_file import InputError, read_yaml
 SEARCH_FILE = CONF_DIR / "calibration" / "search.yaml"
 
 
+MAX_SEED = 2**32 - 1
+"""The largest seed the study's TPE sampler takes (numpy's legacy seeding)."""
+
+
 class CalibrationError(InputError):
     """A user's mistake in the calibration settings: one line, no traceback."""
 
@@ -168,6 +172,9 @@ def _settings(raw: Mapping[str, Any]) -> Settings:
         value = getattr(settings, key)
         if not isinstance(value, int) or value < 1:
             raise CalibrationError(f"search.settings.{key}={value!r}; allowed: an integer >= 1")
+    seed = settings.seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise CalibrationError(f"search.settings.seed={seed!r}; allowed: an integer in [0, {MAX_SEED}]")
     if not isinstance(settings.fix_flat, bool):
         raise CalibrationError(f"search.settings.fix_flat={settings.fix_flat!r}; allowed: true or false")
     return settings

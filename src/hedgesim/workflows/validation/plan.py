@@ -19,7 +19,7 @@ import pandas as pd
 from hedgesim.config.compose import CONF_DIR, compose_config
 from hedgesim.config.errors import ConfigError
 from hedgesim.config.spec import build_run, check_size
-from hedgesim.workflows.calibration.search import CalibrationError, Dimension, Settings, read_search
+from hedgesim.workflows.calibration.search import MAX_SEED, CalibrationError, Dimension, Settings, read_search
 from hedgesim.workflows.targets_file import read_yaml
 
 PLAN_FILE = CONF_DIR / "calibration" / "validation.yaml"
@@ -81,6 +81,8 @@ def read_plan(path: Path = PLAN_FILE) -> Plan:
     for key in COUNTS:
         _count(key, data[key])
     _count("seed", data["seed"], minimum=0)
+    if data["seed"] > MAX_SEED:  # the TPE sampler's limit
+        raise CalibrationError(f"validation.seed={data['seed']}; allowed: an integer in [0, {MAX_SEED}]")
     origins = tuple(_month(o, "origins") for o in _origins(data["origins"]))
     end = _month(data["score_end"], "score_end")
     late = [o for o in origins if o >= end]
