@@ -82,7 +82,7 @@ def test_a_final_ensemble_too_big_is_refused_before_any_trial(tmp_path, capsys, 
     assert status == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        f"hedgesim-calibrate: error: {key}=10000 x 156 months needs about 0.5 GB; allowed: runs under "
+        f"hedgesim-calibrate: error: {key}=10000 x 156 months needs about 0.4 GB; allowed: runs under "
         "0.0 GB (half of this machine's 0.0 GB)"
     ]
     assert not (tmp_path / "run").exists()
@@ -118,4 +118,18 @@ def test_a_seed_the_sampler_cannot_take_is_one_line(tmp_path, capsys, given):
     assert status == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"hedgesim-calibrate: error: {key}=4294967296; allowed: an integer in [0, 4294967295]"]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(("extra", "side_by_side"), [(["--batch", "400"], 400), (["--batch", "2"], 9)])
+def test_trials_side_by_side_too_big_are_refused(tmp_path, capsys, monkeypatch, extra, side_by_side):
+    """A batch runs its trials as one ensemble, and a loss profile its 9 points, after the whole
+    search: too big for the machine, either was killed for want of memory, without a word."""
+    monkeypatch.setattr("hedgesim.config.spec.machine_memory", lambda: 2_000_000)  # a 2 MB machine
+    assert calibrate(tmp_path, "--replicates", "6", "--trials", "400", *extra) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        f"hedgesim-calibrate: error: --replicates=6 with {side_by_side} trials side by side (the batch, "
+        f"or a loss profile's 9 points): replicates={6 * side_by_side} x 156 months needs about "
+    )
     assert not (tmp_path / "run").exists()

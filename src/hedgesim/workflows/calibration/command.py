@@ -30,8 +30,8 @@ from hedgesim.workflows.calibration.identification import identification, profil
 from hedgesim.workflows.calibration.lock import hold_lock
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values, default_values
 from hedgesim.workflows.calibration.options import (
-    check_final_size,
     check_options,
+    check_sizes,
     effective_settings,
     parse_args,
     worker_count,
@@ -91,7 +91,7 @@ def _read_inputs(args: argparse.Namespace) -> tuple:
     dims, settings = read_search(args.search)
     settings = effective_settings(args, settings)
     objective = Objective(base_spec(args.overrides, settings, settings.replicates), targets)
-    check_final_size(args, settings, objective.spec)
+    check_sizes(args, settings, objective.spec)
     configured = current_values(dims, args.overrides)
     points = read_starts(args.search, dims)
     starts = [configured, *({**configured, **point} for point in points)]

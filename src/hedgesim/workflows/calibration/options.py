@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
+from hedgesim.config.errors import ConfigError
 from hedgesim.config.overrides import refuse_set_by_options
 from hedgesim.config.spec import RunSpec, check_size
 from hedgesim.workflows.calibration import report
@@ -148,12 +149,24 @@ def check_options(args: argparse.Namespace) -> None:
         raise CalibrationError(f"--params-out={args.params_out} is a folder; allowed: a file path")
 
 
-def check_final_size(args: argparse.Namespace, settings: Settings, spec: RunSpec) -> None:
-    """Refuse, before any trial, a re-check ensemble too big for this machine: it runs only after
-    the whole search, and was killed there for want of memory, without a word.
+def check_sizes(args: argparse.Namespace, settings: Settings, spec: RunSpec) -> None:
+    """Refuse, before any trial, ensembles too big for this machine: the re-check of the best
+    trial, and the trials run side by side (a batch, a loss profile's points, whose workers share
+    this machine's memory). The re-check and the profiles run only after the whole search, and
+    were killed there for want of memory, without a word.
 
     Raises:
-        ConfigError: with the estimate and the limit, naming the option or setting that sets it.
+        ConfigError: with the estimate and the limit, naming the options or settings that set it.
     """
+    months = spec.calendar.n_steps
     key = "--final-replicates" if args.final_replicates is not None else "search.settings.final_replicates"
-    check_size(settings.final_replicates, spec.calendar.n_steps, key, spec.precision)
+    check_size(settings.final_replicates, months, key, spec.precision, figure=False)  # it draws none
+    side_by_side = max(min(settings.batch, settings.trials), PROFILE_POINTS)
+    replicates = "--replicates" if args.replicates is not None else "search.settings.replicates"
+    try:
+        check_size(settings.replicates * side_by_side, months, "replicates", spec.precision, figure=False)
+    except ConfigError as err:
+        raise ConfigError(
+            f"{replicates}={settings.replicates} with {side_by_side} trials side by side (the batch, "
+            f"or a loss profile's {PROFILE_POINTS} points): {err}"
+        ) from None
