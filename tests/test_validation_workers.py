@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hedgesim.workflows.calibration import workers
+from hedgesim.workflows import processes
 from test_validation import tiny_plan
 
 ORIGINS = ("2014-12", "2013-06")
@@ -32,7 +32,7 @@ def test_the_origins_searches_end_when_the_validation_is_killed(tmp_path):
         process.send_signal(signal.SIGKILL)
         process.wait()
     assert len(holders) == 2 and process.pid not in holders  # each origin in its own process
-    deadline = time.monotonic() + 10 * workers.PARENT_CHECK_S + 5
+    deadline = time.monotonic() + 10 * processes.PARENT_CHECK_S + 5
     while any(_running(pid) for pid in holders) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_running(pid) for pid in holders)

@@ -42,8 +42,7 @@ from hedgesim.workflows.calibration.study import (
     searched_seconds,
     trials_table,
 )
-from hedgesim.workflows.calibration.workers import watch_parent
-from hedgesim.workflows.processes import stop_children
+from hedgesim.workflows.processes import stop_children, watch_parent
 from hedgesim.workflows.validation.plan import Plan
 
 DEFAULTS = ("params=default",)
