@@ -9,12 +9,12 @@ import subprocess
 import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from conftest import process_running
 from hedgesim.workflows import processes
 from hedgesim.workflows.calibration import command, lock, workers
 from hedgesim.workflows.calibration.objective import Objective, base_spec, current_values
@@ -138,15 +138,6 @@ def test_workers_end_when_the_calibration_that_forked_them_is_killed(tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 10 * processes.PARENT_CHECK_S + 5
-    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(process_running(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_running(pid) for pid in pids)
-
-
-def _running(pid: int) -> bool:
-    """Whether a process still runs (a zombie does not: it has ended, unreaped by init yet)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+    assert not any(process_running(pid) for pid in pids)

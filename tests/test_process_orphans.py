@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from conftest import process_running
 from hedgesim.workflows import processes
-from test_calibration_workers import _running
 
 pytestmark = pytest.mark.skipif(not processes.forking(), reason="workers are forked")
 
@@ -34,13 +34,13 @@ def test_workers_end_when_their_command_is_killed(how):
     command = subprocess.Popen([sys.executable, "-c", COMMAND], stdout=subprocess.PIPE, text=True)
     try:
         pids = [int(command.stdout.readline()) for _ in range(2)]
-        assert all(_running(pid) for pid in pids)
+        assert all(process_running(pid) for pid in pids)
         command.send_signal(how)
         command.wait(timeout=30)
         deadline = time.monotonic() + 10 * processes.PARENT_CHECK_S + 5
-        while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        while any(process_running(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not any(_running(pid) for pid in pids)
+        assert not any(process_running(pid) for pid in pids)
     finally:
         command.kill()
         command.wait()

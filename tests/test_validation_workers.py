@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import process_running
 from hedgesim.workflows import processes
 from test_validation import tiny_plan
 
@@ -33,9 +34,9 @@ def test_the_origins_searches_end_when_the_validation_is_killed(tmp_path):
         process.wait()
     assert len(holders) == 2 and process.pid not in holders  # each origin in its own process
     deadline = time.monotonic() + 10 * processes.PARENT_CHECK_S + 5
-    while any(_running(pid) for pid in holders) and time.monotonic() < deadline:
+    while any(process_running(pid) for pid in holders) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_running(pid) for pid in holders)
+    assert not any(process_running(pid) for pid in holders)
 
 
 def _lock_holders(run: Path, deadline: float) -> list[int]:
@@ -53,12 +54,3 @@ def _read(path: Path) -> str:
         return path.read_text().strip()
     except OSError:
         return ""
-
-
-def _running(pid: int) -> bool:
-    """Whether a process still runs (a zombie has ended, unreaped yet)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
