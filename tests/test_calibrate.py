@@ -25,7 +25,7 @@ from hedgesim.workflows.calibration.report import calibrated_yaml, rounded
 from hedgesim.workflows.calibration.search import CalibrationError, Dimension, read_search, read_starts
 from hedgesim.workflows.calibration.study import STUDY_NAME, open_study, run_trials, trials_table
 from hedgesim.workflows.results import is_complete
-from hedgesim.workflows.targets_file import read_targets
+from hedgesim.workflows.targets_file import InputError, read_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,6 +92,24 @@ def test_the_shipped_search_space_names_real_parameters_inside_their_ranges():
 def test_bad_search_spaces_are_one_line_errors(tmp_path, parameters, message):
     with pytest.raises(CalibrationError, match=message):
         read_search(search_file(tmp_path, parameters))
+
+
+def test_a_key_written_twice_in_a_search_file_is_named_not_dropped(tmp_path):
+    """YAML keeps the last of two equal keys: the first range of trust_gain was dropped, silently."""
+    path = tmp_path / "search.yaml"
+    path.write_text(
+        "settings: {trials: 3, replicates: 6, final_replicates: 6, seed: 5}\n"
+        "parameters:\n"
+        "  trust_gain: {low: 0.01, high: 0.1}\n"
+        "  trust_gain: {low: 0.2, high: 0.5}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        read_search(path)
+    assert str(err.value) == (
+        f"search={str(path)!r} is not valid YAML "
+        "(line 4, column 3: key 'trust_gain' appears twice in one mapping)"
+    )
 
 
 def test_bad_search_file_reaches_the_user_as_exit_2(tmp_path, capsys):

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from hedgesim.config.errors import ConfigError
+from hedgesim.config.strict_yaml import StrictLoader, yaml_problem
 from hedgesim.core.shocks.timeline import MAX_SHOCKS, show
 
 MAX_FILE_BYTES = 2_000_000
@@ -184,60 +185,14 @@ def _csv_header(row: list[str], where: str, line: int) -> list[str]:
 # --- YAML -----------------------------------------------------------------------------------
 
 
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """PyYAML's safe loader (libyaml's where installed) that refuses a key written twice in one
-    mapping (a key merged in with ``<<: *base`` may be written over, as YAML allows).
-
-    PyYAML lets a value its type cannot read fail as a bare ValueError (``2012-02-30`` as a
-    date): a date that is not a real one stays text, for the shock's own check to name its key,
-    and any other such value is an error that says where it is.
-    """
-
-    def construct_timestamp_or_text(self, node: yaml.ScalarNode) -> Any:
-        try:
-            return self.construct_yaml_timestamp(node)
-        except (ValueError, AttributeError):
-            return self.construct_scalar(node)
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        try:
-            return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, KeyError, AttributeError) as err:
-            if isinstance(err, yaml.YAMLError):
-                raise
-            why = f" ({err})" if isinstance(err, ValueError) else ""
-            problem = f"{show(node.value)} cannot be read as {node.tag.rpartition(':')[2]}{why}"
-            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # flatten_mapping (below) merges, the keys written here winning
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:
-                duplicate = False  # an unhashable key: the base class reports it
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {show(key)} appears twice in one mapping", key_node.start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_timestamp_or_text)
-
-
 def yaml_records(text: str, where: str) -> tuple[list[str], list[Any]]:
     """The list of shocks, at the top or under ``timeline:``, with the line each starts on."""
-    loader = _StrictLoader(text)
+    loader = StrictLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as err:
-        raise ConfigError(f"{where} {_yaml_problem(err)}; allowed: {YAML_LAYOUT}") from None
+        raise ConfigError(f"{where} {yaml_problem(err)}; allowed: {YAML_LAYOUT}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{where}: {str(err).splitlines()[0]}; allowed: {YAML_LAYOUT}") from None
     except RecursionError:
@@ -283,13 +238,3 @@ def _check_top_keys(node: yaml.MappingNode, where: str) -> None:
                 f"from a shock file, which gives only the timeline; allowed: shocks.{key_node.value}=... "
                 "on the command line, or the whole config as a shocks option on Hydra's search path"
             )
-
-
-def _yaml_problem(err: yaml.MarkedYAMLError) -> str:
-    """``line L, column C: problem`` from PyYAML's multi-line message."""
-    mark = err.problem_mark or err.context_mark
-    context = err.context if isinstance(err, yaml.composer.ComposerError) else None
-    problem = " ".join(" ".join(filter(None, [context, err.problem])).split()) or "malformed YAML"
-    if mark is None:
-        return f": {problem}"
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"

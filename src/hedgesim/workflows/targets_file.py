@@ -17,6 +17,7 @@ import yaml
 from hedgesim.analysis.record import record_targets
 from hedgesim.analysis.targets import Target, TargetError
 from hedgesim.config.compose import CONF_DIR
+from hedgesim.config.strict_yaml import load_strict, yaml_problem
 
 TARGETS_FILE = CONF_DIR / "calibration" / "targets.yaml"
 RECORD_KEYS = ("bfpi", "trade_shares")
@@ -32,7 +33,11 @@ def read_yaml(path: Path, what: str) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"{what}={str(path)!r} does not exist; allowed: a YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_strict(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as err:
+        raise InputError(
+            f"{what}={str(path)!r} is not valid YAML ({yaml_problem(err).lstrip(': ')})"
+        ) from None
     except yaml.YAMLError as err:
         raise InputError(f"{what}={str(path)!r} is not valid YAML ({str(err).splitlines()[0]})") from None
     if not isinstance(data, dict):
