@@ -109,6 +109,14 @@ def test_an_unknown_launcher_key_lists_the_launchers_keys(launcher, allowed, tmp
     assert "challenges" not in message
 
 
+@pytest.mark.parametrize("line", ["hydra.launcher.n_jobs=1,2", "hydra.job.chdir=true,false"])
+def test_a_sweep_over_a_setting_of_hydra_is_one_line(line, tmp_path):
+    """Hydra refuses it with a message of its own over several lines, exit 1."""
+    with pytest.raises(ConfigError) as info:
+        check_command_line(["-m", line, f"hydra.sweep.dir={tmp_path}"])
+    assert str(info.value) == f"{line}: Hydra's own settings are not swept; allowed: one value"
+
+
 def test_an_unknown_key_of_hydra_lists_hydras_keys():
     with pytest.raises(ConfigError) as info:
         check_command_line(["-m", "hydra.job.nope.deeper=1"])

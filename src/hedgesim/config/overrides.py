@@ -128,6 +128,9 @@ def check_with_hydra(overrides: Sequence[str]) -> HydraCheck:
     plain, sweeps, named = [], [], []
     for override in parsed:
         if override.is_hydra_override():
+            if override.is_sweep_override():
+                line = override.input_line
+                raise ConfigError(f"{line}: Hydra's own settings are not swept; allowed: one value")
             if override.key_or_group == "hydra.searchpath":
                 plain.append(override.input_line)  # where a swept group's options are found
             continue
