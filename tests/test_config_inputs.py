@@ -117,6 +117,22 @@ def test_a_sweep_over_a_setting_of_hydra_is_one_line(line, tmp_path):
     assert str(info.value) == f"{line}: Hydra's own settings are not swept; allowed: one value"
 
 
+@pytest.mark.parametrize("later", ["replicates=3", "replicates=3,5"])
+def test_a_key_swept_and_then_given_again_is_refused(later, tmp_path):
+    """Hydra gave every cell the later value: a sweep of replicates=2,4 ran one cell of 3, silently."""
+    with pytest.raises(ConfigError) as info:
+        check_command_line(["-m", "replicates=2,4", later, f"hydra.sweep.dir={tmp_path}"])
+    assert str(info.value) == (
+        f"{later}: replicates is swept by replicates=2,4 before it, and every cell would take the later "
+        "value; allowed: one value or one sweep of replicates"
+    )
+
+
+def test_a_value_and_then_a_sweep_of_the_key_is_the_sweep(tmp_path):
+    line = ["-m", "replicates=3", "replicates=2,4", f"hydra.sweep.dir={tmp_path}"]
+    assert check_command_line(line).multirun  # no error: the cells take 2 and 4
+
+
 def test_an_unknown_key_of_hydra_lists_hydras_keys():
     with pytest.raises(ConfigError) as info:
         check_command_line(["-m", "hydra.job.nope.deeper=1"])

@@ -34,8 +34,9 @@ class CellName:
 
 
 def check_cell_names(overrides: Sequence[CellName], cfg: DictConfig) -> None:
-    """Refuse a sweep whose cells would share a folder (a value listed twice, several values of a
-    key left out of the names) or whose longest name would pass ``NAME_MAX`` bytes.
+    """Refuse a sweep whose cells would share a folder (a value listed twice, a key swept and then
+    given again, several values of a key left out of the names) or whose longest name would pass
+    ``NAME_MAX`` bytes.
 
     Args:
         overrides: the task's overrides, plain and swept.
@@ -44,6 +45,7 @@ def check_cell_names(overrides: Sequence[CellName], cfg: DictConfig) -> None:
     Raises:
         ConfigError: naming the override or the length, and what is allowed.
     """
+    _check_each_key_once(overrides)
     named = cfg.hydra.job.config.override_dirname
     unnamed = {str(key) for key in (named.exclude_keys or [])}
     for override in overrides:
@@ -73,3 +75,18 @@ def _check_one_folder_each(override: CellName, unnamed: bool) -> None:
             f"(hydra.job.config.override_dirname.exclude_keys), so its cells would share one folder; "
             f"allowed: one value of {key} per sweep"
         )
+
+
+def _check_each_key_once(overrides: Sequence[CellName]) -> None:
+    """A key swept and then given again: Hydra gives every cell the later value, so the sweep
+    collapses (a plain value and then a sweep of it is a sweep: the sweep's values win)."""
+    swept: dict[str, CellName] = {}
+    for override in overrides:
+        key = override.key.lstrip("+~")
+        if key in swept:
+            raise ConfigError(
+                f"{override.line}: {key} is swept by {swept[key].line} before it, and every cell would "
+                f"take the later value; allowed: one value or one sweep of {key}"
+            )
+        if override.values:
+            swept[key] = override
