@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -248,6 +249,19 @@ def _unchanged(manifest: dict[str, Any], previous: Path, volatile: set[str]) -> 
 def write_json(data: Any, path: Path) -> Path:
     """``data`` as indented JSON with sorted keys (the same data, the same bytes), atomically."""
     return write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", path)
+
+
+def write_outcomes(outcomes: Mapping[str, float], path: Path) -> Path:
+    """A cell's outcomes as strict JSON: an outcome with no value (NaN: a median over no
+    replicate) is ``null``, which every JSON reader takes, where NaN is Python's own extension."""
+    strict = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in outcomes.items()}
+    return write_json(strict, path)
+
+
+def read_outcomes(path: Path) -> dict[str, Any]:
+    """The outcomes :func:`write_outcomes` wrote, ``null`` read back as NaN."""
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    return {k: math.nan if v is None else v for k, v in recorded.items()}
 
 
 def file_facts(path: Path) -> dict[str, Any]:

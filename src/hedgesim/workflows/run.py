@@ -45,8 +45,8 @@ from hedgesim.workflows.results import (
     is_complete,
     month_blocks,
     save_figure,
-    write_json,
     write_manifest,
+    write_outcomes,
     write_parquet_blocks,
     write_text,
 )
@@ -266,7 +266,7 @@ def write_files(
         read = tables.trajectories(
             ensemble.record, ensemble.calendar, ensemble.replicate_ids, columns=summary.COLUMNS
         )
-        write_json(summary.cell_outcomes(read), out / OUTCOMES)
+        write_outcomes(summary.cell_outcomes(read), out / OUTCOMES)
         files.append(OUTCOMES)
     write_text(recorded_yaml(cfg, spec), out / "config.yaml")
     files.append("config.yaml")

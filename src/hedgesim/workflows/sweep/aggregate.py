@@ -39,6 +39,7 @@ from hedgesim.workflows.results import (
     clean_temporaries,
     first_line,
     parquet_options,
+    read_outcomes,
     write_parquet,
     write_text,
 )
@@ -240,13 +241,12 @@ def _one_cell(
 
 
 def recorded_outcomes(where: Path) -> dict[str, Any] | None:
-    """The outcomes a complete cell wrote beside its table (``outcomes.json``), when its manifest
-    lists them (so they are checked with its other files) and they are today's outcomes; None
-    for a cell written before cells kept them, or by a hedgesim with other outcomes."""
+    """A complete cell's ``outcomes.json`` when its manifest lists it (checked with its other files)
+    and holds today's outcomes; None for a cell written before cells kept them, or with others."""
     manifest = json.loads((where / MANIFEST).read_text(encoding="utf-8"))
     if OUTCOMES not in manifest.get("files", []):
         return None
-    recorded = json.loads((where / OUTCOMES).read_text(encoding="utf-8"))
+    recorded = read_outcomes(where / OUTCOMES)
     return recorded if recorded.keys() == {*summary.OUTCOMES, "replicates"} else None
 
 
