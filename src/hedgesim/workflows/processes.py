@@ -78,17 +78,30 @@ def stop_children(grace_s: float = GRACE_S) -> None:
             child.join()
 
 
-def watch_parent(parent: int) -> None:
-    """A forked worker's initializer: end it as soon as the command that forked it is gone, and
+STARTED_WITH: list[Any] = []
+"""In a worker :func:`watch_parent` started: what its pool gave it at its start (``given``)."""
+
+
+def watch_parent(parent: int, *given: Any) -> None:
+    """A worker's initializer: end it as soon as the command that started it is gone, and
     quietly on Ctrl-C. A command killed (SIGTERM from ``kill`` or a scheduler's time limit,
     SIGKILL, the out-of-memory killer) cannot stop its workers, and an orphan would wait for a
-    task forever on a queue it holds open itself."""
+    task forever on a queue it holds open itself.
+
+    Args:
+        parent: the command's process id.
+        given: what a spawned worker can only be handed at its start (a queue), kept in
+            ``STARTED_WITH``. This module is light on purpose: a spawned worker imports its
+            initializer's module before running it, and a Ctrl-C during a heavy import (pandas)
+            would end the worker with a traceback.
+    """
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK_S)
         os._exit(1)
 
+    STARTED_WITH[:] = given
     threading.Thread(target=watch, name="hedgesim-parent-watch", daemon=True).start()
     quiet_worker()  # Ctrl-C: the command's own process says what it keeps
 

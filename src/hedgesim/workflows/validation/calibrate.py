@@ -42,7 +42,7 @@ from hedgesim.workflows.calibration.study import (
     searched_seconds,
     trials_table,
 )
-from hedgesim.workflows.processes import stop_children, watch_parent
+from hedgesim.workflows.processes import STARTED_WITH, stop_children, watch_parent
 from hedgesim.workflows.validation.plan import Plan
 
 DEFAULTS = ("params=default",)
@@ -168,7 +168,7 @@ def calibrate_all(
     context = multiprocessing.get_context("spawn")
     ticks = context.Queue()  # given at each worker's start: no manager process to outlive a kill
     pool = ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker, initargs=(os.getpid(), ticks)
+        jobs, mp_context=context, initializer=watch_parent, initargs=(os.getpid(), ticks)
     )
     try:
         return _calibrate_on(pool, ticks, plan, training, dims, run_dir, progress)
@@ -196,20 +196,10 @@ def _calibrate_on(pool, ticks, plan, training, dims, run_dir, progress) -> dict[
     return {o: f.result() for o, f in futures.items()}
 
 
-_TICKS: list = []
-"""In a worker: the queue its trials are reported on (a progress bar in the validation)."""
-
-
-def _start_worker(parent: int, ticks) -> None:
-    """In a worker: its progress queue, and its end with the validation that started it (killed
-    with SIGKILL, an origin's search went on alone, holding the study's lock) or on Ctrl-C."""
-    _TICKS[:] = [ticks]
-    watch_parent(parent)
-
-
 def _worker(plan, origin, training, dims, run_dir) -> dict[str, Any]:
-    """One origin's calibration in a worker process; progress goes back through its queue."""
-    return calibrate_origin(plan, origin, training, dims, run_dir, False, _TICKS[0].put)
+    """One origin's calibration in a worker process; progress goes back through the queue it was
+    given at its start."""
+    return calibrate_origin(plan, origin, training, dims, run_dir, False, STARTED_WITH[0].put)
 
 
 def _drain(ticks, bar, wait: float) -> None:
