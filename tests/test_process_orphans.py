@@ -15,11 +15,12 @@ from hedgesim.workflows import processes
 pytestmark = pytest.mark.skipif(not processes.forking(), reason="workers are forked")
 
 COMMAND = """
-import os, time
+import os, sys, time
 from hedgesim.workflows import processes
 
 def task(k):
-    print(os.getpid(), flush=True)
+    sys.stdout.write(f"{os.getpid()}\\n")  # one write: the two workers' lines never interleave
+    sys.stdout.flush()
     time.sleep(120)
 
 processes.starmap(task, [(0,), (1,)], 2)
