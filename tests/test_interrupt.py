@@ -87,11 +87,12 @@ def test_a_workers_ctrl_c_swallowed_by_a_finaliser_is_raised_again_quietly(worke
                 for _ in range(1000):  # the handler runs here, inside the finaliser
                     pass
 
-        try:
-            Finalised()
-            wait_for_ctrl_c("finalised")
-        except SystemExit as stop:
-            print("stopped", stop.code)
+        with interrupt.worker_task():  # a worker's task: anywhere else, a worker ends at once
+            try:
+                Finalised()
+                wait_for_ctrl_c("finalised")
+            except SystemExit as stop:
+                print("stopped", stop.code)
         """
     )
     if worker:

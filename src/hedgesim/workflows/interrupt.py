@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -39,11 +40,17 @@ class CtrlC:
     armed = False  # redeliveries happen only while a command listens for them
     raised = False  # one KeyboardInterrupt at a time: the command's clean-up is not interrupted
     stop: Callable[[], BaseException] = KeyboardInterrupt  # a worker's: SystemExit (quiet_worker)
+    worker = False  # in a pool's worker process (quiet_worker)
+    working = True  # a worker: inside a task (worker_task); a command: always
 
     @classmethod
     def handle(cls, signum: int, frame: FrameType | None) -> None:
-        """The SIGINT handler: remember, and raise here unless llvmlite's code is running."""
+        """The SIGINT handler: remember, and raise here unless llvmlite's code is running (a
+        worker between tasks ends instead: :func:`end_idle_worker`)."""
         cls.seen = True
+        if not cls.working:
+            end_idle_worker(frame)
+            return
         if cls.raised:
             return
         if in_deferring_code(frame):
@@ -51,6 +58,36 @@ class CtrlC:
             return
         cls.raised = True
         raise cls.stop()
+
+
+SENDING = {"send", "send_bytes", "_send_bytes", "_send"}
+"""``multiprocessing.connection``'s functions that write a message to the other process."""
+
+
+def end_idle_worker(frame: FrameType | None) -> None:
+    """End a worker that is not running a task (it waits for one, or sends a result back) at
+    once, unless it is writing a message: a message cut in two would leave the command's pool
+    waiting forever for its end; the stop is then delivered again a moment later."""
+    while frame is not None:
+        sending = frame.f_code.co_name in SENDING
+        if sending and frame.f_globals.get("__name__") == "multiprocessing.connection":
+            deliver_later()
+            return
+        frame = frame.f_back
+    end_worker()
+
+
+def end_worker() -> None:
+    """End this worker process now, without going back to its pool, as a worker's own end would:
+    its finalisers run (a spawned worker's semaphores are released, with no warning at the
+    command's end) and what it printed is flushed."""
+    from multiprocessing import util
+
+    util._exit_function()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def in_deferring_code(frame: FrameType | None) -> bool:
@@ -158,14 +195,36 @@ def deferred() -> Iterator[None]:
 
 def quiet_worker() -> None:
     """A worker process's initializer: Ctrl-C, which a terminal sends to every process of the
-    command, ends the worker's task or its wait for one with ``SystemExit``, which a worker
-    leaves without a traceback (the command's own process says what happened). As in a command,
-    one swallowed by a callback or finaliser is raised again, silently."""
+    command, or SIGTERM (``kill`` of the command's process group, a scheduler's time limit, the
+    pool's own ``terminate``) ends the worker without a traceback (the command's own process says
+    what happened). Inside a task (:func:`worker_task`) it raises ``SystemExit``, so the task's
+    clean-up runs, and the worker then ends instead of taking another task; between tasks it ends
+    the worker at once (:func:`end_idle_worker`). As in a command, one swallowed by a callback or
+    finaliser is raised again, silently."""
     CtrlC.seen = CtrlC.raised = False
     CtrlC.stop = _worker_stop
-    CtrlC.armed = True
+    CtrlC.worker = CtrlC.armed = True
+    CtrlC.working = False
     signal.signal(signal.SIGINT, CtrlC.handle)
+    signal.signal(signal.SIGTERM, CtrlC.handle)
     sys.unraisablehook = quiet_swallowed(sys.__unraisablehook__)
+
+
+@contextlib.contextmanager
+def worker_task() -> Iterator[None]:
+    """Run a pool worker's task (anywhere else: just run it). A worker stopped during the task
+    ends as soon as the task's clean-up has run: going back for another task, it would run that
+    whole task, or wait for one while its pool waits for it to end."""
+    if not CtrlC.worker:
+        yield
+        return
+    CtrlC.working = True
+    try:
+        yield
+    finally:
+        CtrlC.working = False
+        if CtrlC.seen:
+            end_worker()
 
 
 def _worker_stop() -> SystemExit:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from hedgesim.workflows.interrupt import quiet_worker
+from hedgesim.workflows.interrupt import deferred, quiet_worker, worker_task
 
 GRACE_S = 5.0
 """How long :func:`stop_children` waits for interrupted workers to end by themselves."""
@@ -58,7 +58,10 @@ def imap(function: Callable[..., Any], tasks: Sequence[tuple], workers: int) -> 
     fork = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(workers, mp_context=fork, initializer=watch_parent, initargs=(os.getpid(),))
     try:
-        yield from pool.map(_forked_call, range(len(tasks)))
+        with deferred():  # a Ctrl-C inside submit, holding the pool's locks, would hang its shutdown
+            futures = [pool.submit(_forked_call, index) for index in range(len(tasks))]
+        for future in futures:
+            yield future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # stopped early: no queued task starts
         _FORKED_TASKS.clear()
@@ -101,9 +104,9 @@ def watch_parent(parent: int, *given: Any) -> None:
             time.sleep(PARENT_CHECK_S)
         os._exit(1)
 
+    quiet_worker()  # first: Ctrl-C or SIGTERM end it quietly; the command says what it keeps
     STARTED_WITH[:] = given
     threading.Thread(target=watch, name="hedgesim-parent-watch", daemon=True).start()
-    quiet_worker()  # Ctrl-C: the command's own process says what it keeps
 
 
 def warm_engine() -> None:
@@ -118,4 +121,5 @@ def warm_engine() -> None:
 
 def _forked_call(index: int) -> Any:
     function, task = _FORKED_TASKS[index]
-    return function(*task)
+    with worker_task():
+        return function(*task)

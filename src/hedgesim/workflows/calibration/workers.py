@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from hedgesim.workflows.interrupt import worker_task
 from hedgesim.workflows.processes import forking, watch_parent
 
 Scores = Callable[[Sequence[Mapping[str, float]]], list[tuple[float, int]]]
@@ -102,4 +103,5 @@ def _ready(_: int) -> bool:
 
 def _score_share(key: int, batch: list[Mapping[str, float]]) -> list[tuple[float, int]]:
     """A share of a batch, scored in a forked worker by the function it inherited."""
-    return _SCORERS[key](batch)
+    with worker_task():
+        return _SCORERS[key](batch)

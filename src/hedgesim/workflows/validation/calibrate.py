@@ -42,6 +42,7 @@ from hedgesim.workflows.calibration.study import (
     searched_seconds,
     trials_table,
 )
+from hedgesim.workflows.interrupt import worker_task
 from hedgesim.workflows.processes import STARTED_WITH, stop_children, watch_parent
 from hedgesim.workflows.validation.plan import Plan
 
@@ -199,7 +200,8 @@ def _calibrate_on(pool, ticks, plan, training, dims, run_dir, progress) -> dict[
 def _worker(plan, origin, training, dims, run_dir) -> dict[str, Any]:
     """One origin's calibration in a worker process; progress goes back through the queue it was
     given at its start."""
-    return calibrate_origin(plan, origin, training, dims, run_dir, False, STARTED_WITH[0].put)
+    with worker_task():
+        return calibrate_origin(plan, origin, training, dims, run_dir, False, STARTED_WITH[0].put)
 
 
 def _drain(ticks, bar, wait: float) -> None:
