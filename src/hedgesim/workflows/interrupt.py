@@ -45,8 +45,8 @@ class CtrlC:
 
     @classmethod
     def handle(cls, signum: int, frame: FrameType | None) -> None:
-        """The SIGINT handler: remember, and raise here unless llvmlite's code is running (a
-        worker between tasks ends instead: :func:`end_idle_worker`)."""
+        """The SIGINT (and SIGTERM) handler: remember, and raise here unless llvmlite's code is
+        running (a worker between tasks ends instead: :func:`end_idle_worker`)."""
         cls.seen = True
         if not cls.working:
             end_idle_worker(frame)

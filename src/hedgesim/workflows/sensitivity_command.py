@@ -104,10 +104,14 @@ def with_scenario(overrides: Sequence[str]) -> list[str]:
     """The overrides, after ``scenario=forward_2030`` unless one of them sets the scenario,
     ``+scenario=baseline`` too: after the default, Hydra ran forward_2030 for it without a word
     (alone it is Hydra's one-line error, as in ``hedgesim``). ``~scenario`` removes the default."""
-    named = any(
-        not o.startswith("~") and o.lstrip("+").partition("=")[0].strip() == "scenario" for o in overrides
-    )
+    named = any(_chooses(line, "scenario") for line in overrides)
     return list(overrides) if named else ["scenario=forward_2030", *overrides]
+
+
+def _chooses(line: str, group: str) -> bool:
+    """Whether an override chooses an option of ``group`` (``group=x`` or ``+group=x``; a
+    removal, ``~group``, chooses none)."""
+    return not line.startswith("~") and line.lstrip("+").partition("=")[0].strip() == group
 
 
 def _unused(out: Path) -> Path:
@@ -156,7 +160,7 @@ def _refuse_replaced_group(overrides: Sequence[str], sampled: Sequence[str]) -> 
     if not challenges <= set(sampled):
         return
     for line in overrides:
-        if not line.startswith("~") and line.lstrip("+").split("=", 1)[0].strip() == "challenges":
+        if _chooses(line, "challenges"):
             raise ConfigError(
                 f"{line}: every challenge is sampled (--param), so the group's values would all be "
                 "replaced; allowed: --param for the challenges to vary, the group for those held"
